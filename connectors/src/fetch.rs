@@ -1,0 +1,120 @@
+//! Reading a source's bytes: over HTTP, or from a file or folder. Every read has a timeout and a
+//! size cap, so a partner that is slow or sends too much cannot hold the hub.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+use crate::manifest::Location;
+
+/// What went wrong reading a location; the message names the URL or path.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: the partner answered HTTP {status}")]
+    Status { url: String, status: String },
+    #[error("{url}: no answer within {seconds} s")]
+    Timeout { url: String, seconds: u64 },
+    #[error("{url}: cannot connect: {message}")]
+    Connect { url: String, message: String },
+    #[error("{url}: the answer is larger than the cap of {cap} bytes")]
+    TooLarge { url: String, cap: u64 },
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+}
+
+/// One fetched document.
+#[derive(Debug)]
+pub struct Document {
+    /// Where it came from: the URL, or `file://` + path.
+    pub url: String,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Limits that apply to every read of one source.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub max_bytes: u64,
+}
+
+/// Reads a location. A folder gives one document per file, sorted by name.
+pub async fn fetch_all(client: &reqwest::Client, location: &Location, limits: Limits) -> Result<Vec<Document>, FetchError> {
+    match location {
+        Location::Http(url) => Ok(vec![get(client, url, limits).await?]),
+        Location::File(path) => read_path(path, limits),
+    }
+}
+
+/// One HTTP GET, streamed so that the size cap holds without buffering more than the cap.
+pub async fn get(client: &reqwest::Client, url: &Url, limits: Limits) -> Result<Document, FetchError> {
+    let seconds = limits.timeout.as_secs();
+    let classify = |e: reqwest::Error| {
+        if e.is_timeout() {
+            FetchError::Timeout { url: url.to_string(), seconds }
+        } else {
+            FetchError::Connect { url: url.to_string(), message: error_chain(&e) }
+        }
+    };
+    let request = client.get(url.clone()).timeout(limits.timeout);
+    let mut response = request.send().await.map_err(classify)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(FetchError::Status { url: url.to_string(), status: status.to_string() });
+    }
+    if response.content_length().is_some_and(|n| n > limits.max_bytes) {
+        return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes });
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if bytes.len() as u64 + chunk.len() as u64 > limits.max_bytes {
+            return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Document { url: url.to_string(), content_type, bytes })
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
+fn read_path(path: &Path, limits: Limits) -> Result<Vec<Document>, FetchError> {
+    let file_err = |p: &Path, e: std::io::Error| FetchError::File { path: p.display().to_string(), message: e.to_string() };
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| file_err(path, e))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_owned()]
+    };
+    files
+        .into_iter()
+        .map(|f| {
+            let len = std::fs::metadata(&f).map_err(|e| file_err(&f, e))?.len();
+            if len > limits.max_bytes {
+                return Err(FetchError::TooLarge { url: format!("file://{}", f.display()), cap: limits.max_bytes });
+            }
+            let bytes = std::fs::read(&f).map_err(|e| file_err(&f, e))?;
+            Ok(Document { url: format!("file://{}", f.display()), content_type: None, bytes })
+        })
+        .collect()
+}

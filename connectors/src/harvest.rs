@@ -1,0 +1,161 @@
+//! The harvest runner: fetch and map a source, check the staged graph, then swap it in.
+//!
+//! Per source and atomic: the new graph replaces the old in one transaction, or not at all. A
+//! source that fails keeps serving its last good graph; the failure is recorded in the source's
+//! status (kept in the store, so it survives a restart) and returned to the caller.
+
+use std::time::Instant;
+
+use musubi_ontology::rdf::{Literal, NamedNode, Term, Triple};
+use musubi_ontology::read_model::SourceView;
+use musubi_ontology::store::{GraphStore, Replacement, StoreError};
+use musubi_ontology::vocab::{self, Vocabulary};
+
+use crate::fetch::FetchError;
+use crate::kinds::{self, Context};
+use crate::manifest::Manifest;
+
+/// Why a source's harvest failed. Each message says where (URL, record, file).
+#[derive(Debug, thiserror::Error)]
+pub enum HarvestError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("{url}: {message}")]
+    Parse { url: String, message: String },
+    #[error("{url}: record {record}: {message}")]
+    Mapping { url: String, record: String, message: String },
+    #[error("{0}")]
+    Protocol(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("the source returned no records; keeping the last good graph")]
+    Empty,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a successful harvest did.
+#[derive(Debug)]
+pub struct HarvestReport {
+    pub source: String,
+    pub records: usize,
+    pub triples: usize,
+    pub elapsed: std::time::Duration,
+    /// The source's new projection, for the read model.
+    pub view: SourceView,
+}
+
+/// What the hub knows about a source's harvests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceStatus {
+    /// When the last successful harvest finished (`xsd:dateTime`).
+    pub last_harvest: Option<String>,
+    pub last_attempt: Option<String>,
+    pub record_count: Option<u64>,
+    /// Why the last attempt failed; `None` once a harvest succeeds.
+    pub last_error: Option<String>,
+}
+
+/// The named graph that holds source `id`'s data.
+pub fn source_graph(id: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{}{id}", vocab::SOURCE_GRAPH_PREFIX))
+}
+
+fn status_graph(id: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{}/{id}", vocab::META_GRAPH))
+}
+
+/// Harvests one source into `store`. On failure the store keeps the source's last good graph,
+/// and only the source's status records the error.
+pub async fn harvest(
+    manifest: &Manifest,
+    store: &dyn GraphStore,
+    vocabulary: &Vocabulary,
+    client: &reqwest::Client,
+) -> Result<HarvestReport, HarvestError> {
+    let started = Instant::now();
+    let now = Literal::from(musubi_ontology::now());
+    let cx = Context { client, harvested_at: &now };
+    let result = async {
+        let mut staged = kinds::stage(manifest, &cx).await?;
+        if staged.records == 0 {
+            return Err(HarvestError::Empty);
+        }
+        vocabulary.add_access_levels(&mut staged.triples);
+        Ok(staged)
+    }
+    .await;
+
+    let previous = source_status(store, &manifest.id)?;
+    match result {
+        Ok(staged) => {
+            let status = SourceStatus {
+                last_harvest: Some(now.value().to_owned()),
+                last_attempt: Some(now.value().to_owned()),
+                record_count: Some(staged.records as u64),
+                last_error: None,
+            };
+            let graph = source_graph(&manifest.id);
+            let status_triples = status_triples(&manifest.id, &status);
+            store.replace(&[
+                Replacement { graph: graph.as_ref(), triples: &staged.triples },
+                Replacement { graph: status_graph(&manifest.id).as_ref(), triples: &status_triples },
+            ])?;
+            tracing::info!(source = %manifest.id, records = staged.records, triples = staged.triples.len(), "harvested");
+            Ok(HarvestReport {
+                source: manifest.id.clone(),
+                records: staged.records,
+                triples: staged.triples.len(),
+                elapsed: started.elapsed(),
+                view: SourceView::from_triples(&manifest.id, staged.triples),
+            })
+        }
+        Err(error) => {
+            let status = SourceStatus {
+                last_attempt: Some(now.value().to_owned()),
+                last_error: Some(error.to_string()),
+                ..previous
+            };
+            let status_triples = status_triples(&manifest.id, &status);
+            store.replace(&[Replacement { graph: status_graph(&manifest.id).as_ref(), triples: &status_triples }])?;
+            tracing::warn!(source = %manifest.id, %error, "harvest failed; the last good graph stays");
+            Err(error)
+        }
+    }
+}
+
+fn status_triples(id: &str, status: &SourceStatus) -> Vec<Triple> {
+    let subject = source_graph(id);
+    let mut triples = Vec::new();
+    let mut put = |p, o: Literal| triples.push(Triple::new(subject.clone(), p, o));
+    if let Some(t) = &status.last_harvest {
+        put(vocab::MUSUBI_LAST_HARVEST, Literal::new_typed_literal(t, vocab::XSD_DATE_TIME));
+    }
+    if let Some(t) = &status.last_attempt {
+        put(vocab::MUSUBI_LAST_ATTEMPT, Literal::new_typed_literal(t, vocab::XSD_DATE_TIME));
+    }
+    if let Some(n) = status.record_count {
+        put(vocab::MUSUBI_RECORD_COUNT, Literal::from(n as i64));
+    }
+    if let Some(e) = &status.last_error {
+        put(vocab::MUSUBI_LAST_ERROR, Literal::new_simple_literal(e));
+    }
+    triples
+}
+
+/// A source's status as last recorded in the store.
+pub fn source_status(store: &dyn GraphStore, id: &str) -> Result<SourceStatus, StoreError> {
+    let mut status = SourceStatus::default();
+    for t in store.graph(status_graph(id).as_ref())? {
+        let Term::Literal(l) = &t.object else { continue };
+        let value = Some(l.value().to_owned());
+        match t.predicate.as_ref() {
+            p if p == vocab::MUSUBI_LAST_HARVEST => status.last_harvest = value,
+            p if p == vocab::MUSUBI_LAST_ATTEMPT => status.last_attempt = value,
+            p if p == vocab::MUSUBI_LAST_ERROR => status.last_error = value,
+            p if p == vocab::MUSUBI_RECORD_COUNT => status.record_count = l.value().parse().ok(),
+            _ => {}
+        }
+    }
+    Ok(status)
+}

@@ -1,0 +1,90 @@
+//! RDF dumps: Turtle, N-Triples, N-Quads, JSON-LD or RDF/XML, over HTTP or from files.
+//!
+//! The data is RDF already and mostly in the hub's terms (DCAT, DCTERMS); a manifest may add
+//! SPARQL CONSTRUCT files whose results are added to the source's graph, to bring the rest of
+//! the source's terms into the hub vocabulary.
+
+use musubi_ontology::RdfFormat;
+use musubi_ontology::mapping;
+use musubi_ontology::rdf::{NamedOrBlankNode, Term, Triple};
+use musubi_ontology::vocab;
+
+use super::{Connector, Context, Staged, provenance};
+use crate::fetch::{self, Document, Limits};
+use crate::harvest::HarvestError;
+use crate::manifest::Manifest;
+
+#[derive(Debug)]
+pub struct RdfDump;
+
+impl Connector for RdfDump {
+    async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
+        let limits = Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes };
+        let mut staged = Staged::default();
+        let mut documents: Vec<(String, Vec<Triple>)> = Vec::new();
+        for location in &manifest.endpoints {
+            for doc in fetch::fetch_all(cx.client, location, limits).await? {
+                let triples = parse_document(&doc)?;
+                documents.push((doc.url, triples));
+            }
+        }
+        for (url, triples) in &documents {
+            // The records of an RDF dump are its catalogs, datasets and studies.
+            let mut records: Vec<NamedOrBlankNode> = triples
+                .iter()
+                .filter(|t| {
+                    t.predicate.as_ref() == vocab::RDF_TYPE
+                        && matches!(&t.object, Term::NamedNode(c) if [vocab::DCAT_DATASET, vocab::DCAT_CATALOG, vocab::MUSUBI_STUDY].contains(&c.as_ref()))
+                })
+                .map(|t| t.subject.clone())
+                .collect();
+            records.sort_by_cached_key(ToString::to_string);
+            records.dedup();
+            for record in &records {
+                let id = triples
+                    .iter()
+                    .find(|t| &t.subject == record && t.predicate.as_ref() == vocab::DCT_IDENTIFIER)
+                    .and_then(|t| match &t.object {
+                        Term::Literal(l) => Some(l.value().to_owned()),
+                        _ => None,
+                    })
+                    .or_else(|| match record {
+                        NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
+                        NamedOrBlankNode::BlankNode(_) => None,
+                    });
+                provenance(record, id.as_deref(), url, cx, &mut staged.triples);
+            }
+            staged.records += records.len();
+            staged.triples.extend(triples.iter().cloned());
+        }
+        for query_file in &manifest.construct {
+            let query = std::fs::read_to_string(query_file)
+                .map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
+            let built = mapping::construct(&staged.triples, &query, &query_file.display().to_string())
+                .map_err(|e| HarvestError::Config(e.to_string()))?;
+            staged.triples.extend(built);
+        }
+        Ok(staged)
+    }
+}
+
+/// Parses one document; the format comes from the Content-Type, else the file extension, else
+/// Turtle.
+fn parse_document(doc: &Document) -> Result<Vec<Triple>, HarvestError> {
+    let format = format_of(doc);
+    musubi_ontology::parse_triples(&doc.bytes, format, &doc.url).map_err(|message| HarvestError::Parse {
+        url: doc.url.clone(),
+        message: format!("not valid {}: {message}", format.name()),
+    })
+}
+
+fn format_of(doc: &Document) -> RdfFormat {
+    if let Some(f) = doc.content_type.as_deref().and_then(RdfFormat::from_media_type) {
+        return f;
+    }
+    let path = doc.url.split(['?', '#']).next().unwrap_or(&doc.url);
+    match path.rsplit('.').next().unwrap_or("") {
+        "json" => RdfFormat::from_extension("jsonld").unwrap_or(RdfFormat::Turtle),
+        other => RdfFormat::from_extension(other).unwrap_or(RdfFormat::Turtle),
+    }
+}

@@ -1,0 +1,17 @@
+//! musubi-connectors: how partner databases get into the graph.
+//!
+//! - [`manifest`]: the TOML a partner writes to register a source, validated at load;
+//! - [`kinds`]: one module per source kind (JSON REST API, RDF dump), behind [`kinds::Connector`];
+//! - [`fetch`]: HTTP and file reads with timeouts and size caps;
+//! - [`harvest`]: the runner that fetches, maps, checks and swaps a source's named graph.
+//!
+//! Architecture invariant: imports `musubi-ontology` only; knows nothing of GraphQL or the
+//! gateway's HTTP server.
+
+pub mod fetch;
+pub mod harvest;
+pub mod kinds;
+pub mod manifest;
+
+pub use harvest::{HarvestError, HarvestReport, SourceStatus, harvest, source_status};
+pub use manifest::{Manifest, ManifestError, SourceKind, load_manifest, load_manifests};

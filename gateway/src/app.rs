@@ -1,0 +1,138 @@
+//! The running hub: store, vocabulary, manifests, schema, and harvests that keep them current.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use musubi_connectors::{HarvestError, HarvestReport, Manifest, ManifestError};
+use musubi_ontology::read_model::ReadModel;
+use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
+use musubi_ontology::vocab::{Vocabulary, VocabularyError};
+use musubi_schema::{Hub, HubSchema, SourceInfo};
+
+/// Where the hub keeps its state and finds its sources.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data folder; the graph lives in `<data>/graph`.
+    pub data: PathBuf,
+    /// The folder of source manifests (`*.toml`).
+    pub sources: PathBuf,
+    /// A vocabulary file to use instead of the built-in one (e.g. with changed tiers).
+    pub vocabulary: Option<PathBuf>,
+}
+
+/// Why the hub cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{} problem(s) in the source manifests:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Manifests(Vec<ManifestError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vocabulary(#[from] VocabularyError),
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+}
+
+/// The hub: shared by the HTTP server and the harvest runner.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn GraphStore>,
+    vocabulary: Arc<Vocabulary>,
+    manifests: Arc<Vec<Manifest>>,
+    hub: Arc<Hub>,
+    schema: HubSchema,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("sources", &self.manifests.len()).finish()
+    }
+}
+
+impl App {
+    /// Opens the data folder's graph store, the manifests and the vocabulary, and projects the
+    /// read model from what the store already holds (no harvest).
+    pub fn open(config: &Config) -> Result<App, StartError> {
+        let vocabulary = match &config.vocabulary {
+            None => Vocabulary::builtin(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| StartError::File { path: path.display().to_string(), message: e.to_string() })?;
+                Vocabulary::from_turtle(&text, &path.display().to_string())?
+            }
+        };
+        let manifests = load_manifests(&config.sources)?;
+        let store = EmbeddedStore::open(&config.data.join("graph"))?;
+        App::with_store(Arc::new(store), manifests, vocabulary)
+    }
+
+    /// A hub over a given store (e.g. in memory, for tests).
+    pub fn with_store(store: Arc<dyn GraphStore>, manifests: Vec<Manifest>, vocabulary: Vocabulary) -> Result<App, StartError> {
+        let model = ReadModel::load(store.as_ref())?;
+        let vocabulary = Arc::new(vocabulary);
+        let hub = Arc::new(Hub::new(vocabulary.clone(), model, Vec::new()));
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
+            .build()
+            .expect("the HTTP client's TLS set-up is built in");
+        let app = App { store, vocabulary, manifests: Arc::new(manifests), schema: musubi_schema::build(hub.clone()), hub, client };
+        app.refresh_sources()?;
+        Ok(app)
+    }
+
+    pub fn schema(&self) -> &HubSchema {
+        &self.schema
+    }
+
+    pub fn manifests(&self) -> &[Manifest] {
+        &self.manifests
+    }
+
+    /// Harvests the named sources (all when `only` is empty), one after another. Each source
+    /// that lands is swapped into the read model at once; each that fails keeps its last good
+    /// graph. Returns every source's outcome.
+    pub async fn harvest(&self, only: &[String]) -> Vec<(String, Result<HarvestReport, HarvestError>)> {
+        let mut outcomes = Vec::new();
+        for manifest in self.manifests.iter().filter(|m| only.is_empty() || only.contains(&m.id)) {
+            let outcome = musubi_connectors::harvest(manifest, self.store.as_ref(), &self.vocabulary, &self.client).await;
+            let outcome = outcome.map(|mut report| {
+                self.hub.replace_source(std::mem::take(&mut report.view));
+                report
+            });
+            outcomes.push((manifest.id.clone(), outcome));
+        }
+        if let Err(e) = self.refresh_sources() {
+            tracing::error!(%e, "cannot read source status");
+        }
+        outcomes
+    }
+
+    /// Re-reads each source's status from the store for the `sources` query.
+    fn refresh_sources(&self) -> Result<(), StoreError> {
+        let mut infos = Vec::new();
+        for m in self.manifests.iter() {
+            let status = musubi_connectors::source_status(self.store.as_ref(), &m.id)?;
+            infos.push(SourceInfo {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                kind: m.kind.name().to_owned(),
+                endpoint: m.endpoint_display(),
+                last_harvest: status.last_harvest,
+                last_attempt: status.last_attempt,
+                record_count: status.record_count.map(|n| n as i64),
+                last_error: status.last_error,
+            });
+        }
+        self.hub.set_sources(infos);
+        Ok(())
+    }
+}
+
+/// Loads the manifest folder; a missing folder means no sources yet.
+pub fn load_manifests(dir: &Path) -> Result<Vec<Manifest>, StartError> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    musubi_connectors::load_manifests(dir).map_err(StartError::Manifests)
+}

@@ -1,0 +1,155 @@
+//! The `musubi` commands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{App, Config};
+
+#[derive(Debug, Parser)]
+#[command(name = "musubi", version, about = "musubi (結び): a federation hub for medical research metadata")]
+pub struct Cli {
+    /// The data folder: the graph and the hub's state live here.
+    #[arg(long, global = true, env = "MUSUBI_DATA", default_value = "./musubi-data")]
+    pub data: PathBuf,
+    /// The folder of source manifests (*.toml). Default: <data>/sources.
+    #[arg(long, global = true, env = "MUSUBI_SOURCES")]
+    pub sources: Option<PathBuf>,
+    /// A vocabulary file (Turtle) to use instead of the built-in one, e.g. with changed tiers.
+    #[arg(long, global = true, env = "MUSUBI_VOCABULARY")]
+    pub vocabulary: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the GraphQL API over what the data folder holds.
+    Serve {
+        /// Where to listen.
+        #[arg(long, env = "MUSUBI_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Install the bundled demo sources (NBDC, FAIR Data Point, HealthDCAT-AP) in the data
+        /// folder and harvest them before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Harvest registered sources (all, or the ones named) into the graph.
+    Harvest {
+        /// Source ids to harvest; all when none is given.
+        #[arg(value_name = "SOURCE")]
+        ids: Vec<String>,
+    },
+}
+
+impl Cli {
+    fn config(&self) -> Config {
+        Config {
+            data: self.data.clone(),
+            sources: self.sources.clone().unwrap_or_else(|| self.data.join("sources")),
+            vocabulary: self.vocabulary.clone(),
+        }
+    }
+}
+
+/// Runs a command. Exit codes: 0 success, 1 a source failed to harvest, 2 the hub could not
+/// start (bad manifest, data folder in use, …).
+pub async fn run(cli: Cli) -> ExitCode {
+    let mut config = cli.config();
+    match cli.command {
+        Command::Harvest { ids } => {
+            let app = match App::open(&config) {
+                Ok(app) => app,
+                Err(e) => return fail(&e),
+            };
+            let unknown: Vec<&String> = ids.iter().filter(|s| !app.manifests().iter().any(|m| &m.id == *s)).collect();
+            if !unknown.is_empty() {
+                let known: Vec<&str> = app.manifests().iter().map(|m| m.id.as_str()).collect();
+                eprintln!("error: no source named {unknown:?}; registered sources: {known:?} (in {})", config.sources.display());
+                return ExitCode::from(2);
+            }
+            if app.manifests().is_empty() {
+                eprintln!("error: no sources registered: put manifests (*.toml) in {}", config.sources.display());
+                return ExitCode::from(2);
+            }
+            if print_outcomes(&app.harvest(&ids).await) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Command::Serve { listen, demo } => {
+            if demo {
+                match crate::demo::install(&config.data) {
+                    Ok(sources) => config.sources = sources,
+                    Err(e) => {
+                        eprintln!("error: cannot install the demo in {}: {e}", config.data.display());
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            let app = match App::open(&config) {
+                Ok(app) => app,
+                Err(e) => return fail(&e),
+            };
+            if demo {
+                println!("harvesting the demo sources into {} …", config.data.display());
+                print_outcomes(&app.harvest(&[]).await);
+            }
+            let listener = match tokio::net::TcpListener::bind(listen).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: cannot listen on {listen}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let addr = listener.local_addr().map_or(listen, |a| a);
+            println!("musubi is serving {} source(s) from {}", app.manifests().len(), config.data.display());
+            println!("open http://{addr}/graphql");
+            let served = axum::serve(listener, crate::http::router(app)).with_graceful_shutdown(shutdown_signal()).await;
+            match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
+/// Prints one line per source; returns whether all succeeded.
+fn print_outcomes(outcomes: &[(String, Result<musubi_connectors::HarvestReport, musubi_connectors::HarvestError>)]) -> bool {
+    let mut ok = true;
+    for (source, outcome) in outcomes {
+        match outcome {
+            Ok(r) => println!("ok     {source}: {} records, {} triples in {:.2} s", r.records, r.triples, r.elapsed.as_secs_f64()),
+            Err(e) => {
+                ok = false;
+                eprintln!("FAILED {source}: {e} (the last good graph is kept)");
+            }
+        }
+    }
+    ok
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,52 @@
+//! The demo: real public records from NBDC, a FAIR Data Point and HealthDCAT-AP, built into the
+//! binary so that `musubi serve --demo` needs nothing else.
+//!
+//! The files are written into `<data>/demo/` (fixtures, mappings, and the manifests under
+//! `sources/`), then harvested like any partner's source: the demo takes the same path as
+//! production, only the endpoints are local files.
+
+use std::path::{Path, PathBuf};
+
+/// (path under `<data>/demo/`, content).
+const FILES: &[(&str, &[u8])] = &[
+    ("fixtures/fair-data-point/comparative-genomics-catalog.ttl", include_bytes!("../../tests/fixtures/fair-data-point/comparative-genomics-catalog.ttl")),
+    ("fixtures/fair-data-point/disgenet-html-page.ttl", include_bytes!("../../tests/fixtures/fair-data-point/disgenet-html-page.ttl")),
+    ("fixtures/fair-data-point/disgenet-nanopubs-gzip.ttl", include_bytes!("../../tests/fixtures/fair-data-point/disgenet-nanopubs-gzip.ttl")),
+    ("fixtures/fair-data-point/disgenet-textfile-gzip.ttl", include_bytes!("../../tests/fixtures/fair-data-point/disgenet-textfile-gzip.ttl")),
+    ("fixtures/fair-data-point/disgenet.ttl", include_bytes!("../../tests/fixtures/fair-data-point/disgenet.ttl")),
+    ("fixtures/fair-data-point/dtl-fdp.ttl", include_bytes!("../../tests/fixtures/fair-data-point/dtl-fdp.ttl")),
+    ("fixtures/fair-data-point/goNlSvR5-dataset.ttl", include_bytes!("../../tests/fixtures/fair-data-point/goNlSvR5-dataset.ttl")),
+    ("fixtures/fair-data-point/goNlSvR5-html.ttl", include_bytes!("../../tests/fixtures/fair-data-point/goNlSvR5-html.ttl")),
+    ("fixtures/fair-data-point/goNlSvR5-textfile-gzip.ttl", include_bytes!("../../tests/fixtures/fair-data-point/goNlSvR5-textfile-gzip.ttl")),
+    ("fixtures/fair-data-point/textmining-catalog.ttl", include_bytes!("../../tests/fixtures/fair-data-point/textmining-catalog.ttl")),
+    ("fixtures/healthdcat-ap/dataset_health.ttl", include_bytes!("../../tests/fixtures/healthdcat-ap/dataset_health.ttl")),
+    ("fixtures/healthdcat-ap/dataset_health_multilingual.ttl", include_bytes!("../../tests/fixtures/healthdcat-ap/dataset_health_multilingual.ttl")),
+    ("fixtures/humandbs/dataset/DRA000908-v1.json", include_bytes!("../../tests/fixtures/humandbs/dataset/DRA000908-v1.json")),
+    ("fixtures/humandbs/dataset/JGAD000001-v1.json", include_bytes!("../../tests/fixtures/humandbs/dataset/JGAD000001-v1.json")),
+    ("fixtures/humandbs/dataset/JGAD000002-v1.json", include_bytes!("../../tests/fixtures/humandbs/dataset/JGAD000002-v1.json")),
+    ("fixtures/humandbs/research-version/hum0001-v1.json", include_bytes!("../../tests/fixtures/humandbs/research-version/hum0001-v1.json")),
+    ("fixtures/humandbs/research-version/hum0005-v1.json", include_bytes!("../../tests/fixtures/humandbs/research-version/hum0005-v1.json")),
+    ("fixtures/humandbs/research-version/hum0014-v1.json", include_bytes!("../../tests/fixtures/humandbs/research-version/hum0014-v1.json")),
+    ("fixtures/humandbs/research/hum0001.json", include_bytes!("../../tests/fixtures/humandbs/research/hum0001.json")),
+    ("fixtures/humandbs/research/hum0014.json", include_bytes!("../../tests/fixtures/humandbs/research/hum0014.json")),
+    ("mappings/humandbs-dataset.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-dataset.rml.ttl")),
+    ("mappings/humandbs-research.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research.rml.ttl")),
+    ("mappings/dcat.rq", include_bytes!("../../connectors/mappings/dcat.rq")),
+    ("sources/fair-data-point.toml", include_bytes!("../demo/fair-data-point.toml")),
+    ("sources/healthdcat-ap.toml", include_bytes!("../demo/healthdcat-ap.toml")),
+    ("sources/nbdc-datasets.toml", include_bytes!("../demo/nbdc-datasets.toml")),
+    ("sources/nbdc-research.toml", include_bytes!("../demo/nbdc-research.toml")),
+];
+
+/// Writes the demo's files under `data/demo/` and returns the manifest folder.
+pub fn install(data: &Path) -> std::io::Result<PathBuf> {
+    let root = data.join("demo");
+    for (path, content) in FILES {
+        let target = root.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(target, content)?;
+    }
+    Ok(root.join("sources"))
+}

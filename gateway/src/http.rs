@@ -1,0 +1,135 @@
+//! HTTP: GraphQL over HTTP (GET and POST, per the GraphQL-over-HTTP spec), GraphiQL for browsers,
+//! and who the caller is.
+//!
+//! Handlers are thin: read the request, build the [`Principal`], run the schema, shape the
+//! response. Cross-cutting concerns (tracing, timeouts, body limits) are tower layers set up in
+//! [`router`].
+
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use musubi_schema::Principal;
+use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+/// Largest request body accepted (a query with its variables).
+const MAX_BODY: usize = 256 * 1024;
+
+/// The hub's routes and layers.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/graphql") }))
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/health", get(|| async { "ok" }))
+        .with_state(app)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// GET: GraphiQL for a browser, otherwise a query in the URL's parameters.
+async fn graphql_get(State(app): State<App>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let accept = header_str(&headers, header::ACCEPT);
+    if query.as_deref().is_none_or(str::is_empty) && accept.contains("text/html") {
+        return Html(GraphiQLSource::build().endpoint("/graphql").title("musubi GraphiQL").finish()).into_response();
+    }
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(r) => r,
+        Err(e) => return request_error(&accept, StatusCode::BAD_REQUEST, &format!("cannot read the query parameters: {e}")),
+    };
+    if is_mutation(&request.query) {
+        let mut response = request_error(&accept, StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&app, &headers, request).await
+}
+
+/// POST: a JSON body `{query, variables, operationName}`.
+async fn graphql_post(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let accept = header_str(&headers, header::ACCEPT);
+    let content_type = header_str(&headers, header::CONTENT_TYPE);
+    if !content_type.starts_with("application/json") && !content_type.starts_with(GRAPHQL_RESPONSE) {
+        return request_error(
+            &accept,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &format!("send the query as application/json, not {:?}", if content_type.is_empty() { "no content type" } else { &content_type }),
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return request_error(&accept, StatusCode::BAD_REQUEST, &format!("the body is not a GraphQL request: {e}")),
+    };
+    execute(&app, &headers, request).await
+}
+
+async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request) -> Response {
+    let accept = header_str(headers, header::ACCEPT);
+    let principal = match principal(headers) {
+        Ok(p) => p,
+        Err(reason) => return unauthorized(&accept, &reason),
+    };
+    let response = app.schema().execute(request.data(principal)).await;
+    // A request that never reached execution (it did not parse or validate) has no data.
+    let request_failed = response.data == async_graphql::Value::Null
+        && response.errors.iter().any(|e| {
+            let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(ToString::to_string).unwrap_or_default();
+            code.contains("GRAPHQL_PARSE_FAILED") || code.contains("GRAPHQL_VALIDATION_FAILED")
+        });
+    let body = serde_json::to_vec(&response).expect("GraphQL responses serialise");
+    let (media, status) = if accept.contains(GRAPHQL_RESPONSE) {
+        (GRAPHQL_RESPONSE, if request_failed { StatusCode::BAD_REQUEST } else { StatusCode::OK })
+    } else {
+        ("application/json", StatusCode::OK)
+    };
+    (status, [(header::CONTENT_TYPE, format!("{media}; charset=utf-8"))], body).into_response()
+}
+
+/// The caller. No `Authorization` header: anonymous (PUBLIC). A credential that is sent but
+/// cannot be checked is refused, never downgraded to anonymous.
+fn principal(headers: &HeaderMap) -> Result<Principal, String> {
+    match headers.get(header::AUTHORIZATION) {
+        None => Ok(Principal::anonymous()),
+        Some(_) => Err("this hub does not accept credentials yet: no trusted token issuer is configured".to_owned()),
+    }
+}
+
+fn unauthorized(accept: &str, reason: &str) -> Response {
+    let mut response = error_response(accept, StatusCode::UNAUTHORIZED, reason, "UNAUTHENTICATED");
+    let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{}\"", reason.replace('"', "'"));
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    response
+}
+
+fn request_error(accept: &str, status: StatusCode, message: &str) -> Response {
+    error_response(accept, status, message, "BAD_REQUEST")
+}
+
+fn error_response(accept: &str, status: StatusCode, message: &str, code: &str) -> Response {
+    let media = if accept.contains(GRAPHQL_RESPONSE) { GRAPHQL_RESPONSE } else { "application/json" };
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, [(header::CONTENT_TYPE, format!("{media}; charset=utf-8"))], body.to_string()).into_response()
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> String {
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
+fn is_mutation(query: &str) -> bool {
+    async_graphql::parser::parse_query(query).is_ok_and(|doc| {
+        doc.operations.iter().any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
+    })
+}

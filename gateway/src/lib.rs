@@ -1,0 +1,14 @@
+//! musubi-gateway: the `musubi` binary.
+//!
+//! - [`app`]: opens the data folder, loads manifests and the vocabulary, runs harvests and keeps
+//!   the schema's read model current;
+//! - [`http`]: the axum router: GraphQL over HTTP, GraphiQL, identity → [`musubi_schema::Principal`];
+//! - [`demo`]: the bundled demo sources (fixtures, mappings, manifests);
+//! - [`cli`]: the commands (`serve`, `harvest`).
+//!
+//! Architecture invariant: HTTP, tokens, config files and the CLI live here and nowhere else.
+
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod http;

@@ -1,0 +1,106 @@
+//! The `musubi` binary as an operator runs it: harvest into a data folder on disk, serve it,
+//! restart it; and what it says when a manifest is wrong or a source fails.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use musubi_tests::{Behaviour, Partner, graphql, manifests, write_manifests};
+
+fn musubi(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_musubi"));
+    c.arg("--data").arg(data).env("RUST_LOG", "warn");
+    c
+}
+
+/// Starts `musubi serve` on a free port and returns it with the address it printed.
+fn serve(data: &Path) -> (Child, SocketAddr) {
+    let mut child = musubi(data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("musubi starts");
+    let stdout = child.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(url) = line.strip_prefix("open http://") {
+            let addr = url.trim_end_matches("/graphql").parse().expect("address");
+            return (child, addr);
+        }
+    }
+    panic!("musubi serve never printed its URL");
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const QUERY: &str = "{ datasets(first: 100) { totalCount nodes { accession source title { value lang } accessLevel } } sources { id recordCount lastHarvest } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harvest_then_serve_then_restart_serves_the_same_data_without_harvesting() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let data = tempfile::tempdir().expect("tempdir");
+    write_manifests(&data.path().join("sources"), &manifests(&humandbs, &dcat));
+
+    let out = musubi(data.path()).arg("harvest").output().expect("harvest runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "harvest failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for source in ["nbdc-research", "nbdc-datasets", "fair-data-point", "healthdcat-ap"] {
+        assert!(stdout.contains(&format!("ok     {source}:")), "{stdout}");
+    }
+
+    let (child, addr) = serve(data.path());
+    let first = graphql(addr, QUERY).await;
+    drop(Killed(child));
+    assert!(first["data"]["datasets"]["totalCount"].as_i64() > Some(5), "{first}");
+
+    // The partners go away: a restart must not need them.
+    humandbs.stop().await;
+    dcat.stop().await;
+    let (child, addr) = serve(data.path());
+    let _guard = Killed(child);
+    let second = graphql(addr, QUERY).await;
+    assert_eq!(second, first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_source_is_named_and_the_exit_code_says_so() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let data = tempfile::tempdir().expect("tempdir");
+    write_manifests(&data.path().join("sources"), &manifests(&humandbs, &dcat));
+    humandbs.behave(Behaviour::ServerError);
+    let out = musubi(data.path()).arg("harvest").output().expect("harvest runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("FAILED nbdc-datasets:") && stderr.contains("HTTP 500"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok     fair-data-point:"), "the other sources still land");
+
+    let out = musubi(data.path()).args(["harvest", "no-such-source"]).output().expect("harvest runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-source"));
+}
+
+#[test]
+fn a_malformed_manifest_is_rejected_at_load_with_file_line_and_field() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let sources = data.path().join("sources");
+    std::fs::create_dir_all(&sources).expect("mkdir");
+    std::fs::write(sources.join("a-missing.toml"), "id = \"a\"\nkind = \"rdf-dump\"\n").expect("write");
+    std::fs::write(sources.join("b-kind.toml"), "id = \"b\"\nkind = \"gopher\"\nendpoint = \"https://e.org\"\n").expect("write");
+    std::fs::write(sources.join("c-url.toml"), "id = \"c\"\nkind = \"rdf-dump\"\n\nendpoint = \"https://bad host/\"\n").expect("write");
+    let out = musubi(data.path()).arg("harvest").output().expect("harvest runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("a-missing.toml:") && stderr.contains("field `endpoint`"), "{stderr}");
+    assert!(stderr.contains("b-kind.toml:2:") && stderr.contains("field `kind`") && stderr.contains("gopher"), "{stderr}");
+    assert!(stderr.contains("c-url.toml:4:") && stderr.contains("not a valid URL"), "{stderr}");
+}

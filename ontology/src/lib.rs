@@ -1,0 +1,41 @@
+//! musubi-ontology: the hub's knowledge layer.
+//!
+//! Everything that knows what the data *means* lives here and nowhere else:
+//! - [`vocab`]: the hub vocabulary (Turtle, shipped in `vocab/musubi.ttl`) with each property's
+//!   access tier and GraphQL field, and the table that normalises access levels;
+//! - [`tier`]: the access tiers and how they rank;
+//! - [`mapping`]: the RML mapping engine that turns partner records into hub RDF;
+//! - [`store`]: the graph store (embedded oxigraph, or later a remote SPARQL endpoint);
+//! - [`read_model`]: documents projected from the graph, which the schema answers from.
+//!
+//! Architecture invariant: this crate imports no other musubi crate and knows nothing of HTTP,
+//! GraphQL or manifests.
+
+pub mod mapping;
+pub mod read_model;
+pub mod store;
+pub mod tier;
+pub mod vocab;
+
+/// The RDF data model, so that callers name terms without depending on oxigraph themselves.
+pub use oxigraph::model as rdf;
+/// RDF serialisation formats the store and the mapping engine understand.
+pub use oxigraph::io::RdfFormat;
+
+/// Parses an RDF document into triples (quads lose their graph: a source's data all lands in the
+/// source's own graph). `base_iri` resolves relative IRIs; the error says where parsing stopped.
+pub fn parse_triples(bytes: &[u8], format: RdfFormat, base_iri: &str) -> Result<Vec<rdf::Triple>, String> {
+    let mut parser = oxigraph::io::RdfParser::from_format(format);
+    if let Ok(with_base) = parser.clone().with_base_iri(base_iri) {
+        parser = with_base;
+    }
+    parser
+        .for_slice(bytes)
+        .map(|q| q.map(rdf::Triple::from).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// The current time as an `xsd:dateTime` (UTC), for provenance.
+pub fn now() -> oxsdatatypes::DateTime {
+    oxsdatatypes::DateTime::now()
+}

@@ -1,0 +1,264 @@
+//! Reads an RML mapping (Turtle) into [`Mapping`].
+
+use std::collections::HashMap;
+
+use oxigraph::io::{RdfFormat, RdfParser};
+use oxigraph::model::{Graph, NamedNode, NamedOrBlankNode, Term, TermRef, Triple};
+
+use super::json::Reference;
+use super::template::Template;
+use super::{Mapping, MappingError, ObjectMap, PredicateObjectMap, TermMap, TermType, TermValue, TriplesMap};
+use crate::vocab::RDF_TYPE;
+
+/// The namespaces a term is looked up in, current RML first.
+const NAMESPACES: [&str; 3] =
+    ["http://w3id.org/rml/", "http://www.w3.org/ns/r2rml#", "http://semweb.mmlab.be/ns/rml#"];
+
+struct Reader<'a> {
+    graph: Graph,
+    origin: &'a str,
+}
+
+impl Reader<'_> {
+    fn err(&self, node: &NamedOrBlankNode, message: impl std::fmt::Display) -> MappingError {
+        MappingError { origin: self.origin.to_owned(), message: format!("{}: {message}", display(node)) }
+    }
+
+    /// All objects of `node`'s property `local` in any RML namespace.
+    fn all(&self, node: &NamedOrBlankNode, local: &str) -> Vec<Term> {
+        NAMESPACES
+            .iter()
+            .flat_map(|ns| {
+                let p = NamedNode::new_unchecked(format!("{ns}{local}"));
+                self.graph.objects_for_subject_predicate(node, &p).map(TermRef::into_owned).collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn one(&self, node: &NamedOrBlankNode, local: &str) -> Result<Option<Term>, MappingError> {
+        let mut values = self.all(node, local);
+        match values.len() {
+            0 => Ok(None),
+            1 => Ok(values.pop()),
+            n => Err(self.err(node, format!("has {n} values for {local}; expected one"))),
+        }
+    }
+
+    fn string(&self, node: &NamedOrBlankNode, local: &str) -> Result<Option<String>, MappingError> {
+        match self.one(node, local)? {
+            None => Ok(None),
+            Some(Term::Literal(l)) => Ok(Some(l.value().to_owned())),
+            Some(other) => Err(self.err(node, format!("{local} must be a string, found {other}"))),
+        }
+    }
+
+    fn node(&self, node: &NamedOrBlankNode, term: Term, what: &str) -> Result<NamedOrBlankNode, MappingError> {
+        match term {
+            Term::NamedNode(n) => Ok(n.into()),
+            Term::BlankNode(b) => Ok(b.into()),
+            other => Err(self.err(node, format!("{what} must be a node, found {other}"))),
+        }
+    }
+
+    fn is_rml(&self, term: &Term, local: &str) -> bool {
+        matches!(term, Term::NamedNode(n) if NAMESPACES.iter().any(|ns| n.as_str() == format!("{ns}{local}")))
+    }
+
+    fn term_map(&self, node: &NamedOrBlankNode, role: Role) -> Result<TermMap, MappingError> {
+        let constant = self.one(node, "constant")?;
+        let reference = self.string(node, "reference")?;
+        let template = self.string(node, "template")?;
+        let value = match (constant, reference, template) {
+            (Some(c), None, None) => TermValue::Constant(c),
+            (None, Some(r), None) => TermValue::Reference(Reference::parse(&r).map_err(|e| self.err(node, e))?),
+            (None, None, Some(t)) => TermValue::Template(Template::parse(&t).map_err(|e| self.err(node, e))?),
+            (None, None, None) if role == Role::Subject && self.is_blank_typed(node)? => {
+                return Err(self.err(node, "a blank-node subject map needs a template or reference"));
+            }
+            (None, None, None) => return Err(self.err(node, "needs one of rml:constant, rml:reference, rml:template")),
+            _ => return Err(self.err(node, "has more than one of rml:constant, rml:reference, rml:template")),
+        };
+        let language = self.string(node, "language")?;
+        let datatype = match self.one(node, "datatype")? {
+            None => None,
+            Some(Term::NamedNode(n)) => Some(n),
+            Some(other) => return Err(self.err(node, format!("rml:datatype must be an IRI, found {other}"))),
+        };
+        let term_type = match self.one(node, "termType")? {
+            Some(t) if self.is_rml(&t, "IRI") => TermType::Iri,
+            Some(t) if self.is_rml(&t, "BlankNode") => TermType::BlankNode,
+            Some(t) if self.is_rml(&t, "Literal") => TermType::Literal,
+            Some(other) => return Err(self.err(node, format!("unknown rml:termType {other}"))),
+            // R2RML defaults: objects from references, or with a language or datatype, are
+            // literals; everything else is an IRI.
+            None if role == Role::Object
+                && (matches!(value, TermValue::Reference(_)) || language.is_some() || datatype.is_some()) =>
+            {
+                TermType::Literal
+            }
+            None => match &value {
+                TermValue::Constant(Term::Literal(_)) => TermType::Literal,
+                TermValue::Constant(Term::BlankNode(_)) => TermType::BlankNode,
+                _ => TermType::Iri,
+            },
+        };
+        if term_type == TermType::Literal && role != Role::Object {
+            return Err(self.err(node, "only object maps may produce literals"));
+        }
+        if language.is_some() && datatype.is_some() {
+            return Err(self.err(node, "has both rml:language and rml:datatype"));
+        }
+        Ok(TermMap { value, term_type, language, datatype })
+    }
+
+    fn is_blank_typed(&self, node: &NamedOrBlankNode) -> Result<bool, MappingError> {
+        Ok(self.one(node, "termType")?.is_some_and(|t| self.is_rml(&t, "BlankNode")))
+    }
+
+    /// A term map given either as `rml:xMap [ … ]` or with the constant shortcut `rml:x <iri>`.
+    fn term_maps(&self, node: &NamedOrBlankNode, map: &str, shortcut: &str, role: Role) -> Result<Vec<TermMap>, MappingError> {
+        let mut maps = Vec::new();
+        for m in self.all(node, map) {
+            let m = self.node(node, m, map)?;
+            maps.push(self.term_map(&m, role)?);
+        }
+        for c in self.all(node, shortcut) {
+            let term_type = match &c {
+                Term::Literal(_) => TermType::Literal,
+                Term::BlankNode(_) => TermType::BlankNode,
+                _ => TermType::Iri,
+            };
+            maps.push(TermMap { value: TermValue::Constant(c), term_type, language: None, datatype: None });
+        }
+        Ok(maps)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Subject,
+    Predicate,
+    Object,
+}
+
+fn display(node: &NamedOrBlankNode) -> String {
+    match node {
+        NamedOrBlankNode::NamedNode(n) => format!("<{}>", n.as_str()),
+        NamedOrBlankNode::BlankNode(_) => "a blank node".to_owned(),
+    }
+}
+
+pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
+    let mut graph = Graph::new();
+    for triple in RdfParser::from_format(RdfFormat::Turtle).for_slice(text.as_bytes()) {
+        let triple = triple.map_err(|e| MappingError { origin: origin.to_owned(), message: format!("not valid Turtle: {e}") })?;
+        graph.insert(&Triple::from(triple));
+    }
+    let reader = Reader { graph, origin };
+
+    // Triples maps: whatever has a logical source, or is typed as one.
+    let mut names: Vec<NamedOrBlankNode> = Vec::new();
+    for ns in NAMESPACES {
+        let ls = NamedNode::new_unchecked(format!("{ns}logicalSource"));
+        names.extend(reader.graph.triples_for_predicate(&ls).map(|t| t.subject.into_owned()));
+        let class = NamedNode::new_unchecked(format!("{ns}TriplesMap"));
+        names.extend(reader.graph.subjects_for_predicate_object(RDF_TYPE, &class).map(|s| s.into_owned()));
+    }
+    names.sort_by_key(|n| n.to_string());
+    names.dedup();
+    if names.is_empty() {
+        return Err(MappingError { origin: origin.to_owned(), message: "declares no triples map".to_owned() });
+    }
+    let index: HashMap<NamedOrBlankNode, usize> = names.iter().cloned().enumerate().map(|(i, n)| (n, i)).collect();
+
+    let mut maps = Vec::new();
+    for name in &names {
+        let map = triples_map(&reader, name, &index).map_err(|e| {
+            // Errors found in nested maps (blank nodes) are placed in their triples map.
+            let prefix = display(name);
+            if e.message.starts_with(&prefix) {
+                e
+            } else {
+                MappingError { origin: e.origin, message: format!("{prefix}: {}", e.message) }
+            }
+        })?;
+        maps.push(map);
+    }
+    Ok(Mapping { maps })
+}
+
+fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<NamedOrBlankNode, usize>) -> Result<TriplesMap, MappingError> {
+    {
+        let iterator = match reader.one(name, "logicalSource")? {
+            None => return Err(reader.err(name, "has no rml:logicalSource")),
+            Some(ls) => {
+                let ls = reader.node(name, ls, "rml:logicalSource")?;
+                match reader.string(&ls, "iterator")? {
+                    None => None,
+                    Some(it) if it.trim() == "$" => None,
+                    Some(it) => Some(Reference::parse(&it).map_err(|e| reader.err(name, e))?),
+                }
+            }
+        };
+        let mut subjects = reader.term_maps(name, "subjectMap", "subject", Role::Subject)?;
+        if subjects.len() != 1 {
+            return Err(reader.err(name, format!("needs exactly one subject map, found {}", subjects.len())));
+        }
+        let subject_node = reader.one(name, "subjectMap")?;
+        let mut classes = Vec::new();
+        if let Some(s) = subject_node {
+            let s = reader.node(name, s, "rml:subjectMap")?;
+            for c in reader.all(&s, "class") {
+                match c {
+                    Term::NamedNode(n) => classes.push(n),
+                    other => return Err(reader.err(name, format!("rml:class must be an IRI, found {other}"))),
+                }
+            }
+        }
+
+        let mut predicate_objects = Vec::new();
+        for pom in reader.all(name, "predicateObjectMap") {
+            let pom = reader.node(name, pom, "rml:predicateObjectMap")?;
+            let predicates = reader.term_maps(&pom, "predicateMap", "predicate", Role::Predicate)?;
+            if predicates.is_empty() {
+                return Err(reader.err(name, "a predicate-object map has no predicate"));
+            }
+            let mut objects = Vec::new();
+            for om in reader.all(&pom, "objectMap") {
+                let om = reader.node(&pom, om, "rml:objectMap")?;
+                if let Some(parent) = reader.one(&om, "parentTriplesMap")? {
+                    let parent = reader.node(&om, parent, "rml:parentTriplesMap")?;
+                    let Some(&parent_index) = index.get(&parent) else {
+                        return Err(reader.err(name, format!("rml:parentTriplesMap {parent} is not a triples map of this file")));
+                    };
+                    let mut joins = Vec::new();
+                    for jc in reader.all(&om, "joinCondition") {
+                        let jc = reader.node(&om, jc, "rml:joinCondition")?;
+                        let child = reader.string(&jc, "child")?.ok_or_else(|| reader.err(name, "a join condition has no rml:child"))?;
+                        let parent = reader.string(&jc, "parent")?.ok_or_else(|| reader.err(name, "a join condition has no rml:parent"))?;
+                        joins.push((
+                            Reference::parse(&child).map_err(|e| reader.err(name, e))?,
+                            Reference::parse(&parent).map_err(|e| reader.err(name, e))?,
+                        ));
+                    }
+                    objects.push(ObjectMap::Parent { triples_map: parent_index, joins });
+                } else {
+                    objects.push(ObjectMap::Term(reader.term_map(&om, Role::Object)?));
+                }
+            }
+            for c in reader.all(&pom, "object") {
+                let term_type = match &c {
+                    Term::Literal(_) => TermType::Literal,
+                    Term::BlankNode(_) => TermType::BlankNode,
+                    _ => TermType::Iri,
+                };
+                objects.push(ObjectMap::Term(TermMap { value: TermValue::Constant(c), term_type, language: None, datatype: None }));
+            }
+            if objects.is_empty() {
+                return Err(reader.err(name, "a predicate-object map has no object"));
+            }
+            predicate_objects.push(PredicateObjectMap { predicates, objects });
+        }
+        Ok(TriplesMap { name: display(name), iterator, subject: subjects.remove(0), classes, predicate_objects })
+    }
+}

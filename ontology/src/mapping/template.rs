@@ -1,0 +1,105 @@
+//! RML string templates: `https://example.org/{id}` with `\{` and `\}` as escapes.
+
+use serde_json::Value;
+
+use super::json::Reference;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Reference(Reference),
+}
+
+impl Template {
+    pub(crate) fn parse(template: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut chars = template.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some(e @ ('{' | '}' | '\\')) => text.push(e),
+                    Some(other) => {
+                        text.push('\\');
+                        text.push(other);
+                    }
+                    None => return Err(format!("template {template:?} ends with a lone backslash")),
+                },
+                '{' => {
+                    let mut reference = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('}') => break,
+                            Some('\\') => reference.extend(chars.next()),
+                            Some(c) => reference.push(c),
+                            None => return Err(format!("template {template:?} has an unclosed '{{'")),
+                        }
+                    }
+                    if !text.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut text)));
+                    }
+                    parts.push(Part::Reference(Reference::parse(&reference)?));
+                }
+                '}' => return Err(format!("template {template:?} has a '}}' with no '{{'")),
+                c => text.push(c),
+            }
+        }
+        if !text.is_empty() {
+            parts.push(Part::Text(text));
+        }
+        Ok(Template { parts })
+    }
+
+    /// Every combination of the references' values (RML's cartesian product). A reference with
+    /// no value makes the template produce nothing. For IRIs, inserted values are IRI-safe
+    /// (percent-encoded as R2RML specifies).
+    pub(crate) fn expand(&self, item: &Value, iri_safe: bool) -> Vec<String> {
+        let mut results = vec![String::new()];
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => results.iter_mut().for_each(|r| r.push_str(t)),
+                Part::Reference(reference) => {
+                    let values = reference.strings(item);
+                    if values.is_empty() {
+                        return Vec::new();
+                    }
+                    results = results
+                        .iter()
+                        .flat_map(|prefix| {
+                            values.iter().map(move |v| {
+                                let mut s = prefix.clone();
+                                if iri_safe {
+                                    percent_encode_into(v, &mut s);
+                                } else {
+                                    s.push_str(v);
+                                }
+                                s
+                            })
+                        })
+                        .collect();
+                }
+            }
+        }
+        results
+    }
+}
+
+/// R2RML's IRI-safe form: every character outside `iunreserved` is percent-encoded as UTF-8.
+fn percent_encode_into(value: &str, out: &mut String) {
+    for c in value.chars() {
+        let unreserved = c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~') || !c.is_ascii();
+        if unreserved {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+use serde_json::json;
+
+use super::*;
+
+const PREFIXES: &str = r#"
+@prefix rml: <http://w3id.org/rml/> .
+@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"#;
+
+fn run(mapping: &str, record: serde_json::Value) -> Vec<String> {
+    let m = Mapping::from_turtle(&format!("{PREFIXES}{mapping}"), "test.rml.ttl").unwrap();
+    let mut out = Vec::new();
+    m.map_record(&record, &mut out).unwrap();
+    let mut lines: Vec<String> = out.iter().map(|t| t.to_string()).collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+#[test]
+fn references_templates_languages_and_datatypes() {
+    let lines = run(
+        r#"
+        ex:Map rml:logicalSource [ rml:iterator "$" ] ;
+          rml:subjectMap [ rml:template "http://example.org/d/{id}" ; rml:class ex:Dataset ] ;
+          rml:predicateObjectMap [ rml:predicate ex:title ; rml:objectMap [ rml:reference "title.ja" ; rml:language "ja" ] ] ,
+            [ rml:predicate ex:title ; rml:objectMap [ rml:reference "$.title.en" ; rml:language "en" ] ] ,
+            [ rml:predicate ex:count ; rml:objectMap [ rml:reference "n" ; rml:datatype xsd:integer ] ] ,
+            [ rml:predicate ex:tag ; rml:objectMap [ rml:reference "tags[*]" ] ] ,
+            [ rml:predicate ex:page ; rml:objectMap [ rml:template "http://example.org/page/{name}" ] ] ,
+            [ rml:predicate ex:missing ; rml:objectMap [ rml:reference "nothing" ] ] ,
+            [ rml:predicate ex:kind ; rml:object "constant" ] .
+        "#,
+        json!({"id": "JGAD1", "title": {"ja": "題", "en": "Title"}, "n": 3, "tags": ["a", "b"], "name": "a b/c", "nothing": null}),
+    );
+    assert_eq!(
+        lines,
+        [
+            r#"<http://example.org/d/JGAD1> <http://example.org/count> "3"^^<http://www.w3.org/2001/XMLSchema#integer>"#,
+            r#"<http://example.org/d/JGAD1> <http://example.org/kind> "constant""#,
+            r#"<http://example.org/d/JGAD1> <http://example.org/page> <http://example.org/page/a%20b%2Fc>"#,
+            r#"<http://example.org/d/JGAD1> <http://example.org/tag> "a""#,
+            r#"<http://example.org/d/JGAD1> <http://example.org/tag> "b""#,
+            r#"<http://example.org/d/JGAD1> <http://example.org/title> "Title"@en"#,
+            r#"<http://example.org/d/JGAD1> <http://example.org/title> "題"@ja"#,
+            r#"<http://example.org/d/JGAD1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/Dataset>"#,
+        ]
+    );
+}
+
+#[test]
+fn nested_iterators_and_parent_maps_with_joins() {
+    let lines = run(
+        r#"
+        ex:Study rml:logicalSource [ rml:iterator "$" ] ;
+          rml:subjectMap [ rml:template "http://example.org/s/{id}" ] ;
+          rml:predicateObjectMap [ rml:predicate ex:grant ;
+              rml:objectMap [ rml:parentTriplesMap ex:Grant ; rml:joinCondition [ rml:child "grants[*].id" ; rml:parent "id" ] ] ] .
+        ex:Grant rml:logicalSource [ rml:iterator "$.grants[*]" ] ;
+          rml:subjectMap [ rml:template "http://example.org/g/{id}" ] ;
+          rml:predicateObjectMap [ rml:predicate ex:name ; rml:objectMap [ rml:reference "name" ] ] .
+        "#,
+        json!({"id": "hum1", "grants": [{"id": "G1", "name": "one"}, {"id": "G2", "name": "two"}]}),
+    );
+    assert_eq!(
+        lines,
+        [
+            r#"<http://example.org/g/G1> <http://example.org/name> "one""#,
+            r#"<http://example.org/g/G2> <http://example.org/name> "two""#,
+            r#"<http://example.org/s/hum1> <http://example.org/grant> <http://example.org/g/G1>"#,
+            r#"<http://example.org/s/hum1> <http://example.org/grant> <http://example.org/g/G2>"#,
+        ]
+    );
+}
+
+#[test]
+fn legacy_namespace_is_read() {
+    let lines = run(
+        r#"
+        @prefix rr: <http://www.w3.org/ns/r2rml#> .
+        @prefix lrml: <http://semweb.mmlab.be/ns/rml#> .
+        ex:M lrml:logicalSource [ lrml:iterator "$" ] ;
+          rr:subjectMap [ rr:template "http://example.org/{id}" ] ;
+          rr:predicateObjectMap [ rr:predicate ex:p ; rr:objectMap [ lrml:reference "v" ] ] .
+        "#,
+        json!({"id": "x", "v": "y"}),
+    );
+    assert_eq!(lines, [r#"<http://example.org/x> <http://example.org/p> "y""#]);
+}
+
+#[test]
+fn mapping_errors_name_the_file_and_the_map() {
+    let err = Mapping::from_turtle(
+        &format!("{PREFIXES} ex:Broken rml:logicalSource [ ] ; rml:subjectMap [ rml:template \"http://e/{{id\" ] ."),
+        "partner.rml.ttl",
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("partner.rml.ttl") && msg.contains("<http://example.org/Broken>") && msg.contains("unclosed"), "{msg}");
+
+    let err = Mapping::from_turtle("not turtle at all", "x.ttl").unwrap_err();
+    assert!(err.to_string().starts_with("x.ttl: not valid Turtle"), "{err}");
+}
+
+#[test]
+fn a_value_that_makes_a_bad_iri_is_a_record_error() {
+    let m = Mapping::from_turtle(
+        &format!("{PREFIXES} ex:M rml:logicalSource [ ] ; rml:subjectMap [ rml:reference \"url\" ] ; rml:predicateObjectMap [ rml:predicate ex:p ; rml:object ex:o ] ."),
+        "m.ttl",
+    )
+    .unwrap();
+    let err = m.map_record(&json!({"url": "not an iri"}), &mut Vec::new()).unwrap_err();
+    assert!(err.to_string().contains("\"not an iri\" is not a valid IRI"), "{err}");
+}

@@ -1,0 +1,351 @@
+//! The hub vocabulary: IRIs the code refers to, and the declarations loaded from Turtle.
+//!
+//! The Turtle file (`vocab/musubi.ttl`, built in; a deployment may load its own copy) is the one
+//! place where a property's access tier is declared. Code never hard-codes a tier: it asks
+//! [`Vocabulary::tier_of`], which answers [`Tier::Steward`] for anything undeclared.
+
+use std::collections::HashMap;
+
+use oxigraph::io::{RdfFormat, RdfParser};
+use oxigraph::model::{Graph, NamedNodeRef, Term, TermRef, Triple};
+
+use crate::tier::Tier;
+
+/// The hub vocabulary as shipped.
+pub const BUILTIN_TURTLE: &str = include_str!("../vocab/musubi.ttl");
+
+pub const MUSUBI: &str = "https://w3id.org/musubi/vocab#";
+/// Named graph of source `id` is `SOURCE_GRAPH_PREFIX` + `id`.
+pub const SOURCE_GRAPH_PREFIX: &str = "https://w3id.org/musubi/source/";
+/// The graph where the hub keeps what it knows about its sources (harvest times, errors).
+pub const META_GRAPH: &str = "https://w3id.org/musubi/graph/meta";
+
+macro_rules! iris {
+    ($($name:ident = $iri:expr;)*) => {
+        $(pub const $name: NamedNodeRef<'static> = NamedNodeRef::new_unchecked($iri);)*
+    };
+}
+
+iris! {
+    RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+    RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label";
+    OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs";
+    SKOS_EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch";
+    XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
+    XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer";
+    XSD_DATE_TIME = "http://www.w3.org/2001/XMLSchema#dateTime";
+
+    DCAT_CATALOG = "http://www.w3.org/ns/dcat#Catalog";
+    DCAT_DATASET = "http://www.w3.org/ns/dcat#Dataset";
+    DCAT_DISTRIBUTION = "http://www.w3.org/ns/dcat#Distribution";
+    DCAT_LANDING_PAGE = "http://www.w3.org/ns/dcat#landingPage";
+    DCAT_KEYWORD = "http://www.w3.org/ns/dcat#keyword";
+    DCAT_VERSION = "http://www.w3.org/ns/dcat#version";
+    DCAT_HAS_VERSION = "http://www.w3.org/ns/dcat#hasVersion";
+    DCAT_DISTRIBUTION_PROP = "http://www.w3.org/ns/dcat#distribution";
+    DCAT_DOWNLOAD_URL = "http://www.w3.org/ns/dcat#downloadURL";
+    DCAT_ACCESS_URL = "http://www.w3.org/ns/dcat#accessURL";
+
+    DCT_IDENTIFIER = "http://purl.org/dc/terms/identifier";
+    DCT_TITLE = "http://purl.org/dc/terms/title";
+    DCT_DESCRIPTION = "http://purl.org/dc/terms/description";
+    DCT_TYPE = "http://purl.org/dc/terms/type";
+    DCT_ISSUED = "http://purl.org/dc/terms/issued";
+    DCT_MODIFIED = "http://purl.org/dc/terms/modified";
+    DCT_IS_PART_OF = "http://purl.org/dc/terms/isPartOf";
+    DCT_HAS_PART = "http://purl.org/dc/terms/hasPart";
+    DCT_PUBLISHER = "http://purl.org/dc/terms/publisher";
+    DCT_IS_REFERENCED_BY = "http://purl.org/dc/terms/isReferencedBy";
+    DCT_ACCESS_RIGHTS = "http://purl.org/dc/terms/accessRights";
+    DCT_FORMAT = "http://purl.org/dc/terms/format";
+
+    FOAF_NAME = "http://xmlns.com/foaf/0.1/name";
+    SCHEMA_AFFILIATION = "http://schema.org/affiliation";
+    SCHEMA_FUNDING = "http://schema.org/funding";
+    SCHEMA_FUNDER = "http://schema.org/funder";
+    SCHEMA_URL = "http://schema.org/url";
+    BIBO_DOI = "http://purl.org/ontology/bibo/doi";
+    ODRL_HAS_POLICY = "http://www.w3.org/ns/odrl/2/hasPolicy";
+    PROV_GENERATED_AT_TIME = "http://www.w3.org/ns/prov#generatedAtTime";
+
+    MUSUBI_STUDY = "https://w3id.org/musubi/vocab#Study";
+    MUSUBI_STUDY_VERSION = "https://w3id.org/musubi/vocab#StudyVersion";
+    MUSUBI_TIER = "https://w3id.org/musubi/vocab#tier";
+    MUSUBI_GRAPHQL_FIELD = "https://w3id.org/musubi/vocab#graphqlField";
+    MUSUBI_SOURCE_LABEL = "https://w3id.org/musubi/vocab#sourceLabel";
+    MUSUBI_ACCESS_LEVEL_CLASS = "https://w3id.org/musubi/vocab#AccessLevel";
+    MUSUBI_SOURCE_ACCESS_LEVEL = "https://w3id.org/musubi/vocab#sourceAccessLevel";
+    MUSUBI_ACCESS_LEVEL = "https://w3id.org/musubi/vocab#accessLevel";
+    MUSUBI_DATA_USE_CONDITION = "https://w3id.org/musubi/vocab#dataUseCondition";
+    MUSUBI_DATA_ACCESS_COMMITTEE = "https://w3id.org/musubi/vocab#dataAccessCommittee";
+    MUSUBI_PRINCIPAL_INVESTIGATOR = "https://w3id.org/musubi/vocab#principalInvestigator";
+    MUSUBI_ASSAY = "https://w3id.org/musubi/vocab#assay";
+    MUSUBI_PLATFORM = "https://w3id.org/musubi/vocab#platform";
+    MUSUBI_REFERENCE_GENOME = "https://w3id.org/musubi/vocab#referenceGenome";
+    MUSUBI_FILE_TYPE = "https://w3id.org/musubi/vocab#fileType";
+    MUSUBI_DISEASE = "https://w3id.org/musubi/vocab#disease";
+    MUSUBI_TISSUE = "https://w3id.org/musubi/vocab#tissue";
+    MUSUBI_POPULATION = "https://w3id.org/musubi/vocab#population";
+    MUSUBI_SEX = "https://w3id.org/musubi/vocab#sex";
+    MUSUBI_AGE_GROUP = "https://w3id.org/musubi/vocab#ageGroup";
+    MUSUBI_SUBJECT_COUNT = "https://w3id.org/musubi/vocab#subjectCount";
+    MUSUBI_DATA_VOLUME_GB = "https://w3id.org/musubi/vocab#dataVolumeGb";
+    MUSUBI_METHODS = "https://w3id.org/musubi/vocab#methods";
+    MUSUBI_PARTICIPANTS = "https://w3id.org/musubi/vocab#participants";
+    MUSUBI_RELEASE_NOTE = "https://w3id.org/musubi/vocab#releaseNote";
+    MUSUBI_CONTACT_EMAIL = "https://w3id.org/musubi/vocab#contactEmail";
+    MUSUBI_SAMPLE_ATTRIBUTE = "https://w3id.org/musubi/vocab#sampleAttribute";
+    MUSUBI_INTERNAL_ID = "https://w3id.org/musubi/vocab#internalId";
+    MUSUBI_DRAFT = "https://w3id.org/musubi/vocab#draft";
+    MUSUBI_EMBARGO_UNTIL = "https://w3id.org/musubi/vocab#embargoUntil";
+    MUSUBI_POLICY_TEXT = "https://w3id.org/musubi/vocab#policyText";
+    MUSUBI_ICD10 = "https://w3id.org/musubi/vocab#icd10";
+    MUSUBI_MONDO = "https://w3id.org/musubi/vocab#mondo";
+    MUSUBI_SOURCE_RECORD_ID = "https://w3id.org/musubi/vocab#sourceRecordId";
+    MUSUBI_SOURCE_RECORD_URL = "https://w3id.org/musubi/vocab#sourceRecordUrl";
+
+    // Source bookkeeping in the meta graph.
+    MUSUBI_LAST_HARVEST = "https://w3id.org/musubi/vocab#lastHarvest";
+    MUSUBI_LAST_ATTEMPT = "https://w3id.org/musubi/vocab#lastAttempt";
+    MUSUBI_LAST_ERROR = "https://w3id.org/musubi/vocab#lastError";
+    MUSUBI_RECORD_COUNT = "https://w3id.org/musubi/vocab#recordCount";
+}
+
+/// The normalised access level of a dataset, whatever words its source used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessLevel {
+    Open,
+    Registered,
+    Controlled,
+    Closed,
+}
+
+impl AccessLevel {
+    pub const ALL: [AccessLevel; 4] =
+        [AccessLevel::Open, AccessLevel::Registered, AccessLevel::Controlled, AccessLevel::Closed];
+
+    pub fn iri(self) -> NamedNodeRef<'static> {
+        NamedNodeRef::new_unchecked(match self {
+            AccessLevel::Open => "https://w3id.org/musubi/vocab#OpenAccess",
+            AccessLevel::Registered => "https://w3id.org/musubi/vocab#RegisteredAccess",
+            AccessLevel::Controlled => "https://w3id.org/musubi/vocab#ControlledAccess",
+            AccessLevel::Closed => "https://w3id.org/musubi/vocab#ClosedAccess",
+        })
+    }
+
+    pub fn from_iri(iri: &str) -> Option<AccessLevel> {
+        AccessLevel::ALL.into_iter().find(|l| l.iri().as_str() == iri)
+    }
+}
+
+/// What the vocabulary declares about one property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyDecl {
+    pub iri: String,
+    /// `None` when the file declares no tier: such a property is steward-only.
+    pub tier: Option<Tier>,
+    pub graphql_field: Option<String>,
+}
+
+/// A vocabulary file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum VocabularyError {
+    #[error("{origin}: not valid Turtle: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("{origin}: property <{property}> has tier <{tier}>, which is not one of the four musubi tiers")]
+    UnknownTier { origin: String, property: String, tier: String },
+    #[error("{origin}: property <{property}> declares {count} tiers; declare exactly one")]
+    SeveralTiers { origin: String, property: String, count: usize },
+}
+
+/// The loaded hub vocabulary.
+#[derive(Debug, Clone)]
+pub struct Vocabulary {
+    properties: HashMap<String, PropertyDecl>,
+    /// Lower-cased source wording or IRI → normalised level.
+    access_levels: HashMap<String, AccessLevel>,
+}
+
+impl Vocabulary {
+    /// The vocabulary shipped in this build. It is checked by this crate's tests, so loading it
+    /// cannot fail at run time.
+    pub fn builtin() -> Vocabulary {
+        Vocabulary::from_turtle(BUILTIN_TURTLE, "built-in vocabulary").expect("the built-in vocabulary is valid")
+    }
+
+    /// Loads a vocabulary file; `origin` names it in errors.
+    pub fn from_turtle(text: &str, origin: &str) -> Result<Vocabulary, VocabularyError> {
+        let mut graph = Graph::new();
+        for triple in RdfParser::from_format(RdfFormat::Turtle).for_slice(text.as_bytes()) {
+            let triple = triple.map_err(|e| VocabularyError::Syntax {
+                origin: origin.to_owned(),
+                message: e.to_string(),
+            })?;
+            graph.insert(&oxigraph::model::Triple::from(triple));
+        }
+
+        let mut properties: HashMap<String, PropertyDecl> = HashMap::new();
+        let declared = graph
+            .triples_for_predicate(MUSUBI_TIER)
+            .chain(graph.triples_for_predicate(MUSUBI_GRAPHQL_FIELD))
+            .map(|t| t.subject.into_owned());
+        for subject in declared.collect::<Vec<_>>() {
+            let oxigraph::model::NamedOrBlankNode::NamedNode(property) = &subject else { continue };
+            let tiers: Vec<_> = graph.objects_for_subject_predicate(&subject, MUSUBI_TIER).collect();
+            if tiers.len() > 1 {
+                return Err(VocabularyError::SeveralTiers {
+                    origin: origin.to_owned(),
+                    property: property.as_str().to_owned(),
+                    count: tiers.len(),
+                });
+            }
+            let tier = match tiers.first() {
+                Some(TermRef::NamedNode(n)) => Some(Tier::from_iri(n.as_str()).ok_or_else(|| {
+                    VocabularyError::UnknownTier {
+                        origin: origin.to_owned(),
+                        property: property.as_str().to_owned(),
+                        tier: n.as_str().to_owned(),
+                    }
+                })?),
+                Some(other) => {
+                    return Err(VocabularyError::UnknownTier {
+                        origin: origin.to_owned(),
+                        property: property.as_str().to_owned(),
+                        tier: other.to_string(),
+                    });
+                }
+                None => None,
+            };
+            let graphql_field = match graph.object_for_subject_predicate(&subject, MUSUBI_GRAPHQL_FIELD) {
+                Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
+                _ => None,
+            };
+            properties.insert(
+                property.as_str().to_owned(),
+                PropertyDecl { iri: property.as_str().to_owned(), tier, graphql_field },
+            );
+        }
+
+        let mut access_levels = HashMap::new();
+        for level in AccessLevel::ALL {
+            for label in graph.objects_for_subject_predicate(level.iri(), MUSUBI_SOURCE_LABEL) {
+                if let TermRef::Literal(l) = label {
+                    access_levels.insert(l.value().to_lowercase(), level);
+                }
+            }
+            for same in graph.objects_for_subject_predicate(level.iri(), SKOS_EXACT_MATCH) {
+                if let TermRef::NamedNode(n) = same {
+                    access_levels.insert(n.as_str().to_owned(), level);
+                }
+            }
+            access_levels.insert(level.iri().as_str().to_owned(), level);
+        }
+
+        Ok(Vocabulary { properties, access_levels })
+    }
+
+    /// The tier needed to read `property`. Undeclared properties are steward-only.
+    pub fn tier_of(&self, property: &str) -> Tier {
+        self.properties.get(property).and_then(|p| p.tier).unwrap_or(Tier::Steward)
+    }
+
+    pub fn property(&self, iri: &str) -> Option<&PropertyDecl> {
+        self.properties.get(iri)
+    }
+
+    pub fn properties(&self) -> impl Iterator<Item = &PropertyDecl> {
+        self.properties.values()
+    }
+
+    /// Normalises what a source says about access: a literal such as NBDC's
+    /// "Controlled-access (Type I)" (compared case-insensitively) or an IRI such as the EU
+    /// access-right authority's `NON_PUBLIC`.
+    pub fn normalise_access_level(&self, stated: &Term) -> Option<AccessLevel> {
+        match stated {
+            Term::Literal(l) => self.access_levels.get(&l.value().trim().to_lowercase()).copied(),
+            Term::NamedNode(n) => self.access_levels.get(n.as_str()).copied(),
+            _ => None,
+        }
+    }
+
+    /// Adds `musubi:accessLevel` wherever a record states its access in words or IRIs the
+    /// vocabulary knows (`musubi:sourceAccessLevel` or `dct:accessRights`).
+    pub fn add_access_levels(&self, triples: &mut Vec<Triple>) {
+        let mut added = Vec::new();
+        for t in triples.iter() {
+            if t.predicate.as_ref() == MUSUBI_SOURCE_ACCESS_LEVEL || t.predicate.as_ref() == DCT_ACCESS_RIGHTS {
+                if let Some(level) = self.normalise_access_level(&t.object) {
+                    added.push(Triple::new(t.subject.clone(), MUSUBI_ACCESS_LEVEL, level.iri()));
+                }
+            }
+        }
+        triples.extend(added);
+        triples.sort_unstable_by(|a, b| a.to_string().cmp(&b.to_string()));
+        triples.dedup();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxigraph::model::{Literal, NamedNode};
+
+    #[test]
+    fn builtin_vocabulary_declares_tiers_from_the_issue() {
+        let v = Vocabulary::builtin();
+        assert_eq!(v.tier_of(DCT_TITLE.as_str()), Tier::Public);
+        assert_eq!(v.tier_of(MUSUBI_CONTACT_EMAIL.as_str()), Tier::Registered);
+        assert_eq!(v.tier_of(DCAT_DOWNLOAD_URL.as_str()), Tier::Controlled);
+        assert_eq!(v.tier_of(MUSUBI_SAMPLE_ATTRIBUTE.as_str()), Tier::Controlled);
+        assert_eq!(v.tier_of(MUSUBI_INTERNAL_ID.as_str()), Tier::Steward);
+        assert_eq!(v.tier_of(MUSUBI_EMBARGO_UNTIL.as_str()), Tier::Steward);
+    }
+
+    #[test]
+    fn undeclared_property_is_steward_only() {
+        let v = Vocabulary::builtin();
+        assert_eq!(v.tier_of("http://example.org/never-declared"), Tier::Steward);
+    }
+
+    #[test]
+    fn every_property_the_code_names_is_declared_with_a_tier_and_field() {
+        // A property the code reads but the file forgot would silently become steward-only.
+        let v = Vocabulary::builtin();
+        for p in [
+            DCT_IDENTIFIER, DCT_TITLE, DCT_DESCRIPTION, DCT_TYPE, DCT_ISSUED, DCT_MODIFIED, DCT_IS_PART_OF,
+            DCAT_LANDING_PAGE, DCAT_KEYWORD, DCAT_VERSION, OWL_SAME_AS, ODRL_HAS_POLICY, SCHEMA_FUNDING,
+            DCT_IS_REFERENCED_BY, MUSUBI_ACCESS_LEVEL, MUSUBI_SOURCE_ACCESS_LEVEL, MUSUBI_DATA_USE_CONDITION,
+            MUSUBI_DATA_ACCESS_COMMITTEE, MUSUBI_PRINCIPAL_INVESTIGATOR, MUSUBI_ASSAY, MUSUBI_PLATFORM,
+            MUSUBI_REFERENCE_GENOME, MUSUBI_FILE_TYPE, MUSUBI_DISEASE, MUSUBI_TISSUE, MUSUBI_POPULATION,
+            MUSUBI_SEX, MUSUBI_AGE_GROUP, MUSUBI_SUBJECT_COUNT, MUSUBI_DATA_VOLUME_GB, MUSUBI_SOURCE_RECORD_ID,
+            MUSUBI_SOURCE_RECORD_URL, PROV_GENERATED_AT_TIME, FOAF_NAME, RDFS_LABEL, MUSUBI_ICD10,
+        ] {
+            let decl = v.property(p.as_str()).unwrap_or_else(|| panic!("{p} is not declared"));
+            assert!(decl.tier.is_some(), "{p} declares no tier");
+            assert!(decl.graphql_field.is_some(), "{p} declares no GraphQL field");
+        }
+    }
+
+    #[test]
+    fn access_levels_normalise_source_wording_and_iris() {
+        let v = Vocabulary::builtin();
+        let lit = |s: &str| Term::from(Literal::new_simple_literal(s));
+        assert_eq!(v.normalise_access_level(&lit("Controlled-access (Type I)")), Some(AccessLevel::Controlled));
+        assert_eq!(v.normalise_access_level(&lit("unrestricted-access")), Some(AccessLevel::Open));
+        assert_eq!(v.normalise_access_level(&lit("Unshared")), Some(AccessLevel::Closed));
+        assert_eq!(v.normalise_access_level(&lit("something else")), None);
+        let non_public =
+            NamedNode::new("http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC").unwrap();
+        assert_eq!(v.normalise_access_level(&non_public.into()), Some(AccessLevel::Controlled));
+    }
+
+    #[test]
+    fn a_tier_that_is_not_a_musubi_tier_is_rejected() {
+        let err = Vocabulary::from_turtle(
+            "<http://e/p> <https://w3id.org/musubi/vocab#tier> <http://e/Secret> .",
+            "custom.ttl",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("custom.ttl") && err.to_string().contains("http://e/Secret"), "{err}");
+    }
+}

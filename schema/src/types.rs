@@ -1,0 +1,631 @@
+//! The GraphQL object types, read from the read model.
+//!
+//! Every field that shows a graph property passes [`guard`] with that property's IRI first, so its
+//! tier comes from the vocabulary. Nested entities carry the accession of the dataset they hang
+//! off, so that CONTROLLED fields deep in a dataset are checked against the grant for it.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, Term};
+use musubi_ontology::read_model::{Node, SourceView};
+use musubi_ontology::vocab::{self as v, AccessLevel as OntologyAccessLevel};
+
+use crate::access::{guard, hub};
+
+/// A piece of text in one language (`lang` is null when the source did not say).
+#[derive(Debug, Clone, SimpleObject, PartialEq, Eq)]
+pub struct Text {
+    pub value: String,
+    pub lang: Option<String>,
+}
+
+/// A dataset's access level, normalised from what its source states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum AccessLevel {
+    /// Anyone may download the data.
+    Open,
+    /// A registered researcher may download the data.
+    Registered,
+    /// A data access committee decides who may use the data.
+    Controlled,
+    /// The data is not shared.
+    Closed,
+}
+
+impl From<OntologyAccessLevel> for AccessLevel {
+    fn from(l: OntologyAccessLevel) -> Self {
+        match l {
+            OntologyAccessLevel::Open => AccessLevel::Open,
+            OntologyAccessLevel::Registered => AccessLevel::Registered,
+            OntologyAccessLevel::Controlled => AccessLevel::Controlled,
+            OntologyAccessLevel::Closed => AccessLevel::Closed,
+        }
+    }
+}
+
+impl From<AccessLevel> for OntologyAccessLevel {
+    fn from(l: AccessLevel) -> Self {
+        match l {
+            AccessLevel::Open => OntologyAccessLevel::Open,
+            AccessLevel::Registered => OntologyAccessLevel::Registered,
+            AccessLevel::Controlled => OntologyAccessLevel::Controlled,
+            AccessLevel::Closed => OntologyAccessLevel::Closed,
+        }
+    }
+}
+
+/// One node of one source's graph, and the dataset it is read for (tier scope).
+#[derive(Debug, Clone)]
+pub struct Entity {
+    view: Arc<SourceView>,
+    id: NamedOrBlankNode,
+    /// The accession of the dataset this entity is shown as part of, if any.
+    scope: Option<String>,
+}
+
+impl Entity {
+    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode, scope: Option<String>) -> Entity {
+        Entity { view, id, scope }
+    }
+
+    fn node(&self) -> &Node {
+        self.view.node(&self.id).expect("entities are made from nodes of their view")
+    }
+
+    /// Checks the tier of `property`, then returns its values.
+    fn read(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<&[Term]> {
+        guard(ctx, property, self.scope.as_deref())?;
+        Ok(self.node().values(property))
+    }
+
+    fn strings(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<String>> {
+        Ok(self.read(ctx, property)?.iter().filter_map(lexical).collect())
+    }
+
+    fn first(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Option<String>> {
+        Ok(self.read(ctx, property)?.iter().find_map(lexical))
+    }
+
+    fn texts(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>, lang: Option<&str>) -> Result<Vec<Text>> {
+        Ok(self
+            .read(ctx, property)?
+            .iter()
+            .filter_map(|t| match t {
+                Term::Literal(l) => Some(Text { value: l.value().to_owned(), lang: l.language().map(str::to_owned) }),
+                _ => None,
+            })
+            .filter(|t| lang.is_none_or(|want| t.lang.as_deref() == Some(want)))
+            .collect())
+    }
+
+    /// The entities a property links to: in this source first, else in any source.
+    fn links(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<Entity>> {
+        let model = hub(ctx).model();
+        Ok(self
+            .read(ctx, property)?
+            .iter()
+            .filter_map(|t| {
+                let id = match t {
+                    Term::NamedNode(n) => NamedOrBlankNode::from(n.clone()),
+                    Term::BlankNode(b) => NamedOrBlankNode::from(b.clone()),
+                    _ => return None,
+                };
+                if self.view.node(&id).is_some() {
+                    return Some(Entity::new(self.view.clone(), id, self.scope.clone()));
+                }
+                model.find(&id, &self.view.source).map(|view| Entity::new(view.clone(), id, self.scope.clone()))
+            })
+            .collect())
+    }
+
+    fn iri(&self) -> Option<String> {
+        match &self.id {
+            NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
+            NamedOrBlankNode::BlankNode(_) => None,
+        }
+    }
+}
+
+fn lexical(t: &Term) -> Option<String> {
+    match t {
+        Term::NamedNode(n) => Some(n.as_str().to_owned()),
+        Term::Literal(l) => Some(l.value().to_owned()),
+        _ => None,
+    }
+}
+
+/// Where a record came from.
+#[derive(Debug, Clone)]
+pub struct Provenance(Entity);
+
+#[Object]
+impl Provenance {
+    /// The source (connector) id; the record lives in that source's named graph.
+    async fn source(&self) -> &str {
+        &self.0.view.source
+    }
+    /// The record's id at the source.
+    async fn source_record_id(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_SOURCE_RECORD_ID)
+    }
+    /// The URL the record was read from.
+    async fn source_record_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_SOURCE_RECORD_URL)
+    }
+    /// When the hub harvested it (xsd:dateTime).
+    async fn harvested_at(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::PROV_GENERATED_AT_TIME)
+    }
+}
+
+/// A dataset (DCAT Dataset): the unit a researcher requests access to.
+#[derive(Debug, Clone)]
+pub struct Dataset(pub(crate) Entity);
+
+impl Dataset {
+    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode) -> Dataset {
+        let accession = view.node(&id).map(Node::accession);
+        Dataset(Entity::new(view, id, accession))
+    }
+}
+
+#[Object]
+impl Dataset {
+    /// The dataset's public id: its accession at the source (e.g. JGAD000001, DRA000908).
+    async fn id(&self, ctx: &Context<'_>) -> Result<async_graphql::ID> {
+        guard(ctx, v::DCT_IDENTIFIER, None)?;
+        Ok(self.0.node().accession().into())
+    }
+    /// The accession, as the source states it.
+    async fn accession(&self, ctx: &Context<'_>) -> Result<String> {
+        guard(ctx, v::DCT_IDENTIFIER, None)?;
+        Ok(self.0.node().accession())
+    }
+    /// The IRI of the dataset in the graph.
+    async fn iri(&self) -> Option<String> {
+        self.0.iri()
+    }
+    /// The source (connector) this record comes from.
+    async fn source(&self) -> &str {
+        &self.0.view.source
+    }
+    /// Where the record came from and when.
+    async fn provenance(&self) -> Provenance {
+        Provenance(self.0.clone())
+    }
+    /// The same dataset in other databases.
+    async fn same_as(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::OWL_SAME_AS)
+    }
+    async fn landing_page(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_LANDING_PAGE)
+    }
+    /// Title in every language the source gives; `lang` picks one (e.g. "ja", "en").
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    }
+    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+    }
+    /// Type of data (e.g. "NGS (WGS)").
+    #[graphql(name = "type")]
+    async fn type_(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TYPE, lang.as_deref())
+    }
+    async fn keywords(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCAT_KEYWORD)
+    }
+    /// The access level, normalised.
+    async fn access_level(&self, ctx: &Context<'_>) -> Result<Option<AccessLevel>> {
+        guard(ctx, v::MUSUBI_ACCESS_LEVEL, None)?;
+        Ok(self.0.node().access_level().map(AccessLevel::from))
+    }
+    /// The access level in the source's own words (NBDC criteria, dct:accessRights, …).
+    async fn source_access_level(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_SOURCE_ACCESS_LEVEL)
+    }
+    async fn policies(&self, ctx: &Context<'_>) -> Result<Vec<Policy>> {
+        Ok(self.0.links(ctx, v::ODRL_HAS_POLICY)?.into_iter().map(Policy).collect())
+    }
+    /// Data use conditions as DUO term IRIs.
+    async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)
+    }
+    async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
+        Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent))
+    }
+    async fn principal_investigators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent).collect())
+    }
+    async fn publishers(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        Ok(self.0.links(ctx, v::DCT_PUBLISHER)?.into_iter().map(Agent).collect())
+    }
+    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<Grant>> {
+        Ok(self.0.links(ctx, v::SCHEMA_FUNDING)?.into_iter().map(Grant).collect())
+    }
+    async fn publications(&self, ctx: &Context<'_>) -> Result<Vec<Publication>> {
+        publications(&self.0, ctx)
+    }
+    async fn release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_ISSUED)
+    }
+    async fn modified(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_MODIFIED)
+    }
+    async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_VERSION)
+    }
+    /// The study (research project) this dataset belongs to.
+    async fn study(&self, ctx: &Context<'_>) -> Result<Option<Study>> {
+        Ok(self.0.links(ctx, v::DCT_IS_PART_OF)?.into_iter().find(|e| e.node().has_type(v::MUSUBI_STUDY)).map(Study::from))
+    }
+    async fn distributions(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
+        Ok(self.0.links(ctx, v::DCAT_DISTRIBUTION_PROP)?.into_iter().map(Distribution).collect())
+    }
+    async fn assays(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_ASSAY)
+    }
+    async fn platforms(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_PLATFORM)
+    }
+    async fn reference_genomes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_REFERENCE_GENOME)
+    }
+    async fn file_types(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_FILE_TYPE)
+    }
+    async fn diseases(&self, ctx: &Context<'_>) -> Result<Vec<Disease>> {
+        Ok(self.0.links(ctx, v::MUSUBI_DISEASE)?.into_iter().map(Disease).collect())
+    }
+    async fn tissues(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_TISSUE)
+    }
+    async fn populations(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_POPULATION)
+    }
+    async fn sexes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_SEX)
+    }
+    async fn age_groups(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_AGE_GROUP)
+    }
+    /// Number of subjects. Where a dataset lists several experiments, the largest count (the
+    /// experiments of one dataset usually share their subjects, so a sum would overcount).
+    async fn subject_count(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(self.0.strings(ctx, v::MUSUBI_SUBJECT_COUNT)?.iter().filter_map(|s| s.parse::<i64>().ok()).max())
+    }
+    /// Data volume in GB, summed over the dataset's experiments.
+    async fn data_volume_gb(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        let values: Vec<f64> = self.0.strings(ctx, v::MUSUBI_DATA_VOLUME_GB)?.iter().filter_map(|s| s.parse().ok()).collect();
+        Ok((!values.is_empty()).then(|| values.iter().sum()))
+    }
+    /// Provider contact e-mail (REGISTERED).
+    async fn contact_email(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_CONTACT_EMAIL)
+    }
+    /// Per-sample attributes (CONTROLLED: needs a grant for this dataset).
+    async fn sample_attributes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_SAMPLE_ATTRIBUTE)
+    }
+    /// File access URLs of the dataset's distributions (CONTROLLED).
+    async fn download_urls(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        guard(ctx, v::DCAT_DOWNLOAD_URL, self.0.scope.as_deref())?;
+        let mut urls = self.0.strings(ctx, v::DCAT_DOWNLOAD_URL)?;
+        for d in self.0.links(ctx, v::DCAT_DISTRIBUTION_PROP)? {
+            urls.extend(d.strings(ctx, v::DCAT_DOWNLOAD_URL)?);
+        }
+        Ok(urls)
+    }
+    /// Internal identifiers at the source (STEWARD).
+    async fn internal_ids(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_INTERNAL_ID)
+    }
+    /// Whether the record is a draft (STEWARD).
+    async fn draft(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self.0.first(ctx, v::MUSUBI_DRAFT)?.map(|s| s == "true" || s == "1"))
+    }
+    /// Embargo end date (STEWARD).
+    async fn embargo_until(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_EMBARGO_UNTIL)
+    }
+}
+
+fn publications(e: &Entity, ctx: &Context<'_>) -> Result<Vec<Publication>> {
+    let linked = e.links(ctx, v::DCT_IS_REFERENCED_BY)?;
+    let mut out = Vec::new();
+    for t in e.read(ctx, v::DCT_IS_REFERENCED_BY)? {
+        if let Term::NamedNode(n) = t {
+            // A source may give only the IRI (e.g. a DOI URL) without describing it.
+            match linked.iter().find(|l| l.iri().as_deref() == Some(n.as_str())) {
+                Some(l) => out.push(Publication::Node(l.clone())),
+                None => out.push(Publication::Iri(n.as_str().to_owned())),
+            }
+        }
+    }
+    out.extend(linked.into_iter().filter(|l| l.iri().is_none()).map(Publication::Node));
+    Ok(out)
+}
+
+/// A study (research project), e.g. an NBDC hum record or a JGA study.
+#[derive(Debug, Clone)]
+pub struct Study(Entity);
+
+impl From<Entity> for Study {
+    fn from(e: Entity) -> Study {
+        // A study is public as a whole; its CONTROLLED fields have no single dataset scope.
+        Study(Entity { scope: None, ..e })
+    }
+}
+
+impl Study {
+    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode) -> Study {
+        Study(Entity::new(view, id, None))
+    }
+}
+
+#[Object]
+impl Study {
+    async fn id(&self, ctx: &Context<'_>) -> Result<async_graphql::ID> {
+        guard(ctx, v::DCT_IDENTIFIER, None)?;
+        Ok(self.0.node().accession().into())
+    }
+    async fn accession(&self, ctx: &Context<'_>) -> Result<String> {
+        guard(ctx, v::DCT_IDENTIFIER, None)?;
+        Ok(self.0.node().accession())
+    }
+    async fn iri(&self) -> Option<String> {
+        self.0.iri()
+    }
+    async fn source(&self) -> &str {
+        &self.0.view.source
+    }
+    async fn provenance(&self) -> Provenance {
+        Provenance(self.0.clone())
+    }
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    }
+    /// Aims of the study.
+    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+    }
+    async fn methods(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_METHODS, lang.as_deref())
+    }
+    async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())
+    }
+    async fn landing_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCAT_LANDING_PAGE)
+    }
+    async fn principal_investigators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent).collect())
+    }
+    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<Grant>> {
+        Ok(self.0.links(ctx, v::SCHEMA_FUNDING)?.into_iter().map(Grant).collect())
+    }
+    async fn publications(&self, ctx: &Context<'_>) -> Result<Vec<Publication>> {
+        publications(&self.0, ctx)
+    }
+    async fn release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_ISSUED)
+    }
+    async fn modified(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_MODIFIED)
+    }
+    /// The latest version (e.g. "v3").
+    async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_VERSION)
+    }
+    /// Releases of the study, oldest first.
+    async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<StudyVersion>> {
+        let mut versions: Vec<StudyVersion> = self.0.links(ctx, v::DCAT_HAS_VERSION)?.into_iter().map(StudyVersion).collect();
+        versions.sort_by_key(|sv| {
+            let n = sv.0.node().first(v::DCAT_VERSION).unwrap_or_default().trim_start_matches('v').parse::<u32>().unwrap_or(0);
+            n
+        });
+        Ok(versions)
+    }
+    /// Datasets that belong to this study, from every source.
+    async fn datasets(&self, ctx: &Context<'_>) -> Result<Vec<Dataset>> {
+        guard(ctx, v::DCT_IS_PART_OF, None)?;
+        let model = hub(ctx).model();
+        let me = Term::from(self.0.id.clone());
+        Ok(model
+            .datasets()
+            .iter()
+            .filter(|k| model.node(k).is_some_and(|n| n.values(v::DCT_IS_PART_OF).contains(&me)))
+            .filter_map(|k| model.view(&k.source).map(|view| Dataset::new(view.clone(), k.id.clone())))
+            .collect())
+    }
+    /// Provider contact e-mail (REGISTERED).
+    async fn contact_email(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_CONTACT_EMAIL)
+    }
+}
+
+/// One release of a study.
+#[derive(Debug, Clone)]
+pub struct StudyVersion(Entity);
+
+#[Object]
+impl StudyVersion {
+    async fn accession(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_IDENTIFIER)
+    }
+    async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_VERSION)
+    }
+    async fn release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_ISSUED)
+    }
+    async fn release_note(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_RELEASE_NOTE, lang.as_deref())
+    }
+    /// Accessions of the datasets released in this version.
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let model = hub(ctx).model();
+        Ok(self
+            .0
+            .read(ctx, v::DCT_HAS_PART)?
+            .iter()
+            .filter_map(|t| match t {
+                Term::NamedNode(n) => {
+                    let id = NamedOrBlankNode::from(n.clone());
+                    Some(model.find(&id, "").and_then(|view| view.node(&id)).map_or_else(
+                        || n.as_str().rsplit('/').next().unwrap_or(n.as_str()).to_owned(),
+                        Node::accession,
+                    ))
+                }
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+/// A person, an organisation or a data access committee.
+#[derive(Debug, Clone)]
+pub struct Agent(Entity);
+
+#[Object]
+impl Agent {
+    async fn iri(&self) -> Option<String> {
+        self.0.iri()
+    }
+    async fn name(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::FOAF_NAME, lang.as_deref())
+    }
+    /// The organisation a person belongs to.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
+        Ok(self.0.links(ctx, v::SCHEMA_AFFILIATION)?.into_iter().next().map(Agent))
+    }
+}
+
+/// A grant that funded the work.
+#[derive(Debug, Clone)]
+pub struct Grant(Entity);
+
+#[Object]
+impl Grant {
+    /// Grant numbers.
+    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_IDENTIFIER)
+    }
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    }
+    /// The funding agency or programme.
+    async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
+        Ok(self.0.links(ctx, v::SCHEMA_FUNDER)?.into_iter().next().map(Agent))
+    }
+}
+
+/// A publication that describes or uses the data.
+#[derive(Debug, Clone)]
+pub enum Publication {
+    Node(Entity),
+    Iri(String),
+}
+
+#[Object]
+impl Publication {
+    async fn iri(&self) -> Option<String> {
+        match self {
+            Publication::Node(e) => e.iri(),
+            Publication::Iri(i) => Some(i.clone()),
+        }
+    }
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        match self {
+            Publication::Node(e) => e.texts(ctx, v::DCT_TITLE, lang.as_deref()),
+            Publication::Iri(_) => Ok(Vec::new()),
+        }
+    }
+    async fn doi(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        match self {
+            Publication::Node(e) => e.first(ctx, v::BIBO_DOI),
+            Publication::Iri(i) => Ok(i.split_once("doi.org/").map(|(_, d)| d.to_owned())),
+        }
+    }
+}
+
+/// A data use or access policy.
+#[derive(Debug, Clone)]
+pub struct Policy(Entity);
+
+#[Object]
+impl Policy {
+    async fn accession(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_IDENTIFIER)
+    }
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    }
+    async fn text(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_POLICY_TEXT, lang.as_deref())
+    }
+    async fn url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::SCHEMA_URL)
+    }
+}
+
+/// A disease studied, with its codes.
+#[derive(Debug, Clone)]
+pub struct Disease(Entity);
+
+#[Object]
+impl Disease {
+    async fn label(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::RDFS_LABEL)
+    }
+    async fn icd10(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_ICD10)
+    }
+    async fn mondo(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_MONDO)
+    }
+}
+
+/// One way to get the data (DCAT Distribution).
+#[derive(Debug, Clone)]
+pub struct Distribution(Entity);
+
+#[Object]
+impl Distribution {
+    async fn iri(&self) -> Option<String> {
+        self.0.iri()
+    }
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    }
+    async fn format(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_FORMAT)
+    }
+    async fn access_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_ACCESS_URL)
+    }
+    /// Direct file URL (CONTROLLED).
+    async fn download_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_DOWNLOAD_URL)
+    }
+}
+
+/// A registered partner source and the health of its harvests.
+#[derive(Debug, Clone, SimpleObject, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// The source id from its manifest; also names its graph.
+    pub id: String,
+    pub name: String,
+    /// The connector kind (json-api, rdf-dump, …).
+    pub kind: String,
+    pub endpoint: String,
+    /// When the last successful harvest finished (xsd:dateTime), null if never.
+    pub last_harvest: Option<String>,
+    /// When a harvest was last tried.
+    pub last_attempt: Option<String>,
+    /// Records in the graph from the last successful harvest.
+    pub record_count: Option<i64>,
+    /// Why the last attempt failed; null after a success.
+    pub last_error: Option<String>,
+}

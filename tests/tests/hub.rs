@@ -1,0 +1,302 @@
+//! End to end: partner servers on loopback serving the real fixture files → manifests → harvest
+//! → graph → GraphQL over HTTP. Expected values are read from the fixture files themselves.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use musubi_gateway::app::{App, load_manifests};
+use musubi_ontology::RdfFormat;
+use musubi_ontology::rdf::{Term, Triple};
+use musubi_ontology::store::EmbeddedStore;
+use musubi_ontology::vocab::{self, Vocabulary};
+use musubi_tests::{Behaviour, Partner, fixtures, graphql, json_records, manifests, write_manifests};
+use serde_json::Value;
+
+async fn hub(humandbs: &Partner, dcat: &Partner, dir: &std::path::Path) -> App {
+    let sources = write_manifests(&dir.join("sources"), &manifests(humandbs, dcat));
+    let manifests = load_manifests(&sources).expect("manifests are valid");
+    App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts")
+}
+
+async fn serve(app: App) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(app)).await.expect("serve") });
+    addr
+}
+
+/// Every DCAT dataset in a folder of Turtle fixtures: (identifier, titles).
+fn dcat_datasets(folder: &str) -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(fixtures().join(folder)).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let triples: Vec<Triple> =
+            musubi_ontology::parse_triples(&std::fs::read(&path).expect("read"), RdfFormat::Turtle, "http://base/").expect("fixture parses");
+        for t in &triples {
+            if t.predicate.as_ref() == vocab::RDF_TYPE && t.object == Term::from(vocab::DCAT_DATASET.into_owned()) {
+                let values = |p: musubi_ontology::rdf::NamedNodeRef<'_>| -> Vec<String> {
+                    let mut v: Vec<String> = triples
+                        .iter()
+                        .filter(|x| x.subject == t.subject && x.predicate.as_ref() == p)
+                        .filter_map(|x| match &x.object {
+                            Term::Literal(l) => Some(l.value().to_owned()),
+                            _ => None,
+                        })
+                        .collect();
+                    v.sort();
+                    v
+                };
+                found.push((values(vocab::DCT_IDENTIFIER).remove(0), values(vocab::DCT_TITLE)));
+            }
+        }
+    }
+    found
+}
+
+const ALL: &str = "{ datasets(first: 100) { totalCount nodes { accession source accessLevel sourceAccessLevel title { value lang } } } }";
+
+fn nodes(response: &Value) -> &Vec<Value> {
+    assert!(response.get("errors").is_none(), "unexpected errors: {response}");
+    response["data"]["datasets"]["nodes"].as_array().expect("nodes")
+}
+
+fn find<'a>(nodes: &'a [Value], accession: &str) -> &'a Value {
+    nodes.iter().find(|n| n["accession"] == accession).unwrap_or_else(|| panic!("{accession} is not served"))
+}
+
+fn titles(node: &Value) -> Vec<String> {
+    let mut t: Vec<String> = node["title"].as_array().expect("titles").iter().map(|t| t["value"].as_str().expect("value").to_owned()).collect();
+    t.sort();
+    t
+}
+
+#[tokio::test]
+async fn every_source_is_harvested_and_answers_over_graphql() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = hub(&humandbs, &dcat, dir.path()).await;
+    for (source, outcome) in app.harvest(&[]).await {
+        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
+    }
+    let addr = serve(app).await;
+    let response = graphql(addr, ALL).await;
+    let nodes = nodes(&response);
+
+    // NBDC datasets, compared with the fixture records (read via next-link paging).
+    let records = json_records("humandbs/dataset");
+    assert!(records.len() > musubi_tests::PAGE_SIZE, "the fixtures must span several pages");
+    for record in &records {
+        let node = find(nodes, record["datasetId"].as_str().expect("datasetId"));
+        assert_eq!(node["source"], "nbdc-datasets");
+        assert_eq!(node["sourceAccessLevel"][0], record["criteria"]);
+        let expected = match record["criteria"].as_str() {
+            Some("Unrestricted-access") => "OPEN",
+            _ => "CONTROLLED",
+        };
+        assert_eq!(node["accessLevel"], expected, "{node}");
+        assert_eq!(titles(node), vec![record["originalMetadata"]["TITLE"].as_str().expect("TITLE").to_owned()]);
+        assert_eq!(node["title"][0]["lang"], "en");
+    }
+
+    // FAIR Data Point and HealthDCAT-AP datasets, compared with the Turtle fixtures.
+    for (folder, source) in [("fair-data-point", "fair-data-point"), ("healthdcat-ap", "healthdcat-ap")] {
+        let expected = dcat_datasets(folder);
+        assert!(!expected.is_empty());
+        for (identifier, expected_titles) in expected {
+            let node = find(nodes, &identifier);
+            assert_eq!(node["source"], source);
+            assert_eq!(titles(node), expected_titles, "{identifier}");
+        }
+    }
+    let multilingual = find(nodes, "http://example.test/dataset/1");
+    let langs: Vec<&str> = multilingual["title"].as_array().expect("titles").iter().filter_map(|t| t["lang"].as_str()).collect();
+    assert!(langs.contains(&"en") && langs.contains(&"nl"), "{multilingual}");
+    // HealthDCAT-AP states access as an EU authority IRI; the hub normalises it.
+    assert_eq!(find(nodes, "http://example.com/dataset/1234567890")["accessLevel"], "CONTROLLED");
+
+    let total = response["data"]["datasets"]["totalCount"].as_i64().expect("totalCount");
+    assert_eq!(total as usize, nodes.len());
+
+    // The study, with its titles in both languages (offset paging).
+    let research = json_records("humandbs/research");
+    let hum0001 = research.iter().find(|r| r["humId"] == "hum0001").expect("hum0001 fixture");
+    let study = graphql(
+        addr,
+        r#"{ study(id: "hum0001") { accession title { value lang } principalInvestigators { name(lang: "en") { value } organization { name(lang: "ja") { value } } }
+             grants { identifiers } versions { version releaseDate datasetAccessions } datasets { accession } } }"#,
+    )
+    .await;
+    assert!(study.get("errors").is_none() && study["data"]["study"]["title"].as_array().is_some_and(|t| t.len() == 2), "{study}");
+    let s = &study["data"]["study"];
+    assert_eq!(s["accession"], "hum0001", "{study}");
+    let title = |lang: &str| s["title"].as_array().expect("titles").iter().find(|t| t["lang"] == lang).expect("title")["value"].clone();
+    assert_eq!(title("ja"), hum0001["title"]["ja"]);
+    assert_eq!(title("en"), hum0001["title"]["en"]);
+    assert_eq!(s["principalInvestigators"][0]["name"][0]["value"], hum0001["dataProvider"][0]["name"]["en"]["text"]);
+    assert_eq!(
+        s["principalInvestigators"][0]["organization"]["name"][0]["value"],
+        hum0001["dataProvider"][0]["organization"]["name"]["ja"]["text"]
+    );
+    assert_eq!(s["grants"][0]["identifiers"][0], hum0001["grant"][0]["id"][0]);
+    let version = json_records("humandbs/research-version").into_iter().find(|v| v["humVersionId"] == "hum0001-v1").expect("version");
+    assert_eq!(s["versions"][0]["releaseDate"], version["versionReleaseDate"]);
+    assert_eq!(s["versions"][0]["datasetAccessions"][0], version["datasets"][0]["datasetId"]);
+    assert_eq!(s["datasets"][0]["accession"], "JGAD000002", "the dataset from another source links to its study");
+
+    // `sources` reports each source's health.
+    let sources = graphql(addr, "{ sources { id kind endpoint lastHarvest recordCount lastError } }").await;
+    let sources = sources["data"]["sources"].as_array().expect("sources");
+    assert_eq!(sources.len(), 4);
+    for s in sources {
+        assert!(s["lastHarvest"].is_string() && s["lastError"].is_null() && s["recordCount"].as_i64() > Some(0), "{s}");
+    }
+}
+
+#[tokio::test]
+async fn cursor_pages_cover_every_dataset_once_and_filters_apply() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = hub(&humandbs, &dcat, dir.path()).await;
+    app.harvest(&[]).await;
+    let addr = serve(app).await;
+    let everything: Vec<String> =
+        nodes(&graphql(addr, ALL).await).iter().map(|n| n["accession"].as_str().expect("accession").to_owned()).collect();
+
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let q = format!("{{ datasets(first: 3{after}) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ accession }} }} }} }}");
+        let page = graphql(addr, &q).await;
+        let c = &page["data"]["datasets"];
+        assert_eq!(c["totalCount"].as_u64(), Some(everything.len() as u64));
+        seen.extend(c["edges"].as_array().expect("edges").iter().map(|e| e["node"]["accession"].as_str().expect("acc").to_owned()));
+        if c["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = format!(", after: \"{}\"", c["pageInfo"]["endCursor"].as_str().expect("cursor"));
+    }
+    assert_eq!(seen, everything);
+
+    let filtered = graphql(addr, r#"{ datasets(filter: {source: ["nbdc-datasets"], accessLevel: [OPEN]}) { totalCount nodes { accession } } }"#).await;
+    let open_nbdc: Vec<Value> = json_records("humandbs/dataset").into_iter().filter(|r| r["criteria"] == "Unrestricted-access").collect();
+    assert_eq!(filtered["data"]["datasets"]["totalCount"].as_u64(), Some(open_nbdc.len() as u64), "{filtered}");
+    assert_eq!(filtered["data"]["datasets"]["nodes"][0]["accession"], open_nbdc[0]["datasetId"]);
+
+    let text = graphql(addr, r#"{ datasets(filter: {text: "lung adenocarcinoma"}) { totalCount nodes { accession } } }"#).await;
+    assert_eq!(text["data"]["datasets"]["nodes"][0]["accession"], "JGAD000001", "{text}");
+    assert_eq!(text["data"]["datasets"]["totalCount"], 1);
+
+    let bad = graphql(addr, r#"{ datasets(after: "not-a-cursor") { totalCount } }"#).await;
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
+    let too_many = graphql(addr, "{ datasets(first: 5000) { totalCount } }").await;
+    assert!(too_many["errors"][0]["message"].as_str().expect("message").contains("1 to 100"), "{too_many}");
+}
+
+#[tokio::test]
+async fn a_failing_source_keeps_its_last_good_graph_and_the_others_land() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = hub(&humandbs, &dcat, dir.path()).await;
+    for (_, outcome) in app.harvest(&[]).await {
+        outcome.expect("first harvest succeeds");
+    }
+    let addr = serve(app.clone()).await;
+    let before = graphql(addr, ALL).await;
+
+    find(nodes(&before), "JGAD000001");
+    let check = |outcomes: Vec<(String, Result<musubi_connectors::HarvestReport, musubi_connectors::HarvestError>)>, expect: &str| {
+        for (source, outcome) in outcomes {
+            match (source.starts_with("nbdc"), outcome) {
+                (true, Err(e)) => assert!(e.to_string().contains(expect), "{source}: {e}"),
+                (true, Ok(_)) => panic!("{source} should have failed"),
+                (false, outcome) => {
+                    outcome.unwrap_or_else(|e| panic!("{source} should still land: {e}"));
+                }
+            }
+        }
+    };
+
+    humandbs.behave(Behaviour::ServerError);
+    check(app.harvest(&[]).await, "HTTP 500");
+    assert_eq!(graphql(addr, ALL).await, before, "the last good graphs are still served");
+    let sources = graphql(addr, "{ sources { id lastError lastHarvest recordCount } }").await;
+    let nbdc = sources["data"]["sources"].as_array().expect("sources").iter().find(|s| s["id"] == "nbdc-datasets").expect("nbdc").clone();
+    assert!(nbdc["lastError"].as_str().expect("error recorded").contains("HTTP 500"), "{nbdc}");
+    assert!(nbdc["lastHarvest"].is_string() && nbdc["recordCount"].as_i64() > Some(0), "{nbdc}");
+
+    humandbs.behave(Behaviour::Garbage);
+    check(app.harvest(&[]).await, "not valid JSON at line 1");
+    assert_eq!(graphql(addr, ALL).await, before);
+
+    humandbs.stop().await;
+    check(app.harvest(&[]).await, "cannot connect");
+    assert_eq!(graphql(addr, ALL).await, before);
+
+    // An RDF dump that turns to garbage fails alone too.
+    dcat.behave(Behaviour::Garbage);
+    let outcomes = app.harvest(&["fair-data-point".to_owned()]).await;
+    let error = outcomes[0].1.as_ref().expect_err("garbage Turtle is refused").to_string();
+    assert!(error.contains("not valid Turtle"), "{error}");
+    assert_eq!(graphql(addr, ALL).await, before);
+}
+
+#[tokio::test]
+async fn graphql_over_http_follows_the_spec() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = hub(&humandbs, &dcat, dir.path()).await;
+    app.harvest(&[]).await;
+    let addr = serve(app).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/graphql");
+
+    // GET with the query in the URL.
+    let r = client.get(&url).query(&[("query", "{ dataset(id: \"JGAD000001\") { accession } }")]).send().await.expect("GET");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["data"]["dataset"]["accession"], "JGAD000001");
+
+    // A browser gets GraphiQL.
+    let r = client.get(&url).header("accept", "text/html").send().await.expect("GET html");
+    assert!(r.text().await.expect("html").to_lowercase().contains("graphiql"));
+
+    // A query that does not parse: 400 under application/graphql-response+json, with a code.
+    let r = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(r#"{"query": "{ datasets { "}"#)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 400);
+    assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("application/graphql-response+json"));
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED");
+
+    // A field that does not exist fails validation, with a code.
+    let body = graphql(addr, "{ datasets { nodes { noSuchField } } }").await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{body}");
+
+    // Wrong media type.
+    let r = client.post(&url).header("content-type", "text/plain").body("{}").send().await.expect("POST");
+    assert_eq!(r.status(), 415);
+
+    // A STEWARD field read anonymously is null with FORBIDDEN naming the tier; the rest is served.
+    let body = graphql(addr, r#"{ dataset(id: "JGAD000001") { accession internalIds contactEmail } }"#).await;
+    assert_eq!(body["data"]["dataset"]["accession"], "JGAD000001", "{body}");
+    let errors = body["errors"].as_array().expect("errors");
+    let internal = errors.iter().find(|e| e["path"][1] == "internalIds").expect("internalIds denied");
+    assert_eq!(internal["extensions"]["code"], "FORBIDDEN");
+    assert_eq!(internal["extensions"]["requiredTier"], "STEWARD");
+    assert!(!body.to_string().contains("JSUB000002"), "a denied value must not leak: {body}");
+
+    // A token that cannot be checked is refused, not treated as anonymous.
+    let r = client.post(&url).header("content-type", "application/json").bearer_auth("abc").body(r#"{"query":"{ sources { id } }"}"#).send().await.expect("POST");
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("www-authenticate"));
+}
