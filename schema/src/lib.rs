@@ -73,3 +73,30 @@ pub fn build(hub: Arc<Hub>) -> HubSchema {
         .limit_complexity(5_000)
         .finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vocabulary names the GraphQL field that shows each property; a rename on either side
+    /// must not leave a property unreachable (or a field reading an undeclared, steward-only one).
+    #[test]
+    fn every_vocabulary_field_is_in_the_schema() {
+        let vocabulary = Arc::new(Vocabulary::builtin());
+        let schema = build(Arc::new(Hub::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
+        let sdl = schema.sdl();
+        let fields: std::collections::HashSet<&str> = sdl
+            .lines()
+            .map(str::trim)
+            .filter_map(|l| l.split(['(', ':']).next())
+            .filter(|name| !name.is_empty() && !name.contains(' '))
+            .collect();
+        let mut missing: Vec<String> = vocabulary
+            .properties()
+            .filter_map(|p| p.graphql_field.clone())
+            .filter(|f| !fields.contains(f.as_str()))
+            .collect();
+        missing.sort();
+        assert!(missing.is_empty(), "declared in the vocabulary but not in the schema: {missing:?}");
+    }
+}

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, MergedObject, Object, Result, SimpleObject};
 use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, Term};
 use musubi_ontology::read_model::{Node, SourceView};
 use musubi_ontology::vocab::{self as v, AccessLevel as OntologyAccessLevel};
@@ -159,19 +159,12 @@ impl Provenance {
     }
 }
 
-/// A dataset (DCAT Dataset): the unit a researcher requests access to.
+/// The fields every record (dataset or study) has.
 #[derive(Debug, Clone)]
-pub struct Dataset(pub(crate) Entity);
-
-impl Dataset {
-    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode) -> Dataset {
-        let accession = view.node(&id).map(Node::accession);
-        Dataset(Entity::new(view, id, accession))
-    }
-}
+pub struct Record(Entity);
 
 #[Object]
-impl Dataset {
+impl Record {
     /// The dataset's public id: its accession at the source (e.g. JGAD000001, DRA000908).
     async fn id(&self, ctx: &Context<'_>) -> Result<async_graphql::ID> {
         guard(ctx, v::DCT_IDENTIFIER, None)?;
@@ -194,12 +187,9 @@ impl Dataset {
     async fn provenance(&self) -> Provenance {
         Provenance(self.0.clone())
     }
-    /// The same dataset in other databases.
-    async fn same_as(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::OWL_SAME_AS)
-    }
-    async fn landing_page(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::DCAT_LANDING_PAGE)
+    /// Landing pages at the source.
+    async fn landing_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCAT_LANDING_PAGE)
     }
     /// Title in every language the source gives; `lang` picks one (e.g. "ja", "en").
     async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
@@ -207,6 +197,52 @@ impl Dataset {
     }
     async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+    }
+    async fn principal_investigators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent).collect())
+    }
+    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<Grant>> {
+        Ok(self.0.links(ctx, v::SCHEMA_FUNDING)?.into_iter().map(Grant).collect())
+    }
+    async fn publications(&self, ctx: &Context<'_>) -> Result<Vec<Publication>> {
+        publications(&self.0, ctx)
+    }
+    async fn release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_ISSUED)
+    }
+    async fn modified(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_MODIFIED)
+    }
+    async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_VERSION)
+    }
+    /// Provider contact e-mail (REGISTERED).
+    async fn contact_email(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_CONTACT_EMAIL)
+    }
+}
+
+/// A dataset (DCAT Dataset): the unit a researcher requests access to.
+#[derive(Debug, Clone, MergedObject)]
+pub struct Dataset(Record, DatasetFields);
+
+/// The fields only datasets have.
+#[derive(Debug, Clone)]
+pub struct DatasetFields(Entity);
+
+impl Dataset {
+    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode) -> Dataset {
+        let accession = view.node(&id).map(Node::accession);
+        let entity = Entity::new(view, id, accession);
+        Dataset(Record(entity.clone()), DatasetFields(entity))
+    }
+}
+
+#[Object]
+impl DatasetFields {
+    /// The same dataset in other databases.
+    async fn same_as(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::OWL_SAME_AS)
     }
     /// Type of data (e.g. "NGS (WGS)").
     #[graphql(name = "type")]
@@ -235,26 +271,8 @@ impl Dataset {
     async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
         Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent))
     }
-    async fn principal_investigators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent).collect())
-    }
     async fn publishers(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
         Ok(self.0.links(ctx, v::DCT_PUBLISHER)?.into_iter().map(Agent).collect())
-    }
-    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<Grant>> {
-        Ok(self.0.links(ctx, v::SCHEMA_FUNDING)?.into_iter().map(Grant).collect())
-    }
-    async fn publications(&self, ctx: &Context<'_>) -> Result<Vec<Publication>> {
-        publications(&self.0, ctx)
-    }
-    async fn release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::DCT_ISSUED)
-    }
-    async fn modified(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::DCT_MODIFIED)
-    }
-    async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::DCAT_VERSION)
     }
     /// The study (research project) this dataset belongs to.
     async fn study(&self, ctx: &Context<'_>) -> Result<Option<Study>> {
@@ -300,10 +318,6 @@ impl Dataset {
         let values: Vec<f64> = self.0.strings(ctx, v::MUSUBI_DATA_VOLUME_GB)?.iter().filter_map(|s| s.parse().ok()).collect();
         Ok((!values.is_empty()).then(|| values.iter().sum()))
     }
-    /// Provider contact e-mail (REGISTERED).
-    async fn contact_email(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_CONTACT_EMAIL)
-    }
     /// Per-sample attributes (CONTROLLED: needs a grant for this dataset).
     async fn sample_attributes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_SAMPLE_ATTRIBUTE)
@@ -348,83 +362,39 @@ fn publications(e: &Entity, ctx: &Context<'_>) -> Result<Vec<Publication>> {
 }
 
 /// A study (research project), e.g. an NBDC hum record or a JGA study.
+#[derive(Debug, Clone, MergedObject)]
+pub struct Study(Record, StudyFields);
+
+/// The fields only studies have.
 #[derive(Debug, Clone)]
-pub struct Study(Entity);
+pub struct StudyFields(Entity);
 
 impl From<Entity> for Study {
     fn from(e: Entity) -> Study {
         // A study is public as a whole; its CONTROLLED fields have no single dataset scope.
-        Study(Entity { scope: None, ..e })
+        let entity = Entity { scope: None, ..e };
+        Study(Record(entity.clone()), StudyFields(entity))
     }
 }
 
 impl Study {
     pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode) -> Study {
-        Study(Entity::new(view, id, None))
+        Study::from(Entity::new(view, id, None))
     }
 }
 
 #[Object]
-impl Study {
-    async fn id(&self, ctx: &Context<'_>) -> Result<async_graphql::ID> {
-        guard(ctx, v::DCT_IDENTIFIER, None)?;
-        Ok(self.0.node().accession().into())
-    }
-    async fn accession(&self, ctx: &Context<'_>) -> Result<String> {
-        guard(ctx, v::DCT_IDENTIFIER, None)?;
-        Ok(self.0.node().accession())
-    }
-    async fn iri(&self) -> Option<String> {
-        self.0.iri()
-    }
-    async fn source(&self) -> &str {
-        &self.0.view.source
-    }
-    async fn provenance(&self) -> Provenance {
-        Provenance(self.0.clone())
-    }
-    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
-    }
-    /// Aims of the study.
-    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
-    }
+impl StudyFields {
     async fn methods(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_METHODS, lang.as_deref())
     }
     async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())
     }
-    async fn landing_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCAT_LANDING_PAGE)
-    }
-    async fn principal_investigators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent).collect())
-    }
-    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<Grant>> {
-        Ok(self.0.links(ctx, v::SCHEMA_FUNDING)?.into_iter().map(Grant).collect())
-    }
-    async fn publications(&self, ctx: &Context<'_>) -> Result<Vec<Publication>> {
-        publications(&self.0, ctx)
-    }
-    async fn release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::DCT_ISSUED)
-    }
-    async fn modified(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::DCT_MODIFIED)
-    }
-    /// The latest version (e.g. "v3").
-    async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::DCAT_VERSION)
-    }
     /// Releases of the study, oldest first.
     async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<StudyVersion>> {
         let mut versions: Vec<StudyVersion> = self.0.links(ctx, v::DCAT_HAS_VERSION)?.into_iter().map(StudyVersion).collect();
-        versions.sort_by_key(|sv| {
-            let n = sv.0.node().first(v::DCAT_VERSION).unwrap_or_default().trim_start_matches('v').parse::<u32>().unwrap_or(0);
-            n
-        });
+        versions.sort_by_key(|sv| sv.0.node().first(v::DCAT_VERSION).unwrap_or_default().trim_start_matches('v').parse::<u32>().unwrap_or(0));
         Ok(versions)
     }
     /// Datasets that belong to this study, from every source.
@@ -438,10 +408,6 @@ impl Study {
             .filter(|k| model.node(k).is_some_and(|n| n.values(v::DCT_IS_PART_OF).contains(&me)))
             .filter_map(|k| model.view(&k.source).map(|view| Dataset::new(view.clone(), k.id.clone())))
             .collect())
-    }
-    /// Provider contact e-mail (REGISTERED).
-    async fn contact_email(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_CONTACT_EMAIL)
     }
 }
 

@@ -12,10 +12,28 @@ use musubi_ontology::vocab::{self, Vocabulary};
 use musubi_tests::{Behaviour, Partner, fixtures, graphql, json_records, manifests, write_manifests};
 use serde_json::Value;
 
-async fn hub(humandbs: &Partner, dcat: &Partner, dir: &std::path::Path) -> App {
-    let sources = write_manifests(&dir.join("sources"), &manifests(humandbs, dcat));
+/// Two partners (the NBDC APIs, the DCAT files), their manifests, and a hub over an in-memory
+/// store that has harvested them all.
+struct Setup {
+    humandbs: Partner,
+    dcat: Partner,
+    app: App,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+async fn harvested_hub() -> Setup {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = write_manifests(&dir.path().join("sources"), &manifests(&humandbs, &dcat));
     let manifests = load_manifests(&sources).expect("manifests are valid");
-    App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts")
+    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts");
+    for (source, outcome) in app.harvest(&[]).await {
+        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
+    }
+    let addr = serve(app.clone()).await;
+    Setup { humandbs, dcat, app, addr, _dir: dir }
 }
 
 async fn serve(app: App) -> SocketAddr {
@@ -72,14 +90,8 @@ fn titles(node: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn every_source_is_harvested_and_answers_over_graphql() {
-    let humandbs = Partner::start().await;
-    let dcat = Partner::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = hub(&humandbs, &dcat, dir.path()).await;
-    for (source, outcome) in app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
-    let addr = serve(app).await;
+    let setup = harvested_hub().await;
+    let addr = setup.addr;
     let response = graphql(addr, ALL).await;
     let nodes = nodes(&response);
 
@@ -155,12 +167,8 @@ async fn every_source_is_harvested_and_answers_over_graphql() {
 
 #[tokio::test]
 async fn cursor_pages_cover_every_dataset_once_and_filters_apply() {
-    let humandbs = Partner::start().await;
-    let dcat = Partner::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = hub(&humandbs, &dcat, dir.path()).await;
-    app.harvest(&[]).await;
-    let addr = serve(app).await;
+    let setup = harvested_hub().await;
+    let addr = setup.addr;
     let everything: Vec<String> =
         nodes(&graphql(addr, ALL).await).iter().map(|n| n["accession"].as_str().expect("accession").to_owned()).collect();
 
@@ -196,14 +204,7 @@ async fn cursor_pages_cover_every_dataset_once_and_filters_apply() {
 
 #[tokio::test]
 async fn a_failing_source_keeps_its_last_good_graph_and_the_others_land() {
-    let humandbs = Partner::start().await;
-    let dcat = Partner::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = hub(&humandbs, &dcat, dir.path()).await;
-    for (_, outcome) in app.harvest(&[]).await {
-        outcome.expect("first harvest succeeds");
-    }
-    let addr = serve(app.clone()).await;
+    let Setup { humandbs, dcat, app, addr, _dir } = harvested_hub().await;
     let before = graphql(addr, ALL).await;
 
     find(nodes(&before), "JGAD000001");
@@ -245,12 +246,8 @@ async fn a_failing_source_keeps_its_last_good_graph_and_the_others_land() {
 
 #[tokio::test]
 async fn graphql_over_http_follows_the_spec() {
-    let humandbs = Partner::start().await;
-    let dcat = Partner::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = hub(&humandbs, &dcat, dir.path()).await;
-    app.harvest(&[]).await;
-    let addr = serve(app).await;
+    let setup = harvested_hub().await;
+    let addr = setup.addr;
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/graphql");
 

@@ -1,0 +1,59 @@
+//! RDF dumps in each serialisation land in the source's graph with provenance.
+
+use std::path::Path;
+
+use musubi_connectors::manifest::parse_manifest;
+use musubi_connectors::{harvest, source_status};
+use musubi_ontology::read_model::SourceView;
+use musubi_ontology::store::{EmbeddedStore, GraphStore};
+use musubi_ontology::vocab::{self, AccessLevel, Vocabulary};
+
+const NTRIPLES: &str = r#"<http://example.org/ds/nt> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset> .
+<http://example.org/ds/nt> <http://purl.org/dc/terms/identifier> "NT-1" .
+<http://example.org/ds/nt> <http://purl.org/dc/terms/title> "N-Triples dataset"@en .
+"#;
+
+const JSONLD: &str = r#"{
+  "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/"},
+  "@id": "http://example.org/ds/jsonld",
+  "@type": "dcat:Dataset",
+  "dct:identifier": "JSONLD-1",
+  "dct:title": {"@value": "JSON-LD のデータセット", "@language": "ja"},
+  "dct:accessRights": {"@id": "http://publications.europa.eu/resource/authority/access-right/PUBLIC"}
+}"#;
+
+#[tokio::test]
+async fn n_triples_and_json_ld_files_are_harvested() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("dump");
+    std::fs::create_dir_all(&dump).expect("mkdir");
+    std::fs::write(dump.join("a.nt"), NTRIPLES).expect("write");
+    std::fs::write(dump.join("b.jsonld"), JSONLD).expect("write");
+    let manifest = parse_manifest("id = \"dump\"\nkind = \"rdf-dump\"\nendpoint = \"dump\"\n", &dir.path().join("dump.toml")).expect("manifest");
+
+    let store = EmbeddedStore::in_memory();
+    let report = harvest(&manifest, &store, &Vocabulary::builtin(), &reqwest::Client::new()).await.expect("harvest");
+    assert_eq!(report.records, 2);
+
+    let view = SourceView::from_triples("dump", store.graph(musubi_connectors::harvest::source_graph("dump").as_ref()).expect("graph"));
+    let accessions: Vec<String> = view.datasets().map(|d| d.accession()).collect();
+    assert_eq!(accessions, ["JSONLD-1", "NT-1"]);
+    let jsonld = view.datasets().next().expect("dataset");
+    assert_eq!(jsonld.first(vocab::DCT_TITLE), Some("JSON-LD のデータセット"));
+    assert_eq!(jsonld.access_level(), Some(AccessLevel::Open));
+    assert!(jsonld.first(vocab::MUSUBI_SOURCE_RECORD_URL).is_some_and(|u| u.ends_with("/dump/b.jsonld")));
+    assert!(jsonld.first(vocab::PROV_GENERATED_AT_TIME).is_some());
+    assert_eq!(source_status(&store, "dump").expect("status").record_count, Some(2));
+}
+
+#[tokio::test]
+async fn an_empty_dump_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("empty.ttl"), "@prefix dct: <http://purl.org/dc/terms/> .\n").expect("write");
+    let manifest = parse_manifest("id = \"e\"\nkind = \"rdf-dump\"\nendpoint = \"empty.ttl\"\n", &Path::new(dir.path()).join("e.toml")).expect("manifest");
+    let store = EmbeddedStore::in_memory();
+    let err = harvest(&manifest, &store, &Vocabulary::builtin(), &reqwest::Client::new()).await.expect_err("empty");
+    assert!(err.to_string().contains("no records"), "{err}");
+    assert!(store.graph(musubi_connectors::harvest::source_graph("e").as_ref()).expect("graph").is_empty());
+    assert!(source_status(&store, "e").expect("status").last_error.is_some());
+}
