@@ -226,10 +226,8 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         .collect::<Result<Vec<_>, _>>()?;
 
     let mapping = raw.mapping.map(|m| (m.span(), base.join(m.get_ref())));
-    if let Some((span, path)) = &mapping {
-        if !path.is_file() {
-            return Err(at(Some(span.clone()), Some("mapping"), format!("no mapping file at {}", path.display())));
-        }
+    if let Some((span, path)) = mapping.as_ref().filter(|(_, path)| !path.is_file()) {
+        return Err(at(Some(span.clone()), Some("mapping"), format!("no mapping file at {}", path.display())));
     }
     if raw.kind == SourceKind::JsonApi && mapping.is_none() {
         return Err(at(None, Some("mapping"), "a json-api source needs an RML mapping file".to_owned()));

@@ -14,15 +14,18 @@ fn musubi(data: &Path) -> Command {
     c
 }
 
-/// Starts `musubi serve` on a free port and returns it with the address it printed.
-fn serve(data: &Path) -> (Child, SocketAddr) {
-    let mut child = musubi(data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("musubi starts");
-    let stdout = child.stdout.take().expect("stdout");
+/// Starts `musubi serve` on a free port and returns it (killed on drop) with the address it
+/// printed.
+fn serve(data: &Path) -> (Killed, SocketAddr) {
+    let mut child = Killed(
+        musubi(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("musubi starts"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("line");
         if let Some(url) = line.strip_prefix("open http://") {
@@ -57,16 +60,15 @@ async fn harvest_then_serve_then_restart_serves_the_same_data_without_harvesting
         assert!(stdout.contains(&format!("ok     {source}:")), "{stdout}");
     }
 
-    let (child, addr) = serve(data.path());
+    let (server, addr) = serve(data.path());
     let first = graphql(addr, QUERY).await;
-    drop(Killed(child));
+    drop(server);
     assert!(first["data"]["datasets"]["totalCount"].as_i64() > Some(5), "{first}");
 
     // The partners go away: a restart must not need them.
     humandbs.stop().await;
     dcat.stop().await;
-    let (child, addr) = serve(data.path());
-    let _guard = Killed(child);
+    let (_server, addr) = serve(data.path());
     let second = graphql(addr, QUERY).await;
     assert_eq!(second, first);
 }

@@ -273,14 +273,13 @@ impl Vocabulary {
     pub fn add_access_levels(&self, triples: &mut Vec<Triple>) {
         let mut added = Vec::new();
         for t in triples.iter() {
-            if t.predicate.as_ref() == MUSUBI_SOURCE_ACCESS_LEVEL || t.predicate.as_ref() == DCT_ACCESS_RIGHTS {
-                if let Some(level) = self.normalise_access_level(&t.object) {
-                    added.push(Triple::new(t.subject.clone(), MUSUBI_ACCESS_LEVEL, level.iri()));
-                }
+            let states_access = t.predicate.as_ref() == MUSUBI_SOURCE_ACCESS_LEVEL || t.predicate.as_ref() == DCT_ACCESS_RIGHTS;
+            if let Some(level) = self.normalise_access_level(&t.object).filter(|_| states_access) {
+                added.push(Triple::new(t.subject.clone(), MUSUBI_ACCESS_LEVEL, level.iri()));
             }
         }
         triples.extend(added);
-        triples.sort_unstable_by(|a, b| a.to_string().cmp(&b.to_string()));
+        triples.sort_by_cached_key(ToString::to_string);
         triples.dedup();
     }
 }
