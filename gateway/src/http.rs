@@ -67,11 +67,26 @@ async fn graphql_post(State(app): State<App>, headers: HeaderMap, body: Bytes) -
             &format!("send the query as application/json, not {:?}", if content_type.is_empty() { "no content type" } else { &content_type }),
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let request = match read_request(&body) {
         Ok(r) => r,
-        Err(e) => return request_error(&accept, StatusCode::BAD_REQUEST, &format!("the body is not a GraphQL request: {e}")),
+        Err(message) => return request_error(&accept, StatusCode::BAD_REQUEST, &message),
     };
     execute(&app, &headers, request).await
+}
+
+/// The parameters of a POST body, checked so that a misspelt one is named rather than ignored.
+fn read_request(body: &[u8]) -> Result<async_graphql::Request, String> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let serde_json::Value::Object(params) = &value else {
+        return Err("the body must be a JSON object with a `query`".to_owned());
+    };
+    if let Some(unknown) = params.keys().find(|k| !["query", "variables", "operationName", "extensions"].contains(&k.as_str())) {
+        return Err(format!("unknown parameter `{unknown}`; expected query, variables, operationName, extensions"));
+    }
+    if !params.get("query").is_some_and(serde_json::Value::is_string) {
+        return Err("the parameter `query` must be a string".to_owned());
+    }
+    serde_json::from_value(value).map_err(|e| format!("the body is not a GraphQL request: {e}"))
 }
 
 async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request) -> Response {
@@ -87,7 +102,12 @@ async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request
             let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(ToString::to_string).unwrap_or_default();
             code.contains("GRAPHQL_PARSE_FAILED") || code.contains("GRAPHQL_VALIDATION_FAILED")
         });
-    let body = serde_json::to_vec(&response).expect("GraphQL responses serialise");
+    // A request error carries no `data` entry at all (GraphQL-over-HTTP, "request error").
+    let body = if request_failed {
+        serde_json::to_vec(&json!({ "errors": response.errors })).expect("GraphQL errors serialise")
+    } else {
+        serde_json::to_vec(&response).expect("GraphQL responses serialise")
+    };
     let (media, status) = if accept.contains(GRAPHQL_RESPONSE) {
         (GRAPHQL_RESPONSE, if request_failed { StatusCode::BAD_REQUEST } else { StatusCode::OK })
     } else {

@@ -274,6 +274,12 @@ async fn graphql_over_http_follows_the_spec() {
     assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("application/graphql-response+json"));
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED");
+    assert!(body.get("data").is_none(), "a request error has no data entry: {body}");
+
+    // A misspelt parameter is named, not ignored.
+    let r = client.post(&url).header("content-type", "application/json").body(r#"{"qeury": "{ sources { id } }"}"#).send().await.expect("POST");
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.expect("body").contains("`qeury`"));
 
     // A field that does not exist fails validation, with a code.
     let body = graphql(addr, "{ datasets { nodes { noSuchField } } }").await;
