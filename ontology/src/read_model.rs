@@ -147,6 +147,11 @@ pub struct ReadModel {
     views: BTreeMap<String, Arc<SourceView>>,
     datasets: Vec<EntityKey>,
     studies: Vec<EntityKey>,
+    /// Accession → first position in `datasets` / `studies` (the first source by id).
+    dataset_by_accession: HashMap<String, usize>,
+    study_by_accession: HashMap<String, usize>,
+    /// Study IRI → positions in `datasets` of the datasets that are part of it.
+    datasets_by_study: HashMap<NamedOrBlankNode, Vec<usize>>,
 }
 
 impl ReadModel {
@@ -185,6 +190,39 @@ impl ReadModel {
         };
         self.datasets = keys(|v| v.datasets().collect());
         self.studies = keys(|v| v.studies().collect());
+        let first_positions = |keys: &[EntityKey]| {
+            let mut index = HashMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                index.entry(k.accession.clone()).or_insert(i);
+            }
+            index
+        };
+        self.dataset_by_accession = first_positions(&self.datasets);
+        self.study_by_accession = first_positions(&self.studies);
+        self.datasets_by_study = HashMap::new();
+        for (i, k) in self.datasets.iter().enumerate() {
+            let Some(node) = self.views.get(&k.source).and_then(|v| v.node(&k.id)) else { continue };
+            for study in node.values(vocab::DCT_IS_PART_OF) {
+                if let Term::NamedNode(n) = study {
+                    self.datasets_by_study.entry(n.clone().into()).or_default().push(i);
+                }
+            }
+        }
+    }
+
+    /// The dataset with this accession (from the first source by id that has it).
+    pub fn dataset(&self, accession: &str) -> Option<&EntityKey> {
+        self.dataset_by_accession.get(accession).map(|&i| &self.datasets[i])
+    }
+
+    /// The study with this accession (from the first source by id that has it).
+    pub fn study(&self, accession: &str) -> Option<&EntityKey> {
+        self.study_by_accession.get(accession).map(|&i| &self.studies[i])
+    }
+
+    /// The datasets, from every source, that are part of the study `study`.
+    pub fn datasets_of_study(&self, study: &NamedOrBlankNode) -> impl Iterator<Item = &EntityKey> {
+        self.datasets_by_study.get(study).into_iter().flatten().map(|&i| &self.datasets[i])
     }
 
     pub fn view(&self, source: &str) -> Option<&Arc<SourceView>> {

@@ -65,7 +65,7 @@ impl Query {
     async fn dataset(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dataset>> {
         guard(ctx, v::DCT_IDENTIFIER, None)?;
         let model = hub(ctx).model();
-        let key = model.datasets().iter().find(|k| k.accession == id.as_str());
+        let key = model.dataset(id.as_str());
         Ok(key.and_then(|k| model.view(&k.source).map(|view| Dataset::new(view.clone(), k.id.clone()))))
     }
 
@@ -141,7 +141,7 @@ impl Query {
     async fn study(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Study>> {
         guard(ctx, v::DCT_IDENTIFIER, None)?;
         let model = hub(ctx).model();
-        let key = model.studies().iter().find(|k| k.accession == id.as_str());
+        let key = model.study(id.as_str());
         Ok(key.and_then(|k| model.view(&k.source).map(|view| Study::new(view.clone(), k.id.clone()))))
     }
 

@@ -401,11 +401,8 @@ impl StudyFields {
     async fn datasets(&self, ctx: &Context<'_>) -> Result<Vec<Dataset>> {
         guard(ctx, v::DCT_IS_PART_OF, None)?;
         let model = hub(ctx).model();
-        let me = Term::from(self.0.id.clone());
         Ok(model
-            .datasets()
-            .iter()
-            .filter(|k| model.node(k).is_some_and(|n| n.values(v::DCT_IS_PART_OF).contains(&me)))
+            .datasets_of_study(&self.0.id)
             .filter_map(|k| model.view(&k.source).map(|view| Dataset::new(view.clone(), k.id.clone())))
             .collect())
     }
