@@ -106,3 +106,13 @@ fn a_malformed_manifest_is_rejected_at_load_with_file_line_and_field() {
     assert!(stderr.contains("b-kind.toml:2:") && stderr.contains("field `kind`") && stderr.contains("gopher"), "{stderr}");
     assert!(stderr.contains("c-url.toml:4:") && stderr.contains("not a valid URL"), "{stderr}");
 }
+
+#[test]
+fn a_data_folder_in_use_is_refused_with_a_clear_message() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (_server, _) = serve(data.path());
+    let out = musubi(data.path()).arg("harvest").output().expect("harvest runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is in use by another musubi process"), "{stderr}");
+}
