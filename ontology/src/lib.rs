@@ -39,3 +39,13 @@ pub fn parse_triples(bytes: &[u8], format: RdfFormat, base_iri: &str) -> Result<
 pub fn now() -> oxsdatatypes::DateTime {
     oxsdatatypes::DateTime::now()
 }
+
+/// Parses an RDF document into quads, keeping their graphs. `lenient` accepts IRIs that are not
+/// valid (as some partners, and some test suites' expected outputs, write them).
+pub fn parse_quads(bytes: &[u8], format: RdfFormat, lenient: bool) -> Result<Vec<rdf::Quad>, String> {
+    let mut parser = oxigraph::io::RdfParser::from_format(format);
+    if lenient {
+        parser = parser.lenient();
+    }
+    parser.for_slice(bytes).map(|q| q.map_err(|e| e.to_string())).collect()
+}

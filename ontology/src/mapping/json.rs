@@ -29,17 +29,31 @@ impl Reference {
         self.path.query(item).all()
     }
 
-    /// The values as RML sees them: strings as they are, numbers and booleans in their JSON
-    /// form; null, objects and arrays give nothing.
-    pub(crate) fn strings(&self, item: &Value) -> Vec<String> {
-        self.nodes(item)
+    /// The scalar values the reference finds: null gives nothing; an array or an object is an
+    /// error (RML references name single values; iterate with `[*]` to take an array's items).
+    pub(crate) fn scalars(&self, item: &Value) -> Result<Vec<Value>, String> {
+        let mut out = Vec::new();
+        for v in self.nodes(item) {
+            match v {
+                Value::Null => {}
+                Value::Array(_) | Value::Object(_) => {
+                    return Err(format!("reference {} finds {}, not a single value", self.path, if v.is_array() { "an array" } else { "an object" }));
+                }
+                scalar => out.push(scalar.clone()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The scalar values as strings (numbers and booleans in their JSON form).
+    pub(crate) fn strings(&self, item: &Value) -> Result<Vec<String>, String> {
+        Ok(self
+            .scalars(item)?
             .into_iter()
-            .filter_map(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                Value::Bool(b) => Some(b.to_string()),
-                _ => None,
+            .map(|v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
             })
-            .collect()
+            .collect())
     }
 }

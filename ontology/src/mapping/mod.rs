@@ -5,21 +5,24 @@
 //! source needs Rust code. This is the subset the first sources need, read in both the current
 //! namespace (`http://w3id.org/rml/`) and the legacy one (`http://semweb.mmlab.be/ns/rml#` with
 //! `rr:`):
-//! - logical source iterator as JSONPath over one fetched record (the connector has already
-//!   split pages into records, so one mapping serves a file and a paged API alike);
-//! - subject maps with template / reference / constant, `rml:class`, IRI or blank node;
-//! - predicate-object maps with references, templates and constants, `rml:datatype`,
-//!   `rml:language`, `rml:termType`;
-//! - referencing object maps (`rml:parentTriplesMap`) with or without `rml:joinCondition`.
+//! - logical sources with JSONPath iterators, over one fetched record (the connector has already
+//!   split pages into records, so one mapping serves a file and a paged API alike) or over whole
+//!   documents named by `rml:path` (as the conformance suite runs it);
+//! - subject maps with template / reference / constant, `rml:class`, IRI, URI, unsafe IRI or
+//!   blank node, `rml:baseIRI`;
+//! - predicate-object maps with references, templates and constants, datatypes and language
+//!   tags (constant or mapped), JSON's natural datatypes, graph maps;
+//! - referencing object maps (`rml:parentTriplesMap`) with or without join conditions.
 //!
-//! Not yet: graph maps, language maps, CSV and XPath sources (they come with the connector kinds
-//! that need them).
+//! All 76 RML-Core JSON conformance cases pass (`tests/rml_conformance.rs`). Not yet: CSV and
+//! XPath sources (they come with the connector kinds that need them).
 
 mod json;
 mod parse;
 mod template;
 
-use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use oxigraph::model::{BlankNode, GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple};
+use oxiri::Iri;
 use serde_json::Value;
 
 use json::Reference;
@@ -51,10 +54,16 @@ pub struct Mapping {
 struct TriplesMap {
     /// The map's IRI or blank node, for error messages.
     name: String,
-    /// `None` means the whole record (`$`).
+    /// The logical source's path or name (`rml:path`), when the mapping names one.
+    source: Option<String>,
+    /// `None` means the whole document (`$`).
     iterator: Option<Reference>,
     subject: TermMap,
     classes: Vec<NamedNode>,
+    /// Graph maps of the subject map.
+    graphs: Vec<TermMap>,
+    /// `rml:baseIRI`: relative IRIs are resolved against it.
+    base: Option<Iri<String>>,
     predicate_objects: Vec<PredicateObjectMap>,
 }
 
@@ -62,24 +71,30 @@ struct TriplesMap {
 struct PredicateObjectMap {
     predicates: Vec<TermMap>,
     objects: Vec<ObjectMap>,
+    graphs: Vec<TermMap>,
 }
 
 #[derive(Debug, Clone)]
 enum ObjectMap {
     Term(TermMap),
-    Parent { triples_map: usize, joins: Vec<(Reference, Reference)> },
+    /// Join conditions: (child map, parent map) pairs whose values must meet.
+    Parent { triples_map: usize, joins: Vec<(TermMap, TermMap)> },
 }
 
 #[derive(Debug, Clone)]
 struct TermMap {
     value: TermValue,
     term_type: TermType,
-    language: Option<String>,
-    datatype: Option<NamedNode>,
+    /// `rml:language` (a constant) or `rml:languageMap`.
+    language: Option<Box<TermMap>>,
+    /// `rml:datatype` (a constant) or `rml:datatypeMap`.
+    datatype: Option<Box<TermMap>>,
 }
 
 #[derive(Debug, Clone)]
 enum TermValue {
+    /// A new blank node for each iteration (a blank-node subject map with no value).
+    Fresh,
     Constant(Term),
     Reference(Reference),
     Template(Template),
@@ -88,6 +103,10 @@ enum TermValue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TermType {
     Iri,
+    /// An IRI whose inserted values are percent-encoded down to ASCII (`rml:URI`).
+    Uri,
+    /// An IRI made from a template without percent-encoding the inserted values.
+    UnsafeIri,
     BlankNode,
     Literal,
 }
@@ -98,43 +117,104 @@ impl Mapping {
         parse::parse(text, origin)
     }
 
-    /// Maps one record. Appends the triples to `out` and returns the subjects of the triples maps
-    /// that iterate over the record itself: the records' own entities, which get provenance.
+    /// Sets the base IRI for triples maps that do not declare `rml:baseIRI`: relative IRIs made
+    /// by templates and references are resolved against it.
+    pub fn with_base(mut self, base: &str) -> Result<Mapping, MappingError> {
+        let base = Iri::parse(base.to_owned())
+            .map_err(|e| MappingError { origin: "base IRI".to_owned(), message: format!("{base:?}: {e}") })?;
+        for map in &mut self.maps {
+            map.base.get_or_insert_with(|| base.clone());
+        }
+        Ok(self)
+    }
+
+    /// Maps one record (every triples map iterates over it). Appends the triples to `out` and
+    /// returns the subjects of the triples maps that iterate over the record itself: the record's
+    /// own entities, which get provenance. Graph maps are not used here: a source's data all
+    /// lands in the source's own graph.
     pub fn map_record(&self, record: &Value, out: &mut Vec<Triple>) -> Result<Vec<NamedOrBlankNode>, RecordError> {
+        let mut quads = Vec::new();
+        let roots = self.run(&|_| Some(record), &mut quads)?;
+        out.extend(quads.into_iter().map(Triple::from));
+        Ok(roots)
+    }
+
+    /// Maps whole documents, each triples map reading the document its logical source names
+    /// (`documents` gets the `rml:path`, or `None` when the map names none), into quads, graph
+    /// maps included. This is RML as the conformance suites run it.
+    pub fn map_documents<'a>(
+        &self,
+        documents: &dyn Fn(Option<&str>) -> Option<&'a Value>,
+        out: &mut Vec<Quad>,
+    ) -> Result<(), RecordError> {
+        self.run(&|map: &TriplesMap| documents(map.source.as_deref()), out).map(|_| ())
+    }
+
+    /// The logical sources the mapping names, for a caller that loads them.
+    pub fn sources(&self) -> Vec<&str> {
+        let mut s: Vec<&str> = self.maps.iter().filter_map(|m| m.source.as_deref()).collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    }
+
+    fn run<'a>(
+        &self,
+        document: &dyn Fn(&TriplesMap) -> Option<&'a Value>,
+        out: &mut Vec<Quad>,
+    ) -> Result<Vec<NamedOrBlankNode>, RecordError> {
         let mut roots = Vec::new();
         for map in &self.maps {
-            for item in iterations(map, record) {
+            let Some(doc) = document(map) else {
+                return Err(RecordError { triples_map: map.name.clone(), message: "its logical source is not available".to_owned() });
+            };
+            for item in iterations(map, doc) {
                 let subjects = subjects(map, item)?;
+                if subjects.is_empty() {
+                    continue;
+                }
+                let subject_graphs = graphs(&map.graphs, item, map)?;
                 for subject in &subjects {
                     for class in &map.classes {
-                        out.push(Triple::new(subject.clone(), crate::vocab::RDF_TYPE, class.clone()));
+                        for g in &subject_graphs {
+                            out.push(Quad::new(subject.clone(), crate::vocab::RDF_TYPE, class.clone(), g.clone()));
+                        }
                     }
                     for pom in &map.predicate_objects {
-                        let predicates = pom
-                            .predicates
-                            .iter()
-                            .map(|p| eval(p, item, &map.name))
-                            .collect::<Result<Vec<_>, _>>()?
-                            .into_iter()
-                            .flatten()
-                            .map(|t| match t {
-                                Term::NamedNode(n) => Ok(n),
-                                other => Err(RecordError {
-                                    triples_map: map.name.clone(),
-                                    message: format!("predicate {other} is not an IRI"),
-                                }),
-                            })
-                            .collect::<Result<Vec<_>, _>>()?;
+                        let mut pom_graphs = subject_graphs.clone();
+                        if !pom.graphs.is_empty() {
+                            pom_graphs = graphs(&pom.graphs, item, map)?;
+                            if !map.graphs.is_empty() {
+                                pom_graphs.extend(subject_graphs.iter().cloned());
+                            }
+                            pom_graphs.dedup();
+                        }
+                        let mut predicates = Vec::new();
+                        for p in &pom.predicates {
+                            for t in eval(p, item, map)? {
+                                match t {
+                                    Term::NamedNode(n) => predicates.push(n),
+                                    other => {
+                                        return Err(RecordError {
+                                            triples_map: map.name.clone(),
+                                            message: format!("predicate {other} is not an IRI"),
+                                        });
+                                    }
+                                }
+                            }
+                        }
                         for object_map in &pom.objects {
                             let objects = match object_map {
-                                ObjectMap::Term(t) => eval(t, item, &map.name)?,
+                                ObjectMap::Term(t) => eval(t, item, map)?,
                                 ObjectMap::Parent { triples_map, joins } => {
-                                    self.parent_subjects(*triples_map, joins, record, item)?
+                                    self.parent_subjects(*triples_map, joins, document, item)?
                                 }
                             };
                             for predicate in &predicates {
                                 for object in &objects {
-                                    out.push(Triple::new(subject.clone(), predicate.clone(), object.clone()));
+                                    for g in &pom_graphs {
+                                        out.push(Quad::new(subject.clone(), predicate.clone(), object.clone(), g.clone()));
+                                    }
                                 }
                             }
                         }
@@ -149,11 +229,11 @@ impl Mapping {
         Ok(roots)
     }
 
-    fn parent_subjects(
+    fn parent_subjects<'a>(
         &self,
         parent: usize,
-        joins: &[(Reference, Reference)],
-        record: &Value,
+        joins: &[(TermMap, TermMap)],
+        document: &dyn Fn(&TriplesMap) -> Option<&'a Value>,
         child_item: &Value,
     ) -> Result<Vec<Term>, RecordError> {
         let parent_map = &self.maps[parent];
@@ -161,16 +241,22 @@ impl Mapping {
             // Same iteration: the parent's subject for this very item.
             return Ok(subjects(parent_map, child_item)?.into_iter().map(Term::from).collect());
         }
+        let Some(parent_doc) = document(parent_map) else {
+            return Err(RecordError { triples_map: parent_map.name.clone(), message: "its logical source is not available".to_owned() });
+        };
         let mut found = Vec::new();
-        for parent_item in iterations(parent_map, record) {
-            let matches = joins.iter().all(|(child, parent)| {
-                let child_values = child.strings(child_item);
-                parent.strings(parent_item).iter().any(|v| child_values.contains(v))
-            });
+        for parent_item in iterations(parent_map, parent_doc) {
+            let mut matches = true;
+            for (child, parent) in joins {
+                let child_values = strings(eval(child, child_item, parent_map)?);
+                let parent_values = strings(eval(parent, parent_item, parent_map)?);
+                matches &= parent_values.iter().any(|v| child_values.contains(v));
+            }
             if matches {
                 found.extend(subjects(parent_map, parent_item)?.into_iter().map(Term::from));
             }
         }
+        found.dedup();
         Ok(found)
     }
 }
@@ -183,7 +269,7 @@ fn iterations<'a>(map: &TriplesMap, record: &'a Value) -> Vec<&'a Value> {
 }
 
 fn subjects(map: &TriplesMap, item: &Value) -> Result<Vec<NamedOrBlankNode>, RecordError> {
-    eval(&map.subject, item, &map.name)?
+    eval(&map.subject, item, map)?
         .into_iter()
         .map(|t| match t {
             Term::NamedNode(n) => Ok(n.into()),
@@ -196,29 +282,115 @@ fn subjects(map: &TriplesMap, item: &Value) -> Result<Vec<NamedOrBlankNode>, Rec
         .collect()
 }
 
+/// The graphs a set of graph maps gives (the default graph when there are none).
+fn graphs(maps: &[TermMap], item: &Value, map: &TriplesMap) -> Result<Vec<GraphName>, RecordError> {
+    if maps.is_empty() {
+        return Ok(vec![GraphName::DefaultGraph]);
+    }
+    let mut out = Vec::new();
+    for g in maps {
+        for t in eval(g, item, map)? {
+            out.push(match t {
+                Term::NamedNode(n) if n.as_str() == "http://w3id.org/rml/defaultGraph" => GraphName::DefaultGraph,
+                Term::NamedNode(n) => GraphName::NamedNode(n),
+                Term::BlankNode(b) => GraphName::BlankNode(b),
+                other => {
+                    return Err(RecordError { triples_map: map.name.clone(), message: format!("graph {other} is not an IRI") });
+                }
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Evaluates a term map against one iteration item. A reference to a missing or null value
-/// yields no term (and so no triple), as RML specifies.
-fn eval(map: &TermMap, item: &Value, triples_map: &str) -> Result<Vec<Term>, RecordError> {
-    let values: Vec<String> = match &map.value {
+/// yields no term (and so no triple), as RML specifies; one to an array or object is an error.
+fn eval(term_map: &TermMap, item: &Value, map: &TriplesMap) -> Result<Vec<Term>, RecordError> {
+    let err = |message: String| RecordError { triples_map: map.name.clone(), message };
+    let values: Vec<Value> = match &term_map.value {
         TermValue::Constant(t) => return Ok(vec![t.clone()]),
-        TermValue::Reference(r) => r.strings(item),
-        TermValue::Template(t) => t.expand(item, map.term_type == TermType::Iri),
+        // Stable within one run: the item's address names its iteration.
+        TermValue::Fresh => {
+            let label = format!("f{:08x}{:x}", fnv1a(&map.name) as u32, std::ptr::from_ref(item) as usize);
+            return Ok(vec![BlankNode::new_unchecked(label).into()]);
+        }
+        TermValue::Reference(r) => r.scalars(item).map_err(err)?,
+        TermValue::Template(t) => {
+            let encoding = match term_map.term_type {
+                TermType::Iri => template::Encoding::IriSafe,
+                TermType::Uri => template::Encoding::UriSafe,
+                TermType::UnsafeIri | TermType::BlankNode | TermType::Literal => template::Encoding::None,
+            };
+            t.expand(item, encoding).map_err(err)?.into_iter().map(Value::String).collect()
+        }
     };
-    values
+    let languages = match &term_map.language {
+        Some(l) => strings(eval(l, item, map)?),
+        None => Vec::new(),
+    };
+    let datatypes = match &term_map.datatype {
+        Some(d) => strings(eval(d, item, map)?),
+        None => Vec::new(),
+    };
+    let mut terms = Vec::new();
+    for value in values {
+        let lexical = match &value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match term_map.term_type {
+            TermType::Iri | TermType::Uri => terms.push(iri(&lexical, map).map_err(err)?.into()),
+            // An unsafe IRI is taken as written, even where it is not a valid IRI.
+            TermType::UnsafeIri => terms.push(iri(&lexical, map).unwrap_or_else(|_| NamedNode::new_unchecked(lexical)).into()),
+            TermType::BlankNode => terms.push(BlankNode::new_unchecked(format!("b{:016x}", fnv1a(&lexical))).into()),
+            TermType::Literal => {
+                if let Some(lang) = languages.first() {
+                    let literal = Literal::new_language_tagged_literal(lexical, lang.as_str())
+                        .map_err(|e| err(format!("{lang:?} is not a valid language tag: {e}")))?;
+                    terms.push(literal.into());
+                } else if let Some(dt) = datatypes.first() {
+                    let dt = iri(dt, map).map_err(err)?;
+                    terms.push(Literal::new_typed_literal(lexical, dt).into());
+                } else {
+                    // JSON numbers and booleans keep their natural datatype.
+                    terms.push(match &value {
+                        Value::Number(n) if n.is_i64() || n.is_u64() => Literal::new_typed_literal(lexical, crate::vocab::XSD_INTEGER),
+                        Value::Number(_) => Literal::new_typed_literal(lexical, XSD_DOUBLE),
+                        Value::Bool(_) => Literal::new_typed_literal(lexical, XSD_BOOLEAN),
+                        _ => Literal::new_simple_literal(lexical),
+                    }
+                    .into());
+                }
+            }
+        }
+    }
+    Ok(terms)
+}
+
+const XSD_DOUBLE: NamedNodeRef<'static> = NamedNodeRef::new_unchecked("http://www.w3.org/2001/XMLSchema#double");
+const XSD_BOOLEAN: NamedNodeRef<'static> = NamedNodeRef::new_unchecked("http://www.w3.org/2001/XMLSchema#boolean");
+
+fn strings(terms: Vec<Term>) -> Vec<String> {
+    terms
         .into_iter()
-        .map(|v| match map.term_type {
-            TermType::Iri => NamedNode::new(&v).map(Term::from).map_err(|e| RecordError {
-                triples_map: triples_map.to_owned(),
-                message: format!("{v:?} is not a valid IRI: {e}"),
-            }),
-            TermType::BlankNode => Ok(BlankNode::new_unchecked(format!("b{:016x}", fnv1a(&v))).into()),
-            TermType::Literal => Ok(match (&map.language, &map.datatype) {
-                (Some(lang), _) => Literal::new_language_tagged_literal_unchecked(v, lang.clone()).into(),
-                (None, Some(dt)) => Literal::new_typed_literal(v, dt.clone()).into(),
-                (None, None) => Literal::new_simple_literal(v).into(),
-            }),
+        .filter_map(|t| match t {
+            Term::NamedNode(n) => Some(n.into_string()),
+            Term::Literal(l) => Some(l.value().to_owned()),
+            Term::BlankNode(_) => None,
         })
         .collect()
+}
+
+/// An absolute IRI, or one resolved against the triples map's base IRI.
+fn iri(value: &str, map: &TriplesMap) -> Result<NamedNode, String> {
+    match (Iri::parse(value.to_owned()), &map.base) {
+        (Ok(iri), _) => Ok(NamedNode::from(iri)),
+        (Err(_), Some(base)) => base
+            .resolve(value)
+            .map(NamedNode::from)
+            .map_err(|e| format!("{value:?} is not a valid IRI, even against the base <{}>: {e}", base.as_str())),
+        (Err(e), None) => Err(format!("{value:?} is not a valid IRI: {e}")),
+    }
 }
 
 /// Blank nodes made from a value get a stable label, so the same value names the same node

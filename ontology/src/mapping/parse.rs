@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use oxigraph::io::{RdfFormat, RdfParser};
-use oxigraph::model::{Graph, NamedNode, NamedOrBlankNode, Term, TermRef, Triple};
+use oxigraph::model::{Graph, Literal, NamedNode, NamedOrBlankNode, Term, TermRef, Triple};
+use oxiri::Iri;
 
 use super::json::Reference;
 use super::template::Template;
@@ -72,25 +73,33 @@ impl Reader<'_> {
             (Some(c), None, None) => TermValue::Constant(c),
             (None, Some(r), None) => TermValue::Reference(Reference::parse(&r).map_err(|e| self.err(node, e))?),
             (None, None, Some(t)) => TermValue::Template(Template::parse(&t).map_err(|e| self.err(node, e))?),
-            (None, None, None) if role == Role::Subject && self.is_blank_typed(node)? => {
-                return Err(self.err(node, "a blank-node subject map needs a template or reference"));
-            }
+            (None, None, None) if role == Role::Subject && self.is_blank_typed(node)? => TermValue::Fresh,
             (None, None, None) => return Err(self.err(node, "needs one of rml:constant, rml:reference, rml:template")),
             _ => return Err(self.err(node, "has more than one of rml:constant, rml:reference, rml:template")),
         };
-        let language = self.string(node, "language")?;
-        let datatype = match self.one(node, "datatype")? {
-            None => None,
-            Some(Term::NamedNode(n)) => Some(n),
-            Some(other) => return Err(self.err(node, format!("rml:datatype must be an IRI, found {other}"))),
+        let language = match (self.string(node, "language")?, self.one(node, "languageMap")?) {
+            (Some(l), None) => Some(Box::new(constant_term(Term::from(Literal::new_simple_literal(l))))),
+            (None, Some(m)) => Some(Box::new(self.term_map(&self.node(node, m, "rml:languageMap")?, Role::Language)?)),
+            (None, None) => None,
+            (Some(_), Some(_)) => return Err(self.err(node, "has both rml:language and rml:languageMap")),
+        };
+        let datatype = match (self.one(node, "datatype")?, self.one(node, "datatypeMap")?) {
+            (Some(Term::NamedNode(n)), None) => Some(Box::new(constant_term(n.into()))),
+            (Some(other), None) => return Err(self.err(node, format!("rml:datatype must be an IRI, found {other}"))),
+            (None, Some(m)) => Some(Box::new(self.term_map(&self.node(node, m, "rml:datatypeMap")?, Role::Object)?)),
+            (None, None) => None,
+            (Some(_), Some(_)) => return Err(self.err(node, "has both rml:datatype and rml:datatypeMap")),
         };
         let term_type = match self.one(node, "termType")? {
             Some(t) if self.is_rml(&t, "IRI") => TermType::Iri,
+            Some(t) if self.is_rml(&t, "URI") => TermType::Uri,
+            Some(t) if self.is_rml(&t, "UnsafeIRI") || self.is_rml(&t, "UnsafeURI") => TermType::UnsafeIri,
             Some(t) if self.is_rml(&t, "BlankNode") => TermType::BlankNode,
             Some(t) if self.is_rml(&t, "Literal") => TermType::Literal,
             Some(other) => return Err(self.err(node, format!("unknown rml:termType {other}"))),
             // R2RML defaults: objects from references, or with a language or datatype, are
             // literals; everything else is an IRI.
+            None if role == Role::Language => TermType::Literal,
             None if role == Role::Object
                 && (matches!(value, TermValue::Reference(_)) || language.is_some() || datatype.is_some()) =>
             {
@@ -102,11 +111,24 @@ impl Reader<'_> {
                 _ => TermType::Iri,
             },
         };
-        if term_type == TermType::Literal && role != Role::Object {
+        if term_type == TermType::Literal && !matches!(role, Role::Object | Role::Language) {
             return Err(self.err(node, "only object maps may produce literals"));
         }
-        if language.is_some() && datatype.is_some() {
-            return Err(self.err(node, "has both rml:language and rml:datatype"));
+        if term_type == TermType::BlankNode && matches!(role, Role::Predicate) {
+            return Err(self.err(node, "a predicate cannot be a blank node"));
+        }
+        if (language.is_some() || datatype.is_some()) && term_type != TermType::Literal {
+            return Err(self.err(node, "a language or datatype needs a literal term type"));
+        }
+        if let TermValue::Constant(c) = &value {
+            let fits = match c {
+                Term::NamedNode(_) => matches!(term_type, TermType::Iri | TermType::Uri | TermType::UnsafeIri),
+                Term::BlankNode(_) => term_type == TermType::BlankNode,
+                Term::Literal(_) => term_type == TermType::Literal,
+            };
+            if !fits {
+                return Err(self.err(node, format!("the constant {c} does not fit its rml:termType")));
+            }
         }
         Ok(TermMap { value, term_type, language, datatype })
     }
@@ -128,10 +150,26 @@ impl Reader<'_> {
                 Term::BlankNode(_) => TermType::BlankNode,
                 _ => TermType::Iri,
             };
+            if role != Role::Object && term_type == TermType::Literal {
+                return Err(self.err(node, format!("{shortcut} {c} must be an IRI")));
+            }
             maps.push(TermMap { value: TermValue::Constant(c), term_type, language: None, datatype: None });
         }
         Ok(maps)
     }
+}
+
+fn constant_term(t: Term) -> TermMap {
+    let term_type = match &t {
+        Term::Literal(_) => TermType::Literal,
+        Term::BlankNode(_) => TermType::BlankNode,
+        Term::NamedNode(_) => TermType::Iri,
+    };
+    constant_typed(t, term_type)
+}
+
+fn constant_typed(t: Term, term_type: TermType) -> TermMap {
+    TermMap { value: TermValue::Constant(t), term_type, language: None, datatype: None }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +177,9 @@ enum Role {
     Subject,
     Predicate,
     Object,
+    Graph,
+    /// A language map: its values are language tags, so literals.
+    Language,
 }
 
 fn display(node: &NamedOrBlankNode) -> String {
@@ -189,16 +230,31 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
 
 fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<NamedOrBlankNode, usize>) -> Result<TriplesMap, MappingError> {
     {
-        let iterator = match reader.one(name, "logicalSource")? {
+        let (iterator, source) = match reader.one(name, "logicalSource")? {
             None => return Err(reader.err(name, "has no rml:logicalSource")),
             Some(ls) => {
                 let ls = reader.node(name, ls, "rml:logicalSource")?;
-                match reader.string(&ls, "iterator")? {
+                let iterator = match reader.string(&ls, "iterator")? {
                     None => None,
                     Some(it) if it.trim() == "$" => None,
                     Some(it) => Some(Reference::parse(&it).map_err(|e| reader.err(name, e))?),
-                }
+                };
+                let source = match reader.one(&ls, "source")? {
+                    None => None,
+                    Some(Term::Literal(l)) => Some(l.value().to_owned()),
+                    Some(node) => {
+                        let node = reader.node(&ls, node, "rml:source")?;
+                        reader.string(&node, "path")?
+                    }
+                };
+                (iterator, source)
             }
+        };
+        let base = match reader.one(name, "baseIRI")? {
+            None => None,
+            Some(Term::NamedNode(n)) => Some(Iri::parse(n.into_string()).map_err(|e| reader.err(name, e))?),
+            Some(Term::Literal(l)) => Some(Iri::parse(l.value().to_owned()).map_err(|e| reader.err(name, e))?),
+            Some(other) => return Err(reader.err(name, format!("rml:baseIRI must be an IRI, found {other}"))),
         };
         let mut subjects = reader.term_maps(name, "subjectMap", "subject", Role::Subject)?;
         if subjects.len() != 1 {
@@ -206,8 +262,10 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
         }
         let subject_node = reader.one(name, "subjectMap")?;
         let mut classes = Vec::new();
+        let mut graphs = Vec::new();
         if let Some(s) = subject_node {
             let s = reader.node(name, s, "rml:subjectMap")?;
+            graphs = reader.term_maps(&s, "graphMap", "graph", Role::Graph)?;
             for c in reader.all(&s, "class") {
                 match c {
                     Term::NamedNode(n) => classes.push(n),
@@ -220,6 +278,7 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
         for pom in reader.all(name, "predicateObjectMap") {
             let pom = reader.node(name, pom, "rml:predicateObjectMap")?;
             let predicates = reader.term_maps(&pom, "predicateMap", "predicate", Role::Predicate)?;
+            let pom_graphs = reader.term_maps(&pom, "graphMap", "graph", Role::Graph)?;
             if predicates.is_empty() {
                 return Err(reader.err(name, "a predicate-object map has no predicate"));
             }
@@ -234,12 +293,16 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
                     let mut joins = Vec::new();
                     for jc in reader.all(&om, "joinCondition") {
                         let jc = reader.node(&om, jc, "rml:joinCondition")?;
-                        let child = reader.string(&jc, "child")?.ok_or_else(|| reader.err(name, "a join condition has no rml:child"))?;
-                        let parent = reader.string(&jc, "parent")?.ok_or_else(|| reader.err(name, "a join condition has no rml:parent"))?;
-                        joins.push((
-                            Reference::parse(&child).map_err(|e| reader.err(name, e))?,
-                            Reference::parse(&parent).map_err(|e| reader.err(name, e))?,
-                        ));
+                        // `rml:child "ref"` is short for `rml:childMap [ rml:reference "ref" ]`.
+                        let side = |short: &str, map: &str| -> Result<TermMap, MappingError> {
+                            if let Some(r) = reader.string(&jc, short)? {
+                                let r = Reference::parse(&r).map_err(|e| reader.err(name, e))?;
+                                return Ok(TermMap { value: TermValue::Reference(r), term_type: TermType::Literal, language: None, datatype: None });
+                            }
+                            let m = reader.one(&jc, map)?.ok_or_else(|| reader.err(name, format!("a join condition has no rml:{short}")))?;
+                            reader.term_map(&reader.node(&jc, m, map)?, Role::Language)
+                        };
+                        joins.push((side("child", "childMap")?, side("parent", "parentMap")?));
                     }
                     objects.push(ObjectMap::Parent { triples_map: parent_index, joins });
                 } else {
@@ -252,13 +315,13 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
                     Term::BlankNode(_) => TermType::BlankNode,
                     _ => TermType::Iri,
                 };
-                objects.push(ObjectMap::Term(TermMap { value: TermValue::Constant(c), term_type, language: None, datatype: None }));
+                objects.push(ObjectMap::Term(constant_typed(c, term_type)));
             }
             if objects.is_empty() {
                 return Err(reader.err(name, "a predicate-object map has no object"));
             }
-            predicate_objects.push(PredicateObjectMap { predicates, objects });
+            predicate_objects.push(PredicateObjectMap { predicates, objects, graphs: pom_graphs });
         }
-        Ok(TriplesMap { name: display(name), iterator, subject: subjects.remove(0), classes, predicate_objects })
+        Ok(TriplesMap { name: display(name), source, iterator, subject: subjects.remove(0), classes, graphs, base, predicate_objects })
     }
 }

@@ -56,27 +56,27 @@ impl Template {
     }
 
     /// Every combination of the references' values (RML's cartesian product). A reference with
-    /// no value makes the template produce nothing. For IRIs, inserted values are IRI-safe
-    /// (percent-encoded as R2RML specifies).
-    pub(crate) fn expand(&self, item: &Value, iri_safe: bool) -> Vec<String> {
+    /// no value makes the template produce nothing. Inserted values are encoded as `encoding`
+    /// says.
+    pub(crate) fn expand(&self, item: &Value, encoding: Encoding) -> Result<Vec<String>, String> {
         let mut results = vec![String::new()];
         for part in &self.parts {
             match part {
                 Part::Text(t) => results.iter_mut().for_each(|r| r.push_str(t)),
                 Part::Reference(reference) => {
-                    let values = reference.strings(item);
+                    let values = reference.strings(item)?;
                     if values.is_empty() {
-                        return Vec::new();
+                        return Ok(Vec::new());
                     }
                     results = results
                         .iter()
                         .flat_map(|prefix| {
                             values.iter().map(move |v| {
                                 let mut s = prefix.clone();
-                                if iri_safe {
-                                    percent_encode_into(v, &mut s);
-                                } else {
-                                    s.push_str(v);
+                                match encoding {
+                                    Encoding::None => s.push_str(v),
+                                    Encoding::IriSafe => percent_encode_into(v, &mut s, false),
+                                    Encoding::UriSafe => percent_encode_into(v, &mut s, true),
                                 }
                                 s
                             })
@@ -85,14 +85,25 @@ impl Template {
                 }
             }
         }
-        results
+        Ok(results)
     }
 }
 
-/// R2RML's IRI-safe form: every character outside `iunreserved` is percent-encoded as UTF-8.
-fn percent_encode_into(value: &str, out: &mut String) {
+/// How values inserted into a template are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    /// As they are (literals, unsafe IRIs).
+    None,
+    /// IRI-safe: ASCII characters other than letters, digits and `-._~` are percent-encoded;
+    /// other Unicode characters stay (RFC 3987 `iunreserved`).
+    IriSafe,
+    /// URI-safe: every character other than ASCII letters, digits and `-._~` is encoded.
+    UriSafe,
+}
+
+fn percent_encode_into(value: &str, out: &mut String, encode_non_ascii: bool) {
     for c in value.chars() {
-        let unreserved = c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~') || !c.is_ascii();
+        let unreserved = c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~') || (!c.is_ascii() && !encode_non_ascii);
         if unreserved {
             out.push(c);
         } else {
