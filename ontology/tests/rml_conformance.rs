@@ -1,23 +1,20 @@
-//! The RML-Core conformance suite (W3C KG-Construct, `tests/rml-core/`, JSON sources), read from
-//! its own `metadata.csv`, so a new case is picked up without new code.
+//! RML conformance: the RML-Core suite (`tests/rml-core/`, namespace http://w3id.org/rml/) and
+//! the legacy RML test cases (`tests/rml-legacy/`, http://semweb.mmlab.be/ns/rml#), JSON sources,
+//! each read from its own `metadata.csv`, so a new case is picked up without new code.
 //!
-//! Every case is run. A case passes when it produces its expected output (graph-isomorphic) or,
-//! where the suite expects an error, an error. Cases listed with a reason in
-//! `rml-core-left-out.txt` may fail; every other case must pass, and a listed case that passes
-//! fails the test until it is taken off the list, so the list stays true.
+//! Every JSON case is run. A case passes when it produces its expected output (graph-isomorphic)
+//! or, where the suite expects an error, an error. Cases listed with a reason in the suite's
+//! `*-left-out.txt` may fail; every other case must pass, and a listed case that passes fails the
+//! test until it is taken off the list, so the list stays true.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use musubi_ontology::RdfFormat;
 use musubi_ontology::mapping::Mapping;
 use musubi_ontology::rdf::graph::CanonicalizationAlgorithm;
 use musubi_ontology::rdf::{Dataset, Quad};
 use musubi_ontology::parse_quads;
-
-fn suite() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rml-core")
-}
 
 /// What happened when a case ran: its output, or the error it raised.
 fn run_case(dir: &Path, mapping_file: &str, base: &str) -> Result<Vec<Quad>, String> {
@@ -41,9 +38,25 @@ fn canonical(quads: impl IntoIterator<Item = Quad>) -> Dataset {
     dataset
 }
 
-#[test]
-fn rml_core_conformance() {
-    let left_out: BTreeMap<String, String> = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rml-core-left-out.txt"))
+/// One conformance suite: where it is and how its metadata.csv names things.
+struct Suite {
+    name: &'static str,
+    folder: &'static str,
+    left_out: &'static str,
+    id: &'static str,
+    error: &'static str,
+    /// Column saying the input format; rows of other formats are out of scope here.
+    format: Option<&'static str>,
+    base: Option<&'static str>,
+    default_base: &'static str,
+    mapping: Option<&'static str>,
+    output: Option<&'static str>,
+}
+
+/// Runs a suite; returns (passed, run, left out by the list).
+fn run_suite(suite: &Suite) -> (usize, usize, usize) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(suite.folder);
+    let left_out: BTreeMap<String, String> = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(suite.left_out))
         .expect("left-out list")
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
@@ -53,27 +66,31 @@ fn rml_core_conformance() {
         })
         .collect();
 
-    let mut reader = csv::Reader::from_path(suite().join("metadata.csv")).expect("metadata.csv");
+    let mut reader = csv::Reader::from_path(root.join("metadata.csv")).expect("metadata.csv");
     let headers = reader.headers().expect("headers").clone();
-    let column = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
-    let (id_col, base_col, mapping_col, output_col, error_col) =
-        (column("ID"), column("base_iri"), column("mapping"), column("output1"), column("error"));
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("{}: no column {name}", suite.name));
+    let cell = |row: &csv::StringRecord, name: Option<&str>, default: &str| -> String {
+        name.map(|n| row[column(n)].to_owned()).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+    };
 
-    let (mut total, mut passed) = (0, 0);
+    let (mut run, mut passed) = (0, 0);
     let mut unexpected = Vec::new();
     for row in reader.records() {
         let row = row.expect("row");
-        let id = &row[id_col];
-        let dir = suite().join(id);
-        total += 1;
-        let outcome = run_case(&dir, &row[mapping_col], &row[base_col]);
-        let verdict = if &row[error_col] == "true" {
+        if suite.format.is_some_and(|f| &row[column(f)] != "JSON") {
+            continue;
+        }
+        let id = row[column(suite.id)].to_owned();
+        let dir = root.join(&id);
+        run += 1;
+        let outcome = run_case(&dir, &cell(&row, suite.mapping, "mapping.ttl"), &cell(&row, suite.base, suite.default_base));
+        let verdict = if &row[column(suite.error)] == "true" {
             match outcome {
                 Err(_) => Ok(()),
                 Ok(quads) => Err(format!("expected an error, produced {} quads", quads.len())),
             }
         } else {
-            let bytes = std::fs::read(dir.join(&row[output_col])).expect("expected output");
+            let bytes = std::fs::read(dir.join(cell(&row, suite.output, "output.nq"))).expect("expected output");
             let expected: Vec<Quad> = oxigraph_quads(&bytes);
             match outcome {
                 Err(e) => Err(format!("error: {e}")),
@@ -81,18 +98,51 @@ fn rml_core_conformance() {
                 Ok(quads) => Err(format!("produced {} quads, expected {}", quads.len(), expected.len())),
             }
         };
-        match (verdict, left_out.get(id)) {
+        match (verdict, left_out.get(&id)) {
             (Ok(()), None) => passed += 1,
             (Ok(()), Some(_)) => {
                 passed += 1;
-                unexpected.push(format!("{id} passes now: take it off rml-core-left-out.txt"));
+                unexpected.push(format!("{id} passes now: take it off {}", suite.left_out));
             }
             (Err(e), None) => unexpected.push(format!("{id}: {e}")),
             (Err(_), Some(_)) => {}
         }
     }
-    println!("RML-Core conformance (JSON): {passed} of {total} cases pass; {} left out with a reason", left_out.len());
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    println!("{} (JSON sources): {passed} of {run} cases pass; {} left out with a reason", suite.name, left_out.len());
+    assert!(unexpected.is_empty(), "{}:\n{}", suite.name, unexpected.join("\n"));
+    (passed, run, left_out.len())
+}
+
+#[test]
+fn rml_core_conformance() {
+    run_suite(&Suite {
+        name: "RML-Core conformance",
+        folder: "rml-core",
+        left_out: "rml-core-left-out.txt",
+        id: "ID",
+        error: "error",
+        format: None,
+        base: Some("base_iri"),
+        default_base: "http://example.com/",
+        mapping: Some("mapping"),
+        output: Some("output1"),
+    });
+}
+
+#[test]
+fn rml_legacy_conformance() {
+    run_suite(&Suite {
+        name: "RML legacy test cases",
+        folder: "rml-legacy",
+        left_out: "rml-legacy-left-out.txt",
+        id: "RML id",
+        error: "error expected?",
+        format: Some("data format"),
+        base: None,
+        default_base: "http://example.com/base/",
+        mapping: None,
+        output: None,
+    });
 }
 
 fn oxigraph_quads(bytes: &[u8]) -> Vec<Quad> {

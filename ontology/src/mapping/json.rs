@@ -21,6 +21,14 @@ impl Reference {
             format!("$.{expression}")
         };
         JsonPath::parse(&absolute)
+            .or_else(|e| {
+                if expression.starts_with('$') {
+                    return Err(e);
+                }
+                // A bare key that JSONPath's dotted form cannot hold ("Country Code").
+                let quoted = format!("$['{}']", expression.replace('\\', "\\\\").replace('\'', "\\'"));
+                JsonPath::parse(&quoted).map_err(|_| e)
+            })
             .map(|path| Reference { path })
             .map_err(|e| format!("{expression:?} is not a valid JSONPath: {e}"))
     }

@@ -322,6 +322,8 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
             }
             predicate_objects.push(PredicateObjectMap { predicates, objects, graphs: pom_graphs });
         }
-        Ok(TriplesMap { name: display(name), source, iterator, subject: subjects.remove(0), classes, graphs, base, predicate_objects })
+        let legacy_ns = NamedNode::new_unchecked(format!("{}logicalSource", NAMESPACES[2]));
+        let legacy = reader.graph.object_for_subject_predicate(name, &legacy_ns).is_some();
+        Ok(TriplesMap { name: display(name), source, iterator, subject: subjects.remove(0), classes, graphs, base, legacy, predicate_objects })
     }
 }
