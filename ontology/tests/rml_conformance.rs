@@ -24,8 +24,12 @@ fn run_case(dir: &Path, mapping_file: &str, base: &str) -> Result<Vec<Quad>, Str
     let mut documents = HashMap::new();
     for source in mapping.sources() {
         let bytes = std::fs::read(dir.join(source)).map_err(|e| format!("{source}: {e}"))?;
-        let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format!("{source}: {e}"))?;
-        documents.insert(source.to_owned(), json);
+        let document = if source.ends_with(".csv") {
+            musubi_ontology::mapping::csv_rows(&bytes, b',')?
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| format!("{source}: {e}"))?
+        };
+        documents.insert(source.to_owned(), document);
     }
     let mut quads = Vec::new();
     mapping.map_documents(&|path| path.and_then(|p| documents.get(p)), &mut quads).map_err(|e| e.to_string())?;
@@ -77,7 +81,7 @@ fn run_suite(suite: &Suite) -> (usize, usize, usize) {
     let mut unexpected = Vec::new();
     for row in reader.records() {
         let row = row.expect("row");
-        if suite.format.is_some_and(|f| &row[column(f)] != "JSON") {
+        if suite.format.is_some_and(|f| !["JSON", "CSV"].contains(&&row[column(f)])) {
             continue;
         }
         let id = row[column(suite.id)].to_owned();
@@ -108,7 +112,7 @@ fn run_suite(suite: &Suite) -> (usize, usize, usize) {
             (Err(_), Some(_)) => {}
         }
     }
-    println!("{} (JSON sources): {passed} of {run} cases pass; {} left out with a reason", suite.name, left_out.len());
+    println!("{} (JSON and CSV sources): {passed} of {run} cases pass; {} left out with a reason", suite.name, left_out.len());
     assert!(unexpected.is_empty(), "{}:\n{}", suite.name, unexpected.join("\n"));
     (passed, run, left_out.len())
 }

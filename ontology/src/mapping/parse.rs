@@ -8,7 +8,7 @@ use oxiri::Iri;
 
 use super::json::Reference;
 use super::template::Template;
-use super::{Mapping, MappingError, ObjectMap, PredicateObjectMap, TermMap, TermType, TermValue, TriplesMap};
+use super::{Formulation, Mapping, MappingError, ObjectMap, PredicateObjectMap, TermMap, TermType, TermValue, TriplesMap};
 use crate::vocab::RDF_TYPE;
 
 /// The namespaces a term is looked up in, current RML first.
@@ -230,7 +230,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
 
 fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<NamedOrBlankNode, usize>) -> Result<TriplesMap, MappingError> {
     {
-        let (iterator, source) = match reader.one(name, "logicalSource")? {
+        let (iterator, source, formulation) = match reader.one(name, "logicalSource")? {
             None => return Err(reader.err(name, "has no rml:logicalSource")),
             Some(ls) => {
                 let ls = reader.node(name, ls, "rml:logicalSource")?;
@@ -247,7 +247,11 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
                         reader.string(&node, "path")?
                     }
                 };
-                (iterator, source)
+                let formulation = match reader.one(&ls, "referenceFormulation")? {
+                    Some(Term::NamedNode(n)) if n.as_str().ends_with("CSV") => Formulation::Csv,
+                    _ => Formulation::JsonPath,
+                };
+                (iterator, source, formulation)
             }
         };
         let base = match reader.one(name, "baseIRI")? {
@@ -324,6 +328,6 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
         }
         let legacy_ns = NamedNode::new_unchecked(format!("{}logicalSource", NAMESPACES[2]));
         let legacy = reader.graph.object_for_subject_predicate(name, &legacy_ns).is_some();
-        Ok(TriplesMap { name: display(name), source, iterator, subject: subjects.remove(0), classes, graphs, base, legacy, predicate_objects })
+        Ok(TriplesMap { name: display(name), source, iterator, subject: subjects.remove(0), classes, graphs, base, formulation, legacy, predicate_objects })
     }
 }
