@@ -3,7 +3,7 @@
 //! ```toml
 //! id = "nbdc-datasets"                   # names the source's graph; [a-z0-9_-]
 //! name = "NBDC Human Database: datasets"
-//! kind = "json-api"                      # or "rdf-dump"
+//! kind = "json-api"                      # or "rdf-dump", "csv"
 //! endpoint = "https://example.org/api/datasets"   # http(s) URL, or a file or folder path
 //! mapping = "mappings/humandbs-dataset.rml.ttl"   # RML, relative to this file
 //! [paging]                               # json-api only
@@ -38,6 +38,8 @@ pub enum SourceKind {
     JsonApi,
     /// An RDF dump: Turtle, N-Triples or JSON-LD.
     RdfDump,
+    /// CSV or TSV files, one record per row, mapped with RML.
+    Csv,
 }
 
 impl SourceKind {
@@ -45,6 +47,7 @@ impl SourceKind {
         match self {
             SourceKind::JsonApi => "json-api",
             SourceKind::RdfDump => "rdf-dump",
+            SourceKind::Csv => "csv",
         }
     }
 }
@@ -119,6 +122,8 @@ pub struct Manifest {
     pub record: RecordIds,
     pub timeout: Duration,
     pub max_bytes: u64,
+    /// CSV sources: the field delimiter (default: a comma, or a tab for `.tsv`).
+    pub delimiter: Option<u8>,
 }
 
 impl Manifest {
@@ -146,6 +151,7 @@ struct Raw {
     record: Option<RawRecord>,
     timeout_secs: Option<Spanned<u64>>,
     max_bytes: Option<Spanned<u64>>,
+    delimiter: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -229,9 +235,16 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
     if let Some((span, path)) = mapping.as_ref().filter(|(_, path)| !path.is_file()) {
         return Err(at(Some(span.clone()), Some("mapping"), format!("no mapping file at {}", path.display())));
     }
-    if raw.kind == SourceKind::JsonApi && mapping.is_none() {
-        return Err(at(None, Some("mapping"), "a json-api source needs an RML mapping file".to_owned()));
+    if matches!(raw.kind, SourceKind::JsonApi | SourceKind::Csv) && mapping.is_none() {
+        return Err(at(None, Some("mapping"), format!("a {} source needs an RML mapping file", raw.kind.name())));
     }
+    let delimiter = match raw.delimiter {
+        None => None,
+        Some(d) => match d.get_ref().as_bytes() {
+            [b] if b.is_ascii() => Some(*b),
+            _ => return Err(at(Some(d.span()), Some("delimiter"), format!("{:?} is not one ASCII character", d.get_ref()))),
+        },
+    };
     let mut construct = Vec::new();
     for c in raw.construct {
         let path = base.join(c.get_ref());
@@ -294,6 +307,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         },
         timeout,
         max_bytes,
+        delimiter,
     })
 }
 

@@ -6,12 +6,11 @@
 
 use std::collections::HashSet;
 
-use musubi_ontology::mapping::Mapping;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 use url::Url;
 
-use super::{Connector, Context, Staged, provenance};
+use super::{Connector, Context, RecordMapper, Staged, json_path};
 use crate::fetch::{self, Document, Limits};
 use crate::harvest::HarvestError;
 use crate::manifest::{Location, Manifest, PagingStyle};
@@ -24,41 +23,17 @@ pub struct JsonApi;
 
 struct Plan<'a> {
     manifest: &'a Manifest,
-    mapping: Mapping,
+    mapper: RecordMapper,
     records: Option<JsonPath>,
-    record_id: Vec<JsonPath>,
-    record_url: Option<String>,
     limits: Limits,
 }
 
 impl Connector for JsonApi {
     async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
-        let mapping_path = manifest.mapping.as_ref().expect("validated: json-api manifests have a mapping");
-        let text = std::fs::read_to_string(mapping_path)
-            .map_err(|e| HarvestError::Config(format!("{}: cannot read the mapping: {e}", mapping_path.display())))?;
-        let mapping = Mapping::from_turtle(&text, &mapping_path.display().to_string())
-            .map_err(|e| HarvestError::Config(e.to_string()))?;
-        let path = |field: &str, p: &Option<String>| -> Result<Option<JsonPath>, HarvestError> {
-            p.as_deref()
-                .map(|p| {
-                    let p = if p.starts_with('$') { p.to_owned() } else { format!("$.{p}") };
-                    JsonPath::parse(&p).map_err(|e| {
-                        HarvestError::Config(format!("{}: field `{field}`: {p:?} is not a valid JSONPath: {e}", manifest.file.display()))
-                    })
-                })
-                .transpose()
-        };
         let plan = Plan {
             manifest,
-            records: path("paging.records", &manifest.paging.records)?,
-            record_id: manifest
-                .record
-                .id
-                .iter()
-                .map(|p| path("record.id", &Some(p.clone())).map(|p| p.expect("given")))
-                .collect::<Result<_, _>>()?,
-            record_url: manifest.record.url.clone(),
-            mapping,
+            records: json_path(manifest, "paging.records", manifest.paging.records.as_deref())?,
+            mapper: RecordMapper::new(manifest)?,
             limits: Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes },
         };
         let mut staged = Staged::default();
@@ -145,52 +120,10 @@ impl Plan<'_> {
                 other => vec![other],
             },
         };
-        for (index, record) in records.iter().enumerate() {
-            if !record.is_object() {
-                return Err(HarvestError::Parse {
-                    url: doc.url.clone(),
-                    message: format!("record #{index} is not a JSON object"),
-                });
-            }
-            let id = self.record_id.iter().find_map(|p| p.query(record).first().and_then(scalar));
-            let roots = self.mapping.map_record(record, &mut staged.triples).map_err(|e| HarvestError::Mapping {
-                url: doc.url.clone(),
-                record: id.clone().unwrap_or_else(|| format!("#{index}")),
-                message: e.to_string(),
-            })?;
-            let url = match &self.record_url {
-                Some(template) => expand_url(template, record).unwrap_or_else(|| doc.url.clone()),
-                None => doc.url.clone(),
-            };
-            for root in &roots {
-                provenance(root, id.as_deref(), &url, cx, &mut staged.triples);
-            }
-            staged.records += 1;
+        if let Some(index) = records.iter().position(|r| !r.is_object()) {
+            return Err(HarvestError::Parse { url: doc.url.clone(), message: format!("record #{index} is not a JSON object") });
         }
+        self.mapper.map(&records, &doc.url, cx, staged)?;
         Ok((records.len(), page))
     }
-}
-
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// `{field}` placeholders filled from the record (top-level or dotted paths).
-fn expand_url(template: &str, record: &Value) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find('}')? + start;
-        let key = &rest[start + 1..end];
-        let path = JsonPath::parse(&format!("$.{key}")).ok()?;
-        out.push_str(&scalar(path.query(record).first()?)?);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    Some(out)
 }

@@ -3,13 +3,17 @@
 //! staged graph afterwards (checks, the atomic swap) is the harvest runner's job, the same for
 //! every kind.
 
+pub mod csv;
 pub mod json_api;
 pub mod rdf_dump;
 
 use std::future::Future;
 
+use musubi_ontology::mapping::Mapping;
 use musubi_ontology::rdf::{Literal, NamedNode, NamedOrBlankNode, Triple};
 use musubi_ontology::vocab;
+use serde_json::Value;
+use serde_json_path::JsonPath;
 
 use crate::harvest::HarvestError;
 use crate::manifest::{Manifest, SourceKind};
@@ -41,6 +45,7 @@ pub async fn stage(manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, Harv
     match manifest.kind {
         SourceKind::JsonApi => json_api::JsonApi.stage(manifest, cx).await,
         SourceKind::RdfDump => rdf_dump::RdfDump.stage(manifest, cx).await,
+        SourceKind::Csv => csv::Csv.stage(manifest, cx).await,
     }
 }
 
@@ -54,4 +59,80 @@ pub(crate) fn provenance(subject: &NamedOrBlankNode, record_id: Option<&str>, re
         out.push(Triple::new(subject.clone(), vocab::MUSUBI_SOURCE_RECORD_URL, url));
     }
     out.push(Triple::new(subject.clone(), vocab::PROV_GENERATED_AT_TIME, cx.harvested_at.clone()));
+}
+
+/// Maps records (JSON objects, or CSV rows as objects) with the source's RML mapping and gives
+/// each record's entities their provenance: shared by every kind whose records are not RDF yet.
+pub(crate) struct RecordMapper {
+    mapping: Mapping,
+    record_id: Vec<JsonPath>,
+    record_url: Option<String>,
+}
+
+impl RecordMapper {
+    pub(crate) fn new(manifest: &Manifest) -> Result<RecordMapper, HarvestError> {
+        let mapping_path = manifest.mapping.as_ref().expect("validated: this kind's manifests have a mapping");
+        let text = std::fs::read_to_string(mapping_path)
+            .map_err(|e| HarvestError::Config(format!("{}: cannot read the mapping: {e}", mapping_path.display())))?;
+        let mapping = Mapping::from_turtle(&text, &mapping_path.display().to_string()).map_err(|e| HarvestError::Config(e.to_string()))?;
+        let record_id = manifest
+            .record
+            .id
+            .iter()
+            .map(|p| json_path(manifest, "record.id", Some(p)).map(|p| p.expect("given")))
+            .collect::<Result<_, _>>()?;
+        Ok(RecordMapper { mapping, record_id, record_url: manifest.record.url.clone() })
+    }
+
+    pub(crate) fn map(&self, records: &[&Value], url: &str, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
+        for (index, record) in records.iter().enumerate() {
+            let id = self.record_id.iter().find_map(|p| p.query(record).first().and_then(scalar));
+            let roots = self.mapping.map_record(record, &mut staged.triples).map_err(|e| HarvestError::Mapping {
+                url: url.to_owned(),
+                record: id.clone().unwrap_or_else(|| format!("#{index}")),
+                message: e.to_string(),
+            })?;
+            let record_url = self.record_url.as_deref().and_then(|t| expand_url(t, record)).unwrap_or_else(|| url.to_owned());
+            for root in &roots {
+                provenance(root, id.as_deref(), &record_url, cx, &mut staged.triples);
+            }
+            staged.records += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A manifest's JSONPath field (`$` may be left out), checked.
+pub(crate) fn json_path(manifest: &Manifest, field: &str, path: Option<&str>) -> Result<Option<JsonPath>, HarvestError> {
+    path.map(|p| {
+        let p = if p.starts_with('$') { p.to_owned() } else { format!("$.{p}") };
+        JsonPath::parse(&p).map_err(|e| {
+            HarvestError::Config(format!("{}: field `{field}`: {p:?} is not a valid JSONPath: {e}", manifest.file.display()))
+        })
+    })
+    .transpose()
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `{field}` placeholders filled from the record (top-level or dotted paths).
+fn expand_url(template: &str, record: &Value) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}')? + start;
+        let key = &rest[start + 1..end];
+        let path = JsonPath::parse(&format!("$.{key}")).ok()?;
+        out.push_str(&scalar(path.query(record).first()?)?);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
 }

@@ -1,0 +1,32 @@
+//! CSV and TSV files (over HTTP or from files): one record per row, mapped with RML whose logical
+//! source reads CSV (references are column names), e.g. JGA's relation tables.
+
+use musubi_ontology::mapping::csv_rows;
+use serde_json::Value;
+
+use super::{Connector, Context, RecordMapper, Staged};
+use crate::fetch::{self, Limits};
+use crate::harvest::HarvestError;
+use crate::manifest::Manifest;
+
+#[derive(Debug)]
+pub struct Csv;
+
+impl Connector for Csv {
+    async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
+        let mapper = RecordMapper::new(manifest)?;
+        let limits = Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes };
+        let mut staged = Staged::default();
+        for location in &manifest.endpoints {
+            for doc in fetch::fetch_all(cx.client, location, limits).await? {
+                // The manifest's delimiter, else a tab for .tsv files, else a comma.
+                let delimiter = manifest.delimiter.unwrap_or(if doc.url.ends_with(".tsv") { b'\t' } else { b',' });
+                let rows = csv_rows(&doc.bytes, delimiter).map_err(|message| HarvestError::Parse { url: doc.url.clone(), message })?;
+                let Value::Array(rows) = rows else { unreachable!("csv_rows gives an array") };
+                let records: Vec<&Value> = rows.iter().collect();
+                mapper.map(&records, &doc.url, cx, &mut staged)?;
+            }
+        }
+        Ok(staged)
+    }
+}
