@@ -3,11 +3,13 @@
 //! - [`manifest`]: the TOML a partner writes to register a source, validated at load;
 //! - [`kinds`]: one module per source kind (JSON REST API, RDF dump), behind [`kinds::Connector`];
 //! - [`fetch`]: HTTP and file reads with timeouts and size caps;
-//! - [`harvest`]: the runner that fetches, maps, checks and swaps a source's named graph.
+//! - [`harvest`]: the runner that fetches, maps, checks and swaps a source's named graph;
+//! - [`check`]: the dry run a partner uses before going live (`musubi connector check`).
 //!
 //! Architecture invariant: imports `musubi-ontology` only; knows nothing of GraphQL or the
 //! gateway's HTTP server.
 
+pub mod check;
 pub mod fetch;
 pub mod harvest;
 pub mod kinds;

@@ -42,6 +42,21 @@ pub enum Command {
         #[arg(value_name = "SOURCE")]
         ids: Vec<String>,
     },
+    /// Work with one connector (source manifest).
+    Connector {
+        #[command(subcommand)]
+        command: ConnectorCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectorCommand {
+    /// Dry run against the partner's endpoint: what would be added, changed and removed, and
+    /// every vocabulary violation. Writes nothing. Exits 1 on violations or a failed fetch.
+    Check {
+        /// The manifest file (*.toml).
+        manifest: PathBuf,
+    },
 }
 
 impl Cli {
@@ -76,6 +91,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
             if print_outcomes(&app.harvest(&ids).await) { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
+        Command::Connector { command: ConnectorCommand::Check { manifest } } => check(&config, &manifest).await,
         Command::Serve { listen, demo } => {
             if demo {
                 match crate::demo::install(&config.data) {
@@ -113,6 +129,71 @@ pub async fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
+    }
+}
+
+async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
+    use musubi_ontology::store::{EmbeddedStore, GraphStore};
+    let manifest = match musubi_connectors::load_manifest(manifest) {
+        Ok(m) => m,
+        Err(e) => return fail(&e),
+    };
+    // Compare with the data folder's graph when there is one; else everything is new.
+    let graph = config.data.join("graph");
+    let store: Box<dyn GraphStore> = if graph.exists() {
+        match EmbeddedStore::open(&graph) {
+            Ok(s) => Box::new(s),
+            Err(e) => return fail(&e),
+        }
+    } else {
+        Box::new(EmbeddedStore::in_memory())
+    };
+    let vocabulary = match &config.vocabulary {
+        None => musubi_ontology::vocab::Vocabulary::builtin(),
+        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| {
+            musubi_ontology::vocab::Vocabulary::from_turtle(&t, &path.display().to_string()).map_err(|e| e.to_string())
+        }) {
+            Ok(v) => v,
+            Err(e) => return fail(&e),
+        },
+    };
+    println!("connector check {} ({})", manifest.id, manifest.file.display());
+    let report = match musubi_connectors::check::check(&manifest, store.as_ref(), &vocabulary, &reqwest::Client::new()).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("FAILED {}: {e}", manifest.id);
+            return ExitCode::from(1);
+        }
+    };
+    println!(
+        "{} records: {} added, {} changed, {} removed, {} unchanged",
+        report.records,
+        report.added.len(),
+        report.changed.len(),
+        report.removed.len(),
+        report.unchanged
+    );
+    for (mark, ids) in [("+", &report.added), ("~", &report.changed), ("-", &report.removed)] {
+        for id in ids {
+            println!("  {mark} {id}");
+        }
+    }
+    if report.violations.is_empty() {
+        println!("no vocabulary violations");
+        ExitCode::SUCCESS
+    } else {
+        // One line per field and problem, with the records it concerns.
+        let mut grouped: std::collections::BTreeMap<(&str, &str), Vec<&str>> = std::collections::BTreeMap::new();
+        for v in &report.violations {
+            grouped.entry((v.field.as_str(), v.message.as_str())).or_default().push(v.record.as_str());
+        }
+        println!("{} vocabulary violation(s):", report.violations.len());
+        for ((field, message), records) in grouped {
+            let shown: Vec<&str> = records.iter().take(5).copied().collect();
+            let more = if records.len() > 5 { format!(", … ({} in all)", records.len()) } else { String::new() };
+            println!("  field <{field}>: {message}; record(s) {}{more}", shown.join(", "));
+        }
+        ExitCode::from(1)
     }
 }
 

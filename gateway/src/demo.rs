@@ -31,10 +31,12 @@ const FILES: &[(&str, &[u8])] = &[
     ("fixtures/humandbs/research/hum0014.json", include_bytes!("../../tests/fixtures/humandbs/research/hum0014.json")),
     ("mappings/humandbs-dataset.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-dataset.rml.ttl")),
     ("mappings/humandbs-research.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research.rml.ttl")),
+    ("mappings/humandbs-research-version.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research-version.rml.ttl")),
     ("mappings/dcat.rq", include_bytes!("../../connectors/mappings/dcat.rq")),
     ("sources/fair-data-point.toml", include_bytes!("../demo/fair-data-point.toml")),
     ("sources/healthdcat-ap.toml", include_bytes!("../demo/healthdcat-ap.toml")),
     ("sources/nbdc-datasets.toml", include_bytes!("../demo/nbdc-datasets.toml")),
+    ("sources/nbdc-research-versions.toml", include_bytes!("../demo/nbdc-research-versions.toml")),
     ("sources/nbdc-research.toml", include_bytes!("../demo/nbdc-research.toml")),
 ];
 

@@ -56,7 +56,7 @@ async fn harvest_then_serve_then_restart_serves_the_same_data_without_harvesting
     let out = musubi(data.path()).arg("harvest").output().expect("harvest runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "harvest failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    for source in ["nbdc-research", "nbdc-datasets", "fair-data-point", "healthdcat-ap"] {
+    for source in ["nbdc-research", "nbdc-research-versions", "nbdc-datasets", "fair-data-point", "healthdcat-ap"] {
         assert!(stdout.contains(&format!("ok     {source}:")), "{stdout}");
     }
 
@@ -115,4 +115,38 @@ fn a_data_folder_in_use_is_refused_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is in use by another musubi process"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_check_shows_what_a_harvest_would_change_and_what_breaks_the_vocabulary() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let sources = write_manifests(&data.path().join("sources"), &manifests(&humandbs, &dcat));
+    let check = |manifest: &str| musubi(data.path()).args(["connector", "check"]).arg(sources.join(manifest)).output().expect("check runs");
+
+    // Before any harvest: every record is new; the shipped NBDC mapping breaks nothing.
+    let out = check("nbdc-datasets.toml");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("3 records: 3 added, 0 changed, 0 removed, 0 unchanged") && stdout.contains("+ JGAD000001"), "{stdout}");
+    assert!(stdout.contains("no vocabulary violations"), "{stdout}");
+    assert!(!data.path().join("graph").exists(), "a dry run writes nothing");
+
+    // After a harvest the same check finds nothing to change.
+    assert!(musubi(data.path()).args(["harvest", "nbdc-datasets"]).output().expect("harvest").status.success());
+    let stdout = String::from_utf8_lossy(&check("nbdc-datasets.toml").stdout).into_owned();
+    assert!(stdout.contains("0 added, 0 changed, 0 removed, 3 unchanged"), "{stdout}");
+
+    // HealthDCAT-AP terms the hub vocabulary does not map yet are reported, and fail the check.
+    let out = check("healthdcat-ap.toml");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("field <http://healthdataportal.eu/ns/health#hdab>: not in the hub vocabulary"), "{stdout}");
+
+    // A partner that is down is a failed check, named.
+    humandbs.stop().await;
+    let out = check("nbdc-datasets.toml");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
 }

@@ -19,6 +19,8 @@ pub mod vocab;
 
 /// The RDF data model, so that callers name terms without depending on oxigraph themselves.
 pub use oxigraph::model as rdf;
+/// XSD datatypes (parsing and checking literal values).
+pub use oxsdatatypes as xsd;
 /// RDF serialisation formats the store and the mapping engine understand.
 pub use oxigraph::io::RdfFormat;
 

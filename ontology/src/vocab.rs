@@ -29,6 +29,7 @@ macro_rules! iris {
 iris! {
     RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
     RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label";
+    RDFS_RANGE = "http://www.w3.org/2000/01/rdf-schema#range";
     OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs";
     SKOS_EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch";
     XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
@@ -145,6 +146,8 @@ pub struct PropertyDecl {
     /// `None` when the file declares no tier: such a property is steward-only.
     pub tier: Option<Tier>,
     pub graphql_field: Option<String>,
+    /// `rdfs:range` when it is a datatype (xsd:…, rdf:langString): values must have it.
+    pub datatype: Option<String>,
 }
 
 /// A vocabulary file that cannot be used.
@@ -220,9 +223,17 @@ impl Vocabulary {
                 Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
                 _ => None,
             };
+            let datatype = match graph.object_for_subject_predicate(&subject, RDFS_RANGE) {
+                Some(TermRef::NamedNode(n))
+                    if n.as_str().starts_with("http://www.w3.org/2001/XMLSchema#") || n.as_str().ends_with("#langString") =>
+                {
+                    Some(n.as_str().to_owned())
+                }
+                _ => None,
+            };
             properties.insert(
                 property.as_str().to_owned(),
-                PropertyDecl { iri: property.as_str().to_owned(), tier, graphql_field },
+                PropertyDecl { iri: property.as_str().to_owned(), tier, graphql_field, datatype },
             );
         }
 

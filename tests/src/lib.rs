@@ -61,6 +61,7 @@ impl Partner {
         let behaviour = Arc::new(Mutex::new(Behaviour::Healthy));
         let app = Router::new()
             .route("/api/research", get(research))
+            .route("/api/research-versions", get(research_versions))
             .route("/api/datasets", get(datasets))
             .route("/files/{*path}", get(file))
             .with_state(behaviour.clone());
@@ -95,13 +96,20 @@ fn misbehaviour(state: &Mutex<Behaviour>) -> Option<Response> {
     }
 }
 
-/// Offset paging: `?offset=&limit=` over research and research-version records; states `total`.
+/// Offset paging: `?offset=&limit=` over research records; states `total`.
 async fn research(State(state): State<Arc<Mutex<Behaviour>>>, Query(q): Query<std::collections::HashMap<String, usize>>) -> Response {
-    if let Some(r) = misbehaviour(&state) {
+    offset_page(&state, &q, json_records("humandbs/research"))
+}
+
+/// Offset paging over research-version records.
+async fn research_versions(State(state): State<Arc<Mutex<Behaviour>>>, Query(q): Query<std::collections::HashMap<String, usize>>) -> Response {
+    offset_page(&state, &q, json_records("humandbs/research-version"))
+}
+
+fn offset_page(state: &Mutex<Behaviour>, q: &std::collections::HashMap<String, usize>, all: Vec<Value>) -> Response {
+    if let Some(r) = misbehaviour(state) {
         return r;
     }
-    let mut all = json_records("humandbs/research");
-    all.extend(json_records("humandbs/research-version"));
     let offset = q.get("offset").copied().unwrap_or(0);
     let limit = q.get("limit").copied().unwrap_or(PAGE_SIZE).min(PAGE_SIZE);
     let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
@@ -159,6 +167,7 @@ pub async fn graphql(addr: SocketAddr, query: &str) -> Value {
 pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, String)> {
     let mappings = mappings();
     let research_mapping = mappings.join("humandbs-research.rml.ttl");
+    let version_mapping = mappings.join("humandbs-research-version.rml.ttl");
     let dataset_mapping = mappings.join("humandbs-dataset.rml.ttl");
     let dcat_rq = mappings.join("dcat.rq");
     let fdp_files: Vec<String> = file_urls(dcat, "fair-data-point");
@@ -169,9 +178,19 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
             format!(
                 "id = \"nbdc-research\"\nname = \"NBDC research\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n\
                  [paging]\nstyle = \"offset\"\nrecords = \"$.data[*]\"\ntotal = \"$.total\"\npage_size = {PAGE_SIZE}\n\
-                 [record]\nid = [\"humVersionId\", \"humId\"]\nurl = \"https://humandbs.dbcls.jp/en/{{humId}}\"\n",
+                 [record]\nid = \"humId\"\nurl = \"https://humandbs.dbcls.jp/en/{{humId}}\"\n",
                 humandbs.url("/api/research"),
                 research_mapping.display()
+            ),
+        ),
+        (
+            "nbdc-research-versions.toml",
+            format!(
+                "id = \"nbdc-research-versions\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n\
+                 [paging]\nstyle = \"offset\"\nrecords = \"$.data[*]\"\ntotal = \"$.total\"\npage_size = {PAGE_SIZE}\n\
+                 [record]\nid = \"humVersionId\"\n",
+                humandbs.url("/api/research-versions"),
+                version_mapping.display()
             ),
         ),
         (

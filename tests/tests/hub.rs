@@ -159,7 +159,7 @@ async fn every_source_is_harvested_and_answers_over_graphql() {
     // `sources` reports each source's health.
     let sources = graphql(addr, "{ sources { id kind endpoint lastHarvest recordCount lastError } }").await;
     let sources = sources["data"]["sources"].as_array().expect("sources");
-    assert_eq!(sources.len(), 4);
+    assert_eq!(sources.len(), 5);
     for s in sources {
         assert!(s["lastHarvest"].is_string() && s["lastError"].is_null() && s["recordCount"].as_i64() > Some(0), "{s}");
     }

@@ -1,0 +1,168 @@
+//! `connector check`: a dry harvest that shows what would change and what breaks the vocabulary,
+//! before anything goes live. Nothing is written to the store.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use musubi_ontology::rdf::{Literal, NamedOrBlankNode, Term, Triple};
+use musubi_ontology::store::GraphStore;
+use musubi_ontology::vocab::{self, Vocabulary};
+
+use crate::harvest::{HarvestError, source_graph};
+use crate::kinds::{self, Context};
+use crate::manifest::Manifest;
+
+/// One way a staged record breaks the hub vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Violation {
+    /// The record's id at the source (or its IRI).
+    pub record: String,
+    /// The property concerned (IRI).
+    pub field: String,
+    pub message: String,
+}
+
+/// What a harvest of the source would do now.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub records: usize,
+    /// Record ids (sorted) new to the graph, changed, no longer present, and unchanged.
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+    pub violations: Vec<Violation>,
+}
+
+/// Stages the source as a harvest would and compares it with the source's current graph.
+pub async fn check(
+    manifest: &Manifest,
+    store: &dyn GraphStore,
+    vocabulary: &Vocabulary,
+    client: &reqwest::Client,
+) -> Result<CheckReport, HarvestError> {
+    let now = Literal::from(musubi_ontology::now());
+    let mut staged = kinds::stage(manifest, &Context { client, harvested_at: &now }).await?;
+    vocabulary.add_access_levels(&mut staged.triples);
+    let current = store.graph(source_graph(&manifest.id).as_ref())?;
+
+    let new = records(&staged.triples);
+    let old = records(&current);
+    let mut report = CheckReport { records: staged.records, ..CheckReport::default() };
+    for (id, facts) in &new {
+        match old.get(id) {
+            None => report.added.push(id.clone()),
+            Some(before) if before != facts => report.changed.push(id.clone()),
+            Some(_) => report.unchanged += 1,
+        }
+    }
+    report.removed = old.keys().filter(|id| !new.contains_key(*id)).cloned().collect();
+    report.violations = violations(&staged.triples, vocabulary);
+    Ok(report)
+}
+
+/// Each record (an entity with a source record id) and what is said of it, minus the harvest time
+/// and blank-node labels (which differ between harvests without meaning a change).
+fn records(triples: &[Triple]) -> BTreeMap<String, BTreeSet<String>> {
+    let ids = record_ids(triples);
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for t in triples {
+        if t.predicate.as_ref() == vocab::PROV_GENERATED_AT_TIME {
+            continue;
+        }
+        if let Some(id) = ids.get(&t.subject) {
+            let object = match &t.object {
+                Term::BlankNode(_) => "_:".to_owned(),
+                other => other.to_string(),
+            };
+            out.entry(id.clone()).or_default().insert(format!("{} {object}", t.predicate));
+        }
+    }
+    out
+}
+
+fn record_ids(triples: &[Triple]) -> HashMap<NamedOrBlankNode, String> {
+    triples
+        .iter()
+        .filter(|t| t.predicate.as_ref() == vocab::MUSUBI_SOURCE_RECORD_ID)
+        .filter_map(|t| match &t.object {
+            Term::Literal(l) => Some((t.subject.clone(), l.value().to_owned())),
+            _ => None,
+        })
+        .collect()
+}
+
+const STRING_LIKE: [&str; 5] = [
+    "http://www.w3.org/2001/XMLSchema#string",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+    "http://www.w3.org/2001/XMLSchema#anyURI",
+    "http://www.w3.org/2001/XMLSchema#normalizedString",
+    "http://www.w3.org/2001/XMLSchema#token",
+];
+
+/// Unknown properties, values of the wrong datatype, and datasets or studies without an
+/// accession or a title.
+fn violations(triples: &[Triple], vocabulary: &Vocabulary) -> Vec<Violation> {
+    let ids = record_ids(triples);
+    let name = |s: &NamedOrBlankNode| ids.get(s).cloned().unwrap_or_else(|| s.to_string());
+    let mut out = BTreeSet::new();
+    for t in triples {
+        if t.predicate.as_ref() == vocab::RDF_TYPE {
+            continue;
+        }
+        let field = t.predicate.as_str().to_owned();
+        let Some(decl) = vocabulary.property(&field) else {
+            out.insert(Violation {
+                record: name(&t.subject),
+                field,
+                message: "not in the hub vocabulary: map it to a hub property (unmapped, it would be steward-only)".to_owned(),
+            });
+            continue;
+        };
+        let Some(range) = decl.datatype.as_deref() else { continue };
+        let problem = match &t.object {
+            Term::Literal(l) if STRING_LIKE.contains(&range) => {
+                (!STRING_LIKE.contains(&l.datatype().as_str())).then(|| format!("expected text, found a {}", l.datatype().as_str()))
+            }
+            Term::Literal(l) if l.datatype().as_str() != range => {
+                Some(format!("expected a {range}, found {:?} typed {}", l.value(), l.datatype().as_str()))
+            }
+            Term::Literal(l) if !valid_lexical(l.value(), range) => Some(format!("{:?} is not a valid {range}", l.value())),
+            Term::Literal(_) => None,
+            other => Some(format!("expected a literal ({range}), found {other}")),
+        };
+        if let Some(message) = problem {
+            out.insert(Violation { record: name(&t.subject), field, message });
+        }
+    }
+    // Required: every dataset and study has an accession and a title.
+    for t in triples.iter().filter(|t| t.predicate.as_ref() == vocab::RDF_TYPE) {
+        let Term::NamedNode(class) = &t.object else { continue };
+        if class.as_ref() != vocab::DCAT_DATASET && class.as_ref() != vocab::MUSUBI_STUDY {
+            continue;
+        }
+        for required in [vocab::DCT_IDENTIFIER, vocab::DCT_TITLE] {
+            if !triples.iter().any(|x| x.subject == t.subject && x.predicate.as_ref() == required) {
+                out.insert(Violation {
+                    record: name(&t.subject),
+                    field: required.as_str().to_owned(),
+                    message: "missing: every dataset and study needs one".to_owned(),
+                });
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn valid_lexical(value: &str, datatype: &str) -> bool {
+    use std::str::FromStr;
+    match datatype.strip_prefix("http://www.w3.org/2001/XMLSchema#") {
+        Some("integer") => oxsd::Integer::from_str(value).is_ok(),
+        Some("decimal") => oxsd::Decimal::from_str(value).is_ok(),
+        Some("boolean") => oxsd::Boolean::from_str(value).is_ok(),
+        Some("date") => oxsd::Date::from_str(value).is_ok(),
+        Some("dateTime") => oxsd::DateTime::from_str(value).is_ok(),
+        _ => true,
+    }
+}
+
+use musubi_ontology::xsd as oxsd;
