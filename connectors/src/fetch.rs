@@ -37,7 +37,15 @@ pub struct Document {
 pub struct Limits {
     pub timeout: Duration,
     pub max_bytes: u64,
+    /// Further attempts after a 429, a 5xx or a refused connection (not after a timeout: a slow
+    /// partner is not made slower).
+    pub retries: u32,
 }
+
+/// First wait before a retry; it doubles each time. A partner's Retry-After is honoured up to
+/// [`MAX_RETRY_AFTER`].
+const BACKOFF: Duration = Duration::from_millis(250);
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Reads a location. A folder gives one document per file, sorted by name.
 pub async fn fetch_all(client: &reqwest::Client, location: &Location, limits: Limits) -> Result<Vec<Document>, FetchError> {
@@ -47,24 +55,63 @@ pub async fn fetch_all(client: &reqwest::Client, location: &Location, limits: Li
     }
 }
 
-/// One HTTP GET, streamed so that the size cap holds without buffering more than the cap.
+/// One HTTP GET, retried with backoff on 429, 5xx and refused connections.
 pub async fn get(client: &reqwest::Client, url: &Url, limits: Limits) -> Result<Document, FetchError> {
+    let mut attempt = 0;
+    loop {
+        match get_once(client, url, limits).await {
+            Err(Attempt { error, retry_after }) if attempt < limits.retries && retry_after.is_some() => {
+                let wait = retry_after.flatten().unwrap_or(BACKOFF * 2u32.pow(attempt)).min(MAX_RETRY_AFTER);
+                tracing::info!(%url, %error, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(Attempt { error, .. }) => return Err(error),
+            Ok(doc) => return Ok(doc),
+        }
+    }
+}
+
+/// A failed attempt: `retry_after` is `None` when retrying makes no sense, `Some(None)` to retry
+/// after the backoff, `Some(Some(d))` when the partner said how long to wait.
+struct Attempt {
+    error: FetchError,
+    retry_after: Option<Option<Duration>>,
+}
+
+impl From<FetchError> for Attempt {
+    fn from(error: FetchError) -> Attempt {
+        Attempt { error, retry_after: None }
+    }
+}
+
+/// One HTTP GET, streamed so that the size cap holds without buffering more than the cap.
+async fn get_once(client: &reqwest::Client, url: &Url, limits: Limits) -> Result<Document, Attempt> {
     let seconds = limits.timeout.as_secs();
     let classify = |e: reqwest::Error| {
         if e.is_timeout() {
-            FetchError::Timeout { url: url.to_string(), seconds }
+            FetchError::Timeout { url: url.to_string(), seconds }.into()
         } else {
-            FetchError::Connect { url: url.to_string(), message: error_chain(&e) }
+            let retry = e.is_connect().then_some(None);
+            Attempt { error: FetchError::Connect { url: url.to_string(), message: error_chain(&e) }, retry_after: retry }
         }
     };
     let request = client.get(url.clone()).timeout(limits.timeout);
     let mut response = request.send().await.map_err(classify)?;
     let status = response.status();
     if !status.is_success() {
-        return Err(FetchError::Status { url: url.to_string(), status: status.to_string() });
+        let retry_after = (status.as_u16() == 429 || status.is_server_error()).then(|| {
+            response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+        });
+        return Err(Attempt { error: FetchError::Status { url: url.to_string(), status: status.to_string() }, retry_after });
     }
     if response.content_length().is_some_and(|n| n > limits.max_bytes) {
-        return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes });
+        return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes }.into());
     }
     let content_type = response
         .headers()
@@ -74,7 +121,7 @@ pub async fn get(client: &reqwest::Client, url: &Url, limits: Limits) -> Result<
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
         if bytes.len() as u64 + chunk.len() as u64 > limits.max_bytes {
-            return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes });
+            return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes }.into());
         }
         bytes.extend_from_slice(&chunk);
     }

@@ -124,6 +124,8 @@ pub struct Manifest {
     pub max_bytes: u64,
     /// CSV sources: the field delimiter (default: a comma, or a tab for `.tsv`).
     pub delimiter: Option<u8>,
+    /// Further attempts after a 429, a 5xx or a refused connection (default 2).
+    pub retries: u32,
 }
 
 impl Manifest {
@@ -152,6 +154,7 @@ struct Raw {
     timeout_secs: Option<Spanned<u64>>,
     max_bytes: Option<Spanned<u64>>,
     delimiter: Option<Spanned<String>>,
+    retries: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -308,6 +311,11 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         timeout,
         max_bytes,
         delimiter,
+        retries: match raw.retries {
+            Some(r) if *r.get_ref() > 10 => return Err(at(Some(r.span()), Some("retries"), "at most 10; a partner that fails more is down".to_owned())),
+            Some(r) => *r.get_ref(),
+            None => 2,
+        },
     })
 }
 

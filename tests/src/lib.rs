@@ -43,6 +43,8 @@ pub enum Behaviour {
     ServerError,
     /// Every request gets 200 with a body that is not valid JSON or Turtle.
     Garbage,
+    /// Every other request gets 503 with `Retry-After: 0` (the count of requests so far).
+    Flaky(u32),
 }
 
 /// A partner database on loopback.
@@ -89,7 +91,12 @@ impl Partner {
 }
 
 fn misbehaviour(state: &Mutex<Behaviour>) -> Option<Response> {
-    match *state.lock().expect("lock") {
+    let mut behaviour = state.lock().expect("lock");
+    match *behaviour {
+        Behaviour::Flaky(n) => {
+            *behaviour = Behaviour::Flaky(n + 1);
+            (n % 2 == 0).then(|| (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "0")], "busy").into_response())
+        }
         Behaviour::Healthy => None,
         Behaviour::ServerError => Some((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()),
         Behaviour::Garbage => Some(([(header::CONTENT_TYPE, "application/json")], "{\"data\": [ {\"humId\": <html>").into_response()),

@@ -303,3 +303,13 @@ async fn graphql_over_http_follows_the_spec() {
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
 }
+
+#[tokio::test]
+async fn a_partner_that_answers_busy_is_retried_and_lands() {
+    let setup = harvested_hub().await;
+    setup.humandbs.behave(Behaviour::Flaky(0));
+    for (source, outcome) in setup.app.harvest(&["nbdc-datasets".to_owned(), "nbdc-research".to_owned()]).await {
+        let report = outcome.unwrap_or_else(|e| panic!("{source} should land after retries: {e}"));
+        assert!(report.records > 0);
+    }
+}

@@ -15,7 +15,7 @@ pub struct Csv;
 impl Connector for Csv {
     async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
         let mapper = RecordMapper::new(manifest)?;
-        let limits = Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes };
+        let limits = Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes, retries: manifest.retries };
         let mut staged = Staged::default();
         for location in &manifest.endpoints {
             for doc in fetch::fetch_all(cx.client, location, limits).await? {

@@ -34,7 +34,7 @@ impl Connector for JsonApi {
             manifest,
             records: json_path(manifest, "paging.records", manifest.paging.records.as_deref())?,
             mapper: RecordMapper::new(manifest)?,
-            limits: Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes },
+            limits: Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes, retries: manifest.retries },
         };
         let mut staged = Staged::default();
         for location in &manifest.endpoints {

@@ -19,7 +19,7 @@ pub struct RdfDump;
 
 impl Connector for RdfDump {
     async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
-        let limits = Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes };
+        let limits = Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes, retries: manifest.retries };
         let mut staged = Staged::default();
         let mut documents: Vec<(String, Vec<Triple>)> = Vec::new();
         for location in &manifest.endpoints {
