@@ -32,14 +32,55 @@ pub struct Document {
     pub bytes: Vec<u8>,
 }
 
-/// Limits that apply to every read of one source.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
+/// How every read of one source is made: limits, retries and credentials.
+#[derive(Clone)]
+pub struct FetchOptions {
     pub timeout: Duration,
     pub max_bytes: u64,
     /// Further attempts after a 429, a 5xx or a refused connection (not after a timeout: a slow
     /// partner is not made slower).
     pub retries: u32,
+    pub credentials: Option<Credentials>,
+}
+
+impl std::fmt::Debug for FetchOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print a secret, even in a debug log.
+        f.debug_struct("FetchOptions")
+            .field("timeout", &self.timeout)
+            .field("max_bytes", &self.max_bytes)
+            .field("retries", &self.retries)
+            .field("credentials", &self.credentials.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+/// Credentials resolved from the environment or a secrets file, sent with every HTTP request.
+#[derive(Clone)]
+pub enum Credentials {
+    Header { name: reqwest::header::HeaderName, value: reqwest::header::HeaderValue },
+    Basic { username: String, password: String },
+}
+
+impl FetchOptions {
+    /// The manifest's options, with its secret read now (so a missing one fails before any request).
+    pub fn for_manifest(manifest: &crate::manifest::Manifest) -> Result<FetchOptions, String> {
+        use crate::manifest::Auth;
+        let credentials = match &manifest.auth {
+            None => None,
+            Some(Auth::ApiKey { header, secret }) => {
+                let value = secret.read()?;
+                let name = reqwest::header::HeaderName::from_bytes(header.as_bytes())
+                    .map_err(|e| format!("{}: field `auth.header`: {header:?}: {e}", manifest.file.display()))?;
+                let mut value = reqwest::header::HeaderValue::from_str(&value)
+                    .map_err(|_| format!("{}: the secret is not a valid header value", secret.describe()))?;
+                value.set_sensitive(true);
+                Some(Credentials::Header { name, value })
+            }
+            Some(Auth::Basic { username, secret }) => Some(Credentials::Basic { username: username.clone(), password: secret.read()? }),
+        };
+        Ok(FetchOptions { timeout: manifest.timeout, max_bytes: manifest.max_bytes, retries: manifest.retries, credentials })
+    }
 }
 
 /// First wait before a retry; it doubles each time. A partner's Retry-After is honoured up to
@@ -48,7 +89,7 @@ const BACKOFF: Duration = Duration::from_millis(250);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Reads a location. A folder gives one document per file, sorted by name.
-pub async fn fetch_all(client: &reqwest::Client, location: &Location, limits: Limits) -> Result<Vec<Document>, FetchError> {
+pub async fn fetch_all(client: &reqwest::Client, location: &Location, limits: &FetchOptions) -> Result<Vec<Document>, FetchError> {
     match location {
         Location::Http(url) => Ok(vec![get(client, url, limits).await?]),
         Location::File(path) => read_path(path, limits),
@@ -56,7 +97,7 @@ pub async fn fetch_all(client: &reqwest::Client, location: &Location, limits: Li
 }
 
 /// One HTTP GET, retried with backoff on 429, 5xx and refused connections.
-pub async fn get(client: &reqwest::Client, url: &Url, limits: Limits) -> Result<Document, FetchError> {
+pub async fn get(client: &reqwest::Client, url: &Url, limits: &FetchOptions) -> Result<Document, FetchError> {
     let mut attempt = 0;
     loop {
         match get_once(client, url, limits).await {
@@ -86,7 +127,7 @@ impl From<FetchError> for Attempt {
 }
 
 /// One HTTP GET, streamed so that the size cap holds without buffering more than the cap.
-async fn get_once(client: &reqwest::Client, url: &Url, limits: Limits) -> Result<Document, Attempt> {
+async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions) -> Result<Document, Attempt> {
     let seconds = limits.timeout.as_secs();
     let classify = |e: reqwest::Error| {
         if e.is_timeout() {
@@ -96,7 +137,12 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: Limits) -> Result
             Attempt { error: FetchError::Connect { url: url.to_string(), message: error_chain(&e) }, retry_after: retry }
         }
     };
-    let request = client.get(url.clone()).timeout(limits.timeout);
+    let mut request = client.get(url.clone()).timeout(limits.timeout);
+    match &limits.credentials {
+        Some(Credentials::Header { name, value }) => request = request.header(name, value),
+        Some(Credentials::Basic { username, password }) => request = request.basic_auth(username, Some(password)),
+        None => {}
+    }
     let mut response = request.send().await.map_err(classify)?;
     let status = response.status();
     if !status.is_success() {
@@ -139,7 +185,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     message
 }
 
-fn read_path(path: &Path, limits: Limits) -> Result<Vec<Document>, FetchError> {
+fn read_path(path: &Path, limits: &FetchOptions) -> Result<Vec<Document>, FetchError> {
     let file_err = |p: &Path, e: std::io::Error| FetchError::File { path: p.display().to_string(), message: e.to_string() };
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)

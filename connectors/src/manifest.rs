@@ -108,6 +108,43 @@ pub struct RecordIds {
     pub url: Option<String>,
 }
 
+/// A secret, named by the manifest and kept outside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// An environment variable.
+    Env(String),
+    /// A file whose content (trimmed) is the secret.
+    File(PathBuf),
+}
+
+impl Secret {
+    pub fn read(&self) -> Result<String, String> {
+        match self {
+            Secret::Env(var) => std::env::var(var).map_err(|_| format!("{}: it is not set", self.describe())),
+            Secret::File(path) => std::fs::read_to_string(path)
+                .map(|s| s.trim().to_owned())
+                .map_err(|e| format!("{}: {e}", self.describe())),
+        }
+    }
+
+    /// Where the secret is, for messages (never the secret itself).
+    pub fn describe(&self) -> String {
+        match self {
+            Secret::Env(var) => format!("the secret in environment variable {var}"),
+            Secret::File(path) => format!("the secret file {}", path.display()),
+        }
+    }
+}
+
+/// How musubi authenticates to a partner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// An API key sent in a header.
+    ApiKey { header: String, secret: Secret },
+    /// HTTP basic authentication.
+    Basic { username: String, secret: Secret },
+}
+
 /// A validated source manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
@@ -126,6 +163,7 @@ pub struct Manifest {
     pub delimiter: Option<u8>,
     /// Further attempts after a 429, a 5xx or a refused connection (default 2).
     pub retries: u32,
+    pub auth: Option<Auth>,
 }
 
 impl Manifest {
@@ -155,6 +193,25 @@ struct Raw {
     max_bytes: Option<Spanned<u64>>,
     delimiter: Option<Spanned<String>>,
     retries: Option<Spanned<u32>>,
+    auth: Option<Spanned<RawAuth>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+enum AuthKind {
+    ApiKey,
+    Basic,
+}
+
+/// `[auth]`: the secret itself never stands here, only where to find it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    kind: AuthKind,
+    header: Option<String>,
+    username: Option<String>,
+    secret_env: Option<String>,
+    secret_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -311,6 +368,31 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         timeout,
         max_bytes,
         delimiter,
+        auth: match raw.auth {
+            None => None,
+            Some(a) => {
+                let span = a.span();
+                let a = a.into_inner();
+                let secret = match (a.secret_env, a.secret_file) {
+                    (Some(var), None) => Secret::Env(var),
+                    (None, Some(file)) => Secret::File(base.join(file)),
+                    _ => {
+                        return Err(at(
+                            Some(span),
+                            Some("auth"),
+                            "name the secret with exactly one of secret_env (an environment variable) or secret_file (a file); the secret itself never goes in the manifest".to_owned(),
+                        ));
+                    }
+                };
+                Some(match a.kind {
+                    AuthKind::ApiKey => Auth::ApiKey { header: a.header.unwrap_or_else(|| "X-API-Key".to_owned()), secret },
+                    AuthKind::Basic => Auth::Basic {
+                        username: a.username.ok_or_else(|| at(Some(span.clone()), Some("auth.username"), "basic authentication needs a username".to_owned()))?,
+                        secret,
+                    },
+                })
+            }
+        },
         retries: match raw.retries {
             Some(r) if *r.get_ref() > 10 => return Err(at(Some(r.span()), Some("retries"), "at most 10; a partner that fails more is down".to_owned())),
             Some(r) => *r.get_ref(),

@@ -66,6 +66,7 @@ impl Partner {
             .route("/api/research-versions", get(research_versions))
             .route("/api/datasets", get(datasets))
             .route("/files/{*path}", get(file))
+            .route("/secure/files/{*path}", get(secure_file))
             .with_state(behaviour.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
@@ -153,6 +154,17 @@ async fn file(State(state): State<Arc<Mutex<Behaviour>>>, Path(path): Path<Strin
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The API key the partner's `/secure/` routes want in `X-API-Key`.
+pub const API_KEY: &str = "partner-secret-7f3a";
+
+/// Fixture files behind an API key: 401 without the right `X-API-Key`.
+async fn secure_file(State(state): State<Arc<Mutex<Behaviour>>>, headers: axum::http::HeaderMap, path: Path<String>) -> Response {
+    if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some(API_KEY) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong API key").into_response();
+    }
+    file(State(state), path).await
 }
 
 /// Posts a GraphQL query to a musubi server and returns the JSON response.

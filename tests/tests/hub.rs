@@ -313,3 +313,40 @@ async fn a_partner_that_answers_busy_is_retried_and_lands() {
         assert!(report.records > 0);
     }
 }
+
+#[tokio::test]
+async fn partner_credentials_come_from_outside_the_manifest_and_are_sent() {
+    use musubi_connectors::manifest::parse_manifest;
+    let partner = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = |secret_file: &str| {
+        parse_manifest(
+            &format!(
+                "id = \"secure\"\nkind = \"rdf-dump\"\nendpoint = \"{}\"\n[auth]\nkind = \"api-key\"\nsecret_file = \"{secret_file}\"\n",
+                partner.url("/secure/files/fair-data-point/disgenet.ttl")
+            ),
+            &dir.path().join("secure.toml"),
+        )
+        .expect("manifest")
+    };
+    std::fs::write(dir.path().join("right.key"), format!("{}\n", musubi_tests::API_KEY)).expect("write");
+    std::fs::write(dir.path().join("wrong.key"), "guess").expect("write");
+    let store = EmbeddedStore::in_memory();
+    let client = reqwest::Client::new();
+    let vocabulary = Vocabulary::builtin();
+
+    let report = musubi_connectors::harvest(&manifest("right.key"), &store, &vocabulary, &client).await.expect("the key is sent");
+    assert_eq!(report.records, 1);
+    let err = musubi_connectors::harvest(&manifest("wrong.key"), &store, &vocabulary, &client).await.expect_err("refused");
+    assert!(err.to_string().contains("401") && !err.to_string().contains("guess"), "{err}");
+    let err = musubi_connectors::harvest(&manifest("missing.key"), &store, &vocabulary, &client).await.expect_err("no secret");
+    assert!(err.to_string().contains("missing.key"), "{err}");
+
+    // A secret written into the manifest itself is refused at load.
+    let err = parse_manifest(
+        "id = \"s\"\nkind = \"rdf-dump\"\nendpoint = \"https://e.org\"\n[auth]\nkind = \"api-key\"\nsecret = \"abc\"\n",
+        &dir.path().join("s.toml"),
+    )
+    .expect_err("inline secret");
+    assert_eq!(err.line, 6, "{err}");
+}

@@ -5,7 +5,7 @@ use musubi_ontology::mapping::csv_rows;
 use serde_json::Value;
 
 use super::{Connector, Context, RecordMapper, Staged};
-use crate::fetch::{self, Limits};
+use crate::fetch::{self, FetchOptions};
 use crate::harvest::HarvestError;
 use crate::manifest::Manifest;
 
@@ -15,10 +15,10 @@ pub struct Csv;
 impl Connector for Csv {
     async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
         let mapper = RecordMapper::new(manifest)?;
-        let limits = Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes, retries: manifest.retries };
+        let limits = FetchOptions::for_manifest(manifest).map_err(HarvestError::Config)?;
         let mut staged = Staged::default();
         for location in &manifest.endpoints {
-            for doc in fetch::fetch_all(cx.client, location, limits).await? {
+            for doc in fetch::fetch_all(cx.client, location, &limits).await? {
                 // The manifest's delimiter, else a tab for .tsv files, else a comma.
                 let delimiter = manifest.delimiter.unwrap_or(if doc.url.ends_with(".tsv") { b'\t' } else { b',' });
                 let rows = csv_rows(&doc.bytes, delimiter).map_err(|message| HarvestError::Parse { url: doc.url.clone(), message })?;

@@ -11,7 +11,7 @@ use serde_json_path::JsonPath;
 use url::Url;
 
 use super::{Connector, Context, RecordMapper, Staged, json_path};
-use crate::fetch::{self, Document, Limits};
+use crate::fetch::{self, Document, FetchOptions};
 use crate::harvest::HarvestError;
 use crate::manifest::{Location, Manifest, PagingStyle};
 
@@ -25,7 +25,7 @@ struct Plan<'a> {
     manifest: &'a Manifest,
     mapper: RecordMapper,
     records: Option<JsonPath>,
-    limits: Limits,
+    limits: FetchOptions,
 }
 
 impl Connector for JsonApi {
@@ -34,13 +34,13 @@ impl Connector for JsonApi {
             manifest,
             records: json_path(manifest, "paging.records", manifest.paging.records.as_deref())?,
             mapper: RecordMapper::new(manifest)?,
-            limits: Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes, retries: manifest.retries },
+            limits: FetchOptions::for_manifest(manifest).map_err(HarvestError::Config)?,
         };
         let mut staged = Staged::default();
         for location in &manifest.endpoints {
             match (manifest.paging.style, location) {
                 (PagingStyle::None, _) | (_, Location::File(_)) => {
-                    for doc in fetch::fetch_all(cx.client, location, plan.limits).await? {
+                    for doc in fetch::fetch_all(cx.client, location, &plan.limits).await? {
                         plan.page(&doc, cx, &mut staged)?;
                     }
                 }
@@ -61,7 +61,7 @@ impl Plan<'_> {
             url.query_pairs_mut()
                 .append_pair(&paging.offset_param, &offset.to_string())
                 .append_pair(&paging.limit_param, &paging.page_size.to_string());
-            let doc = fetch::get(cx.client, &url, self.limits).await?;
+            let doc = fetch::get(cx.client, &url, &self.limits).await?;
             let (count, page) = self.page(&doc, cx, staged)?;
             offset += count;
             let total = paging.total.as_deref().and_then(|t| {
@@ -93,7 +93,7 @@ impl Plan<'_> {
             if !seen.insert(url.to_string()) {
                 return Err(HarvestError::Protocol(format!("{url}: the next link points to a page already read (a loop)")));
             }
-            let doc = fetch::get(cx.client, &url, self.limits).await?;
+            let doc = fetch::get(cx.client, &url, &self.limits).await?;
             let (_, page) = self.page(&doc, cx, staged)?;
             let next = next_path.query(&page).first().and_then(Value::as_str).map(str::to_owned);
             match next {

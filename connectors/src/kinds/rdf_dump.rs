@@ -10,7 +10,7 @@ use musubi_ontology::rdf::{NamedOrBlankNode, Term, Triple};
 use musubi_ontology::vocab;
 
 use super::{Connector, Context, Staged, provenance};
-use crate::fetch::{self, Document, Limits};
+use crate::fetch::{self, Document, FetchOptions};
 use crate::harvest::HarvestError;
 use crate::manifest::Manifest;
 
@@ -19,11 +19,11 @@ pub struct RdfDump;
 
 impl Connector for RdfDump {
     async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
-        let limits = Limits { timeout: manifest.timeout, max_bytes: manifest.max_bytes, retries: manifest.retries };
+        let limits = FetchOptions::for_manifest(manifest).map_err(HarvestError::Config)?;
         let mut staged = Staged::default();
         let mut documents: Vec<(String, Vec<Triple>)> = Vec::new();
         for location in &manifest.endpoints {
-            for doc in fetch::fetch_all(cx.client, location, limits).await? {
+            for doc in fetch::fetch_all(cx.client, location, &limits).await? {
                 let triples = parse_document(&doc)?;
                 documents.push((doc.url, triples));
             }
