@@ -164,6 +164,8 @@ pub struct Manifest {
     /// Further attempts after a 429, a 5xx or a refused connection (default 2).
     pub retries: u32,
     pub auth: Option<Auth>,
+    /// How often `musubi serve` harvests the source; `None`: only when asked (`musubi harvest`).
+    pub schedule: Option<Duration>,
 }
 
 impl Manifest {
@@ -194,6 +196,7 @@ struct Raw {
     delimiter: Option<Spanned<String>>,
     retries: Option<Spanned<u32>>,
     auth: Option<Spanned<RawAuth>>,
+    schedule: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -393,6 +396,10 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
                 })
             }
         },
+        schedule: match raw.schedule {
+            None => None,
+            Some(s) => Some(parse_interval(s.get_ref()).map_err(|m| at(Some(s.span()), Some("schedule"), m))?),
+        },
         retries: match raw.retries {
             Some(r) if *r.get_ref() > 10 => return Err(at(Some(r.span()), Some("retries"), "at most 10; a partner that fails more is down".to_owned())),
             Some(r) => *r.get_ref(),
@@ -417,6 +424,24 @@ fn location(endpoint: &str, base: &Path) -> Result<Location, String> {
     } else {
         Ok(Location::File(base.join(endpoint)))
     }
+}
+
+/// An interval such as "30m", "6h" or "1d" (units s, m, h, d).
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().map_err(|_| format!("{text:?} is not an interval: write a number and a unit, e.g. \"6h\" (s, m, h or d)"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("{text:?} is not an interval: the unit must be s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("the interval must be longer than zero".to_owned());
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
@@ -516,6 +541,14 @@ mod tests {
     fn json_api_needs_a_mapping() {
         let err = parse("id = \"x\"\nkind = \"json-api\"\nendpoint = \"https://e.org\"\n").unwrap_err();
         assert_eq!(err.field.as_deref(), Some("mapping"), "{err}");
+    }
+
+    #[test]
+    fn schedules_are_intervals() {
+        let m = parse("id = \"x\"\nkind = \"rdf-dump\"\nendpoint = \"https://e.org\"\nschedule = \"6h\"\n").unwrap();
+        assert_eq!(m.schedule, Some(Duration::from_secs(6 * 3600)));
+        let err = parse("id = \"x\"\nkind = \"rdf-dump\"\nendpoint = \"https://e.org\"\nschedule = \"weekly\"\n").unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (4, Some("schedule")), "{err}");
     }
 
     #[test]

@@ -118,6 +118,10 @@ pub async fn run(cli: Cli) -> ExitCode {
                 }
             };
             let addr = listener.local_addr().map_or(listen, |a| a);
+            let scheduled = app.start_scheduler();
+            if !scheduled.is_empty() {
+                println!("{} source(s) harvest on schedule in the background", scheduled.len());
+            }
             println!("musubi is serving {} source(s) from {}", app.manifests().len(), config.data.display());
             println!("open http://{addr}/graphql");
             let served = axum::serve(listener, crate::http::router(app)).with_graceful_shutdown(shutdown_signal()).await;

@@ -350,3 +350,37 @@ async fn partner_credentials_come_from_outside_the_manifest_and_are_sent() {
     .expect_err("inline secret");
     assert_eq!(err.line, 6, "{err}");
 }
+
+#[tokio::test]
+async fn serve_harvests_scheduled_sources_in_the_background() {
+    let partner = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = format!(
+        "id = \"nbdc-datasets\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\nschedule = \"1s\"\n\
+         [paging]\nstyle = \"next-link\"\nrecords = \"$.data[*]\"\nnext = \"$.links.next\"\n",
+        partner.url("/api/datasets"),
+        musubi_tests::mappings().join("humandbs-dataset.rml.ttl").display()
+    );
+    let sources = write_manifests(&dir.path().join("sources"), &[("nbdc.toml", manifest)]);
+    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin())
+        .expect("hub");
+    let _scheduler = app.start_scheduler();
+    let addr = serve(app).await;
+
+    // Never harvested: due at once. Then again every second, while queries are answered.
+    let mut harvests = Vec::new();
+    for _ in 0..100 {
+        let r = graphql(addr, "{ sources { lastHarvest } datasets { totalCount } }").await;
+        if let Some(t) = r["data"]["sources"][0]["lastHarvest"].as_str() {
+            assert_eq!(r["data"]["datasets"]["totalCount"], 3, "{r}");
+            if harvests.last() != Some(&t.to_owned()) {
+                harvests.push(t.to_owned());
+            }
+        }
+        if harvests.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(harvests.len() >= 2, "expected two scheduled harvests, saw {harvests:?}");
+}
