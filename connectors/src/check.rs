@@ -41,7 +41,8 @@ pub async fn check(
     client: &reqwest::Client,
 ) -> Result<CheckReport, HarvestError> {
     let now = Literal::from(musubi_ontology::now());
-    let mut staged = kinds::stage(manifest, &Context { client, harvested_at: &now }).await?;
+    let cx = Context { client, harvested_at: &now, source: &manifest.id, progress: &kinds::NoProgress };
+    let mut staged = kinds::stage(manifest, &cx).await?;
     vocabulary.add_access_levels(&mut staged.triples);
     let current = store.graph(source_graph(&manifest.id).as_ref())?;
 

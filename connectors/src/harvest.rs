@@ -73,9 +73,20 @@ pub async fn harvest(
     vocabulary: &Vocabulary,
     client: &reqwest::Client,
 ) -> Result<HarvestReport, HarvestError> {
+    harvest_with_progress(manifest, store, vocabulary, client, &crate::kinds::NoProgress).await
+}
+
+/// [`harvest`], telling `progress` how it advances.
+pub async fn harvest_with_progress(
+    manifest: &Manifest,
+    store: &dyn GraphStore,
+    vocabulary: &Vocabulary,
+    client: &reqwest::Client,
+    progress: &dyn crate::kinds::Progress,
+) -> Result<HarvestReport, HarvestError> {
     let started = Instant::now();
     let now = Literal::from(musubi_ontology::now());
-    let cx = Context { client, harvested_at: &now };
+    let cx = Context { client, harvested_at: &now, source: &manifest.id, progress };
     let result = async {
         let mut staged = kinds::stage(manifest, &cx).await?;
         if staged.records == 0 {

@@ -15,5 +15,6 @@ pub mod harvest;
 pub mod kinds;
 pub mod manifest;
 
-pub use harvest::{HarvestError, HarvestReport, SourceStatus, harvest, source_status};
+pub use harvest::{HarvestError, HarvestReport, SourceStatus, harvest, harvest_with_progress, source_status};
+pub use kinds::{NoProgress, Progress};
 pub use manifest::{Manifest, ManifestError, SourceKind, load_manifest, load_manifests};

@@ -42,6 +42,7 @@ pub struct App {
     hub: Arc<Hub>,
     schema: HubSchema,
     client: reqwest::Client,
+    progress: Arc<dyn musubi_connectors::Progress>,
 }
 
 impl std::fmt::Debug for App {
@@ -76,9 +77,23 @@ impl App {
             .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
             .build()
             .expect("the HTTP client's TLS set-up is built in");
-        let app = App { store, vocabulary, manifests: Arc::new(manifests), schema: musubi_schema::build(hub.clone()), hub, client };
+        let app = App {
+            store,
+            vocabulary,
+            manifests: Arc::new(manifests),
+            schema: musubi_schema::build(hub.clone()),
+            hub,
+            client,
+            progress: Arc::new(musubi_connectors::NoProgress),
+        };
         app.refresh_sources()?;
         Ok(app)
+    }
+
+    /// The same hub, telling `progress` how its harvests advance.
+    pub fn with_progress(mut self, progress: Arc<dyn musubi_connectors::Progress>) -> App {
+        self.progress = progress;
+        self
     }
 
     pub fn schema(&self) -> &HubSchema {
@@ -95,7 +110,14 @@ impl App {
     pub async fn harvest(&self, only: &[String]) -> Vec<(String, Result<HarvestReport, HarvestError>)> {
         let mut outcomes = Vec::new();
         for manifest in self.manifests.iter().filter(|m| only.is_empty() || only.contains(&m.id)) {
-            let outcome = musubi_connectors::harvest(manifest, self.store.as_ref(), &self.vocabulary, &self.client).await;
+            let outcome = musubi_connectors::harvest_with_progress(
+                manifest,
+                self.store.as_ref(),
+                &self.vocabulary,
+                &self.client,
+                self.progress.as_ref(),
+            )
+            .await;
             let outcome = outcome.map(|mut report| {
                 self.hub.replace_source(std::mem::take(&mut report.view));
                 report

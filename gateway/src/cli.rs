@@ -75,8 +75,9 @@ pub async fn run(cli: Cli) -> ExitCode {
     let mut config = cli.config();
     match cli.command {
         Command::Harvest { ids } => {
+            let progress = std::sync::Arc::new(HarvestProgress::new());
             let app = match App::open(&config) {
-                Ok(app) => app,
+                Ok(app) => app.with_progress(progress.clone()),
                 Err(e) => return fail(&e),
             };
             let unknown: Vec<&String> = ids.iter().filter(|s| !app.manifests().iter().any(|m| &m.id == *s)).collect();
@@ -89,7 +90,9 @@ pub async fn run(cli: Cli) -> ExitCode {
                 eprintln!("error: no sources registered: put manifests (*.toml) in {}", config.sources.display());
                 return ExitCode::from(2);
             }
-            if print_outcomes(&app.harvest(&ids).await) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            let outcomes = app.harvest(&ids).await;
+            progress.finish();
+            if print_outcomes(&outcomes) { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Command::Connector { command: ConnectorCommand::Check { manifest } } => check(&config, &manifest).await,
         Command::Serve { listen, demo } => {
@@ -219,6 +222,63 @@ fn print_outcomes(outcomes: &[(String, Result<musubi_connectors::HarvestReport, 
         }
     }
     ok
+}
+
+/// Harvest progress for the operator: a bar per source on a terminal (records, rate, ETA when
+/// the source states its size), plain log lines every few seconds otherwise.
+struct HarvestProgress {
+    terminal: bool,
+    bars: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+    logged: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, std::time::Instant)>>,
+}
+
+impl HarvestProgress {
+    fn new() -> HarvestProgress {
+        use std::io::IsTerminal;
+        HarvestProgress { terminal: std::io::stderr().is_terminal(), bars: Default::default(), logged: Default::default() }
+    }
+
+    /// Takes the bars off the terminal once the harvests are done (their outcome lines follow).
+    fn finish(&self) {
+        for bar in self.bars.lock().expect("progress lock").values() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl musubi_connectors::Progress for HarvestProgress {
+    fn records(&self, source: &str, done: usize, expected: Option<usize>) {
+        if self.terminal {
+            let mut bars = self.bars.lock().expect("progress lock");
+            let bar = bars.entry(source.to_owned()).or_insert_with(|| {
+                let style = indicatif::ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} records {per_sec} ETA {eta}")
+                    .expect("valid template")
+                    .progress_chars("=> ");
+                let bar = indicatif::ProgressBar::new(expected.unwrap_or(0) as u64).with_style(style);
+                bar.set_prefix(source.to_owned());
+                bar
+            });
+            match expected {
+                Some(n) => bar.set_length(n as u64),
+                None => bar.set_length(done as u64),
+            }
+            bar.set_position(done as u64);
+        } else {
+            let now = std::time::Instant::now();
+            let mut logged = self.logged.lock().expect("progress lock");
+            let (started, last) = logged.entry(source.to_owned()).or_insert((now, now));
+            if now.duration_since(*last) >= std::time::Duration::from_secs(5) {
+                *last = now;
+                let rate = done as f64 / now.duration_since(*started).as_secs_f64().max(0.001);
+                let of = expected.map(|n| format!(" of {n}")).unwrap_or_default();
+                let eta = expected
+                    .filter(|_| rate > 0.0)
+                    .map(|n| format!(", about {:.0} s left", n.saturating_sub(done) as f64 / rate))
+                    .unwrap_or_default();
+                eprintln!("… {source}: {done}{of} records ({rate:.0}/s{eta})");
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -384,3 +384,27 @@ async fn serve_harvests_scheduled_sources_in_the_background() {
     }
     assert!(harvests.len() >= 2, "expected two scheduled harvests, saw {harvests:?}");
 }
+
+/// Remembers every progress report.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(String, usize, Option<usize>)>>);
+
+impl musubi_connectors::Progress for Recorded {
+    fn records(&self, source: &str, done: usize, expected: Option<usize>) {
+        self.0.lock().expect("lock").push((source.to_owned(), done, expected));
+    }
+}
+
+#[tokio::test]
+async fn harvest_progress_counts_records_page_by_page_against_the_stated_total() {
+    let setup = harvested_hub().await;
+    let recorded = Arc::new(Recorded::default());
+    let app = setup.app.clone().with_progress(recorded.clone());
+    app.harvest(&["nbdc-research-versions".to_owned()]).await.remove(0).1.expect("harvest");
+    let reports = recorded.0.lock().expect("lock").clone();
+    let total = json_records("humandbs/research-version").len();
+    // Offset paging states the total; each page advances the count, the last reaches it.
+    assert!(reports.len() >= 2, "{reports:?}");
+    assert!(reports.windows(2).all(|w| w[0].1 < w[1].1), "{reports:?}");
+    assert_eq!(reports.last(), Some(&("nbdc-research-versions".to_owned(), total, Some(total))));
+}

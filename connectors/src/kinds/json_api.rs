@@ -68,6 +68,7 @@ impl Plan<'_> {
                 let t = if t.starts_with('$') { t.to_owned() } else { format!("$.{t}") };
                 JsonPath::parse(&t).ok()?.query(&page).first()?.as_u64()
             });
+            staged.expected = total.map(|t| t as usize);
             let done = match total {
                 Some(total) => offset as u64 >= total || count == 0,
                 None => count < paging.page_size,

@@ -24,14 +24,37 @@ pub struct Staged {
     pub triples: Vec<Triple>,
     /// Records read from the source (JSON records, or RDF entities with provenance).
     pub records: usize,
+    /// How many records the source says it has, when it says (offset paging with a total).
+    pub expected: Option<usize>,
+}
+
+/// Told how a harvest advances, e.g. to draw a progress bar.
+pub trait Progress: Send + Sync {
+    /// `done` records of source `source` read so far, of `expected` if known.
+    fn records(&self, source: &str, done: usize, expected: Option<usize>);
+}
+
+/// Progress nobody watches.
+#[derive(Debug)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn records(&self, _: &str, _: usize, _: Option<usize>) {}
 }
 
 /// Everything a connector needs besides its manifest.
-#[derive(Debug)]
 pub struct Context<'a> {
     pub client: &'a reqwest::Client,
     /// When this harvest started, as an `xsd:dateTime` literal.
     pub harvested_at: &'a Literal,
+    pub source: &'a str,
+    pub progress: &'a dyn Progress,
+}
+
+impl Context<'_> {
+    pub(crate) fn report(&self, staged: &Staged) {
+        self.progress.records(self.source, staged.records, staged.expected);
+    }
 }
 
 /// A kind of partner source. Live-only kinds (GA4GH Beacon) will answer queries instead of
@@ -98,6 +121,7 @@ impl RecordMapper {
             }
             staged.records += 1;
         }
+        cx.report(staged);
         Ok(())
     }
 }

@@ -56,6 +56,7 @@ impl Connector for RdfDump {
             }
             staged.records += records.len();
             staged.triples.extend(triples.iter().cloned());
+            cx.report(&staged);
         }
         for query_file in &manifest.construct {
             let query = std::fs::read_to_string(query_file)
