@@ -98,9 +98,18 @@ pub async fn fetch_all(client: &reqwest::Client, location: &Location, limits: &F
 
 /// One HTTP GET, retried with backoff on 429, 5xx and refused connections.
 pub async fn get(client: &reqwest::Client, url: &Url, limits: &FetchOptions) -> Result<Document, FetchError> {
+    send(client, url, limits, None).await
+}
+
+/// One HTTP POST of a JSON body (a partner's GraphQL), retried like [`get`].
+pub async fn post_json(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: &serde_json::Value) -> Result<Document, FetchError> {
+    send(client, url, limits, Some(body)).await
+}
+
+async fn send(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: Option<&serde_json::Value>) -> Result<Document, FetchError> {
     let mut attempt = 0;
     loop {
-        match get_once(client, url, limits).await {
+        match get_once(client, url, limits, body).await {
             Err(Attempt { error, retry_after }) if attempt < limits.retries && retry_after.is_some() => {
                 let wait = retry_after.flatten().unwrap_or(BACKOFF * 2u32.pow(attempt)).min(MAX_RETRY_AFTER);
                 tracing::info!(%url, %error, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
@@ -127,7 +136,7 @@ impl From<FetchError> for Attempt {
 }
 
 /// One HTTP GET, streamed so that the size cap holds without buffering more than the cap.
-async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions) -> Result<Document, Attempt> {
+async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: Option<&serde_json::Value>) -> Result<Document, Attempt> {
     let seconds = limits.timeout.as_secs();
     let classify = |e: reqwest::Error| {
         if e.is_timeout() {
@@ -137,7 +146,11 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions) ->
             Attempt { error: FetchError::Connect { url: url.to_string(), message: error_chain(&e) }, retry_after: retry }
         }
     };
-    let mut request = client.get(url.clone()).timeout(limits.timeout);
+    let mut request = match body {
+        None => client.get(url.clone()),
+        Some(body) => client.post(url.clone()).header(reqwest::header::ACCEPT, "application/graphql-response+json, application/json").json(body),
+    }
+    .timeout(limits.timeout);
     match &limits.credentials {
         Some(Credentials::Header { name, value }) => request = request.header(name, value),
         Some(Credentials::Basic { username, password }) => request = request.basic_auth(username, Some(password)),
@@ -145,7 +158,11 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions) ->
     }
     let mut response = request.send().await.map_err(classify)?;
     let status = response.status();
-    if !status.is_success() {
+    // GraphQL over HTTP answers a refused request with 400 and the errors in a JSON body: read it.
+    let graphql_errors = body.is_some()
+        && status == reqwest::StatusCode::BAD_REQUEST
+        && response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+    if !status.is_success() && !graphql_errors {
         let retry_after = (status.as_u16() == 429 || status.is_server_error()).then(|| {
             response
                 .headers()

@@ -40,6 +40,8 @@ pub enum SourceKind {
     RdfDump,
     /// CSV or TSV files, one record per row, mapped with RML.
     Csv,
+    /// A partner's own GraphQL endpoint: a query file, cursor paging, RML over the results.
+    Graphql,
 }
 
 impl SourceKind {
@@ -48,6 +50,7 @@ impl SourceKind {
             SourceKind::JsonApi => "json-api",
             SourceKind::RdfDump => "rdf-dump",
             SourceKind::Csv => "csv",
+            SourceKind::Graphql => "graphql",
         }
     }
 }
@@ -79,6 +82,8 @@ pub enum PagingStyle {
     Offset,
     /// Follow a link to the next page until there is none.
     NextLink,
+    /// Send back the cursor the page gives until there is none.
+    Cursor,
 }
 
 /// How a JSON API splits its answer into pages and records.
@@ -95,6 +100,12 @@ pub struct Paging {
     pub offset_param: String,
     pub limit_param: String,
     pub page_size: usize,
+    /// JSONPath to the next page's cursor (cursor paging).
+    pub cursor: String,
+    /// JSONPath to a boolean saying whether there is a next page (cursor paging; optional).
+    pub has_next: Option<String>,
+    /// Query parameter (JSON APIs) or GraphQL variable that carries the cursor.
+    pub cursor_param: String,
 }
 
 /// How to name each record in provenance.
@@ -166,6 +177,8 @@ pub struct Manifest {
     pub auth: Option<Auth>,
     /// How often `musubi serve` harvests the source; `None`: only when asked (`musubi harvest`).
     pub schedule: Option<Duration>,
+    /// GraphQL sources: the file holding the query (its variables: the cursor and `first`).
+    pub query: Option<PathBuf>,
 }
 
 impl Manifest {
@@ -197,6 +210,7 @@ struct Raw {
     retries: Option<Spanned<u32>>,
     auth: Option<Spanned<RawAuth>>,
     schedule: Option<Spanned<String>>,
+    query: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +249,9 @@ struct RawPaging {
     offset_param: Option<String>,
     limit_param: Option<String>,
     page_size: Option<Spanned<usize>>,
+    cursor: Option<String>,
+    has_next: Option<String>,
+    cursor_param: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -298,7 +315,20 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
     if let Some((span, path)) = mapping.as_ref().filter(|(_, path)| !path.is_file()) {
         return Err(at(Some(span.clone()), Some("mapping"), format!("no mapping file at {}", path.display())));
     }
-    if matches!(raw.kind, SourceKind::JsonApi | SourceKind::Csv) && mapping.is_none() {
+    let query = match raw.query {
+        Some(q) => {
+            let path = base.join(q.get_ref());
+            if !path.is_file() {
+                return Err(at(Some(q.span()), Some("query"), format!("no GraphQL query file at {}", path.display())));
+            }
+            Some(path)
+        }
+        None if raw.kind == SourceKind::Graphql => {
+            return Err(at(None, Some("query"), "a graphql source needs a query file".to_owned()));
+        }
+        None => None,
+    };
+    if matches!(raw.kind, SourceKind::JsonApi | SourceKind::Csv | SourceKind::Graphql) && mapping.is_none() {
         return Err(at(None, Some("mapping"), format!("a {} source needs an RML mapping file", raw.kind.name())));
     }
     let delimiter = match raw.delimiter {
@@ -325,6 +355,9 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         offset_param: None,
         limit_param: None,
         page_size: None,
+        cursor: None,
+        has_next: None,
+        cursor_param: None,
     });
     let page_size = match p.page_size {
         Some(s) if *s.get_ref() == 0 => {
@@ -341,6 +374,9 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         offset_param: p.offset_param.unwrap_or_else(|| "offset".to_owned()),
         limit_param: p.limit_param.unwrap_or_else(|| "limit".to_owned()),
         page_size,
+        cursor: p.cursor.unwrap_or_else(|| "$.cursor".to_owned()),
+        has_next: p.has_next,
+        cursor_param: p.cursor_param.unwrap_or_else(|| "after".to_owned()),
     };
     let record = raw.record.unwrap_or_default();
 
@@ -396,6 +432,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
                 })
             }
         },
+        query,
         schedule: match raw.schedule {
             None => None,
             Some(s) => Some(parse_interval(s.get_ref()).map_err(|m| at(Some(s.span()), Some("schedule"), m))?),

@@ -408,3 +408,59 @@ async fn harvest_progress_counts_records_page_by_page_against_the_stated_total()
     assert!(reports.windows(2).all(|w| w[0].1 < w[1].1), "{reports:?}");
     assert_eq!(reports.last(), Some(&("nbdc-research-versions".to_owned(), total, Some(total))));
 }
+
+#[tokio::test]
+async fn another_hub_harvests_this_one_over_graphql_with_cursor_paging() {
+    // The partner is a musubi hub itself: its GraphQL API is a real partner GraphQL endpoint.
+    let partner = harvested_hub().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("datasets.graphql"),
+        "query Page($first: Int, $after: String) { datasets(first: $first, after: $after) {
+           nodes { accession title { value lang } sourceAccessLevel }
+           pageInfo { hasNextPage endCursor } } }",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("musubi.rml.ttl"),
+        r#"@prefix rml: <http://w3id.org/rml/> . @prefix dct: <http://purl.org/dc/terms/> .
+           @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix musubi: <https://w3id.org/musubi/vocab#> .
+           <#D> rml:logicalSource [ rml:referenceFormulation rml:JSONPath ] ;
+             rml:subjectMap [ rml:template "https://w3id.org/musubi/dataset/{accession}" ; rml:class dcat:Dataset ] ;
+             rml:predicateObjectMap [ rml:predicate dct:identifier ; rml:objectMap [ rml:reference "accession" ] ] ,
+               [ rml:predicate dct:title ; rml:objectMap [ rml:reference "title[*].value" ] ] ,
+               [ rml:predicate musubi:sourceAccessLevel ; rml:objectMap [ rml:reference "sourceAccessLevel[*]" ] ] ."#,
+    )
+    .expect("write");
+    let manifest = format!(
+        "id = \"upstream\"\nkind = \"graphql\"\nendpoint = \"http://{}/graphql\"\nquery = \"../datasets.graphql\"\nmapping = \"../musubi.rml.ttl\"\n\
+         [paging]\nstyle = \"cursor\"\npage_size = 3\nrecords = \"$.data.datasets.nodes[*]\"\n\
+         cursor = \"$.data.datasets.pageInfo.endCursor\"\nhas_next = \"$.data.datasets.pageInfo.hasNextPage\"\n[record]\nid = \"accession\"\n",
+        partner.addr
+    );
+    let sources = write_manifests(&dir.path().join("sources"), &[("upstream.toml", manifest)]);
+    let downstream =
+        App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin())
+            .expect("hub");
+    let report = downstream.harvest(&[]).await.remove(0).1.expect("harvest over GraphQL");
+    let addr = serve(downstream).await;
+
+    let accessions = |r: &Value| -> Vec<String> {
+        let mut a: Vec<String> = nodes(r).iter().map(|n| n["accession"].as_str().expect("accession").to_owned()).collect();
+        a.sort();
+        a
+    };
+    let upstream_all = accessions(&graphql(partner.addr, ALL).await);
+    assert!(upstream_all.len() > 3, "several pages of 3");
+    assert_eq!(report.records, upstream_all.len());
+    let downstream_all = graphql(addr, ALL).await;
+    assert_eq!(accessions(&downstream_all), upstream_all);
+    assert_eq!(find(nodes(&downstream_all), "JGAD000001")["accessLevel"], "CONTROLLED", "normalised again downstream");
+
+    // A query the partner refuses fails the harvest with the partner's own message.
+    std::fs::write(dir.path().join("datasets.graphql"), "query Page($first: Int, $after: String) { datasets(first: $first, after: $after) { nodes { noSuchField } } }")
+        .expect("write");
+    let again = App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin()).expect("hub");
+    let err = again.harvest(&[]).await.remove(0).1.expect_err("refused query").to_string();
+    assert!(err.contains("answered with errors") && err.contains("noSuchField"), "{err}");
+}

@@ -46,6 +46,7 @@ impl Connector for JsonApi {
                 }
                 (PagingStyle::Offset, Location::Http(url)) => plan.offset_pages(url, cx, &mut staged).await?,
                 (PagingStyle::NextLink, Location::Http(url)) => plan.next_link_pages(url, cx, &mut staged).await?,
+                (PagingStyle::Cursor, Location::Http(url)) => plan.cursor_pages(url, cx, &mut staged).await?,
             }
         }
         Ok(staged)
@@ -108,23 +109,84 @@ impl Plan<'_> {
         Err(HarvestError::Protocol(format!("{first}: more than {MAX_PAGES} pages; stopping")))
     }
 
-    /// Maps every record of one page; returns how many records it held, and the page.
     fn page(&self, doc: &Document, cx: &Context<'_>, staged: &mut Staged) -> Result<(usize, Value), HarvestError> {
-        let page: Value = serde_json::from_slice(&doc.bytes).map_err(|e| HarvestError::Parse {
-            url: doc.url.clone(),
-            message: format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()),
-        })?;
-        let records: Vec<&Value> = match &self.records {
-            Some(path) => path.query(&page).all(),
-            None => match &page {
-                Value::Array(items) => items.iter().collect(),
-                other => vec![other],
-            },
-        };
-        if let Some(index) = records.iter().position(|r| !r.is_object()) {
-            return Err(HarvestError::Parse { url: doc.url.clone(), message: format!("record #{index} is not a JSON object") });
-        }
-        self.mapper.map(&records, &doc.url, cx, staged)?;
-        Ok((records.len(), page))
+        map_page(doc, self.records.as_ref(), &self.mapper, cx, staged)
     }
+
+    /// Cursor paging: the page says where the next one starts (`paging.cursor`), sent back as
+    /// `?<cursor_param>=…`, until there is no cursor (or `paging.has_next` says false).
+    async fn cursor_pages(&self, first: &Url, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
+        let cursors = Cursors::new(self.manifest)?;
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut url = first.clone();
+            if let Some(c) = &cursor {
+                url.query_pairs_mut().append_pair(&self.manifest.paging.cursor_param, c);
+            }
+            let doc = fetch::get(cx.client, &url, &self.limits).await?;
+            let (_, page) = self.page(&doc, cx, staged)?;
+            match cursors.next(&page, cursor.as_deref(), &url)? {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+        Err(HarvestError::Protocol(format!("{first}: more than {MAX_PAGES} pages; stopping")))
+    }
+}
+
+/// Where a page keeps the next cursor, and whether there is a next page.
+pub(crate) struct Cursors {
+    cursor: JsonPath,
+    has_next: Option<JsonPath>,
+}
+
+impl Cursors {
+    pub(crate) fn new(manifest: &Manifest) -> Result<Cursors, HarvestError> {
+        let cursor = json_path(manifest, "paging.cursor", Some(&manifest.paging.cursor))?.expect("given");
+        let has_next = json_path(manifest, "paging.has_next", manifest.paging.has_next.as_deref())?;
+        Ok(Cursors { cursor, has_next })
+    }
+
+    /// The next page's cursor, or `None` at the end. A cursor that does not move is an error
+    /// (a partner that would otherwise be read forever).
+    pub(crate) fn next(&self, page: &Value, current: Option<&str>, url: &Url) -> Result<Option<String>, HarvestError> {
+        if self.has_next.as_ref().is_some_and(|h| h.query(page).first() != Some(&Value::Bool(true))) {
+            return Ok(None);
+        }
+        let next = self.cursor.query(page).first().and_then(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        if next.is_some() && next.as_deref() == current {
+            return Err(HarvestError::Protocol(format!("{url}: the cursor did not move ({next:?}); stopping")));
+        }
+        Ok(next)
+    }
+}
+
+/// Maps every record of one JSON page; returns how many records it held, and the page.
+pub(crate) fn map_page(
+    doc: &Document,
+    records_path: Option<&JsonPath>,
+    mapper: &RecordMapper,
+    cx: &Context<'_>,
+    staged: &mut Staged,
+) -> Result<(usize, Value), HarvestError> {
+    let page: Value = serde_json::from_slice(&doc.bytes).map_err(|e| HarvestError::Parse {
+        url: doc.url.clone(),
+        message: format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()),
+    })?;
+    let records: Vec<&Value> = match records_path {
+        Some(path) => path.query(&page).all(),
+        None => match &page {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        },
+    };
+    if let Some(index) = records.iter().position(|r| !r.is_object()) {
+        return Err(HarvestError::Parse { url: doc.url.clone(), message: format!("record #{index} is not a JSON object") });
+    }
+    mapper.map(&records, &doc.url, cx, staged)?;
+    Ok((records.len(), page))
 }

@@ -4,6 +4,7 @@
 //! every kind.
 
 pub mod csv;
+pub mod graphql;
 pub mod json_api;
 pub mod rdf_dump;
 
@@ -69,6 +70,7 @@ pub async fn stage(manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, Harv
         SourceKind::JsonApi => json_api::JsonApi.stage(manifest, cx).await,
         SourceKind::RdfDump => rdf_dump::RdfDump.stage(manifest, cx).await,
         SourceKind::Csv => csv::Csv.stage(manifest, cx).await,
+        SourceKind::Graphql => graphql::Graphql.stage(manifest, cx).await,
     }
 }
 

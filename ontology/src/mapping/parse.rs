@@ -191,7 +191,12 @@ fn display(node: &NamedOrBlankNode) -> String {
 
 pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
     let mut graph = Graph::new();
-    for triple in RdfParser::from_format(RdfFormat::Turtle).for_slice(text.as_bytes()) {
+    // Relative IRIs (`<#Map>`) resolve against the mapping file's own location.
+    let mut parser = RdfParser::from_format(RdfFormat::Turtle);
+    if let Ok(with_base) = parser.clone().with_base_iri(format!("file://{origin}")) {
+        parser = with_base;
+    }
+    for triple in parser.for_slice(text.as_bytes()) {
         let triple = triple.map_err(|e| MappingError { origin: origin.to_owned(), message: format!("not valid Turtle: {e}") })?;
         graph.insert(&Triple::from(triple));
     }
