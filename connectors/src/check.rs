@@ -31,6 +31,9 @@ pub struct CheckReport {
     pub removed: Vec<String>,
     pub unchanged: usize,
     pub violations: Vec<Violation>,
+    /// Source fields the mapping leaves unmapped, with how many records have them (JSON, CSV
+    /// and GraphQL sources; an RDF dump's unmapped terms show as violations instead).
+    pub unmapped: Vec<(String, usize)>,
 }
 
 /// Stages the source as a harvest would and compares it with the source's current graph.
@@ -41,7 +44,7 @@ pub async fn check(
     client: &reqwest::Client,
 ) -> Result<CheckReport, HarvestError> {
     let now = Literal::from(musubi_ontology::now());
-    let cx = Context { client, harvested_at: &now, source: &manifest.id, progress: &kinds::NoProgress };
+    let cx = Context { client, harvested_at: &now, source: &manifest.id, progress: &kinds::NoProgress, list_unmapped: true };
     let mut staged = kinds::stage(manifest, &cx).await?;
     vocabulary.add_access_levels(&mut staged.triples);
     let current = store.graph(source_graph(&manifest.id).as_ref())?;
@@ -58,6 +61,7 @@ pub async fn check(
     }
     report.removed = old.keys().filter(|id| !new.contains_key(*id)).cloned().collect();
     report.violations = violations(&staged.triples, vocabulary);
+    report.unmapped = std::mem::take(&mut staged.unmapped).into_iter().collect();
     Ok(report)
 }
 

@@ -86,7 +86,7 @@ pub async fn harvest_with_progress(
 ) -> Result<HarvestReport, HarvestError> {
     let started = Instant::now();
     let now = Literal::from(musubi_ontology::now());
-    let cx = Context { client, harvested_at: &now, source: &manifest.id, progress };
+    let cx = Context { client, harvested_at: &now, source: &manifest.id, progress, list_unmapped: false };
     let result = async {
         let mut staged = kinds::stage(manifest, &cx).await?;
         if staged.records == 0 {

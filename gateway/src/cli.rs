@@ -185,6 +185,12 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
             println!("  {mark} {id}");
         }
     }
+    if !report.unmapped.is_empty() {
+        println!("{} source field(s) the mapping leaves unmapped (a harvest would drop them):", report.unmapped.len());
+        for (field, records) in &report.unmapped {
+            println!("  {field} (in {records} record(s))");
+        }
+    }
     if report.violations.is_empty() {
         println!("no vocabulary violations");
         ExitCode::SUCCESS

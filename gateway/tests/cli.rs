@@ -132,6 +132,9 @@ async fn connector_check_shows_what_a_harvest_would_change_and_what_breaks_the_v
     assert!(stdout.contains("3 records: 3 added, 0 changed, 0 removed, 0 unchanged") && stdout.contains("+ JGAD000001"), "{stdout}");
     assert!(stdout.contains("no vocabulary violations"), "{stdout}");
     assert!(!data.path().join("graph").exists(), "a dry run writes nothing");
+    // Source fields the shipped mapping does not read yet are listed, with how many records have them.
+    assert!(stdout.contains("source field(s) the mapping leaves unmapped"), "{stdout}");
+    assert!(stdout.contains("  originalMetadata.DATA_REFS.DATA_REF.accession (in 1 record(s))"), "{stdout}");
 
     // After a harvest the same check finds nothing to change.
     assert!(musubi(data.path()).args(["harvest", "nbdc-datasets"]).output().expect("harvest").status.success());

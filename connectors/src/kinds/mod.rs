@@ -27,6 +27,8 @@ pub struct Staged {
     pub records: usize,
     /// How many records the source says it has, when it says (offset paging with a total).
     pub expected: Option<usize>,
+    /// Source fields no mapping reference reads, and in how many records (when asked for).
+    pub unmapped: std::collections::BTreeMap<String, usize>,
 }
 
 /// Told how a harvest advances, e.g. to draw a progress bar.
@@ -50,6 +52,8 @@ pub struct Context<'a> {
     pub harvested_at: &'a Literal,
     pub source: &'a str,
     pub progress: &'a dyn Progress,
+    /// Whether to list the source fields the mapping leaves unmapped (`connector check`).
+    pub list_unmapped: bool,
 }
 
 impl Context<'_> {
@@ -120,6 +124,11 @@ impl RecordMapper {
             let record_url = self.record_url.as_deref().and_then(|t| expand_url(t, record)).unwrap_or_else(|| url.to_owned());
             for root in &roots {
                 provenance(root, id.as_deref(), &record_url, cx, &mut staged.triples);
+            }
+            if cx.list_unmapped {
+                for field in self.mapping.unmapped_fields(record) {
+                    *staged.unmapped.entry(field).or_default() += 1;
+                }
             }
             staged.records += 1;
         }

@@ -27,6 +27,8 @@ mod template;
 
 use oxigraph::model::{BlankNode, GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple};
 use oxiri::Iri;
+use std::collections::{BTreeSet, HashSet};
+
 use serde_json::Value;
 
 use json::Reference;
@@ -167,6 +169,47 @@ impl Mapping {
         self.run(&|map: &TriplesMap| documents(map.source.as_deref()), out).map(|_| ())
     }
 
+    /// The fields of a JSON record (or CSV row) that no reference of the mapping reads, as
+    /// patterns such as `experiments[*].data['Read Type'].en.text`: what a harvest would drop.
+    /// Null values are not fields.
+    pub fn unmapped_fields(&self, record: &Value) -> BTreeSet<String> {
+        let mut read: HashSet<*const Value> = HashSet::new();
+        let mut mark = |term_map: &TermMap, item: &Value| {
+            let mut maps = vec![term_map];
+            while let Some(m) = maps.pop() {
+                match &m.value {
+                    TermValue::Reference(r) => read.extend(r.nodes(item).into_iter().map(std::ptr::from_ref)),
+                    TermValue::Template(t) => {
+                        for r in t.references() {
+                            read.extend(r.nodes(item).into_iter().map(std::ptr::from_ref));
+                        }
+                    }
+                    TermValue::Constant(_) | TermValue::Fresh => {}
+                }
+                maps.extend(m.language.as_deref());
+                maps.extend(m.datatype.as_deref());
+            }
+        };
+        for map in &self.maps {
+            for item in iterations(map, record) {
+                mark(&map.subject, item);
+                map.graphs.iter().for_each(|g| mark(g, item));
+                for pom in &map.predicate_objects {
+                    pom.predicates.iter().chain(&pom.graphs).for_each(|p| mark(p, item));
+                    for object in &pom.objects {
+                        match object {
+                            ObjectMap::Term(t) => mark(t, item),
+                            ObjectMap::Parent { joins, .. } => joins.iter().for_each(|(child, _)| mark(child, item)),
+                        }
+                    }
+                }
+            }
+        }
+        let mut unmapped = BTreeSet::new();
+        unread_leaves(record, &mut String::new(), &read, &mut unmapped);
+        unmapped
+    }
+
     /// The logical sources the mapping names, for a caller that loads them.
     pub fn sources(&self) -> Vec<&str> {
         let mut s: Vec<&str> = self.maps.iter().filter_map(|m| m.source.as_deref()).collect();
@@ -275,6 +318,39 @@ impl Mapping {
         }
         found.dedup();
         Ok(found)
+    }
+}
+
+fn unread_leaves(value: &Value, path: &mut String, read: &HashSet<*const Value>, out: &mut BTreeSet<String>) {
+    let len = path.len();
+    match value {
+        Value::Null => {}
+        Value::Object(fields) => {
+            for (key, child) in fields {
+                if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                } else {
+                    path.push_str(&format!("['{}']", key.replace('\'', "\\'")));
+                }
+                unread_leaves(child, path, read, out);
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            path.push_str("[*]");
+            for item in items {
+                unread_leaves(item, path, read, out);
+            }
+            path.truncate(len);
+        }
+        leaf => {
+            if !read.contains(&std::ptr::from_ref(leaf)) {
+                out.insert(if path.is_empty() { "$".to_owned() } else { path.clone() });
+            }
+        }
     }
 }
 

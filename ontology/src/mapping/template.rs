@@ -55,6 +55,14 @@ impl Template {
         Ok(Template { parts })
     }
 
+    /// The references the template inserts.
+    pub(crate) fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Reference(r) => Some(r),
+            Part::Text(_) => None,
+        })
+    }
+
     /// Every combination of the references' values (RML's cartesian product). A reference with
     /// no value makes the template produce nothing. Inserted values are encoded as `encoding`
     /// says.

@@ -113,3 +113,16 @@ fn a_value_that_makes_a_bad_iri_is_a_record_error() {
     let err = m.map_record(&json!({"url": "not an iri"}), &mut Vec::new()).unwrap_err();
     assert!(err.to_string().contains("\"not an iri\" is not a valid IRI"), "{err}");
 }
+
+#[test]
+fn fields_no_reference_reads_are_listed() {
+    let m = Mapping::from_turtle(
+        &format!("{PREFIXES} ex:M rml:logicalSource [ ] ; rml:subjectMap [ rml:template \"http://e/{{id}}\" ] ;
+          rml:predicateObjectMap [ rml:predicate ex:t ; rml:objectMap [ rml:reference \"tags[*].name\" ] ] ."),
+        "m.ttl",
+    )
+    .unwrap();
+    let record = json!({"id": "x", "tags": [{"name": "a", "code": 1}, {"name": "b"}], "Read Type": "paired", "gone": null});
+    let unmapped: Vec<String> = m.unmapped_fields(&record).into_iter().collect();
+    assert_eq!(unmapped, ["['Read Type']", "tags[*].code"]);
+}
