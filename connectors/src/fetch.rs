@@ -19,6 +19,8 @@ pub enum FetchError {
     Connect { url: String, message: String },
     #[error("{url}: the answer is larger than the cap of {cap} bytes")]
     TooLarge { url: String, cap: u64 },
+    #[error("{url}: this harvest has read more than its cap of {cap} bytes in all (max_harvest_bytes)")]
+    HarvestTooLarge { url: String, cap: u64 },
     #[error("{path}: {message}")]
     File { path: String, message: String },
 }
@@ -41,6 +43,9 @@ pub struct FetchOptions {
     /// partner is not made slower).
     pub retries: u32,
     pub credentials: Option<Credentials>,
+    /// Cap on all bytes one harvest reads, and what it has read so far.
+    pub max_harvest_bytes: u64,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for FetchOptions {
@@ -79,7 +84,23 @@ impl FetchOptions {
             }
             Some(Auth::Basic { username, secret }) => Some(Credentials::Basic { username: username.clone(), password: secret.read()? }),
         };
-        Ok(FetchOptions { timeout: manifest.timeout, max_bytes: manifest.max_bytes, retries: manifest.retries, credentials })
+        Ok(FetchOptions {
+            timeout: manifest.timeout,
+            max_bytes: manifest.max_bytes,
+            retries: manifest.retries,
+            credentials,
+            max_harvest_bytes: manifest.max_harvest_bytes,
+            read: Default::default(),
+        })
+    }
+
+    /// Counts `n` more bytes read by this harvest; fails once the harvest's cap is passed.
+    fn count(&self, url: &str, n: usize) -> Result<(), FetchError> {
+        let total = self.read.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
+        if total > self.max_harvest_bytes {
+            return Err(FetchError::HarvestTooLarge { url: url.to_owned(), cap: self.max_harvest_bytes });
+        }
+        Ok(())
     }
 }
 
@@ -186,6 +207,7 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, bo
         if bytes.len() as u64 + chunk.len() as u64 > limits.max_bytes {
             return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes }.into());
         }
+        limits.count(url.as_str(), chunk.len())?;
         bytes.extend_from_slice(&chunk);
     }
     Ok(Document { url: url.to_string(), content_type, bytes })
@@ -224,6 +246,7 @@ fn read_path(path: &Path, limits: &FetchOptions) -> Result<Vec<Document>, FetchE
                 return Err(FetchError::TooLarge { url: format!("file://{}", f.display()), cap: limits.max_bytes });
             }
             let bytes = std::fs::read(&f).map_err(|e| file_err(&f, e))?;
+            limits.count(&format!("file://{}", f.display()), bytes.len())?;
             Ok(Document { url: format!("file://{}", f.display()), content_type: None, bytes })
         })
         .collect()

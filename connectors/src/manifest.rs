@@ -170,6 +170,8 @@ pub struct Manifest {
     pub record: RecordIds,
     pub timeout: Duration,
     pub max_bytes: u64,
+    /// Cap on all bytes one harvest of the source reads (default 4 GiB).
+    pub max_harvest_bytes: u64,
     /// CSV sources: the field delimiter (default: a comma, or a tab for `.tsv`).
     pub delimiter: Option<u8>,
     /// Further attempts after a 429, a 5xx or a refused connection (default 2).
@@ -206,6 +208,7 @@ struct Raw {
     record: Option<RawRecord>,
     timeout_secs: Option<Spanned<u64>>,
     max_bytes: Option<Spanned<u64>>,
+    max_harvest_bytes: Option<Spanned<u64>>,
     delimiter: Option<Spanned<String>>,
     retries: Option<Spanned<u32>>,
     auth: Option<Spanned<RawAuth>>,
@@ -406,6 +409,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         },
         timeout,
         max_bytes,
+        max_harvest_bytes: raw.max_harvest_bytes.map_or(4 * 1024 * 1024 * 1024, |m| *m.get_ref()),
         delimiter,
         auth: match raw.auth {
             None => None,

@@ -57,3 +57,27 @@ async fn an_empty_dump_is_refused_and_changes_nothing() {
     assert!(store.graph(musubi_connectors::harvest::source_graph("e").as_ref()).expect("graph").is_empty());
     assert!(source_status(&store, "e").expect("status").last_error.is_some());
 }
+
+#[tokio::test]
+async fn size_caps_per_document_and_per_harvest_hold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("dump");
+    std::fs::create_dir_all(&dump).expect("mkdir");
+    std::fs::write(dump.join("a.nt"), NTRIPLES).expect("write");
+    std::fs::write(dump.join("b.jsonld"), JSONLD).expect("write");
+    let store = EmbeddedStore::in_memory();
+    let run = |extra: &str| {
+        let manifest = parse_manifest(&format!("id = \"dump\"\nkind = \"rdf-dump\"\nendpoint = \"dump\"\n{extra}\n"), &dir.path().join("dump.toml"))
+            .expect("manifest");
+        let store = &store;
+        async move { harvest(&manifest, store, &Vocabulary::builtin(), &reqwest::Client::new()).await }
+    };
+    let smallest = NTRIPLES.len().min(JSONLD.len());
+    let err = run(&format!("max_bytes = {}", smallest - 1)).await.expect_err("document cap");
+    assert!(err.to_string().contains("larger than the cap"), "{err}");
+    // Each document fits, both together do not.
+    let err = run(&format!("max_harvest_bytes = {}", NTRIPLES.len() + JSONLD.len() - 1)).await.expect_err("harvest cap");
+    assert!(err.to_string().contains("max_harvest_bytes"), "{err}");
+    assert!(store.graph(musubi_connectors::harvest::source_graph("dump").as_ref()).expect("graph").is_empty());
+    run(&format!("max_harvest_bytes = {}", NTRIPLES.len() + JSONLD.len())).await.expect("both fit");
+}
