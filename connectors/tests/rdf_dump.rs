@@ -81,3 +81,23 @@ async fn size_caps_per_document_and_per_harvest_hold() {
     assert!(store.graph(musubi_connectors::harvest::source_graph("dump").as_ref()).expect("graph").is_empty());
     run(&format!("max_harvest_bytes = {}", NTRIPLES.len() + JSONLD.len())).await.expect("both fit");
 }
+
+#[tokio::test]
+async fn gzip_dumps_are_read_and_broken_gzip_is_named() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(NTRIPLES.as_bytes()).expect("gzip");
+    std::fs::write(dir.path().join("dump.nt.gz"), gz.finish().expect("gzip")).expect("write");
+    let manifest = parse_manifest("id = \"gz\"\nkind = \"rdf-dump\"\nendpoint = \"dump.nt.gz\"\n", &dir.path().join("gz.toml")).expect("manifest");
+    let store = EmbeddedStore::in_memory();
+    let report = harvest(&manifest, &store, &Vocabulary::builtin(), &reqwest::Client::new()).await.expect("gzip dump");
+    assert_eq!(report.records, 1);
+
+    // A truncated archive is an error that names the file, and the last good graph stays.
+    let full = std::fs::read(dir.path().join("dump.nt.gz")).expect("read");
+    std::fs::write(dir.path().join("dump.nt.gz"), &full[..full.len() / 2]).expect("write");
+    let err = harvest(&manifest, &store, &Vocabulary::builtin(), &reqwest::Client::new()).await.expect_err("truncated");
+    assert!(err.to_string().contains("dump.nt.gz") && err.to_string().contains("gzip"), "{err}");
+    assert!(!store.graph(musubi_connectors::harvest::source_graph("gz").as_ref()).expect("graph").is_empty());
+}

@@ -1,4 +1,5 @@
-//! RDF dumps: Turtle, N-Triples, N-Quads, JSON-LD or RDF/XML, over HTTP or from files.
+//! RDF dumps: Turtle, N-Triples, N-Quads, JSON-LD or RDF/XML, plain or gzip, over HTTP or from
+//! files.
 //!
 //! The data is RDF already and mostly in the hub's terms (DCAT, DCTERMS); a manifest may add
 //! SPARQL CONSTRUCT files whose results are added to the source's graph, to bring the rest of
@@ -24,6 +25,7 @@ impl Connector for RdfDump {
         let mut documents: Vec<(String, Vec<Triple>)> = Vec::new();
         for location in &manifest.endpoints {
             for doc in fetch::fetch_all(cx.client, location, &limits).await? {
+                let doc = fetch::gunzip(doc, limits.max_bytes)?;
                 let triples = parse_document(&doc)?;
                 documents.push((doc.url, triples));
             }
