@@ -104,6 +104,8 @@ iris! {
     MUSUBI_MONDO = "https://w3id.org/musubi/vocab#mondo";
     MUSUBI_SOURCE_RECORD_ID = "https://w3id.org/musubi/vocab#sourceRecordId";
     MUSUBI_SOURCE_RECORD_URL = "https://w3id.org/musubi/vocab#sourceRecordUrl";
+    MUSUBI_SOURCE = "https://w3id.org/musubi/vocab#source";
+    MUSUBI_IRI = "https://w3id.org/musubi/vocab#iri";
 
     // Source bookkeeping in the meta graph.
     MUSUBI_LAST_HARVEST = "https://w3id.org/musubi/vocab#lastHarvest";

@@ -83,8 +83,10 @@ impl Query {
         }
         let filter = filter.unwrap_or_default();
         // Filtering on a field is reading it: the caller must be allowed to see each field filtered on.
+        // Listing datasets shows their accessions; a filter shows what it filters on.
+        guard(ctx, v::DCT_IDENTIFIER, None)?;
         if filter.source.is_some() {
-            guard(ctx, v::MUSUBI_SOURCE_RECORD_ID, None)?;
+            guard(ctx, v::MUSUBI_SOURCE, None)?;
         }
         if filter.access_level.is_some() {
             guard(ctx, v::MUSUBI_ACCESS_LEVEL, None)?;

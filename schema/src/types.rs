@@ -142,8 +142,9 @@ pub struct Provenance(Entity);
 #[Object]
 impl Provenance {
     /// The source (connector) id; the record lives in that source's named graph.
-    async fn source(&self) -> &str {
-        &self.0.view.source
+    async fn source(&self, ctx: &Context<'_>) -> Result<&str> {
+        guard(ctx, v::MUSUBI_SOURCE, None)?;
+        Ok(&self.0.view.source)
     }
     /// The record's id at the source.
     async fn source_record_id(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -176,12 +177,14 @@ impl Record {
         Ok(self.0.node().accession())
     }
     /// The IRI of the dataset in the graph.
-    async fn iri(&self) -> Option<String> {
-        self.0.iri()
+    async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        guard(ctx, v::MUSUBI_IRI, None)?;
+        Ok(self.0.iri())
     }
     /// The source (connector) this record comes from.
-    async fn source(&self) -> &str {
-        &self.0.view.source
+    async fn source(&self, ctx: &Context<'_>) -> Result<&str> {
+        guard(ctx, v::MUSUBI_SOURCE, None)?;
+        Ok(&self.0.view.source)
     }
     /// Where the record came from and when.
     async fn provenance(&self) -> Provenance {
@@ -453,8 +456,9 @@ pub struct Agent(Entity);
 
 #[Object]
 impl Agent {
-    async fn iri(&self) -> Option<String> {
-        self.0.iri()
+    async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        guard(ctx, v::MUSUBI_IRI, None)?;
+        Ok(self.0.iri())
     }
     async fn name(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::FOAF_NAME, lang.as_deref())
@@ -493,11 +497,12 @@ pub enum Publication {
 
 #[Object]
 impl Publication {
-    async fn iri(&self) -> Option<String> {
-        match self {
+    async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        guard(ctx, v::MUSUBI_IRI, None)?;
+        Ok(match self {
             Publication::Node(e) => e.iri(),
             Publication::Iri(i) => Some(i.clone()),
-        }
+        })
     }
     async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         match self {
@@ -556,8 +561,9 @@ pub struct Distribution(Entity);
 
 #[Object]
 impl Distribution {
-    async fn iri(&self) -> Option<String> {
-        self.0.iri()
+    async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        guard(ctx, v::MUSUBI_IRI, None)?;
+        Ok(self.0.iri())
     }
     async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
