@@ -45,8 +45,7 @@ pub async fn check(
 ) -> Result<CheckReport, HarvestError> {
     let now = Literal::from(musubi_ontology::now());
     let cx = Context { client, harvested_at: &now, source: &manifest.id, progress: &kinds::NoProgress, list_unmapped: true };
-    let mut staged = kinds::stage(manifest, &cx).await?;
-    vocabulary.add_access_levels(&mut staged.triples);
+    let mut staged = crate::harvest::stage(manifest, &cx, vocabulary).await?;
     let current = store.graph(source_graph(&manifest.id).as_ref())?;
 
     let new = records(&staged.triples);

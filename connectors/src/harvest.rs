@@ -87,15 +87,9 @@ pub async fn harvest_with_progress(
     let started = Instant::now();
     let now = Literal::from(musubi_ontology::now());
     let cx = Context { client, harvested_at: &now, source: &manifest.id, progress, list_unmapped: false };
-    let result = async {
-        let mut staged = kinds::stage(manifest, &cx).await?;
-        if staged.records == 0 {
-            return Err(HarvestError::Empty);
-        }
-        vocabulary.add_access_levels(&mut staged.triples);
-        Ok(staged)
-    }
-    .await;
+    let result = stage(manifest, &cx, vocabulary).await.and_then(|staged| {
+        if staged.records == 0 { Err(HarvestError::Empty) } else { Ok(staged) }
+    });
 
     let previous = source_status(store, &manifest.id)?;
     match result {
@@ -133,6 +127,14 @@ pub async fn harvest_with_progress(
             Err(error)
         }
     }
+}
+
+/// The source's graph as a harvest would store it: fetched, mapped, access levels normalised.
+/// Shared by the harvest and its dry run (`connector check`).
+pub(crate) async fn stage(manifest: &Manifest, cx: &Context<'_>, vocabulary: &Vocabulary) -> Result<kinds::Staged, HarvestError> {
+    let mut staged = kinds::stage(manifest, cx).await?;
+    vocabulary.add_access_levels(&mut staged.triples);
+    Ok(staged)
 }
 
 fn status_triples(id: &str, status: &SourceStatus) -> Vec<Triple> {

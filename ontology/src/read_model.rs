@@ -103,15 +103,6 @@ impl SourceView {
         self.nodes.get(id)
     }
 
-    /// The node a term points to, if this source describes it.
-    pub fn node_for(&self, term: &Term) -> Option<&Node> {
-        match term {
-            Term::NamedNode(n) => self.nodes.get(&NamedOrBlankNode::from(n.clone())),
-            Term::BlankNode(b) => self.nodes.get(&NamedOrBlankNode::from(b.clone())),
-            _ => None,
-        }
-    }
-
     pub fn datasets(&self) -> impl Iterator<Item = &Node> {
         self.datasets.iter().map(|id| &self.nodes[id])
     }
@@ -251,10 +242,5 @@ impl ReadModel {
             NamedOrBlankNode::NamedNode(_) => self.views.values().find(|v| v.node(id).is_some()),
             NamedOrBlankNode::BlankNode(_) => None,
         }
-    }
-
-    /// How many datasets and studies a source holds.
-    pub fn record_count(&self, source: &str) -> usize {
-        self.views.get(source).map_or(0, |v| v.datasets.len() + v.studies.len())
     }
 }

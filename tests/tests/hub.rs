@@ -10,7 +10,7 @@ use musubi_ontology::rdf::{Term, Triple};
 use musubi_ontology::store::EmbeddedStore;
 use musubi_ontology::vocab::{self, Vocabulary};
 use musubi_tests::{Behaviour, Partner, fixtures, graphql, json_records, manifests, write_manifests};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Two partners (the NBDC APIs, the DCAT files), their manifests, and a hub over an in-memory
 /// store that has harvested them all.
@@ -296,6 +296,9 @@ async fn graphql_over_http_follows_the_spec() {
     let internal = errors.iter().find(|e| e["path"][1] == "internalIds").expect("internalIds denied");
     assert_eq!(internal["extensions"]["code"], "FORBIDDEN");
     assert_eq!(internal["extensions"]["requiredTier"], "STEWARD");
+    let email = errors.iter().find(|e| e["path"][1] == "contactEmail").expect("contactEmail denied");
+    assert_eq!((&email["extensions"]["code"], &email["extensions"]["requiredTier"]), (&json!("FORBIDDEN"), &json!("REGISTERED")));
+    assert!(body["data"]["dataset"]["internalIds"].is_null() && body["data"]["dataset"]["contactEmail"].is_null(), "{body}");
     assert!(!body.to_string().contains("JSUB000002"), "a denied value must not leak: {body}");
 
     // A token that cannot be checked is refused, not treated as anonymous.
