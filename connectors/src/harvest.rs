@@ -129,10 +129,13 @@ pub async fn harvest_with_progress(
     }
 }
 
-/// The source's graph as a harvest would store it: fetched, mapped, access levels normalised.
+/// The source's graph as a harvest would store it: fetched, mapped, identifier IRIs and access
+/// levels normalised.
 /// Shared by the harvest and its dry run (`connector check`).
 pub(crate) async fn stage(manifest: &Manifest, cx: &Context<'_>, vocabulary: &Vocabulary) -> Result<kinds::Staged, HarvestError> {
     let mut staged = kinds::stage(manifest, cx).await?;
+    // One IRI per record whichever database named it, so sources meet on one node.
+    vocabulary.identifier_schemes().normalise(&mut staged.triples);
     vocabulary.add_access_levels(&mut staged.triples);
     Ok(staged)
 }

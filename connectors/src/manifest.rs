@@ -174,6 +174,9 @@ pub struct Manifest {
     pub max_harvest_bytes: u64,
     /// CSV sources: the field delimiter (default: a comma, or a tab for `.tsv`).
     pub delimiter: Option<u8>,
+    /// CSV sources whose files have no header row (e.g. TogoID's ID-pair tables): the column
+    /// names, in order. Empty: the first row names the columns.
+    pub columns: Vec<String>,
     /// Further attempts after a 429, a 5xx or a refused connection (default 2).
     pub retries: u32,
     pub auth: Option<Auth>,
@@ -210,6 +213,8 @@ struct Raw {
     max_bytes: Option<Spanned<u64>>,
     max_harvest_bytes: Option<Spanned<u64>>,
     delimiter: Option<Spanned<String>>,
+    #[serde(default)]
+    columns: Vec<String>,
     retries: Option<Spanned<u32>>,
     auth: Option<Spanned<RawAuth>>,
     schedule: Option<Spanned<String>>,
@@ -411,6 +416,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         max_bytes,
         max_harvest_bytes: raw.max_harvest_bytes.map_or(4 * 1024 * 1024 * 1024, |m| *m.get_ref()),
         delimiter,
+        columns: raw.columns,
         auth: match raw.auth {
             None => None,
             Some(a) => {

@@ -1,4 +1,4 @@
-//! The demo: real public records from NBDC, a FAIR Data Point and HealthDCAT-AP, built into the
+//! The demo: real public records from NBDC, a FAIR Data Point, HealthDCAT-AP and TogoID, built into the
 //! binary so that `musubi serve --demo` needs nothing else.
 //!
 //! The files are written into `<data>/demo/` (fixtures, mappings, and the manifests under
@@ -32,12 +32,18 @@ const FILES: &[(&str, &[u8])] = &[
     ("mappings/humandbs-dataset.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-dataset.rml.ttl")),
     ("mappings/humandbs-research.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research.rml.ttl")),
     ("mappings/humandbs-research-version.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research-version.rml.ttl")),
+    ("fixtures/togoid/jga_study-jga_dataset.tsv", include_bytes!("../../tests/fixtures/togoid/jga_study-jga_dataset.tsv")),
+    ("fixtures/togoid/jga_study-nbdc_human_db.tsv", include_bytes!("../../tests/fixtures/togoid/jga_study-nbdc_human_db.tsv")),
+    ("mappings/togoid-jga-study-jga-dataset.rml.ttl", include_bytes!("../../connectors/mappings/togoid-jga-study-jga-dataset.rml.ttl")),
+    ("mappings/togoid-jga-study-nbdc-human-db.rml.ttl", include_bytes!("../../connectors/mappings/togoid-jga-study-nbdc-human-db.rml.ttl")),
     ("mappings/dcat.rq", include_bytes!("../../connectors/mappings/dcat.rq")),
     ("sources/fair-data-point.toml", include_bytes!("../demo/fair-data-point.toml")),
     ("sources/healthdcat-ap.toml", include_bytes!("../demo/healthdcat-ap.toml")),
     ("sources/nbdc-datasets.toml", include_bytes!("../demo/nbdc-datasets.toml")),
     ("sources/nbdc-research-versions.toml", include_bytes!("../demo/nbdc-research-versions.toml")),
     ("sources/nbdc-research.toml", include_bytes!("../demo/nbdc-research.toml")),
+    ("sources/togoid-jga-datasets.toml", include_bytes!("../demo/togoid-jga-datasets.toml")),
+    ("sources/togoid-jga-nbdc.toml", include_bytes!("../demo/togoid-jga-nbdc.toml")),
 ];
 
 /// Writes the demo's files under `data/demo/` and returns the manifest folder.

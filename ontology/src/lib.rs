@@ -11,6 +11,7 @@
 //! Architecture invariant: this crate imports no other musubi crate and knows nothing of HTTP,
 //! GraphQL or manifests.
 
+pub mod identifiers;
 pub mod mapping;
 pub mod read_model;
 pub mod store;

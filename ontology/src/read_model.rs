@@ -132,17 +132,49 @@ impl PartialOrd for EntityKey {
     }
 }
 
-/// All sources' views, and the global order of datasets and studies.
+/// One record as the hub shows it: the nodes every source has for it, merged.
+///
+/// Sources meet on a record when they name the same IRI (identifier IRIs are normalised at
+/// harvest), state the same accession for the same kind of record, or link the two with
+/// `owl:sameAs` / `skos:exactMatch` (e.g. TogoID's JGA study ↔ NBDC research pairs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedRecord {
+    /// The first typed member in the global order: its accession names the record, its position
+    /// orders it.
+    pub key: EntityKey,
+    /// Every node of the record, typed ones first (the key's first), then untyped nodes that
+    /// other sources attach to one of its IRIs (e.g. a policy link from a relation table).
+    pub members: Vec<EntityKey>,
+}
+
+impl MergedRecord {
+    /// The sources that say something about the record, by id.
+    pub fn sources(&self) -> Vec<&str> {
+        let mut sources: Vec<&str> = self.members.iter().map(|m| m.source.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        sources
+    }
+
+    /// Whether the record is (or is linked to) the graph node `id`.
+    pub fn names(&self, id: &NamedOrBlankNode) -> bool {
+        self.members.iter().any(|m| &m.id == id)
+    }
+}
+
+/// All sources' views, and the global order of merged datasets and studies.
 #[derive(Debug, Default, Clone)]
 pub struct ReadModel {
     views: BTreeMap<String, Arc<SourceView>>,
-    datasets: Vec<EntityKey>,
-    studies: Vec<EntityKey>,
-    /// Accession → first position in `datasets` / `studies` (the first source by id).
+    datasets: Vec<MergedRecord>,
+    studies: Vec<MergedRecord>,
+    /// Every member's accession → position in `datasets` / `studies`.
     dataset_by_accession: HashMap<String, usize>,
     study_by_accession: HashMap<String, usize>,
-    /// Study IRI → positions in `datasets` of the datasets that are part of it.
-    datasets_by_study: HashMap<NamedOrBlankNode, Vec<usize>>,
+    /// Every member's IRI → position in `studies`.
+    study_by_iri: HashMap<NamedOrBlankNode, usize>,
+    /// Study position → positions in `datasets` of the datasets that are part of it.
+    datasets_by_study: HashMap<usize, Vec<usize>>,
 }
 
 impl ReadModel {
@@ -168,69 +200,99 @@ impl ReadModel {
     }
 
     fn reindex(&mut self) {
-        let keys = |f: fn(&SourceView) -> Vec<&Node>| {
-            let mut keys: Vec<EntityKey> = self
-                .views
-                .values()
-                .flat_map(|v| {
-                    f(v).into_iter().map(|n| EntityKey { accession: n.accession(), source: v.source.clone(), id: n.id.clone() })
-                })
-                .collect();
-            keys.sort();
-            keys
-        };
-        self.datasets = keys(|v| v.datasets().collect());
-        self.studies = keys(|v| v.studies().collect());
-        let first_positions = |keys: &[EntityKey]| {
+        self.datasets = merge(&self.views, vocab::DCAT_DATASET, |v| v.datasets().collect());
+        self.studies = merge(&self.views, vocab::MUSUBI_STUDY, |v| v.studies().collect());
+        let positions = |records: &[MergedRecord], views: &BTreeMap<String, Arc<SourceView>>| {
             let mut index = HashMap::new();
-            for (i, k) in keys.iter().enumerate() {
-                index.entry(k.accession.clone()).or_insert(i);
+            for (i, r) in records.iter().enumerate() {
+                for m in &r.members {
+                    if let Some(node) = views.get(&m.source).and_then(|v| v.node(&m.id))
+                        && (node.first(vocab::DCT_IDENTIFIER).is_some() || node.first(vocab::MUSUBI_SOURCE_RECORD_ID).is_some())
+                    {
+                        index.entry(m.accession.clone()).or_insert(i);
+                    }
+                }
             }
             index
         };
-        self.dataset_by_accession = first_positions(&self.datasets);
-        self.study_by_accession = first_positions(&self.studies);
+        self.dataset_by_accession = positions(&self.datasets, &self.views);
+        self.study_by_accession = positions(&self.studies, &self.views);
+        self.study_by_iri = HashMap::new();
+        for (i, r) in self.studies.iter().enumerate() {
+            for m in &r.members {
+                self.study_by_iri.entry(m.id.clone()).or_insert(i);
+            }
+        }
         self.datasets_by_study = HashMap::new();
-        for (i, k) in self.datasets.iter().enumerate() {
-            let Some(node) = self.views.get(&k.source).and_then(|v| v.node(&k.id)) else { continue };
-            for study in node.values(vocab::DCT_IS_PART_OF) {
-                if let Term::NamedNode(n) = study {
-                    self.datasets_by_study.entry(n.clone().into()).or_default().push(i);
-                }
+        for (i, r) in self.datasets.iter().enumerate() {
+            let mut studies: Vec<usize> = r
+                .members
+                .iter()
+                .filter_map(|m| self.views.get(&m.source)?.node(&m.id))
+                .flat_map(|node| node.values(vocab::DCT_IS_PART_OF))
+                .filter_map(|t| match t {
+                    Term::NamedNode(n) => self.study_by_iri.get(&NamedOrBlankNode::from(n.clone())).copied(),
+                    _ => None,
+                })
+                .collect();
+            studies.sort_unstable();
+            studies.dedup();
+            for s in studies {
+                self.datasets_by_study.entry(s).or_default().push(i);
             }
         }
     }
 
-    /// The dataset with this accession (from the first source by id that has it).
-    pub fn dataset(&self, accession: &str) -> Option<&EntityKey> {
+    /// The dataset with this accession, as known to any source.
+    pub fn dataset(&self, accession: &str) -> Option<&MergedRecord> {
         self.dataset_by_accession.get(accession).map(|&i| &self.datasets[i])
     }
 
-    /// The study with this accession (from the first source by id that has it).
-    pub fn study(&self, accession: &str) -> Option<&EntityKey> {
+    /// The study with this accession, as known to any source.
+    pub fn study(&self, accession: &str) -> Option<&MergedRecord> {
         self.study_by_accession.get(accession).map(|&i| &self.studies[i])
     }
 
+    /// The merged study one of whose nodes is `id`.
+    pub fn study_of_node(&self, id: &NamedOrBlankNode) -> Option<&MergedRecord> {
+        self.study_by_iri.get(id).map(|&i| &self.studies[i])
+    }
+
     /// The datasets, from every source, that are part of the study `study`.
-    pub fn datasets_of_study(&self, study: &NamedOrBlankNode) -> impl Iterator<Item = &EntityKey> {
-        self.datasets_by_study.get(study).into_iter().flatten().map(|&i| &self.datasets[i])
+    pub fn datasets_of_study(&self, study: &MergedRecord) -> impl Iterator<Item = &MergedRecord> {
+        let position = self.study_by_iri.get(&study.key.id).copied();
+        position.and_then(|p| self.datasets_by_study.get(&p)).into_iter().flatten().map(|&i| &self.datasets[i])
     }
 
     pub fn view(&self, source: &str) -> Option<&Arc<SourceView>> {
         self.views.get(source)
     }
 
-    /// Datasets of every source, ordered by accession then source.
-    pub fn datasets(&self) -> &[EntityKey] {
+    /// Merged datasets of every source, ordered by key (accession, then source).
+    pub fn datasets(&self) -> &[MergedRecord] {
         &self.datasets
     }
 
-    pub fn studies(&self) -> &[EntityKey] {
+    pub fn studies(&self) -> &[MergedRecord] {
         &self.studies
     }
 
     pub fn node(&self, key: &EntityKey) -> Option<&Node> {
         self.views.get(&key.source)?.node(&key.id)
+    }
+
+    /// The nodes of a merged record, with their sources' views.
+    pub fn members<'a>(&'a self, record: &'a MergedRecord) -> impl Iterator<Item = (&'a Arc<SourceView>, &'a Node)> + 'a {
+        record.members.iter().filter_map(|m| {
+            let view = self.views.get(&m.source)?;
+            Some((view, view.node(&m.id)?))
+        })
+    }
+
+    /// The most restrictive access level the record's sources state (a source that says
+    /// "controlled" is not overruled by one that says "open").
+    pub fn access_level(&self, record: &MergedRecord) -> Option<AccessLevel> {
+        self.members(record).filter_map(|(_, n)| n.access_level()).max()
     }
 
     /// The first source (by id) that describes `id`, preferring `preferred`.
@@ -242,5 +304,190 @@ impl ReadModel {
             NamedOrBlankNode::NamedNode(_) => self.views.values().find(|v| v.node(id).is_some()),
             NamedOrBlankNode::BlankNode(_) => None,
         }
+    }
+}
+
+/// Groups the nodes of class `class` across sources into merged records (union-find over IRIs,
+/// accessions and `owl:sameAs` / `skos:exactMatch` links), in the global order.
+fn merge(
+    views: &BTreeMap<String, Arc<SourceView>>,
+    class: NamedNodeRef<'_>,
+    typed: fn(&SourceView) -> Vec<&Node>,
+) -> Vec<MergedRecord> {
+    let mut sets = UnionFind::default();
+    let node_key = |source: &str, id: &NamedOrBlankNode| match id {
+        NamedOrBlankNode::NamedNode(n) => n.as_str().to_owned(),
+        NamedOrBlankNode::BlankNode(b) => format!("_:{source}\u{0}{}", b.as_str()),
+    };
+    let mut typed_keys = Vec::new();
+    for view in views.values() {
+        for node in typed(view) {
+            let key = EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id.clone() };
+            let element = sets.add(node_key(&view.source, &node.id));
+            // The same accession for the same kind of record is the same record.
+            let accession = sets.add(format!("accession\u{0}{}", key.accession));
+            sets.union(element, accession);
+            typed_keys.push((element, key));
+        }
+    }
+    for view in views.values() {
+        for node in view.nodes.values() {
+            let links = node.values(vocab::OWL_SAME_AS).iter().chain(node.values(vocab::SKOS_EXACT_MATCH));
+            for other in links {
+                if let Term::NamedNode(other) = other {
+                    let a = sets.add(node_key(&view.source, &node.id));
+                    let b = sets.add(other.as_str().to_owned());
+                    sets.union(a, b);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<EntityKey>> = BTreeMap::new();
+    for (element, key) in typed_keys {
+        groups.entry(sets.find(element)).or_default().push(key);
+    }
+    // Untyped nodes that sources attach to a record's IRIs (a relation table's policy link)
+    // belong to it too; nodes typed as something else never do.
+    for view in views.values() {
+        for node in view.nodes.values() {
+            let NamedOrBlankNode::NamedNode(n) = &node.id else { continue };
+            if node.has_type(class) || !node.values(vocab::RDF_TYPE).is_empty() {
+                continue;
+            }
+            if let Some(element) = sets.get(n.as_str())
+                && let Some(group) = groups.get_mut(&sets.find(element))
+            {
+                group.push(EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id.clone() });
+            }
+        }
+    }
+    let mut records: Vec<MergedRecord> = groups
+        .into_values()
+        .map(|mut members| {
+            // Typed members first in key order, then the untyped ones in key order.
+            members.sort_by_cached_key(|m| {
+                let node = views.get(&m.source).and_then(|v| v.node(&m.id));
+                (!node.is_some_and(|n| n.has_type(class)), m.clone())
+            });
+            MergedRecord { key: members[0].clone(), members }
+        })
+        .collect();
+    records.sort_by(|a, b| a.key.cmp(&b.key));
+    records
+}
+
+/// Disjoint sets over string keys, with path halving.
+#[derive(Debug, Default)]
+struct UnionFind {
+    index: HashMap<String, usize>,
+    parent: Vec<usize>,
+}
+
+impl UnionFind {
+    fn add(&mut self, key: String) -> usize {
+        let next = self.parent.len();
+        let i = *self.index.entry(key).or_insert(next);
+        if i == next {
+            self.parent.push(next);
+        }
+        i
+    }
+
+    fn get(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.parent[a.max(b)] = a.min(b);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RdfFormat, parse_triples};
+
+    fn view(source: &str, turtle: &str) -> SourceView {
+        let prefixes = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . \
+                        @prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix odrl: <http://www.w3.org/ns/odrl/2/> . \
+                        @prefix m: <https://w3id.org/musubi/vocab#> . @prefix d: <https://w3id.org/musubi/dataset/> . \
+                        @prefix s: <https://w3id.org/musubi/study/> . @prefix x: <http://example.org/> .\n";
+        let triples = parse_triples(format!("{prefixes}{turtle}").as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
+        SourceView::from_triples(source, triples)
+    }
+
+    fn model(views: Vec<SourceView>) -> ReadModel {
+        views.into_iter().fold(ReadModel::default(), |m, v| m.with_source(v))
+    }
+
+    #[test]
+    fn one_dataset_in_two_sources_is_one_record_with_both_sources() {
+        let m = model(vec![
+            view("nbdc", r#"d:JGAD000001 a dcat:Dataset ; dct:identifier "JGAD000001" ; dct:title "Lung cancer exomes" ."#),
+            view("jga", r#"d:JGAD000001 a dcat:Dataset ; dct:identifier "JGAD000001" ; odrl:hasPolicy x:JGAP000001 .
+                           d:JGAD000002 a dcat:Dataset ; dct:identifier "JGAD000002" ."#),
+        ]);
+        assert_eq!(m.datasets().len(), 2, "JGAD000001 once, JGAD000002 once");
+        let record = m.dataset("JGAD000001").expect("found");
+        assert_eq!(record.sources(), ["jga", "nbdc"]);
+        assert_eq!(record.key.source, "jga", "the first source by id names the record");
+    }
+
+    #[test]
+    fn same_accession_under_different_iris_merges_but_other_kinds_do_not() {
+        let m = model(vec![
+            view("fdp", r#"x:ds1 a dcat:Dataset ; dct:identifier "EGAD00001" ."#),
+            view("ega", r#"x:other a dcat:Dataset ; dct:identifier "EGAD00001" .
+                           x:study a m:Study ; dct:identifier "EGAD00001" ."#),
+        ]);
+        assert_eq!(m.datasets().len(), 1);
+        assert_eq!(m.dataset("EGAD00001").expect("found").members.len(), 2);
+        assert_eq!(m.studies().len(), 1, "a study with the same accession stays a study");
+    }
+
+    #[test]
+    fn same_as_links_from_a_third_source_merge_studies_and_name_both_accessions() {
+        let m = model(vec![
+            view("nbdc", r#"s:hum0001 a m:Study ; dct:identifier "hum0001" ."#),
+            view("togoid", r#"s:JGAS000002 dct:identifier "JGAS000002" ; owl:sameAs s:hum0001 ."#),
+            view("unrelated", r#"s:JGAS000002 a dcat:Dataset ; dct:identifier "not a study" ."#),
+        ]);
+        assert_eq!(m.studies().len(), 1);
+        let by_jga = m.study("JGAS000002").expect("the JGA accession finds the NBDC study");
+        assert_eq!(by_jga, m.study("hum0001").expect("found"));
+        assert_eq!(by_jga.sources(), ["nbdc", "togoid"], "a node typed as something else is not merged in");
+    }
+
+    #[test]
+    fn the_most_restrictive_access_level_wins() {
+        let m = model(vec![
+            view("a", "d:D1 a dcat:Dataset ; m:accessLevel m:OpenAccess ."),
+            view("b", "d:D1 m:accessLevel m:ControlledAccess ."),
+        ]);
+        let record = &m.datasets()[0];
+        assert_eq!(m.access_level(record), Some(AccessLevel::Controlled));
+    }
+
+    #[test]
+    fn datasets_find_their_study_through_any_source() {
+        let m = model(vec![
+            view("nbdc", r#"s:hum0001 a m:Study ; dct:identifier "hum0001" .
+                            d:JGAD000001 a dcat:Dataset ; dct:identifier "JGAD000001" ."#),
+            view("links", "d:JGAD000001 dct:isPartOf s:hum0001 ."),
+        ]);
+        let study = m.study("hum0001").expect("found");
+        let datasets: Vec<&str> = m.datasets_of_study(study).map(|d| d.key.accession.as_str()).collect();
+        assert_eq!(datasets, ["JGAD000001"]);
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{Graph, NamedNodeRef, Term, TermRef, Triple};
 
+use crate::identifiers::IdentifierSchemes;
 use crate::tier::Tier;
 
 /// The hub vocabulary as shipped.
@@ -74,6 +75,10 @@ iris! {
     MUSUBI_TIER = "https://w3id.org/musubi/vocab#tier";
     MUSUBI_GRAPHQL_FIELD = "https://w3id.org/musubi/vocab#graphqlField";
     MUSUBI_SOURCE_LABEL = "https://w3id.org/musubi/vocab#sourceLabel";
+    MUSUBI_IDENTIFIER_SCHEME = "https://w3id.org/musubi/vocab#IdentifierScheme";
+    MUSUBI_ID_PATTERN = "https://w3id.org/musubi/vocab#idPattern";
+    MUSUBI_CANONICAL_PREFIX = "https://w3id.org/musubi/vocab#canonicalPrefix";
+    MUSUBI_ALIAS_PREFIX = "https://w3id.org/musubi/vocab#aliasPrefix";
     MUSUBI_ACCESS_LEVEL_CLASS = "https://w3id.org/musubi/vocab#AccessLevel";
     MUSUBI_SOURCE_ACCESS_LEVEL = "https://w3id.org/musubi/vocab#sourceAccessLevel";
     MUSUBI_ACCESS_LEVEL = "https://w3id.org/musubi/vocab#accessLevel";
@@ -114,8 +119,9 @@ iris! {
     MUSUBI_RECORD_COUNT = "https://w3id.org/musubi/vocab#recordCount";
 }
 
-/// The normalised access level of a dataset, whatever words its source used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The normalised access level of a dataset, whatever words its source used. Ordered from the
+/// most open to the most restricted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AccessLevel {
     Open,
     Registered,
@@ -161,6 +167,8 @@ pub enum VocabularyError {
     UnknownTier { origin: String, property: String, tier: String },
     #[error("{origin}: property <{property}> declares {count} tiers; declare exactly one")]
     SeveralTiers { origin: String, property: String, count: usize },
+    #[error("{0}")]
+    IdentifierScheme(String),
 }
 
 /// The loaded hub vocabulary.
@@ -169,6 +177,7 @@ pub struct Vocabulary {
     properties: HashMap<String, PropertyDecl>,
     /// Lower-cased source wording or IRI → normalised level.
     access_levels: HashMap<String, AccessLevel>,
+    identifiers: IdentifierSchemes,
 }
 
 impl Vocabulary {
@@ -254,7 +263,8 @@ impl Vocabulary {
             access_levels.insert(level.iri().as_str().to_owned(), level);
         }
 
-        Ok(Vocabulary { properties, access_levels })
+        let identifiers = IdentifierSchemes::from_graph(&graph, origin).map_err(VocabularyError::IdentifierScheme)?;
+        Ok(Vocabulary { properties, access_levels, identifiers })
     }
 
     /// The tier needed to read `property`. Undeclared properties are steward-only.
@@ -264,6 +274,11 @@ impl Vocabulary {
 
     pub fn property(&self, iri: &str) -> Option<&PropertyDecl> {
         self.properties.get(iri)
+    }
+
+    /// The identifier schemes whose alias IRIs harvests rewrite to one canonical IRI.
+    pub fn identifier_schemes(&self) -> &IdentifierSchemes {
+        &self.identifiers
     }
 
     pub fn properties(&self) -> impl Iterator<Item = &PropertyDecl> {

@@ -25,7 +25,7 @@ fn run_case(dir: &Path, mapping_file: &str, base: &str) -> Result<Vec<Quad>, Str
     for source in mapping.sources() {
         let bytes = std::fs::read(dir.join(source)).map_err(|e| format!("{source}: {e}"))?;
         let document = if source.ends_with(".csv") {
-            musubi_ontology::mapping::csv_rows(&bytes, b',')?
+            musubi_ontology::mapping::csv_rows(&bytes, b',', None)?
         } else {
             serde_json::from_slice(&bytes).map_err(|e| format!("{source}: {e}"))?
         };

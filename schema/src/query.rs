@@ -8,7 +8,7 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode};
-use musubi_ontology::read_model::{EntityKey, Node};
+use musubi_ontology::read_model::{EntityKey, MergedRecord, ReadModel};
 use musubi_ontology::vocab as v;
 
 use crate::access::{guard, hub};
@@ -65,8 +65,7 @@ impl Query {
     async fn dataset(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dataset>> {
         guard(ctx, v::DCT_IDENTIFIER, None)?;
         let model = hub(ctx).model();
-        let key = model.dataset(id.as_str());
-        Ok(key.and_then(|k| model.view(&k.source).map(|view| Dataset::new(view.clone(), k.id.clone()))))
+        Ok(model.dataset(id.as_str()).map(|record| Dataset::new(&model, record)))
     }
 
     /// Datasets of every source, ordered by accession, a page at a time.
@@ -100,32 +99,26 @@ impl Query {
 
         let model = hub(ctx).model();
         let words: Vec<String> = filter.text.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
-        let matches = |k: &&EntityKey| {
-            if filter.source.as_ref().is_some_and(|s| !s.contains(&k.source)) {
+        let matches = |r: &&MergedRecord| {
+            if filter.source.as_ref().is_some_and(|wanted| !r.members.iter().any(|m| wanted.contains(&m.source))) {
                 return false;
             }
-            let Some(node) = model.node(k) else { return false };
             if let Some(levels) = &filter.access_level {
-                match node.access_level() {
+                match model.access_level(r) {
                     Some(l) if levels.contains(&AccessLevel::from(l)) => {}
                     _ => return false,
                 }
             }
-            words.is_empty() || text_matches(node, &k.accession, &words)
+            words.is_empty() || text_matches(&model, r, &words)
         };
-        let all: Vec<&EntityKey> = model.datasets().iter().filter(matches).collect();
+        let all: Vec<&MergedRecord> = model.datasets().iter().filter(matches).collect();
         let start = match &after {
-            Some(cursor) => all.partition_point(|k| *k <= cursor),
+            Some(cursor) => all.partition_point(|r| r.key <= *cursor),
             None => 0,
         };
         let page = &all[start..(start + first as usize).min(all.len())];
-        let edges: Vec<DatasetEdge> = page
-            .iter()
-            .filter_map(|k| {
-                let view = model.view(&k.source)?.clone();
-                Some(DatasetEdge { cursor: encode_cursor(k), node: Dataset::new(view, k.id.clone()) })
-            })
-            .collect();
+        let edges: Vec<DatasetEdge> =
+            page.iter().map(|r| DatasetEdge { cursor: encode_cursor(&r.key), node: Dataset::new(&model, r) }).collect();
         Ok(DatasetConnection {
             nodes: edges.iter().map(|e| e.node.clone()).collect(),
             page_info: PageInfo {
@@ -143,8 +136,7 @@ impl Query {
     async fn study(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Study>> {
         guard(ctx, v::DCT_IDENTIFIER, None)?;
         let model = hub(ctx).model();
-        let key = model.study(id.as_str());
-        Ok(key.and_then(|k| model.view(&k.source).map(|view| Study::new(view.clone(), k.id.clone()))))
+        Ok(model.study(id.as_str()).map(|record| Study::new(&model, record)))
     }
 
     /// Every study, ordered by accession (first 100 at most).
@@ -159,7 +151,7 @@ impl Query {
             .studies()
             .iter()
             .take(first as usize)
-            .filter_map(|k| model.view(&k.source).map(|view| Study::new(view.clone(), k.id.clone())))
+            .map(|record| Study::new(&model, record))
             .collect())
     }
 
@@ -172,13 +164,19 @@ impl Query {
     }
 }
 
-fn text_matches(node: &Node, accession: &str, words: &[String]) -> bool {
-    let mut haystack = accession.to_lowercase();
-    for p in [v::DCT_TITLE, v::DCT_DESCRIPTION, v::DCAT_KEYWORD] {
-        for s in node.strings(p) {
-            haystack.push('\n');
-            haystack.push_str(&s.to_lowercase());
+/// Whether every word occurs in an accession, title, description or keyword of any source's
+/// node for the record.
+fn text_matches(model: &ReadModel, record: &MergedRecord, words: &[String]) -> bool {
+    let mut haystack = String::new();
+    for (_, node) in model.members(record) {
+        haystack.push_str(&node.accession().to_lowercase());
+        for p in [v::DCT_TITLE, v::DCT_DESCRIPTION, v::DCAT_KEYWORD] {
+            for s in node.strings(p) {
+                haystack.push('\n');
+                haystack.push_str(&s.to_lowercase());
+            }
         }
+        haystack.push('\n');
     }
     words.iter().all(|w| haystack.contains(w.as_str()))
 }

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, MergedObject, Object, Result, SimpleObject};
 use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, Term};
-use musubi_ontology::read_model::{Node, SourceView};
+use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::vocab::{self as v, AccessLevel as OntologyAccessLevel};
 
 use crate::access::{guard, hub};
+use crate::errors::bad_input;
 
 /// A piece of text in one language (`lang` is null when the source did not say).
 #[derive(Debug, Clone, SimpleObject, PartialEq, Eq)]
@@ -55,42 +56,72 @@ impl From<AccessLevel> for OntologyAccessLevel {
     }
 }
 
-/// One node of one source's graph, and the dataset it is read for (tier scope).
+/// One record (or linked node) as the hub shows it: its nodes in every source that describes
+/// it, merged, and the dataset it is read for (tier scope).
 #[derive(Debug, Clone)]
 pub struct Entity {
-    view: Arc<SourceView>,
-    id: NamedOrBlankNode,
+    /// One node per source; the first is the primary (it names and orders the record).
+    members: Vec<(Arc<SourceView>, NamedOrBlankNode)>,
     /// The accession of the dataset this entity is shown as part of, if any.
     scope: Option<String>,
 }
 
 impl Entity {
     pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode, scope: Option<String>) -> Entity {
-        Entity { view, id, scope }
+        Entity { members: vec![(view, id)], scope }
+    }
+
+    /// The record the read model merged from every source that describes it.
+    pub(crate) fn merged(model: &ReadModel, record: &MergedRecord, scope: Option<String>) -> Entity {
+        let members = record.members.iter().filter_map(|m| Some((model.view(&m.source)?.clone(), m.id.clone()))).collect();
+        Entity { members, scope }
+    }
+
+    fn primary(&self) -> &(Arc<SourceView>, NamedOrBlankNode) {
+        &self.members[0]
     }
 
     fn node(&self) -> &Node {
-        self.view.node(&self.id).expect("entities are made from nodes of their view")
+        let (view, id) = self.primary();
+        view.node(id).expect("entities are made from nodes of their views")
     }
 
-    /// Checks the tier of `property`, then returns its values.
-    fn read(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<&[Term]> {
+    fn nodes(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.members.iter().filter_map(|(view, id)| Some((view.source.as_str(), view.node(id)?)))
+    }
+
+    /// Checks the tier of `property`, then returns its values from every source, each once.
+    fn read(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<&Term>> {
         guard(ctx, property, self.scope.as_deref())?;
-        Ok(self.node().values(property))
+        let mut out: Vec<&Term> = Vec::new();
+        for (_, node) in self.nodes() {
+            for t in node.values(property) {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks the tier of `property`, then returns each value with the source that states it.
+    fn claims(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<(&str, &Term)>> {
+        guard(ctx, property, self.scope.as_deref())?;
+        Ok(self.nodes().flat_map(|(source, node)| node.values(property).iter().map(move |t| (source, t))).collect())
     }
 
     fn strings(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<String>> {
-        Ok(self.read(ctx, property)?.iter().filter_map(lexical).collect())
+        Ok(self.read(ctx, property)?.into_iter().filter_map(lexical).collect())
     }
 
     fn first(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Option<String>> {
-        Ok(self.read(ctx, property)?.iter().find_map(lexical))
+        Ok(self.read(ctx, property)?.into_iter().find_map(lexical))
     }
 
     fn texts(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>, lang: Option<&str>) -> Result<Vec<Text>> {
         Ok(self
             .read(ctx, property)?
-            .iter()
+            .into_iter()
             .filter_map(|t| match t {
                 Term::Literal(l) => Some(Text { value: l.value().to_owned(), lang: l.language().map(str::to_owned) }),
                 _ => None,
@@ -99,28 +130,34 @@ impl Entity {
             .collect())
     }
 
-    /// The entities a property links to: in this source first, else in any source.
+    /// The entities a property links to: in the linking source first, else in any source.
     fn links(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<Entity>> {
+        guard(ctx, property, self.scope.as_deref())?;
         let model = hub(ctx).model();
-        Ok(self
-            .read(ctx, property)?
-            .iter()
-            .filter_map(|t| {
+        let mut out: Vec<Entity> = Vec::new();
+        for (view, id) in &self.members {
+            let Some(node) = view.node(id) else { continue };
+            for t in node.values(property) {
                 let id = match t {
                     Term::NamedNode(n) => NamedOrBlankNode::from(n.clone()),
                     Term::BlankNode(b) => NamedOrBlankNode::from(b.clone()),
-                    _ => return None,
+                    _ => continue,
                 };
-                if self.view.node(&id).is_some() {
-                    return Some(Entity::new(self.view.clone(), id, self.scope.clone()));
+                // Blank nodes are local to their source; IRIs name one node across sources.
+                if matches!(id, NamedOrBlankNode::NamedNode(_)) && out.iter().any(|e| e.primary().1 == id) {
+                    continue;
                 }
-                model.find(&id, &self.view.source).map(|view| Entity::new(view.clone(), id, self.scope.clone()))
-            })
-            .collect())
+                let target = if view.node(&id).is_some() { Some(view.clone()) } else { model.find(&id, &view.source).cloned() };
+                if let Some(target) = target {
+                    out.push(Entity::new(target, id, self.scope.clone()));
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn iri(&self) -> Option<String> {
-        match &self.id {
+        match &self.primary().1 {
             NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
             NamedOrBlankNode::BlankNode(_) => None,
         }
@@ -135,7 +172,7 @@ fn lexical(t: &Term) -> Option<String> {
     }
 }
 
-/// Where a record came from.
+/// Where one source's part of a record came from.
 #[derive(Debug, Clone)]
 pub struct Provenance(Entity);
 
@@ -144,7 +181,7 @@ impl Provenance {
     /// The source (connector) id; the record lives in that source's named graph.
     async fn source(&self, ctx: &Context<'_>) -> Result<&str> {
         guard(ctx, v::MUSUBI_SOURCE, None)?;
-        Ok(&self.0.view.source)
+        Ok(&self.0.primary().0.source)
     }
     /// The record's id at the source.
     async fn source_record_id(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -158,6 +195,17 @@ impl Provenance {
     async fn harvested_at(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::PROV_GENERATED_AT_TIME)
     }
+}
+
+/// One value of a merged record's field, and the source that states it.
+#[derive(Debug, Clone, SimpleObject, PartialEq, Eq)]
+pub struct Claim {
+    /// The value's lexical form (an IRI for links).
+    pub value: String,
+    /// Its language, for text.
+    pub lang: Option<String>,
+    /// The source (connector) id that states it.
+    pub source: String,
 }
 
 /// The fields every record (dataset or study) has.
@@ -181,14 +229,54 @@ impl Record {
         guard(ctx, v::MUSUBI_IRI, None)?;
         Ok(self.0.iri())
     }
-    /// The source (connector) this record comes from.
+    /// The first source (by id) that has the record; `sources` lists every one.
     async fn source(&self, ctx: &Context<'_>) -> Result<&str> {
         guard(ctx, v::MUSUBI_SOURCE, None)?;
-        Ok(&self.0.view.source)
+        Ok(&self.0.primary().0.source)
     }
-    /// Where the record came from and when.
-    async fn provenance(&self) -> Provenance {
-        Provenance(self.0.clone())
+    /// Every source that describes this record: the hub shows them merged, one record.
+    async fn sources(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        guard(ctx, v::MUSUBI_SOURCE, None)?;
+        let mut sources: Vec<String> = self.0.members.iter().map(|(view, _)| view.source.clone()).collect();
+        sources.sort();
+        sources.dedup();
+        Ok(sources)
+    }
+    /// Every accession the record has in the sources that describe it (e.g. a JGA study and
+    /// the NBDC research it is).
+    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_IDENTIFIER)
+    }
+    /// Where each source's part of the record came from and when.
+    async fn provenance(&self) -> Vec<Provenance> {
+        let scope = self.0.scope.clone();
+        self.0.members.iter().map(|(view, id)| Provenance(Entity::new(view.clone(), id.clone(), scope.clone()))).collect()
+    }
+    /// The values of one field (named as in this schema, e.g. "title", "assays") with the source
+    /// that states each: how the merged record's values came together. The field's own tier
+    /// applies.
+    async fn claims(&self, ctx: &Context<'_>, field: String) -> Result<Vec<Claim>> {
+        let vocabulary = hub(ctx).vocabulary();
+        let properties: Vec<&str> = vocabulary
+            .properties()
+            .filter(|p| p.graphql_field.as_deref() == Some(field.as_str()))
+            .map(|p| p.iri.as_str())
+            .collect();
+        if properties.is_empty() {
+            return Err(bad_input("field", format!("names no field of a record's graph properties: {field:?}")));
+        }
+        let mut claims = Vec::new();
+        for iri in properties {
+            for (source, term) in self.0.claims(ctx, NamedNodeRef::new_unchecked(iri))? {
+                let Some(value) = lexical(term) else { continue };
+                let lang = match term {
+                    Term::Literal(l) => l.language().map(str::to_owned),
+                    _ => None,
+                };
+                claims.push(Claim { value, lang, source: source.to_owned() });
+            }
+        }
+        Ok(claims)
     }
     /// Landing pages at the source.
     async fn landing_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
@@ -234,9 +322,10 @@ pub struct Dataset(Record, DatasetFields);
 pub struct DatasetFields(Entity);
 
 impl Dataset {
-    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode) -> Dataset {
-        let accession = view.node(&id).map(Node::accession);
-        let entity = Entity::new(view, id, accession);
+    /// The dataset as every source describes it; CONTROLLED fields are checked against the
+    /// grant for its accession.
+    pub(crate) fn new(model: &ReadModel, record: &MergedRecord) -> Dataset {
+        let entity = Entity::merged(model, record, Some(record.key.accession.clone()));
         Dataset(Record(entity.clone()), DatasetFields(entity))
     }
 }
@@ -256,9 +345,10 @@ impl DatasetFields {
         self.0.strings(ctx, v::DCAT_KEYWORD)
     }
     /// The access level, normalised.
+    /// Where sources disagree, the most restrictive level any of them states.
     async fn access_level(&self, ctx: &Context<'_>) -> Result<Option<AccessLevel>> {
         guard(ctx, v::MUSUBI_ACCESS_LEVEL, None)?;
-        Ok(self.0.node().access_level().map(AccessLevel::from))
+        Ok(self.0.nodes().filter_map(|(_, n)| n.access_level()).max().map(AccessLevel::from))
     }
     /// The access level in the source's own words (NBDC criteria, dct:accessRights, …).
     async fn source_access_level(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
@@ -279,7 +369,12 @@ impl DatasetFields {
     }
     /// The study (research project) this dataset belongs to.
     async fn study(&self, ctx: &Context<'_>) -> Result<Option<Study>> {
-        Ok(self.0.links(ctx, v::DCT_IS_PART_OF)?.into_iter().find(|e| e.node().has_type(v::MUSUBI_STUDY)).map(Study::from))
+        let model = hub(ctx).model();
+        let linked = self.0.links(ctx, v::DCT_IS_PART_OF)?;
+        Ok(linked.into_iter().find(|e| e.node().has_type(v::MUSUBI_STUDY)).map(|e| match model.study_of_node(&e.primary().1) {
+            Some(record) => Study::new(&model, record),
+            None => Study::from(e),
+        }))
     }
     async fn distributions(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
         Ok(self.0.links(ctx, v::DCAT_DISTRIBUTION_PROP)?.into_iter().map(Distribution).collect())
@@ -381,8 +476,8 @@ impl From<Entity> for Study {
 }
 
 impl Study {
-    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode) -> Study {
-        Study::from(Entity::new(view, id, None))
+    pub(crate) fn new(model: &ReadModel, record: &MergedRecord) -> Study {
+        Study::from(Entity::merged(model, record, None))
     }
 }
 
@@ -404,10 +499,8 @@ impl StudyFields {
     async fn datasets(&self, ctx: &Context<'_>) -> Result<Vec<Dataset>> {
         guard(ctx, v::DCT_IS_PART_OF, None)?;
         let model = hub(ctx).model();
-        Ok(model
-            .datasets_of_study(&self.0.id)
-            .filter_map(|k| model.view(&k.source).map(|view| Dataset::new(view.clone(), k.id.clone())))
-            .collect())
+        let Some(record) = model.study_of_node(&self.0.primary().1) else { return Ok(Vec::new()) };
+        Ok(model.datasets_of_study(record).map(|d| Dataset::new(&model, d)).collect())
     }
 }
 

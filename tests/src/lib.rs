@@ -229,6 +229,15 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
             ),
         ),
         (
+            "togoid-jga-nbdc.toml",
+            format!(
+                "id = \"togoid-jga-nbdc\"\nkind = \"csv\"\nendpoint = \"{}\"\nmapping = \"{}\"\n\
+                 columns = [\"jga_study\", \"nbdc_human_db\"]\n[record]\nid = \"jga_study\"\n",
+                fixtures().join("togoid/jga_study-nbdc_human_db.tsv").display(),
+                mappings.join("togoid-jga-study-nbdc-human-db.rml.ttl").display()
+            ),
+        ),
+        (
             "healthdcat-ap.toml",
             format!(
                 "id = \"healthdcat-ap\"\nkind = \"rdf-dump\"\nendpoint = {health_files:?}\nconstruct = [\"{}\"]\n",

@@ -159,10 +159,49 @@ async fn every_source_is_harvested_and_answers_over_graphql() {
     // `sources` reports each source's health.
     let sources = graphql(addr, "{ sources { id kind endpoint lastHarvest recordCount lastError } }").await;
     let sources = sources["data"]["sources"].as_array().expect("sources");
-    assert_eq!(sources.len(), 5);
+    assert_eq!(sources.len(), 6);
     for s in sources {
         assert!(s["lastHarvest"].is_string() && s["lastError"].is_null() && s["recordCount"].as_i64() > Some(0), "{s}");
     }
+}
+
+#[tokio::test]
+async fn a_study_known_to_two_databases_is_one_record_that_either_accession_finds() {
+    let setup = harvested_hub().await;
+    // TogoID pairs a JGA study with hum0001 (read from the fixture, not assumed).
+    let pairs = std::fs::read_to_string(fixtures().join("togoid/jga_study-nbdc_human_db.tsv")).expect("togoid fixture");
+    let jgas = pairs.lines().find_map(|l| l.strip_suffix("\thum0001")).expect("a JGA study paired with hum0001");
+    let query = |id: &str| {
+        format!(
+            r#"{{ study(id: "{id}") {{ accession identifiers sources title(lang: "en") {{ value }}
+                 claims(field: "accession") {{ value source }} provenance {{ source sourceRecordId }} }} }}"#
+        )
+    };
+    let by_nbdc = graphql(setup.addr, &query("hum0001")).await;
+    let by_jga = graphql(setup.addr, &query(jgas)).await;
+    assert!(by_jga.get("errors").is_none(), "{by_jga}");
+    assert_eq!(by_nbdc, by_jga, "both accessions find the same merged record");
+    let study = &by_jga["data"]["study"];
+    assert_eq!(study["accession"], "hum0001", "{study}");
+    assert_eq!(study["identifiers"], json!(["hum0001", jgas]));
+    let sources: Vec<&str> = study["sources"].as_array().expect("sources").iter().filter_map(Value::as_str).collect();
+    assert!(sources.contains(&"nbdc-research") && sources.contains(&"togoid-jga-nbdc"), "{study}");
+    // Each value says which source stated it.
+    let claims = study["claims"].as_array().expect("claims");
+    assert!(claims.contains(&json!({ "value": "hum0001", "source": "nbdc-research" })), "{study}");
+    assert!(claims.contains(&json!({ "value": jgas, "source": "togoid-jga-nbdc" })), "{study}");
+    let provenance = study["provenance"].as_array().expect("provenance");
+    assert!(provenance.contains(&json!({ "source": "togoid-jga-nbdc", "sourceRecordId": jgas })), "{study}");
+
+    // Listing studies shows the merged record once.
+    let list = graphql(setup.addr, "{ studies(first: 100) { accession } }").await;
+    let accessions: Vec<&str> = list["data"]["studies"].as_array().expect("studies").iter().filter_map(|s| s["accession"].as_str()).collect();
+    assert_eq!(accessions.iter().filter(|a| **a == "hum0001").count(), 1, "{list}");
+    assert!(!accessions.contains(&jgas), "the JGA accession is not a second record: {list}");
+
+    // A field name the schema does not have is refused, naming it.
+    let bad = graphql(setup.addr, r#"{ study(id: "hum0001") { claims(field: "nonsense") { value } } }"#).await;
+    assert!(bad["errors"][0]["message"].as_str().is_some_and(|m| m.contains("nonsense")), "{bad}");
 }
 
 #[tokio::test]

@@ -364,12 +364,19 @@ fn iterations<'a>(map: &TriplesMap, record: &'a Value) -> Vec<&'a Value> {
 
 /// Reads CSV (or, with `b'\t'`, TSV) into what CSV logical sources iterate over: an array with
 /// one object per row, column name → cell text.
-pub fn csv_rows(bytes: &[u8], delimiter: u8) -> Result<Value, String> {
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(bytes);
-    let headers = reader.headers().map_err(|e| format!("CSV header: {e}"))?.clone();
+///
+/// `columns`, when given, names the columns of a file without a header row; otherwise the first
+/// row names them.
+pub fn csv_rows(bytes: &[u8], delimiter: u8, columns: Option<&[String]>) -> Result<Value, String> {
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(columns.is_none()).from_reader(bytes);
+    let headers = match columns {
+        Some(columns) => csv::StringRecord::from(columns.to_vec()),
+        None => reader.headers().map_err(|e| format!("CSV header: {e}"))?.clone(),
+    };
+    let first_row = if columns.is_some() { 1 } else { 2 };
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("CSV row {}: {e}", i + 2))?;
+        let record = record.map_err(|e| format!("CSV row {}: {e}", i + first_row))?;
         let row: serde_json::Map<String, Value> =
             headers.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), Value::String(v.to_owned()))).collect();
         rows.push(Value::Object(row));
