@@ -20,11 +20,13 @@ pub struct Principal {
     pub grants: HashSet<String>,
     /// Who the caller is, for the audit log; `None` for anonymous callers.
     pub subject: Option<String>,
+    /// Who vouched for the caller (the token issuer, or `api-key`), for the audit log.
+    pub issuer: Option<String>,
 }
 
 impl Principal {
     pub fn anonymous() -> Principal {
-        Principal { tier: Tier::Public, grants: HashSet::new(), subject: None }
+        Principal { tier: Tier::Public, grants: HashSet::new(), subject: None, issuer: None }
     }
 
     /// Whether the caller may read a field of `tier` on the dataset `accession`.
@@ -70,7 +72,7 @@ mod tests {
 
     #[test]
     fn controlled_needs_a_grant_for_that_dataset() {
-        let mut p = Principal { tier: Tier::Registered, grants: HashSet::from(["JGAD000001".to_owned()]), subject: None };
+        let mut p = Principal { tier: Tier::Registered, grants: HashSet::from(["JGAD000001".to_owned()]), subject: None, issuer: None };
         assert!(p.may_read(Tier::Controlled, Some("JGAD000001")));
         assert!(!p.may_read(Tier::Controlled, Some("JGAD000002")));
         assert!(!p.may_read(Tier::Controlled, None));
