@@ -58,9 +58,9 @@ pub fn query_shape(query: &str) -> Result<QueryShape, String> {
 
 /// Reads SELECT results (JSON, XML, TSV or CSV, by media type; JSON when unknown) into what the
 /// RML engine reads: an array with one object per solution, variable → value as text (the IRI,
-/// the literal's lexical form, or the blank node's label). Unbound variables are left out, as
-/// a CSV cell would be empty; a query that wants a literal's language or datatype selects it
-/// (`(LANG(?title) AS ?titleLang)`).
+/// the literal's lexical form, or the blank node's label). Unbound variables and empty values
+/// are left out, so a query that wants a literal's language selects it,
+/// `(LANG(?title) AS ?titleLang)`, and a title without one gets no language tag.
 pub fn select_rows(bytes: &[u8], media_type: Option<&str>) -> Result<Value, String> {
     let format = media_type.and_then(QueryResultsFormat::from_media_type).unwrap_or(QueryResultsFormat::Json);
     let solutions = match QueryResultsParser::from_format(format).for_slice(bytes).map_err(|e| e.to_string())? {
@@ -72,6 +72,7 @@ pub fn select_rows(bytes: &[u8], media_type: Option<&str>) -> Result<Value, Stri
         let solution = solution.map_err(|e| format!("solution #{}: {e}", rows.len()))?;
         let row: Map<String, Value> = solution
             .iter()
+            .filter(|(_, term)| !matches!(term, Term::Literal(l) if l.value().is_empty()))
             .map(|(variable, term)| {
                 let text = match term {
                     Term::NamedNode(n) => n.as_str().to_owned(),
@@ -111,7 +112,7 @@ mod tests {
     fn select_rows_are_objects_of_text() {
         let json = r#"{"head":{"vars":["d","title","n"]},"results":{"bindings":[
             {"d":{"type":"uri","value":"http://e.org/d1"},"title":{"type":"literal","value":"GoNL","xml:lang":"en"}},
-            {"d":{"type":"bnode","value":"b0"},"n":{"type":"literal","value":"3","datatype":"http://www.w3.org/2001/XMLSchema#integer"}}]}}"#;
+            {"d":{"type":"bnode","value":"b0"},"title":{"type":"literal","value":""},"n":{"type":"literal","value":"3","datatype":"http://www.w3.org/2001/XMLSchema#integer"}}]}}"#;
         let rows = select_rows(json.as_bytes(), Some("application/sparql-results+json")).unwrap();
         assert_eq!(
             rows,
