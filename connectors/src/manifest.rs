@@ -3,13 +3,20 @@
 //! ```toml
 //! id = "nbdc-datasets"                   # names the source's graph; [a-z0-9_-]
 //! name = "NBDC Human Database: datasets"
-//! kind = "json-api"                      # or "rdf-dump", "csv"
+//! kind = "json-api"                      # or "rdf-dump", "csv", "graphql", "sparql"
 //! endpoint = "https://example.org/api/datasets"   # http(s) URL, or a file or folder path
 //! mapping = "mappings/humandbs-dataset.rml.ttl"   # RML, relative to this file
-//! [paging]                               # json-api only
-//! style = "offset"                       # "none", "offset" or "next-link"
+//! [paging]                               # json-api, graphql, sparql
+//! style = "offset"                       # "none", "offset", "next-link" or "cursor"
 //! records = "$.data[*]"                  # where a page keeps its records
 //! ```
+//! A `sparql` source names its SPARQL endpoint and `query = "datasets.rq"`: a CONSTRUCT (RDF,
+//! optionally post-processed with `construct = [...]`) or a SELECT (its rows mapped with
+//! `mapping`, `record.id` naming the id column). It is paged with LIMIT/OFFSET appended
+//! (`paging.page_size`, default 1000; `style = "none"` sends the query whole), so a paged query
+//! must have a top-level ORDER BY and no LIMIT/OFFSET of its own: the query is parsed and
+//! checked here, when the manifest loads.
+//!
 //! Every problem is reported with the file, line, column and field, before anything runs.
 
 use std::path::{Path, PathBuf};
