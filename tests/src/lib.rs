@@ -2,8 +2,8 @@
 //! GraphQL client.
 //!
 //! The partner speaks the shapes real partner APIs use: an offset-paged JSON API (NBDC research
-//! and research versions), a next-link-paged JSON API (NBDC datasets), and plain files (RDF
-//! dumps). It can be told to fail (HTTP 500, garbage) or be stopped (down), to test what the hub
+//! and research versions), a next-link-paged JSON API (NBDC datasets), plain files (RDF dumps),
+//! and a SPARQL endpoint that ignores OFFSET. It can be told to fail (HTTP 500, garbage) or be stopped (down), to test what the hub
 //! does when a partner misbehaves.
 //!
 //! [`SparqlServer`] is a real SPARQL 1.1 endpoint: the `oxigraph` server, loaded with fixtures.
@@ -109,6 +109,7 @@ impl Partner {
             .route("/api/datasets", get(datasets))
             .route("/files/{*path}", get(file))
             .route("/secure/files/{*path}", get(secure_file))
+            .route("/sparql-ignoring-offset", axum::routing::post(sparql_ignoring_offset))
             .with_state(behaviour.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
@@ -196,6 +197,13 @@ async fn file(State(state): State<Arc<Mutex<Behaviour>>>, Path(path): Path<Strin
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// A SPARQL endpoint that answers every query with the same page (a FAIR Data Point's Turtle),
+/// whatever its LIMIT and OFFSET say.
+async fn sparql_ignoring_offset() -> Response {
+    let bytes = std::fs::read(fixtures().join("fair-data-point/disgenet.ttl")).expect("fixture");
+    ([(header::CONTENT_TYPE, "text/turtle")], bytes).into_response()
 }
 
 /// The API key the partner's `/secure/` routes want in `X-API-Key`.

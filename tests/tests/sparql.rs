@@ -10,7 +10,7 @@ use musubi_gateway::app::{App, load_manifests};
 use musubi_ontology::rdf::{Literal, NamedOrBlankNode, Term, Triple};
 use musubi_ontology::store::{EmbeddedStore, GraphStore, Replacement};
 use musubi_ontology::vocab::{self, Vocabulary};
-use musubi_tests::{SparqlServer, dcat_datasets, fixture_files, graphql, mappings, turtle_fixture, write_manifests};
+use musubi_tests::{Partner, SparqlServer, dcat_datasets, fixture_files, graphql, mappings, turtle_fixture, write_manifests};
 use serde_json::Value;
 
 const FOLDERS: [&str; 2] = ["fair-data-point", "healthdcat-ap"];
@@ -212,4 +212,18 @@ async fn an_endpoint_that_refuses_the_query_is_quoted_and_the_last_good_graph_st
     let sources = graphql(addr, "{ sources { id lastError recordCount } }").await;
     let catalog = sources["data"]["sources"].as_array().expect("sources").iter().find(|s| s["id"] == "catalog").expect("catalog").clone();
     assert!(catalog["lastError"].as_str().is_some_and(|e| e.contains("is not supported")) && catalog["recordCount"].as_i64() > Some(0), "{catalog}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endpoint_that_ignores_offset_is_stopped_not_read_forever() {
+    let partner = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = format!(
+        "id = \"stuck\"\nkind = \"sparql\"\nendpoint = \"{}\"\nquery = \"../catalog.rq\"\n",
+        partner.url("/sparql-ignoring-offset")
+    );
+    let (app, store) = hub(dir.path(), &[("catalog.rq", CATALOG_QUERY.to_owned())], &[("stuck.toml", manifest)]);
+    let error = app.harvest(&[]).await.remove(0).1.expect_err("a partner that ignores OFFSET").to_string();
+    assert!(error.contains("(OFFSET 1000)") && error.contains("ignore LIMIT/OFFSET"), "{error}");
+    assert!(store.graph(source_graph("stuck").as_ref()).expect("graph").is_empty(), "nothing stored");
 }

@@ -168,3 +168,22 @@ fn parse_graph(doc: &Document, url: &Url, offset: usize) -> Result<Vec<Triple>, 
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_answer_has_blank_nodes_of_its_own() {
+        let url = Url::parse("https://e.org/sparql").unwrap();
+        let page = |text: &str| Document { url: url.to_string(), content_type: Some("application/n-triples".to_owned()), bytes: text.as_bytes().to_vec() };
+        let one = parse_graph(&page("<http://e.org/d1> <http://e.org/p> _:b0 .\n_:b0 <http://e.org/q> \"1\" .\n"), &url, 0).unwrap();
+        let two = parse_graph(&page("<http://e.org/d2> <http://e.org/p> _:b0 .\n"), &url, 1).unwrap();
+        let NamedOrBlankNode::BlankNode(node) = &one[1].subject else { panic!("{}", one[1]) };
+        assert_eq!(one[0].object, Term::from(node.clone()), "within one answer, a label names one node");
+        assert_ne!(one[0].object, two[0].object, "the same label in another answer is another node");
+        let html = Document { url: url.to_string(), content_type: Some("text/html".to_owned()), bytes: b"<html>".to_vec() };
+        let err = parse_graph(&html, &url, 20).unwrap_err().to_string();
+        assert_eq!(err, "https://e.org/sparql (OFFSET 20): the endpoint answered text/html, not RDF");
+    }
+}
