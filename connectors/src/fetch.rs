@@ -23,6 +23,9 @@ pub enum FetchError {
     HarvestTooLarge { url: String, cap: u64 },
     #[error("{path}: {message}")]
     File { path: String, message: String },
+    /// A SPARQL endpoint that refused a query, with what it said.
+    #[error("{url}: the SPARQL endpoint refused the query (HTTP {status}): {message}")]
+    Refused { url: String, status: String, message: String },
 }
 
 /// One fetched document.
@@ -144,10 +147,26 @@ pub async fn get(client: &reqwest::Client, url: &Url, limits: &FetchOptions) -> 
 
 /// One HTTP POST of a JSON body (a partner's GraphQL), retried like [`get`].
 pub async fn post_json(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: &serde_json::Value) -> Result<Document, FetchError> {
-    send(client, url, limits, Some(body)).await
+    send(client, url, limits, Some(Body::Json(body))).await
 }
 
-async fn send(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: Option<&serde_json::Value>) -> Result<Document, FetchError> {
+/// One SPARQL query (SPARQL 1.1 protocol: an HTML-form POST, which every endpoint takes),
+/// retried like [`get`]. A refusal keeps the endpoint's message ([`FetchError::Refused`]).
+pub async fn post_sparql(client: &reqwest::Client, url: &Url, limits: &FetchOptions, query: &str, accept: &str) -> Result<Document, FetchError> {
+    send(client, url, limits, Some(Body::Sparql { query, accept })).await
+}
+
+/// What a POST carries.
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    Json(&'a serde_json::Value),
+    Sparql { query: &'a str, accept: &'a str },
+}
+
+/// How much of a refusal's body is kept for the message.
+const MAX_REFUSAL_BYTES: usize = 2048;
+
+async fn send(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: Option<Body<'_>>) -> Result<Document, FetchError> {
     let mut attempt = 0;
     loop {
         match get_once(client, url, limits, body).await {
@@ -177,7 +196,7 @@ impl From<FetchError> for Attempt {
 }
 
 /// One HTTP GET, streamed so that the size cap holds without buffering more than the cap.
-async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: Option<&serde_json::Value>) -> Result<Document, Attempt> {
+async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: Option<Body<'_>>) -> Result<Document, Attempt> {
     let seconds = limits.timeout.as_secs();
     let classify = |e: reqwest::Error| {
         if e.is_timeout() {
@@ -189,7 +208,14 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, bo
     };
     let mut request = match body {
         None => client.get(url.clone()),
-        Some(body) => client.post(url.clone()).header(reqwest::header::ACCEPT, "application/graphql-response+json, application/json").json(body),
+        Some(Body::Json(body)) => {
+            client.post(url.clone()).header(reqwest::header::ACCEPT, "application/graphql-response+json, application/json").json(body)
+        }
+        Some(Body::Sparql { query, accept }) => client
+            .post(url.clone())
+            .header(reqwest::header::ACCEPT, accept)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(url::form_urlencoded::Serializer::new(String::new()).append_pair("query", query).finish()),
     }
     .timeout(limits.timeout);
     match &limits.credentials {
@@ -200,7 +226,7 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, bo
     let mut response = request.send().await.map_err(classify)?;
     let status = response.status();
     // GraphQL over HTTP answers a refused request with 400 and the errors in a JSON body: read it.
-    let graphql_errors = body.is_some()
+    let graphql_errors = matches!(body, Some(Body::Json(_)))
         && status == reqwest::StatusCode::BAD_REQUEST
         && response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
     if !status.is_success() && !graphql_errors {
@@ -212,7 +238,13 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, bo
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs)
         });
-        return Err(Attempt { error: FetchError::Status { url: url.to_string(), status: status.to_string() }, retry_after });
+        let error = match body {
+            Some(Body::Sparql { .. }) => {
+                FetchError::Refused { url: url.to_string(), status: status.to_string(), message: refusal_message(&mut response).await }
+            }
+            _ => FetchError::Status { url: url.to_string(), status: status.to_string() },
+        };
+        return Err(Attempt { error, retry_after });
     }
     if response.content_length().is_some_and(|n| n > limits.max_bytes) {
         return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes }.into());
@@ -231,6 +263,20 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, bo
         bytes.extend_from_slice(&chunk);
     }
     Ok(Document { url: url.to_string(), content_type, bytes })
+}
+
+/// The start of a refusal's body, as one line of text: what the endpoint said was wrong.
+async fn refusal_message(response: &mut reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < MAX_REFUSAL_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(MAX_REFUSAL_BYTES);
+    let text = String::from_utf8_lossy(&bytes).split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() { "(it gave no message)".to_owned() } else { text }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

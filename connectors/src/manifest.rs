@@ -3,13 +3,20 @@
 //! ```toml
 //! id = "nbdc-datasets"                   # names the source's graph; [a-z0-9_-]
 //! name = "NBDC Human Database: datasets"
-//! kind = "json-api"                      # or "rdf-dump", "csv"
+//! kind = "json-api"                      # or "rdf-dump", "csv", "graphql", "sparql"
 //! endpoint = "https://example.org/api/datasets"   # http(s) URL, or a file or folder path
 //! mapping = "mappings/humandbs-dataset.rml.ttl"   # RML, relative to this file
-//! [paging]                               # json-api only
-//! style = "offset"                       # "none", "offset" or "next-link"
+//! [paging]                               # json-api, graphql, sparql
+//! style = "offset"                       # "none", "offset", "next-link" or "cursor"
 //! records = "$.data[*]"                  # where a page keeps its records
 //! ```
+//! A `sparql` source names its SPARQL endpoint and `query = "datasets.rq"`: a CONSTRUCT (RDF,
+//! optionally post-processed with `construct = [...]`) or a SELECT (its rows mapped with
+//! `mapping`, `record.id` naming the id column). It is paged with LIMIT/OFFSET appended
+//! (`paging.page_size`, default 1000; `style = "none"` sends the query whole), so a paged query
+//! must have a top-level ORDER BY and no LIMIT/OFFSET of its own: the query is parsed and
+//! checked here, when the manifest loads.
+//!
 //! Every problem is reported with the file, line, column and field, before anything runs.
 
 use std::path::{Path, PathBuf};
@@ -18,6 +25,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
+
+use musubi_ontology::sparql::QueryForm;
 
 /// A manifest that cannot be used, and exactly where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +51,9 @@ pub enum SourceKind {
     Csv,
     /// A partner's own GraphQL endpoint: a query file, cursor paging, RML over the results.
     Graphql,
+    /// A SPARQL 1.1 endpoint: a CONSTRUCT (RDF) or a SELECT (rows, mapped with RML), paged with
+    /// LIMIT/OFFSET.
+    Sparql,
 }
 
 impl SourceKind {
@@ -51,6 +63,7 @@ impl SourceKind {
             SourceKind::RdfDump => "rdf-dump",
             SourceKind::Csv => "csv",
             SourceKind::Graphql => "graphql",
+            SourceKind::Sparql => "sparql",
         }
     }
 }
@@ -183,6 +196,7 @@ pub struct Manifest {
     /// How often `musubi serve` harvests the source; `None`: only when asked (`musubi harvest`).
     pub schedule: Option<Duration>,
     /// GraphQL sources: the file holding the query (its variables: the cursor and `first`).
+    /// SPARQL sources: the CONSTRUCT or SELECT query, with an ORDER BY when paged.
     pub query: Option<PathBuf>,
 }
 
@@ -249,8 +263,7 @@ enum OneOrMany {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPaging {
-    #[serde(default)]
-    style: PagingStyle,
+    style: Option<Spanned<PagingStyle>>,
     records: Option<String>,
     next: Option<String>,
     total: Option<String>,
@@ -323,16 +336,17 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
     if let Some((span, path)) = mapping.as_ref().filter(|(_, path)| !path.is_file()) {
         return Err(at(Some(span.clone()), Some("mapping"), format!("no mapping file at {}", path.display())));
     }
+    let language = if raw.kind == SourceKind::Sparql { "SPARQL" } else { "GraphQL" };
     let query = match raw.query {
         Some(q) => {
             let path = base.join(q.get_ref());
             if !path.is_file() {
-                return Err(at(Some(q.span()), Some("query"), format!("no GraphQL query file at {}", path.display())));
+                return Err(at(Some(q.span()), Some("query"), format!("no {language} query file at {}", path.display())));
             }
-            Some(path)
+            Some((q.span(), path))
         }
-        None if raw.kind == SourceKind::Graphql => {
-            return Err(at(None, Some("query"), "a graphql source needs a query file".to_owned()));
+        None if matches!(raw.kind, SourceKind::Graphql | SourceKind::Sparql) => {
+            return Err(at(None, Some("query"), format!("a {} source needs a {language} query file", raw.kind.name())));
         }
         None => None,
     };
@@ -356,7 +370,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
     }
 
     let p = raw.paging.unwrap_or(RawPaging {
-        style: PagingStyle::None,
+        style: None,
         records: None,
         next: None,
         total: None,
@@ -372,10 +386,49 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
             return Err(at(Some(s.span()), Some("paging.page_size"), "must be at least 1".to_owned()));
         }
         Some(s) => *s.get_ref(),
+        // A SPARQL endpoint answers a thousand solutions as readily as a hundred.
+        None if raw.kind == SourceKind::Sparql => 1000,
         None => 100,
     };
+    let style = match (raw.kind, p.style) {
+        (SourceKind::Sparql, None) => PagingStyle::Offset,
+        (SourceKind::Sparql, Some(s)) if matches!(s.get_ref(), PagingStyle::NextLink | PagingStyle::Cursor) => {
+            return Err(at(
+                Some(s.span()),
+                Some("paging.style"),
+                "a sparql source pages with LIMIT/OFFSET (\"offset\", the default) or sends its query whole (\"none\")".to_owned(),
+            ));
+        }
+        (_, s) => s.map_or(PagingStyle::None, Spanned::into_inner),
+    };
+    if raw.kind == SourceKind::Sparql {
+        if endpoints.iter().any(|e| matches!(e, Location::File(_))) {
+            return Err(at(Some(endpoint_span), Some("endpoint"), "a sparql endpoint must be an http(s) URL".to_owned()));
+        }
+        let (span, path) = query.as_ref().expect("checked above: sparql sources have a query");
+        let field = |m: String| at(Some(span.clone()), Some("query"), format!("{}: {m}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|e| field(format!("cannot read: {e}")))?;
+        let form = crate::kinds::sparql::check_query(&text, style == PagingStyle::Offset).map_err(field)?;
+        match (form, &mapping) {
+            (QueryForm::Select, None) => {
+                return Err(at(
+                    None,
+                    Some("mapping"),
+                    "a SELECT query's rows need an RML mapping (mapping = \"….rml.ttl\"); or write a CONSTRUCT".to_owned(),
+                ));
+            }
+            (QueryForm::Construct, Some((span, _))) => {
+                return Err(at(
+                    Some(span.clone()),
+                    Some("mapping"),
+                    "a CONSTRUCT answers RDF, which RML does not read: drop the mapping (post-process with construct = [\"….rq\"]), or write a SELECT".to_owned(),
+                ));
+            }
+            _ => {}
+        }
+    }
     let paging = Paging {
-        style: p.style,
+        style,
         records: p.records,
         next: p.next.unwrap_or_else(|| "$.next".to_owned()),
         total: p.total,
@@ -442,7 +495,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
                 })
             }
         },
-        query,
+        query: query.map(|(_, p)| p),
         schedule: match raw.schedule {
             None => None,
             Some(s) => Some(parse_interval(s.get_ref()).map_err(|m| at(Some(s.span()), Some("schedule"), m))?),
@@ -596,6 +649,68 @@ mod tests {
         assert_eq!(m.schedule, Some(Duration::from_secs(6 * 3600)));
         let err = parse("id = \"x\"\nkind = \"rdf-dump\"\nendpoint = \"https://e.org\"\nschedule = \"weekly\"\n").unwrap_err();
         assert_eq!((err.line, err.field.as_deref()), (4, Some("schedule")), "{err}");
+    }
+
+    /// A SPARQL source's manifest in a folder with its query (and a mapping), checked.
+    fn sparql(query: &str, rest: &str) -> Result<Manifest, ManifestError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("q.rq"), query).unwrap();
+        std::fs::write(dir.path().join("rows.rml.ttl"), "").unwrap();
+        let text = format!("id = \"s\"\nkind = \"sparql\"\nendpoint = \"https://e.org/sparql\"\nquery = \"q.rq\"\n{rest}");
+        parse_manifest(&text, &dir.path().join("s.toml"))
+    }
+
+    const DATASETS: &str = "PREFIX dcat: <http://www.w3.org/ns/dcat#>\nCONSTRUCT { ?d a dcat:Dataset } WHERE { ?d a dcat:Dataset }";
+
+    #[test]
+    fn a_sparql_source_pages_an_ordered_query() {
+        let m = sparql(&format!("{DATASETS} ORDER BY ?d"), "").unwrap();
+        assert_eq!((m.kind, m.paging.style, m.paging.page_size), (SourceKind::Sparql, PagingStyle::Offset, 1000));
+        let m = sparql(&format!("{DATASETS} LIMIT 5"), "[paging]\nstyle = \"none\"\n").unwrap();
+        assert_eq!(m.paging.style, PagingStyle::None, "a query sent whole needs no ORDER BY");
+    }
+
+    #[test]
+    fn a_paged_sparql_query_without_order_by_is_refused() {
+        let err = sparql(DATASETS, "").unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (4, Some("query")), "{err}");
+        assert!(err.message.contains("q.rq: the query has no ORDER BY") && err.message.contains("paging.style = \"none\""), "{err}");
+        let err = sparql(&format!("{DATASETS} ORDER BY ?d LIMIT 10"), "").unwrap_err();
+        assert!(err.message.contains("LIMIT or OFFSET of its own"), "{err}");
+        let err = sparql(&format!("{DATASETS} ORDER BY ?d VALUES ?d {{ <http://e.org/d> }}"), "").unwrap_err();
+        assert!(err.message.contains("cannot page the query"), "{err}");
+    }
+
+    #[test]
+    fn a_sparql_query_that_does_not_parse_is_refused_with_its_position() {
+        let err = sparql("SELECT ?d WHERE { ?d a ?c } ORDER ?d", "").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("query"), "{err}");
+        assert!(err.message.contains("not a valid SPARQL query") && err.message.contains("1:"), "{err}");
+        let err = sparql("ASK { ?s ?p ?o }", "").unwrap_err();
+        assert!(err.message.contains("ASK"), "{err}");
+    }
+
+    #[test]
+    fn select_needs_a_mapping_and_construct_takes_none() {
+        let select = "SELECT ?d WHERE { ?d a ?c } ORDER BY ?d";
+        let err = sparql(select, "").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("mapping"), "{err}");
+        assert!(sparql(select, "mapping = \"rows.rml.ttl\"\n").is_ok());
+        let err = sparql(&format!("{DATASETS} ORDER BY ?d"), "mapping = \"rows.rml.ttl\"\n").unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (5, Some("mapping")), "{err}");
+    }
+
+    #[test]
+    fn a_sparql_source_pages_with_offset_only_and_over_http() {
+        let err = sparql(&format!("{DATASETS} ORDER BY ?d"), "[paging]\nstyle = \"cursor\"\n").unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (6, Some("paging.style")), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("q.rq"), format!("{DATASETS} ORDER BY ?d")).unwrap();
+        let err = parse_manifest("id = \"s\"\nkind = \"sparql\"\nendpoint = \"dump.nt\"\nquery = \"q.rq\"\n", &dir.path().join("s.toml"))
+            .unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (3, Some("endpoint")), "{err}");
+        let err = parse_manifest("id = \"s\"\nkind = \"sparql\"\nendpoint = \"https://e.org/sparql\"\n", &dir.path().join("s.toml")).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("query"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //!   access tier and GraphQL field, and the table that normalises access levels;
 //! - [`tier`]: the access tiers and how they rank;
 //! - [`mapping`]: the RML mapping engine that turns partner records into hub RDF;
+//! - [`sparql`]: what a partner's SPARQL query is, and SELECT answers as rows for RML;
 //! - [`store`]: the graph store (embedded oxigraph, or later a remote SPARQL endpoint);
 //! - [`read_model`]: documents projected from the graph, which the schema answers from.
 //!
@@ -14,6 +15,7 @@
 pub mod identifiers;
 pub mod mapping;
 pub mod read_model;
+pub mod sparql;
 pub mod store;
 pub mod tier;
 pub mod vocab;

@@ -2,9 +2,11 @@
 //! GraphQL client.
 //!
 //! The partner speaks the shapes real partner APIs use: an offset-paged JSON API (NBDC research
-//! and research versions), a next-link-paged JSON API (NBDC datasets), and plain files (RDF
-//! dumps). It can be told to fail (HTTP 500, garbage) or be stopped (down), to test what the hub
+//! and research versions), a next-link-paged JSON API (NBDC datasets), plain files (RDF dumps),
+//! and a SPARQL endpoint that ignores OFFSET. It can be told to fail (HTTP 500, garbage) or be stopped (down), to test what the hub
 //! does when a partner misbehaves.
+//!
+//! [`SparqlServer`] is a real SPARQL 1.1 endpoint: the `oxigraph` server, loaded with fixtures.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +35,46 @@ pub fn json_records(folder: &str) -> Vec<Value> {
         std::fs::read_dir(fixtures().join(folder)).expect("fixture folder").map(|e| e.expect("entry").path()).collect();
     files.sort();
     files.iter().map(|f| serde_json::from_slice(&std::fs::read(f).expect("fixture")).expect("fixture JSON")).collect()
+}
+
+/// Every DCAT dataset in a folder of Turtle fixtures: (identifier, titles).
+pub fn dcat_datasets(folder: &str) -> Vec<(String, Vec<String>)> {
+    use musubi_ontology::rdf::{NamedNodeRef, Term};
+    use musubi_ontology::vocab;
+    let mut found = Vec::new();
+    for path in fixture_files(folder) {
+        let triples = turtle_fixture(&path);
+        for t in &triples {
+            if t.predicate.as_ref() == vocab::RDF_TYPE && t.object == Term::from(vocab::DCAT_DATASET.into_owned()) {
+                let values = |p: NamedNodeRef<'_>| -> Vec<String> {
+                    let mut v: Vec<String> = triples
+                        .iter()
+                        .filter(|x| x.subject == t.subject && x.predicate.as_ref() == p)
+                        .filter_map(|x| match &x.object {
+                            Term::Literal(l) => Some(l.value().to_owned()),
+                            _ => None,
+                        })
+                        .collect();
+                    v.sort();
+                    v
+                };
+                found.push((values(vocab::DCT_IDENTIFIER).remove(0), values(vocab::DCT_TITLE)));
+            }
+        }
+    }
+    found
+}
+
+/// The files of a fixture folder, sorted by name.
+pub fn fixture_files(folder: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join(folder)).expect("fixture folder").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    files
+}
+
+/// A Turtle fixture's triples.
+pub fn turtle_fixture(path: &std::path::Path) -> Vec<musubi_ontology::rdf::Triple> {
+    musubi_ontology::parse_triples(&std::fs::read(path).expect("read"), musubi_ontology::RdfFormat::Turtle, "http://base/").expect("fixture parses")
 }
 
 /// How the partner answers.
@@ -67,6 +109,7 @@ impl Partner {
             .route("/api/datasets", get(datasets))
             .route("/files/{*path}", get(file))
             .route("/secure/files/{*path}", get(secure_file))
+            .route("/sparql-ignoring-offset", axum::routing::post(sparql_ignoring_offset))
             .with_state(behaviour.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
@@ -154,6 +197,13 @@ async fn file(State(state): State<Arc<Mutex<Behaviour>>>, Path(path): Path<Strin
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// A SPARQL endpoint that answers every query with the same page (a FAIR Data Point's Turtle),
+/// whatever its LIMIT and OFFSET say.
+async fn sparql_ignoring_offset() -> Response {
+    let bytes = std::fs::read(fixtures().join("fair-data-point/disgenet.ttl")).expect("fixture");
+    ([(header::CONTENT_TYPE, "text/turtle")], bytes).into_response()
 }
 
 /// The API key the partner's `/secure/` routes want in `X-API-Key`.
@@ -263,4 +313,68 @@ pub fn write_manifests(dir: &std::path::Path, manifests: &[(&str, String)]) -> P
         std::fs::write(dir.join(name), text).expect("write manifest");
     }
     dir.to_owned()
+}
+
+/// The `oxigraph` release the SPARQL tests run (also in `.ci/run` and README).
+pub const OXIGRAPH_PIP: &str = "pip install oxigraph==0.5.13";
+
+/// A real SPARQL 1.1 endpoint on loopback: the `oxigraph` server (from `pip install oxigraph`)
+/// over an on-disk store loaded with fixture files. Stopped when dropped.
+#[derive(Debug)]
+pub struct SparqlServer {
+    /// The SPARQL query endpoint.
+    pub url: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl SparqlServer {
+    /// Loads `files` (Turtle) into a new store and serves it. Panics, saying how to install it,
+    /// when `oxigraph` is not on PATH: the SPARQL tests must not pass without a server.
+    pub fn start(files: &[PathBuf]) -> SparqlServer {
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("db");
+        let missing = |e: std::io::Error| -> ! {
+            panic!("the SPARQL tests need a real SPARQL server, the `oxigraph` CLI, and it cannot be run ({e}); install it with `{OXIGRAPH_PIP}`")
+        };
+        for file in files {
+            let out = Command::new("oxigraph").arg("load").arg("--location").arg(&db).arg("--file").arg(file).output().unwrap_or_else(|e| missing(e));
+            assert!(out.status.success(), "oxigraph load {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+        }
+        // The server cannot say which port it got for :0, so take a free one (and try again
+        // should another process take it first).
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+            let mut child = Command::new("oxigraph")
+                .arg("serve")
+                .arg("--location")
+                .arg(&db)
+                .arg("--bind")
+                .arg(format!("127.0.0.1:{port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| missing(e));
+            for _ in 0..200 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return SparqlServer { url: format!("http://127.0.0.1:{port}/query"), child, _dir: dir };
+                }
+                if child.try_wait().expect("wait").is_some() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("the oxigraph server did not start");
+    }
+}
+
+impl Drop for SparqlServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

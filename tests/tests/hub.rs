@@ -5,11 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use musubi_gateway::app::{App, load_manifests};
-use musubi_ontology::RdfFormat;
-use musubi_ontology::rdf::{Term, Triple};
 use musubi_ontology::store::EmbeddedStore;
-use musubi_ontology::vocab::{self, Vocabulary};
-use musubi_tests::{Behaviour, Partner, fixtures, graphql, json_records, manifests, write_manifests};
+use musubi_ontology::vocab::Vocabulary;
+use musubi_tests::{Behaviour, Partner, dcat_datasets, graphql, json_records, manifests, write_manifests};
 use serde_json::{Value, json};
 
 /// Two partners (the NBDC APIs, the DCAT files), their manifests, and a hub over an in-memory
@@ -41,34 +39,6 @@ async fn serve(app: App) -> SocketAddr {
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(app)).await.expect("serve") });
     addr
-}
-
-/// Every DCAT dataset in a folder of Turtle fixtures: (identifier, titles).
-fn dcat_datasets(folder: &str) -> Vec<(String, Vec<String>)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(fixtures().join(folder)).expect("fixtures") {
-        let path = entry.expect("entry").path();
-        let triples: Vec<Triple> =
-            musubi_ontology::parse_triples(&std::fs::read(&path).expect("read"), RdfFormat::Turtle, "http://base/").expect("fixture parses");
-        for t in &triples {
-            if t.predicate.as_ref() == vocab::RDF_TYPE && t.object == Term::from(vocab::DCAT_DATASET.into_owned()) {
-                let values = |p: musubi_ontology::rdf::NamedNodeRef<'_>| -> Vec<String> {
-                    let mut v: Vec<String> = triples
-                        .iter()
-                        .filter(|x| x.subject == t.subject && x.predicate.as_ref() == p)
-                        .filter_map(|x| match &x.object {
-                            Term::Literal(l) => Some(l.value().to_owned()),
-                            _ => None,
-                        })
-                        .collect();
-                    v.sort();
-                    v
-                };
-                found.push((values(vocab::DCT_IDENTIFIER).remove(0), values(vocab::DCT_TITLE)));
-            }
-        }
-    }
-    found
 }
 
 const ALL: &str = "{ datasets(first: 100) { totalCount nodes { accession source accessLevel sourceAccessLevel title { value lang } } } }";
@@ -169,7 +139,7 @@ async fn every_source_is_harvested_and_answers_over_graphql() {
 async fn a_study_known_to_two_databases_is_one_record_that_either_accession_finds() {
     let setup = harvested_hub().await;
     // TogoID pairs a JGA study with hum0001 (read from the fixture, not assumed).
-    let pairs = std::fs::read_to_string(fixtures().join("togoid/jga_study-nbdc_human_db.tsv")).expect("togoid fixture");
+    let pairs = std::fs::read_to_string(musubi_tests::fixtures().join("togoid/jga_study-nbdc_human_db.tsv")).expect("togoid fixture");
     let jgas = pairs.lines().find_map(|l| l.strip_suffix("\thum0001")).expect("a JGA study paired with hum0001");
     let query = |id: &str| {
         format!(

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod graphql;
 pub mod json_api;
 pub mod rdf_dump;
+pub mod sparql;
 
 use std::future::Future;
 
@@ -75,6 +76,7 @@ pub async fn stage(manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, Harv
         SourceKind::RdfDump => rdf_dump::RdfDump.stage(manifest, cx).await,
         SourceKind::Csv => csv::Csv.stage(manifest, cx).await,
         SourceKind::Graphql => graphql::Graphql.stage(manifest, cx).await,
+        SourceKind::Sparql => sparql::Sparql.stage(manifest, cx).await,
     }
 }
 

@@ -31,44 +31,54 @@ impl Connector for RdfDump {
             }
         }
         for (url, triples) in &documents {
-            // The records of an RDF dump are its catalogs, datasets and studies.
-            let mut records: Vec<NamedOrBlankNode> = triples
-                .iter()
-                .filter(|t| {
-                    t.predicate.as_ref() == vocab::RDF_TYPE
-                        && matches!(&t.object, Term::NamedNode(c) if [vocab::DCAT_DATASET, vocab::DCAT_CATALOG, vocab::MUSUBI_STUDY].contains(&c.as_ref()))
-                })
-                .map(|t| t.subject.clone())
-                .collect();
-            records.sort_by_cached_key(ToString::to_string);
-            records.dedup();
-            for record in &records {
-                let id = triples
-                    .iter()
-                    .find(|t| &t.subject == record && t.predicate.as_ref() == vocab::DCT_IDENTIFIER)
-                    .and_then(|t| match &t.object {
-                        Term::Literal(l) => Some(l.value().to_owned()),
-                        _ => None,
-                    })
-                    .or_else(|| match record {
-                        NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
-                        NamedOrBlankNode::BlankNode(_) => None,
-                    });
-                provenance(record, id.as_deref(), url, cx, &mut staged.triples);
-            }
-            staged.records += records.len();
+            staged.records += rdf_records(triples, url, cx, &mut staged.triples);
             staged.triples.extend(triples.iter().cloned());
             cx.report(&staged);
         }
-        for query_file in &manifest.construct {
-            let query = std::fs::read_to_string(query_file)
-                .map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
-            let built = mapping::construct(&staged.triples, &query, &query_file.display().to_string())
-                .map_err(|e| HarvestError::Config(e.to_string()))?;
-            staged.triples.extend(built);
-        }
+        post_process(manifest, &mut staged)?;
         Ok(staged)
     }
+}
+
+/// Gives the records of RDF fetched from `url` (its catalogs, datasets and studies) their
+/// provenance in `out`: the record id is the entity's `dct:identifier`, else its IRI. Returns how
+/// many records there are. Shared with SPARQL CONSTRUCT sources.
+pub(crate) fn rdf_records(triples: &[Triple], url: &str, cx: &Context<'_>, out: &mut Vec<Triple>) -> usize {
+    let mut records: Vec<NamedOrBlankNode> = triples
+        .iter()
+        .filter(|t| {
+            t.predicate.as_ref() == vocab::RDF_TYPE
+                && matches!(&t.object, Term::NamedNode(c) if [vocab::DCAT_DATASET, vocab::DCAT_CATALOG, vocab::MUSUBI_STUDY].contains(&c.as_ref()))
+        })
+        .map(|t| t.subject.clone())
+        .collect();
+    records.sort_by_cached_key(ToString::to_string);
+    records.dedup();
+    for record in &records {
+        let id = triples
+            .iter()
+            .find(|t| &t.subject == record && t.predicate.as_ref() == vocab::DCT_IDENTIFIER)
+            .and_then(|t| match &t.object {
+                Term::Literal(l) => Some(l.value().to_owned()),
+                _ => None,
+            })
+            .or_else(|| match record {
+                NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
+                NamedOrBlankNode::BlankNode(_) => None,
+            });
+        provenance(record, id.as_deref(), url, cx, out);
+    }
+    records.len()
+}
+
+/// Adds what the manifest's SPARQL CONSTRUCT post-processing files build from the staged graph.
+pub(crate) fn post_process(manifest: &Manifest, staged: &mut Staged) -> Result<(), HarvestError> {
+    for query_file in &manifest.construct {
+        let query = std::fs::read_to_string(query_file).map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
+        let built = mapping::construct(&staged.triples, &query, &query_file.display().to_string()).map_err(|e| HarvestError::Config(e.to_string()))?;
+        staged.triples.extend(built);
+    }
+    Ok(())
 }
 
 /// Parses one document; the format comes from the Content-Type, else the file extension, else
