@@ -7,6 +7,7 @@ use musubi_ontology::rdf::{Literal, NamedOrBlankNode, Term, Triple};
 use musubi_ontology::store::GraphStore;
 use musubi_ontology::vocab::{self, Vocabulary};
 
+use crate::fetch::Sessions;
 use crate::harvest::{HarvestError, source_graph};
 use crate::kinds::{self, Context};
 use crate::manifest::Manifest;
@@ -44,7 +45,16 @@ pub async fn check(
     client: &reqwest::Client,
 ) -> Result<CheckReport, HarvestError> {
     let now = Literal::from(musubi_ontology::now());
-    let cx = Context { client, harvested_at: &now, source: &manifest.id, progress: &kinds::NoProgress, list_unmapped: true };
+    let cx = Context {
+        client,
+        harvested_at: &now,
+        source: &manifest.id,
+        progress: &kinds::NoProgress,
+        list_unmapped: true,
+        sessions: &Sessions::default(),
+        cache: None,
+        stats: Default::default(),
+    };
     let mut staged = crate::harvest::stage(manifest, &cx, vocabulary).await?;
     let current = store.graph(source_graph(&manifest.id).as_ref())?;
 

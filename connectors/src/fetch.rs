@@ -1,12 +1,26 @@
 //! Reading a source's bytes: over HTTP, or from a file or folder. Every read has a timeout and a
 //! size cap, so a partner that is slow or sends too much cannot hold the hub.
+//!
+//! Politeness lives here too, per source ([`Session`]): every HTTP request (pages, files, token
+//! requests, retries) waits for the source's rate limiter; credentials go with each request
+//! (an OAuth2 bearer token is fetched once, kept until shortly before it expires, and renewed
+//! once on a 401); and a harvest's GETs are conditional on the last successful harvest's
+//! validators, reusing the stored page on `304 Not Modified` (see [`crate::cache`]).
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
+use oauth2::basic::BasicClient;
+use oauth2::{AsyncHttpClient, AuthType, ClientId, ClientSecret, HttpRequest, HttpResponse, RequestTokenError, Scope, TokenResponse, TokenUrl};
 use url::Url;
 
-use crate::manifest::Location;
+use crate::cache::{Entry, PageCache};
+use crate::manifest::{Auth, ClientAuth, Location, Manifest, OAuth2};
 
 /// What went wrong reading a location; the message names the URL or path.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +40,8 @@ pub enum FetchError {
     /// A SPARQL endpoint that refused a query, with what it said.
     #[error("{url}: the SPARQL endpoint refused the query (HTTP {status}): {message}")]
     Refused { url: String, status: String, message: String },
+    #[error("source {source_id}: no OAuth2 token from {token_url}: {message}")]
+    Token { source_id: String, token_url: String, message: String },
 }
 
 /// One fetched document.
@@ -37,7 +53,8 @@ pub struct Document {
     pub bytes: Vec<u8>,
 }
 
-/// How every read of one source is made: limits, retries and credentials.
+/// How every read of one source is made: limits, retries, the source's session (rate limiter,
+/// credentials) and, for a harvest, its page cache and counts.
 #[derive(Clone)]
 pub struct FetchOptions {
     pub timeout: Duration,
@@ -45,10 +62,14 @@ pub struct FetchOptions {
     /// Further attempts after a 429, a 5xx or a refused connection (not after a timeout: a slow
     /// partner is not made slower).
     pub retries: u32,
-    pub credentials: Option<Credentials>,
     /// Cap on all bytes one harvest reads, and what it has read so far.
     pub max_harvest_bytes: u64,
-    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    read: Arc<AtomicU64>,
+    /// The source id, for messages.
+    source: String,
+    session: Arc<Session>,
+    cache: Option<Arc<PageCache>>,
+    stats: Arc<FetchStats>,
 }
 
 impl std::fmt::Debug for FetchOptions {
@@ -58,55 +79,192 @@ impl std::fmt::Debug for FetchOptions {
             .field("timeout", &self.timeout)
             .field("max_bytes", &self.max_bytes)
             .field("retries", &self.retries)
-            .field("credentials", &self.credentials.as_ref().map(|_| "…"))
+            .field("credentials", &self.session.credentials.as_ref().map(|_| "…"))
             .finish()
     }
 }
 
 /// Credentials resolved from the environment or a secrets file, sent with every HTTP request.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub enum Credentials {
     Header { name: reqwest::header::HeaderName, value: reqwest::header::HeaderValue },
     Basic { username: String, password: String },
+    /// A bearer token from an OAuth2 token endpoint, with the client secret.
+    OAuth2 { grant: OAuth2, client_secret: String },
+}
+
+/// What one harvest's reads came to, for its report.
+#[derive(Debug, Default)]
+pub struct FetchStats {
+    /// HTTP requests sent (pages, files, token requests; retries too).
+    pub requests: AtomicUsize,
+    /// Pages the partner said were unchanged (304), reused from the cache.
+    pub not_modified: AtomicUsize,
+}
+
+/// A source's state that outlives one harvest: its rate limiter and OAuth2 token. Shared by
+/// all requests of the source, and by its harvests in one running hub.
+pub struct Session {
+    credentials: Option<Credentials>,
+    limiter: RateLimiter,
+    token: tokio::sync::Mutex<Option<Token>>,
+}
+
+/// Every source's [`Session`], by source id. Cheap to clone; clones share the sessions.
+#[derive(Clone, Default)]
+pub struct Sessions(Arc<std::sync::Mutex<HashMap<String, Arc<Session>>>>);
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").finish_non_exhaustive()
+    }
+}
+
+impl Sessions {
+    /// The source's session, with its secret read now (so a missing one fails before any
+    /// request, and a changed one starts a new session: a rotated secret is picked up).
+    pub fn for_manifest(&self, manifest: &Manifest) -> Result<Arc<Session>, String> {
+        let credentials = credentials(manifest)?;
+        let interval = Duration::from_secs_f64(1.0 / manifest.rate_limit);
+        let mut sessions = self.0.lock().expect("sessions lock");
+        if let Some(session) = sessions.get(&manifest.id).filter(|s| s.credentials == credentials && s.limiter.interval == interval) {
+            return Ok(session.clone());
+        }
+        let session = Arc::new(Session {
+            credentials,
+            limiter: RateLimiter { interval, next: std::sync::Mutex::new(Instant::now()) },
+            token: tokio::sync::Mutex::new(None),
+        });
+        sessions.insert(manifest.id.clone(), session.clone());
+        Ok(session)
+    }
+}
+
+fn credentials(manifest: &Manifest) -> Result<Option<Credentials>, String> {
+    Ok(match &manifest.auth {
+        None => None,
+        Some(Auth::ApiKey { header, secret }) => {
+            let value = secret.read()?;
+            let name = reqwest::header::HeaderName::from_bytes(header.as_bytes())
+                .map_err(|e| format!("{}: field `auth.header`: {header:?}: {e}", manifest.file.display()))?;
+            let mut value = reqwest::header::HeaderValue::from_str(&value)
+                .map_err(|_| format!("{}: the secret is not a valid header value", secret.describe()))?;
+            value.set_sensitive(true);
+            Some(Credentials::Header { name, value })
+        }
+        Some(Auth::Basic { username, secret }) => Some(Credentials::Basic { username: username.clone(), password: secret.read()? }),
+        Some(Auth::OAuth2(grant)) => Some(Credentials::OAuth2 { grant: grant.clone(), client_secret: grant.secret.read()? }),
+    })
+}
+
+/// Spaces a source's requests at least `interval` apart: each request books the next free slot
+/// and sleeps until it. Hand-written rather than `governor`: a burst of one is what politeness
+/// asks, and that is these few lines, where governor would bring its clock and lock crates.
+struct RateLimiter {
+    interval: Duration,
+    next: std::sync::Mutex<Instant>,
+}
+
+impl RateLimiter {
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().expect("rate limiter lock");
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
+/// A bearer token and until when it is used.
+struct Token {
+    value: String,
+    /// `None`: the endpoint did not say; the token is used until a 401.
+    fresh_until: Option<Instant>,
+}
+
+/// Tokens are renewed this long before they expire (or at half their life, if shorter), so
+/// that none expires on the way to the partner.
+const TOKEN_MARGIN: Duration = Duration::from_secs(30);
+
+fn fresh_until(obtained: Instant, expires_in: Option<Duration>) -> Option<Instant> {
+    expires_in.map(|life| obtained + life - TOKEN_MARGIN.min(life / 2))
 }
 
 impl FetchOptions {
-    /// The manifest's options, with its secret read now (so a missing one fails before any request).
-    pub fn for_manifest(manifest: &crate::manifest::Manifest) -> Result<FetchOptions, String> {
-        use crate::manifest::Auth;
-        let credentials = match &manifest.auth {
-            None => None,
-            Some(Auth::ApiKey { header, secret }) => {
-                let value = secret.read()?;
-                let name = reqwest::header::HeaderName::from_bytes(header.as_bytes())
-                    .map_err(|e| format!("{}: field `auth.header`: {header:?}: {e}", manifest.file.display()))?;
-                let mut value = reqwest::header::HeaderValue::from_str(&value)
-                    .map_err(|_| format!("{}: the secret is not a valid header value", secret.describe()))?;
-                value.set_sensitive(true);
-                Some(Credentials::Header { name, value })
-            }
-            Some(Auth::Basic { username, secret }) => Some(Credentials::Basic { username: username.clone(), password: secret.read()? }),
-        };
-        Ok(FetchOptions {
+    /// The manifest's options over the source's session; a harvest adds its page cache and
+    /// counts.
+    pub(crate) fn new(manifest: &Manifest, session: Arc<Session>, cache: Option<Arc<PageCache>>, stats: Arc<FetchStats>) -> FetchOptions {
+        FetchOptions {
             timeout: manifest.timeout,
             max_bytes: manifest.max_bytes,
             retries: manifest.retries,
-            credentials,
             max_harvest_bytes: manifest.max_harvest_bytes,
             read: Default::default(),
-        })
+            source: manifest.id.clone(),
+            session,
+            cache,
+            stats,
+        }
     }
 
     /// Counts `n` more bytes read by this harvest; fails once the harvest's cap is passed.
     fn count(&self, url: &str, n: usize) -> Result<(), FetchError> {
-        let total = self.read.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
+        let total = self.read.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if total > self.max_harvest_bytes {
             return Err(FetchError::HarvestTooLarge { url: url.to_owned(), cap: self.max_harvest_bytes });
         }
         Ok(())
     }
-}
 
+    /// The source's bearer token: the cached one while fresh, else a new one (one request at a
+    /// time asks; the others wait for its answer).
+    async fn bearer(&self, client: &reqwest::Client, grant: &OAuth2, client_secret: &str) -> Result<String, Attempt> {
+        let mut token = self.session.token.lock().await;
+        if let Some(t) = token.as_ref().filter(|t| t.fresh_until.is_none_or(|until| Instant::now() < until)) {
+            return Ok(t.value.clone());
+        }
+        let obtained = Instant::now();
+        let adapter = TokenHttp { client, options: self };
+        let oauth = BasicClient::new(ClientId::new(grant.client_id.clone()))
+            .set_client_secret(ClientSecret::new(client_secret.to_owned()))
+            .set_auth_type(match grant.client_auth {
+                ClientAuth::Basic => AuthType::BasicAuth,
+                ClientAuth::Post => AuthType::RequestBody,
+            })
+            .set_token_uri(TokenUrl::from_url(grant.token_url.clone()));
+        let mut request = oauth.exchange_client_credentials();
+        for scope in &grant.scopes {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let answer = request.request_async(&adapter).await.map_err(|e| {
+            let (message, retry_after) = match e {
+                RequestTokenError::ServerResponse(r) => {
+                    let description = r.error_description().map(|d| format!(" ({d})")).unwrap_or_default();
+                    (format!("the token endpoint refused the client credentials: {}{description}", r.error().as_ref()), None)
+                }
+                RequestTokenError::Request(e) => (e.message, e.retry_after),
+                RequestTokenError::Parse(e, _) => (format!("the answer is not an OAuth2 token response: {e}"), None),
+                RequestTokenError::Other(m) => (m, None),
+            };
+            let error = FetchError::Token { source_id: self.source.clone(), token_url: grant.token_url.to_string(), message };
+            Attempt { error, retry_after, stale_token: None }
+        })?;
+        let value = answer.access_token().secret().clone();
+        *token = Some(Token { value: value.clone(), fresh_until: fresh_until(obtained, answer.expires_in()) });
+        Ok(value)
+    }
+
+    /// Forgets the token a request was refused with (a 401), unless another request has renewed
+    /// it meanwhile.
+    async fn forget_token(&self, used: &str) {
+        let mut token = self.session.token.lock().await;
+        if token.as_ref().is_some_and(|t| t.value == used) {
+            *token = None;
+        }
+    }
+}
 /// First wait before a retry; it doubles each time. A partner's Retry-After is honoured up to
 /// [`MAX_RETRY_AFTER`].
 const BACKOFF: Duration = Duration::from_millis(250);
@@ -168,42 +326,73 @@ const MAX_REFUSAL_BYTES: usize = 2048;
 
 async fn send(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: Option<Body<'_>>) -> Result<Document, FetchError> {
     let mut attempt = 0;
+    let mut renewed_token = false;
+    let mut conditional = true;
     loop {
-        match get_once(client, url, limits, body).await {
-            Err(Attempt { error, retry_after }) if attempt < limits.retries && retry_after.is_some() => {
+        match get_once(client, url, limits, body, conditional).await {
+            // A 401 with a bearer token: the token may have been revoked or expired early; one
+            // new token, one more try.
+            Err(Attempt { stale_token: Some(token), .. }) if !renewed_token => {
+                tracing::info!(%url, "the partner refused the OAuth2 token; asking for a new one");
+                limits.forget_token(&token).await;
+                renewed_token = true;
+            }
+            Err(Attempt { error, retry_after, .. }) if attempt < limits.retries && retry_after.is_some() => {
                 let wait = retry_after.flatten().unwrap_or(BACKOFF * 2u32.pow(attempt)).min(MAX_RETRY_AFTER);
                 tracing::info!(%url, %error, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
             Err(Attempt { error, .. }) => return Err(error),
-            Ok(doc) => return Ok(doc),
+            // 304, but the stored page went missing meanwhile: ask again without validators.
+            Ok(None) => conditional = false,
+            Ok(Some(doc)) => return Ok(doc),
         }
     }
 }
 
 /// A failed attempt: `retry_after` is `None` when retrying makes no sense, `Some(None)` to retry
-/// after the backoff, `Some(Some(d))` when the partner said how long to wait.
+/// after the backoff, `Some(Some(d))` when the partner said how long to wait. `stale_token` is
+/// the bearer token a 401 refused.
 struct Attempt {
     error: FetchError,
     retry_after: Option<Option<Duration>>,
+    stale_token: Option<String>,
 }
 
 impl From<FetchError> for Attempt {
     fn from(error: FetchError) -> Attempt {
-        Attempt { error, retry_after: None }
+        Attempt { error, retry_after: None, stale_token: None }
     }
 }
 
-/// One HTTP GET, streamed so that the size cap holds without buffering more than the cap.
-async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: Option<Body<'_>>) -> Result<Document, Attempt> {
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<String> {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// Whether to wait and try again after this status, and how long the partner asked for.
+fn retry_after(response: &reqwest::Response) -> Option<Option<Duration>> {
+    let status = response.status();
+    (status.as_u16() == 429 || status.is_server_error())
+        .then(|| header(response, reqwest::header::RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs))
+}
+
+/// One HTTP request, streamed so that the size cap holds without buffering more than the cap.
+/// `Ok(None)`: a 304 whose stored page is gone.
+async fn get_once(
+    client: &reqwest::Client,
+    url: &Url,
+    limits: &FetchOptions,
+    body: Option<Body<'_>>,
+    conditional: bool,
+) -> Result<Option<Document>, Attempt> {
     let seconds = limits.timeout.as_secs();
     let classify = |e: reqwest::Error| {
         if e.is_timeout() {
             FetchError::Timeout { url: url.to_string(), seconds }.into()
         } else {
             let retry = e.is_connect().then_some(None);
-            Attempt { error: FetchError::Connect { url: url.to_string(), message: error_chain(&e) }, retry_after: retry }
+            Attempt { error: FetchError::Connect { url: url.to_string(), message: error_chain(&e) }, retry_after: retry, stale_token: None }
         }
     };
     let mut request = match body {
@@ -218,42 +407,61 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, bo
             .body(url::form_urlencoded::Serializer::new(String::new()).append_pair("query", query).finish()),
     }
     .timeout(limits.timeout);
-    match &limits.credentials {
+    let mut bearer = None;
+    match &limits.session.credentials {
         Some(Credentials::Header { name, value }) => request = request.header(name, value),
         Some(Credentials::Basic { username, password }) => request = request.basic_auth(username, Some(password)),
+        Some(Credentials::OAuth2 { grant, client_secret }) => {
+            let token = limits.bearer(client, grant, client_secret).await?;
+            request = request.bearer_auth(&token);
+            bearer = Some(token);
+        }
         None => {}
     }
+    // Only a harvest's GETs are conditional (a dry run has no cache; GraphQL is a POST).
+    let cached = match (&limits.cache, body) {
+        (Some(cache), None) if conditional => cache.lookup(url.as_str()),
+        _ => None,
+    };
+    if let Some(entry) = &cached {
+        if let Some(etag) = &entry.etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = &entry.last_modified {
+            request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
+        }
+    }
+    limits.session.limiter.wait().await;
+    limits.stats.requests.fetch_add(1, Ordering::Relaxed);
     let mut response = request.send().await.map_err(classify)?;
     let status = response.status();
+    if let (reqwest::StatusCode::NOT_MODIFIED, Some(entry), Some(cache)) = (status, &cached, &limits.cache) {
+        let Some(bytes) = cache.body(entry) else { return Ok(None) };
+        cache.keep(entry);
+        limits.stats.not_modified.fetch_add(1, Ordering::Relaxed);
+        return Ok(Some(Document { url: url.to_string(), content_type: entry.content_type.clone(), bytes }));
+    }
     // GraphQL over HTTP answers a refused request with 400 and the errors in a JSON body: read it.
     let graphql_errors = matches!(body, Some(Body::Json(_)))
         && status == reqwest::StatusCode::BAD_REQUEST
-        && response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+        && header(&response, reqwest::header::CONTENT_TYPE).is_some_and(|v| v.contains("json"));
     if !status.is_success() && !graphql_errors {
-        let retry_after = (status.as_u16() == 429 || status.is_server_error()).then(|| {
-            response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs)
-        });
+        let stale_token = bearer.filter(|_| status == reqwest::StatusCode::UNAUTHORIZED);
+        let retry_after = retry_after(&response);
         let error = match body {
             Some(Body::Sparql { .. }) => {
                 FetchError::Refused { url: url.to_string(), status: status.to_string(), message: refusal_message(&mut response).await }
             }
             _ => FetchError::Status { url: url.to_string(), status: status.to_string() },
         };
-        return Err(Attempt { error, retry_after });
+        return Err(Attempt { error, retry_after, stale_token });
     }
     if response.content_length().is_some_and(|n| n > limits.max_bytes) {
         return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes }.into());
     }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
+    let content_type = header(&response, reqwest::header::CONTENT_TYPE).map(|v| v.split(';').next().unwrap_or(&v).trim().to_owned());
+    let etag = header(&response, reqwest::header::ETAG);
+    let last_modified = header(&response, reqwest::header::LAST_MODIFIED);
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
         if bytes.len() as u64 + chunk.len() as u64 > limits.max_bytes {
@@ -262,7 +470,62 @@ async fn get_once(client: &reqwest::Client, url: &Url, limits: &FetchOptions, bo
         limits.count(url.as_str(), chunk.len())?;
         bytes.extend_from_slice(&chunk);
     }
-    Ok(Document { url: url.to_string(), content_type, bytes })
+    if let (Some(cache), None, true) = (&limits.cache, body, etag.is_some() || last_modified.is_some()) {
+        cache.store(&Entry::new(url.as_str(), etag, last_modified, content_type.clone(), bytes.len()), &bytes);
+    }
+    Ok(Some(Document { url: url.to_string(), content_type, bytes }))
+}
+
+/// oauth2's HTTP client, over the hub's reqwest client: token requests pass the source's rate
+/// limiter and timeout like every other request. (oauth2's own `reqwest` feature would bring a
+/// second reqwest and TLS stack.)
+struct TokenHttp<'a> {
+    client: &'a reqwest::Client,
+    options: &'a FetchOptions,
+}
+
+/// Why a token request got no answer to read; retried like a page when it is worth it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct TokenHttpError {
+    message: String,
+    retry_after: Option<Option<Duration>>,
+}
+
+/// Token answers are small; a larger one is not a token.
+const MAX_TOKEN_ANSWER: u64 = 64 * 1024;
+
+impl<'c> AsyncHttpClient<'c> for TokenHttp<'_> {
+    type Error = TokenHttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, TokenHttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let failed = |message: String, retry_after| TokenHttpError { message, retry_after };
+            let (parts, body) = request.into_parts();
+            let request = self.client.request(parts.method, parts.uri.to_string()).headers(parts.headers).body(body).timeout(self.options.timeout);
+            self.options.session.limiter.wait().await;
+            self.options.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let mut response = request.send().await.map_err(|e| {
+                let retry = e.is_connect().then_some(None);
+                failed(format!("cannot connect: {}", error_chain(&e)), retry)
+            })?;
+            let status = response.status();
+            if status.as_u16() == 429 || status.is_server_error() {
+                return Err(failed(format!("the token endpoint answered HTTP {status}"), retry_after(&response)));
+            }
+            let mut answer = HttpResponse::new(Vec::new());
+            *answer.status_mut() = status;
+            *answer.headers_mut() = response.headers().clone();
+            while let Some(chunk) = response.chunk().await.map_err(|e| failed(format!("reading the answer: {}", error_chain(&e)), None))? {
+                if answer.body().len() as u64 + chunk.len() as u64 > MAX_TOKEN_ANSWER {
+                    return Err(failed(format!("the answer is larger than {MAX_TOKEN_ANSWER} bytes"), None));
+                }
+                answer.body_mut().extend_from_slice(&chunk);
+            }
+            Ok(answer)
+        })
+    }
 }
 
 /// The start of a refusal's body, as one line of text: what the endpoint said was wrong.
@@ -316,4 +579,18 @@ fn read_path(path: &Path, limits: &FetchOptions) -> Result<Vec<Document>, FetchE
             Ok(Document { url: format!("file://{}", f.display()), content_type: None, bytes })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_renewed_shortly_before_they_expire() {
+        let now = Instant::now();
+        assert_eq!(fresh_until(now, Some(Duration::from_secs(3600))), Some(now + Duration::from_secs(3570)));
+        // A short-lived token is used for half its life rather than not at all.
+        assert_eq!(fresh_until(now, Some(Duration::from_secs(10))), Some(now + Duration::from_secs(5)));
+        assert_eq!(fresh_until(now, None), None, "no expiry stated: used until a 401");
+    }
 }

@@ -4,6 +4,9 @@
 //! source that fails keeps serving its last good graph; the failure is recorded in the source's
 //! status (kept in the store, so it survives a restart) and returned to the caller.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use musubi_ontology::rdf::{Literal, NamedNode, Term, Triple};
@@ -11,8 +14,9 @@ use musubi_ontology::read_model::SourceView;
 use musubi_ontology::store::{GraphStore, Replacement, StoreError};
 use musubi_ontology::vocab::{self, Vocabulary};
 
-use crate::fetch::FetchError;
-use crate::kinds::{self, Context};
+use crate::cache::PageCache;
+use crate::fetch::{FetchError, Sessions};
+use crate::kinds::{self, Context, NoProgress, Progress};
 use crate::manifest::Manifest;
 
 /// Why a source's harvest failed. Each message says where (URL, record, file).
@@ -40,6 +44,10 @@ pub struct HarvestReport {
     pub source: String,
     pub records: usize,
     pub triples: usize,
+    /// HTTP requests sent (pages, files, tokens, retries).
+    pub requests: usize,
+    /// Pages the partner said were unchanged since the last harvest (304), read from the cache.
+    pub not_modified: usize,
     pub elapsed: std::time::Duration,
     /// The source's new projection, for the read model.
     pub view: SourceView,
@@ -65,66 +73,112 @@ fn status_graph(id: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{}/{id}", vocab::META_GRAPH))
 }
 
-/// Harvests one source into `store`. On failure the store keeps the source's last good graph,
-/// and only the source's status records the error.
+/// Harvests one source into `store`, on its own (no page cache, a fresh session). On failure
+/// the store keeps the source's last good graph, and only the source's status records the error.
 pub async fn harvest(
     manifest: &Manifest,
     store: &dyn GraphStore,
     vocabulary: &Vocabulary,
     client: &reqwest::Client,
 ) -> Result<HarvestReport, HarvestError> {
-    harvest_with_progress(manifest, store, vocabulary, client, &crate::kinds::NoProgress).await
+    Harvester::new(client.clone()).harvest(manifest, store, vocabulary).await
 }
 
-/// [`harvest`], telling `progress` how it advances.
-pub async fn harvest_with_progress(
-    manifest: &Manifest,
-    store: &dyn GraphStore,
-    vocabulary: &Vocabulary,
-    client: &reqwest::Client,
-    progress: &dyn crate::kinds::Progress,
-) -> Result<HarvestReport, HarvestError> {
-    let started = Instant::now();
-    let now = Literal::from(musubi_ontology::now());
-    let cx = Context { client, harvested_at: &now, source: &manifest.id, progress, list_unmapped: false };
-    let result = stage(manifest, &cx, vocabulary).await.and_then(|staged| {
-        if staged.records == 0 { Err(HarvestError::Empty) } else { Ok(staged) }
-    });
+/// What a running hub's harvests share: the HTTP client, each source's session (rate limiter,
+/// OAuth2 token) and, with a cache folder, the pages of each source's last successful harvest
+/// for conditional requests. Cheap to clone; clones share all of it.
+#[derive(Clone)]
+pub struct Harvester {
+    client: reqwest::Client,
+    sessions: Sessions,
+    cache: Option<PathBuf>,
+    progress: Arc<dyn Progress>,
+}
 
-    let previous = source_status(store, &manifest.id)?;
-    match result {
-        Ok(staged) => {
-            let status = SourceStatus {
-                last_harvest: Some(now.value().to_owned()),
-                last_attempt: Some(now.value().to_owned()),
-                record_count: Some(staged.records as u64),
-                last_error: None,
-            };
-            let graph = source_graph(&manifest.id);
-            let status_triples = status_triples(&manifest.id, &status);
-            store.replace(&[
-                Replacement { graph: graph.as_ref(), triples: &staged.triples },
-                Replacement { graph: status_graph(&manifest.id).as_ref(), triples: &status_triples },
-            ])?;
-            tracing::info!(source = %manifest.id, records = staged.records, triples = staged.triples.len(), "harvested");
-            Ok(HarvestReport {
-                source: manifest.id.clone(),
-                records: staged.records,
-                triples: staged.triples.len(),
-                elapsed: started.elapsed(),
-                view: SourceView::from_triples(&manifest.id, staged.triples),
-            })
-        }
-        Err(error) => {
-            let status = SourceStatus {
-                last_attempt: Some(now.value().to_owned()),
-                last_error: Some(error.to_string()),
-                ..previous
-            };
-            let status_triples = status_triples(&manifest.id, &status);
-            store.replace(&[Replacement { graph: status_graph(&manifest.id).as_ref(), triples: &status_triples }])?;
-            tracing::warn!(source = %manifest.id, %error, "harvest failed; the last good graph stays");
-            Err(error)
+impl std::fmt::Debug for Harvester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harvester").field("cache", &self.cache).finish_non_exhaustive()
+    }
+}
+
+impl Harvester {
+    pub fn new(client: reqwest::Client) -> Harvester {
+        Harvester { client, sessions: Sessions::default(), cache: None, progress: Arc::new(NoProgress) }
+    }
+
+    /// Keeps each source's pages in `<dir>/<source>/` to ask the partner only for what changed.
+    pub fn with_cache(mut self, dir: PathBuf) -> Harvester {
+        self.cache = Some(dir);
+        self
+    }
+
+    /// Tells `progress` how harvests advance.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Harvester {
+        self.progress = progress;
+        self
+    }
+
+    /// Harvests one source into `store`. On failure the store keeps the source's last good
+    /// graph (and the cache its last good pages), and only the source's status records the error.
+    pub async fn harvest(&self, manifest: &Manifest, store: &dyn GraphStore, vocabulary: &Vocabulary) -> Result<HarvestReport, HarvestError> {
+        let started = Instant::now();
+        let now = Literal::from(musubi_ontology::now());
+        let cx = Context {
+            client: &self.client,
+            harvested_at: &now,
+            source: &manifest.id,
+            progress: self.progress.as_ref(),
+            list_unmapped: false,
+            sessions: &self.sessions,
+            cache: self.cache.as_ref().map(|dir| Arc::new(PageCache::begin(dir, &manifest.id))),
+            stats: Arc::default(),
+        };
+        let result = stage(manifest, &cx, vocabulary).await.and_then(|staged| {
+            if staged.records == 0 { Err(HarvestError::Empty) } else { Ok(staged) }
+        });
+        let requests = cx.stats.requests.load(Ordering::Relaxed);
+        let not_modified = cx.stats.not_modified.load(Ordering::Relaxed);
+
+        let previous = source_status(store, &manifest.id)?;
+        match result {
+            Ok(staged) => {
+                let status = SourceStatus {
+                    last_harvest: Some(now.value().to_owned()),
+                    last_attempt: Some(now.value().to_owned()),
+                    record_count: Some(staged.records as u64),
+                    last_error: None,
+                };
+                let graph = source_graph(&manifest.id);
+                let status_triples = status_triples(&manifest.id, &status);
+                store.replace(&[
+                    Replacement { graph: graph.as_ref(), triples: &staged.triples },
+                    Replacement { graph: status_graph(&manifest.id).as_ref(), triples: &status_triples },
+                ])?;
+                if let Some(cache) = cx.cache.and_then(Arc::into_inner) {
+                    cache.commit();
+                }
+                tracing::info!(source = %manifest.id, records = staged.records, triples = staged.triples.len(), requests, not_modified, "harvested");
+                Ok(HarvestReport {
+                    source: manifest.id.clone(),
+                    records: staged.records,
+                    triples: staged.triples.len(),
+                    requests,
+                    not_modified,
+                    elapsed: started.elapsed(),
+                    view: SourceView::from_triples(&manifest.id, staged.triples),
+                })
+            }
+            Err(error) => {
+                let status = SourceStatus {
+                    last_attempt: Some(now.value().to_owned()),
+                    last_error: Some(error.to_string()),
+                    ..previous
+                };
+                let status_triples = status_triples(&manifest.id, &status);
+                store.replace(&[Replacement { graph: status_graph(&manifest.id).as_ref(), triples: &status_triples }])?;
+                tracing::warn!(source = %manifest.id, %error, "harvest failed; the last good graph stays");
+                Err(error)
+            }
         }
     }
 }

@@ -3,19 +3,22 @@
 //! - [`manifest`]: the TOML a partner writes to register a source, validated at load;
 //! - [`kinds`]: one module per source kind (JSON REST API, RDF dump, CSV, GraphQL, SPARQL
 //!   endpoint), behind [`kinds::Connector`];
-//! - [`fetch`]: HTTP and file reads with timeouts and size caps;
+//! - [`kinds`]: one module per source kind (JSON REST API, RDF dump), behind [`kinds::Connector`];
+//! - [`fetch`]: HTTP and file reads with timeouts and size caps, per-source rate limits and
+//!   credentials (API key, basic, OAuth2 client credentials), conditional requests;
 //! - [`harvest`]: the runner that fetches, maps, checks and swaps a source's named graph;
 //! - [`check`]: the dry run a partner uses before going live (`musubi connector check`).
 //!
 //! Architecture invariant: imports `musubi-ontology` only; knows nothing of GraphQL or the
 //! gateway's HTTP server.
 
+mod cache;
 pub mod check;
 pub mod fetch;
 pub mod harvest;
 pub mod kinds;
 pub mod manifest;
 
-pub use harvest::{HarvestError, HarvestReport, SourceStatus, harvest, harvest_with_progress, source_status};
+pub use harvest::{HarvestError, HarvestReport, SourceStatus, Harvester, harvest, source_status};
 pub use kinds::{NoProgress, Progress};
 pub use manifest::{Manifest, ManifestError, SourceKind, load_manifest, load_manifests};

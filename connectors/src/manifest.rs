@@ -17,6 +17,20 @@
 //! must have a top-level ORDER BY and no LIMIT/OFFSET of its own: the query is parsed and
 //! checked here, when the manifest loads.
 //!
+//! Politeness: `rate_limit` (requests per second, default 10, token requests included) and
+//! `concurrency` (pages in flight for offset paging with a stated total, default 2, at most 16).
+//! Credentials live outside the manifest; `[auth]` only says where (`secret_env` or
+//! `secret_file`) and how:
+//!
+//! ```toml
+//! [auth]
+//! kind = "oauth2-client-credentials"     # or "api-key" (header = "X-API-Key"), "basic" (username)
+//! token_url = "https://partner.example.org/oauth/token"
+//! client_id = "musubi"
+//! secret_env = "PARTNER_CLIENT_SECRET"   # the client secret
+//! scopes = ["metadata:read"]             # optional
+//! client_auth = "basic"                  # client_secret_basic (default) or "post"
+//! ```
 //! Every problem is reported with the file, line, column and field, before anything runs.
 
 use std::path::{Path, PathBuf};
@@ -27,6 +41,14 @@ use toml::Spanned;
 use url::Url;
 
 use musubi_ontology::sparql::QueryForm;
+
+/// Requests per second when the manifest does not say: polite to a partner's API, and still
+/// quick for the page sizes partners use.
+pub const DEFAULT_RATE_LIMIT: f64 = 10.0;
+/// Pages in flight when the manifest does not say.
+pub const DEFAULT_CONCURRENCY: usize = 2;
+/// More pages in flight than this is no longer polite.
+const MAX_CONCURRENCY: usize = 16;
 
 /// A manifest that cannot be used, and exactly where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -167,10 +189,35 @@ pub enum Auth {
     ApiKey { header: String, secret: Secret },
     /// HTTP basic authentication.
     Basic { username: String, secret: Secret },
+    /// OAuth2 client credentials (RFC 6749 §4.4): a bearer token from the partner's token
+    /// endpoint, kept until shortly before it expires.
+    OAuth2(OAuth2),
+}
+
+/// An OAuth2 client-credentials grant; the client secret is the auth's secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuth2 {
+    pub token_url: Url,
+    pub client_id: String,
+    pub secret: Secret,
+    pub scopes: Vec<String>,
+    /// How the client authenticates to the token endpoint.
+    pub client_auth: ClientAuth,
+}
+
+/// How the client id and secret reach the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientAuth {
+    /// HTTP basic (`client_secret_basic`), the default RFC 6749 asks servers to support.
+    #[default]
+    Basic,
+    /// In the form body (`client_secret_post`).
+    Post,
 }
 
 /// A validated source manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
     pub file: PathBuf,
     pub id: String,
@@ -198,6 +245,10 @@ pub struct Manifest {
     /// GraphQL sources: the file holding the query (its variables: the cursor and `first`).
     /// SPARQL sources: the CONSTRUCT or SELECT query, with an ORDER BY when paged.
     pub query: Option<PathBuf>,
+    /// Requests per second to the partner at most, token requests included (default 10).
+    pub rate_limit: f64,
+    /// Pages in flight at once, for offset paging with a stated total (default 2).
+    pub concurrency: usize,
 }
 
 impl Manifest {
@@ -233,6 +284,8 @@ struct Raw {
     auth: Option<Spanned<RawAuth>>,
     schedule: Option<Spanned<String>>,
     query: Option<Spanned<String>>,
+    rate_limit: Option<Spanned<f64>>,
+    concurrency: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -240,6 +293,8 @@ struct Raw {
 enum AuthKind {
     ApiKey,
     Basic,
+    #[serde(rename = "oauth2-client-credentials")]
+    OAuth2ClientCredentials,
 }
 
 /// `[auth]`: the secret itself never stands here, only where to find it.
@@ -251,6 +306,11 @@ struct RawAuth {
     username: Option<String>,
     secret_env: Option<String>,
     secret_file: Option<String>,
+    token_url: Option<String>,
+    client_id: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    client_auth: Option<ClientAuth>,
 }
 
 #[derive(Deserialize)]
@@ -486,12 +546,28 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
                         ));
                     }
                 };
+                let missing = |field: &str, why: &str| at(Some(span.clone()), Some(field), why.to_owned());
                 Some(match a.kind {
                     AuthKind::ApiKey => Auth::ApiKey { header: a.header.unwrap_or_else(|| "X-API-Key".to_owned()), secret },
                     AuthKind::Basic => Auth::Basic {
-                        username: a.username.ok_or_else(|| at(Some(span.clone()), Some("auth.username"), "basic authentication needs a username".to_owned()))?,
+                        username: a.username.ok_or_else(|| missing("auth.username", "basic authentication needs a username"))?,
                         secret,
                     },
+                    AuthKind::OAuth2ClientCredentials => {
+                        let token_url = a.token_url.ok_or_else(|| missing("auth.token_url", "OAuth2 client credentials need the token endpoint's URL"))?;
+                        let token_url = match location(&token_url, base) {
+                            Ok(Location::Http(url)) => url,
+                            Ok(Location::File(_)) => return Err(missing("auth.token_url", "the token endpoint must be an http(s) URL")),
+                            Err(m) => return Err(missing("auth.token_url", &m)),
+                        };
+                        Auth::OAuth2(OAuth2 {
+                            token_url,
+                            client_id: a.client_id.ok_or_else(|| missing("auth.client_id", "OAuth2 client credentials need a client_id"))?,
+                            secret,
+                            scopes: a.scopes,
+                            client_auth: a.client_auth.unwrap_or_default(),
+                        })
+                    }
                 })
             }
         },
@@ -499,6 +575,20 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         schedule: match raw.schedule {
             None => None,
             Some(s) => Some(parse_interval(s.get_ref()).map_err(|m| at(Some(s.span()), Some("schedule"), m))?),
+        },
+        rate_limit: match raw.rate_limit {
+            Some(r) if !(*r.get_ref() > 0.0 && r.get_ref().is_finite()) => {
+                return Err(at(Some(r.span()), Some("rate_limit"), "must be a number of requests per second above 0, e.g. 0.5 or 10".to_owned()));
+            }
+            Some(r) => *r.get_ref(),
+            None => DEFAULT_RATE_LIMIT,
+        },
+        concurrency: match raw.concurrency {
+            Some(c) if !(1..=MAX_CONCURRENCY).contains(c.get_ref()) => {
+                return Err(at(Some(c.span()), Some("concurrency"), format!("must be between 1 and {MAX_CONCURRENCY}")));
+            }
+            Some(c) => *c.get_ref(),
+            None => DEFAULT_CONCURRENCY,
         },
         retries: match raw.retries {
             Some(r) if *r.get_ref() > 10 => return Err(at(Some(r.span()), Some("retries"), "at most 10; a partner that fails more is down".to_owned())),
@@ -711,6 +801,43 @@ mod tests {
         assert_eq!((err.line, err.field.as_deref()), (3, Some("endpoint")), "{err}");
         let err = parse_manifest("id = \"s\"\nkind = \"sparql\"\nendpoint = \"https://e.org/sparql\"\n", &dir.path().join("s.toml")).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("query"), "{err}");
+    }
+
+    #[test]
+    fn politeness_has_defaults_and_bounds() {
+        let base = "id = \"x\"\nkind = \"rdf-dump\"\nendpoint = \"https://e.org\"\n";
+        let m = parse(base).unwrap();
+        assert_eq!((m.rate_limit, m.concurrency), (DEFAULT_RATE_LIMIT, DEFAULT_CONCURRENCY));
+        let m = parse(&format!("{base}rate_limit = 2\nconcurrency = 4\n")).unwrap();
+        assert_eq!((m.rate_limit, m.concurrency), (2.0, 4));
+        assert_eq!(parse(&format!("{base}rate_limit = 0.5\n")).unwrap().rate_limit, 0.5);
+        let err = parse(&format!("{base}rate_limit = 0\n")).unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (4, Some("rate_limit")), "{err}");
+        let err = parse(&format!("{base}\nconcurrency = 0\n")).unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (5, Some("concurrency")), "{err}");
+        assert!(parse(&format!("{base}concurrency = 17\n")).is_err());
+    }
+
+    #[test]
+    fn oauth2_client_credentials_name_the_token_endpoint_and_the_client_but_not_the_secret() {
+        let base = "id = \"x\"\nkind = \"rdf-dump\"\nendpoint = \"https://e.org\"\n[auth]\nkind = \"oauth2-client-credentials\"\n";
+        let m = parse(&format!(
+            "{base}token_url = \"https://e.org/oauth/token\"\nclient_id = \"musubi\"\nsecret_env = \"E_SECRET\"\nscopes = [\"read\"]\nclient_auth = \"post\"\n"
+        ))
+        .unwrap();
+        let Some(Auth::OAuth2(grant)) = m.auth else { panic!("{:?}", m.auth) };
+        assert_eq!(grant.token_url.as_str(), "https://e.org/oauth/token");
+        assert_eq!((grant.client_id.as_str(), &grant.secret, grant.scopes.as_slice()), ("musubi", &Secret::Env("E_SECRET".into()), &["read".to_owned()][..]));
+        assert_eq!(grant.client_auth, ClientAuth::Post);
+
+        let err = parse(&format!("{base}client_id = \"musubi\"\nsecret_env = \"E\"\n")).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("auth.token_url"), "{err}");
+        let err = parse(&format!("{base}token_url = \"https://e.org/t\"\nsecret_env = \"E\"\n")).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("auth.client_id"), "{err}");
+        let err = parse(&format!("{base}token_url = \"token\"\nclient_id = \"m\"\nsecret_env = \"E\"\n")).unwrap_err();
+        assert!(err.message.contains("http(s)"), "{err}");
+        let err = parse(&format!("{base}token_url = \"https://e.org/t\"\nclient_id = \"m\"\nclient_secret = \"abc\"\n")).unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (8, Some("client_secret")), "a secret in the manifest is refused: {err}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use musubi_connectors::{HarvestError, HarvestReport, Manifest, ManifestError};
+use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest, ManifestError};
 use musubi_ontology::read_model::ReadModel;
 use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
@@ -12,7 +12,8 @@ use musubi_schema::{Hub, HubSchema, SourceInfo};
 /// Where the hub keeps its state and finds its sources.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The data folder; the graph lives in `<data>/graph`.
+    /// The data folder; the graph lives in `<data>/graph`, the pages kept for conditional
+    /// requests in `<data>/cache/<source>/`.
     pub data: PathBuf,
     /// The folder of source manifests (`*.toml`).
     pub sources: PathBuf,
@@ -41,8 +42,8 @@ pub struct App {
     manifests: Arc<Vec<Manifest>>,
     hub: Arc<Hub>,
     schema: HubSchema,
-    client: reqwest::Client,
-    progress: Arc<dyn musubi_connectors::Progress>,
+    /// The HTTP client, each source's session (rate limiter, OAuth2 token) and page cache.
+    harvester: Harvester,
 }
 
 impl std::fmt::Debug for App {
@@ -65,7 +66,7 @@ impl App {
         };
         let manifests = load_manifests(&config.sources)?;
         let store = EmbeddedStore::open(&config.data.join("graph"))?;
-        App::with_store(Arc::new(store), manifests, vocabulary)
+        Ok(App::with_store(Arc::new(store), manifests, vocabulary)?.with_cache(config.data.join("cache")))
     }
 
     /// A hub over a given store (e.g. in memory, for tests).
@@ -83,8 +84,7 @@ impl App {
             manifests: Arc::new(manifests),
             schema: musubi_schema::build(hub.clone()),
             hub,
-            client,
-            progress: Arc::new(musubi_connectors::NoProgress),
+            harvester: Harvester::new(client),
         };
         app.refresh_sources()?;
         Ok(app)
@@ -92,7 +92,14 @@ impl App {
 
     /// The same hub, telling `progress` how its harvests advance.
     pub fn with_progress(mut self, progress: Arc<dyn musubi_connectors::Progress>) -> App {
-        self.progress = progress;
+        self.harvester = self.harvester.with_progress(progress);
+        self
+    }
+
+    /// The same hub, keeping each source's pages in `dir` for conditional requests (`open` uses
+    /// `<data>/cache`).
+    pub fn with_cache(mut self, dir: PathBuf) -> App {
+        self.harvester = self.harvester.with_cache(dir);
         self
     }
 
@@ -110,14 +117,7 @@ impl App {
     pub async fn harvest(&self, only: &[String]) -> Vec<(String, Result<HarvestReport, HarvestError>)> {
         let mut outcomes = Vec::new();
         for manifest in self.manifests.iter().filter(|m| only.is_empty() || only.contains(&m.id)) {
-            let outcome = musubi_connectors::harvest_with_progress(
-                manifest,
-                self.store.as_ref(),
-                &self.vocabulary,
-                &self.client,
-                self.progress.as_ref(),
-            )
-            .await;
+            let outcome = self.harvester.harvest(manifest, self.store.as_ref(), &self.vocabulary).await;
             let outcome = outcome.map(|mut report| {
                 self.hub.replace_source(std::mem::take(&mut report.view));
                 report

@@ -220,7 +220,17 @@ fn print_outcomes(outcomes: &[(String, Result<musubi_connectors::HarvestReport, 
     let mut ok = true;
     for (source, outcome) in outcomes {
         match outcome {
-            Ok(r) => println!("ok     {source}: {} records, {} triples in {:.2} s", r.records, r.triples, r.elapsed.as_secs_f64()),
+            Ok(r) => {
+                // How cheap the harvest was for the partner: pages it said were unchanged.
+                let unchanged = if r.not_modified > 0 { format!(", {} unchanged (304)", r.not_modified) } else { String::new() };
+                println!(
+                    "ok     {source}: {} records, {} triples in {:.2} s; {} requests{unchanged}",
+                    r.records,
+                    r.triples,
+                    r.elapsed.as_secs_f64(),
+                    r.requests
+                );
+            }
             Err(e) => {
                 ok = false;
                 eprintln!("FAILED {source}: {e} (the last good graph is kept)");

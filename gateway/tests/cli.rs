@@ -47,6 +47,33 @@ impl Drop for Killed {
 const QUERY: &str = "{ datasets(first: 100) { totalCount nodes { accession source title { value lang } accessLevel } } sources { id recordCount lastHarvest } }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_harvest_of_unchanged_sources_is_answered_with_304s_and_says_so() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let data = tempfile::tempdir().expect("tempdir");
+    write_manifests(&data.path().join("sources"), &manifests(&humandbs, &dcat));
+    let harvest = || {
+        let out = musubi(data.path()).args(["harvest", "nbdc-research-versions", "fair-data-point"]).output().expect("harvest runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = harvest();
+    assert!(!first.contains("unchanged"), "{first}");
+    humandbs.forget_seen();
+    dcat.forget_seen();
+
+    let second = harvest();
+    let pages = humandbs.seen().len() + dcat.seen().len();
+    assert!(pages > 2 && humandbs.seen().iter().chain(&dcat.seen()).all(|s| s.status == 304), "nothing re-downloaded");
+    let said: usize = second
+        .lines()
+        .filter_map(|l| l.split(", ").last()?.strip_suffix(" unchanged (304)")?.parse::<usize>().ok())
+        .sum();
+    assert_eq!(said, pages, "{second}");
+    assert!(data.path().join("cache/fair-data-point").is_dir());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harvest_then_serve_then_restart_serves_the_same_data_without_harvesting() {
     let humandbs = Partner::start().await;
     let dcat = Partner::start().await;

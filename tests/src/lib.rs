@@ -2,21 +2,33 @@
 //! GraphQL client.
 //!
 //! The partner speaks the shapes real partner APIs use: an offset-paged JSON API (NBDC research
-//! and research versions), a next-link-paged JSON API (NBDC datasets), plain files (RDF dumps),
-//! and a SPARQL endpoint that ignores OFFSET. It can be told to fail (HTTP 500, garbage) or be stopped (down), to test what the hub
-//! does when a partner misbehaves.
+//! and research versions, JGA's dataset-policy relations), a next-link-paged JSON API (NBDC
+//! datasets), plain files (RDF dumps), and a SPARQL endpoint that ignores OFFSET. It can be told to fail (HTTP 500, garbage) or be
+//! stopped (down), to test what the hub does when a partner misbehaves.
+//!
+//! It is as strict as a careful partner: an OAuth2 token endpoint (`/oauth/token`, client
+//! credentials by `client_secret_basic` or `client_secret_post`, expiring bearer tokens) guards
+//! every route again under `/protected/`; every GET answer carries an `ETag` and a
+//! `Last-Modified` and is answered `304 Not Modified` when the client's validators match; and it
+//! keeps a log of the requests it saw (path, status, arrival) and the most it had in flight at
+//! once, so that tests can check what the hub asked for.
 //!
 //! [`SparqlServer`] is a real SPARQL 1.1 endpoint: the `oxigraph` server, loaded with fixtures.
 
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 /// The fixture files shipped with the tests (real public records; see fixtures/SOURCES.md).
@@ -94,8 +106,71 @@ pub enum Behaviour {
 pub struct Partner {
     pub addr: SocketAddr,
     behaviour: Arc<Mutex<Behaviour>>,
+    oauth: Arc<OAuth>,
+    traffic: Arc<Traffic>,
     task: tokio::task::JoinHandle<()>,
 }
+
+/// The OAuth2 client the partner knows (client credentials grant).
+pub const OAUTH_CLIENT_ID: &str = "musubi-hub";
+pub const OAUTH_CLIENT_SECRET: &str = "s3cret-client-9c1d";
+/// How long the partner's tokens live, as it tells clients (`expires_in`).
+pub const TOKEN_LIFETIME_SECS: u64 = 3600;
+
+/// The partner's authorisation server.
+#[derive(Debug, Default)]
+struct OAuth {
+    /// Tokens issued and still valid.
+    tokens: Mutex<HashSet<String>>,
+    /// Every token request that got a token: how the client authenticated, and the scope asked.
+    issued: Mutex<Vec<TokenRequest>>,
+    refused: AtomicUsize,
+}
+
+/// A token request the partner granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    /// `"client_secret_basic"` or `"client_secret_post"`.
+    pub client_auth: &'static str,
+    pub scope: Option<String>,
+}
+
+/// Which validators the partner sends with its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validators {
+    /// `ETag` and `Last-Modified`.
+    Both,
+    /// Only `Last-Modified` (the client must ask with `If-Modified-Since`).
+    LastModified,
+    /// Neither: every answer is a full one.
+    None,
+}
+
+/// What the partner saw.
+#[derive(Debug)]
+struct Traffic {
+    seen: Mutex<Vec<Seen>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    /// Requests for pages after the first (`offset` > 0) are held until this many requests
+    /// are in flight (0: not held), so that a test sees every page the hub has in flight at once.
+    hold: AtomicUsize,
+    released: AtomicUsize,
+    validators: Mutex<Validators>,
+}
+
+/// One request the partner saw.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Path and query.
+    pub uri: String,
+    pub status: u16,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// The `Last-Modified` of every answer: the fixtures do not change while a partner runs.
+pub const LAST_MODIFIED: &str = "Tue, 25 Nov 2025 09:00:00 GMT";
 
 /// Records per page of the partner's paged APIs (small, so that paging really happens).
 pub const PAGE_SIZE: usize = 2;
@@ -103,20 +178,78 @@ pub const PAGE_SIZE: usize = 2;
 impl Partner {
     pub async fn start() -> Partner {
         let behaviour = Arc::new(Mutex::new(Behaviour::Healthy));
-        let app = Router::new()
+        let oauth = Arc::new(OAuth::default());
+        let traffic = Arc::new(Traffic {
+            seen: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            hold: AtomicUsize::new(0),
+            released: AtomicUsize::new(0),
+            validators: Mutex::new(Validators::Both),
+        });
+        let api = Router::new()
             .route("/api/research", get(research))
             .route("/api/research-versions", get(research_versions))
             .route("/api/datasets", get(datasets))
+            .route("/api/jga/dataset-policy", get(jga_dataset_policy))
             .route("/files/{*path}", get(file))
             .route("/secure/files/{*path}", get(secure_file))
             .route("/sparql-ignoring-offset", axum::routing::post(sparql_ignoring_offset))
             .with_state(behaviour.clone());
+        let protected = api.clone().layer(middleware::from_fn_with_state(oauth.clone(), require_bearer));
+        let app = api
+            .nest("/protected", protected)
+            .route("/oauth/token", post(token).with_state(oauth.clone()))
+            .layer(middleware::from_fn_with_state(traffic.clone(), conditional))
+            .layer(middleware::from_fn_with_state(traffic.clone(), count));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("partner server");
         });
-        Partner { addr, behaviour, task }
+        Partner { addr, behaviour, oauth, traffic, task }
+    }
+
+    /// Every request seen so far, in arrival order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.traffic.seen.lock().expect("lock").clone()
+    }
+
+    /// Forgets the requests seen (and the most in flight).
+    pub fn forget_seen(&self) {
+        self.traffic.seen.lock().expect("lock").clear();
+        self.traffic.max_in_flight.store(0, Ordering::SeqCst);
+    }
+
+    /// The most requests the partner was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.traffic.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Holds requests for pages after the first until `n` requests are in flight, and 50 ms
+    /// more (see [`Traffic::hold`]); a request held longer than a few seconds goes on anyway.
+    pub fn hold_pages_until(&self, n: usize) {
+        self.traffic.hold.store(n, Ordering::SeqCst);
+    }
+
+    pub fn send_validators(&self, v: Validators) {
+        *self.traffic.validators.lock().expect("lock") = v;
+    }
+
+    /// The token requests granted so far.
+    pub fn tokens_issued(&self) -> Vec<TokenRequest> {
+        self.oauth.issued.lock().expect("lock").clone()
+    }
+
+    /// Token requests refused (bad client credentials).
+    pub fn tokens_refused(&self) -> usize {
+        self.oauth.refused.load(Ordering::SeqCst)
+    }
+
+    /// Revokes every token issued, as if they had expired early: the next request with one
+    /// gets 401.
+    pub fn revoke_tokens(&self) {
+        self.oauth.tokens.lock().expect("lock").clear();
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -167,6 +300,19 @@ fn offset_page(state: &Mutex<Behaviour>, q: &std::collections::HashMap<String, u
     axum::Json(json!({ "total": all.len(), "data": page })).into_response()
 }
 
+/// Offset paging over JGA's dataset → policy relation table, one JSON object per CSV row (the
+/// file has no quoted fields).
+async fn jga_dataset_policy(State(state): State<Arc<Mutex<Behaviour>>>, Query(q): Query<std::collections::HashMap<String, usize>>) -> Response {
+    let text = std::fs::read_to_string(fixtures().join("jga/dataset-policy-relation.csv")).expect("fixture");
+    let mut lines = text.lines();
+    let columns: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let rows = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| Value::Object(columns.iter().zip(l.split(',')).map(|(c, v)| ((*c).to_owned(), Value::from(v))).collect()))
+        .collect();
+    offset_page(&state, &q, rows)
+}
+
 /// Next-link paging over dataset records: `{"data": [...], "next": "/api/datasets?page=2"}`.
 async fn datasets(State(state): State<Arc<Mutex<Behaviour>>>, Query(q): Query<std::collections::HashMap<String, usize>>) -> Response {
     if let Some(r) = misbehaviour(&state) {
@@ -215,6 +361,118 @@ async fn secure_file(State(state): State<Arc<Mutex<Behaviour>>>, headers: axum::
         return (StatusCode::UNAUTHORIZED, "missing or wrong API key").into_response();
     }
     file(State(state), path).await
+}
+
+/// The token endpoint (RFC 6749 §4.4): client credentials in an HTTP basic header or in the
+/// form, never both; a bearer token that lives [`TOKEN_LIFETIME_SECS`].
+async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, axum::Form(form): axum::Form<HashMap<String, String>>) -> Response {
+    let error = |status: StatusCode, code: &str, description: &str| {
+        (status, axum::Json(json!({ "error": code, "error_description": description }))).into_response()
+    };
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials is granted here");
+    }
+    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic ")).map(|b64| {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(b64).unwrap_or_default();
+        let decoded = String::from_utf8_lossy(&decoded).into_owned();
+        let (id, secret) = decoded.split_once(':').unwrap_or((&decoded, ""));
+        (id.to_owned(), secret.to_owned())
+    });
+    let post = form.get("client_secret").map(|secret| (form.get("client_id").cloned().unwrap_or_default(), secret.clone()));
+    let (client_auth, (id, secret)) = match (basic, post) {
+        (Some(b), None) => ("client_secret_basic", b),
+        (None, Some(p)) => ("client_secret_post", p),
+        (Some(_), Some(_)) => return error(StatusCode::BAD_REQUEST, "invalid_request", "use one client authentication method"),
+        (None, None) => return error(StatusCode::UNAUTHORIZED, "invalid_client", "no client authentication"),
+    };
+    if id != OAUTH_CLIENT_ID || secret != OAUTH_CLIENT_SECRET {
+        oauth.refused.fetch_add(1, Ordering::SeqCst);
+        return error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
+    }
+    let mut issued = oauth.issued.lock().expect("lock");
+    issued.push(TokenRequest { client_auth, scope: form.get("scope").cloned() });
+    let value = format!("partner-token-{}", issued.len());
+    oauth.tokens.lock().expect("lock").insert(value.clone());
+    axum::Json(json!({ "access_token": value, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECS })).into_response()
+}
+
+/// The `/protected/` routes want a bearer token the token endpoint issued.
+async fn require_bearer(State(oauth): State<Arc<OAuth>>, request: Request, next: Next) -> Response {
+    let token = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if token.is_some_and(|t| oauth.tokens.lock().expect("lock").contains(t)) {
+        return next.run(request).await;
+    }
+    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")], "a valid bearer token is needed").into_response()
+}
+
+/// Validators on every successful GET, and 304 when the client's match (`If-None-Match` first,
+/// `If-Modified-Since` only without it, as RFC 9110 §13.2.2 orders).
+async fn conditional(State(traffic): State<Arc<Traffic>>, request: Request, next: Next) -> Response {
+    let validators = *traffic.validators.lock().expect("lock");
+    let if_none_match = header_text(request.headers(), header::IF_NONE_MATCH);
+    let if_modified_since = header_text(request.headers(), header::IF_MODIFIED_SINCE);
+    if request.method() != axum::http::Method::GET || validators == Validators::None {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("in-memory body");
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+    let etag = format!("\"{hash:016x}\"");
+    let unchanged = match (validators, &if_none_match) {
+        (Validators::Both, Some(tags)) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+        _ => if_modified_since.as_deref() == Some(LAST_MODIFIED),
+    };
+    if validators == Validators::Both {
+        parts.headers.insert(header::ETAG, etag.parse().expect("header value"));
+    }
+    parts.headers.insert(header::LAST_MODIFIED, LAST_MODIFIED.parse().expect("header value"));
+    if unchanged {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// Logs each request and counts those in flight (held first if asked, see [`Traffic::hold`]).
+async fn count(State(traffic): State<Arc<Traffic>>, request: Request, next: Next) -> Response {
+    let at = Instant::now();
+    let uri = request.uri().to_string();
+    let now = traffic.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    traffic.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let later_page = request.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("offset=") && p != "offset=0"));
+    let hold = traffic.hold.load(Ordering::SeqCst);
+    if later_page && hold > 0 {
+        // Every request waiting when the count is reached goes on: each bumps `released` when it
+        // sees the count, and a waiter goes on once `released` has moved since it came.
+        let came = traffic.released.load(Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if traffic.in_flight.load(Ordering::SeqCst) >= hold {
+                traffic.released.fetch_add(1, Ordering::SeqCst);
+                break;
+            }
+            if traffic.released.load(Ordering::SeqCst) != came || Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        // A while longer, so that a request beyond the count, if the hub sends one, is seen in
+        // flight with them.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let response = next.run(request).await;
+    traffic.in_flight.fetch_sub(1, Ordering::SeqCst);
+    traffic.seen.lock().expect("lock").push(Seen { uri, status: response.status().as_u16(), at });
+    response
 }
 
 /// Posts a GraphQL query to a musubi server and returns the JSON response.

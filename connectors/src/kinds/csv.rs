@@ -5,7 +5,7 @@ use musubi_ontology::mapping::csv_rows;
 use serde_json::Value;
 
 use super::{Connector, Context, RecordMapper, Staged};
-use crate::fetch::{self, FetchOptions};
+use crate::fetch;
 use crate::harvest::HarvestError;
 use crate::manifest::Manifest;
 
@@ -15,7 +15,7 @@ pub struct Csv;
 impl Connector for Csv {
     async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
         let mapper = RecordMapper::new(manifest)?;
-        let limits = FetchOptions::for_manifest(manifest).map_err(HarvestError::Config)?;
+        let limits = cx.fetch_options(manifest)?;
         let mut staged = Staged::default();
         for location in &manifest.endpoints {
             for doc in fetch::fetch_all(cx.client, location, &limits).await? {

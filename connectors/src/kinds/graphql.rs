@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::json_api::{Cursors, map_page};
 use super::{Connector, Context, RecordMapper, Staged, json_path};
-use crate::fetch::{self, FetchOptions};
+use crate::fetch;
 use crate::harvest::HarvestError;
 use crate::manifest::{Location, Manifest};
 
@@ -24,7 +24,7 @@ impl Connector for Graphql {
         let mapper = RecordMapper::new(manifest)?;
         let records = json_path(manifest, "paging.records", manifest.paging.records.as_deref())?;
         let cursors = Cursors::new(manifest)?;
-        let options = FetchOptions::for_manifest(manifest).map_err(HarvestError::Config)?;
+        let options = cx.fetch_options(manifest)?;
         let mut staged = Staged::default();
         for location in &manifest.endpoints {
             let Location::Http(url) = location else {

@@ -1,7 +1,7 @@
 //! JSON REST APIs (and JSON files): pages → records → RML → RDF.
 //!
 //! Paging: none (one document, or a folder of files), offset (`?offset=&limit=` until a short
-//! page or the stated total) or next-link (follow a JSONPath to the next URL until there is
+//! page or the stated total; with a total, `concurrency` pages in flight) or next-link (follow a JSONPath to the next URL until there is
 //! none). Each record is mapped on its own, so one mapping serves a file and a paged API alike.
 
 use std::collections::HashSet;
@@ -34,7 +34,7 @@ impl Connector for JsonApi {
             manifest,
             records: json_path(manifest, "paging.records", manifest.paging.records.as_deref())?,
             mapper: RecordMapper::new(manifest)?,
-            limits: FetchOptions::for_manifest(manifest).map_err(HarvestError::Config)?,
+            limits: cx.fetch_options(manifest)?,
         };
         let mut staged = Staged::default();
         for location in &manifest.endpoints {
@@ -54,31 +54,74 @@ impl Connector for JsonApi {
 }
 
 impl Plan<'_> {
+    /// Offset paging. Once the first page states the total (and is full), the other pages are
+    /// known in advance and fetched up to `concurrency` at a time, mapped in page order so that
+    /// the staged graph is the same whatever order the answers come in.
     async fn offset_pages(&self, base: &Url, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
         let paging = &self.manifest.paging;
-        let mut offset = 0usize;
-        for _ in 0..MAX_PAGES {
+        let page_url = |offset: usize| {
             let mut url = base.clone();
             url.query_pairs_mut()
                 .append_pair(&paging.offset_param, &offset.to_string())
                 .append_pair(&paging.limit_param, &paging.page_size.to_string());
-            let doc = fetch::get(cx.client, &url, &self.limits).await?;
+            url
+        };
+        let total_path = json_path(self.manifest, "paging.total", paging.total.as_deref())?;
+        let mut offset = 0usize;
+        for page_number in 0..MAX_PAGES {
+            let doc = fetch::get(cx.client, &page_url(offset), &self.limits).await?;
             let (count, page) = self.page(&doc, cx, staged)?;
             offset += count;
-            let total = paging.total.as_deref().and_then(|t| {
-                let t = if t.starts_with('$') { t.to_owned() } else { format!("$.{t}") };
-                JsonPath::parse(&t).ok()?.query(&page).first()?.as_u64()
-            });
-            staged.expected = total.map(|t| t as usize);
+            let total = total_path.as_ref().and_then(|t| t.query(&page).first()?.as_u64()).map(|t| t as usize);
+            staged.expected = total;
             let done = match total {
-                Some(total) => offset as u64 >= total || count == 0,
+                Some(total) => offset >= total || count == 0,
                 None => count < paging.page_size,
             };
             if done {
                 return Ok(());
             }
+            if let (Some(total), 0, true) = (total, page_number, count == paging.page_size && self.manifest.concurrency > 1) {
+                return self.known_pages(offset, total, &page_url, cx, staged).await;
+            }
         }
         Err(HarvestError::Protocol(format!("{base}: more than {MAX_PAGES} pages; stopping")))
+    }
+
+    /// The pages from `first` up to the stated `total`, `concurrency` in flight at most.
+    async fn known_pages(
+        &self,
+        first: usize,
+        total: usize,
+        page_url: &(dyn Fn(usize) -> Url + Sync),
+        cx: &Context<'_>,
+        staged: &mut Staged,
+    ) -> Result<(), HarvestError> {
+        use futures_util::{StreamExt, TryStreamExt};
+        let page_size = self.manifest.paging.page_size;
+        let offsets: Vec<usize> = (first..total).step_by(page_size).collect();
+        if offsets.len() > MAX_PAGES {
+            return Err(HarvestError::Protocol(format!("{}: more than {MAX_PAGES} pages; stopping", page_url(0))));
+        }
+        let last = *offsets.last().expect("total > first");
+        let mut pages = futures_util::stream::iter(offsets.into_iter().map(|offset| {
+            let url = page_url(offset);
+            async move { fetch::get(cx.client, &url, &self.limits).await.map(|doc| (offset, doc)) }
+        }))
+        .buffered(self.manifest.concurrency);
+        while let Some((offset, doc)) = pages.try_next().await? {
+            let (count, _) = self.page(&doc, cx, staged)?;
+            // The pages were planned from the page size: a short page before the last would
+            // leave records out.
+            if count < page_size && offset != last {
+                return Err(HarvestError::Protocol(format!(
+                    "{}: {count} records where {page_size} (paging.page_size) were asked for, before the last page; \
+                     the partner pages differently (set concurrency = 1 to page one by one)",
+                    doc.url
+                )));
+            }
+        }
+        Ok(())
     }
 
     async fn next_link_pages(&self, first: &Url, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {

@@ -10,6 +10,7 @@ pub mod rdf_dump;
 pub mod sparql;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use musubi_ontology::mapping::Mapping;
 use musubi_ontology::rdf::{Literal, NamedNode, NamedOrBlankNode, Triple};
@@ -17,6 +18,8 @@ use musubi_ontology::vocab;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
+use crate::cache::PageCache;
+use crate::fetch::{FetchOptions, FetchStats, Sessions};
 use crate::harvest::HarvestError;
 use crate::manifest::{Manifest, SourceKind};
 
@@ -55,9 +58,20 @@ pub struct Context<'a> {
     pub progress: &'a dyn Progress,
     /// Whether to list the source fields the mapping leaves unmapped (`connector check`).
     pub list_unmapped: bool,
+    /// Each source's rate limiter and OAuth2 token, kept between harvests.
+    pub(crate) sessions: &'a Sessions,
+    /// The pages of the source's last successful harvest, for conditional requests.
+    pub(crate) cache: Option<Arc<PageCache>>,
+    pub(crate) stats: Arc<FetchStats>,
 }
 
 impl Context<'_> {
+    /// How this harvest reads the source: its session, its page cache, its counts.
+    pub(crate) fn fetch_options(&self, manifest: &Manifest) -> Result<FetchOptions, HarvestError> {
+        let session = self.sessions.for_manifest(manifest).map_err(HarvestError::Config)?;
+        Ok(FetchOptions::new(manifest, session, self.cache.clone(), self.stats.clone()))
+    }
+
     pub(crate) fn report(&self, staged: &Staged) {
         self.progress.records(self.source, staged.records, staged.expected);
     }

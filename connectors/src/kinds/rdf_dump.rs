@@ -11,7 +11,7 @@ use musubi_ontology::rdf::{NamedOrBlankNode, Term, Triple};
 use musubi_ontology::vocab;
 
 use super::{Connector, Context, Staged, provenance};
-use crate::fetch::{self, Document, FetchOptions};
+use crate::fetch::{self, Document};
 use crate::harvest::HarvestError;
 use crate::manifest::Manifest;
 
@@ -20,7 +20,7 @@ pub struct RdfDump;
 
 impl Connector for RdfDump {
     async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
-        let limits = FetchOptions::for_manifest(manifest).map_err(HarvestError::Config)?;
+        let limits = cx.fetch_options(manifest)?;
         let mut staged = Staged::default();
         let mut documents: Vec<(String, Vec<Triple>)> = Vec::new();
         for location in &manifest.endpoints {

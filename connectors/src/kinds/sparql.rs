@@ -26,7 +26,7 @@ use url::Url;
 
 use super::rdf_dump::{post_process, rdf_records};
 use super::{Connector, Context, RecordMapper, Staged};
-use crate::fetch::{self, Document, FetchOptions};
+use crate::fetch::{self, Document};
 use crate::harvest::HarvestError;
 use crate::manifest::{Location, Manifest, PagingStyle};
 
@@ -75,7 +75,7 @@ impl Connector for Sparql {
             QueryForm::Select => Some(RecordMapper::new(manifest)?),
             QueryForm::Construct => None,
         };
-        let options = FetchOptions::for_manifest(manifest).map_err(HarvestError::Config)?;
+        let options = cx.fetch_options(manifest)?;
         let size = manifest.paging.page_size;
         let mut staged = Staged::default();
         for location in &manifest.endpoints {
