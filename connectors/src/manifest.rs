@@ -3,12 +3,13 @@
 //! ```toml
 //! id = "nbdc-datasets"                   # names the source's graph; [a-z0-9_-]
 //! name = "NBDC Human Database: datasets"
-//! kind = "json-api"                      # or "rdf-dump", "csv"
+//! kind = "json-api"                      # or "rdf-dump", "csv", "graphql", "xml"
 //! endpoint = "https://example.org/api/datasets"   # http(s) URL, or a file or folder path
 //! mapping = "mappings/humandbs-dataset.rml.ttl"   # RML, relative to this file
-//! [paging]                               # json-api only
-//! style = "offset"                       # "none", "offset" or "next-link"
-//! records = "$.data[*]"                  # where a page keeps its records
+//! [paging]
+//! style = "offset"                       # json-api: "none", "offset", "next-link" or "cursor"
+//! records = "$.data[*]"                  # where a page keeps its records (XPath for xml:
+//!                                        # "/STUDY_SET/STUDY")
 //! ```
 //! Every problem is reported with the file, line, column and field, before anything runs.
 
@@ -42,6 +43,9 @@ pub enum SourceKind {
     Csv,
     /// A partner's own GraphQL endpoint: a query file, cursor paging, RML over the results.
     Graphql,
+    /// XML documents (SRA/JGA/EGA-style record sets), split into records by an XPath, mapped
+    /// with RML over XPath.
+    Xml,
 }
 
 impl SourceKind {
@@ -51,6 +55,7 @@ impl SourceKind {
             SourceKind::RdfDump => "rdf-dump",
             SourceKind::Csv => "csv",
             SourceKind::Graphql => "graphql",
+            SourceKind::Xml => "xml",
         }
     }
 }
@@ -91,7 +96,8 @@ pub enum PagingStyle {
 pub struct Paging {
     pub style: PagingStyle,
     /// JSONPath to the records in a page. Default: the elements of a top-level array, or the page
-    /// itself if it is an object.
+    /// itself if it is an object. For XML sources, the XPath that splits a document into records
+    /// (`/STUDY_SET/STUDY`); default: the document element is the one record.
     pub records: Option<String>,
     /// JSONPath to the next page's URL (next-link paging).
     pub next: String,
@@ -111,8 +117,9 @@ pub struct Paging {
 /// How to name each record in provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecordIds {
-    /// JSONPath references to the record's id at the source, tried in order (one source may
-    /// serve several record types with differently named ids).
+    /// JSONPath references to the record's id at the source (XPath for XML sources, e.g.
+    /// `@accession`), tried in order (one source may serve several record types with
+    /// differently named ids).
     pub id: Vec<String>,
     /// Template for the record's URL at the source (RML template syntax). Default: the URL the
     /// record was fetched from.
@@ -246,7 +253,7 @@ enum OneOrMany {
 struct RawPaging {
     #[serde(default)]
     style: PagingStyle,
-    records: Option<String>,
+    records: Option<Spanned<String>>,
     next: Option<String>,
     total: Option<String>,
     offset_param: Option<String>,
@@ -260,7 +267,7 @@ struct RawPaging {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawRecord {
-    id: Option<OneOrMany>,
+    id: Option<Spanned<OneOrMany>>,
     url: Option<String>,
 }
 
@@ -331,7 +338,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         }
         None => None,
     };
-    if matches!(raw.kind, SourceKind::JsonApi | SourceKind::Csv | SourceKind::Graphql) && mapping.is_none() {
+    if matches!(raw.kind, SourceKind::JsonApi | SourceKind::Csv | SourceKind::Graphql | SourceKind::Xml) && mapping.is_none() {
         return Err(at(None, Some("mapping"), format!("a {} source needs an RML mapping file", raw.kind.name())));
     }
     let delimiter = match raw.delimiter {
@@ -369,9 +376,27 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         Some(s) => *s.get_ref(),
         None => 100,
     };
+    if raw.kind == SourceKind::Xml && p.style != PagingStyle::None {
+        return Err(at(None, Some("paging.style"), "an xml source is read as whole documents: leave paging.style out (or \"none\") and list the documents as endpoints".to_owned()));
+    }
+    // XPath is checked now, so that a mistake is reported here rather than at the first harvest.
+    let xpath = |span: std::ops::Range<usize>, field: &str, path: &str| {
+        musubi_ontology::mapping::XPath::parse(path).map(drop).map_err(|e| at(Some(span), Some(field), e))
+    };
+    if raw.kind == SourceKind::Xml {
+        if let Some(r) = &p.records {
+            xpath(r.span(), "paging.records", r.get_ref())?;
+        }
+        if let Some(ids) = raw.record.as_ref().and_then(|r| r.id.as_ref()) {
+            match ids.get_ref() {
+                OneOrMany::One(id) => xpath(ids.span(), "record.id", id)?,
+                OneOrMany::Many(list) => list.iter().try_for_each(|id| xpath(ids.span(), "record.id", id))?,
+            }
+        }
+    }
     let paging = Paging {
         style: p.style,
-        records: p.records,
+        records: p.records.map(Spanned::into_inner),
         next: p.next.unwrap_or_else(|| "$.next".to_owned()),
         total: p.total,
         offset_param: p.offset_param.unwrap_or_else(|| "offset".to_owned()),
@@ -400,7 +425,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         construct,
         paging,
         record: RecordIds {
-            id: match record.id {
+            id: match record.id.map(Spanned::into_inner) {
                 None => Vec::new(),
                 Some(OneOrMany::One(p)) => vec![p],
                 Some(OneOrMany::Many(p)) => p,
@@ -590,6 +615,19 @@ mod tests {
         assert_eq!(m.schedule, Some(Duration::from_secs(6 * 3600)));
         let err = parse("id = \"x\"\nkind = \"rdf-dump\"\nendpoint = \"https://e.org\"\nschedule = \"weekly\"\n").unwrap_err();
         assert_eq!((err.line, err.field.as_deref()), (4, Some("schedule")), "{err}");
+    }
+
+    #[test]
+    fn xml_sources_split_by_xpath_and_bad_xpath_is_named_where_it_stands() {
+        let base = "id = \"jga\"\nkind = \"xml\"\nendpoint = \"https://e.org/study.xml\"\nmapping = \"lib.rs\"\n";
+        let m = parse_manifest(&format!("{base}[paging]\nrecords = \"/STUDY_SET/STUDY\"\n[record]\nid = \"@accession\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap();
+        assert_eq!((m.kind, m.paging.records.as_deref(), m.record.id.as_slice()), (SourceKind::Xml, Some("/STUDY_SET/STUDY"), ["@accession".to_owned()].as_slice()));
+        let err = parse_manifest(&format!("{base}[paging]\nrecords = \"/STUDY_SET/STUDY[\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (6, Some("paging.records")), "{err}");
+        let err = parse_manifest(&format!("{base}[record]\nid = \"@@accession\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (6, Some("record.id")), "{err}");
+        let err = parse_manifest(&format!("{base}[paging]\nstyle = \"offset\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("paging.style"), "{err}");
     }
 
     #[test]
