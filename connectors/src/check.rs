@@ -31,8 +31,8 @@ pub struct CheckReport {
     pub removed: Vec<String>,
     pub unchanged: usize,
     pub violations: Vec<Violation>,
-    /// Source fields the mapping leaves unmapped, with how many records have them (JSON, CSV
-    /// and GraphQL sources; an RDF dump's unmapped terms show as violations instead).
+    /// Source fields the mapping leaves unmapped, with how many records have them (JSON, CSV,
+    /// GraphQL and XML sources; an RDF dump's unmapped terms show as violations instead).
     pub unmapped: Vec<(String, usize)>,
 }
 

@@ -1,7 +1,8 @@
 //! musubi-connectors: how partner databases get into the graph.
 //!
 //! - [`manifest`]: the TOML a partner writes to register a source, validated at load;
-//! - [`kinds`]: one module per source kind (JSON REST API, RDF dump), behind [`kinds::Connector`];
+//! - [`kinds`]: one module per source kind (JSON REST API, RDF dump, CSV, GraphQL, XML), behind
+//!   [`kinds::Connector`];
 //! - [`fetch`]: HTTP and file reads with timeouts and size caps;
 //! - [`harvest`]: the runner that fetches, maps, checks and swaps a source's named graph;
 //! - [`check`]: the dry run a partner uses before going live (`musubi connector check`).

@@ -24,7 +24,8 @@ use crate::manifest::{Manifest, SourceKind};
 #[derive(Debug, Default)]
 pub struct Staged {
     pub triples: Vec<Triple>,
-    /// Records read from the source (JSON records, or RDF entities with provenance).
+    /// Records read from the source (JSON or XML records, CSV rows, or RDF entities with
+    /// provenance).
     pub records: usize,
     /// How many records the source says it has, when it says (offset paging with a total).
     pub expected: Option<usize>,

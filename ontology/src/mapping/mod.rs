@@ -201,6 +201,11 @@ impl Mapping {
             }
             Record::Xml(node) => {
                 let mut read: HashSet<XmlNode<'a>> = HashSet::new();
+                for map in &self.maps {
+                    if let Some(Reference::XPath(iterator)) = &map.iterator {
+                        read.extend(iterator.compared_nodes(node, Some(node)).iter().flat_map(XmlNode::subtree));
+                    }
+                }
                 self.each_reference(record, &mut |r, item| {
                     if let (Reference::XPath(x), Record::Xml(item)) = (r, item) {
                         read.extend(x.read_nodes(item).iter().flat_map(XmlNode::subtree));

@@ -64,11 +64,18 @@ impl<'t> XmlDocument<'t> {
         // expansion bombs itself.
         let options = roxmltree::ParsingOptions { allow_dtd: true, nodes_limit: MAX_NODES, ..Default::default() };
         roxmltree::Document::parse_with_options(text, options).map(|doc| XmlDocument { doc }).map_err(|e| {
-            let pos = e.pos();
+            let (line, column) = match e {
+                // roxmltree places these at 1:1; they happen where the text ends.
+                roxmltree::Error::UnexpectedEndOfStream | roxmltree::Error::UnclosedRootNode => {
+                    let last = text.rsplit('\n').next().unwrap_or(text);
+                    (text.matches('\n').count() as u32 + 1, last.chars().count() as u32 + 1)
+                }
+                _ => (e.pos().row, e.pos().col),
+            };
             let message = e.to_string();
             // roxmltree ends its message with " at ROW:COL"; the position is given apart.
             let message = message.rsplit_once(" at ").map_or(message.clone(), |(m, _)| m.to_owned());
-            XmlError { line: pos.row, column: pos.col, message }
+            XmlError { line, column, message }
         })
     }
 

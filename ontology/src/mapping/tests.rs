@@ -205,4 +205,7 @@ fn malformed_xml_says_line_and_column() {
     let err = XmlDocument::parse("<a>\n  <b></a>").unwrap_err();
     assert_eq!((err.line, err.column), (2, 6), "{err}");
     assert!(err.message.contains("expected 'b' tag"), "{err}");
+    // A document that breaks off is named where it ends.
+    let err = XmlDocument::parse("<a>\n  <b>te").unwrap_err();
+    assert_eq!((err.line, err.column), (2, 8), "{err}");
 }

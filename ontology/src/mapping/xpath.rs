@@ -187,6 +187,14 @@ impl XPath {
         })
     }
 
+    /// The nodes an iterator's predicates compare while it selects from `node` (within
+    /// `scope`): `PUBLICATION[DB_TYPE='PUBMED']` reads DB_TYPE, not the publications it selects.
+    pub(crate) fn compared_nodes<'a>(&self, node: XmlNode<'a>, scope: Option<XmlNode<'a>>) -> Vec<XmlNode<'a>> {
+        let ev = Eval { scope, read: Some(RefCell::new(Vec::new())) };
+        let _ = ev.eval(&self.expr, &Ctx { node, pos: 1, size: 1 });
+        ev.read.map(RefCell::into_inner).unwrap_or_default()
+    }
+
     /// The nodes whose values the expression reads from `node`: what it selects, and what its
     /// predicates and functions compare (`STUDY_ATTRIBUTE[TAG='x']/VALUE` reads TAG too).
     pub(crate) fn read_nodes<'a>(&self, node: XmlNode<'a>) -> Vec<XmlNode<'a>> {
