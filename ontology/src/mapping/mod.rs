@@ -21,7 +21,9 @@
 //! as `STUDY_ATTRIBUTE[TAG='x']/VALUE`, the core functions); a reference gives each selected
 //! node's string-value. Over one XML record, an absolute iterator (`/STUDY_SET/STUDY`) finds
 //! only what lies within the record, so the mapping written for the whole document serves its
-//! records too.
+//! records too. Its steps walk straight down to the record (20,000 records of one document map in
+//! about 0.2 s in a release build), except steps with predicates (`/SET/STUDY[@x]`), which look at
+//! every sibling: prefer a relative iterator or none there.
 //!
 //! All 76 RML-Core conformance cases pass, and 111 of the 117 legacy JSON, CSV and XML cases (the
 //! six left out say why; `tests/rml_conformance.rs`). Legacy-namespace maps keep the R2RML
