@@ -9,9 +9,10 @@
 //! roxmltree is small, maintained, and says where a document breaks (line and column).
 //!
 //! Two liberties, both what RML mappings written for other engines expect: an unprefixed name
-//! matches an element by its local name whatever its namespace (as if the document's default
-//! namespace were the default element namespace of XPath 2.0), and a prefix is resolved through
-//! the namespace declarations in scope in the document itself (RML gives no other bindings).
+//! matches an element in no namespace or in the default namespace in scope (as if the document's
+//! default namespace were the default element namespace of XPath 2.0), and a prefix is resolved
+//! through the namespace declarations in scope in the document itself (RML gives no other
+//! bindings).
 //! Variables (`$x`) are not supported: RML has none to give.
 
 use std::cell::RefCell;
@@ -1258,14 +1259,16 @@ fn matches(test: &Test, axis: Axis, n: &XmlNode<'_>) -> bool {
         Test::Comment => n.attr == 0 && n.node.is_comment(),
         Test::Pi(target) => n.attr == 0 && n.node.pi().is_some_and(|p| target.as_deref().is_none_or(|t| t == p.target)),
         Test::Any(None) => principal,
-        Test::Any(Some(prefix)) => principal && namespace_uri(n).as_deref() == n.node.lookup_namespace_uri(Some(prefix)),
+        Test::Any(Some(prefix)) => {
+            principal && namespace_uri(n).is_some_and(|uri| n.node.lookup_namespace_uri(Some(prefix)) == Some(uri.as_str()))
+        }
         Test::Name(prefix, local) => {
             if !principal || local_name(n) != *local {
                 return false;
             }
             match (prefix, n.attribute()) {
                 (None, Some(a)) => a.namespace().is_none(),
-                (None, None) => true,
+                (None, None) => n.node.tag_name().namespace().is_none_or(|ns| n.node.default_namespace() == Some(ns)),
                 (Some(p), _) => namespace_uri(n).is_some_and(|uri| n.node.lookup_namespace_uri(Some(p)) == Some(uri.as_str())),
             }
         }
@@ -1334,6 +1337,20 @@ mod tests {
         assert_eq!(titles("/STUDY_SET/STUDY[@alias]/@accession"), ["JGAS2"]);
         // Positions still count in the whole document.
         assert!(XPath::parse("/STUDY_SET/STUDY[1]").unwrap().select(second, Some(second)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn prefixes_resolve_through_the_document_and_plain_names_ignore_the_default_namespace() {
+        let doc = roxmltree::Document::parse(
+            r#"<SET xmlns="urn:sra" xmlns:x="urn:x"><STUDY x:id="1"><x:NOTE>n</x:NOTE><NOTE>m</NOTE></STUDY></SET>"#,
+        )
+        .unwrap();
+        assert_eq!(eval(&doc, "/SET/STUDY", "x:NOTE"), ["n"]);
+        assert_eq!(eval(&doc, "/SET/STUDY", "NOTE"), ["m"]);
+        assert_eq!(eval(&doc, "/SET/STUDY", "x:*"), ["n"]);
+        assert_eq!(eval(&doc, "/SET/STUDY", "@x:id"), ["1"]);
+        assert_eq!(eval(&doc, "/SET/STUDY", "y:*"), Vec::<String>::new());
+        assert_eq!(eval(&doc, "/SET/STUDY", "name(*[2])"), ["NOTE"]);
     }
 
     #[test]
