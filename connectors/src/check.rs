@@ -33,7 +33,7 @@ pub struct CheckReport {
     pub unchanged: usize,
     pub violations: Vec<Violation>,
     /// Source fields the mapping leaves unmapped, with how many records have them (JSON, CSV,
-    /// GraphQL and SPARQL SELECT sources; an RDF dump's unmapped terms show as violations instead).
+    /// GraphQL, SPARQL SELECT and XML sources; an RDF dump's unmapped terms show as violations instead).
     pub unmapped: Vec<(String, usize)>,
 }
 

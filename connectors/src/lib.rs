@@ -2,8 +2,7 @@
 //!
 //! - [`manifest`]: the TOML a partner writes to register a source, validated at load;
 //! - [`kinds`]: one module per source kind (JSON REST API, RDF dump, CSV, GraphQL, SPARQL
-//!   endpoint), behind [`kinds::Connector`];
-//! - [`kinds`]: one module per source kind (JSON REST API, RDF dump), behind [`kinds::Connector`];
+//!   endpoint, XML), behind [`kinds::Connector`];
 //! - [`fetch`]: HTTP and file reads with timeouts and size caps, per-source rate limits and
 //!   credentials (API key, basic, OAuth2 client credentials), conditional requests;
 //! - [`harvest`]: the runner that fetches, maps, checks and swaps a source's named graph;

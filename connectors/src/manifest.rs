@@ -3,12 +3,13 @@
 //! ```toml
 //! id = "nbdc-datasets"                   # names the source's graph; [a-z0-9_-]
 //! name = "NBDC Human Database: datasets"
-//! kind = "json-api"                      # or "rdf-dump", "csv", "graphql", "sparql"
+//! kind = "json-api"                      # or "rdf-dump", "csv", "graphql", "sparql", "xml"
 //! endpoint = "https://example.org/api/datasets"   # http(s) URL, or a file or folder path
 //! mapping = "mappings/humandbs-dataset.rml.ttl"   # RML, relative to this file
-//! [paging]                               # json-api, graphql, sparql
+//! [paging]                               # json-api, graphql, sparql, xml
 //! style = "offset"                       # "none", "offset", "next-link" or "cursor"
-//! records = "$.data[*]"                  # where a page keeps its records
+//! records = "$.data[*]"                  # where a page keeps its records (XPath for xml:
+//!                                        # "/STUDY_SET/STUDY")
 //! ```
 //! A `sparql` source names its SPARQL endpoint and `query = "datasets.rq"`: a CONSTRUCT (RDF,
 //! optionally post-processed with `construct = [...]`) or a SELECT (its rows mapped with
@@ -76,6 +77,9 @@ pub enum SourceKind {
     /// A SPARQL 1.1 endpoint: a CONSTRUCT (RDF) or a SELECT (rows, mapped with RML), paged with
     /// LIMIT/OFFSET.
     Sparql,
+    /// XML documents (SRA/JGA/EGA-style record sets), split into records by an XPath, mapped
+    /// with RML over XPath.
+    Xml,
 }
 
 impl SourceKind {
@@ -86,6 +90,7 @@ impl SourceKind {
             SourceKind::Csv => "csv",
             SourceKind::Graphql => "graphql",
             SourceKind::Sparql => "sparql",
+            SourceKind::Xml => "xml",
         }
     }
 }
@@ -126,7 +131,8 @@ pub enum PagingStyle {
 pub struct Paging {
     pub style: PagingStyle,
     /// JSONPath to the records in a page. Default: the elements of a top-level array, or the page
-    /// itself if it is an object.
+    /// itself if it is an object. For XML sources, the XPath that splits a document into records
+    /// (`/STUDY_SET/STUDY`); default: the document element is the one record.
     pub records: Option<String>,
     /// JSONPath to the next page's URL (next-link paging).
     pub next: String,
@@ -146,8 +152,9 @@ pub struct Paging {
 /// How to name each record in provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecordIds {
-    /// JSONPath references to the record's id at the source, tried in order (one source may
-    /// serve several record types with differently named ids).
+    /// JSONPath references to the record's id at the source (XPath for XML sources, e.g.
+    /// `@accession`), tried in order (one source may serve several record types with
+    /// differently named ids).
     pub id: Vec<String>,
     /// Template for the record's URL at the source (RML template syntax). Default: the URL the
     /// record was fetched from.
@@ -324,7 +331,7 @@ enum OneOrMany {
 #[serde(deny_unknown_fields)]
 struct RawPaging {
     style: Option<Spanned<PagingStyle>>,
-    records: Option<String>,
+    records: Option<Spanned<String>>,
     next: Option<String>,
     total: Option<String>,
     offset_param: Option<String>,
@@ -338,7 +345,7 @@ struct RawPaging {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawRecord {
-    id: Option<OneOrMany>,
+    id: Option<Spanned<OneOrMany>>,
     url: Option<String>,
 }
 
@@ -410,7 +417,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         }
         None => None,
     };
-    if matches!(raw.kind, SourceKind::JsonApi | SourceKind::Csv | SourceKind::Graphql) && mapping.is_none() {
+    if matches!(raw.kind, SourceKind::JsonApi | SourceKind::Csv | SourceKind::Graphql | SourceKind::Xml) && mapping.is_none() {
         return Err(at(None, Some("mapping"), format!("a {} source needs an RML mapping file", raw.kind.name())));
     }
     let delimiter = match raw.delimiter {
@@ -487,9 +494,27 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
             _ => {}
         }
     }
+    if raw.kind == SourceKind::Xml && style != PagingStyle::None {
+        return Err(at(None, Some("paging.style"), "an xml source is read as whole documents: leave paging.style out (or \"none\") and list the documents as endpoints".to_owned()));
+    }
+    // XPath is checked now, so that a mistake is reported here rather than at the first harvest.
+    let xpath = |span: std::ops::Range<usize>, field: &str, path: &str| {
+        musubi_ontology::mapping::XPath::parse(path).map(drop).map_err(|e| at(Some(span), Some(field), e))
+    };
+    if raw.kind == SourceKind::Xml {
+        if let Some(r) = &p.records {
+            xpath(r.span(), "paging.records", r.get_ref())?;
+        }
+        if let Some(ids) = raw.record.as_ref().and_then(|r| r.id.as_ref()) {
+            match ids.get_ref() {
+                OneOrMany::One(id) => xpath(ids.span(), "record.id", id)?,
+                OneOrMany::Many(list) => list.iter().try_for_each(|id| xpath(ids.span(), "record.id", id))?,
+            }
+        }
+    }
     let paging = Paging {
         style,
-        records: p.records,
+        records: p.records.map(Spanned::into_inner),
         next: p.next.unwrap_or_else(|| "$.next".to_owned()),
         total: p.total,
         offset_param: p.offset_param.unwrap_or_else(|| "offset".to_owned()),
@@ -518,7 +543,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         construct,
         paging,
         record: RecordIds {
-            id: match record.id {
+            id: match record.id.map(Spanned::into_inner) {
                 None => Vec::new(),
                 Some(OneOrMany::One(p)) => vec![p],
                 Some(OneOrMany::Many(p)) => p,
@@ -838,6 +863,19 @@ mod tests {
         assert!(err.message.contains("http(s)"), "{err}");
         let err = parse(&format!("{base}token_url = \"https://e.org/t\"\nclient_id = \"m\"\nclient_secret = \"abc\"\n")).unwrap_err();
         assert_eq!((err.line, err.field.as_deref()), (8, Some("client_secret")), "a secret in the manifest is refused: {err}");
+    }
+
+    #[test]
+    fn xml_sources_split_by_xpath_and_bad_xpath_is_named_where_it_stands() {
+        let base = "id = \"jga\"\nkind = \"xml\"\nendpoint = \"https://e.org/study.xml\"\nmapping = \"lib.rs\"\n";
+        let m = parse_manifest(&format!("{base}[paging]\nrecords = \"/STUDY_SET/STUDY\"\n[record]\nid = \"@accession\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap();
+        assert_eq!((m.kind, m.paging.records.as_deref(), m.record.id.as_slice()), (SourceKind::Xml, Some("/STUDY_SET/STUDY"), ["@accession".to_owned()].as_slice()));
+        let err = parse_manifest(&format!("{base}[paging]\nrecords = \"/STUDY_SET/STUDY[\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (6, Some("paging.records")), "{err}");
+        let err = parse_manifest(&format!("{base}[record]\nid = \"@@accession\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (6, Some("record.id")), "{err}");
+        let err = parse_manifest(&format!("{base}[paging]\nstyle = \"offset\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("paging.style"), "{err}");
     }
 
     #[test]

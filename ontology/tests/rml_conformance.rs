@@ -1,8 +1,9 @@
 //! RML conformance: the RML-Core suite (`tests/rml-core/`, namespace http://w3id.org/rml/) and
-//! the legacy RML test cases (`tests/rml-legacy/`, http://semweb.mmlab.be/ns/rml#), JSON sources,
-//! each read from its own `metadata.csv`, so a new case is picked up without new code.
+//! the legacy RML test cases (`tests/rml-legacy/`, http://semweb.mmlab.be/ns/rml#), JSON, CSV
+//! and XML (XPath) sources, each read from its own `metadata.csv`, so a new case is picked up
+//! without new code.
 //!
-//! Every JSON case is run. A case passes when it produces its expected output (graph-isomorphic)
+//! Every JSON, CSV and XML case is run (the suites' relational-database cases are out of scope). A case passes when it produces its expected output (graph-isomorphic)
 //! or, where the suite expects an error, an error. Cases listed with a reason in the suite's
 //! `*-left-out.txt` may fail; every other case must pass, and a listed case that passes fails the
 //! test until it is taken off the list, so the list stays true.
@@ -11,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use musubi_ontology::RdfFormat;
-use musubi_ontology::mapping::Mapping;
+use musubi_ontology::mapping::{Mapping, Record, XmlDocument};
 use musubi_ontology::rdf::graph::CanonicalizationAlgorithm;
 use musubi_ontology::rdf::{Dataset, Quad};
 use musubi_ontology::parse_quads;
@@ -21,18 +22,29 @@ fn run_case(dir: &Path, mapping_file: &str, base: &str) -> Result<Vec<Quad>, Str
     let text = std::fs::read_to_string(dir.join(mapping_file)).map_err(|e| e.to_string())?;
     let mapping = Mapping::from_turtle(&text, mapping_file).map_err(|e| e.to_string())?;
     let mapping = mapping.with_base(base).map_err(|e| e.to_string())?;
-    let mut documents = HashMap::new();
+    // XML documents borrow their text: read every source first, then parse.
+    let mut json = HashMap::new();
+    let mut xml_texts = HashMap::new();
     for source in mapping.sources() {
         let bytes = std::fs::read(dir.join(source)).map_err(|e| format!("{source}: {e}"))?;
-        let document = if source.ends_with(".csv") {
-            musubi_ontology::mapping::csv_rows(&bytes, b',', None)?
+        if source.ends_with(".csv") {
+            json.insert(source.to_owned(), musubi_ontology::mapping::csv_rows(&bytes, b',', None)?);
+        } else if source.ends_with(".xml") {
+            xml_texts.insert(source.to_owned(), String::from_utf8(bytes).map_err(|e| format!("{source}: {e}"))?);
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| format!("{source}: {e}"))?
-        };
-        documents.insert(source.to_owned(), document);
+            json.insert(source.to_owned(), serde_json::from_slice(&bytes).map_err(|e| format!("{source}: {e}"))?);
+        }
     }
+    let mut xml = HashMap::new();
+    for (source, text) in &xml_texts {
+        xml.insert(source.as_str(), XmlDocument::parse(text).map_err(|e| format!("{source}: {e}"))?);
+    }
+    let documents = |path: Option<&str>| -> Option<Record<'_>> {
+        let path = path?;
+        json.get(path).map(Record::Json).or_else(|| xml.get(path).map(XmlDocument::root))
+    };
     let mut quads = Vec::new();
-    mapping.map_documents(&|path| path.and_then(|p| documents.get(p)), &mut quads).map_err(|e| e.to_string())?;
+    mapping.map_documents(&documents, &mut quads).map_err(|e| e.to_string())?;
     Ok(quads)
 }
 
@@ -81,7 +93,7 @@ fn run_suite(suite: &Suite) -> (usize, usize, usize) {
     let mut unexpected = Vec::new();
     for row in reader.records() {
         let row = row.expect("row");
-        if suite.format.is_some_and(|f| !["JSON", "CSV"].contains(&&row[column(f)])) {
+        if suite.format.is_some_and(|f| !["JSON", "CSV", "XML"].contains(&&row[column(f)])) {
             continue;
         }
         let id = row[column(suite.id)].to_owned();
@@ -112,7 +124,7 @@ fn run_suite(suite: &Suite) -> (usize, usize, usize) {
             (Err(_), Some(_)) => {}
         }
     }
-    println!("{} (JSON and CSV sources): {passed} of {run} cases pass; {} left out with a reason", suite.name, left_out.len());
+    println!("{} (JSON, CSV and XML sources): {passed} of {run} cases pass; {} left out with a reason", suite.name, left_out.len());
     assert!(unexpected.is_empty(), "{}:\n{}", suite.name, unexpected.join("\n"));
     (passed, run, left_out.len())
 }

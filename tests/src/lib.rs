@@ -3,8 +3,9 @@
 //!
 //! The partner speaks the shapes real partner APIs use: an offset-paged JSON API (NBDC research
 //! and research versions, JGA's dataset-policy relations), a next-link-paged JSON API (NBDC
-//! datasets), plain files (RDF dumps), and a SPARQL endpoint that ignores OFFSET. It can be told to fail (HTTP 500, garbage) or be
-//! stopped (down), to test what the hub does when a partner misbehaves.
+//! datasets), plain files (RDF dumps,
+//! JGA's XML), and a SPARQL endpoint that ignores OFFSET. It can be told to fail (HTTP 500,
+//! garbage, a truncated body) or be stopped (down), to test what the hub does when a partner misbehaves.
 //!
 //! It is as strict as a careful partner: an OAuth2 token endpoint (`/oauth/token`, client
 //! credentials by `client_secret_basic` or `client_secret_post`, expiring bearer tokens) guards
@@ -99,6 +100,8 @@ pub enum Behaviour {
     Garbage,
     /// Every other request gets 503 with `Retry-After: 0` (the count of requests so far).
     Flaky(u32),
+    /// Files are cut off after their first half: an export that broke off mid-document.
+    Truncated,
 }
 
 /// A partner database on loopback.
@@ -274,7 +277,7 @@ fn misbehaviour(state: &Mutex<Behaviour>) -> Option<Response> {
             *behaviour = Behaviour::Flaky(n + 1);
             (n % 2 == 0).then(|| (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "0")], "busy").into_response())
         }
-        Behaviour::Healthy => None,
+        Behaviour::Healthy | Behaviour::Truncated => None,
         Behaviour::ServerError => Some((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()),
         Behaviour::Garbage => Some(([(header::CONTENT_TYPE, "application/json")], "{\"data\": [ {\"humId\": <html>").into_response()),
     }
@@ -337,8 +340,15 @@ async fn file(State(state): State<Arc<Mutex<Behaviour>>>, Path(path): Path<Strin
         return StatusCode::NOT_FOUND.into_response();
     }
     match std::fs::read(fixtures().join(&path)) {
-        Ok(bytes) => {
-            let media = if path.ends_with(".ttl") { "text/turtle" } else { "application/json" };
+        Ok(mut bytes) => {
+            if *state.lock().expect("lock") == Behaviour::Truncated {
+                bytes.truncate(bytes.len() / 2);
+            }
+            let media = match path.rsplit('.').next() {
+                Some("ttl") => "text/turtle",
+                Some("xml") => "application/xml",
+                _ => "application/json",
+            };
             ([(header::CONTENT_TYPE, media)], bytes).into_response()
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),

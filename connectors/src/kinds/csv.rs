@@ -1,7 +1,7 @@
 //! CSV and TSV files (over HTTP or from files): one record per row, mapped with RML whose logical
 //! source reads CSV (references are column names), e.g. JGA's relation tables.
 
-use musubi_ontology::mapping::csv_rows;
+use musubi_ontology::mapping::{Record, csv_rows};
 use serde_json::Value;
 
 use super::{Connector, Context, RecordMapper, Staged};
@@ -23,7 +23,7 @@ impl Connector for Csv {
                 let delimiter = manifest.delimiter.unwrap_or(if doc.url.ends_with(".tsv") { b'\t' } else { b',' });
                 let rows = csv_rows(&doc.bytes, delimiter, (!manifest.columns.is_empty()).then_some(manifest.columns.as_slice())).map_err(|message| HarvestError::Parse { url: doc.url.clone(), message })?;
                 let Value::Array(rows) = rows else { unreachable!("csv_rows gives an array") };
-                let records: Vec<&Value> = rows.iter().collect();
+                let records: Vec<Record<'_>> = rows.iter().map(Record::Json).collect();
                 mapper.map(&records, &doc.url, cx, &mut staged)?;
             }
         }

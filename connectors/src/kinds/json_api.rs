@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use musubi_ontology::mapping::Record;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 use url::Url;
@@ -230,6 +231,7 @@ pub(crate) fn map_page(
     if let Some(index) = records.iter().position(|r| !r.is_object()) {
         return Err(HarvestError::Parse { url: doc.url.clone(), message: format!("record #{index} is not a JSON object") });
     }
+    let records: Vec<Record<'_>> = records.into_iter().map(Record::Json).collect();
     mapper.map(&records, &doc.url, cx, staged)?;
     Ok((records.len(), page))
 }

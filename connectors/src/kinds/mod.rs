@@ -8,11 +8,12 @@ pub mod graphql;
 pub mod json_api;
 pub mod rdf_dump;
 pub mod sparql;
+pub mod xml;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use musubi_ontology::mapping::Mapping;
+use musubi_ontology::mapping::{Mapping, Record, XPath};
 use musubi_ontology::rdf::{Literal, NamedNode, NamedOrBlankNode, Triple};
 use musubi_ontology::vocab;
 use serde_json::Value;
@@ -27,7 +28,8 @@ use crate::manifest::{Manifest, SourceKind};
 #[derive(Debug, Default)]
 pub struct Staged {
     pub triples: Vec<Triple>,
-    /// Records read from the source (JSON records, or RDF entities with provenance).
+    /// Records read from the source (JSON or XML records, CSV rows, or RDF entities with
+    /// provenance).
     pub records: usize,
     /// How many records the source says it has, when it says (offset paging with a total).
     pub expected: Option<usize>,
@@ -91,6 +93,7 @@ pub async fn stage(manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, Harv
         SourceKind::Csv => csv::Csv.stage(manifest, cx).await,
         SourceKind::Graphql => graphql::Graphql.stage(manifest, cx).await,
         SourceKind::Sparql => sparql::Sparql.stage(manifest, cx).await,
+        SourceKind::Xml => xml::Xml.stage(manifest, cx).await,
     }
 }
 
@@ -106,12 +109,42 @@ pub(crate) fn provenance(subject: &NamedOrBlankNode, record_id: Option<&str>, re
     out.push(Triple::new(subject.clone(), vocab::PROV_GENERATED_AT_TIME, cx.harvested_at.clone()));
 }
 
-/// Maps records (JSON objects, or CSV rows as objects) with the source's RML mapping and gives
-/// each record's entities their provenance: shared by every kind whose records are not RDF yet.
+/// Maps records (JSON objects, CSV rows as objects, or XML elements) with the source's RML
+/// mapping and gives each record's entities their provenance: shared by every kind whose records
+/// are not RDF yet.
 pub(crate) struct RecordMapper {
     mapping: Mapping,
-    record_id: Vec<JsonPath>,
+    record_id: Vec<RecordPath>,
     record_url: Option<String>,
+}
+
+/// Where a record keeps a value (its id, a field of its URL): JSONPath, or XPath in XML records.
+enum RecordPath {
+    Json(JsonPath),
+    Xml(XPath),
+}
+
+impl RecordPath {
+    fn parse(manifest: &Manifest, field: &str, path: &str) -> Result<RecordPath, HarvestError> {
+        if manifest.kind == SourceKind::Xml {
+            XPath::parse(path)
+                .map(RecordPath::Xml)
+                .map_err(|e| HarvestError::Config(format!("{}: field `{field}`: {e}", manifest.file.display())))
+        } else {
+            Ok(RecordPath::Json(json_path(manifest, field, Some(path))?.expect("given")))
+        }
+    }
+
+    /// The first value found in the record, as text.
+    fn value(&self, record: Record<'_>) -> Option<String> {
+        match (self, record) {
+            (RecordPath::Json(p), Record::Json(v)) => p.query(v).first().and_then(scalar),
+            (RecordPath::Xml(p), record) => {
+                p.values(record).ok()?.into_iter().map(|v| v.trim().to_owned()).find(|v| !v.is_empty())
+            }
+            (RecordPath::Json(_), Record::Xml(_)) => None,
+        }
+    }
 }
 
 impl RecordMapper {
@@ -120,18 +153,13 @@ impl RecordMapper {
         let text = std::fs::read_to_string(mapping_path)
             .map_err(|e| HarvestError::Config(format!("{}: cannot read the mapping: {e}", mapping_path.display())))?;
         let mapping = Mapping::from_turtle(&text, &mapping_path.display().to_string()).map_err(|e| HarvestError::Config(e.to_string()))?;
-        let record_id = manifest
-            .record
-            .id
-            .iter()
-            .map(|p| json_path(manifest, "record.id", Some(p)).map(|p| p.expect("given")))
-            .collect::<Result<_, _>>()?;
+        let record_id = manifest.record.id.iter().map(|p| RecordPath::parse(manifest, "record.id", p)).collect::<Result<_, _>>()?;
         Ok(RecordMapper { mapping, record_id, record_url: manifest.record.url.clone() })
     }
 
-    pub(crate) fn map(&self, records: &[&Value], url: &str, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
-        for (index, record) in records.iter().enumerate() {
-            let id = self.record_id.iter().find_map(|p| p.query(record).first().and_then(scalar));
+    pub(crate) fn map(&self, records: &[Record<'_>], url: &str, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
+        for (index, &record) in records.iter().enumerate() {
+            let id = self.record_id.iter().find_map(|p| p.value(record));
             let roots = self.mapping.map_record(record, &mut staged.triples).map_err(|e| HarvestError::Mapping {
                 url: url.to_owned(),
                 record: id.clone().unwrap_or_else(|| format!("#{index}")),
@@ -172,16 +200,20 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
-/// `{field}` placeholders filled from the record (top-level or dotted paths).
-fn expand_url(template: &str, record: &Value) -> Option<String> {
+/// `{field}` placeholders filled from the record (top-level or dotted JSON paths; XPath in XML
+/// records, e.g. `{@accession}`).
+fn expand_url(template: &str, record: Record<'_>) -> Option<String> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}')? + start;
         let key = &rest[start + 1..end];
-        let path = JsonPath::parse(&format!("$.{key}")).ok()?;
-        out.push_str(&scalar(path.query(record).first()?)?);
+        let value = match record {
+            Record::Json(v) => scalar(JsonPath::parse(&format!("$.{key}")).ok()?.query(v).first()?)?,
+            Record::Xml(_) => XPath::parse(key).ok()?.values(record).ok()?.into_iter().next()?,
+        };
+        out.push_str(&value);
         rest = &rest[end + 1..];
     }
     out.push_str(rest);

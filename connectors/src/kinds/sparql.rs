@@ -18,6 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use musubi_ontology::mapping::Record;
 use musubi_ontology::RdfFormat;
 use musubi_ontology::rdf::{BlankNode, NamedOrBlankNode, Term, Triple};
 use musubi_ontology::sparql::{QueryForm, query_shape, select_rows};
@@ -105,7 +106,7 @@ impl Connector for Sparql {
                         let rows = select_rows(&doc.bytes, doc.content_type.as_deref())
                             .map_err(|m| HarvestError::Parse { url: at(url, offset), message: format!("not valid SELECT results: {m}") })?;
                         let Value::Array(rows) = rows else { unreachable!("select_rows gives an array") };
-                        mapper.map(&rows.iter().collect::<Vec<_>>(), url.as_str(), cx, &mut staged)?;
+                        mapper.map(&rows.iter().map(Record::Json).collect::<Vec<_>>(), url.as_str(), cx, &mut staged)?;
                         rows.len()
                     }
                 };

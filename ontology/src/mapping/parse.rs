@@ -6,7 +6,7 @@ use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{Graph, Literal, NamedNode, NamedOrBlankNode, Term, TermRef, Triple};
 use oxiri::Iri;
 
-use super::json::Reference;
+use super::record::Reference;
 use super::template::Template;
 use super::{Formulation, Mapping, MappingError, ObjectMap, PredicateObjectMap, TermMap, TermType, TermValue, TriplesMap};
 use crate::vocab::RDF_TYPE;
@@ -18,6 +18,8 @@ const NAMESPACES: [&str; 3] =
 struct Reader<'a> {
     graph: Graph,
     origin: &'a str,
+    /// The reference formulation of the triples map being read: how its references parse.
+    formulation: std::cell::Cell<Formulation>,
 }
 
 impl Reader<'_> {
@@ -71,8 +73,8 @@ impl Reader<'_> {
         let template = self.string(node, "template")?;
         let value = match (constant, reference, template) {
             (Some(c), None, None) => TermValue::Constant(c),
-            (None, Some(r), None) => TermValue::Reference(Reference::parse(&r).map_err(|e| self.err(node, e))?),
-            (None, None, Some(t)) => TermValue::Template(Template::parse(&t).map_err(|e| self.err(node, e))?),
+            (None, Some(r), None) => TermValue::Reference(Reference::parse(&r, self.formulation.get()).map_err(|e| self.err(node, e))?),
+            (None, None, Some(t)) => TermValue::Template(Template::parse(&t, self.formulation.get()).map_err(|e| self.err(node, e))?),
             (None, None, None) if role == Role::Subject && self.is_blank_typed(node)? => TermValue::Fresh,
             (None, None, None) => return Err(self.err(node, "needs one of rml:constant, rml:reference, rml:template")),
             _ => return Err(self.err(node, "has more than one of rml:constant, rml:reference, rml:template")),
@@ -200,7 +202,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
         let triple = triple.map_err(|e| MappingError { origin: origin.to_owned(), message: format!("not valid Turtle: {e}") })?;
         graph.insert(&Triple::from(triple));
     }
-    let reader = Reader { graph, origin };
+    let reader = Reader { graph, origin, formulation: std::cell::Cell::new(Formulation::JsonPath) };
 
     // Triples maps: whatever has a logical source, or is typed as one.
     let mut names: Vec<NamedOrBlankNode> = Vec::new();
@@ -235,30 +237,8 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
 
 fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<NamedOrBlankNode, usize>) -> Result<TriplesMap, MappingError> {
     {
-        let (iterator, source, formulation) = match reader.one(name, "logicalSource")? {
-            None => return Err(reader.err(name, "has no rml:logicalSource")),
-            Some(ls) => {
-                let ls = reader.node(name, ls, "rml:logicalSource")?;
-                let iterator = match reader.string(&ls, "iterator")? {
-                    None => None,
-                    Some(it) if it.trim() == "$" => None,
-                    Some(it) => Some(Reference::parse(&it).map_err(|e| reader.err(name, e))?),
-                };
-                let source = match reader.one(&ls, "source")? {
-                    None => None,
-                    Some(Term::Literal(l)) => Some(l.value().to_owned()),
-                    Some(node) => {
-                        let node = reader.node(&ls, node, "rml:source")?;
-                        reader.string(&node, "path")?
-                    }
-                };
-                let formulation = match reader.one(&ls, "referenceFormulation")? {
-                    Some(Term::NamedNode(n)) if n.as_str().ends_with("CSV") => Formulation::Csv,
-                    _ => Formulation::JsonPath,
-                };
-                (iterator, source, formulation)
-            }
-        };
+        let (iterator, source, formulation) = logical_source(reader, name)?;
+        reader.formulation.set(formulation);
         let base = match reader.one(name, "baseIRI")? {
             None => None,
             Some(Term::NamedNode(n)) => Some(Iri::parse(n.into_string()).map_err(|e| reader.err(name, e))?),
@@ -303,15 +283,20 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
                     for jc in reader.all(&om, "joinCondition") {
                         let jc = reader.node(&om, jc, "rml:joinCondition")?;
                         // `rml:child "ref"` is short for `rml:childMap [ rml:reference "ref" ]`.
-                        let side = |short: &str, map: &str| -> Result<TermMap, MappingError> {
+                        // The child reads this map's records, the parent its own.
+                        let parent_formulation = logical_source(reader, &parent)?.2;
+                        let side = |short: &str, map: &str, formulation: Formulation| -> Result<TermMap, MappingError> {
+                            reader.formulation.set(formulation);
                             if let Some(r) = reader.string(&jc, short)? {
-                                let r = Reference::parse(&r).map_err(|e| reader.err(name, e))?;
+                                let r = Reference::parse(&r, formulation).map_err(|e| reader.err(name, e))?;
                                 return Ok(TermMap { value: TermValue::Reference(r), term_type: TermType::Literal, language: None, datatype: None });
                             }
                             let m = reader.one(&jc, map)?.ok_or_else(|| reader.err(name, format!("a join condition has no rml:{short}")))?;
                             reader.term_map(&reader.node(&jc, m, map)?, Role::Language)
                         };
-                        joins.push((side("child", "childMap")?, side("parent", "parentMap")?));
+                        let join = (side("child", "childMap", formulation)?, side("parent", "parentMap", parent_formulation)?);
+                        reader.formulation.set(formulation);
+                        joins.push(join);
                     }
                     objects.push(ObjectMap::Parent { triples_map: parent_index, joins });
                 } else {
@@ -335,4 +320,32 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
         let legacy = reader.graph.object_for_subject_predicate(name, &legacy_ns).is_some();
         Ok(TriplesMap { name: display(name), source, iterator, subject: subjects.remove(0), classes, graphs, base, formulation, legacy, predicate_objects })
     }
+}
+
+/// A triples map's logical source: its iterator, the source it names, and its reference
+/// formulation (`ql:XPath`/`rml:XPath`, `ql:CSV`/`rml:CSV`, else JSONPath).
+fn logical_source(reader: &Reader<'_>, name: &NamedOrBlankNode) -> Result<(Option<Reference>, Option<String>, Formulation), MappingError> {
+    let Some(ls) = reader.one(name, "logicalSource")? else {
+        return Err(reader.err(name, "has no rml:logicalSource"));
+    };
+    let ls = reader.node(name, ls, "rml:logicalSource")?;
+    let formulation = match reader.one(&ls, "referenceFormulation")? {
+        Some(Term::NamedNode(n)) if n.as_str().ends_with("CSV") => Formulation::Csv,
+        Some(Term::NamedNode(n)) if n.as_str().ends_with("XPath") => Formulation::XPath,
+        _ => Formulation::JsonPath,
+    };
+    let iterator = match reader.string(&ls, "iterator")? {
+        None => None,
+        Some(it) if it.trim() == "$" && formulation != Formulation::XPath => None,
+        Some(it) => Some(Reference::parse(&it, formulation).map_err(|e| reader.err(name, e))?),
+    };
+    let source = match reader.one(&ls, "source")? {
+        None => None,
+        Some(Term::Literal(l)) => Some(l.value().to_owned()),
+        Some(node) => {
+            let node = reader.node(&ls, node, "rml:source")?;
+            reader.string(&node, "path")?
+        }
+    };
+    Ok((iterator, source, formulation))
 }

@@ -1,8 +1,7 @@
 //! RML string templates: `https://example.org/{id}` with `\{` and `\}` as escapes.
 
-use serde_json::Value;
-
-use super::json::Reference;
+use super::Formulation;
+use super::record::{Record, Reference};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Template {
@@ -16,7 +15,8 @@ enum Part {
 }
 
 impl Template {
-    pub(crate) fn parse(template: &str) -> Result<Template, String> {
+    /// Parses a template whose references are in the language of `formulation`.
+    pub(crate) fn parse(template: &str, formulation: Formulation) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut text = String::new();
         let mut chars = template.chars();
@@ -43,7 +43,7 @@ impl Template {
                     if !text.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut text)));
                     }
-                    parts.push(Part::Reference(Reference::parse(&reference)?));
+                    parts.push(Part::Reference(Reference::parse(&reference, formulation)?));
                 }
                 '}' => return Err(format!("template {template:?} has a '}}' with no '{{'")),
                 c => text.push(c),
@@ -66,7 +66,7 @@ impl Template {
     /// Every combination of the references' values (RML's cartesian product). A reference with
     /// no value makes the template produce nothing. Inserted values are encoded as `encoding`
     /// says.
-    pub(crate) fn expand(&self, item: &Value, encoding: Encoding) -> Result<Vec<String>, String> {
+    pub(crate) fn expand(&self, item: Record<'_>, encoding: Encoding) -> Result<Vec<String>, String> {
         let mut results = vec![String::new()];
         for part in &self.parts {
             match part {

@@ -126,3 +126,86 @@ fn fields_no_reference_reads_are_listed() {
     let unmapped: Vec<String> = m.unmapped_fields(&record).into_iter().collect();
     assert_eq!(unmapped, ["['Read Type']", "tags[*].code"]);
 }
+
+const STUDIES: &str = r#"<?xml version="1.0"?>
+<STUDY_SET>
+  <STUDY alias="S1" accession="JGAS1" center_name="Individual">
+    <IDENTIFIERS><SECONDARY_ID>X1</SECONDARY_ID></IDENTIFIERS>
+    <DESCRIPTOR><STUDY_TITLE>First</STUDY_TITLE><STUDY_TYPES><STUDY_TYPE existing_study_type="Exome"/></STUDY_TYPES></DESCRIPTOR>
+    <PUBLICATIONS><PUBLICATION id="1"/><PUBLICATION id="2"/></PUBLICATIONS>
+    <STUDY_ATTRIBUTES>
+      <STUDY_ATTRIBUTE><TAG>NBDC Number</TAG><VALUE>hum0004</VALUE></STUDY_ATTRIBUTE>
+      <STUDY_ATTRIBUTE><TAG>Principal Investigator</TAG><VALUE>Someone</VALUE></STUDY_ATTRIBUTE>
+    </STUDY_ATTRIBUTES>
+  </STUDY>
+  <STUDY alias="S2" accession="JGAS2"><DESCRIPTOR><STUDY_TITLE>Second</STUDY_TITLE></DESCRIPTOR></STUDY>
+</STUDY_SET>"#;
+
+const STUDY_MAPPING: &str = r#"
+    ex:Study rml:logicalSource [ rml:referenceFormulation rml:XPath ; rml:iterator "/STUDY_SET/STUDY" ] ;
+      rml:subjectMap [ rml:template "http://example.org/s/{@accession}" ] ;
+      rml:predicateObjectMap [ rml:predicate ex:title ; rml:objectMap [ rml:reference "DESCRIPTOR/STUDY_TITLE" ] ] ,
+        [ rml:predicate ex:nbdc ; rml:objectMap [ rml:reference "STUDY_ATTRIBUTES/STUDY_ATTRIBUTE[TAG='NBDC Number']/VALUE" ] ] ,
+        [ rml:predicate ex:cites ; rml:objectMap [ rml:parentTriplesMap ex:Publication ] ] .
+    ex:Publication rml:logicalSource [ rml:referenceFormulation rml:XPath ; rml:iterator "PUBLICATIONS/PUBLICATION" ] ;
+      rml:subjectMap [ rml:template "http://example.org/p/{@id}" ] ;
+      rml:predicateObjectMap [ rml:predicate ex:study ; rml:objectMap [ rml:template "http://example.org/s/{../../@accession}" ] ] .
+"#;
+
+#[test]
+fn xml_records_map_with_xpath_and_only_the_record_is_read() {
+    let m = Mapping::from_turtle(&format!("{PREFIXES}{STUDY_MAPPING}"), "test.rml.ttl").unwrap();
+    let doc = XmlDocument::parse(STUDIES).unwrap();
+    let records = doc.select(&XPath::parse("/STUDY_SET/STUDY").unwrap()).unwrap();
+    assert_eq!(records.len(), 2);
+    let mut out = Vec::new();
+    let roots = m.map_record(records[0], &mut out).unwrap();
+    // The absolute iterator finds the record itself, not its sibling; the record's own entity
+    // gets provenance, the publications do not.
+    assert_eq!(roots.iter().map(ToString::to_string).collect::<Vec<_>>(), ["<http://example.org/s/JGAS1>"]);
+    let mut lines: Vec<String> = out.iter().map(ToString::to_string).collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            r#"<http://example.org/p/1> <http://example.org/study> <http://example.org/s/JGAS1>"#,
+            r#"<http://example.org/p/2> <http://example.org/study> <http://example.org/s/JGAS1>"#,
+            r#"<http://example.org/s/JGAS1> <http://example.org/nbdc> "hum0004""#,
+            r#"<http://example.org/s/JGAS1> <http://example.org/title> "First""#,
+        ]
+    );
+    // What no reference reads: the predicate's TAG counts as read, the other attribute's VALUE not.
+    let unmapped: Vec<String> = m.unmapped_fields(records[0]).into_iter().collect();
+    assert_eq!(
+        unmapped,
+        [
+            "@alias",
+            "@center_name",
+            "DESCRIPTOR/STUDY_TYPES/STUDY_TYPE/@existing_study_type",
+            "IDENTIFIERS/SECONDARY_ID",
+            "STUDY_ATTRIBUTES/STUDY_ATTRIBUTE/VALUE",
+        ]
+    );
+}
+
+#[test]
+fn a_jsonpath_mapping_over_an_xml_record_says_what_is_wrong() {
+    let m = Mapping::from_turtle(
+        &format!("{PREFIXES}ex:M rml:logicalSource [ rml:iterator \"$\" ] ; rml:subjectMap [ rml:template \"http://example.org/{{id}}\" ] ."),
+        "test.rml.ttl",
+    )
+    .unwrap();
+    let doc = XmlDocument::parse(STUDIES).unwrap();
+    let err = m.map_record(doc.root(), &mut Vec::new()).unwrap_err();
+    assert!(err.to_string().contains("rml:XPath"), "{err}");
+}
+
+#[test]
+fn malformed_xml_says_line_and_column() {
+    let err = XmlDocument::parse("<a>\n  <b></a>").unwrap_err();
+    assert_eq!((err.line, err.column), (2, 6), "{err}");
+    assert!(err.message.contains("expected 'b' tag"), "{err}");
+    // A document that breaks off is named where it ends.
+    let err = XmlDocument::parse("<a>\n  <b>te").unwrap_err();
+    assert_eq!((err.line, err.column), (2, 8), "{err}");
+}
