@@ -188,6 +188,8 @@ impl Harvester {
 /// Shared by the harvest and its dry run (`connector check`).
 pub(crate) async fn stage(manifest: &Manifest, cx: &Context<'_>, vocabulary: &Vocabulary) -> Result<kinds::Staged, HarvestError> {
     let mut staged = kinds::stage(manifest, cx).await?;
+    // SPARQL CONSTRUCT post-processing, for what the mapping (or the source's RDF) cannot say.
+    kinds::post_process(manifest, &mut staged)?;
     // One IRI per record whichever database named it, so sources meet on one node.
     vocabulary.identifier_schemes().normalise(&mut staged.triples);
     vocabulary.add_access_levels(&mut staged.triples);

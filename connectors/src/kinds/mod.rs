@@ -97,6 +97,17 @@ pub async fn stage(manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, Harv
     }
 }
 
+/// Adds what the manifest's SPARQL CONSTRUCT post-processing files build from the staged graph:
+/// for what a mapping (or a source's own RDF) cannot say. Run for every kind.
+pub(crate) fn post_process(manifest: &Manifest, staged: &mut Staged) -> Result<(), HarvestError> {
+    for query_file in &manifest.construct {
+        let query = std::fs::read_to_string(query_file).map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
+        let built = musubi_ontology::mapping::construct(&staged.triples, &query, &query_file.display().to_string()).map_err(|e| HarvestError::Config(e.to_string()))?;
+        staged.triples.extend(built);
+    }
+    Ok(())
+}
+
 /// Provenance of one record's entity: its id and URL at the source, and the harvest time. The
 /// source itself is the named graph the triples land in.
 pub(crate) fn provenance(subject: &NamedOrBlankNode, record_id: Option<&str>, record_url: &str, cx: &Context<'_>, out: &mut Vec<Triple>) {
@@ -160,7 +171,7 @@ impl RecordMapper {
     pub(crate) fn map(&self, records: &[Record<'_>], url: &str, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
         for (index, &record) in records.iter().enumerate() {
             let id = self.record_id.iter().find_map(|p| p.value(record));
-            let roots = self.mapping.map_record(record, &mut staged.triples).map_err(|e| HarvestError::Mapping {
+            let roots = self.mapping.map_record_in(record, Some(url), &mut staged.triples).map_err(|e| HarvestError::Mapping {
                 url: url.to_owned(),
                 record: id.clone().unwrap_or_else(|| format!("#{index}")),
                 message: e.to_string(),

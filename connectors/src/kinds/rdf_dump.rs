@@ -6,7 +6,6 @@
 //! the source's terms into the hub vocabulary.
 
 use musubi_ontology::RdfFormat;
-use musubi_ontology::mapping;
 use musubi_ontology::rdf::{NamedOrBlankNode, Term, Triple};
 use musubi_ontology::vocab;
 
@@ -35,7 +34,6 @@ impl Connector for RdfDump {
             staged.triples.extend(triples.iter().cloned());
             cx.report(&staged);
         }
-        post_process(manifest, &mut staged)?;
         Ok(staged)
     }
 }
@@ -69,16 +67,6 @@ pub(crate) fn rdf_records(triples: &[Triple], url: &str, cx: &Context<'_>, out: 
         provenance(record, id.as_deref(), url, cx, out);
     }
     records.len()
-}
-
-/// Adds what the manifest's SPARQL CONSTRUCT post-processing files build from the staged graph.
-pub(crate) fn post_process(manifest: &Manifest, staged: &mut Staged) -> Result<(), HarvestError> {
-    for query_file in &manifest.construct {
-        let query = std::fs::read_to_string(query_file).map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
-        let built = mapping::construct(&staged.triples, &query, &query_file.display().to_string()).map_err(|e| HarvestError::Config(e.to_string()))?;
-        staged.triples.extend(built);
-    }
-    Ok(())
 }
 
 /// Parses one document; the format comes from the Content-Type, else the file extension, else

@@ -25,7 +25,7 @@ use musubi_ontology::sparql::{QueryForm, query_shape, select_rows};
 use serde_json::Value;
 use url::Url;
 
-use super::rdf_dump::{post_process, rdf_records};
+use super::rdf_dump::rdf_records;
 use super::{Connector, Context, RecordMapper, Staged};
 use crate::fetch::{self, Document};
 use crate::harvest::HarvestError;
@@ -128,7 +128,6 @@ impl Connector for Sparql {
                 cx.report(&staged);
             }
         }
-        post_process(manifest, &mut staged)?;
         Ok(staged)
     }
 }

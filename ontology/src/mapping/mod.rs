@@ -165,9 +165,28 @@ impl Mapping {
     /// own entities, which get provenance. Graph maps are not used here: a source's data all
     /// lands in the source's own graph.
     pub fn map_record<'a>(&self, record: impl Into<Record<'a>>, out: &mut Vec<Triple>) -> Result<Vec<NamedOrBlankNode>, RecordError> {
+        self.map_record_in(record, None, out)
+    }
+
+    /// [`Mapping::map_record`] for a record read from the document `document` (its URL or
+    /// path): triples maps whose logical source names a file (`rml:path`, `rml:source`) map only
+    /// records of the document with that file name, so one mapping can serve a source whose
+    /// files hold different tables (e.g. JGA's relation CSVs); maps that name none map every record.
+    pub fn map_record_in<'a>(
+        &self,
+        record: impl Into<Record<'a>>,
+        document: Option<&str>,
+        out: &mut Vec<Triple>,
+    ) -> Result<Vec<NamedOrBlankNode>, RecordError> {
         let record = record.into();
+        let file_name = |path: &str| path.split(['?', '#']).next().unwrap_or(path).rsplit('/').next().unwrap_or(path).to_owned();
+        let document = document.map(file_name);
+        let reads = |map: &TriplesMap| match (&map.source, &document) {
+            (Some(source), Some(document)) => file_name(source) == *document,
+            _ => true,
+        };
         let mut quads = Vec::new();
-        let roots = self.run(&|_| Some(record), &mut quads)?;
+        let roots = self.run(&|map| reads(map).then_some(record), true, &mut quads)?;
         out.extend(quads.into_iter().map(Triple::from));
         Ok(roots)
     }
@@ -180,7 +199,7 @@ impl Mapping {
         documents: &dyn Fn(Option<&str>) -> Option<Record<'a>>,
         out: &mut Vec<Quad>,
     ) -> Result<(), RecordError> {
-        self.run(&|map: &TriplesMap| documents(map.source.as_deref()), out).map(|_| ())
+        self.run(&|map: &TriplesMap| documents(map.source.as_deref()), false, out).map(|_| ())
     }
 
     /// The fields of a record that no reference of the mapping reads: what a harvest would
@@ -262,11 +281,16 @@ impl Mapping {
     fn run<'a>(
         &self,
         document: &dyn Fn(&TriplesMap) -> Option<Record<'a>>,
+        skip_unavailable: bool,
         out: &mut Vec<Quad>,
     ) -> Result<Vec<NamedOrBlankNode>, RecordError> {
         let mut roots = Vec::new();
         for map in &self.maps {
             let Some(doc) = document(map) else {
+                // A map whose logical source is another file of the source reads nothing here.
+                if skip_unavailable {
+                    continue;
+                }
                 return Err(RecordError { triples_map: map.name.clone(), message: "its logical source is not available".to_owned() });
             };
             for item in iterations(map, doc).map_err(|message| RecordError { triples_map: map.name.clone(), message })? {
