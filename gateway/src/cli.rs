@@ -191,6 +191,12 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
             println!("  {field} (in {records} record(s))");
         }
     }
+    if !report.ignored.is_empty() {
+        println!("{} source field(s) left unmapped on purpose (the manifest's [check] ignore):", report.ignored.len());
+        for i in &report.ignored {
+            println!("  {} (in {} record(s)): ignored ({})", i.field, i.records, i.reason);
+        }
+    }
     if report.violations.is_empty() {
         println!("no vocabulary violations");
         ExitCode::SUCCESS

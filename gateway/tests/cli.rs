@@ -132,9 +132,17 @@ async fn connector_check_shows_what_a_harvest_would_change_and_what_breaks_the_v
     assert!(stdout.contains("3 records: 3 added, 0 changed, 0 removed, 0 unchanged") && stdout.contains("+ JGAD000001"), "{stdout}");
     assert!(stdout.contains("no vocabulary violations"), "{stdout}");
     assert!(!data.path().join("graph").exists(), "a dry run writes nothing");
-    // Source fields the shipped mapping does not read yet are listed, with how many records have them.
+    // The shipped mapping leaves no field unmapped but those its manifest ignores, with the reason.
+    assert!(!stdout.contains("leaves unmapped"), "{stdout}");
+    assert!(stdout.contains("  originalMetadata.accession (in 3 record(s)): ignored (the dataset's own accession (datasetId))"), "{stdout}");
+    // Without the ignore list, the same fields show as unmapped, with how many records have them.
+    let bare = data.path().join("nbdc-datasets-bare.toml");
+    let text = std::fs::read_to_string(sources.join("nbdc-datasets.toml")).expect("manifest");
+    std::fs::write(&bare, &text[..text.find("\n[check]").expect("a [check] section")]).expect("write");
+    let out = musubi(data.path()).args(["connector", "check"]).arg(&bare).output().expect("check runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("source field(s) the mapping leaves unmapped"), "{stdout}");
-    assert!(stdout.contains("  originalMetadata.DATA_REFS.DATA_REF.accession (in 1 record(s))"), "{stdout}");
+    assert!(stdout.contains("  originalMetadata.DATA_REFS.DATA_REF.refname (in 1 record(s))"), "{stdout}");
 
     // After a harvest the same check finds nothing to change.
     assert!(musubi(data.path()).args(["harvest", "nbdc-datasets"]).output().expect("harvest").status.success());

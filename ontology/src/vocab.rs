@@ -107,6 +107,41 @@ iris! {
     MUSUBI_SOURCE = "https://w3id.org/musubi/vocab#source";
     MUSUBI_IRI = "https://w3id.org/musubi/vocab#iri";
 
+    // Molecular data, participants and approved uses (NBDC).
+    MUSUBI_EXPERIMENT_TITLE = "https://w3id.org/musubi/vocab#experimentTitle";
+    MUSUBI_EXPERIMENTAL_METHOD = "https://w3id.org/musubi/vocab#experimentalMethod";
+    MUSUBI_TARGETS = "https://w3id.org/musubi/vocab#targets";
+    MUSUBI_PLATFORM_DESCRIPTION = "https://w3id.org/musubi/vocab#platformDescription";
+    MUSUBI_PLATFORM_VENDOR = "https://w3id.org/musubi/vocab#platformVendor";
+    MUSUBI_SAMPLE_DESCRIPTION = "https://w3id.org/musubi/vocab#sampleDescription";
+    MUSUBI_CELL_LINE = "https://w3id.org/musubi/vocab#cellLine";
+    MUSUBI_LIBRARY_CONSTRUCTION = "https://w3id.org/musubi/vocab#libraryConstruction";
+    MUSUBI_LIBRARY_KIT = "https://w3id.org/musubi/vocab#libraryKit";
+    MUSUBI_FRAGMENTATION = "https://w3id.org/musubi/vocab#fragmentation";
+    MUSUBI_READ_TYPE = "https://w3id.org/musubi/vocab#readType";
+    MUSUBI_READ_LENGTH = "https://w3id.org/musubi/vocab#readLength";
+    MUSUBI_SEQUENCING_DEPTH = "https://w3id.org/musubi/vocab#sequencingDepth";
+    MUSUBI_TARGET_COVERAGE = "https://w3id.org/musubi/vocab#targetCoverage";
+    MUSUBI_DATA_VOLUME = "https://w3id.org/musubi/vocab#dataVolume";
+    MUSUBI_PROCESSED_DATA_TYPE = "https://w3id.org/musubi/vocab#processedDataType";
+    MUSUBI_HAS_PHENOTYPE_DATA = "https://w3id.org/musubi/vocab#hasPhenotypeData";
+    MUSUBI_COHORT = "https://w3id.org/musubi/vocab#cohort";
+    MUSUBI_HEALTH_STATUS = "https://w3id.org/musubi/vocab#healthStatus";
+    MUSUBI_TUMOR_STATUS = "https://w3id.org/musubi/vocab#tumorStatus";
+    MUSUBI_SUBJECT_COUNT_TYPE = "https://w3id.org/musubi/vocab#subjectCountType";
+    MUSUBI_SUBMITTER = "https://w3id.org/musubi/vocab#submitter";
+    MUSUBI_VERSION_RELEASE_DATE = "https://w3id.org/musubi/vocab#versionReleaseDate";
+    MUSUBI_DATA_RECORD = "https://w3id.org/musubi/vocab#dataRecord";
+    MUSUBI_APPROVED_USE = "https://w3id.org/musubi/vocab#approvedUse";
+    MUSUBI_USER = "https://w3id.org/musubi/vocab#user";
+    MUSUBI_DATASET_ACCESSION = "https://w3id.org/musubi/vocab#datasetAccession";
+    MUSUBI_PROJECT_NAME = "https://w3id.org/musubi/vocab#projectName";
+    DCT_DATE_SUBMITTED = "http://purl.org/dc/terms/dateSubmitted";
+    SCHEMA_START_DATE = "http://schema.org/startDate";
+    SCHEMA_END_DATE = "http://schema.org/endDate";
+    SCHEMA_ADDRESS_COUNTRY = "http://schema.org/addressCountry";
+    FOAF_PAGE = "http://xmlns.com/foaf/0.1/page";
+
     // Source bookkeeping in the meta graph.
     MUSUBI_LAST_HARVEST = "https://w3id.org/musubi/vocab#lastHarvest";
     MUSUBI_LAST_ATTEMPT = "https://w3id.org/musubi/vocab#lastAttempt";

@@ -219,6 +219,10 @@ impl Record {
     async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_VERSION)
     }
+    /// Materials and participants (who or what the data is from).
+    async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())
+    }
     /// Provider contact e-mail (REGISTERED).
     async fn contact_email(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_CONTACT_EMAIL)
@@ -321,6 +325,93 @@ impl DatasetFields {
         let values: Vec<f64> = self.0.strings(ctx, v::MUSUBI_DATA_VOLUME_GB)?.iter().filter_map(|s| s.parse().ok()).collect();
         Ok((!values.is_empty()).then(|| values.iter().sum()))
     }
+    /// Headings of the source's molecular-data table, one per experiment.
+    async fn experiment_titles(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_EXPERIMENT_TITLE, lang.as_deref())
+    }
+    async fn experimental_method(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_EXPERIMENTAL_METHOD, lang.as_deref())
+    }
+    /// Targeted genes or regions.
+    async fn targets(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_TARGETS, lang.as_deref())
+    }
+    /// The platform in the source's words (e.g. "Illumina [HiSeq 2000]"); `platforms` has the models.
+    async fn platform_description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_PLATFORM_DESCRIPTION, lang.as_deref())
+    }
+    async fn platform_vendors(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_PLATFORM_VENDOR)
+    }
+    /// What was sampled (dataset-level, e.g. "DNA from peripheral blood").
+    async fn sample_description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_SAMPLE_DESCRIPTION, lang.as_deref())
+    }
+    async fn cell_lines(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_CELL_LINE, lang.as_deref())
+    }
+    async fn library_construction(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_LIBRARY_CONSTRUCTION, lang.as_deref())
+    }
+    async fn library_kits(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_LIBRARY_KIT)
+    }
+    async fn fragmentation(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_FRAGMENTATION, lang.as_deref())
+    }
+    /// Single-end or paired-end, in the source's words and as curated.
+    async fn read_types(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_READ_TYPE, lang.as_deref())
+    }
+    async fn read_lengths(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_READ_LENGTH, lang.as_deref())
+    }
+    async fn sequencing_depths(&self, ctx: &Context<'_>) -> Result<Vec<f64>> {
+        Ok(self.0.strings(ctx, v::MUSUBI_SEQUENCING_DEPTH)?.iter().filter_map(|s| s.parse().ok()).collect())
+    }
+    async fn target_coverages(&self, ctx: &Context<'_>) -> Result<Vec<f64>> {
+        Ok(self.0.strings(ctx, v::MUSUBI_TARGET_COVERAGE)?.iter().filter_map(|s| s.parse().ok()).collect())
+    }
+    /// Total data volume in the source's words (e.g. "149 GB (1,627,990,590 reads)").
+    async fn data_volume(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_DATA_VOLUME, lang.as_deref())
+    }
+    async fn processed_data_types(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_PROCESSED_DATA_TYPE)
+    }
+    async fn has_phenotype_data(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self.0.first(ctx, v::MUSUBI_HAS_PHENOTYPE_DATA)?.map(|s| s == "true" || s == "1"))
+    }
+    async fn cohorts(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_COHORT)
+    }
+    /// Affected, healthy or mixed.
+    async fn health_statuses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_HEALTH_STATUS)
+    }
+    /// Tumour, normal or mixed.
+    async fn tumor_statuses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_TUMOR_STATUS)
+    }
+    /// What `subjectCount` counts: individuals or samples.
+    async fn subject_count_type(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_SUBJECT_COUNT_TYPE)
+    }
+    /// The centre or laboratory that submitted the data to the archive.
+    async fn submitters(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_SUBMITTER)
+    }
+    async fn submission_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_DATE_SUBMITTED)
+    }
+    /// Release date of this version of the dataset.
+    async fn version_release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_VERSION_RELEASE_DATE)
+    }
+    /// The archive's data records (JGAR…), one subject's or sample's files each (CONTROLLED).
+    async fn data_records(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DATA_RECORD)
+    }
     /// Per-sample attributes (CONTROLLED: needs a grant for this dataset).
     async fn sample_attributes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_SAMPLE_ATTRIBUTE)
@@ -391,8 +482,17 @@ impl StudyFields {
     async fn methods(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_METHODS, lang.as_deref())
     }
-    async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())
+    /// Project or research group the study belongs to (e.g. BioBank Japan).
+    async fn project_names(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_PROJECT_NAME, lang.as_deref())
+    }
+    /// Web pages about the study or its project.
+    async fn related_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::FOAF_PAGE)
+    }
+    /// Who was granted controlled access to the study's data, for what and until when.
+    async fn approved_uses(&self, ctx: &Context<'_>) -> Result<Vec<ApprovedUse>> {
+        Ok(self.0.links(ctx, v::MUSUBI_APPROVED_USE)?.into_iter().map(ApprovedUse).collect())
     }
     /// Releases of the study, oldest first.
     async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<StudyVersion>> {
@@ -467,6 +567,33 @@ impl Agent {
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
         Ok(self.0.links(ctx, v::SCHEMA_AFFILIATION)?.into_iter().next().map(Agent))
     }
+    async fn country(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::SCHEMA_ADDRESS_COUNTRY)
+    }
+}
+
+/// Controlled access granted to a user: for which research, when, and to which datasets.
+#[derive(Debug, Clone)]
+pub struct ApprovedUse(Entity);
+
+#[Object]
+impl ApprovedUse {
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
+        Ok(self.0.links(ctx, v::MUSUBI_USER)?.into_iter().next().map(Agent))
+    }
+    /// The research the data is used for.
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    }
+    async fn start_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::SCHEMA_START_DATE)
+    }
+    async fn end_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::SCHEMA_END_DATE)
+    }
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DATASET_ACCESSION)
+    }
 }
 
 /// A grant that funded the work.
@@ -514,6 +641,13 @@ impl Publication {
         match self {
             Publication::Node(e) => e.first(ctx, v::BIBO_DOI),
             Publication::Iri(i) => Ok(i.split_once("doi.org/").map(|(_, d)| d.to_owned())),
+        }
+    }
+    /// The datasets the publication reports on, as the source names them.
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        match self {
+            Publication::Node(e) => e.strings(ctx, v::MUSUBI_DATASET_ACCESSION),
+            Publication::Iri(_) => Ok(Vec::new()),
         }
     }
 }

@@ -27,6 +27,14 @@ pub fn mappings() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../connectors/mappings"))
 }
 
+/// The `[check]` section (the fields left unmapped on purpose) of a shipped demo manifest, so
+/// that the tests' manifests judge the shipped mappings as the demo does.
+pub fn shipped_check(demo_manifest: &str) -> String {
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../gateway/demo")).join(demo_manifest);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.find("\n[check]").map_or_else(String::new, |at| text[at..].to_owned())
+}
+
 /// Reads every JSON file of a fixture folder, sorted by file name.
 pub fn json_records(folder: &str) -> Vec<Value> {
     let mut files: Vec<PathBuf> =
@@ -197,9 +205,10 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
             format!(
                 "id = \"nbdc-research\"\nname = \"NBDC research\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n\
                  [paging]\nstyle = \"offset\"\nrecords = \"$.data[*]\"\ntotal = \"$.total\"\npage_size = {PAGE_SIZE}\n\
-                 [record]\nid = \"humId\"\nurl = \"https://humandbs.dbcls.jp/en/{{humId}}\"\n",
+                 [record]\nid = \"humId\"\nurl = \"https://humandbs.dbcls.jp/en/{{humId}}\"\n{}",
                 humandbs.url("/api/research"),
-                research_mapping.display()
+                research_mapping.display(),
+                shipped_check("nbdc-research.toml"),
             ),
         ),
         (
@@ -207,18 +216,20 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
             format!(
                 "id = \"nbdc-research-versions\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n\
                  [paging]\nstyle = \"offset\"\nrecords = \"$.data[*]\"\ntotal = \"$.total\"\npage_size = {PAGE_SIZE}\n\
-                 [record]\nid = \"humVersionId\"\n",
+                 [record]\nid = \"humVersionId\"\n{}",
                 humandbs.url("/api/research-versions"),
-                version_mapping.display()
+                version_mapping.display(),
+                shipped_check("nbdc-research-versions.toml"),
             ),
         ),
         (
             "nbdc-datasets.toml",
             format!(
                 "id = \"nbdc-datasets\"\nname = \"NBDC datasets\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n\
-                 [paging]\nstyle = \"next-link\"\nrecords = \"$.data[*]\"\nnext = \"$.links.next\"\n[record]\nid = \"datasetId\"\n",
+                 [paging]\nstyle = \"next-link\"\nrecords = \"$.data[*]\"\nnext = \"$.links.next\"\n[record]\nid = \"datasetId\"\n{}",
                 humandbs.url("/api/datasets"),
-                dataset_mapping.display()
+                dataset_mapping.display(),
+                shipped_check("nbdc-datasets.toml"),
             ),
         ),
         (

@@ -1,0 +1,141 @@
+//! The shipped mappings, one source family each: a partner on loopback serves the real fixture
+//! files, the hub harvests them with the shipped mapping, and what a user looks for arrives
+//! through GraphQL. Expected values are read from the fixture files where they are not obvious.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use musubi_gateway::app::{App, load_manifests};
+use musubi_ontology::store::EmbeddedStore;
+use musubi_ontology::vocab::Vocabulary;
+use musubi_tests::{Partner, graphql, json_records, manifests, write_manifests};
+use serde_json::Value;
+
+/// A hub over an in-memory store that has harvested the given manifests.
+async fn hub(manifests: &[(&str, String)]) -> (SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = write_manifests(&dir.path().join("sources"), manifests);
+    let manifests = load_manifests(&sources).expect("manifests are valid");
+    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts");
+    for (source, outcome) in app.harvest(&[]).await {
+        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(app)).await.expect("serve") });
+    (addr, dir)
+}
+
+fn data(response: &Value) -> &Value {
+    assert!(response.get("errors").is_none(), "unexpected errors: {response}");
+    &response["data"]
+}
+
+fn texts(v: &Value) -> Vec<String> {
+    v.as_array().expect("a list").iter().map(|t| t["value"].as_str().expect("text").to_owned()).collect()
+}
+
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array().expect("a list").iter().map(|s| s.as_str().expect("string")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nbdc_molecular_data_and_participants_arrive() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let (addr, _dir) = hub(&manifests(&humandbs, &dcat)).await;
+
+    let answer = graphql(
+        addr,
+        r#"{ dataset(id: "JGAD000002") {
+            assays platforms platformVendors libraryKits
+            readTypes { value lang } readLengths(lang: "en") { value } dataVolume(lang: "en") { value } dataVolumeGb
+            experimentalMethod(lang: "en") { value } platformDescription(lang: "en") { value }
+            libraryConstruction(lang: "ja") { value } fragmentation(lang: "ja") { value }
+            sampleDescription(lang: "ja") { value } participants(lang: "ja") { value }
+            experimentTitles(lang: "en") { value }
+            tissues healthStatuses tumorStatuses subjectCount subjectCountType
+            diseases { label icd10 }
+            submitters versionReleaseDate releaseDate
+        } }"#,
+    )
+    .await;
+    let d = &data(&answer)["dataset"];
+    assert_eq!(strings(&d["assays"]), ["WGS"]);
+    assert_eq!(strings(&d["platforms"]), ["HiSeq 2000"]);
+    assert_eq!(strings(&d["platformVendors"]), ["Illumina"]);
+    assert_eq!(strings(&d["libraryKits"]), ["TruSeq DNA Sample Prep Kit v2"]);
+    let read_types = texts(&d["readTypes"]);
+    assert!(read_types.contains(&"Paired-end".to_owned()) && read_types.contains(&"paired-end".to_owned()), "{read_types:?}");
+    assert_eq!(texts(&d["readLengths"]), ["100 bp"]);
+    assert_eq!(texts(&d["dataVolume"]), ["149 GB(1,627,990,590 reads)"]);
+    assert_eq!(d["dataVolumeGb"], 149.0);
+    assert_eq!(texts(&d["experimentalMethod"]), ["WGS"]);
+    assert_eq!(texts(&d["platformDescription"]), ["Illumina [HiSeq 2000]"]);
+    assert_eq!(texts(&d["libraryConstruction"]), ["TrueSeq DNA Sample Prep Kit v2, Set A"]);
+    assert_eq!(texts(&d["fragmentation"]), ["超音波断片化(Covaris E220)"]);
+    assert_eq!(texts(&d["sampleDescription"]), ["末梢血から抽出したDNA"]);
+    assert_eq!(texts(&d["participants"]), ["SCA31患者: 1症例"]);
+    assert_eq!(texts(&d["experimentTitles"]), ["JGAS000002"]);
+    assert_eq!(strings(&d["tissues"]), ["peripheral blood"]);
+    assert_eq!(strings(&d["healthStatuses"]), ["affected"]);
+    assert_eq!(strings(&d["tumorStatuses"]), ["normal"]);
+    assert_eq!((d["subjectCount"].as_i64(), d["subjectCountType"].as_str()), (Some(1), Some("individual")));
+    assert_eq!(d["diseases"][0]["label"], "Early-onset cerebellar ataxia");
+    assert_eq!(d["diseases"][0]["icd10"], "G111");
+    assert_eq!(strings(&d["submitters"]), ["Individual"]);
+    assert_eq!((d["versionReleaseDate"].as_str(), d["releaseDate"].as_str()), (Some("2013-12-01"), Some("2020-09-28")));
+
+    // The DRA record: its submitting laboratory and submission date come from the archive record.
+    let answer = graphql(addr, r#"{ dataset(id: "DRA000908") { submitters submissionDate } }"#).await;
+    let d = &data(&answer)["dataset"];
+    assert!(strings(&d["submitters"]).contains(&"Division of Human Genetics, National Institute of Genetics"), "{d}");
+    assert_eq!(d["submissionDate"], "2013-01-10T17:52:16.303+09:00");
+
+    // Data records name one subject's or sample's files: CONTROLLED, so an anonymous caller gets
+    // null and a FORBIDDEN error naming the tier, while the public fields are served.
+    let answer = graphql(addr, r#"{ dataset(id: "JGAD000001") { accession dataRecords } }"#).await;
+    assert_eq!(answer["data"]["dataset"]["accession"], "JGAD000001");
+    assert_eq!(answer["data"]["dataset"]["dataRecords"], Value::Null);
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "FORBIDDEN", "{answer}");
+    assert_eq!(answer["errors"][0]["extensions"]["requiredTier"], "CONTROLLED", "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nbdc_approved_uses_projects_and_publication_datasets_arrive() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let (addr, _dir) = hub(&manifests(&humandbs, &dcat)).await;
+    let record = json_records("humandbs/research").into_iter().find(|r| r["humId"] == "hum0014").expect("hum0014");
+    let users = record["controlledAccessUser"].as_array().expect("users");
+
+    let answer = graphql(
+        addr,
+        r#"{ study(id: "hum0014") {
+            projectNames(lang: "en") { value } relatedPages
+            approvedUses { user { name(lang: "en") { value } organization { name(lang: "en") { value } } } startDate endDate datasetAccessions }
+            publications { doi datasetAccessions }
+        } }"#,
+    )
+    .await;
+    let s = &data(&answer)["study"];
+    assert_eq!(texts(&s["projectNames"]), ["Tailor-made Medical Treatment Program (Bio Bank Japan: BBJ)"]);
+    assert!(strings(&s["relatedPages"]).contains(&"https://biobankjp.org/en"), "{s}");
+
+    // Every approved use arrives, with its user, organisation, period and datasets.
+    let uses = s["approvedUses"].as_array().expect("uses");
+    let first = &users[0];
+    let found = uses
+        .iter()
+        .find(|u| u["user"]["name"][0]["value"] == first["name"]["en"]["text"] && u["startDate"] == first["periodOfDataUse"]["startDate"])
+        .unwrap_or_else(|| panic!("no approved use for {}", first["name"]["en"]["text"]));
+    assert_eq!(found["endDate"], first["periodOfDataUse"]["endDate"]);
+    assert_eq!(found["user"]["organization"]["name"][0]["value"], first["organization"]["name"]["en"]["text"]);
+    assert_eq!(found["datasetAccessions"].as_array().map(Vec::len), first["datasetIds"].as_array().map(Vec::len));
+    let distinct: std::collections::BTreeSet<(String, String)> =
+        users.iter().map(|u| (u["name"]["en"]["text"].to_string(), u["periodOfDataUse"]["startDate"].to_string())).collect();
+    assert_eq!(uses.len(), distinct.len());
+
+    let publication = s["publications"].as_array().expect("publications").iter().find(|p| p["doi"] == "10.1038/ejhg.2014.110").expect("the PLCL2 paper");
+    assert_eq!(strings(&publication["datasetAccessions"]), ["hum0014.v1.freq.v1", "hum0014.v3.T2DM-1.v1", "hum0014.v3.T2DM-2.v1"]);
+}
