@@ -149,11 +149,22 @@ async fn connector_check_shows_what_a_harvest_would_change_and_what_breaks_the_v
     let stdout = String::from_utf8_lossy(&check("nbdc-datasets.toml").stdout).into_owned();
     assert!(stdout.contains("0 added, 0 changed, 0 removed, 3 unchanged"), "{stdout}");
 
-    // HealthDCAT-AP terms the hub vocabulary does not map yet are reported, and fail the check.
+    // HealthDCAT-AP: the health terms are hub properties; the terms dcat.rq translates are
+    // ignored with the reason; a term nobody declared is still a violation that fails the check.
+    let out = check("healthdcat-ap.toml");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("health#hdab"), "{stdout}");
+    assert!(
+        stdout.contains("  http://healthdataportal.eu/ns/health#numberOfUniqueIndividuals (in 1 record(s)): ignored (dcat.rq brings it into musubi:subjectCount (subjectCount))"),
+        "{stdout}"
+    );
+    let manifest = std::fs::read_to_string(sources.join("healthdcat-ap.toml")).expect("manifest");
+    std::fs::write(sources.join("healthdcat-ap.toml"), manifest.replace("health#populationCoverage", "health#other")).expect("write");
     let out = check("healthdcat-ap.toml");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("field <http://healthdataportal.eu/ns/health#hdab>: not in the hub vocabulary"), "{stdout}");
+    assert!(stdout.contains("field <http://healthdataportal.eu/ns/health#populationCoverage>: not in the hub vocabulary"), "{stdout}");
 
     // A partner that is down is a failed check, named.
     humandbs.stop().await;

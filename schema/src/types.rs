@@ -412,6 +412,129 @@ impl DatasetFields {
     async fn data_records(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_DATA_RECORD)
     }
+    /// Health categories (HealthDCAT-AP; EHDS categories).
+    async fn health_categories(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::HEALTH_HEALTH_CATEGORY)
+    }
+    async fn health_themes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::HEALTH_HEALTH_THEME)
+    }
+    async fn number_of_records(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(self.0.first(ctx, v::HEALTH_NUMBER_OF_RECORDS)?.and_then(|s| s.parse().ok()))
+    }
+    async fn min_typical_age(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(self.0.first(ctx, v::HEALTH_MIN_TYPICAL_AGE)?.and_then(|s| s.parse().ok()))
+    }
+    async fn max_typical_age(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(self.0.first(ctx, v::HEALTH_MAX_TYPICAL_AGE)?.and_then(|s| s.parse().ok()))
+    }
+    /// The health data access body that decides on access.
+    async fn hdab(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
+        Ok(self.0.links(ctx, v::HEALTH_HDAB)?.into_iter().next().map(Agent))
+    }
+    async fn publisher_note(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::HEALTH_PUBLISHER_NOTE, lang.as_deref())
+    }
+    async fn publisher_types(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::HEALTH_PUBLISHER_TYPE)
+    }
+    async fn trusted_data_holder(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self.0.first(ctx, v::HEALTH_TRUSTED_DATA_HOLDER)?.map(|s| s == "true" || s == "1"))
+    }
+    /// Coding systems the data uses (e.g. ICD-10).
+    async fn coding_systems(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::HEALTH_HAS_CODING_SYSTEM)
+    }
+    /// Codes the data uses (e.g. ICD-10 Y59.0).
+    async fn code_values(&self, ctx: &Context<'_>) -> Result<Vec<Concept>> {
+        Ok(self.0.links(ctx, v::HEALTH_HAS_CODE_VALUES)?.into_iter().map(Concept).collect())
+    }
+    /// Distributions with aggregate reports on the data.
+    async fn analytics(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
+        Ok(self.0.links(ctx, v::HEALTH_ANALYTICS)?.into_iter().map(Distribution).collect())
+    }
+    /// How long the data is kept: from.
+    async fn retention_start(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_RETENTION_START)
+    }
+    async fn retention_end(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_RETENTION_END)
+    }
+    /// The period the data covers: from.
+    async fn temporal_start(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_TEMPORAL_START)
+    }
+    async fn temporal_end(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_TEMPORAL_END)
+    }
+    /// Legal bases of processing (DPV IRIs, e.g. consent).
+    async fn legal_bases(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DPV_HAS_LEGAL_BASIS)
+    }
+    /// Purposes the data may serve (DPV IRIs).
+    async fn purposes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DPV_HAS_PURPOSE)
+    }
+    /// Categories of personal data held (DPV IRIs: age, gender, health record, …).
+    async fn personal_data_categories(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DPV_HAS_PERSONAL_DATA)
+    }
+    async fn applicable_legislation(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCATAP_APPLICABLE_LEGISLATION)
+    }
+    async fn accrual_periodicity(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_ACCRUAL_PERIODICITY)
+    }
+    async fn alternative_titles(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_ALTERNATIVE)
+    }
+    async fn conforms_to(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_CONFORMS_TO)
+    }
+    async fn creators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        Ok(self.0.links(ctx, v::DCT_CREATOR)?.into_iter().map(Agent).collect())
+    }
+    async fn languages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_LANGUAGE)
+    }
+    async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_LICENSE)
+    }
+    async fn relations(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_RELATION)
+    }
+    async fn spatial_coverage(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_SPATIAL)
+    }
+    async fn provenance_statement(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_PROVENANCE_STATEMENT)
+    }
+    async fn other_identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_OTHER_IDENTIFIER)
+    }
+    async fn quality_certificates(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_QUALITY_CERTIFICATE)
+    }
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCAT_THEME)
+    }
+    async fn spatial_resolution_in_meters(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.0.first(ctx, v::DCAT_SPATIAL_RESOLUTION)?.and_then(|s| s.parse().ok()))
+    }
+    /// As an ISO 8601 duration (e.g. P1D).
+    async fn temporal_resolution(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_TEMPORAL_RESOLUTION)
+    }
+    async fn samples(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
+        Ok(self.0.links(ctx, v::ADMS_SAMPLE)?.into_iter().map(Distribution).collect())
+    }
+    async fn version_notes(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::ADMS_VERSION_NOTES, lang.as_deref())
+    }
+    /// The columns (variables) of the dataset's data model.
+    async fn columns(&self, ctx: &Context<'_>) -> Result<Vec<Column>> {
+        Ok(self.0.links(ctx, v::CSVW_COLUMN)?.into_iter().map(Column).collect())
+    }
     /// Per-sample attributes (CONTROLLED: needs a grant for this dataset).
     async fn sample_attributes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_SAMPLE_ATTRIBUTE)
@@ -570,6 +693,54 @@ impl Agent {
     async fn country(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::SCHEMA_ADDRESS_COUNTRY)
     }
+    async fn homepage(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::FOAF_HOMEPAGE)
+    }
+    /// E-mail address (REGISTERED).
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.0.first(ctx, v::FOAF_MBOX)?.map(|m| m.trim_start_matches("mailto:").to_owned()))
+    }
+}
+
+/// A term of a code list or classification (SKOS concept).
+#[derive(Debug, Clone)]
+pub struct Concept(Entity);
+
+#[Object]
+impl Concept {
+    async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        guard(ctx, v::MUSUBI_IRI, None)?;
+        Ok(self.0.iri())
+    }
+    /// The code (e.g. "Y59.0").
+    async fn notation(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::SKOS_NOTATION)
+    }
+    async fn pref_label(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::SKOS_PREF_LABEL, lang.as_deref())
+    }
+    async fn definition(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::SKOS_DEFINITION, lang.as_deref())
+    }
+}
+
+/// A column (variable) of a dataset's data model (W3C CSVW).
+#[derive(Debug, Clone)]
+pub struct Column(Entity);
+
+#[Object]
+impl Column {
+    async fn name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::CSVW_NAME)
+    }
+    /// The column's datatype (an IRI or a JSON Schema type name).
+    async fn datatype(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::CSVW_DATATYPE)
+    }
+    /// What the column holds.
+    async fn describes(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::CSVW_DESCRIBES, lang.as_deref())
+    }
 }
 
 /// Controlled access granted to a user: for which research, when, and to which datasets.
@@ -711,6 +882,19 @@ impl Distribution {
     /// Direct file URL (CONTROLLED).
     async fn download_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_DOWNLOAD_URL)
+    }
+    async fn media_type(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_MEDIA_TYPE)
+    }
+    async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_LICENSE)
+    }
+    /// Who may do what with it, in the publisher's words.
+    async fn rights_statement(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_RIGHTS_STATEMENT)
+    }
+    async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_VERSION)
     }
 }
 

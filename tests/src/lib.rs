@@ -235,15 +235,17 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
         (
             "fair-data-point.toml",
             format!(
-                "id = \"fair-data-point\"\nkind = \"rdf-dump\"\nendpoint = {fdp_files:?}\nconstruct = [\"{}\"]\n",
-                dcat_rq.display()
+                "id = \"fair-data-point\"\nkind = \"rdf-dump\"\nendpoint = {fdp_files:?}\nconstruct = [\"{}\"]\n{}",
+                dcat_rq.display(),
+                shipped_check("fair-data-point.toml"),
             ),
         ),
         (
             "healthdcat-ap.toml",
             format!(
-                "id = \"healthdcat-ap\"\nkind = \"rdf-dump\"\nendpoint = {health_files:?}\nconstruct = [\"{}\"]\n",
-                dcat_rq.display()
+                "id = \"healthdcat-ap\"\nkind = \"rdf-dump\"\nendpoint = {health_files:?}\nconstruct = [\"{}\"]\n{}",
+                dcat_rq.display(),
+                shipped_check("healthdcat-ap.toml"),
             ),
         ),
     ]

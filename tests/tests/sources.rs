@@ -139,3 +139,57 @@ async fn nbdc_approved_uses_projects_and_publication_datasets_arrive() {
     let publication = s["publications"].as_array().expect("publications").iter().find(|p| p["doi"] == "10.1038/ejhg.2014.110").expect("the PLCL2 paper");
     assert_eq!(strings(&publication["datasetAccessions"]), ["hum0014.v1.freq.v1", "hum0014.v3.T2DM-1.v1", "hum0014.v3.T2DM-2.v1"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthdcat_ap_health_terms_arrive() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let (addr, _dir) = hub(&manifests(&humandbs, &dcat)).await;
+
+    let answer = graphql(
+        addr,
+        r#"{ dataset(id: "http://example.com/dataset/1234567890") {
+            healthCategories healthThemes numberOfRecords subjectCount minTypicalAge maxTypicalAge
+            populations hdab { name(lang: "en") { value } homepage } trustedDataHolder publisherNote { value }
+            codingSystems codeValues { notation prefLabel { value } }
+            retentionStart retentionEnd temporalStart temporalEnd
+            legalBases purposes personalDataCategories applicableLegislation
+            accrualPeriodicity languages themes spatialCoverage otherIdentifiers qualityCertificates provenanceStatement
+            analytics { title { value } licenses rightsStatement mediaType }
+        } }"#,
+    )
+    .await;
+    let d = &data(&answer)["dataset"];
+    let categories = strings(&d["healthCategories"]);
+    assert!(categories.contains(&"http://example.com/ontology/resource/authority/healthcategories/PHDR"), "{categories:?}");
+    assert_eq!(d["numberOfRecords"], 123_456_789);
+    assert_eq!(d["subjectCount"], 7_654_321);
+    assert_eq!((d["minTypicalAge"].as_i64(), d["maxTypicalAge"].as_i64()), (Some(0), Some(110)));
+    assert_eq!(strings(&d["populations"]), ["This example includes a very non-descript population"]);
+    assert_eq!(texts(&d["hdab"]["name"]), ["EU Health Data Access Body"]);
+    assert_eq!(d["hdab"]["homepage"], "https://www.example.com/hdab");
+    assert_eq!(d["trustedDataHolder"], true);
+    // ICD-10 (Wikidata P1690) is among the coding systems. (The fixture's code values name IRIs
+    // it does not describe, so `codeValues` has no node to show.)
+    assert!(strings(&d["codingSystems"]).contains(&"http://www.wikidata.org/entity/P1690"), "{d}");
+    assert_eq!((d["retentionStart"].as_str(), d["retentionEnd"].as_str()), (Some("2020-03-01"), Some("2034-12-31")));
+    assert_eq!((d["temporalStart"].as_str(), d["temporalEnd"].as_str()), (Some("2020-03-01"), Some("2024-12-31")));
+    assert_eq!(strings(&d["legalBases"]), ["https://w3id.org/dpv#Consent"]);
+    assert_eq!(strings(&d["purposes"]), ["https://w3id.org/dpv#AcademicResearch"]);
+    assert_eq!(strings(&d["personalDataCategories"]).len(), 3);
+    assert_eq!(strings(&d["applicableLegislation"]), ["http://data.europa.eu/eli/reg/2022/868/oj"]);
+    assert_eq!(strings(&d["accrualPeriodicity"]), ["http://publications.europa.eu/resource/authority/frequency/DAILY"]);
+    assert_eq!(strings(&d["themes"]), ["http://publications.europa.eu/resource/authority/data-theme/HEAL"]);
+    assert_eq!(strings(&d["spatialCoverage"]), ["http://publications.europa.eu/resource/authority/country/BEL"]);
+    assert_eq!(strings(&d["qualityCertificates"]), ["https://certificates.theodi.org/en/datasets/393/certificate"]);
+    assert_eq!(strings(&d["provenanceStatement"]), ["This example dataset is partly sourced from TEHDAS2"]);
+    let analytics = &d["analytics"][0];
+    assert_eq!(strings(&analytics["licenses"]), ["http://publications.europa.eu/resource/authority/licence/CC_BYNCND_3_0"]);
+    assert_eq!(analytics["mediaType"], "http://www.iana.org/assignments/media-types/text/csv");
+    assert_eq!(strings(&analytics["rightsStatement"]).len(), 3);
+
+    // The HDAB's e-mail is an address: REGISTERED, so an anonymous caller is refused it.
+    let answer = graphql(addr, r#"{ dataset(id: "http://example.com/dataset/1234567890") { hdab { email } } }"#).await;
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "FORBIDDEN", "{answer}");
+    assert_eq!(answer["errors"][0]["extensions"]["requiredTier"], "REGISTERED", "{answer}");
+}
