@@ -133,6 +133,15 @@ pub async fn harvest_with_progress(
 /// Shared by the harvest and its dry run (`connector check`).
 pub(crate) async fn stage(manifest: &Manifest, cx: &Context<'_>, vocabulary: &Vocabulary) -> Result<kinds::Staged, HarvestError> {
     let mut staged = kinds::stage(manifest, cx).await?;
+    // SPARQL CONSTRUCT post-processing, for any kind: what a mapping cannot say (reshaping
+    // nested nodes, rewriting a code into an IRI) is added to the staged graph.
+    for query_file in &manifest.construct {
+        let query = std::fs::read_to_string(query_file)
+            .map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
+        let built = musubi_ontology::mapping::construct(&staged.triples, &query, &query_file.display().to_string())
+            .map_err(|e| HarvestError::Config(e.to_string()))?;
+        staged.triples.extend(built);
+    }
     vocabulary.add_access_levels(&mut staged.triples);
     Ok(staged)
 }

@@ -31,7 +31,7 @@ pub enum Command {
         /// Where to listen.
         #[arg(long, env = "MUSUBI_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Install the bundled demo sources (NBDC, FAIR Data Point, HealthDCAT-AP) in the data
+        /// Install the bundled demo sources (NBDC, EGA, Data Connect, FAIR Data Point, HealthDCAT-AP) in the data
         /// folder and harvest them before serving.
         #[arg(long)]
         demo: bool,

@@ -190,6 +190,16 @@ iris! {
     CSVW_NAME = "http://www.w3.org/ns/csvw#name";
     CSVW_DATATYPE = "http://www.w3.org/ns/csvw#datatype";
     CSVW_DESCRIBES = "http://www.w3.org/ns/csvw#describes";
+    MUSUBI_ALLOWED_VALUE = "https://w3id.org/musubi/vocab#allowedValue";
+
+    // Archive records (EGA).
+    MUSUBI_ATTRIBUTE = "https://w3id.org/musubi/vocab#attribute";
+    RDF_VALUE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#value";
+    MUSUBI_SUBMISSION_ACCESSION = "https://w3id.org/musubi/vocab#submissionAccession";
+    MUSUBI_DUO_TERM_ID = "https://w3id.org/musubi/vocab#duoTermId";
+    MUSUBI_DUO_LABEL = "https://w3id.org/musubi/vocab#duoLabel";
+    DCAT_CONTACT_POINT = "http://www.w3.org/ns/dcat#contactPoint";
+    SCHEMA_TELEPHONE = "http://schema.org/telephone";
 
     // Source bookkeeping in the meta graph.
     MUSUBI_LAST_HARVEST = "https://w3id.org/musubi/vocab#lastHarvest";

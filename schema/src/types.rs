@@ -219,6 +219,14 @@ impl Record {
     async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_VERSION)
     }
+    /// Tag-value attributes the submitter added to the record.
+    async fn attributes(&self, ctx: &Context<'_>) -> Result<Vec<Attribute>> {
+        Ok(self.0.links(ctx, v::MUSUBI_ATTRIBUTE)?.into_iter().map(Attribute).collect())
+    }
+    /// The archive submissions (EGAB…) the record came in.
+    async fn submission_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_SUBMISSION_ACCESSION)
+    }
     /// Materials and participants (who or what the data is from).
     async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())
@@ -696,9 +704,38 @@ impl Agent {
     async fn homepage(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::FOAF_HOMEPAGE)
     }
+    /// The committee's or organisation's accession (e.g. EGAC…), if it has one.
+    async fn accession(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_IDENTIFIER)
+    }
+    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+    }
+    /// Whom to contact (e.g. a committee's contacts).
+    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        Ok(self.0.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent).collect())
+    }
+    /// Telephone number (REGISTERED).
+    async fn telephone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::SCHEMA_TELEPHONE)
+    }
     /// E-mail address (REGISTERED).
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(self.0.first(ctx, v::FOAF_MBOX)?.map(|m| m.trim_start_matches("mailto:").to_owned()))
+    }
+}
+
+/// A tag and its value, as a submitter attached them to a record.
+#[derive(Debug, Clone)]
+pub struct Attribute(Entity);
+
+#[Object]
+impl Attribute {
+    async fn label(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::RDFS_LABEL)
+    }
+    async fn value(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::RDF_VALUE)
     }
 }
 
@@ -740,6 +777,10 @@ impl Column {
     /// What the column holds.
     async fn describes(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::CSVW_DESCRIBES, lang.as_deref())
+    }
+    /// The values the column allows, when the data model lists them.
+    async fn allowed_values(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_ALLOWED_VALUE)
     }
 }
 
@@ -837,6 +878,24 @@ impl Policy {
     }
     async fn text(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_POLICY_TEXT, lang.as_deref())
+    }
+    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+    }
+    /// Data use conditions as DUO term IRIs.
+    async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)
+    }
+    /// DUO term ids as the source writes them (e.g. "DUO:0000046").
+    async fn duo_term_ids(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DUO_TERM_ID)
+    }
+    async fn duo_labels(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_DUO_LABEL, lang.as_deref())
+    }
+    /// The datasets the policy governs, by accession.
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DATASET_ACCESSION)
     }
     async fn url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::SCHEMA_URL)

@@ -251,6 +251,37 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
     ]
 }
 
+/// Manifests for JSON sources served as files by `partner` (EGA records, a GA4GH Data Connect
+/// table), written as the demo's, with the demo's `[check]` sections.
+pub fn file_source_manifests(partner: &Partner) -> Vec<(&'static str, String)> {
+    let mappings = mappings();
+    let ega = |id: &str, file: &str, mapping: &str, construct: &str, demo: &str| {
+        format!(
+            "id = \"{id}\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n{construct}\
+             [paging]\nrecords = \"$.data\"\n[record]\nid = [\"objectId.egaAccession\", \"objectId.alias\"]\n{}",
+            partner.url(&format!("/files/ega/json/{file}")),
+            mappings.join(mapping).display(),
+            shipped_check(demo),
+        )
+    };
+    let ega_rq = format!("construct = [\"{}\"]\n", mappings.join("ega.rq").display());
+    vec![
+        ("ega-datasets.toml", ega("ega-datasets", "dataset_valid-1.json", "ega-dataset.rml.ttl", "", "ega-datasets.toml")),
+        ("ega-policies.toml", ega("ega-policies", "policy_valid-1.json", "ega-policy.rml.ttl", &ega_rq, "ega-policies.toml")),
+        ("ega-dacs.toml", ega("ega-dacs", "DAC_valid-1.json", "ega-dac.rml.ttl", "", "ega-dacs.toml")),
+        (
+            "data-connect.toml",
+            format!(
+                "id = \"data-connect\"\nkind = \"json-api\"\nendpoint = [\"{}\", \"{}\"]\nmapping = \"{}\"\n[record]\nid = \"name\"\n{}",
+                partner.url("/files/data-connect/table_info_one_thousand_genomes_sample.json"),
+                partner.url("/files/data-connect/search_1kgenomes_filter_populationcode.json"),
+                mappings.join("data-connect-1000genomes.rml.ttl").display(),
+                shipped_check("data-connect.toml"),
+            ),
+        ),
+    ]
+}
+
 fn file_urls(partner: &Partner, folder: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures().join(folder))
         .expect("fixture folder")

@@ -5,25 +5,49 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use musubi_connectors::harvest::source_graph;
 use musubi_gateway::app::{App, load_manifests};
-use musubi_ontology::store::EmbeddedStore;
+use musubi_ontology::rdf::{Term, Triple};
+use musubi_ontology::store::{EmbeddedStore, GraphStore};
 use musubi_ontology::vocab::Vocabulary;
-use musubi_tests::{Partner, graphql, json_records, manifests, write_manifests};
+use musubi_tests::{Partner, file_source_manifests, graphql, json_records, manifests, write_manifests};
 use serde_json::Value;
 
 /// A hub over an in-memory store that has harvested the given manifests.
 async fn hub(manifests: &[(&str, String)]) -> (SocketAddr, tempfile::TempDir) {
+    let (addr, dir, _) = hub_and_store(manifests).await;
+    (addr, dir)
+}
+
+/// [`hub`], and its store, to look at what is not (yet) shown through GraphQL.
+async fn hub_and_store(manifests: &[(&str, String)]) -> (SocketAddr, tempfile::TempDir, Arc<EmbeddedStore>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let sources = write_manifests(&dir.path().join("sources"), manifests);
     let manifests = load_manifests(&sources).expect("manifests are valid");
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts");
+    let store = Arc::new(EmbeddedStore::in_memory());
+    let app = App::with_store(store.clone(), manifests, Vocabulary::builtin()).expect("hub starts");
     for (source, outcome) in app.harvest(&[]).await {
         outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(app)).await.expect("serve") });
-    (addr, dir)
+    (addr, dir, store)
+}
+
+/// The values of `property` in a source's graph, as text.
+fn values(graph: &[Triple], property: &str) -> Vec<String> {
+    let mut v: Vec<String> = graph
+        .iter()
+        .filter(|t| t.predicate.as_str() == property)
+        .map(|t| match &t.object {
+            Term::Literal(l) => l.value().to_owned(),
+            Term::NamedNode(n) => n.as_str().to_owned(),
+            other => other.to_string(),
+        })
+        .collect();
+    v.sort();
+    v
 }
 
 fn data(response: &Value) -> &Value {
@@ -192,4 +216,91 @@ async fn healthdcat_ap_health_terms_arrive() {
     let answer = graphql(addr, r#"{ dataset(id: "http://example.com/dataset/1234567890") { hdab { email } } }"#).await;
     assert_eq!(answer["errors"][0]["extensions"]["code"], "FORBIDDEN", "{answer}");
     assert_eq!(answer["errors"][0]["extensions"]["requiredTier"], "REGISTERED", "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ega_dataset_policy_and_committee_arrive() {
+    let partner = Partner::start().await;
+    let (addr, _dir, store) = hub_and_store(&file_source_manifests(&partner)).await;
+
+    // The dataset has no accession yet (a submission example): it is known by its alias.
+    let answer = graphql(
+        addr,
+        r#"{ dataset(id: "my-cancer-dataset_231") {
+            title { value } description { value } type { value } submitters submissionAccessions attributes { label value }
+        } }"#,
+    )
+    .await;
+    let d = &data(&answer)["dataset"];
+    assert_eq!(texts(&d["title"]), ["EBI test case-control dataset for cancer"]);
+    assert!(texts(&d["description"])[0].starts_with("EBI genome-wide case-control association dataset for Hypertension"), "{d}");
+    assert_eq!(texts(&d["type"]), ["phenotype information"]);
+    assert_eq!(strings(&d["submitters"]), ["EBI-TEST"]);
+    assert_eq!(strings(&d["submissionAccessions"]), ["EGAB00002045411"]);
+    assert_eq!(d["attributes"][0]["label"], "Associated project ID");
+    assert_eq!(d["attributes"][0]["value"], "X33981-DGH");
+    // Its runs and analyses (one sample's files each) are CONTROLLED.
+    let answer = graphql(addr, r#"{ dataset(id: "my-cancer-dataset_231") { dataRecords } }"#).await;
+    assert_eq!(answer["errors"][0]["extensions"]["requiredTier"], "CONTROLLED", "{answer}");
+    let graph = store.graph(source_graph("ega-datasets").as_ref()).expect("graph");
+    assert_eq!(values(&graph, "https://w3id.org/musubi/vocab#dataRecord"), ["EGAR00002043412", "EGAR00004343122", "EGAZ00004343122"]);
+
+    // The policy: its text, its DUO codes as DUO IRIs (ega.rq), the datasets it governs.
+    let policy = store.graph(source_graph("ega-policies").as_ref()).expect("graph");
+    assert_eq!(
+        values(&policy, "https://w3id.org/musubi/vocab#dataUseCondition"),
+        ["http://purl.obolibrary.org/obo/DUO_0000028", "http://purl.obolibrary.org/obo/DUO_0000032", "http://purl.obolibrary.org/obo/DUO_0000046"]
+    );
+    assert_eq!(values(&policy, "https://w3id.org/musubi/vocab#datasetAccession"), ["EGAD00002043982", "EGAD00004543981"]);
+    assert_eq!(
+        values(&policy, "https://w3id.org/musubi/vocab#policyText"),
+        ["The data is fully available upon request with the data-access committee of this study."]
+    );
+
+    // The committee: accession, the same committee elsewhere, its contacts and their institutions.
+    let dac = store.graph(source_graph("ega-dacs").as_ref()).expect("graph");
+    assert_eq!(values(&dac, "http://purl.org/dc/terms/identifier"), ["EGAC00000000001"]);
+    assert_eq!(values(&dac, "http://www.w3.org/2002/07/owl#sameAs"), ["EGAC00002344532"]);
+    assert_eq!(values(&dac, "http://www.w3.org/ns/dcat#contactPoint").len(), 3);
+    assert_eq!(values(&dac, "http://xmlns.com/foaf/0.1/mbox"), ["myname2@ebi.ac.uk", "myname3@ebi.ac.uk", "myname@ebi.ac.uk"]);
+    assert_eq!(values(&dac, "http://schema.org/telephone"), ["+44 7427512529"]);
+    assert!(values(&dac, "http://xmlns.com/foaf/0.1/name").contains(&"European Bioinformatics Institute (EBI)".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_connect_table_arrives_with_its_columns_and_samples() {
+    let partner = Partner::start().await;
+    let (addr, _dir) = hub(&file_source_manifests(&partner)).await;
+    let info: Value = serde_json::from_slice(
+        &std::fs::read(musubi_tests::fixtures().join("data-connect/table_info_one_thousand_genomes_sample.json")).expect("fixture"),
+    )
+    .expect("JSON");
+
+    let answer = graphql(
+        addr,
+        r#"{ dataset(id: "one_thousand_genomes_sample") {
+            title { value } description { value } conformsTo
+            columns { name datatype describes { value } allowedValues }
+        } }"#,
+    )
+    .await;
+    let d = &data(&answer)["dataset"];
+    assert_eq!(texts(&d["title"]), ["one_thousand_genomes_sample"]);
+    assert!(texts(&d["description"]).contains(&info["description"].as_str().expect("description").to_owned()), "{d}");
+    assert_eq!(strings(&d["conformsTo"]), ["http://json-schema.org/draft-07/schema#"]);
+    // Every column of the data model, with its type, description and allowed values.
+    let columns = d["columns"].as_array().expect("columns");
+    let model = info["data_model"]["properties"].as_object().expect("properties");
+    assert_eq!(columns.len(), model.len());
+    for (name, spec) in model {
+        let column = columns.iter().find(|c| c["name"] == name.as_str()).unwrap_or_else(|| panic!("no column {name}"));
+        assert_eq!(column["datatype"], spec["type"], "{name}");
+        let allowed = spec["enum"].as_array().map_or(0, Vec::len);
+        assert_eq!(column["allowedValues"].as_array().map(Vec::len), Some(allowed), "{name}");
+    }
+
+    // The rows name samples and their files: CONTROLLED, refused to an anonymous caller.
+    let answer = graphql(addr, r#"{ dataset(id: "one_thousand_genomes_sample") { sampleAttributes downloadUrls } }"#).await;
+    assert_eq!(answer["data"]["dataset"]["sampleAttributes"], Value::Null, "{answer}");
+    assert_eq!(answer["errors"][0]["extensions"]["requiredTier"], "CONTROLLED", "{answer}");
 }

@@ -2,11 +2,10 @@
 //! files.
 //!
 //! The data is RDF already and mostly in the hub's terms (DCAT, DCTERMS); a manifest may add
-//! SPARQL CONSTRUCT files whose results are added to the source's graph, to bring the rest of
-//! the source's terms into the hub vocabulary.
+//! SPARQL CONSTRUCT files (run by the harvest runner, for every kind) whose results are added to
+//! the source's graph, to bring the rest of the source's terms into the hub vocabulary.
 
 use musubi_ontology::RdfFormat;
-use musubi_ontology::mapping;
 use musubi_ontology::rdf::{NamedOrBlankNode, Term, Triple};
 use musubi_ontology::vocab;
 
@@ -59,13 +58,6 @@ impl Connector for RdfDump {
             staged.records += records.len();
             staged.triples.extend(triples.iter().cloned());
             cx.report(&staged);
-        }
-        for query_file in &manifest.construct {
-            let query = std::fs::read_to_string(query_file)
-                .map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
-            let built = mapping::construct(&staged.triples, &query, &query_file.display().to_string())
-                .map_err(|e| HarvestError::Config(e.to_string()))?;
-            staged.triples.extend(built);
         }
         Ok(staged)
     }
