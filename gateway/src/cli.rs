@@ -31,8 +31,8 @@ pub enum Command {
         /// Where to listen.
         #[arg(long, env = "MUSUBI_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Install the bundled demo sources (NBDC, EGA, Data Connect, FAIR Data Point, HealthDCAT-AP) in the data
-        /// folder and harvest them before serving.
+        /// Install the bundled demo sources (NBDC, DDBJ, EGA, Data Connect, FAIR Data Point,
+        /// HealthDCAT-AP) in the data folder and harvest them before serving.
         #[arg(long)]
         demo: bool,
     },

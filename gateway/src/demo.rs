@@ -1,5 +1,5 @@
-//! The demo: real public records from NBDC, EGA, GA4GH Data Connect, a FAIR Data Point and
-//! HealthDCAT-AP, built into the binary so that `musubi serve --demo` needs nothing else.
+//! The demo: real public records from NBDC, DDBJ, EGA, GA4GH Data Connect, a FAIR Data Point
+//! and HealthDCAT-AP, built into the binary so that `musubi serve --demo` needs nothing else.
 //!
 //! The files are written into `<data>/demo/` (fixtures, mappings, and the manifests under
 //! `sources/`), then harvested like any partner's source: the demo takes the same path as
@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 const FILES: &[(&str, &[u8])] = &[
     ("fixtures/data-connect/search_1kgenomes_filter_populationcode.json", include_bytes!("../../tests/fixtures/data-connect/search_1kgenomes_filter_populationcode.json")),
     ("fixtures/data-connect/table_info_one_thousand_genomes_sample.json", include_bytes!("../../tests/fixtures/data-connect/table_info_one_thousand_genomes_sample.json")),
+    ("fixtures/ddbj/bioproject-jsonld/PRJNA13193.jsonld", include_bytes!("../../tests/fixtures/ddbj/bioproject-jsonld/PRJNA13193.jsonld")),
     ("fixtures/ega/json/DAC_valid-1.json", include_bytes!("../../tests/fixtures/ega/json/DAC_valid-1.json")),
     ("fixtures/ega/json/dataset_valid-1.json", include_bytes!("../../tests/fixtures/ega/json/dataset_valid-1.json")),
     ("fixtures/ega/json/policy_valid-1.json", include_bytes!("../../tests/fixtures/ega/json/policy_valid-1.json")),
@@ -35,6 +36,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("fixtures/humandbs/research/hum0001.json", include_bytes!("../../tests/fixtures/humandbs/research/hum0001.json")),
     ("fixtures/humandbs/research/hum0014.json", include_bytes!("../../tests/fixtures/humandbs/research/hum0014.json")),
     ("mappings/data-connect-1000genomes.rml.ttl", include_bytes!("../../connectors/mappings/data-connect-1000genomes.rml.ttl")),
+    ("mappings/ddbj-bioproject.rml.ttl", include_bytes!("../../connectors/mappings/ddbj-bioproject.rml.ttl")),
     ("mappings/ega-dac.rml.ttl", include_bytes!("../../connectors/mappings/ega-dac.rml.ttl")),
     ("mappings/ega-dataset.rml.ttl", include_bytes!("../../connectors/mappings/ega-dataset.rml.ttl")),
     ("mappings/ega-policy.rml.ttl", include_bytes!("../../connectors/mappings/ega-policy.rml.ttl")),
@@ -44,6 +46,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("mappings/humandbs-research-version.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research-version.rml.ttl")),
     ("mappings/dcat.rq", include_bytes!("../../connectors/mappings/dcat.rq")),
     ("sources/data-connect.toml", include_bytes!("../demo/data-connect.toml")),
+    ("sources/ddbj-bioproject.toml", include_bytes!("../demo/ddbj-bioproject.toml")),
     ("sources/ega-dacs.toml", include_bytes!("../demo/ega-dacs.toml")),
     ("sources/ega-datasets.toml", include_bytes!("../demo/ega-datasets.toml")),
     ("sources/ega-policies.toml", include_bytes!("../demo/ega-policies.toml")),

@@ -201,6 +201,13 @@ iris! {
     DCAT_CONTACT_POINT = "http://www.w3.org/ns/dcat#contactPoint";
     SCHEMA_TELEPHONE = "http://schema.org/telephone";
 
+    // Archive projects and citations (DDBJ BioProject).
+    MUSUBI_ORGANISM = "https://w3id.org/musubi/vocab#organism";
+    MUSUBI_ORGANISM_NAME = "https://w3id.org/musubi/vocab#organismName";
+    DCT_CREATED = "http://purl.org/dc/terms/created";
+    DCT_BIBLIOGRAPHIC_CITATION = "http://purl.org/dc/terms/bibliographicCitation";
+    BIBO_PMID = "http://purl.org/ontology/bibo/pmid";
+
     // Source bookkeeping in the meta graph.
     MUSUBI_LAST_HARVEST = "https://w3id.org/musubi/vocab#lastHarvest";
     MUSUBI_LAST_ATTEMPT = "https://w3id.org/musubi/vocab#lastAttempt";

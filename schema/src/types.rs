@@ -219,6 +219,44 @@ impl Record {
     async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_VERSION)
     }
+    /// Type of data (e.g. "NGS (WGS)").
+    #[graphql(name = "type")]
+    async fn type_(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TYPE, lang.as_deref())
+    }
+    async fn keywords(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCAT_KEYWORD)
+    }
+    async fn alternative_titles(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_ALTERNATIVE)
+    }
+    async fn relations(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_RELATION)
+    }
+    async fn other_identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_OTHER_IDENTIFIER)
+    }
+    /// The centre or laboratory that submitted the data to the archive.
+    async fn submitters(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_SUBMITTER)
+    }
+    async fn submission_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_DATE_SUBMITTED)
+    }
+    /// Web pages about the study or its project.
+    async fn related_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::FOAF_PAGE)
+    }
+    /// Organisms studied, as NCBI Taxonomy IRIs.
+    async fn organisms(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_ORGANISM)
+    }
+    async fn organism_names(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_ORGANISM_NAME)
+    }
+    async fn created(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_CREATED)
+    }
     /// Tag-value attributes the submitter added to the record.
     async fn attributes(&self, ctx: &Context<'_>) -> Result<Vec<Attribute>> {
         Ok(self.0.links(ctx, v::MUSUBI_ATTRIBUTE)?.into_iter().map(Attribute).collect())
@@ -258,14 +296,6 @@ impl DatasetFields {
     /// The same dataset in other databases.
     async fn same_as(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::OWL_SAME_AS)
-    }
-    /// Type of data (e.g. "NGS (WGS)").
-    #[graphql(name = "type")]
-    async fn type_(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_TYPE, lang.as_deref())
-    }
-    async fn keywords(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCAT_KEYWORD)
     }
     /// The access level, normalised.
     async fn access_level(&self, ctx: &Context<'_>) -> Result<Option<AccessLevel>> {
@@ -405,13 +435,6 @@ impl DatasetFields {
     async fn subject_count_type(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::MUSUBI_SUBJECT_COUNT_TYPE)
     }
-    /// The centre or laboratory that submitted the data to the archive.
-    async fn submitters(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_SUBMITTER)
-    }
-    async fn submission_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::DCT_DATE_SUBMITTED)
-    }
     /// Release date of this version of the dataset.
     async fn version_release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::MUSUBI_VERSION_RELEASE_DATE)
@@ -493,9 +516,6 @@ impl DatasetFields {
     async fn accrual_periodicity(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::DCT_ACCRUAL_PERIODICITY)
     }
-    async fn alternative_titles(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_ALTERNATIVE)
-    }
     async fn conforms_to(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::DCT_CONFORMS_TO)
     }
@@ -508,17 +528,11 @@ impl DatasetFields {
     async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::DCT_LICENSE)
     }
-    async fn relations(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_RELATION)
-    }
     async fn spatial_coverage(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::DCT_SPATIAL)
     }
     async fn provenance_statement(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_PROVENANCE_STATEMENT)
-    }
-    async fn other_identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_OTHER_IDENTIFIER)
     }
     async fn quality_certificates(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_QUALITY_CERTIFICATE)
@@ -616,10 +630,6 @@ impl StudyFields {
     /// Project or research group the study belongs to (e.g. BioBank Japan).
     async fn project_names(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_PROJECT_NAME, lang.as_deref())
-    }
-    /// Web pages about the study or its project.
-    async fn related_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::FOAF_PAGE)
     }
     /// Who was granted controlled access to the study's data, for what and until when.
     async fn approved_uses(&self, ctx: &Context<'_>) -> Result<Vec<ApprovedUse>> {
@@ -846,6 +856,25 @@ impl Publication {
     async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         match self {
             Publication::Node(e) => e.texts(ctx, v::DCT_TITLE, lang.as_deref()),
+            Publication::Iri(_) => Ok(Vec::new()),
+        }
+    }
+    async fn pmid(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        match self {
+            Publication::Node(e) => e.first(ctx, v::BIBO_PMID),
+            Publication::Iri(_) => Ok(None),
+        }
+    }
+    /// Journal, year, volume and pages.
+    async fn citation(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        match self {
+            Publication::Node(e) => e.first(ctx, v::DCT_BIBLIOGRAPHIC_CITATION),
+            Publication::Iri(_) => Ok(None),
+        }
+    }
+    async fn creators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        match self {
+            Publication::Node(e) => Ok(e.links(ctx, v::DCT_CREATOR)?.into_iter().map(Agent).collect()),
             Publication::Iri(_) => Ok(Vec::new()),
         }
     }

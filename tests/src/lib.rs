@@ -251,8 +251,8 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
     ]
 }
 
-/// Manifests for JSON sources served as files by `partner` (EGA records, a GA4GH Data Connect
-/// table), written as the demo's, with the demo's `[check]` sections.
+/// Manifests for JSON sources served as files by `partner` (EGA records, a DDBJ BioProject, a
+/// GA4GH Data Connect table), written as the demo's, with the demo's `[check]` sections.
 pub fn file_source_manifests(partner: &Partner) -> Vec<(&'static str, String)> {
     let mappings = mappings();
     let ega = |id: &str, file: &str, mapping: &str, construct: &str, demo: &str| {
@@ -269,6 +269,15 @@ pub fn file_source_manifests(partner: &Partner) -> Vec<(&'static str, String)> {
         ("ega-datasets.toml", ega("ega-datasets", "dataset_valid-1.json", "ega-dataset.rml.ttl", "", "ega-datasets.toml")),
         ("ega-policies.toml", ega("ega-policies", "policy_valid-1.json", "ega-policy.rml.ttl", &ega_rq, "ega-policies.toml")),
         ("ega-dacs.toml", ega("ega-dacs", "DAC_valid-1.json", "ega-dac.rml.ttl", "", "ega-dacs.toml")),
+        (
+            "ddbj-bioproject.toml",
+            format!(
+                "id = \"ddbj-bioproject\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n[record]\nid = \"identifier\"\n{}",
+                partner.url("/files/ddbj/bioproject-jsonld/PRJNA13193.jsonld"),
+                mappings.join("ddbj-bioproject.rml.ttl").display(),
+                shipped_check("ddbj-bioproject.toml"),
+            ),
+        ),
         (
             "data-connect.toml",
             format!(

@@ -304,3 +304,48 @@ async fn a_data_connect_table_arrives_with_its_columns_and_samples() {
     assert_eq!(answer["data"]["dataset"]["sampleAttributes"], Value::Null, "{answer}");
     assert_eq!(answer["errors"][0]["extensions"]["requiredTier"], "CONTROLLED", "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ddbj_bioproject_arrives_as_a_study() {
+    let partner = Partner::start().await;
+    let (addr, _dir) = hub(&file_source_manifests(&partner)).await;
+
+    let answer = graphql(
+        addr,
+        r#"{ study(id: "PRJNA13193") {
+            title { value } description { value } alternativeTitles type { value } methods { value }
+            organisms organismNames submitters submissionDate created releaseDate relations relatedPages otherIdentifiers
+            landingPages
+            publications { pmid title { value } citation creators { name { value } organization { name { value } } } }
+        } }"#,
+    )
+    .await;
+    let s = &data(&answer)["study"];
+    assert_eq!(texts(&s["title"]), ["cDNA sequencing projects by French-American consortium"]);
+    assert!(texts(&s["description"])[0].starts_with("About 30,000 Arabidopsis thaliana ESTs"), "{s}");
+    assert_eq!(strings(&s["alternativeTitles"]), ["Arabidopsis thaliana"]);
+    let types = texts(&s["type"]);
+    assert!(types.contains(&"eTranscriptome".to_owned()) && types.contains(&"transcriptome".to_owned()), "{types:?}");
+    assert_eq!(strings(&s["organisms"]), ["http://purl.obolibrary.org/obo/NCBITaxon_3702"]);
+    assert_eq!(strings(&s["organismNames"]), ["Arabidopsis thaliana"]);
+    assert_eq!(strings(&s["submitters"]), ["NCBI"]);
+    assert_eq!((s["submissionDate"].as_str(), s["created"].as_str()), (Some("2004-11-19"), Some("2004-11-19")));
+    assert_eq!(s["releaseDate"], "2024-06-11T00:00:00Z");
+    assert_eq!(strings(&s["relations"]), ["PRJNA9506"]);
+    assert_eq!(strings(&s["relatedPages"]), ["http://weedsworld.arabidopsis.org.uk/Vol2ii/tutorial.fm3.html"]);
+    assert_eq!(strings(&s["otherIdentifiers"]), ["13193"]);
+    assert_eq!(strings(&s["landingPages"]), ["https://ddbj.nig.ac.jp/resource/bioproject/PRJNA13193"]);
+
+    // Publications with their PubMed ids, citations and authors with their affiliations.
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(musubi_tests::fixtures().join("ddbj/bioproject-jsonld/PRJNA13193.jsonld")).expect("fixture"),
+    )
+    .expect("JSON");
+    let cited = record["properties"]["Project"]["Project"]["ProjectDescr"]["Publication"].as_array().expect("publications");
+    let publications = s["publications"].as_array().expect("publications");
+    assert_eq!(publications.len(), cited.len());
+    let paper = publications.iter().find(|p| p["pmid"] == "8580968").expect("PMID 8580968");
+    assert_eq!(paper["citation"], "The Plant journal : for cell and molecular biology 1996;9(1):101-24");
+    let authors: Vec<String> = paper["creators"].as_array().expect("authors").iter().map(|a| a["name"][0]["value"].as_str().expect("name").to_owned()).collect();
+    assert!(authors.contains(&"R Cooke".to_owned()), "{authors:?}");
+}
