@@ -37,6 +37,9 @@ pub struct CheckReport {
     /// Source fields (or, for RDF dumps, unknown properties) the manifest's `[check] ignore`
     /// leaves out on purpose: the field, in how many records, and the manifest's reason.
     pub ignored: Vec<Ignored>,
+    /// `[check] ignore` entries that matched no field of these records: stale, misspelt, or for
+    /// fields these records happen to lack.
+    pub unused_ignores: Vec<String>,
 }
 
 /// A field left unmapped on purpose.
@@ -88,6 +91,12 @@ pub async fn check(
         }
     }
     report.ignored.extend(unknown.into_iter().map(|(field, (records, reason))| Ignored { field, records: records.len(), reason }));
+    report.unused_ignores = manifest
+        .ignore
+        .iter()
+        .filter(|i| !report.ignored.iter().any(|x| i.covers(&x.field)))
+        .map(|i| i.field.clone())
+        .collect();
     Ok(report)
 }
 

@@ -197,6 +197,12 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
             println!("  {} (in {} record(s)): ignored ({})", i.field, i.records, i.reason);
         }
     }
+    if !report.unused_ignores.is_empty() {
+        println!("{} [check] ignore entr(ies) matched no field of these records (stale, misspelt, or for fields these records lack):", report.unused_ignores.len());
+        for field in &report.unused_ignores {
+            println!("  {field}");
+        }
+    }
     if report.violations.is_empty() {
         println!("no vocabulary violations");
         ExitCode::SUCCESS

@@ -135,6 +135,7 @@ async fn connector_check_shows_what_a_harvest_would_change_and_what_breaks_the_v
     // The shipped mapping leaves no field unmapped but those its manifest ignores, with the reason.
     assert!(!stdout.contains("leaves unmapped"), "{stdout}");
     assert!(stdout.contains("  originalMetadata.accession (in 3 record(s)): ignored (the dataset's own accession (datasetId))"), "{stdout}");
+    assert!(!stdout.contains("matched no field"), "the shipped ignore list has no stale entry: {stdout}");
     // Without the ignore list, the same fields show as unmapped, with how many records have them.
     let bare = data.path().join("nbdc-datasets-bare.toml");
     let text = std::fs::read_to_string(sources.join("nbdc-datasets.toml")).expect("manifest");
@@ -165,6 +166,8 @@ async fn connector_check_shows_what_a_harvest_would_change_and_what_breaks_the_v
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("field <http://healthdataportal.eu/ns/health#populationCoverage>: not in the hub vocabulary"), "{stdout}");
+    // …and the misspelt entry is named as matching nothing.
+    assert!(stdout.contains("1 [check] ignore entr(ies) matched no field of these records (stale, misspelt, or for fields these records lack):\n  http://healthdataportal.eu/ns/health#other\n"), "{stdout}");
 
     // A partner that is down is a failed check, named.
     humandbs.stop().await;
