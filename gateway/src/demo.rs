@@ -1,4 +1,4 @@
-//! The demo: real public records from NBDC, DDBJ, EGA, GA4GH Data Connect, a FAIR Data Point
+//! The demo: real public records from NBDC, JGA, DDBJ, EGA, GA4GH Data Connect, a FAIR Data Point
 //! and HealthDCAT-AP, built into the binary so that `musubi serve --demo` needs nothing else.
 //!
 //! The files are written into `<data>/demo/` (fixtures, mappings, and the manifests under
@@ -15,6 +15,8 @@ const FILES: &[(&str, &[u8])] = &[
     ("fixtures/ega/json/DAC_valid-1.json", include_bytes!("../../tests/fixtures/ega/json/DAC_valid-1.json")),
     ("fixtures/ega/json/dataset_valid-1.json", include_bytes!("../../tests/fixtures/ega/json/dataset_valid-1.json")),
     ("fixtures/ega/json/policy_valid-1.json", include_bytes!("../../tests/fixtures/ega/json/policy_valid-1.json")),
+    ("fixtures/jga/dataset-policy-relation.csv", include_bytes!("../../tests/fixtures/jga/dataset-policy-relation.csv")),
+    ("fixtures/jga/policy-dac-relation.csv", include_bytes!("../../tests/fixtures/jga/policy-dac-relation.csv")),
     ("fixtures/fair-data-point/comparative-genomics-catalog.ttl", include_bytes!("../../tests/fixtures/fair-data-point/comparative-genomics-catalog.ttl")),
     ("fixtures/fair-data-point/disgenet-html-page.ttl", include_bytes!("../../tests/fixtures/fair-data-point/disgenet-html-page.ttl")),
     ("fixtures/fair-data-point/disgenet-nanopubs-gzip.ttl", include_bytes!("../../tests/fixtures/fair-data-point/disgenet-nanopubs-gzip.ttl")),
@@ -44,6 +46,8 @@ const FILES: &[(&str, &[u8])] = &[
     ("mappings/humandbs-dataset.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-dataset.rml.ttl")),
     ("mappings/humandbs-research.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research.rml.ttl")),
     ("mappings/humandbs-research-version.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research-version.rml.ttl")),
+    ("mappings/jga-dataset-policy.rml.ttl", include_bytes!("../../connectors/mappings/jga-dataset-policy.rml.ttl")),
+    ("mappings/jga-policy-dac.rml.ttl", include_bytes!("../../connectors/mappings/jga-policy-dac.rml.ttl")),
     ("mappings/dcat.rq", include_bytes!("../../connectors/mappings/dcat.rq")),
     ("sources/data-connect.toml", include_bytes!("../demo/data-connect.toml")),
     ("sources/ddbj-bioproject.toml", include_bytes!("../demo/ddbj-bioproject.toml")),
@@ -52,6 +56,8 @@ const FILES: &[(&str, &[u8])] = &[
     ("sources/ega-policies.toml", include_bytes!("../demo/ega-policies.toml")),
     ("sources/fair-data-point.toml", include_bytes!("../demo/fair-data-point.toml")),
     ("sources/healthdcat-ap.toml", include_bytes!("../demo/healthdcat-ap.toml")),
+    ("sources/jga-dataset-policy.toml", include_bytes!("../demo/jga-dataset-policy.toml")),
+    ("sources/jga-policy-dac.toml", include_bytes!("../demo/jga-policy-dac.toml")),
     ("sources/nbdc-datasets.toml", include_bytes!("../demo/nbdc-datasets.toml")),
     ("sources/nbdc-research-versions.toml", include_bytes!("../demo/nbdc-research-versions.toml")),
     ("sources/nbdc-research.toml", include_bytes!("../demo/nbdc-research.toml")),

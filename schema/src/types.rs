@@ -922,6 +922,10 @@ impl Policy {
     async fn duo_labels(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_DUO_LABEL, lang.as_deref())
     }
+    /// The committee that decides on access under this policy.
+    async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
+        Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent))
+    }
     /// The datasets the policy governs, by accession.
     async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_DATASET_ACCESSION)

@@ -251,8 +251,8 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
     ]
 }
 
-/// Manifests for JSON sources served as files by `partner` (EGA records, a DDBJ BioProject, a
-/// GA4GH Data Connect table), written as the demo's, with the demo's `[check]` sections.
+/// Manifests for JSON and CSV sources served as files by `partner` (EGA records, JGA relation
+/// tables, a DDBJ BioProject, a GA4GH Data Connect table), written as the demo's, with the demo's `[check]` sections.
 pub fn file_source_manifests(partner: &Partner) -> Vec<(&'static str, String)> {
     let mappings = mappings();
     let ega = |id: &str, file: &str, mapping: &str, construct: &str, demo: &str| {
@@ -269,6 +269,24 @@ pub fn file_source_manifests(partner: &Partner) -> Vec<(&'static str, String)> {
         ("ega-datasets.toml", ega("ega-datasets", "dataset_valid-1.json", "ega-dataset.rml.ttl", "", "ega-datasets.toml")),
         ("ega-policies.toml", ega("ega-policies", "policy_valid-1.json", "ega-policy.rml.ttl", &ega_rq, "ega-policies.toml")),
         ("ega-dacs.toml", ega("ega-dacs", "DAC_valid-1.json", "ega-dac.rml.ttl", "", "ega-dacs.toml")),
+        (
+            "jga-dataset-policy.toml",
+            format!(
+                "id = \"jga-dataset-policy\"\nkind = \"csv\"\nendpoint = \"{}\"\nmapping = \"{}\"\n[record]\nid = \"entry_id\"\n{}",
+                partner.url("/files/jga/dataset-policy-relation.csv"),
+                mappings.join("jga-dataset-policy.rml.ttl").display(),
+                shipped_check("jga-dataset-policy.toml"),
+            ),
+        ),
+        (
+            "jga-policy-dac.toml",
+            format!(
+                "id = \"jga-policy-dac\"\nkind = \"csv\"\nendpoint = \"{}\"\nmapping = \"{}\"\n[record]\nid = \"entry_id\"\n{}",
+                partner.url("/files/jga/policy-dac-relation.csv"),
+                mappings.join("jga-policy-dac.rml.ttl").display(),
+                shipped_check("jga-policy-dac.toml"),
+            ),
+        ),
         (
             "ddbj-bioproject.toml",
             format!(

@@ -349,3 +349,37 @@ async fn a_ddbj_bioproject_arrives_as_a_study() {
     let authors: Vec<String> = paper["creators"].as_array().expect("authors").iter().map(|a| a["name"][0]["value"].as_str().expect("name").to_owned()).collect();
     assert!(authors.contains(&"R Cooke".to_owned()), "{authors:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jga_relation_tables_tie_datasets_to_policies_and_policies_to_committees() {
+    let partner = Partner::start().await;
+    let (_addr, _dir, store) = hub_and_store(&file_source_manifests(&partner)).await;
+    let rows = |file: &str| -> Vec<(String, String)> {
+        std::fs::read_to_string(musubi_tests::fixtures().join(file))
+            .expect("fixture")
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                (cells[1].to_owned(), cells[2].to_owned())
+            })
+            .collect()
+    };
+    // Every row of each table arrives as a link between the two accessions it names.
+    for (source, file, property, prefix) in [
+        ("jga-dataset-policy", "jga/dataset-policy-relation.csv", "http://www.w3.org/ns/odrl/2/hasPolicy", "https://w3id.org/musubi/policy/"),
+        ("jga-policy-dac", "jga/policy-dac-relation.csv", "https://w3id.org/musubi/vocab#dataAccessCommittee", "https://w3id.org/musubi/dac/"),
+    ] {
+        let graph = store.graph(source_graph(source).as_ref()).expect("graph");
+        let expected = rows(file);
+        assert!(!expected.is_empty());
+        for (child, parent) in &expected {
+            let linked = graph.iter().any(|t| {
+                t.subject.to_string().ends_with(&format!("/{child}>"))
+                    && t.predicate.as_str() == property
+                    && t.object == Term::NamedNode(musubi_ontology::rdf::NamedNode::new_unchecked(format!("{prefix}{parent}")))
+            });
+            assert!(linked, "{source}: {child} -> {parent} is missing");
+        }
+    }
+}
