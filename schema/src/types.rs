@@ -202,7 +202,7 @@ impl Record {
         self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
     }
     async fn principal_investigators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent).collect())
+        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent::node).collect())
     }
     async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<Grant>> {
         Ok(self.0.links(ctx, v::SCHEMA_FUNDING)?.into_iter().map(Grant).collect())
@@ -314,10 +314,11 @@ impl DatasetFields {
         self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)
     }
     async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent))
+        Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent::node))
     }
+    /// Publishers, described or named by IRI only (e.g. ORCIDs).
     async fn publishers(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::DCT_PUBLISHER)?.into_iter().map(Agent).collect())
+        agents(&self.0, ctx, v::DCT_PUBLISHER)
     }
     /// The study (research project) this dataset belongs to.
     async fn study(&self, ctx: &Context<'_>) -> Result<Option<Study>> {
@@ -461,7 +462,7 @@ impl DatasetFields {
     }
     /// The health data access body that decides on access.
     async fn hdab(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        Ok(self.0.links(ctx, v::HEALTH_HDAB)?.into_iter().next().map(Agent))
+        Ok(self.0.links(ctx, v::HEALTH_HDAB)?.into_iter().next().map(Agent::node))
     }
     async fn publisher_note(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::HEALTH_PUBLISHER_NOTE, lang.as_deref())
@@ -519,8 +520,9 @@ impl DatasetFields {
     async fn conforms_to(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::DCT_CONFORMS_TO)
     }
+    /// Creators, described or named by IRI only (e.g. ORCIDs).
     async fn creators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::DCT_CREATOR)?.into_iter().map(Agent).collect())
+        agents(&self.0, ctx, v::DCT_CREATOR)
     }
     async fn languages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::DCT_LANGUAGE)
@@ -691,47 +693,79 @@ impl StudyVersion {
     }
 }
 
-/// A person, an organisation or a data access committee.
+/// A person, an organisation or a data access committee; or only its IRI, where a source names an
+/// agent (an ORCID, say) without describing it.
 #[derive(Debug, Clone)]
-pub struct Agent(Entity);
+pub struct Agent {
+    entity: Option<Entity>,
+    iri: Option<String>,
+}
+
+impl Agent {
+    fn node(entity: Entity) -> Agent {
+        Agent { iri: entity.iri(), entity: Some(entity) }
+    }
+
+    /// What the agent's node says, read with `read`; nothing for an agent known only by IRI.
+    fn with<T: Default>(&self, read: impl FnOnce(&Entity) -> Result<T>) -> Result<T> {
+        self.entity.as_ref().map_or_else(|| Ok(T::default()), read)
+    }
+}
+
+/// The agents a property names: described nodes, and IRIs the source does not describe.
+fn agents(e: &Entity, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<Agent>> {
+    let linked = e.links(ctx, property)?;
+    let mut out: Vec<Agent> = e
+        .read(ctx, property)?
+        .iter()
+        .filter_map(|t| match t {
+            Term::NamedNode(n) if !linked.iter().any(|l| l.iri().as_deref() == Some(n.as_str())) => {
+                Some(Agent { entity: None, iri: Some(n.as_str().to_owned()) })
+            }
+            _ => None,
+        })
+        .collect();
+    out.extend(linked.into_iter().map(Agent::node));
+    Ok(out)
+}
 
 #[Object]
 impl Agent {
     async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         guard(ctx, v::MUSUBI_IRI, None)?;
-        Ok(self.0.iri())
+        Ok(self.iri.clone())
     }
     async fn name(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::FOAF_NAME, lang.as_deref())
+        self.with(|e| e.texts(ctx, v::FOAF_NAME, lang.as_deref()))
     }
     /// The organisation a person belongs to.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        Ok(self.0.links(ctx, v::SCHEMA_AFFILIATION)?.into_iter().next().map(Agent))
+        self.with(|e| Ok(e.links(ctx, v::SCHEMA_AFFILIATION)?.into_iter().next().map(Agent::node)))
     }
     async fn country(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::SCHEMA_ADDRESS_COUNTRY)
+        self.with(|e| e.first(ctx, v::SCHEMA_ADDRESS_COUNTRY))
     }
     async fn homepage(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::FOAF_HOMEPAGE)
+        self.with(|e| e.first(ctx, v::FOAF_HOMEPAGE))
     }
     /// The committee's or organisation's accession (e.g. EGAC…), if it has one.
     async fn accession(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::DCT_IDENTIFIER)
+        self.with(|e| e.first(ctx, v::DCT_IDENTIFIER))
     }
     async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+        self.with(|e| e.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref()))
     }
     /// Whom to contact (e.g. a committee's contacts).
     async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent).collect())
+        self.with(|e| Ok(e.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect()))
     }
     /// Telephone number (REGISTERED).
     async fn telephone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::SCHEMA_TELEPHONE)
+        self.with(|e| e.first(ctx, v::SCHEMA_TELEPHONE))
     }
     /// E-mail address (REGISTERED).
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(self.0.first(ctx, v::FOAF_MBOX)?.map(|m| m.trim_start_matches("mailto:").to_owned()))
+        self.with(|e| Ok(e.first(ctx, v::FOAF_MBOX)?.map(|m| m.trim_start_matches("mailto:").to_owned())))
     }
 }
 
@@ -801,7 +835,7 @@ pub struct ApprovedUse(Entity);
 #[Object]
 impl ApprovedUse {
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        Ok(self.0.links(ctx, v::MUSUBI_USER)?.into_iter().next().map(Agent))
+        Ok(self.0.links(ctx, v::MUSUBI_USER)?.into_iter().next().map(Agent::node))
     }
     /// The research the data is used for.
     async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
@@ -833,7 +867,7 @@ impl Grant {
     }
     /// The funding agency or programme.
     async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        Ok(self.0.links(ctx, v::SCHEMA_FUNDER)?.into_iter().next().map(Agent))
+        Ok(self.0.links(ctx, v::SCHEMA_FUNDER)?.into_iter().next().map(Agent::node))
     }
 }
 
@@ -874,7 +908,7 @@ impl Publication {
     }
     async fn creators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
         match self {
-            Publication::Node(e) => Ok(e.links(ctx, v::DCT_CREATOR)?.into_iter().map(Agent).collect()),
+            Publication::Node(e) => agents(e, ctx, v::DCT_CREATOR),
             Publication::Iri(_) => Ok(Vec::new()),
         }
     }
@@ -924,7 +958,7 @@ impl Policy {
     }
     /// The committee that decides on access under this policy.
     async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent))
+        Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent::node))
     }
     /// The datasets the policy governs, by accession.
     async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {

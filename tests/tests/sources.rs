@@ -383,3 +383,35 @@ async fn jga_relation_tables_tie_datasets_to_policies_and_policies_to_committees
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fair_data_point_creators_languages_themes_and_licences_arrive() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let (addr, _dir) = hub(&manifests(&humandbs, &dcat)).await;
+
+    let answer = graphql(
+        addr,
+        r#"{ dataset(id: "goNlSvR5") {
+            creators { iri name { value } } publishers { iri } languages themes
+            distributions { title { value } version licenses mediaType }
+        } }"#,
+    )
+    .await;
+    let d = &data(&answer)["dataset"];
+    // The FAIR Data Point names its creators and publishers by ORCID only: the IRIs arrive.
+    let mut creators: Vec<&str> = d["creators"].as_array().expect("creators").iter().map(|c| c["iri"].as_str().expect("iri")).collect();
+    creators.sort_unstable();
+    assert_eq!(creators, ["http://orcid.org/0000-0002-1215-167X", "http://orcid.org/0000-0002-6816-4445"]);
+    assert_eq!(d["publishers"].as_array().map(Vec::len), Some(2));
+    assert_eq!(strings(&d["languages"]), ["http://id.loc.gov/vocabulary/iso639-1/en"]);
+    assert_eq!(strings(&d["themes"]).len(), 2);
+    // Each distribution: its version (dct:hasVersion, brought over by dcat.rq), licence and media type.
+    let distributions = d["distributions"].as_array().expect("distributions");
+    assert_eq!(distributions.len(), 2);
+    for dist in distributions {
+        assert!(dist["version"].is_string(), "{dist}");
+        assert_eq!(strings(&dist["licenses"]), ["http://rdflicense.appspot.com/rdflicense/cc-by-nc-nd3.0"], "{dist}");
+        assert!(dist["mediaType"].is_string(), "{dist}");
+    }
+}
