@@ -35,6 +35,20 @@ pub struct CheckReport {
     /// Source fields the mapping leaves unmapped, with how many records have them (JSON, CSV,
     /// GraphQL, SPARQL SELECT and XML sources; an RDF dump's unmapped terms show as violations instead).
     pub unmapped: Vec<(String, usize)>,
+    /// Source fields (or, for RDF dumps, unknown properties) the manifest's `[check] ignore`
+    /// leaves out on purpose: the field, in how many records, and the manifest's reason.
+    pub ignored: Vec<Ignored>,
+    /// `[check] ignore` entries that matched no field of these records: stale, misspelt, or for
+    /// fields these records happen to lack.
+    pub unused_ignores: Vec<String>,
+}
+
+/// A field left unmapped on purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    pub field: String,
+    pub records: usize,
+    pub reason: String,
 }
 
 /// Stages the source as a harvest would and compares it with the source's current graph.
@@ -69,10 +83,34 @@ pub async fn check(
         }
     }
     report.removed = old.keys().filter(|id| !new.contains_key(*id)).cloned().collect();
-    report.violations = violations(&staged.triples, vocabulary);
-    report.unmapped = std::mem::take(&mut staged.unmapped).into_iter().collect();
+    let reason = |field: &str| manifest.ignore.iter().find(|i| i.covers(field)).map(|i| i.reason.clone());
+    for (field, records) in std::mem::take(&mut staged.unmapped) {
+        match reason(&field) {
+            Some(reason) => report.ignored.push(Ignored { field, records, reason }),
+            None => report.unmapped.push((field, records)),
+        }
+    }
+    // An RDF dump keeps the terms it does not map; an ignored one is no violation.
+    let mut unknown: BTreeMap<String, (BTreeSet<String>, String)> = BTreeMap::new();
+    for v in violations(&staged.triples, vocabulary) {
+        match reason(&v.field).filter(|_| v.message.starts_with(NOT_IN_VOCABULARY)) {
+            Some(reason) => {
+                unknown.entry(v.field).or_insert_with(|| (BTreeSet::new(), reason)).0.insert(v.record);
+            }
+            None => report.violations.push(v),
+        }
+    }
+    report.ignored.extend(unknown.into_iter().map(|(field, (records, reason))| Ignored { field, records: records.len(), reason }));
+    report.unused_ignores = manifest
+        .ignore
+        .iter()
+        .filter(|i| !report.ignored.iter().any(|x| i.covers(&x.field)))
+        .map(|i| i.field.clone())
+        .collect();
     Ok(report)
 }
+
+const NOT_IN_VOCABULARY: &str = "not in the hub vocabulary";
 
 /// Each record (an entity with a source record id) and what is said of it, minus the harvest time
 /// and blank-node labels (which differ between harvests without meaning a change).
@@ -128,7 +166,7 @@ fn violations(triples: &[Triple], vocabulary: &Vocabulary) -> Vec<Violation> {
             out.insert(Violation {
                 record: name(&t.subject),
                 field,
-                message: "not in the hub vocabulary: map it to a hub property (unmapped, it would be steward-only)".to_owned(),
+                message: format!("{NOT_IN_VOCABULARY}: map it to a hub property (unmapped, it would be steward-only)"),
             });
             continue;
         };

@@ -256,6 +256,37 @@ pub struct Manifest {
     pub rate_limit: f64,
     /// Pages in flight at once, for offset paging with a stated total (default 2).
     pub concurrency: usize,
+    /// Source fields left out of the mapping on purpose (`[check] ignore`): `connector check`
+    /// reports them as ignored, with the reason, instead of as unmapped.
+    pub ignore: Vec<Ignore>,
+}
+
+/// A source field (or, for RDF dumps, a property IRI) deliberately left unmapped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// The field as `connector check` prints it (`experiments[*].header.ja.text`), or a property
+    /// IRI; `*` stands for any run of characters, and a pattern also covers the fields under it.
+    pub field: String,
+    pub reason: String,
+}
+
+impl Ignore {
+    /// Whether `field` is this pattern, or lies under it (`a.b` covers `a.b.c` and `a.b[*].c`).
+    pub fn covers(&self, field: &str) -> bool {
+        (0..=field.len()).filter(|&end| field.is_char_boundary(end)).any(|end| {
+            let (head, rest) = field.split_at(end);
+            (rest.is_empty() || rest.starts_with(['.', '['])) && glob(self.field.as_bytes(), head.as_bytes())
+        })
+    }
+}
+
+/// `*` matches any run of bytes; everything else matches itself.
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => (0..=text.len()).any(|skip| glob(rest, &text[skip..])),
+        Some((c, rest)) => text.split_first().is_some_and(|(t, text)| t == c && glob(rest, text)),
+    }
 }
 
 impl Manifest {
@@ -293,6 +324,22 @@ struct Raw {
     query: Option<Spanned<String>>,
     rate_limit: Option<Spanned<f64>>,
     concurrency: Option<Spanned<usize>>,
+    check: Option<RawCheck>,
+}
+
+/// `[check]`: how `connector check` judges the source.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    #[serde(default)]
+    ignore: Vec<Spanned<RawIgnore>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnore {
+    field: String,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -525,6 +572,18 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         cursor_param: p.cursor_param.unwrap_or_else(|| "after".to_owned()),
     };
     let record = raw.record.unwrap_or_default();
+    let mut ignore = Vec::new();
+    for i in raw.check.map(|c| c.ignore).unwrap_or_default() {
+        let span = i.span();
+        let i = i.into_inner();
+        if i.field.trim().is_empty() {
+            return Err(at(Some(span), Some("check.ignore.field"), "is empty: name the source field to leave out".to_owned()));
+        }
+        if i.reason.trim().is_empty() {
+            return Err(at(Some(span), Some("check.ignore.reason"), format!("is empty: say why {:?} is left out", i.field)));
+        }
+        ignore.push(Ignore { field: i.field, reason: i.reason });
+    }
 
     let timeout = match raw.timeout_secs {
         Some(t) if *t.get_ref() == 0 => return Err(at(Some(t.span()), Some("timeout_secs"), "must be at least 1".to_owned())),
@@ -597,6 +656,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
             }
         },
         query: query.map(|(_, p)| p),
+        ignore,
         schedule: match raw.schedule {
             None => None,
             Some(s) => Some(parse_interval(s.get_ref()).map_err(|m| at(Some(s.span()), Some("schedule"), m))?),
@@ -721,6 +781,24 @@ mod tests {
         assert_eq!(m.kind, SourceKind::RdfDump);
         assert_eq!(m.endpoints[1], Location::File(PathBuf::from("/srv/sources/dump")));
         assert_eq!(m.name, "fdp");
+    }
+
+    #[test]
+    fn ignored_fields_need_a_reason_and_cover_what_lies_under_them() {
+        let base = "id = \"fdp\"\nkind = \"rdf-dump\"\nendpoint = \"dump\"\n[check]\n";
+        let m = parse(&format!("{base}ignore = [{{ field = \"experiments[*].*.rawHtml\", reason = \"HTML of a mapped text\" }}]\n")).unwrap();
+        let ignore = &m.ignore[0];
+        assert!(ignore.covers("experiments[*].data.Platform.ja.rawHtml"));
+        assert!(ignore.covers("experiments[*].data['Read Type'].en.rawHtml"));
+        assert!(!ignore.covers("experiments[*].data.Platform.ja.text"));
+        let under = Ignore { field: "originalMetadata.DATA_REFS".to_owned(), reason: "r".to_owned() };
+        assert!(under.covers("originalMetadata.DATA_REFS.DATA_REF[*].refname"));
+        assert!(!under.covers("originalMetadata.DATA_REFS_OTHER"));
+
+        let e = parse(&format!("{base}ignore = [{{ field = \"alias\", reason = \" \" }}]\n")).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (5, Some("check.ignore.reason")), "{e}");
+        let e = parse(&format!("{base}ignore = [{{ field = \"alias\" }}]\n")).unwrap_err();
+        assert!(e.to_string().contains("reason"), "{e}");
     }
 
     #[test]

@@ -31,8 +31,8 @@ pub enum Command {
         /// Where to listen.
         #[arg(long, env = "MUSUBI_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Install the bundled demo sources (NBDC, FAIR Data Point, HealthDCAT-AP) in the data
-        /// folder and harvest them before serving.
+        /// Install the bundled demo sources (NBDC, DDBJ, EGA, Data Connect, FAIR Data Point,
+        /// HealthDCAT-AP) in the data folder and harvest them before serving.
         #[arg(long)]
         demo: bool,
     },
@@ -189,6 +189,18 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
         println!("{} source field(s) the mapping leaves unmapped (a harvest would drop them):", report.unmapped.len());
         for (field, records) in &report.unmapped {
             println!("  {field} (in {records} record(s))");
+        }
+    }
+    if !report.ignored.is_empty() {
+        println!("{} source field(s) left unmapped on purpose (the manifest's [check] ignore):", report.ignored.len());
+        for i in &report.ignored {
+            println!("  {} (in {} record(s)): ignored ({})", i.field, i.records, i.reason);
+        }
+    }
+    if !report.unused_ignores.is_empty() {
+        println!("{} [check] ignore entr(ies) matched no field of these records (stale, misspelt, or for fields these records lack):", report.unused_ignores.len());
+        for field in &report.unused_ignores {
+            println!("  {field}");
         }
     }
     if report.violations.is_empty() {

@@ -1,5 +1,5 @@
-//! The demo: real public records from NBDC, a FAIR Data Point, HealthDCAT-AP and TogoID, built into the
-//! binary so that `musubi serve --demo` needs nothing else.
+//! The demo: real public records from NBDC, JGA, DDBJ, EGA, GA4GH Data Connect, a FAIR Data Point,
+//! HealthDCAT-AP and TogoID, built into the binary so that `musubi serve --demo` needs nothing else.
 //!
 //! The files are written into `<data>/demo/` (fixtures, mappings, and the manifests under
 //! `sources/`), then harvested like any partner's source: the demo takes the same path as
@@ -9,6 +9,14 @@ use std::path::{Path, PathBuf};
 
 /// (path under `<data>/demo/`, content).
 const FILES: &[(&str, &[u8])] = &[
+    ("fixtures/data-connect/search_1kgenomes_filter_populationcode.json", include_bytes!("../../tests/fixtures/data-connect/search_1kgenomes_filter_populationcode.json")),
+    ("fixtures/data-connect/table_info_one_thousand_genomes_sample.json", include_bytes!("../../tests/fixtures/data-connect/table_info_one_thousand_genomes_sample.json")),
+    ("fixtures/ddbj/bioproject-jsonld/PRJNA13193.jsonld", include_bytes!("../../tests/fixtures/ddbj/bioproject-jsonld/PRJNA13193.jsonld")),
+    ("fixtures/ega/json/DAC_valid-1.json", include_bytes!("../../tests/fixtures/ega/json/DAC_valid-1.json")),
+    ("fixtures/ega/json/dataset_valid-1.json", include_bytes!("../../tests/fixtures/ega/json/dataset_valid-1.json")),
+    ("fixtures/ega/json/policy_valid-1.json", include_bytes!("../../tests/fixtures/ega/json/policy_valid-1.json")),
+    ("fixtures/jga/dataset-policy-relation.csv", include_bytes!("../../tests/fixtures/jga/dataset-policy-relation.csv")),
+    ("fixtures/jga/policy-dac-relation.csv", include_bytes!("../../tests/fixtures/jga/policy-dac-relation.csv")),
     ("fixtures/fair-data-point/comparative-genomics-catalog.ttl", include_bytes!("../../tests/fixtures/fair-data-point/comparative-genomics-catalog.ttl")),
     ("fixtures/fair-data-point/disgenet-html-page.ttl", include_bytes!("../../tests/fixtures/fair-data-point/disgenet-html-page.ttl")),
     ("fixtures/fair-data-point/disgenet-nanopubs-gzip.ttl", include_bytes!("../../tests/fixtures/fair-data-point/disgenet-nanopubs-gzip.ttl")),
@@ -29,6 +37,12 @@ const FILES: &[(&str, &[u8])] = &[
     ("fixtures/humandbs/research-version/hum0014-v1.json", include_bytes!("../../tests/fixtures/humandbs/research-version/hum0014-v1.json")),
     ("fixtures/humandbs/research/hum0001.json", include_bytes!("../../tests/fixtures/humandbs/research/hum0001.json")),
     ("fixtures/humandbs/research/hum0014.json", include_bytes!("../../tests/fixtures/humandbs/research/hum0014.json")),
+    ("mappings/data-connect-1000genomes.rml.ttl", include_bytes!("../../connectors/mappings/data-connect-1000genomes.rml.ttl")),
+    ("mappings/ddbj-bioproject.rml.ttl", include_bytes!("../../connectors/mappings/ddbj-bioproject.rml.ttl")),
+    ("mappings/ega-dac.rml.ttl", include_bytes!("../../connectors/mappings/ega-dac.rml.ttl")),
+    ("mappings/ega-dataset.rml.ttl", include_bytes!("../../connectors/mappings/ega-dataset.rml.ttl")),
+    ("mappings/ega-policy.rml.ttl", include_bytes!("../../connectors/mappings/ega-policy.rml.ttl")),
+    ("mappings/ega.rq", include_bytes!("../../connectors/mappings/ega.rq")),
     ("mappings/humandbs-dataset.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-dataset.rml.ttl")),
     ("mappings/humandbs-research.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research.rml.ttl")),
     ("mappings/humandbs-research-version.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research-version.rml.ttl")),
@@ -36,9 +50,18 @@ const FILES: &[(&str, &[u8])] = &[
     ("fixtures/togoid/jga_study-nbdc_human_db.tsv", include_bytes!("../../tests/fixtures/togoid/jga_study-nbdc_human_db.tsv")),
     ("mappings/togoid-jga-study-jga-dataset.rml.ttl", include_bytes!("../../connectors/mappings/togoid-jga-study-jga-dataset.rml.ttl")),
     ("mappings/togoid-jga-study-nbdc-human-db.rml.ttl", include_bytes!("../../connectors/mappings/togoid-jga-study-nbdc-human-db.rml.ttl")),
+    ("mappings/jga-dataset-policy.rml.ttl", include_bytes!("../../connectors/mappings/jga-dataset-policy.rml.ttl")),
+    ("mappings/jga-policy-dac.rml.ttl", include_bytes!("../../connectors/mappings/jga-policy-dac.rml.ttl")),
     ("mappings/dcat.rq", include_bytes!("../../connectors/mappings/dcat.rq")),
+    ("sources/data-connect.toml", include_bytes!("../demo/data-connect.toml")),
+    ("sources/ddbj-bioproject.toml", include_bytes!("../demo/ddbj-bioproject.toml")),
+    ("sources/ega-dacs.toml", include_bytes!("../demo/ega-dacs.toml")),
+    ("sources/ega-datasets.toml", include_bytes!("../demo/ega-datasets.toml")),
+    ("sources/ega-policies.toml", include_bytes!("../demo/ega-policies.toml")),
     ("sources/fair-data-point.toml", include_bytes!("../demo/fair-data-point.toml")),
     ("sources/healthdcat-ap.toml", include_bytes!("../demo/healthdcat-ap.toml")),
+    ("sources/jga-dataset-policy.toml", include_bytes!("../demo/jga-dataset-policy.toml")),
+    ("sources/jga-policy-dac.toml", include_bytes!("../demo/jga-policy-dac.toml")),
     ("sources/nbdc-datasets.toml", include_bytes!("../demo/nbdc-datasets.toml")),
     ("sources/nbdc-research-versions.toml", include_bytes!("../demo/nbdc-research-versions.toml")),
     ("sources/nbdc-research.toml", include_bytes!("../demo/nbdc-research.toml")),

@@ -159,20 +159,42 @@ async fn connector_check_shows_what_a_harvest_would_change_and_what_breaks_the_v
     assert!(stdout.contains("3 records: 3 added, 0 changed, 0 removed, 0 unchanged") && stdout.contains("+ JGAD000001"), "{stdout}");
     assert!(stdout.contains("no vocabulary violations"), "{stdout}");
     assert!(!data.path().join("graph").exists(), "a dry run writes nothing");
-    // Source fields the shipped mapping does not read yet are listed, with how many records have them.
+    // The shipped mapping leaves no field unmapped but those its manifest ignores, with the reason.
+    assert!(!stdout.contains("leaves unmapped"), "{stdout}");
+    assert!(stdout.contains("  originalMetadata.accession (in 3 record(s)): ignored (the dataset's own accession (datasetId))"), "{stdout}");
+    assert!(!stdout.contains("matched no field"), "the shipped ignore list has no stale entry: {stdout}");
+    // Without the ignore list, the same fields show as unmapped, with how many records have them.
+    let bare = data.path().join("nbdc-datasets-bare.toml");
+    let text = std::fs::read_to_string(sources.join("nbdc-datasets.toml")).expect("manifest");
+    std::fs::write(&bare, &text[..text.find("\n[check]").expect("a [check] section")]).expect("write");
+    let out = musubi(data.path()).args(["connector", "check"]).arg(&bare).output().expect("check runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("source field(s) the mapping leaves unmapped"), "{stdout}");
-    assert!(stdout.contains("  originalMetadata.DATA_REFS.DATA_REF.accession (in 1 record(s))"), "{stdout}");
+    assert!(stdout.contains("  originalMetadata.DATA_REFS.DATA_REF.refname (in 1 record(s))"), "{stdout}");
 
     // After a harvest the same check finds nothing to change.
     assert!(musubi(data.path()).args(["harvest", "nbdc-datasets"]).output().expect("harvest").status.success());
     let stdout = String::from_utf8_lossy(&check("nbdc-datasets.toml").stdout).into_owned();
     assert!(stdout.contains("0 added, 0 changed, 0 removed, 3 unchanged"), "{stdout}");
 
-    // HealthDCAT-AP terms the hub vocabulary does not map yet are reported, and fail the check.
+    // HealthDCAT-AP: the health terms are hub properties; the terms dcat.rq translates are
+    // ignored with the reason; a term nobody declared is still a violation that fails the check.
+    let out = check("healthdcat-ap.toml");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("health#hdab"), "{stdout}");
+    assert!(
+        stdout.contains("  http://healthdataportal.eu/ns/health#numberOfUniqueIndividuals (in 1 record(s)): ignored (dcat.rq brings it into musubi:subjectCount (subjectCount))"),
+        "{stdout}"
+    );
+    let manifest = std::fs::read_to_string(sources.join("healthdcat-ap.toml")).expect("manifest");
+    std::fs::write(sources.join("healthdcat-ap.toml"), manifest.replace("health#populationCoverage", "health#other")).expect("write");
     let out = check("healthdcat-ap.toml");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("field <http://healthdataportal.eu/ns/health#hdab>: not in the hub vocabulary"), "{stdout}");
+    assert!(stdout.contains("field <http://healthdataportal.eu/ns/health#populationCoverage>: not in the hub vocabulary"), "{stdout}");
+    // …and the misspelt entry is named as matching nothing.
+    assert!(stdout.contains("1 [check] ignore entr(ies) matched no field of these records (stale, misspelt, or for fields these records lack):\n  http://healthdataportal.eu/ns/health#other\n"), "{stdout}");
 
     // A partner that is down is a failed check, named.
     humandbs.stop().await;

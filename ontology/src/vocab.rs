@@ -112,6 +112,107 @@ iris! {
     MUSUBI_SOURCE = "https://w3id.org/musubi/vocab#source";
     MUSUBI_IRI = "https://w3id.org/musubi/vocab#iri";
 
+    // Molecular data, participants and approved uses (NBDC).
+    MUSUBI_EXPERIMENT_TITLE = "https://w3id.org/musubi/vocab#experimentTitle";
+    MUSUBI_EXPERIMENTAL_METHOD = "https://w3id.org/musubi/vocab#experimentalMethod";
+    MUSUBI_TARGETS = "https://w3id.org/musubi/vocab#targets";
+    MUSUBI_PLATFORM_DESCRIPTION = "https://w3id.org/musubi/vocab#platformDescription";
+    MUSUBI_PLATFORM_VENDOR = "https://w3id.org/musubi/vocab#platformVendor";
+    MUSUBI_SAMPLE_DESCRIPTION = "https://w3id.org/musubi/vocab#sampleDescription";
+    MUSUBI_CELL_LINE = "https://w3id.org/musubi/vocab#cellLine";
+    MUSUBI_LIBRARY_CONSTRUCTION = "https://w3id.org/musubi/vocab#libraryConstruction";
+    MUSUBI_LIBRARY_KIT = "https://w3id.org/musubi/vocab#libraryKit";
+    MUSUBI_FRAGMENTATION = "https://w3id.org/musubi/vocab#fragmentation";
+    MUSUBI_READ_TYPE = "https://w3id.org/musubi/vocab#readType";
+    MUSUBI_READ_LENGTH = "https://w3id.org/musubi/vocab#readLength";
+    MUSUBI_SEQUENCING_DEPTH = "https://w3id.org/musubi/vocab#sequencingDepth";
+    MUSUBI_TARGET_COVERAGE = "https://w3id.org/musubi/vocab#targetCoverage";
+    MUSUBI_DATA_VOLUME = "https://w3id.org/musubi/vocab#dataVolume";
+    MUSUBI_PROCESSED_DATA_TYPE = "https://w3id.org/musubi/vocab#processedDataType";
+    MUSUBI_HAS_PHENOTYPE_DATA = "https://w3id.org/musubi/vocab#hasPhenotypeData";
+    MUSUBI_COHORT = "https://w3id.org/musubi/vocab#cohort";
+    MUSUBI_HEALTH_STATUS = "https://w3id.org/musubi/vocab#healthStatus";
+    MUSUBI_TUMOR_STATUS = "https://w3id.org/musubi/vocab#tumorStatus";
+    MUSUBI_SUBJECT_COUNT_TYPE = "https://w3id.org/musubi/vocab#subjectCountType";
+    MUSUBI_SUBMITTER = "https://w3id.org/musubi/vocab#submitter";
+    MUSUBI_VERSION_RELEASE_DATE = "https://w3id.org/musubi/vocab#versionReleaseDate";
+    MUSUBI_DATA_RECORD = "https://w3id.org/musubi/vocab#dataRecord";
+    MUSUBI_APPROVED_USE = "https://w3id.org/musubi/vocab#approvedUse";
+    MUSUBI_USER = "https://w3id.org/musubi/vocab#user";
+    MUSUBI_DATASET_ACCESSION = "https://w3id.org/musubi/vocab#datasetAccession";
+    MUSUBI_PROJECT_NAME = "https://w3id.org/musubi/vocab#projectName";
+    DCT_DATE_SUBMITTED = "http://purl.org/dc/terms/dateSubmitted";
+    SCHEMA_START_DATE = "http://schema.org/startDate";
+    SCHEMA_END_DATE = "http://schema.org/endDate";
+    SCHEMA_ADDRESS_COUNTRY = "http://schema.org/addressCountry";
+    FOAF_PAGE = "http://xmlns.com/foaf/0.1/page";
+
+    // Catalogue terms: DCAT 3, DCAT-AP, HealthDCAT-AP, DPV, CSVW.
+    HEALTH_HEALTH_CATEGORY = "http://healthdataportal.eu/ns/health#healthCategory";
+    HEALTH_HEALTH_THEME = "http://healthdataportal.eu/ns/health#healthTheme";
+    HEALTH_NUMBER_OF_RECORDS = "http://healthdataportal.eu/ns/health#numberOfRecords";
+    HEALTH_MIN_TYPICAL_AGE = "http://healthdataportal.eu/ns/health#minTypicalAge";
+    HEALTH_MAX_TYPICAL_AGE = "http://healthdataportal.eu/ns/health#maxTypicalAge";
+    HEALTH_HDAB = "http://healthdataportal.eu/ns/health#hdab";
+    HEALTH_PUBLISHER_NOTE = "http://healthdataportal.eu/ns/health#publisherNote";
+    HEALTH_PUBLISHER_TYPE = "http://healthdataportal.eu/ns/health#publisherType";
+    HEALTH_TRUSTED_DATA_HOLDER = "http://healthdataportal.eu/ns/health#trustedDataHolder";
+    HEALTH_HAS_CODING_SYSTEM = "http://healthdataportal.eu/ns/health#hasCodingSystem";
+    HEALTH_HAS_CODE_VALUES = "http://healthdataportal.eu/ns/health#hasCodeValues";
+    HEALTH_ANALYTICS = "http://healthdataportal.eu/ns/health#analytics";
+    MUSUBI_RETENTION_START = "https://w3id.org/musubi/vocab#retentionStart";
+    MUSUBI_RETENTION_END = "https://w3id.org/musubi/vocab#retentionEnd";
+    MUSUBI_TEMPORAL_START = "https://w3id.org/musubi/vocab#temporalStart";
+    MUSUBI_TEMPORAL_END = "https://w3id.org/musubi/vocab#temporalEnd";
+    MUSUBI_PROVENANCE_STATEMENT = "https://w3id.org/musubi/vocab#provenanceStatement";
+    MUSUBI_RIGHTS_STATEMENT = "https://w3id.org/musubi/vocab#rightsStatement";
+    MUSUBI_OTHER_IDENTIFIER = "https://w3id.org/musubi/vocab#otherIdentifier";
+    MUSUBI_QUALITY_CERTIFICATE = "https://w3id.org/musubi/vocab#qualityCertificate";
+    DPV_HAS_LEGAL_BASIS = "https://w3id.org/dpv#hasLegalBasis";
+    DPV_HAS_PURPOSE = "https://w3id.org/dpv#hasPurpose";
+    DPV_HAS_PERSONAL_DATA = "https://w3id.org/dpv#hasPersonalData";
+    DCATAP_APPLICABLE_LEGISLATION = "http://data.europa.eu/r5r/applicableLegislation";
+    DCT_ACCRUAL_PERIODICITY = "http://purl.org/dc/terms/accrualPeriodicity";
+    DCT_ALTERNATIVE = "http://purl.org/dc/terms/alternative";
+    DCT_CONFORMS_TO = "http://purl.org/dc/terms/conformsTo";
+    DCT_CREATOR = "http://purl.org/dc/terms/creator";
+    DCT_LANGUAGE = "http://purl.org/dc/terms/language";
+    DCT_LICENSE = "http://purl.org/dc/terms/license";
+    DCT_RELATION = "http://purl.org/dc/terms/relation";
+    DCT_SPATIAL = "http://purl.org/dc/terms/spatial";
+    DCAT_THEME = "http://www.w3.org/ns/dcat#theme";
+    DCAT_SPATIAL_RESOLUTION = "http://www.w3.org/ns/dcat#spatialResolutionInMeters";
+    DCAT_TEMPORAL_RESOLUTION = "http://www.w3.org/ns/dcat#temporalResolution";
+    DCAT_MEDIA_TYPE = "http://www.w3.org/ns/dcat#mediaType";
+    ADMS_SAMPLE = "http://www.w3.org/ns/adms#sample";
+    ADMS_VERSION_NOTES = "http://www.w3.org/ns/adms#versionNotes";
+    FOAF_HOMEPAGE = "http://xmlns.com/foaf/0.1/homepage";
+    FOAF_MBOX = "http://xmlns.com/foaf/0.1/mbox";
+    SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel";
+    SKOS_NOTATION = "http://www.w3.org/2004/02/skos/core#notation";
+    SKOS_DEFINITION = "http://www.w3.org/2004/02/skos/core#definition";
+    CSVW_COLUMN = "http://www.w3.org/ns/csvw#column";
+    CSVW_NAME = "http://www.w3.org/ns/csvw#name";
+    CSVW_DATATYPE = "http://www.w3.org/ns/csvw#datatype";
+    CSVW_DESCRIBES = "http://www.w3.org/ns/csvw#describes";
+    MUSUBI_ALLOWED_VALUE = "https://w3id.org/musubi/vocab#allowedValue";
+
+    // Archive records (EGA).
+    MUSUBI_ATTRIBUTE = "https://w3id.org/musubi/vocab#attribute";
+    RDF_VALUE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#value";
+    MUSUBI_SUBMISSION_ACCESSION = "https://w3id.org/musubi/vocab#submissionAccession";
+    MUSUBI_DUO_TERM_ID = "https://w3id.org/musubi/vocab#duoTermId";
+    MUSUBI_DUO_LABEL = "https://w3id.org/musubi/vocab#duoLabel";
+    DCAT_CONTACT_POINT = "http://www.w3.org/ns/dcat#contactPoint";
+    SCHEMA_TELEPHONE = "http://schema.org/telephone";
+
+    // Archive projects and citations (DDBJ BioProject).
+    MUSUBI_ORGANISM = "https://w3id.org/musubi/vocab#organism";
+    MUSUBI_ORGANISM_NAME = "https://w3id.org/musubi/vocab#organismName";
+    DCT_CREATED = "http://purl.org/dc/terms/created";
+    DCT_BIBLIOGRAPHIC_CITATION = "http://purl.org/dc/terms/bibliographicCitation";
+    BIBO_PMID = "http://purl.org/ontology/bibo/pmid";
+
     // Source bookkeeping in the meta graph.
     MUSUBI_LAST_HARVEST = "https://w3id.org/musubi/vocab#lastHarvest";
     MUSUBI_LAST_ATTEMPT = "https://w3id.org/musubi/vocab#lastAttempt";

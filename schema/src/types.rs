@@ -290,7 +290,7 @@ impl Record {
         self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
     }
     async fn principal_investigators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent).collect())
+        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent::node).collect())
     }
     async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<Grant>> {
         Ok(self.0.links(ctx, v::SCHEMA_FUNDING)?.into_iter().map(Grant).collect())
@@ -306,6 +306,56 @@ impl Record {
     }
     async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_VERSION)
+    }
+    /// Type of data (e.g. "NGS (WGS)").
+    #[graphql(name = "type")]
+    async fn type_(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TYPE, lang.as_deref())
+    }
+    async fn keywords(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCAT_KEYWORD)
+    }
+    async fn alternative_titles(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_ALTERNATIVE)
+    }
+    async fn relations(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_RELATION)
+    }
+    async fn other_identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_OTHER_IDENTIFIER)
+    }
+    /// The centre or laboratory that submitted the data to the archive.
+    async fn submitters(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_SUBMITTER)
+    }
+    async fn submission_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_DATE_SUBMITTED)
+    }
+    /// Web pages about the study or its project.
+    async fn related_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::FOAF_PAGE)
+    }
+    /// Organisms studied, as NCBI Taxonomy IRIs.
+    async fn organisms(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_ORGANISM)
+    }
+    async fn organism_names(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_ORGANISM_NAME)
+    }
+    async fn created(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCT_CREATED)
+    }
+    /// Tag-value attributes the submitter added to the record.
+    async fn attributes(&self, ctx: &Context<'_>) -> Result<Vec<Attribute>> {
+        Ok(self.0.links(ctx, v::MUSUBI_ATTRIBUTE)?.into_iter().map(Attribute).collect())
+    }
+    /// The archive submissions (EGAB…) the record came in.
+    async fn submission_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_SUBMISSION_ACCESSION)
+    }
+    /// Materials and participants (who or what the data is from).
+    async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())
     }
     /// Provider contact e-mail (REGISTERED).
     async fn contact_email(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
@@ -336,14 +386,6 @@ impl DatasetFields {
     async fn same_as(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::OWL_SAME_AS)
     }
-    /// Type of data (e.g. "NGS (WGS)").
-    #[graphql(name = "type")]
-    async fn type_(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_TYPE, lang.as_deref())
-    }
-    async fn keywords(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCAT_KEYWORD)
-    }
     /// The access level, normalised.
     /// Where sources disagree, the most restrictive level any of them states.
     async fn access_level(&self, ctx: &Context<'_>) -> Result<Option<AccessLevel>> {
@@ -362,10 +404,11 @@ impl DatasetFields {
         self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)
     }
     async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent))
+        Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent::node))
     }
+    /// Publishers, described or named by IRI only (e.g. ORCIDs).
     async fn publishers(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::DCT_PUBLISHER)?.into_iter().map(Agent).collect())
+        agents(&self.0, ctx, v::DCT_PUBLISHER)
     }
     /// The study (research project) this dataset belongs to.
     async fn study(&self, ctx: &Context<'_>) -> Result<Option<Study>> {
@@ -415,6 +458,201 @@ impl DatasetFields {
     async fn data_volume_gb(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
         let values: Vec<f64> = self.0.strings(ctx, v::MUSUBI_DATA_VOLUME_GB)?.iter().filter_map(|s| s.parse().ok()).collect();
         Ok((!values.is_empty()).then(|| values.iter().sum()))
+    }
+    /// Headings of the source's molecular-data table, one per experiment.
+    async fn experiment_titles(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_EXPERIMENT_TITLE, lang.as_deref())
+    }
+    async fn experimental_method(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_EXPERIMENTAL_METHOD, lang.as_deref())
+    }
+    /// Targeted genes or regions.
+    async fn targets(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_TARGETS, lang.as_deref())
+    }
+    /// The platform in the source's words (e.g. "Illumina [HiSeq 2000]"); `platforms` has the models.
+    async fn platform_description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_PLATFORM_DESCRIPTION, lang.as_deref())
+    }
+    async fn platform_vendors(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_PLATFORM_VENDOR)
+    }
+    /// What was sampled (dataset-level, e.g. "DNA from peripheral blood").
+    async fn sample_description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_SAMPLE_DESCRIPTION, lang.as_deref())
+    }
+    async fn cell_lines(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_CELL_LINE, lang.as_deref())
+    }
+    async fn library_construction(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_LIBRARY_CONSTRUCTION, lang.as_deref())
+    }
+    async fn library_kits(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_LIBRARY_KIT)
+    }
+    async fn fragmentation(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_FRAGMENTATION, lang.as_deref())
+    }
+    /// Single-end or paired-end, in the source's words and as curated.
+    async fn read_types(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_READ_TYPE, lang.as_deref())
+    }
+    async fn read_lengths(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_READ_LENGTH, lang.as_deref())
+    }
+    async fn sequencing_depths(&self, ctx: &Context<'_>) -> Result<Vec<f64>> {
+        Ok(self.0.strings(ctx, v::MUSUBI_SEQUENCING_DEPTH)?.iter().filter_map(|s| s.parse().ok()).collect())
+    }
+    async fn target_coverages(&self, ctx: &Context<'_>) -> Result<Vec<f64>> {
+        Ok(self.0.strings(ctx, v::MUSUBI_TARGET_COVERAGE)?.iter().filter_map(|s| s.parse().ok()).collect())
+    }
+    /// Total data volume in the source's words (e.g. "149 GB (1,627,990,590 reads)").
+    async fn data_volume(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_DATA_VOLUME, lang.as_deref())
+    }
+    async fn processed_data_types(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_PROCESSED_DATA_TYPE)
+    }
+    async fn has_phenotype_data(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self.0.first(ctx, v::MUSUBI_HAS_PHENOTYPE_DATA)?.map(|s| s == "true" || s == "1"))
+    }
+    async fn cohorts(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_COHORT)
+    }
+    /// Affected, healthy or mixed.
+    async fn health_statuses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_HEALTH_STATUS)
+    }
+    /// Tumour, normal or mixed.
+    async fn tumor_statuses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_TUMOR_STATUS)
+    }
+    /// What `subjectCount` counts: individuals or samples.
+    async fn subject_count_type(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_SUBJECT_COUNT_TYPE)
+    }
+    /// Release date of this version of the dataset.
+    async fn version_release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_VERSION_RELEASE_DATE)
+    }
+    /// The archive's data records (JGAR…), one subject's or sample's files each (CONTROLLED).
+    async fn data_records(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DATA_RECORD)
+    }
+    /// Health categories (HealthDCAT-AP; EHDS categories).
+    async fn health_categories(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::HEALTH_HEALTH_CATEGORY)
+    }
+    async fn health_themes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::HEALTH_HEALTH_THEME)
+    }
+    async fn number_of_records(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(self.0.first(ctx, v::HEALTH_NUMBER_OF_RECORDS)?.and_then(|s| s.parse().ok()))
+    }
+    async fn min_typical_age(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(self.0.first(ctx, v::HEALTH_MIN_TYPICAL_AGE)?.and_then(|s| s.parse().ok()))
+    }
+    async fn max_typical_age(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(self.0.first(ctx, v::HEALTH_MAX_TYPICAL_AGE)?.and_then(|s| s.parse().ok()))
+    }
+    /// The health data access body that decides on access.
+    async fn hdab(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
+        Ok(self.0.links(ctx, v::HEALTH_HDAB)?.into_iter().next().map(Agent::node))
+    }
+    async fn publisher_note(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::HEALTH_PUBLISHER_NOTE, lang.as_deref())
+    }
+    async fn publisher_types(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::HEALTH_PUBLISHER_TYPE)
+    }
+    async fn trusted_data_holder(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self.0.first(ctx, v::HEALTH_TRUSTED_DATA_HOLDER)?.map(|s| s == "true" || s == "1"))
+    }
+    /// Coding systems the data uses (e.g. ICD-10).
+    async fn coding_systems(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::HEALTH_HAS_CODING_SYSTEM)
+    }
+    /// Codes the data uses (e.g. ICD-10 Y59.0).
+    async fn code_values(&self, ctx: &Context<'_>) -> Result<Vec<Concept>> {
+        Ok(self.0.links(ctx, v::HEALTH_HAS_CODE_VALUES)?.into_iter().map(Concept).collect())
+    }
+    /// Distributions with aggregate reports on the data.
+    async fn analytics(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
+        Ok(self.0.links(ctx, v::HEALTH_ANALYTICS)?.into_iter().map(Distribution).collect())
+    }
+    /// How long the data is kept: from.
+    async fn retention_start(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_RETENTION_START)
+    }
+    async fn retention_end(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_RETENTION_END)
+    }
+    /// The period the data covers: from.
+    async fn temporal_start(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_TEMPORAL_START)
+    }
+    async fn temporal_end(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_TEMPORAL_END)
+    }
+    /// Legal bases of processing (DPV IRIs, e.g. consent).
+    async fn legal_bases(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DPV_HAS_LEGAL_BASIS)
+    }
+    /// Purposes the data may serve (DPV IRIs).
+    async fn purposes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DPV_HAS_PURPOSE)
+    }
+    /// Categories of personal data held (DPV IRIs: age, gender, health record, …).
+    async fn personal_data_categories(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DPV_HAS_PERSONAL_DATA)
+    }
+    async fn applicable_legislation(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCATAP_APPLICABLE_LEGISLATION)
+    }
+    async fn accrual_periodicity(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_ACCRUAL_PERIODICITY)
+    }
+    async fn conforms_to(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_CONFORMS_TO)
+    }
+    /// Creators, described or named by IRI only (e.g. ORCIDs).
+    async fn creators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        agents(&self.0, ctx, v::DCT_CREATOR)
+    }
+    async fn languages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_LANGUAGE)
+    }
+    async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_LICENSE)
+    }
+    async fn spatial_coverage(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_SPATIAL)
+    }
+    async fn provenance_statement(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_PROVENANCE_STATEMENT)
+    }
+    async fn quality_certificates(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_QUALITY_CERTIFICATE)
+    }
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCAT_THEME)
+    }
+    async fn spatial_resolution_in_meters(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.0.first(ctx, v::DCAT_SPATIAL_RESOLUTION)?.and_then(|s| s.parse().ok()))
+    }
+    /// As an ISO 8601 duration (e.g. P1D).
+    async fn temporal_resolution(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_TEMPORAL_RESOLUTION)
+    }
+    async fn samples(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
+        Ok(self.0.links(ctx, v::ADMS_SAMPLE)?.into_iter().map(Distribution).collect())
+    }
+    async fn version_notes(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::ADMS_VERSION_NOTES, lang.as_deref())
+    }
+    /// The columns (variables) of the dataset's data model.
+    async fn columns(&self, ctx: &Context<'_>) -> Result<Vec<Column>> {
+        Ok(self.0.links(ctx, v::CSVW_COLUMN)?.into_iter().map(Column).collect())
     }
     /// Per-sample attributes (CONTROLLED: needs a grant for this dataset).
     async fn sample_attributes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
@@ -486,8 +724,13 @@ impl StudyFields {
     async fn methods(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_METHODS, lang.as_deref())
     }
-    async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())
+    /// Project or research group the study belongs to (e.g. BioBank Japan).
+    async fn project_names(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_PROJECT_NAME, lang.as_deref())
+    }
+    /// Who was granted controlled access to the study's data, for what and until when.
+    async fn approved_uses(&self, ctx: &Context<'_>) -> Result<Vec<ApprovedUse>> {
+        Ok(self.0.links(ctx, v::MUSUBI_APPROVED_USE)?.into_iter().map(ApprovedUse).collect())
     }
     /// Releases of the study, oldest first.
     async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<StudyVersion>> {
@@ -543,22 +786,162 @@ impl StudyVersion {
     }
 }
 
-/// A person, an organisation or a data access committee.
+/// A person, an organisation or a data access committee; or only its IRI, where a source names an
+/// agent (an ORCID, say) without describing it.
 #[derive(Debug, Clone)]
-pub struct Agent(Entity);
+pub struct Agent {
+    entity: Option<Entity>,
+    iri: Option<String>,
+}
+
+impl Agent {
+    fn node(entity: Entity) -> Agent {
+        Agent { iri: entity.iri(), entity: Some(entity) }
+    }
+
+    /// What the agent's node says, read with `read`; nothing for an agent known only by IRI.
+    fn with<T: Default>(&self, read: impl FnOnce(&Entity) -> Result<T>) -> Result<T> {
+        self.entity.as_ref().map_or_else(|| Ok(T::default()), read)
+    }
+}
+
+/// The agents a property names: described nodes, and IRIs the source does not describe.
+fn agents(e: &Entity, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<Agent>> {
+    let linked = e.links(ctx, property)?;
+    let mut out: Vec<Agent> = e
+        .read(ctx, property)?
+        .iter()
+        .filter_map(|t| match t {
+            Term::NamedNode(n) if !linked.iter().any(|l| l.iri().as_deref() == Some(n.as_str())) => {
+                Some(Agent { entity: None, iri: Some(n.as_str().to_owned()) })
+            }
+            _ => None,
+        })
+        .collect();
+    out.extend(linked.into_iter().map(Agent::node));
+    Ok(out)
+}
 
 #[Object]
 impl Agent {
     async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         guard(ctx, v::MUSUBI_IRI, None)?;
-        Ok(self.0.iri())
+        Ok(self.iri.clone())
     }
     async fn name(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::FOAF_NAME, lang.as_deref())
+        self.with(|e| e.texts(ctx, v::FOAF_NAME, lang.as_deref()))
     }
     /// The organisation a person belongs to.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        Ok(self.0.links(ctx, v::SCHEMA_AFFILIATION)?.into_iter().next().map(Agent))
+        self.with(|e| Ok(e.links(ctx, v::SCHEMA_AFFILIATION)?.into_iter().next().map(Agent::node)))
+    }
+    async fn country(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.with(|e| e.first(ctx, v::SCHEMA_ADDRESS_COUNTRY))
+    }
+    async fn homepage(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.with(|e| e.first(ctx, v::FOAF_HOMEPAGE))
+    }
+    /// The committee's or organisation's accession (e.g. EGAC…), if it has one.
+    async fn accession(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.with(|e| e.first(ctx, v::DCT_IDENTIFIER))
+    }
+    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.with(|e| e.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref()))
+    }
+    /// Whom to contact (e.g. a committee's contacts).
+    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        self.with(|e| Ok(e.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect()))
+    }
+    /// Telephone number (REGISTERED).
+    async fn telephone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.with(|e| e.first(ctx, v::SCHEMA_TELEPHONE))
+    }
+    /// E-mail address (REGISTERED).
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.with(|e| Ok(e.first(ctx, v::FOAF_MBOX)?.map(|m| m.trim_start_matches("mailto:").to_owned())))
+    }
+}
+
+/// A tag and its value, as a submitter attached them to a record.
+#[derive(Debug, Clone)]
+pub struct Attribute(Entity);
+
+#[Object]
+impl Attribute {
+    async fn label(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::RDFS_LABEL)
+    }
+    async fn value(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::RDF_VALUE)
+    }
+}
+
+/// A term of a code list or classification (SKOS concept).
+#[derive(Debug, Clone)]
+pub struct Concept(Entity);
+
+#[Object]
+impl Concept {
+    async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        guard(ctx, v::MUSUBI_IRI, None)?;
+        Ok(self.0.iri())
+    }
+    /// The code (e.g. "Y59.0").
+    async fn notation(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::SKOS_NOTATION)
+    }
+    async fn pref_label(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::SKOS_PREF_LABEL, lang.as_deref())
+    }
+    async fn definition(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::SKOS_DEFINITION, lang.as_deref())
+    }
+}
+
+/// A column (variable) of a dataset's data model (W3C CSVW).
+#[derive(Debug, Clone)]
+pub struct Column(Entity);
+
+#[Object]
+impl Column {
+    async fn name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::CSVW_NAME)
+    }
+    /// The column's datatype (an IRI or a JSON Schema type name).
+    async fn datatype(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::CSVW_DATATYPE)
+    }
+    /// What the column holds.
+    async fn describes(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::CSVW_DESCRIBES, lang.as_deref())
+    }
+    /// The values the column allows, when the data model lists them.
+    async fn allowed_values(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_ALLOWED_VALUE)
+    }
+}
+
+/// Controlled access granted to a user: for which research, when, and to which datasets.
+#[derive(Debug, Clone)]
+pub struct ApprovedUse(Entity);
+
+#[Object]
+impl ApprovedUse {
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
+        Ok(self.0.links(ctx, v::MUSUBI_USER)?.into_iter().next().map(Agent::node))
+    }
+    /// The research the data is used for.
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    }
+    async fn start_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::SCHEMA_START_DATE)
+    }
+    async fn end_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::SCHEMA_END_DATE)
+    }
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DATASET_ACCESSION)
     }
 }
 
@@ -577,7 +960,7 @@ impl Grant {
     }
     /// The funding agency or programme.
     async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        Ok(self.0.links(ctx, v::SCHEMA_FUNDER)?.into_iter().next().map(Agent))
+        Ok(self.0.links(ctx, v::SCHEMA_FUNDER)?.into_iter().next().map(Agent::node))
     }
 }
 
@@ -603,10 +986,36 @@ impl Publication {
             Publication::Iri(_) => Ok(Vec::new()),
         }
     }
+    async fn pmid(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        match self {
+            Publication::Node(e) => e.first(ctx, v::BIBO_PMID),
+            Publication::Iri(_) => Ok(None),
+        }
+    }
+    /// Journal, year, volume and pages.
+    async fn citation(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        match self {
+            Publication::Node(e) => e.first(ctx, v::DCT_BIBLIOGRAPHIC_CITATION),
+            Publication::Iri(_) => Ok(None),
+        }
+    }
+    async fn creators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        match self {
+            Publication::Node(e) => agents(e, ctx, v::DCT_CREATOR),
+            Publication::Iri(_) => Ok(Vec::new()),
+        }
+    }
     async fn doi(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         match self {
             Publication::Node(e) => e.first(ctx, v::BIBO_DOI),
             Publication::Iri(i) => Ok(i.split_once("doi.org/").map(|(_, d)| d.to_owned())),
+        }
+    }
+    /// The datasets the publication reports on, as the source names them.
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        match self {
+            Publication::Node(e) => e.strings(ctx, v::MUSUBI_DATASET_ACCESSION),
+            Publication::Iri(_) => Ok(Vec::new()),
         }
     }
 }
@@ -625,6 +1034,28 @@ impl Policy {
     }
     async fn text(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_POLICY_TEXT, lang.as_deref())
+    }
+    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+    }
+    /// Data use conditions as DUO term IRIs.
+    async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)
+    }
+    /// DUO term ids as the source writes them (e.g. "DUO:0000046").
+    async fn duo_term_ids(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DUO_TERM_ID)
+    }
+    async fn duo_labels(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
+        self.0.texts(ctx, v::MUSUBI_DUO_LABEL, lang.as_deref())
+    }
+    /// The committee that decides on access under this policy.
+    async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
+        Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent::node))
+    }
+    /// The datasets the policy governs, by accession.
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_DATASET_ACCESSION)
     }
     async fn url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::SCHEMA_URL)
@@ -670,6 +1101,19 @@ impl Distribution {
     /// Direct file URL (CONTROLLED).
     async fn download_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_DOWNLOAD_URL)
+    }
+    async fn media_type(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_MEDIA_TYPE)
+    }
+    async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::DCT_LICENSE)
+    }
+    /// Who may do what with it, in the publisher's words.
+    async fn rights_statement(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_RIGHTS_STATEMENT)
+    }
+    async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::DCAT_VERSION)
     }
 }
 

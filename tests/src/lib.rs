@@ -42,6 +42,14 @@ pub fn mappings() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../connectors/mappings"))
 }
 
+/// The `[check]` section (the fields left unmapped on purpose) of a shipped demo manifest, so
+/// that the tests' manifests judge the shipped mappings as the demo does.
+pub fn shipped_check(demo_manifest: &str) -> String {
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../gateway/demo")).join(demo_manifest);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.find("\n[check]").map_or_else(String::new, |at| text[at..].to_owned())
+}
+
 /// Reads every JSON file of a fixture folder, sorted by file name.
 pub fn json_records(folder: &str) -> Vec<Value> {
     let mut files: Vec<PathBuf> =
@@ -515,9 +523,10 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
             format!(
                 "id = \"nbdc-research\"\nname = \"NBDC research\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n\
                  [paging]\nstyle = \"offset\"\nrecords = \"$.data[*]\"\ntotal = \"$.total\"\npage_size = {PAGE_SIZE}\n\
-                 [record]\nid = \"humId\"\nurl = \"https://humandbs.dbcls.jp/en/{{humId}}\"\n",
+                 [record]\nid = \"humId\"\nurl = \"https://humandbs.dbcls.jp/en/{{humId}}\"\n{}",
                 humandbs.url("/api/research"),
-                research_mapping.display()
+                research_mapping.display(),
+                shipped_check("nbdc-research.toml"),
             ),
         ),
         (
@@ -525,25 +534,28 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
             format!(
                 "id = \"nbdc-research-versions\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n\
                  [paging]\nstyle = \"offset\"\nrecords = \"$.data[*]\"\ntotal = \"$.total\"\npage_size = {PAGE_SIZE}\n\
-                 [record]\nid = \"humVersionId\"\n",
+                 [record]\nid = \"humVersionId\"\n{}",
                 humandbs.url("/api/research-versions"),
-                version_mapping.display()
+                version_mapping.display(),
+                shipped_check("nbdc-research-versions.toml"),
             ),
         ),
         (
             "nbdc-datasets.toml",
             format!(
                 "id = \"nbdc-datasets\"\nname = \"NBDC datasets\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n\
-                 [paging]\nstyle = \"next-link\"\nrecords = \"$.data[*]\"\nnext = \"$.links.next\"\n[record]\nid = \"datasetId\"\n",
+                 [paging]\nstyle = \"next-link\"\nrecords = \"$.data[*]\"\nnext = \"$.links.next\"\n[record]\nid = \"datasetId\"\n{}",
                 humandbs.url("/api/datasets"),
-                dataset_mapping.display()
+                dataset_mapping.display(),
+                shipped_check("nbdc-datasets.toml"),
             ),
         ),
         (
             "fair-data-point.toml",
             format!(
-                "id = \"fair-data-point\"\nkind = \"rdf-dump\"\nendpoint = {fdp_files:?}\nconstruct = [\"{}\"]\n",
-                dcat_rq.display()
+                "id = \"fair-data-point\"\nkind = \"rdf-dump\"\nendpoint = {fdp_files:?}\nconstruct = [\"{}\"]\n{}",
+                dcat_rq.display(),
+                shipped_check("fair-data-point.toml"),
             ),
         ),
         (
@@ -558,8 +570,67 @@ pub fn manifests(humandbs: &Partner, dcat: &Partner) -> Vec<(&'static str, Strin
         (
             "healthdcat-ap.toml",
             format!(
-                "id = \"healthdcat-ap\"\nkind = \"rdf-dump\"\nendpoint = {health_files:?}\nconstruct = [\"{}\"]\n",
-                dcat_rq.display()
+                "id = \"healthdcat-ap\"\nkind = \"rdf-dump\"\nendpoint = {health_files:?}\nconstruct = [\"{}\"]\n{}",
+                dcat_rq.display(),
+                shipped_check("healthdcat-ap.toml"),
+            ),
+        ),
+    ]
+}
+
+/// Manifests for JSON and CSV sources served as files by `partner` (EGA records, JGA relation
+/// tables, a DDBJ BioProject, a GA4GH Data Connect table), written as the demo's, with the demo's `[check]` sections.
+pub fn file_source_manifests(partner: &Partner) -> Vec<(&'static str, String)> {
+    let mappings = mappings();
+    let ega = |id: &str, file: &str, mapping: &str, construct: &str, demo: &str| {
+        format!(
+            "id = \"{id}\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n{construct}\
+             [paging]\nrecords = \"$.data\"\n[record]\nid = [\"objectId.egaAccession\", \"objectId.alias\"]\n{}",
+            partner.url(&format!("/files/ega/json/{file}")),
+            mappings.join(mapping).display(),
+            shipped_check(demo),
+        )
+    };
+    let ega_rq = format!("construct = [\"{}\"]\n", mappings.join("ega.rq").display());
+    vec![
+        ("ega-datasets.toml", ega("ega-datasets", "dataset_valid-1.json", "ega-dataset.rml.ttl", "", "ega-datasets.toml")),
+        ("ega-policies.toml", ega("ega-policies", "policy_valid-1.json", "ega-policy.rml.ttl", &ega_rq, "ega-policies.toml")),
+        ("ega-dacs.toml", ega("ega-dacs", "DAC_valid-1.json", "ega-dac.rml.ttl", "", "ega-dacs.toml")),
+        (
+            "jga-dataset-policy.toml",
+            format!(
+                "id = \"jga-dataset-policy\"\nkind = \"csv\"\nendpoint = \"{}\"\nmapping = \"{}\"\n[record]\nid = \"entry_id\"\n{}",
+                partner.url("/files/jga/dataset-policy-relation.csv"),
+                mappings.join("jga-dataset-policy.rml.ttl").display(),
+                shipped_check("jga-dataset-policy.toml"),
+            ),
+        ),
+        (
+            "jga-policy-dac.toml",
+            format!(
+                "id = \"jga-policy-dac\"\nkind = \"csv\"\nendpoint = \"{}\"\nmapping = \"{}\"\n[record]\nid = \"entry_id\"\n{}",
+                partner.url("/files/jga/policy-dac-relation.csv"),
+                mappings.join("jga-policy-dac.rml.ttl").display(),
+                shipped_check("jga-policy-dac.toml"),
+            ),
+        ),
+        (
+            "ddbj-bioproject.toml",
+            format!(
+                "id = \"ddbj-bioproject\"\nkind = \"json-api\"\nendpoint = \"{}\"\nmapping = \"{}\"\n[record]\nid = \"identifier\"\n{}",
+                partner.url("/files/ddbj/bioproject-jsonld/PRJNA13193.jsonld"),
+                mappings.join("ddbj-bioproject.rml.ttl").display(),
+                shipped_check("ddbj-bioproject.toml"),
+            ),
+        ),
+        (
+            "data-connect.toml",
+            format!(
+                "id = \"data-connect\"\nkind = \"json-api\"\nendpoint = [\"{}\", \"{}\"]\nmapping = \"{}\"\n[record]\nid = \"name\"\n{}",
+                partner.url("/files/data-connect/table_info_one_thousand_genomes_sample.json"),
+                partner.url("/files/data-connect/search_1kgenomes_filter_populationcode.json"),
+                mappings.join("data-connect-1000genomes.rml.ttl").display(),
+                shipped_check("data-connect.toml"),
             ),
         ),
     ]

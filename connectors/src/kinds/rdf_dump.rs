@@ -2,8 +2,8 @@
 //! files.
 //!
 //! The data is RDF already and mostly in the hub's terms (DCAT, DCTERMS); a manifest may add
-//! SPARQL CONSTRUCT files whose results are added to the source's graph, to bring the rest of
-//! the source's terms into the hub vocabulary.
+//! SPARQL CONSTRUCT files (run by the harvest runner, for every kind) whose results are added to
+//! the source's graph, to bring the rest of the source's terms into the hub vocabulary.
 
 use musubi_ontology::RdfFormat;
 use musubi_ontology::rdf::{NamedOrBlankNode, Term, Triple};
