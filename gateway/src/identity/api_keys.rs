@@ -46,10 +46,14 @@ struct KeyFile {
     keys: Vec<ApiKey>,
 }
 
+/// What tells a changed key file: modification time and length (a revocation or a new key
+/// always changes the length, even within one tick of a coarse file-system clock).
+type FileStamp = Option<(SystemTime, u64)>;
+
 /// The key file of a data folder.
 pub struct ApiKeys {
     path: PathBuf,
-    cache: Mutex<Option<(Option<SystemTime>, Vec<ApiKey>)>>,
+    cache: Mutex<Option<(FileStamp, Vec<ApiKey>)>>,
 }
 
 impl ApiKeys {
@@ -144,9 +148,9 @@ impl ApiKeys {
         })
     }
 
-    /// The keys as the file holds them now (re-read when its modification time changes).
+    /// The keys as the file holds them now (re-read when it changes).
     fn current(&self) -> Result<Vec<ApiKey>, String> {
-        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        let modified: FileStamp = std::fs::metadata(&self.path).and_then(|m| Ok((m.modified()?, m.len()))).ok();
         let mut cache = self.cache.lock().expect("api key cache lock");
         if let Some((at, keys)) = cache.as_ref()
             && *at == modified

@@ -1,9 +1,9 @@
 //! Issuers' signing keys: OpenID Connect discovery (`/.well-known/openid-configuration` →
 //! `jwks_uri`) and the key sets themselves, cached.
 //!
-//! A key set is fetched once and kept; a token whose `kid` is not in it triggers one refetch
-//! (the issuer rotated its keys), but at most one per `min_refresh` per key set, so a stream of
-//! tokens with made-up `kid`s cannot make the hub hammer the issuer. An issuer that cannot be
+//! A key set is fetched once and kept; a token whose `kid` is not in it triggers a refetch (the
+//! issuer rotated its keys), but at most one such refetch per `min_refresh` per key set, so a
+//! stream of tokens with made-up `kid`s cannot make the hub hammer the issuer. An issuer that cannot be
 //! reached is [`Unavailable`], which the HTTP layer answers with 503, not as the caller's fault.
 
 use std::collections::HashMap;
@@ -32,8 +32,10 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 struct CachedSet {
     keys: Option<JwkSet>,
-    /// When a fetch last started (successful or not): the refresh rate limit counts from here.
+    /// When a fetch last started (successful or not).
     attempted: Instant,
+    /// When an unknown `kid` last made the hub refetch: the rate limit counts from here.
+    refreshed: Option<Instant>,
 }
 
 /// Discovery results and key sets, shared by all requests.
@@ -80,13 +82,17 @@ impl KeySets {
         if let Some(key) = sets.get(jwks_uri).and_then(|c| c.keys.as_ref()).and_then(|set| find(set, kid)) {
             return Ok(key);
         }
-        let stale = match sets.get(jwks_uri) {
-            Some(cached) => cached.attempted.elapsed() >= min_refresh || cached.keys.is_none() && cached.attempted.elapsed() >= FAILED_RETRY,
-            None => true,
+        let (fetch, refreshed) = match sets.get(jwks_uri) {
+            None => (true, None),
+            Some(CachedSet { keys: None, attempted, refreshed }) => (attempted.elapsed() >= FAILED_RETRY, *refreshed),
+            Some(CachedSet { refreshed, .. }) => match refreshed {
+                Some(at) if at.elapsed() < min_refresh => (false, Some(*at)),
+                _ => (true, Some(Instant::now())),
+            },
         };
-        if stale {
+        if fetch {
             let known = sets.get(jwks_uri).and_then(|c| c.keys.clone());
-            sets.insert(jwks_uri.to_owned(), CachedSet { keys: known, attempted: Instant::now() });
+            sets.insert(jwks_uri.to_owned(), CachedSet { keys: known, attempted: Instant::now(), refreshed });
             match self.fetch(jwks_uri).await {
                 Ok(set) => {
                     tracing::info!(jwks_uri, keys = set.keys.len(), "key set fetched");
