@@ -282,6 +282,16 @@ issuer = "https://passport.example.org"
     }
 
     #[test]
+    fn the_readme_example_is_valid() {
+        let readme = include_str!("../../../README.md");
+        let section = readme.split("## Who the caller is").nth(1).expect("README section");
+        let example = section.split("```toml").nth(1).and_then(|b| b.split("```").next()).expect("toml block");
+        let config = parse(example, Path::new("README.md"), &|name| (name == "MUSUBI_IDP_SECRET").then(|| "x".to_owned())).unwrap();
+        assert_eq!((config.issuers.len(), config.visa_issuers.len()), (1, 1));
+        assert_eq!(config.issuers[0].steward_role.as_ref().unwrap().pointer, "/realm_access/roles");
+    }
+
+    #[test]
     fn errors_name_line_column_and_field() {
         let e = parse_text("[[issuer]]\nissuer = \"https://a\"\naudience = \"m\"\nalgorithms = [\"HS256\"]\n").unwrap_err();
         assert_eq!((e.line, e.column, e.field.as_deref()), (4, 14, Some("algorithms")));

@@ -38,10 +38,13 @@ struct CachedSet {
     refreshed: Option<Instant>,
 }
 
+/// An issuer's discovery document, or when and why reading it last failed.
+type Discovered = Result<Discovery, (Instant, Unavailable)>;
+
 /// Discovery results and key sets, shared by all requests.
 pub struct KeySets {
     client: reqwest::Client,
-    discovered: Mutex<HashMap<String, Discovery>>,
+    discovered: Mutex<HashMap<String, Discovered>>,
     sets: tokio::sync::Mutex<HashMap<String, CachedSet>>,
 }
 
@@ -60,18 +63,27 @@ impl KeySets {
     /// The issuer's discovery document (cached once read). Its `issuer` must be the one asked
     /// for (OpenID Connect Discovery 1.0, §4.3), else a look-alike could hand out its own keys.
     pub async fn discover(&self, issuer: &str) -> Result<Discovery, Unavailable> {
-        if let Some(d) = self.discovered.lock().expect("discovery lock").get(issuer) {
-            return Ok(d.clone());
+        match self.discovered.lock().expect("discovery lock").get(issuer) {
+            Some(Ok(d)) => return Ok(d.clone()),
+            // A failure is remembered for a moment, so that requests do not queue up behind an
+            // issuer that does not answer.
+            Some(Err((at, e))) if at.elapsed() < FAILED_RETRY => return Err(e.clone()),
+            _ => {}
         }
         let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
-        let bytes = get_capped(&self.client, &url).await?;
-        let doc: Discovery = serde_json::from_slice(&bytes)
-            .map_err(|e| Unavailable(format!("{url}: not an OpenID discovery document: {e}")))?;
-        if doc.issuer != issuer {
-            return Err(Unavailable(format!("{url}: names the issuer {:?}, not {issuer:?}", doc.issuer)));
+        let found = async {
+            let bytes = get_capped(&self.client, &url).await?;
+            let doc: Discovery = serde_json::from_slice(&bytes)
+                .map_err(|e| Unavailable(format!("{url}: not an OpenID discovery document: {e}")))?;
+            if doc.issuer != issuer {
+                return Err(Unavailable(format!("{url}: names the issuer {:?}, not {issuer:?}", doc.issuer)));
+            }
+            Ok(doc)
         }
-        self.discovered.lock().expect("discovery lock").insert(issuer.to_owned(), doc.clone());
-        Ok(doc)
+        .await;
+        let remembered = found.clone().map_err(|e| (Instant::now(), e));
+        self.discovered.lock().expect("discovery lock").insert(issuer.to_owned(), remembered);
+        found
     }
 
     /// The key `kid` of the set at `jwks_uri` (the only key when `kid` is `None` and the set has
