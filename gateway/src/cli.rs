@@ -189,14 +189,9 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
     } else {
         Box::new(EmbeddedStore::in_memory())
     };
-    let vocabulary = match &config.vocabulary {
-        None => musubi_ontology::vocab::Vocabulary::builtin(),
-        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| {
-            musubi_ontology::vocab::Vocabulary::from_turtle(&t, &path.display().to_string()).map_err(|e| e.to_string())
-        }) {
-            Ok(v) => v,
-            Err(e) => return fail(&e),
-        },
+    let vocabulary = match vocabulary(config) {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
     };
     println!("connector check {} ({})", manifest.id, manifest.file.display());
     let report = match musubi_connectors::check::check(&manifest, store.as_ref(), &vocabulary, &reqwest::Client::new()).await {
@@ -244,11 +239,25 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
     }
 }
 
+/// The built-in vocabulary, or the `--vocabulary` file.
+fn vocabulary(config: &Config) -> Result<musubi_ontology::vocab::Vocabulary, String> {
+    match &config.vocabulary {
+        None => Ok(musubi_ontology::vocab::Vocabulary::builtin()),
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display())).and_then(|t| {
+            musubi_ontology::vocab::Vocabulary::from_turtle(&t, &path.display().to_string()).map_err(|e| e.to_string())
+        }),
+    }
+}
+
 fn apikey(config: &Config, command: ApikeyCommand) -> ExitCode {
     let keys = crate::identity::api_keys::ApiKeys::new(&config.data);
     match command {
         ApikeyCommand::Create { name, tier, grants } => {
-            let vocabulary = musubi_ontology::vocab::Vocabulary::builtin();
+            // Grants are normalised with the identifier schemes the hub will run with.
+            let vocabulary = match vocabulary(config) {
+                Ok(v) => v,
+                Err(e) => return fail(&e),
+            };
             match keys.create(&name, &tier, &grants, vocabulary.identifier_schemes()) {
                 Ok((key, record)) => {
                     println!("created API key {} for {:?} ({}{})", record.id, record.name, record.tier, grants_text(&record.grants));

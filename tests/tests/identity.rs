@@ -329,6 +329,19 @@ async fn tokens_set_the_tier_and_every_attack_is_refused_with_its_reason() {
             let forged = visa(&rogue_key, &rogue.url, now() + 600, "ControlledAccessGrants", dataset, dac);
             sign(&key, &claims(json!({ "ga4gh_passport_v1": [forged] })))
         }),
+        ("visa unknown key", {
+            // Signed by the rogue key, claiming the trusted issuer, pointing at the rogue key set.
+            let mut header = Header::new(Algorithm::ES256);
+            header.kid = Some("v1".to_owned());
+            header.jku = Some(format!("{}/jwks", rogue.url));
+            let forged = jsonwebtoken::encode(
+                &header,
+                &json!({ "iss": visas.url, "sub": "s", "exp": now() + 600, "ga4gh_visa_v1": { "type": "ControlledAccessGrants", "value": dataset, "source": dac, "by": "dac", "asserted": 1704067200 } }),
+                &rogue_key.encoding,
+            )
+            .expect("sign");
+            sign(&key, &claims(json!({ "ga4gh_passport_v1": [forged] })))
+        }),
         ("visa expired", {
             let stale = visa(&visa_key, &visas.url, now() - 600, "ControlledAccessGrants", dataset, dac);
             sign(&key, &claims(json!({ "ga4gh_passport_v1": [good("ResearcherStatus", "x"), stale] })))

@@ -75,6 +75,12 @@ impl ApiKeys {
         if name.trim().is_empty() {
             return Err("--name: give the service account a name".to_owned());
         }
+        // Grants count only for a REGISTERED caller or above; CONTROLLED means "with grants".
+        match tier {
+            Tier::Public if !grants.is_empty() => return Err("--grant needs --tier REGISTERED or above: a PUBLIC caller reads no CONTROLLED field".to_owned()),
+            Tier::Controlled if grants.is_empty() => return Err("--tier CONTROLLED needs at least one --grant (the datasets it may read)".to_owned()),
+            _ => {}
+        }
         let mut file = self.read_file()?;
         let rng = aws_lc_rs::rand::SystemRandom::new();
         let mut id_bytes = [0u8; 4];
@@ -220,6 +226,8 @@ mod tests {
         keys.revoke(&record.id).unwrap();
         assert_eq!(keys.authenticate(&key).unwrap_err().reason, "revoked API key");
         assert!(keys.create("x", "ADMIN", &[], vocabulary.identifier_schemes()).unwrap_err().contains("--tier"));
-        assert!(keys.create("x", "PUBLIC", &["JGAS000001".to_owned()], vocabulary.identifier_schemes()).unwrap_err().contains("--grant"));
+        assert!(keys.create("x", "REGISTERED", &["JGAS000001".to_owned()], vocabulary.identifier_schemes()).unwrap_err().contains("--grant"));
+        assert!(keys.create("x", "PUBLIC", &["JGAD000001".to_owned()], vocabulary.identifier_schemes()).unwrap_err().contains("REGISTERED or above"));
+        assert!(keys.create("x", "CONTROLLED", &[], vocabulary.identifier_schemes()).unwrap_err().contains("at least one --grant"));
     }
 }
