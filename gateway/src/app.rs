@@ -9,6 +9,8 @@ use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_schema::{Hub, HubSchema, SourceInfo};
 
+use crate::identity::{Identity, IdentityConfig};
+
 /// Where the hub keeps its state and finds its sources.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -19,6 +21,8 @@ pub struct Config {
     pub sources: PathBuf,
     /// A vocabulary file to use instead of the built-in one (e.g. with changed tiers).
     pub vocabulary: Option<PathBuf>,
+    /// The identity file (trusted token issuers); default `<data>/identity.toml` when it exists.
+    pub identity: Option<PathBuf>,
 }
 
 /// Why the hub cannot start.
@@ -32,6 +36,8 @@ pub enum StartError {
     Vocabulary(#[from] VocabularyError),
     #[error("{path}: {message}")]
     File { path: String, message: String },
+    #[error(transparent)]
+    Identity(#[from] crate::identity::config::ConfigError),
 }
 
 /// The hub: shared by the HTTP server and the harvest runner.
@@ -44,6 +50,7 @@ pub struct App {
     schema: HubSchema,
     /// The HTTP client, each source's session (rate limiter, OAuth2 token) and page cache.
     harvester: Harvester,
+    identity: Arc<Identity>,
 }
 
 impl std::fmt::Debug for App {
@@ -64,14 +71,21 @@ impl App {
                 Vocabulary::from_turtle(&text, &path.display().to_string())?
             }
         };
+        let identity_file = config.identity.clone().or_else(|| Some(config.data.join("identity.toml")).filter(|f| f.exists()));
+        let identity_config = match identity_file {
+            Some(file) => crate::identity::config::load(&file)?,
+            None => IdentityConfig::default(),
+        };
+        let identity = Identity::new(identity_config, Some(&config.data), vocabulary.identifier_schemes().clone());
         let manifests = load_manifests(&config.sources)?;
         let store = EmbeddedStore::open(&config.data.join("graph"))?;
-        Ok(App::with_store(Arc::new(store), manifests, vocabulary)?.with_cache(config.data.join("cache")))
+        Ok(App::with_store(Arc::new(store), manifests, vocabulary)?.with_cache(config.data.join("cache")).with_identity(identity))
     }
 
     /// A hub over a given store (e.g. in memory, for tests).
     pub fn with_store(store: Arc<dyn GraphStore>, manifests: Vec<Manifest>, vocabulary: Vocabulary) -> Result<App, StartError> {
         let model = ReadModel::load(store.as_ref())?;
+        let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
         let hub = Arc::new(Hub::new(vocabulary.clone(), model, Vec::new()));
         let client = reqwest::Client::builder()
@@ -85,6 +99,7 @@ impl App {
             schema: musubi_schema::build(hub.clone()),
             hub,
             harvester: Harvester::new(client),
+            identity,
         };
         app.refresh_sources()?;
         Ok(app)
@@ -101,6 +116,16 @@ impl App {
     pub fn with_cache(mut self, dir: PathBuf) -> App {
         self.harvester = self.harvester.with_cache(dir);
         self
+    }
+
+    /// The same hub, identifying callers with `identity` (trusted issuers, API keys).
+    pub fn with_identity(mut self, identity: Identity) -> App {
+        self.identity = Arc::new(identity);
+        self
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     pub fn schema(&self) -> &HubSchema {

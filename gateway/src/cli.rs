@@ -20,6 +20,10 @@ pub struct Cli {
     /// A vocabulary file (Turtle) to use instead of the built-in one, e.g. with changed tiers.
     #[arg(long, global = true, env = "MUSUBI_VOCABULARY")]
     pub vocabulary: Option<PathBuf>,
+    /// The identity file: trusted token issuers (see README). Default: <data>/identity.toml
+    /// when it exists; without one, only API keys and anonymous callers are served.
+    #[arg(long, global = true, env = "MUSUBI_IDENTITY")]
+    pub identity: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -47,6 +51,34 @@ pub enum Command {
         #[command(subcommand)]
         command: ConnectorCommand,
     },
+    /// API keys for service accounts (stored hashed in <data>/api-keys.json).
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Creates a key and prints it, once: it is stored only as a hash.
+    Create {
+        /// Who uses it (a service account's name).
+        #[arg(long)]
+        name: String,
+        /// PUBLIC, REGISTERED, CONTROLLED or STEWARD.
+        #[arg(long)]
+        tier: String,
+        /// A dataset the key may read CONTROLLED fields of (accession or IRI); repeatable.
+        #[arg(long = "grant", value_name = "ACCESSION")]
+        grants: Vec<String>,
+    },
+    /// Lists the keys (never the keys themselves).
+    List,
+    /// Revokes a key: the running hub refuses it from its next request on.
+    Revoke {
+        /// The key's id (from `apikey list`).
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +97,7 @@ impl Cli {
             data: self.data.clone(),
             sources: self.sources.clone().unwrap_or_else(|| self.data.join("sources")),
             vocabulary: self.vocabulary.clone(),
+            identity: self.identity.clone(),
         }
     }
 }
@@ -95,6 +128,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             if print_outcomes(&outcomes) { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Command::Connector { command: ConnectorCommand::Check { manifest } } => check(&config, &manifest).await,
+        Command::Apikey { command } => apikey(&config, command),
         Command::Serve { listen, demo } => {
             if demo {
                 match crate::demo::install(&config.data) {
@@ -155,14 +189,9 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
     } else {
         Box::new(EmbeddedStore::in_memory())
     };
-    let vocabulary = match &config.vocabulary {
-        None => musubi_ontology::vocab::Vocabulary::builtin(),
-        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| {
-            musubi_ontology::vocab::Vocabulary::from_turtle(&t, &path.display().to_string()).map_err(|e| e.to_string())
-        }) {
-            Ok(v) => v,
-            Err(e) => return fail(&e),
-        },
+    let vocabulary = match vocabulary(config) {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
     };
     println!("connector check {} ({})", manifest.id, manifest.file.display());
     let report = match musubi_connectors::check::check(&manifest, store.as_ref(), &vocabulary, &reqwest::Client::new()).await {
@@ -220,6 +249,63 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
         }
         ExitCode::from(1)
     }
+}
+
+/// The built-in vocabulary, or the `--vocabulary` file.
+fn vocabulary(config: &Config) -> Result<musubi_ontology::vocab::Vocabulary, String> {
+    match &config.vocabulary {
+        None => Ok(musubi_ontology::vocab::Vocabulary::builtin()),
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display())).and_then(|t| {
+            musubi_ontology::vocab::Vocabulary::from_turtle(&t, &path.display().to_string()).map_err(|e| e.to_string())
+        }),
+    }
+}
+
+fn apikey(config: &Config, command: ApikeyCommand) -> ExitCode {
+    let keys = crate::identity::api_keys::ApiKeys::new(&config.data);
+    match command {
+        ApikeyCommand::Create { name, tier, grants } => {
+            // Grants are normalised with the identifier schemes the hub will run with.
+            let vocabulary = match vocabulary(config) {
+                Ok(v) => v,
+                Err(e) => return fail(&e),
+            };
+            match keys.create(&name, &tier, &grants, vocabulary.identifier_schemes()) {
+                Ok((key, record)) => {
+                    println!("created API key {} for {:?} ({}{})", record.id, record.name, record.tier, grants_text(&record.grants));
+                    println!("{key}");
+                    println!("keep it now: it is not shown again. Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`.");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        ApikeyCommand::List => match keys.list() {
+            Ok(list) if list.is_empty() => {
+                println!("no API keys in {}", keys.path().display());
+                ExitCode::SUCCESS
+            }
+            Ok(list) => {
+                for k in list {
+                    let state = k.revoked.as_ref().map_or_else(|| "active".to_owned(), |when| format!("revoked {when}"));
+                    println!("{}  {:<24} {}{}  created {}  {state}", k.id, k.name, k.tier, grants_text(&k.grants), k.created);
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        ApikeyCommand::Revoke { id } => match keys.revoke(&id) {
+            Ok(k) => {
+                println!("revoked API key {} ({:?})", k.id, k.name);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+    }
+}
+
+fn grants_text(grants: &std::collections::BTreeSet<String>) -> String {
+    if grants.is_empty() { String::new() } else { format!(", grants {}", grants.iter().cloned().collect::<Vec<_>>().join(" ")) }
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {

@@ -1,7 +1,8 @@
 //! HTTP: GraphQL over HTTP (GET and POST, per the GraphQL-over-HTTP spec), GraphiQL for browsers,
 //! and who the caller is.
 //!
-//! Handlers are thin: read the request, build the [`Principal`], run the schema, shape the
+//! Handlers are thin: read the request, build the [`musubi_schema::Principal`] (see
+//! [`crate::identity`]), run the schema, shape the
 //! response. Cross-cutting concerns (tracing, timeouts, body limits) are tower layers set up in
 //! [`router`].
 
@@ -14,13 +15,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use musubi_schema::Principal;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
+use crate::identity::{AuthError, Rejected};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 /// Largest request body accepted (a query with its variables).
@@ -91,9 +92,18 @@ fn read_request(body: &[u8]) -> Result<async_graphql::Request, String> {
 
 async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request) -> Response {
     let accept = header_str(headers, header::ACCEPT);
-    let principal = match principal(headers) {
+    let principal = match app.identity().principal(headers).await {
         Ok(p) => p,
-        Err(reason) => return unauthorized(&accept, &reason),
+        Err(AuthError::Rejected(rejected)) => return unauthorized(&accept, &rejected),
+        Err(AuthError::Unavailable(why)) => {
+            tracing::warn!(%why, "cannot check a credential");
+            return error_response(
+                &accept,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("the credential cannot be checked now: {why}"),
+                "IDENTITY_UNAVAILABLE",
+            );
+        }
     };
     let response = app.schema().execute(request.data(principal)).await;
     // A request that never reached execution (it did not parse or validate) has no data.
@@ -116,18 +126,14 @@ async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request
     (status, [(header::CONTENT_TYPE, format!("{media}; charset=utf-8"))], body).into_response()
 }
 
-/// The caller. No `Authorization` header: anonymous (PUBLIC). A credential that is sent but
-/// cannot be checked is refused, never downgraded to anonymous.
-fn principal(headers: &HeaderMap) -> Result<Principal, String> {
-    match headers.get(header::AUTHORIZATION) {
-        None => Ok(Principal::anonymous()),
-        Some(_) => Err("this hub does not accept credentials yet: no trusted token issuer is configured".to_owned()),
-    }
-}
-
-fn unauthorized(accept: &str, reason: &str) -> Response {
-    let mut response = error_response(accept, StatusCode::UNAUTHORIZED, reason, "UNAUTHENTICATED");
-    let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{}\"", reason.replace('"', "'"));
+/// 401 for a credential that was sent and failed (RFC 6750 §3): the reason in the challenge
+/// and in the body. A failed credential is never downgraded to anonymous.
+fn unauthorized(accept: &str, rejected: &Rejected) -> Response {
+    let message = rejected.to_string();
+    let mut response = error_response(accept, StatusCode::UNAUTHORIZED, &message, "UNAUTHENTICATED");
+    // The description is a quoted-string of visible ASCII (RFC 6750 §3).
+    let description: String = message.chars().map(|c| if c == '"' || c == '\\' || !(' '..='~').contains(&c) { '\'' } else { c }).collect();
+    let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{description}\"");
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }

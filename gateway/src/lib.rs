@@ -3,8 +3,9 @@
 //! - [`app`]: opens the data folder, loads manifests and the vocabulary, runs harvests and keeps
 //!   the schema's read model current;
 //! - [`http`]: the axum router: GraphQL over HTTP, GraphiQL, identity → [`musubi_schema::Principal`];
+//! - [`identity`]: trusted token issuers, JWTs, introspection, GA4GH passports, API keys;
 //! - [`demo`]: the bundled demo sources (fixtures, mappings, manifests);
-//! - [`cli`]: the commands (`serve`, `harvest`).
+//! - [`cli`]: the commands (`serve`, `harvest`, `connector check`, `apikey`).
 //!
 //! Architecture invariant: HTTP, tokens, config files and the CLI live here and nowhere else.
 
@@ -12,3 +13,4 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod http;
+pub mod identity;

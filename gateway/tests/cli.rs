@@ -202,3 +202,65 @@ async fn connector_check_shows_what_a_harvest_would_change_and_what_breaks_the_v
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
 }
+
+/// Posts `{ sources { id } }` with an API key; returns the status and the WWW-Authenticate header.
+async fn with_key(addr: SocketAddr, key: &str) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .header("content-type", "application/json")
+        .bearer_auth(key)
+        .body(r#"{"query":"{ sources { id } }"}"#)
+        .send()
+        .await
+        .expect("musubi answers");
+    let challenge = r.headers().get("www-authenticate").map(|v| v.to_str().expect("ascii").to_owned()).unwrap_or_default();
+    (r.status().as_u16(), challenge)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apikey_create_list_revoke_on_a_running_hub() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = musubi(data.path())
+        .args(["apikey", "create", "--name", "nightly-export", "--tier", "REGISTERED", "--grant", "JGAD000001"])
+        .output()
+        .expect("apikey create runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let key = stdout.lines().find(|l| l.starts_with("musubi_")).expect("the key is printed").to_owned();
+    let id = key.split('_').nth(1).expect("id").to_owned();
+    let stored = std::fs::read_to_string(data.path().join("api-keys.json")).expect("key file");
+    assert!(!stored.contains(&key) && !stored.contains(key.rsplit('_').next().unwrap()), "only the hash is stored");
+
+    let list = musubi(data.path()).args(["apikey", "list"]).output().expect("apikey list runs");
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(listed.contains(&id) && listed.contains("nightly-export") && listed.contains("JGAD000001") && listed.contains("active"), "{listed}");
+    assert!(!listed.contains(&key), "list never shows a key");
+
+    let (_server, addr) = serve(data.path());
+    assert_eq!(with_key(addr, &key).await.0, 200);
+    let out = musubi(data.path()).args(["apikey", "revoke", &id]).output().expect("apikey revoke runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (status, challenge) = with_key(addr, &key).await;
+    assert_eq!(status, 401, "the running hub refuses a revoked key");
+    assert!(challenge.contains("revoked API key"), "{challenge}");
+    let listed = String::from_utf8_lossy(&musubi(data.path()).args(["apikey", "list"]).output().expect("list").stdout).into_owned();
+    assert!(listed.contains("revoked"), "{listed}");
+
+    let bad = musubi(data.path()).args(["apikey", "create", "--name", "x", "--tier", "ADMIN"]).output().expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--tier"));
+}
+
+#[test]
+fn a_bad_identity_file_stops_the_hub_with_file_line_and_field() {
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        data.path().join("identity.toml"),
+        "[[issuer]]\nissuer = \"https://login.example.org\"\naudience = \"musubi\"\nalgorithms = [\"HS256\"]\n",
+    )
+    .expect("write");
+    let out = musubi(data.path()).args(["serve", "--listen", "127.0.0.1:0"]).output().expect("serve runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("identity.toml:4:14: field `algorithms`") && stderr.contains("symmetric"), "{stderr}");
+}

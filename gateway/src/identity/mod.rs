@@ -1,0 +1,202 @@
+//! Who the caller is: credentials on a request → [`Principal`].
+//!
+//! - [`config`]: the trusted issuers (TOML, errors with file:line:col);
+//! - [`jwks`]: OpenID discovery and the issuers' key sets, cached, refreshed on an unknown `kid`;
+//! - [`jwt`]: signature, algorithm and claim checks;
+//! - [`introspection`]: opaque tokens, RFC 7662;
+//! - [`passport`]: GA4GH visas → REGISTERED and dataset grants;
+//! - [`api_keys`]: service accounts' keys, stored hashed.
+//!
+//! No credential: PUBLIC. A credential that is sent and fails is [`AuthError::Rejected`] with
+//! its reason (401), never a quiet downgrade to anonymous; an issuer the hub cannot reach is
+//! [`AuthError::Unavailable`] (503).
+
+pub mod api_keys;
+pub mod config;
+pub mod introspection;
+pub mod jwks;
+pub mod jwt;
+pub mod passport;
+
+use std::path::Path;
+
+use axum::http::{HeaderMap, header};
+use musubi_ontology::identifiers::IdentifierSchemes;
+use musubi_ontology::tier::Tier;
+use musubi_schema::Principal;
+use serde_json::{Map, Value};
+
+pub use config::IdentityConfig;
+
+use api_keys::ApiKeys;
+use jwks::{KeyError, KeySets};
+
+/// Longest credential read; a larger one is refused before any parsing.
+pub const MAX_TOKEN: usize = 32 * 1024;
+
+/// Why a sent credential was refused: `reason` is the short kind (expired, wrong audience, …),
+/// `description` says what exactly. Neither echoes the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub reason: String,
+    pub description: String,
+}
+
+impl Rejected {
+    pub fn new(reason: &str, description: impl Into<String>) -> Rejected {
+        Rejected { reason: reason.to_owned(), description: description.into() }
+    }
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.reason, self.description)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum AuthError {
+    /// 401: the credential is not good.
+    Rejected(Rejected),
+    /// 503: the issuer could not be asked.
+    Unavailable(String),
+}
+
+impl From<Rejected> for AuthError {
+    fn from(r: Rejected) -> AuthError {
+        AuthError::Rejected(r)
+    }
+}
+
+/// The hub's identity set-up: trusted issuers, their keys, the API keys.
+pub struct Identity {
+    config: IdentityConfig,
+    keys: KeySets,
+    api_keys: Option<ApiKeys>,
+    schemes: IdentifierSchemes,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity").field("issuers", &self.config.issuers.len()).finish()
+    }
+}
+
+impl Identity {
+    /// `data`: the data folder whose `api-keys.json` holds the API keys (none without one).
+    pub fn new(config: IdentityConfig, data: Option<&Path>, schemes: IdentifierSchemes) -> Identity {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (token checks)"))
+            .build()
+            .expect("the HTTP client's TLS set-up is built in");
+        Identity { keys: KeySets::new(client.clone()), config, api_keys: data.map(ApiKeys::new), schemes, client }
+    }
+
+    pub fn config(&self) -> &IdentityConfig {
+        &self.config
+    }
+
+    pub(crate) fn keys(&self) -> &KeySets {
+        &self.keys
+    }
+
+    pub(crate) fn schemes(&self) -> &IdentifierSchemes {
+        &self.schemes
+    }
+
+    /// The caller a request's headers stand for.
+    pub async fn principal(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
+        let bearer = headers.get(header::AUTHORIZATION);
+        let api_key = headers.get("x-api-key");
+        let credential = match (bearer, api_key) {
+            (None, None) => return Ok(Principal::anonymous()),
+            (Some(_), Some(_)) => return Err(Rejected::new("malformed", "send one credential: Authorization or X-API-Key, not both").into()),
+            (Some(value), None) => {
+                if value.len() > MAX_TOKEN + 7 {
+                    return Err(too_large(value.len()));
+                }
+                let text = value.to_str().map_err(|_| Rejected::new("malformed", "the Authorization header is not ASCII"))?;
+                match text.split_once(' ') {
+                    Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token.trim(),
+                    _ => return Err(Rejected::new("malformed", "the Authorization header must be `Bearer <token>`").into()),
+                }
+            }
+            (None, Some(value)) => value.to_str().map_err(|_| Rejected::new("malformed", "the X-API-Key header is not ASCII"))?.trim(),
+        };
+        if credential.len() > MAX_TOKEN {
+            return Err(too_large(credential.len()));
+        }
+        if credential.starts_with(api_keys::PREFIX) || api_key.is_some() {
+            return match &self.api_keys {
+                Some(keys) => Ok(keys.authenticate(credential)?),
+                None => Err(Rejected::new("invalid API key", "this hub has no API keys").into()),
+            };
+        }
+        if jwt::looks_like_jwt(credential) {
+            self.check_jwt(credential).await
+        } else {
+            self.check_opaque(credential).await
+        }
+    }
+
+    async fn check_jwt(&self, token: &str) -> Result<Principal, AuthError> {
+        let unverified = jwt::peek(token)?;
+        let iss = unverified.claim_str("iss").unwrap_or_default();
+        let Some(issuer) = self.config.issuers.iter().find(|i| i.issuer == iss) else {
+            return Err(Rejected::new("wrong issuer", format!("{iss:?} is not a trusted issuer")).into());
+        };
+        let discovery = self.keys.discover(&issuer.issuer).await.map_err(|e| AuthError::Unavailable(e.0))?;
+        let key = match self.keys.key(&discovery.jwks_uri, unverified.kid.as_deref(), issuer.jwks_refresh).await {
+            Ok(key) => key,
+            Err(KeyError::Unknown(m)) => return Err(Rejected::new("unknown key", m).into()),
+            Err(KeyError::Unavailable(e)) => return Err(AuthError::Unavailable(e.0)),
+        };
+        let alg = jwt::algorithm(&unverified.alg, &key, &issuer.algorithms)?;
+        let expect = jwt::Expect { issuer: &issuer.issuer, audience: Some(&issuer.audience), leeway: issuer.leeway };
+        let claims = jwt::verify(token, &key, alg, &expect)?;
+        self.principal_from_claims(issuer, &claims).await
+    }
+
+    async fn check_opaque(&self, token: &str) -> Result<Principal, AuthError> {
+        let introspecting: Vec<_> = self.config.issuers.iter().filter(|i| i.introspection.is_some()).collect();
+        if introspecting.is_empty() {
+            return Err(Rejected::new("malformed", "not a JWT, and no trusted issuer introspects opaque tokens").into());
+        }
+        for issuer in introspecting {
+            if let Some(claims) = introspection::introspect(&self.client, issuer, token).await? {
+                return self.principal_from_claims(issuer, &claims).await;
+            }
+        }
+        Err(Rejected::new("inactive", "no trusted issuer knows this token as active (expired, revoked or never issued)").into())
+    }
+
+    /// Tier and grants from verified claims: the role claim, then the passport's visas.
+    async fn principal_from_claims(&self, issuer: &config::IssuerConfig, claims: &Map<String, Value>) -> Result<Principal, AuthError> {
+        let visas = passport::read(self, claims).await?;
+        let steward = issuer.steward_role.as_ref().is_some_and(|role| {
+            match Value::Object(claims.clone()).pointer(&role.pointer) {
+                Some(Value::String(s)) => s.split(' ').any(|v| v == role.value),
+                Some(Value::Array(values)) => values.iter().any(|v| v.as_str() == Some(role.value.as_str())),
+                _ => false,
+            }
+        });
+        let tier = if steward {
+            Tier::Steward
+        } else if !visas.grants.is_empty() {
+            // A DAC's grant vets the researcher at least as far as ResearcherStatus does.
+            Tier::Controlled
+        } else if visas.researcher && visas.accepted_terms {
+            Tier::Registered
+        } else {
+            Tier::Public
+        };
+        let subject = ["sub", "client_id", "username"].iter().find_map(|c| claims.get(*c).and_then(Value::as_str)).map(str::to_owned);
+        tracing::debug!(issuer = %issuer.issuer, ?subject, %tier, grants = visas.grants.len(), dacs = ?visas.dacs, "caller identified");
+        Ok(Principal { tier, grants: visas.grants.into_iter().collect(), subject, issuer: Some(issuer.issuer.clone()) })
+    }
+}
+
+fn too_large(len: usize) -> AuthError {
+    Rejected::new("token too large", format!("{len} bytes; the hub reads credentials of at most {MAX_TOKEN} bytes")).into()
+}
