@@ -221,13 +221,19 @@ impl CustomDirectiveFactory for TierDirective {
                         table.entry(name.clone()).or_default().insert(field.name.clone(), tier);
                     }
                 }
-                MetaType::InputObject { name, input_fields, .. } if name == "DatasetFilter" => {
+                MetaType::InputObject { name, input_fields, .. } if !name.starts_with("__") => {
                     for field in input_fields.values_mut() {
-                        let tier = filter_tier(&self.vocabulary, &field.name);
-                        let line = match DATASET_FILTERS.iter().find(|(n, _)| *n == field.name) {
-                            Some((_, [])) => "Tier: PUBLIC; matches only the fields you may read on each record.".to_owned(),
-                            Some(_) => format!("Tier: {tier} (filtering on a field reads it); records whose field you may not read do not match."),
-                            None => "Tier: STEWARD (the filter states no property: fail closed).".to_owned(),
+                        let (tier, line) = if name == "DatasetFilter" {
+                            let tier = filter_tier(&self.vocabulary, &field.name);
+                            let line = match DATASET_FILTERS.iter().find(|(n, _)| *n == field.name) {
+                                Some((_, [])) => "Tier: PUBLIC; matches only the fields you may read on each record.".to_owned(),
+                                Some(_) => format!("Tier: {tier} (filtering on a field reads it); records whose field you may not read do not match."),
+                                None => "Tier: STEWARD (the filter states no property: fail closed).".to_owned(),
+                            };
+                            (tier, line)
+                        } else {
+                            // Other inputs filter STEWARD-only lists (the audit log).
+                            (Tier::Steward, "Tier: STEWARD.".to_owned())
                         };
                         append_line(&mut field.description, &line);
                         field.directive_invocations.push(MetaDirectiveInvocation {
