@@ -9,6 +9,9 @@
 //! - [`query`]: the root queries and their filters and cursors;
 //! - [`errors`]: `extensions.code` on every error.
 //!
+//! Mutations (connectors, grants, outcomes) do not exist yet (`EmptyMutation`); when they land,
+//! each must pass `access::guard_tier(ctx, Tier::Steward, …)` and be audited like a read.
+//!
 //! Architecture invariant: the schema never sees HTTP. The gateway hands it a [`Principal`] and a
 //! [`Hub`]; resolvers answer from the read model, never with a SPARQL query per field.
 
