@@ -65,9 +65,10 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
     Some(match (ty, field) {
         ("DatasetConnection" | "DatasetEdge" | "PageInfo" | "Text" | "Claim", _) => Structural,
         ("Query", "auditLog") | ("AuditConnection" | "AuditEdge" | "AuditRecord", _) => Fixed(Tier::Steward),
-        // `provenance` holds per-source fields with their own tiers; `claims` applies the tier of
-        // the field it is asked about.
-        (_, "provenance" | "claims") => Structural,
+        // `claims` applies the tier of the field it is asked about.
+        (_, "claims") => Structural,
+        // One entry per source: as much a value as `sources`.
+        (_, "provenance") => props(&[v::MUSUBI_SOURCE]),
         ("Query", "dataset" | "datasets" | "study" | "studies") => props(&[v::DCT_IDENTIFIER]),
         ("Query", "sources") => props(&[v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR]),
         // A source's registration (its manifest), not graph data.

@@ -248,10 +248,12 @@ impl Record {
     async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::DCT_IDENTIFIER)
     }
-    /// Where each source's part of the record came from and when.
-    async fn provenance(&self) -> Vec<Provenance> {
+    /// Where each source's part of the record came from and when. One entry per source, so it
+    /// has the tier of `sources` (how many sources hold a record is itself a value).
+    async fn provenance(&self, ctx: &Context<'_>) -> Result<Vec<Provenance>> {
+        guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
         let scope = self.0.scope.clone();
-        self.0.members.iter().map(|(view, id)| Provenance(Entity::new(view.clone(), id.clone(), scope.clone()))).collect()
+        Ok(self.0.members.iter().map(|(view, id)| Provenance(Entity::new(view.clone(), id.clone(), scope.clone()))).collect())
     }
     /// The values of one field (named as in this schema, e.g. "title", "assays") with the source
     /// that states each: how the merged record's values came together. The field's own tier

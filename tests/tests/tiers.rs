@@ -459,7 +459,7 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
     }
     let r = ask(app, &callers[1].principal, &format!(r#"{{ dataset(id: "{EMBARGOED}") {{ {dataset_selection} }} }}"#)).await;
     let shown: BTreeSet<&str> = r["data"]["dataset"].as_object().expect("the record answers").iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k.as_str()).collect();
-    assert!(shown.iter().all(|f| under_embargo.contains(f) || *f == "provenance"), "{shown:?}");
+    assert!(shown.iter().all(|f| under_embargo.contains(f)), "{shown:?}");
     assert!(shown.contains("title") && shown.contains("accession"), "{shown:?}");
 
     // 2. `claims(field:)` applies the tier of the field it is asked about.
