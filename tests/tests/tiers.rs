@@ -11,7 +11,7 @@
 //!
 //! Data: the real fixtures harvested from loopback partners, plus a small stewardship source that
 //! marks JGAD000001 (dataset A) sensitive, gives A and B (JGAD000002) CONTROLLED and REGISTERED
-//! values, and embargoes DRA000908.
+//! values (also nested: a distribution's download URL), and embargoes DRA000908.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -36,9 +36,15 @@ const STEWARDSHIP: &str = r#"@prefix m: <https://w3id.org/musubi/vocab#> .
 <https://w3id.org/musubi/dataset/JGAD000001> a dcat:Dataset ; dct:identifier "JGAD000001" ; m:sensitive true ;
     m:sampleAttribute "tumour stage zephyrine" ;
     m:contactEmail "alveolar-desk@example.org" ;
-    dcat:downloadURL <https://files.example.org/JGAD000001/quillwort.tar> .
+    dcat:downloadURL <https://files.example.org/JGAD000001/quillwort.tar> ;
+    dcat:distribution <https://files.example.org/JGAD000001/vcf> .
+<https://files.example.org/JGAD000001/vcf> a dcat:Distribution ; dct:title "VCF files" ;
+    dcat:downloadURL <https://files.example.org/JGAD000001/vcf/lanternfly.vcf.gz> .
 <https://w3id.org/musubi/dataset/JGAD000002> a dcat:Dataset ; dct:identifier "JGAD000002" ; m:sampleAttribute "germline carrier marbleweed" ;
-    m:contactEmail "bramblecourt-desk@example.org" .
+    m:contactEmail "bramblecourt-desk@example.org" ;
+    dcat:distribution <https://files.example.org/JGAD000002/vcf> .
+<https://files.example.org/JGAD000002/vcf> a dcat:Distribution ; dct:title "VCF files" ;
+    dcat:downloadURL <https://files.example.org/JGAD000002/vcf/gallowglass.vcf.gz> .
 <https://w3id.org/musubi/dataset/DRA000908> a dcat:Dataset ; dct:identifier "DRA000908" ; m:embargoUntil "2999-12-31"^^xsd:date ;
     m:internalId "embargo-ticket-nimbostratus" .
 "#;
