@@ -7,15 +7,16 @@ use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest, Manife
 use musubi_ontology::read_model::ReadModel;
 use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
-use musubi_schema::{Hub, HubSchema, SourceInfo};
+use musubi_schema::audit::AuditError;
+use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Principal, SourceInfo};
 
 use crate::identity::{Identity, IdentityConfig};
 
 /// Where the hub keeps its state and finds its sources.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The data folder; the graph lives in `<data>/graph`, the pages kept for conditional
-    /// requests in `<data>/cache/<source>/`.
+    /// The data folder; the graph lives in `<data>/graph`, the audit log in `<data>/audit.jsonl`, the
+    /// pages kept for conditional requests in `<data>/cache/<source>/`.
     pub data: PathBuf,
     /// The folder of source manifests (`*.toml`).
     pub sources: PathBuf,
@@ -38,6 +39,8 @@ pub enum StartError {
     File { path: String, message: String },
     #[error(transparent)]
     Identity(#[from] crate::identity::config::ConfigError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
 }
 
 /// The hub: shared by the HTTP server and the harvest runner.
@@ -47,6 +50,7 @@ pub struct App {
     vocabulary: Arc<Vocabulary>,
     manifests: Arc<Vec<Manifest>>,
     hub: Arc<Hub>,
+    audit: Arc<AuditLog>,
     schema: HubSchema,
     /// The HTTP client, each source's session (rate limiter, OAuth2 token) and page cache.
     harvester: Harvester,
@@ -79,15 +83,31 @@ impl App {
         let identity = Identity::new(identity_config, Some(&config.data), vocabulary.identifier_schemes().clone());
         let manifests = load_manifests(&config.sources)?;
         let store = EmbeddedStore::open(&config.data.join("graph"))?;
-        Ok(App::with_store(Arc::new(store), manifests, vocabulary)?.with_cache(config.data.join("cache")).with_identity(identity))
+        let (audit, warnings) = AuditLog::open(&config.data.join("audit.jsonl"))?;
+        for warning in warnings {
+            tracing::warn!("{warning}");
+        }
+        Ok(App::with_store_and_audit_log(Arc::new(store), manifests, vocabulary, Arc::new(audit))?
+            .with_cache(config.data.join("cache"))
+            .with_identity(identity))
     }
 
-    /// A hub over a given store (e.g. in memory, for tests).
+    /// A hub over a given store (e.g. in memory, for tests), with an audit log in memory.
     pub fn with_store(store: Arc<dyn GraphStore>, manifests: Vec<Manifest>, vocabulary: Vocabulary) -> Result<App, StartError> {
+        App::with_store_and_audit_log(store, manifests, vocabulary, Arc::new(AuditLog::in_memory()))
+    }
+
+    /// A hub over a given store, writing its audit entries to `audit`.
+    pub fn with_store_and_audit_log(
+        store: Arc<dyn GraphStore>,
+        manifests: Vec<Manifest>,
+        vocabulary: Vocabulary,
+        audit: Arc<AuditLog>,
+    ) -> Result<App, StartError> {
         let model = ReadModel::load(store.as_ref())?;
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
-        let hub = Arc::new(Hub::new(vocabulary.clone(), model, Vec::new()));
+        let hub = Arc::new(Hub::new(vocabulary.clone(), model, Vec::new()).with_audit_log(audit.clone()));
         let client = reqwest::Client::builder()
             .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
             .build()
@@ -100,6 +120,7 @@ impl App {
             hub,
             harvester: Harvester::new(client),
             identity,
+            audit,
         };
         app.refresh_sources()?;
         Ok(app)
@@ -130,6 +151,23 @@ impl App {
 
     pub fn schema(&self) -> &HubSchema {
         &self.schema
+    }
+
+    /// Runs one GraphQL request for `principal`, then appends the CONTROLLED and STEWARD reads it
+    /// made to the audit log (synced to disk) before the response may leave. A log that cannot
+    /// be written fails the request: no audited value is served unaudited.
+    pub async fn execute(&self, request: async_graphql::Request, principal: Principal) -> Result<async_graphql::Response, AuditError> {
+        let collector = AuditCollector::new();
+        let response = self.schema.execute(request.data(principal.clone()).data(collector.clone())).await;
+        let reads = collector.take();
+        if reads.is_empty() {
+            return Ok(response);
+        }
+        let audit = self.audit.clone();
+        tokio::task::spawn_blocking(move || audit.append(&principal, reads))
+            .await
+            .map_err(|e| AuditError { path: "audit log".to_owned(), message: e.to_string() })??;
+        Ok(response)
     }
 
     pub fn manifests(&self) -> &[Manifest] {

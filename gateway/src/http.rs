@@ -105,7 +105,13 @@ async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request
             );
         }
     };
-    let response = app.schema().execute(request.data(principal)).await;
+    let response = match app.execute(request, principal).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(%e, "audit log append failed; the response is withheld");
+            return error_response(&accept, StatusCode::INTERNAL_SERVER_ERROR, "the audit log cannot be written; nothing was served", "INTERNAL_SERVER_ERROR");
+        }
+    };
     // A request that never reached execution (it did not parse or validate) has no data.
     let request_failed = response.data == async_graphql::Value::Null
         && response.errors.iter().any(|e| {

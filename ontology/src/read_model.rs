@@ -30,6 +30,11 @@ impl Node {
         self.values(property).iter().filter_map(term_str).collect()
     }
 
+    /// Every property the node has, with its values (e.g. for full-text search).
+    pub fn properties(&self) -> impl Iterator<Item = (&str, &[Term])> {
+        self.props.iter().map(|(p, values)| (p.as_str(), values.as_slice()))
+    }
+
     pub fn first(&self, property: NamedNodeRef<'_>) -> Option<&str> {
         self.values(property).iter().find_map(term_str)
     }

@@ -104,6 +104,8 @@ iris! {
     MUSUBI_INTERNAL_ID = "https://w3id.org/musubi/vocab#internalId";
     MUSUBI_DRAFT = "https://w3id.org/musubi/vocab#draft";
     MUSUBI_EMBARGO_UNTIL = "https://w3id.org/musubi/vocab#embargoUntil";
+    MUSUBI_SENSITIVE = "https://w3id.org/musubi/vocab#sensitive";
+    MUSUBI_VISIBLE_UNDER_EMBARGO = "https://w3id.org/musubi/vocab#visibleUnderEmbargo";
     MUSUBI_POLICY_TEXT = "https://w3id.org/musubi/vocab#policyText";
     MUSUBI_ICD10 = "https://w3id.org/musubi/vocab#icd10";
     MUSUBI_MONDO = "https://w3id.org/musubi/vocab#mondo";
@@ -257,6 +259,8 @@ pub struct PropertyDecl {
     pub graphql_field: Option<String>,
     /// `rdfs:range` when it is a datatype (xsd:…, rdf:langString): values must have it.
     pub datatype: Option<String>,
+    /// `musubi:visibleUnderEmbargo true`: shown below STEWARD while its record is embargoed.
+    pub visible_under_embargo: bool,
 }
 
 /// A vocabulary file that cannot be used.
@@ -343,9 +347,13 @@ impl Vocabulary {
                 }
                 _ => None,
             };
+            let visible_under_embargo = matches!(
+                graph.object_for_subject_predicate(&subject, MUSUBI_VISIBLE_UNDER_EMBARGO),
+                Some(TermRef::Literal(l)) if l.value() == "true" || l.value() == "1"
+            );
             properties.insert(
                 property.as_str().to_owned(),
-                PropertyDecl { iri: property.as_str().to_owned(), tier, graphql_field, datatype },
+                PropertyDecl { iri: property.as_str().to_owned(), tier, graphql_field, datatype, visible_under_embargo },
             );
         }
 
@@ -371,6 +379,11 @@ impl Vocabulary {
     /// The tier needed to read `property`. Undeclared properties are steward-only.
     pub fn tier_of(&self, property: &str) -> Tier {
         self.properties.get(property).and_then(|p| p.tier).unwrap_or(Tier::Steward)
+    }
+
+    /// Whether `property` stays visible below STEWARD on an embargoed record. Undeclared: no.
+    pub fn visible_under_embargo(&self, property: &str) -> bool {
+        self.properties.get(property).is_some_and(|p| p.visible_under_embargo)
     }
 
     pub fn property(&self, iri: &str) -> Option<&PropertyDecl> {
@@ -427,6 +440,16 @@ mod tests {
         assert_eq!(v.tier_of(MUSUBI_SAMPLE_ATTRIBUTE.as_str()), Tier::Controlled);
         assert_eq!(v.tier_of(MUSUBI_INTERNAL_ID.as_str()), Tier::Steward);
         assert_eq!(v.tier_of(MUSUBI_EMBARGO_UNTIL.as_str()), Tier::Steward);
+        assert_eq!(v.tier_of(MUSUBI_SENSITIVE.as_str()), Tier::Steward);
+    }
+
+    #[test]
+    fn only_accession_title_and_release_date_show_under_embargo() {
+        let v = Vocabulary::builtin();
+        let mut visible: Vec<&str> = v.properties().filter(|p| p.visible_under_embargo).map(|p| p.iri.as_str()).collect();
+        visible.sort_unstable();
+        assert_eq!(visible, [DCT_IDENTIFIER.as_str(), DCT_ISSUED.as_str(), DCT_TITLE.as_str()]);
+        assert!(!v.visible_under_embargo("http://example.org/never-declared"));
     }
 
     #[test]

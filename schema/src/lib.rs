@@ -1,25 +1,35 @@
 //! musubi-schema: the GraphQL API.
 //!
-//! - [`access`]: the caller ([`Principal`]) and the tier guard every field read goes through;
+//! - [`access`]: the caller ([`Principal`]), record policies and the tier guard every field read
+//!   goes through;
+//! - [`tiers`]: each field's tier, shown in introspection (`@tier`) and enforced for fields that
+//!   show no graph property;
+//! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads;
 //! - [`types`]: Dataset, Study and the entities they link to, read from the read model;
 //! - [`query`]: the root queries and their filters and cursors;
 //! - [`errors`]: `extensions.code` on every error.
+//!
+//! Mutations (connectors, grants, outcomes) do not exist yet (`EmptyMutation`); when they land,
+//! each must pass `access::guard_tier(ctx, Tier::Steward, …)` and be audited like a read.
 //!
 //! Architecture invariant: the schema never sees HTTP. The gateway hands it a [`Principal`] and a
 //! [`Hub`]; resolvers answer from the read model, never with a SPARQL query per field.
 
 pub mod access;
+pub mod audit;
 pub mod errors;
 pub mod query;
+pub mod tiers;
 pub mod types;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 use musubi_ontology::read_model::{ReadModel, SourceView};
 use musubi_ontology::vocab::Vocabulary;
 
 pub use access::Principal;
+pub use audit::{AuditCollector, AuditLog};
 pub use query::Query;
 pub use types::SourceInfo;
 
@@ -33,11 +43,42 @@ pub struct Hub {
     vocabulary: Arc<Vocabulary>,
     model: RwLock<Arc<ReadModel>>,
     sources: RwLock<Arc<Vec<SourceInfo>>>,
+    audit: Arc<AuditLog>,
+    /// Tiers are enforced; only a benchmark build (feature `bench`) can switch this off.
+    enforced: bool,
 }
 
 impl Hub {
     pub fn new(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>) -> Hub {
-        Hub { vocabulary, model: RwLock::new(Arc::new(model)), sources: RwLock::new(Arc::new(sources)) }
+        Hub {
+            vocabulary,
+            model: RwLock::new(Arc::new(model)),
+            sources: RwLock::new(Arc::new(sources)),
+            audit: Arc::new(AuditLog::in_memory()),
+            enforced: true,
+        }
+    }
+
+    /// The same hub, writing its audit entries to `log` (e.g. a file in the data folder).
+    pub fn with_audit_log(mut self, log: Arc<AuditLog>) -> Hub {
+        self.audit = log;
+        self
+    }
+
+    pub fn audit_log(&self) -> &Arc<AuditLog> {
+        &self.audit
+    }
+
+    /// Switches tier enforcement off, to measure what it costs. Benchmarks only: the feature is
+    /// never enabled by the binary, and nothing a request carries reaches this.
+    #[cfg(feature = "bench")]
+    pub fn without_enforcement(mut self) -> Hub {
+        self.enforced = false;
+        self
+    }
+
+    pub(crate) fn enforced(&self) -> bool {
+        self.enforced
     }
 
     pub fn vocabulary(&self) -> &Vocabulary {
@@ -66,7 +107,11 @@ impl Hub {
 
 /// Builds the schema over a hub. Each request must carry a [`Principal`] in its data.
 pub fn build(hub: Arc<Hub>) -> HubSchema {
+    let table = Arc::new(OnceLock::new());
     Schema::build(Query, EmptyMutation, EmptySubscription)
+        .register_input_type::<tiers::TierName>()
+        .directive(tiers::TierDirective { vocabulary: hub.vocabulary.clone(), table: table.clone() })
+        .extension(tiers::FieldTierGuard { table, hub: hub.clone() })
         .data(hub)
         .extension(errors::ErrorCodes)
         .limit_depth(12)
@@ -98,5 +143,144 @@ mod tests {
             .collect();
         missing.sort();
         assert!(missing.is_empty(), "declared in the vocabulary but not in the schema: {missing:?}");
+    }
+
+    /// Every field of every object type says its tier in the SDL (directive and description),
+    /// and none is left undeclared (which would make it steward-only).
+    #[test]
+    fn every_field_shows_its_tier_and_none_is_undeclared() {
+        let vocabulary = Arc::new(Vocabulary::builtin());
+        let schema = build(Arc::new(Hub::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
+        let sdl = schema.sdl();
+        assert!(sdl.contains("directive @tier(requires: Tier!, sensitive: Tier, embargoed: Tier) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION"), "{sdl}");
+        assert!(sdl.contains("sampleAttributes: [String!]! @tier(requires: CONTROLLED, embargoed: STEWARD)"), "{sdl}");
+        assert!(sdl.contains("contactEmail: [String!]! @tier(requires: REGISTERED, sensitive: CONTROLLED, embargoed: STEWARD)"), "{sdl}");
+        assert!(sdl.contains("Tier: REGISTERED. CONTROLLED on a sensitive record. STEWARD on an embargoed record."), "{sdl}");
+        assert!(sdl.contains("accessLevel: [AccessLevel!] @tier(requires: PUBLIC)"), "the filter says its tier: {sdl}");
+        let mut undeclared = Vec::new();
+        let mut in_type = None;
+        let mut in_description = false;
+        for line in sdl.lines() {
+            if line.matches("\"\"\"").count() == 1 {
+                in_description = !in_description;
+                continue;
+            }
+            if in_description || line.contains("\"\"\"") {
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("type ") {
+                in_type = rest.split_whitespace().next().map(str::to_owned);
+            } else if line == "}" {
+                in_type = None;
+            } else if let Some(ty) = &in_type {
+                // Multi-line arguments: the directive follows the closing parenthesis.
+                if line.starts_with("\t\t") || line.trim_end().ends_with('(') {
+                    continue;
+                }
+                let l = line.trim();
+                if l.starts_with("\"\"\"") || l.is_empty() || !l.contains(':') || l.starts_with("Tier:") {
+                    continue;
+                }
+                if l.contains("(no tier is declared") || !l.contains("@tier(") {
+                    undeclared.push(format!("{ty}: {l}"));
+                }
+            }
+        }
+        // Descriptions sit on lines of their own; a field line without @tier is a field the
+        // classification missed.
+        undeclared.retain(|l| !l.contains("\"\"\""));
+        assert!(undeclared.is_empty(), "fields without a declared tier: {undeclared:#?}");
+        for (ty, field) in [("Dataset", "noSuchField"), ("Query", "somethingNew")] {
+            assert_eq!(tiers::classify(&vocabulary, ty, field).requires, musubi_ontology::tier::Tier::Steward, "fail closed");
+        }
+    }
+
+    /// A new filter must state what it reads; one that does not is steward-only.
+    #[test]
+    fn every_dataset_filter_states_what_it_reads() {
+        let schema = build(Arc::new(Hub::new(Arc::new(Vocabulary::builtin()), ReadModel::default(), Vec::new())));
+        let sdl = schema.sdl();
+        let block = sdl.split("input DatasetFilter {").nth(1).and_then(|b| b.split('}').next()).expect("DatasetFilter in the SDL");
+        let filters: Vec<&str> = block
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.contains(": ") && l.contains("@tier"))
+            .filter_map(|l| l.split(':').next())
+            .collect();
+        assert_eq!(filters.len(), 3, "{block}");
+        for f in filters {
+            assert!(tiers::DATASET_FILTERS.iter().any(|(n, _)| *n == f), "filter {f} states no property in DATASET_FILTERS");
+        }
+    }
+
+    /// A deployment changes a tier in its vocabulary file: introspection shows it, no rebuild.
+    #[test]
+    fn a_changed_tier_in_the_vocabulary_shows_in_introspection() {
+        let text = musubi_ontology::vocab::BUILTIN_TURTLE.replace(
+            "musubi:tier musubi:Public ; musubi:graphqlField \"tissues\"",
+            "musubi:tier musubi:Controlled ; musubi:graphqlField \"tissues\"",
+        );
+        let vocabulary = Vocabulary::from_turtle(&text, "custom.ttl").expect("valid");
+        let schema = build(Arc::new(Hub::new(Arc::new(vocabulary), ReadModel::default(), Vec::new())));
+        assert!(schema.sdl().contains("tissues: [String!]! @tier(requires: CONTROLLED, embargoed: STEWARD)"));
+    }
+
+    fn hub_with(turtle: &str) -> Arc<Hub> {
+        let triples = musubi_ontology::parse_triples(turtle.as_bytes(), musubi_ontology::RdfFormat::Turtle, "http://example.org/").expect("turtle");
+        let model = ReadModel::default().with_source(musubi_ontology::read_model::SourceView::from_triples("s", triples));
+        Arc::new(Hub::new(Arc::new(Vocabulary::builtin()), model, Vec::new()))
+    }
+
+    const ONE_DATASET: &str = r#"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+        @prefix m: <https://w3id.org/musubi/vocab#> .
+        <https://w3id.org/musubi/dataset/JGAD000001> a dcat:Dataset ; dct:identifier "JGAD000001" ; dct:title "Exomes" ;
+            m:sampleAttribute "tumour-normal pairs" ; m:internalId "JSUB000002" ."#;
+
+    /// Without the request's audit collector a CONTROLLED or STEWARD value is not served: nothing
+    /// leaves unaudited, whoever asks (no Principal needed to see it fail closed).
+    #[tokio::test]
+    async fn without_an_audit_collector_controlled_reads_fail_closed() {
+        let schema = build(hub_with(ONE_DATASET));
+        let steward = Principal { tier: musubi_ontology::tier::Tier::Steward, ..Principal::anonymous() };
+        let query = r#"{ dataset(id: "JGAD000001") { title { value } sampleAttributes internalIds } }"#;
+        let r = schema.execute(async_graphql::Request::new(query).data(steward.clone())).await;
+        let body = serde_json::to_value(&r).expect("json");
+        assert_eq!(body["data"]["dataset"]["title"][0]["value"], "Exomes", "{body}");
+        assert!(body["data"]["dataset"]["sampleAttributes"].is_null() && body["data"]["dataset"]["internalIds"].is_null(), "{body}");
+        assert!(!body.to_string().contains("JSUB000002") && !body.to_string().contains("tumour"), "{body}");
+
+        let collector = AuditCollector::new();
+        let r = schema.execute(async_graphql::Request::new(query).data(steward).data(collector.clone())).await;
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let mut fields: Vec<String> = collector.take().into_iter().map(|r| r.field).collect();
+        fields.sort();
+        assert_eq!(fields, ["internalIds", "sampleAttributes"]);
+    }
+
+    /// The audit log is STEWARD-only, refused to others with FORBIDDEN, and pages by position.
+    #[tokio::test]
+    async fn the_audit_log_is_for_stewards_and_pages_by_position() {
+        let hub = hub_with(ONE_DATASET);
+        let schema = build(hub.clone());
+        let steward = Principal { tier: musubi_ontology::tier::Tier::Steward, subject: Some("s-1".into()), ..Principal::anonymous() };
+        for i in 0..3 {
+            let reads = vec![audit::Read { dataset: Some(format!("JGAD00000{i}")), field: "draft".into(), grant_used: false }];
+            hub.audit_log().append(&steward, reads).expect("append");
+        }
+        let q = |after: &str| format!(r#"{{ auditLog(first: 2{after}, filter: {{subject: "s-1"}}) {{ totalCount edges {{ cursor node {{ position dataset subject }} }} pageInfo {{ hasNextPage endCursor }} }} }}"#);
+        let anonymous = schema.execute(async_graphql::Request::new(q("")).data(Principal::anonymous()).data(AuditCollector::new())).await;
+        let body = serde_json::to_value(&anonymous).expect("json");
+        assert!(body["data"]["auditLog"].is_null(), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["requiredTier"], "STEWARD", "{body}");
+
+        let first = schema.execute(async_graphql::Request::new(q("")).data(steward.clone()).data(AuditCollector::new())).await;
+        let body = serde_json::to_value(&first).expect("json");
+        assert_eq!(body["data"]["auditLog"]["totalCount"], 3, "{body}");
+        assert_eq!(body["data"]["auditLog"]["edges"][1]["node"]["dataset"], "JGAD000001");
+        let end = body["data"]["auditLog"]["pageInfo"]["endCursor"].as_str().expect("cursor").to_owned();
+        let second = schema.execute(async_graphql::Request::new(q(&format!(", after: \"{end}\""))).data(steward).data(AuditCollector::new())).await;
+        let body = serde_json::to_value(&second).expect("json");
+        assert_eq!(body["data"]["auditLog"]["edges"][0]["node"]["position"], 3, "{body}");
+        assert_eq!(body["data"]["auditLog"]["pageInfo"]["hasNextPage"], false);
     }
 }

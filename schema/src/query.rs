@@ -1,34 +1,56 @@
-//! Root queries: `dataset`, `datasets`, `study`, `studies`, `sources`.
+//! Root queries: `dataset`, `datasets`, `study`, `studies`, `sources`, `auditLog`.
 //!
 //! `datasets` is a Relay-style connection. Cursors name a position in the read model's order
 //! (accession, source, IRI), not an offset, so paging does not skip or repeat records when a
 //! harvest lands between two pages.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use musubi_ontology::tier::Tier;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode};
+use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, Term};
 use musubi_ontology::read_model::{EntityKey, MergedRecord, ReadModel};
-use musubi_ontology::vocab as v;
+use musubi_ontology::vocab::{self as v, Vocabulary};
 
-use crate::access::{guard, hub};
+use crate::access::{RecordPolicy, Scope, effective_tier, forbidden_filter, guard, guard_tier, hub, listed, principal, today};
+use crate::audit::AuditEntry;
 use crate::errors::bad_input;
+use crate::tiers::{DATASET_FILTERS, filter_tier};
 use crate::types::{AccessLevel, Dataset, SourceInfo, Study};
 
 /// Largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: i32 = 100;
 const DEFAULT_PAGE_SIZE: i32 = 20;
 
-/// Which datasets to list. Conditions combine with AND.
+/// Which datasets to list. Conditions combine with AND. Each filter states what it reads in
+/// [`DATASET_FILTERS`]: filtering on a field is reading it, so a filter on a field the caller may
+/// read on no record is refused, and a record whose field the caller may not read never matches.
 #[derive(Debug, Default, InputObject)]
 pub struct DatasetFilter {
     /// Only datasets from these sources (ids as in `sources`).
     pub source: Option<Vec<String>>,
     /// Only datasets with one of these normalised access levels.
     pub access_level: Option<Vec<AccessLevel>>,
-    /// Words that must all occur (case-insensitively) in the accession, title, description or
-    /// keywords.
+    /// Words that must all occur (case-insensitively) in the values of the fields you may read
+    /// (accession, title, description, keywords, …).
     pub text: Option<String>,
+}
+
+impl DatasetFilter {
+    /// The GraphQL names of the filters this one sets.
+    fn set(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if self.source.is_some() {
+            set.push("source");
+        }
+        if self.access_level.is_some() {
+            set.push("accessLevel");
+        }
+        if self.text.is_some() {
+            set.push("text");
+        }
+        set
+    }
 }
 
 #[derive(Debug, SimpleObject)]
@@ -51,7 +73,68 @@ pub struct DatasetConnection {
     /// The page's datasets, without cursors.
     pub nodes: Vec<Dataset>,
     pub page_info: PageInfo,
-    /// How many datasets match the filter, across all pages.
+    /// How many datasets match the filter, across all pages (only those you may see).
+    pub total_count: i64,
+}
+
+/// Which audit entries to list. Conditions combine with AND.
+#[derive(Debug, Default, InputObject)]
+pub struct AuditFilter {
+    /// Only reads by this subject.
+    pub subject: Option<String>,
+    /// Only reads of this dataset (accession).
+    pub dataset: Option<String>,
+    /// Only reads at or after this time (xsd:dateTime, e.g. 2026-01-31T00:00:00Z).
+    pub since: Option<String>,
+    /// Only reads before this time (xsd:dateTime).
+    pub until: Option<String>,
+}
+
+/// One audit entry: a caller's reads of CONTROLLED or STEWARD fields of one dataset in one request.
+#[derive(Debug, SimpleObject)]
+pub struct AuditRecord {
+    /// Its position in the log (stable across restarts).
+    pub position: i64,
+    /// When (xsd:dateTime, UTC).
+    pub at: String,
+    pub subject: Option<String>,
+    /// The token issuer (or `api-key`) that vouched for the caller.
+    pub issuer: Option<String>,
+    /// The caller's tier.
+    pub tier: String,
+    /// The dataset read; null for fields outside a dataset.
+    pub dataset: Option<String>,
+    pub fields: Vec<String>,
+    /// Whether a grant for the dataset was used.
+    pub grant_used: bool,
+}
+
+impl From<AuditEntry> for AuditRecord {
+    fn from(e: AuditEntry) -> AuditRecord {
+        AuditRecord {
+            position: e.position as i64,
+            at: e.at,
+            subject: e.subject,
+            issuer: e.issuer,
+            tier: e.tier,
+            dataset: e.dataset,
+            fields: e.fields,
+            grant_used: e.grant_used,
+        }
+    }
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct AuditEdge {
+    pub cursor: String,
+    pub node: AuditRecord,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct AuditConnection {
+    pub edges: Vec<AuditEdge>,
+    pub page_info: PageInfo,
+    /// Entries matching the filter, across all pages.
     pub total_count: i64,
 }
 
@@ -61,14 +144,16 @@ pub struct Query;
 #[Object]
 impl Query {
     /// One dataset by accession (e.g. "JGAD000001"). Where several sources hold it, the first
-    /// source by id answers.
+    /// source by id answers. An embargoed dataset shows only its accession, title and release date
+    /// below STEWARD.
     async fn dataset(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dataset>> {
-        guard(ctx, v::DCT_IDENTIFIER, None)?;
+        guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let model = hub(ctx).model();
-        Ok(model.dataset(id.as_str()).map(|record| Dataset::new(&model, record)))
+        Ok(model.dataset(id.as_str()).map(|record| Dataset::new(&model, record, &today())))
     }
 
-    /// Datasets of every source, ordered by accession, a page at a time.
+    /// Datasets of every source, ordered by accession, a page at a time. Embargoed datasets are
+    /// listed, counted and found for stewards only.
     async fn datasets(
         &self,
         ctx: &Context<'_>,
@@ -81,35 +166,47 @@ impl Query {
             return Err(bad_input("first", format!("asks for {first} datasets; a page holds 1 to {MAX_PAGE_SIZE}")));
         }
         let filter = filter.unwrap_or_default();
-        // Filtering on a field is reading it: the caller must be allowed to see each field filtered on.
-        // Listing datasets shows their accessions; a filter shows what it filters on.
-        guard(ctx, v::DCT_IDENTIFIER, None)?;
-        if filter.source.is_some() {
-            guard(ctx, v::MUSUBI_SOURCE, None)?;
-        }
-        if filter.access_level.is_some() {
-            guard(ctx, v::MUSUBI_ACCESS_LEVEL, None)?;
-        }
-        if filter.text.is_some() {
-            for p in [v::DCT_IDENTIFIER, v::DCT_TITLE, v::DCT_DESCRIPTION, v::DCAT_KEYWORD] {
-                guard(ctx, p, None)?;
+        let hub = hub(ctx);
+        let vocabulary = hub.vocabulary();
+        let principal = principal(ctx);
+        let enforced = hub.enforced();
+        // Listing datasets shows their accessions.
+        guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
+        // A filter on a field the caller may read on no record is refused (not answered empty).
+        for name in filter.set() {
+            let tier = filter_tier(vocabulary, name);
+            if enforced && !principal.may_read_somewhere(tier) {
+                return Err(forbidden_filter(&format!("filter.{name}"), tier));
             }
         }
         let after = after.map(|c| decode_cursor(&c)).transpose()?;
 
-        let model = hub(ctx).model();
+        let model = hub.model();
+        let today = today();
         let words: Vec<String> = filter.text.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
+        let reads = |name: &str| DATASET_FILTERS.iter().find(|(n, _)| *n == name).map_or(&[][..], |(_, p)| *p);
         let matches = |r: &&MergedRecord| {
-            if filter.source.as_ref().is_some_and(|wanted| !r.members.iter().any(|m| wanted.contains(&m.source))) {
+            let policy = RecordPolicy::of(&model, r, &today);
+            if !listed(ctx, policy) {
+                return false;
+            }
+            // Whether the caller may read `property` on this record.
+            let may = |property: &str| !enforced || principal.may_read(effective_tier(vocabulary, property, policy), Some(&r.key.accession));
+            if let Some(wanted) = &filter.source
+                && (!reads("source").iter().all(|p| may(p.as_str())) || !r.members.iter().any(|m| wanted.contains(&m.source)))
+            {
                 return false;
             }
             if let Some(levels) = &filter.access_level {
+                if !reads("accessLevel").iter().all(|p| may(p.as_str())) {
+                    return false;
+                }
                 match model.access_level(r) {
                     Some(l) if levels.contains(&AccessLevel::from(l)) => {}
                     _ => return false,
                 }
             }
-            words.is_empty() || text_matches(&model, r, &words)
+            words.is_empty() || text_matches(&model, vocabulary, r, &words, &may)
         };
         let all: Vec<&MergedRecord> = model.datasets().iter().filter(matches).collect();
         let start = match &after {
@@ -118,7 +215,7 @@ impl Query {
         };
         let page = &all[start..(start + first as usize).min(all.len())];
         let edges: Vec<DatasetEdge> =
-            page.iter().map(|r| DatasetEdge { cursor: encode_cursor(&r.key), node: Dataset::new(&model, r) }).collect();
+            page.iter().map(|r| DatasetEdge { cursor: encode_cursor(&r.key), node: Dataset::new(&model, r, &today) }).collect();
         Ok(DatasetConnection {
             nodes: edges.iter().map(|e| e.node.clone()).collect(),
             page_info: PageInfo {
@@ -134,51 +231,139 @@ impl Query {
 
     /// One study (research project) by accession (e.g. "hum0001").
     async fn study(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Study>> {
-        guard(ctx, v::DCT_IDENTIFIER, None)?;
+        guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let model = hub(ctx).model();
-        Ok(model.study(id.as_str()).map(|record| Study::new(&model, record)))
+        Ok(model.study(id.as_str()).map(|record| Study::new(&model, record, &today())))
     }
 
-    /// Every study, ordered by accession (first 100 at most).
+    /// Every study, ordered by accession (first 100 at most; embargoed ones for stewards only).
     async fn studies(&self, ctx: &Context<'_>, #[graphql(desc = "1 to 100 (default 20).")] first: Option<i32>) -> Result<Vec<Study>> {
-        guard(ctx, v::DCT_IDENTIFIER, None)?;
+        guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&first) {
             return Err(bad_input("first", format!("asks for {first} studies; a page holds 1 to {MAX_PAGE_SIZE}")));
         }
         let model = hub(ctx).model();
+        let today = today();
         Ok(model
             .studies()
             .iter()
+            .filter(|r| listed(ctx, RecordPolicy::of(&model, r, &today)))
             .take(first as usize)
-            .map(|record| Study::new(&model, record))
+            .map(|record| Study::new(&model, record, &today))
             .collect())
     }
 
-    /// The registered partner sources and the health of their harvests.
+    /// The registered partner sources and the health of their harvests. Below STEWARD, a
+    /// source's record count leaves out its embargoed records.
     async fn sources(&self, ctx: &Context<'_>) -> Result<Vec<SourceInfo>> {
         for p in [v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR] {
-            guard(ctx, p, None)?;
+            guard(ctx, p, &Scope::default())?;
         }
-        Ok(hub(ctx).sources().as_ref().clone())
+        let mut sources = hub(ctx).sources().as_ref().clone();
+        let model = hub(ctx).model();
+        let today = today();
+        let mut hidden: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        for record in model.datasets().iter().chain(model.studies()) {
+            if !listed(ctx, RecordPolicy::of(&model, record, &today)) {
+                for source in record.sources() {
+                    *hidden.entry(source.to_owned()).or_default() += 1;
+                }
+            }
+        }
+        for s in &mut sources {
+            if let (Some(count), Some(h)) = (s.record_count.as_mut(), hidden.get(&s.id)) {
+                *count = (*count - h).max(0);
+            }
+        }
+        Ok(sources)
+    }
+
+    /// Who read which CONTROLLED and STEWARD fields, when (STEWARD). Oldest first, a page at a
+    /// time; cursors are log positions.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from a previous page: the page starts after it.")] after: Option<String>,
+        filter: Option<AuditFilter>,
+    ) -> Result<AuditConnection> {
+        guard_tier(ctx, Tier::Steward, None)?;
+        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&first) {
+            return Err(bad_input("first", format!("asks for {first} entries; a page holds 1 to {MAX_PAGE_SIZE}")));
+        }
+        let after = match after {
+            Some(c) => decode_audit_cursor(&c)?,
+            None => 0,
+        };
+        let filter = filter.unwrap_or_default();
+        let time = |argument: &str, value: &Option<String>| -> Result<Option<musubi_ontology::xsd::DateTime>> {
+            value
+                .as_deref()
+                .map(|s| s.parse().map_err(|_| bad_input(argument, "is not an xsd:dateTime such as 2026-01-31T00:00:00Z")))
+                .transpose()
+        };
+        let since = time("filter.since", &filter.since)?;
+        let until = time("filter.until", &filter.until)?;
+        let (entries, total, has_next) = hub(ctx).audit_log().page(after, first as usize, |e| {
+            let at: Option<musubi_ontology::xsd::DateTime> = e.at.parse().ok();
+            filter.subject.as_ref().is_none_or(|s| e.subject.as_ref() == Some(s))
+                && filter.dataset.as_ref().is_none_or(|d| e.dataset.as_ref() == Some(d))
+                && since.is_none_or(|s| at.is_some_and(|a| a >= s))
+                && until.is_none_or(|u| at.is_some_and(|a| a < u))
+        });
+        let edges: Vec<AuditEdge> =
+            entries.into_iter().map(|e| AuditEdge { cursor: encode_audit_cursor(e.position), node: e.into() }).collect();
+        Ok(AuditConnection {
+            page_info: PageInfo {
+                has_next_page: has_next,
+                has_previous_page: after > 0,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            total_count: total as i64,
+        })
     }
 }
 
-/// Whether every word occurs in an accession, title, description or keyword of any source's
-/// node for the record.
-fn text_matches(model: &ReadModel, record: &MergedRecord, words: &[String]) -> bool {
+/// Whether every word occurs in the values of the fields the caller may read on the record (any
+/// source's node for it): a word that only a field above the caller's tier holds does not match.
+fn text_matches(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, words: &[String], may: &dyn Fn(&str) -> bool) -> bool {
     let mut haystack = String::new();
     for (_, node) in model.members(record) {
-        haystack.push_str(&node.accession().to_lowercase());
-        for p in [v::DCT_TITLE, v::DCT_DESCRIPTION, v::DCAT_KEYWORD] {
-            for s in node.strings(p) {
-                haystack.push('\n');
-                haystack.push_str(&s.to_lowercase());
+        for (property, values) in node.properties() {
+            // Only fields the API shows, and only those the caller may read here.
+            if vocabulary.property(property).is_none_or(|p| p.graphql_field.is_none()) || !may(property) {
+                continue;
+            }
+            for value in values {
+                if let Term::Literal(l) = value {
+                    haystack.push_str(&l.value().to_lowercase());
+                    haystack.push('\n');
+                }
             }
         }
-        haystack.push('\n');
     }
     words.iter().all(|w| haystack.contains(w.as_str()))
+}
+
+const AUDIT_CURSOR_VERSION: &str = "a1";
+
+fn encode_audit_cursor(position: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{AUDIT_CURSOR_VERSION}\u{0}{position}"))
+}
+
+fn decode_audit_cursor(cursor: &str) -> Result<u64> {
+    let invalid = || bad_input("after", "is not an audit log cursor this API issued (take `endCursor` from a previous page)");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (version, position) = text.split_once('\u{0}').ok_or_else(invalid)?;
+    if version != AUDIT_CURSOR_VERSION {
+        return Err(invalid());
+    }
+    position.parse().map_err(|_| invalid())
 }
 
 const CURSOR_VERSION: &str = "c1";

@@ -1,8 +1,9 @@
 //! The GraphQL object types, read from the read model.
 //!
 //! Every field that shows a graph property passes [`guard`] with that property's IRI first, so its
-//! tier comes from the vocabulary. Nested entities carry the accession of the dataset they hang
-//! off, so that CONTROLLED fields deep in a dataset are checked against the grant for it.
+//! tier comes from the vocabulary. Nested entities carry the [`Scope`] of the record they hang off
+//! (its dataset accession and record policy), so that CONTROLLED fields deep in a dataset are
+//! checked against the grant for it and an embargo or sensitive flag reaches them too.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, Term};
 use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::vocab::{self as v, AccessLevel as OntologyAccessLevel};
 
-use crate::access::{guard, hub};
+use crate::access::{RecordPolicy, Scope, guard, hub, listed, today};
 use crate::errors::bad_input;
 
 /// A piece of text in one language (`lang` is null when the source did not say).
@@ -62,17 +63,17 @@ impl From<AccessLevel> for OntologyAccessLevel {
 pub struct Entity {
     /// One node per source; the first is the primary (it names and orders the record).
     members: Vec<(Arc<SourceView>, NamedOrBlankNode)>,
-    /// The accession of the dataset this entity is shown as part of, if any.
-    scope: Option<String>,
+    /// The record this entity is shown as part of: its dataset (grants) and policy.
+    scope: Scope,
 }
 
 impl Entity {
-    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode, scope: Option<String>) -> Entity {
+    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode, scope: Scope) -> Entity {
         Entity { members: vec![(view, id)], scope }
     }
 
     /// The record the read model merged from every source that describes it.
-    pub(crate) fn merged(model: &ReadModel, record: &MergedRecord, scope: Option<String>) -> Entity {
+    pub(crate) fn merged(model: &ReadModel, record: &MergedRecord, scope: Scope) -> Entity {
         let members = record.members.iter().filter_map(|m| Some((model.view(&m.source)?.clone(), m.id.clone()))).collect();
         Entity { members, scope }
     }
@@ -92,7 +93,7 @@ impl Entity {
 
     /// Checks the tier of `property`, then returns its values from every source, each once.
     fn read(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<&Term>> {
-        guard(ctx, property, self.scope.as_deref())?;
+        guard(ctx, property, &self.scope)?;
         let mut out: Vec<&Term> = Vec::new();
         for (_, node) in self.nodes() {
             for t in node.values(property) {
@@ -106,7 +107,7 @@ impl Entity {
 
     /// Checks the tier of `property`, then returns each value with the source that states it.
     fn claims(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<(&str, &Term)>> {
-        guard(ctx, property, self.scope.as_deref())?;
+        guard(ctx, property, &self.scope)?;
         Ok(self.nodes().flat_map(|(source, node)| node.values(property).iter().map(move |t| (source, t))).collect())
     }
 
@@ -132,7 +133,7 @@ impl Entity {
 
     /// The entities a property links to: in the linking source first, else in any source.
     fn links(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<Entity>> {
-        guard(ctx, property, self.scope.as_deref())?;
+        guard(ctx, property, &self.scope)?;
         let model = hub(ctx).model();
         let mut out: Vec<Entity> = Vec::new();
         for (view, id) in &self.members {
@@ -180,7 +181,7 @@ pub struct Provenance(Entity);
 impl Provenance {
     /// The source (connector) id; the record lives in that source's named graph.
     async fn source(&self, ctx: &Context<'_>) -> Result<&str> {
-        guard(ctx, v::MUSUBI_SOURCE, None)?;
+        guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
         Ok(&self.0.primary().0.source)
     }
     /// The record's id at the source.
@@ -216,27 +217,27 @@ pub struct Record(Entity);
 impl Record {
     /// The dataset's public id: its accession at the source (e.g. JGAD000001, DRA000908).
     async fn id(&self, ctx: &Context<'_>) -> Result<async_graphql::ID> {
-        guard(ctx, v::DCT_IDENTIFIER, None)?;
+        guard(ctx, v::DCT_IDENTIFIER, &self.0.scope)?;
         Ok(self.0.node().accession().into())
     }
     /// The accession, as the source states it.
     async fn accession(&self, ctx: &Context<'_>) -> Result<String> {
-        guard(ctx, v::DCT_IDENTIFIER, None)?;
+        guard(ctx, v::DCT_IDENTIFIER, &self.0.scope)?;
         Ok(self.0.node().accession())
     }
     /// The IRI of the dataset in the graph.
     async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        guard(ctx, v::MUSUBI_IRI, None)?;
+        guard(ctx, v::MUSUBI_IRI, &self.0.scope)?;
         Ok(self.0.iri())
     }
     /// The first source (by id) that has the record; `sources` lists every one.
     async fn source(&self, ctx: &Context<'_>) -> Result<&str> {
-        guard(ctx, v::MUSUBI_SOURCE, None)?;
+        guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
         Ok(&self.0.primary().0.source)
     }
     /// Every source that describes this record: the hub shows them merged, one record.
     async fn sources(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        guard(ctx, v::MUSUBI_SOURCE, None)?;
+        guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
         let mut sources: Vec<String> = self.0.members.iter().map(|(view, _)| view.source.clone()).collect();
         sources.sort();
         sources.dedup();
@@ -247,10 +248,12 @@ impl Record {
     async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::DCT_IDENTIFIER)
     }
-    /// Where each source's part of the record came from and when.
-    async fn provenance(&self) -> Vec<Provenance> {
+    /// Where each source's part of the record came from and when. One entry per source, so it
+    /// has the tier of `sources` (how many sources hold a record is itself a value).
+    async fn provenance(&self, ctx: &Context<'_>) -> Result<Vec<Provenance>> {
+        guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
         let scope = self.0.scope.clone();
-        self.0.members.iter().map(|(view, id)| Provenance(Entity::new(view.clone(), id.clone(), scope.clone()))).collect()
+        Ok(self.0.members.iter().map(|(view, id)| Provenance(Entity::new(view.clone(), id.clone(), scope.clone()))).collect())
     }
     /// The values of one field (named as in this schema, e.g. "title", "assays") with the source
     /// that states each: how the merged record's values came together. The field's own tier
@@ -374,8 +377,9 @@ pub struct DatasetFields(Entity);
 impl Dataset {
     /// The dataset as every source describes it; CONTROLLED fields are checked against the
     /// grant for its accession.
-    pub(crate) fn new(model: &ReadModel, record: &MergedRecord) -> Dataset {
-        let entity = Entity::merged(model, record, Some(record.key.accession.clone()));
+    pub(crate) fn new(model: &ReadModel, record: &MergedRecord, today: &str) -> Dataset {
+        let scope = Scope { dataset: Some(record.key.accession.clone()), policy: RecordPolicy::of(model, record, today) };
+        let entity = Entity::merged(model, record, scope);
         Dataset(Record(entity.clone()), DatasetFields(entity))
     }
 }
@@ -389,7 +393,7 @@ impl DatasetFields {
     /// The access level, normalised.
     /// Where sources disagree, the most restrictive level any of them states.
     async fn access_level(&self, ctx: &Context<'_>) -> Result<Option<AccessLevel>> {
-        guard(ctx, v::MUSUBI_ACCESS_LEVEL, None)?;
+        guard(ctx, v::MUSUBI_ACCESS_LEVEL, &self.0.scope)?;
         Ok(self.0.nodes().filter_map(|(_, n)| n.access_level()).max().map(AccessLevel::from))
     }
     /// The access level in the source's own words (NBDC criteria, dct:accessRights, …).
@@ -415,7 +419,7 @@ impl DatasetFields {
         let model = hub(ctx).model();
         let linked = self.0.links(ctx, v::DCT_IS_PART_OF)?;
         Ok(linked.into_iter().find(|e| e.node().has_type(v::MUSUBI_STUDY)).map(|e| match model.study_of_node(&e.primary().1) {
-            Some(record) => Study::new(&model, record),
+            Some(record) => Study::new(&model, record, &today()),
             None => Study::from(e),
         }))
     }
@@ -660,7 +664,7 @@ impl DatasetFields {
     }
     /// File access URLs of the dataset's distributions (CONTROLLED).
     async fn download_urls(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        guard(ctx, v::DCAT_DOWNLOAD_URL, self.0.scope.as_deref())?;
+        guard(ctx, v::DCAT_DOWNLOAD_URL, &self.0.scope)?;
         let mut urls = self.0.strings(ctx, v::DCAT_DOWNLOAD_URL)?;
         for d in self.0.links(ctx, v::DCAT_DISTRIBUTION_PROP)? {
             urls.extend(d.strings(ctx, v::DCAT_DOWNLOAD_URL)?);
@@ -675,9 +679,14 @@ impl DatasetFields {
     async fn draft(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
         Ok(self.0.first(ctx, v::MUSUBI_DRAFT)?.map(|s| s == "true" || s == "1"))
     }
-    /// Embargo end date (STEWARD).
+    /// Embargo end date: until then the record shows only its accession, title and release date
+    /// below STEWARD, and is not listed, counted or found.
     async fn embargo_until(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::MUSUBI_EMBARGO_UNTIL)
+    }
+    /// Whether the record is sensitive: its REGISTERED fields need a grant for it.
+    async fn sensitive(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self.0.first(ctx, v::MUSUBI_SENSITIVE)?.map(|s| matches!(s.trim(), "true" | "1")))
     }
 }
 
@@ -689,7 +698,7 @@ fn publications(e: &Entity, ctx: &Context<'_>) -> Result<Vec<Publication>> {
             // A source may give only the IRI (e.g. a DOI URL) without describing it.
             match linked.iter().find(|l| l.iri().as_deref() == Some(n.as_str())) {
                 Some(l) => out.push(Publication::Node(l.clone())),
-                None => out.push(Publication::Iri(n.as_str().to_owned())),
+                None => out.push(Publication::Iri(n.as_str().to_owned(), e.scope.clone())),
             }
         }
     }
@@ -707,15 +716,21 @@ pub struct StudyFields(Entity);
 
 impl From<Entity> for Study {
     fn from(e: Entity) -> Study {
-        // A study is public as a whole; its CONTROLLED fields have no single dataset scope.
-        let entity = Entity { scope: None, ..e };
+        // A study is its own record: its CONTROLLED fields have no single dataset scope, and its
+        // policy is its own, not that of the dataset it was reached from.
+        let policy = RecordPolicy::of_nodes(e.nodes().map(|(_, n)| n), &today());
+        let entity = Entity { scope: Scope { dataset: None, policy }, ..e };
         Study(Record(entity.clone()), StudyFields(entity))
     }
 }
 
 impl Study {
-    pub(crate) fn new(model: &ReadModel, record: &MergedRecord) -> Study {
-        Study::from(Entity::merged(model, record, None))
+    pub(crate) fn new(model: &ReadModel, record: &MergedRecord, today: &str) -> Study {
+        Study::from_scoped(Entity::merged(model, record, Scope { dataset: None, policy: RecordPolicy::of(model, record, today) }))
+    }
+
+    fn from_scoped(entity: Entity) -> Study {
+        Study(Record(entity.clone()), StudyFields(entity))
     }
 }
 
@@ -738,12 +753,17 @@ impl StudyFields {
         versions.sort_by_key(|sv| sv.0.node().first(v::DCAT_VERSION).unwrap_or_default().trim_start_matches('v').parse::<u32>().unwrap_or(0));
         Ok(versions)
     }
-    /// Datasets that belong to this study, from every source.
+    /// Datasets that belong to this study, from every source (embargoed ones only for stewards).
     async fn datasets(&self, ctx: &Context<'_>) -> Result<Vec<Dataset>> {
-        guard(ctx, v::DCT_IS_PART_OF, None)?;
+        guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
         let model = hub(ctx).model();
         let Some(record) = model.study_of_node(&self.0.primary().1) else { return Ok(Vec::new()) };
-        Ok(model.datasets_of_study(record).map(|d| Dataset::new(&model, d)).collect())
+        let today = today();
+        Ok(model
+            .datasets_of_study(record)
+            .filter(|d| listed(ctx, RecordPolicy::of(&model, d, &today)))
+            .map(|d| Dataset::new(&model, d, &today))
+            .collect())
     }
 }
 
@@ -765,9 +785,10 @@ impl StudyVersion {
     async fn release_note(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_RELEASE_NOTE, lang.as_deref())
     }
-    /// Accessions of the datasets released in this version.
+    /// Accessions of the datasets released in this version (embargoed ones only for stewards).
     async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         let model = hub(ctx).model();
+        let today = today();
         Ok(self
             .0
             .read(ctx, v::DCT_HAS_PART)?
@@ -775,6 +796,10 @@ impl StudyVersion {
             .filter_map(|t| match t {
                 Term::NamedNode(n) => {
                     let id = NamedOrBlankNode::from(n.clone());
+                    let record = model.datasets().iter().find(|r| r.names(&id));
+                    if record.is_some_and(|r| !listed(ctx, RecordPolicy::of(&model, r, &today))) {
+                        return None;
+                    }
                     Some(model.find(&id, "").and_then(|view| view.node(&id)).map_or_else(
                         || n.as_str().rsplit('/').next().unwrap_or(n.as_str()).to_owned(),
                         Node::accession,
@@ -792,15 +817,20 @@ impl StudyVersion {
 pub struct Agent {
     entity: Option<Entity>,
     iri: Option<String>,
+    /// The tier scope of the record that names the agent.
+    scope: Scope,
 }
 
 impl Agent {
     fn node(entity: Entity) -> Agent {
-        Agent { iri: entity.iri(), entity: Some(entity) }
+        Agent { iri: entity.iri(), scope: entity.scope.clone(), entity: Some(entity) }
     }
 
-    /// What the agent's node says, read with `read`; nothing for an agent known only by IRI.
-    fn with<T: Default>(&self, read: impl FnOnce(&Entity) -> Result<T>) -> Result<T> {
+    /// What the agent's node says of `property`, read with `read`; nothing for an agent known
+    /// only by IRI, but the property's tier is checked either way, so a denied field is denied
+    /// whether or not the source describes the agent.
+    fn with<T: Default>(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>, read: impl FnOnce(&Entity) -> Result<T>) -> Result<T> {
+        guard(ctx, property, &self.scope)?;
         self.entity.as_ref().map_or_else(|| Ok(T::default()), read)
     }
 }
@@ -813,7 +843,7 @@ fn agents(e: &Entity, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<V
         .iter()
         .filter_map(|t| match t {
             Term::NamedNode(n) if !linked.iter().any(|l| l.iri().as_deref() == Some(n.as_str())) => {
-                Some(Agent { entity: None, iri: Some(n.as_str().to_owned()) })
+                Some(Agent { entity: None, iri: Some(n.as_str().to_owned()), scope: e.scope.clone() })
             }
             _ => None,
         })
@@ -825,40 +855,40 @@ fn agents(e: &Entity, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<V
 #[Object]
 impl Agent {
     async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        guard(ctx, v::MUSUBI_IRI, None)?;
+        guard(ctx, v::MUSUBI_IRI, &self.scope)?;
         Ok(self.iri.clone())
     }
     async fn name(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.with(|e| e.texts(ctx, v::FOAF_NAME, lang.as_deref()))
+        self.with(ctx, v::FOAF_NAME, |e| e.texts(ctx, v::FOAF_NAME, lang.as_deref()))
     }
     /// The organisation a person belongs to.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
-        self.with(|e| Ok(e.links(ctx, v::SCHEMA_AFFILIATION)?.into_iter().next().map(Agent::node)))
+        self.with(ctx, v::SCHEMA_AFFILIATION, |e| Ok(e.links(ctx, v::SCHEMA_AFFILIATION)?.into_iter().next().map(Agent::node)))
     }
     async fn country(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.with(|e| e.first(ctx, v::SCHEMA_ADDRESS_COUNTRY))
+        self.with(ctx, v::SCHEMA_ADDRESS_COUNTRY, |e| e.first(ctx, v::SCHEMA_ADDRESS_COUNTRY))
     }
     async fn homepage(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.with(|e| e.first(ctx, v::FOAF_HOMEPAGE))
+        self.with(ctx, v::FOAF_HOMEPAGE, |e| e.first(ctx, v::FOAF_HOMEPAGE))
     }
     /// The committee's or organisation's accession (e.g. EGAC…), if it has one.
     async fn accession(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.with(|e| e.first(ctx, v::DCT_IDENTIFIER))
+        self.with(ctx, v::DCT_IDENTIFIER, |e| e.first(ctx, v::DCT_IDENTIFIER))
     }
     async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.with(|e| e.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref()))
+        self.with(ctx, v::DCT_DESCRIPTION, |e| e.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref()))
     }
     /// Whom to contact (e.g. a committee's contacts).
     async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        self.with(|e| Ok(e.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect()))
+        self.with(ctx, v::DCAT_CONTACT_POINT, |e| Ok(e.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect()))
     }
     /// Telephone number (REGISTERED).
     async fn telephone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.with(|e| e.first(ctx, v::SCHEMA_TELEPHONE))
+        self.with(ctx, v::SCHEMA_TELEPHONE, |e| e.first(ctx, v::SCHEMA_TELEPHONE))
     }
     /// E-mail address (REGISTERED).
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.with(|e| Ok(e.first(ctx, v::FOAF_MBOX)?.map(|m| m.trim_start_matches("mailto:").to_owned())))
+        self.with(ctx, v::FOAF_MBOX, |e| Ok(e.first(ctx, v::FOAF_MBOX)?.map(|m| m.trim_start_matches("mailto:").to_owned())))
     }
 }
 
@@ -883,7 +913,7 @@ pub struct Concept(Entity);
 #[Object]
 impl Concept {
     async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        guard(ctx, v::MUSUBI_IRI, None)?;
+        guard(ctx, v::MUSUBI_IRI, &self.0.scope)?;
         Ok(self.0.iri())
     }
     /// The code (e.g. "Y59.0").
@@ -968,54 +998,63 @@ impl Grant {
 #[derive(Debug, Clone)]
 pub enum Publication {
     Node(Entity),
-    Iri(String),
+    /// Only the IRI is known; the scope is that of the record that cites it.
+    Iri(String, Scope),
 }
 
 #[Object]
 impl Publication {
     async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        guard(ctx, v::MUSUBI_IRI, None)?;
-        Ok(match self {
-            Publication::Node(e) => e.iri(),
-            Publication::Iri(i) => Some(i.clone()),
-        })
+        match self {
+            Publication::Node(e) => {
+                guard(ctx, v::MUSUBI_IRI, &e.scope)?;
+                Ok(e.iri())
+            }
+            Publication::Iri(i, scope) => {
+                guard(ctx, v::MUSUBI_IRI, scope)?;
+                Ok(Some(i.clone()))
+            }
+        }
     }
     async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         match self {
             Publication::Node(e) => e.texts(ctx, v::DCT_TITLE, lang.as_deref()),
-            Publication::Iri(_) => Ok(Vec::new()),
+            Publication::Iri(_, scope) => guard(ctx, v::DCT_TITLE, scope).map(|()| Vec::new()),
         }
     }
     async fn pmid(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         match self {
             Publication::Node(e) => e.first(ctx, v::BIBO_PMID),
-            Publication::Iri(_) => Ok(None),
+            Publication::Iri(..) => Ok(None),
         }
     }
     /// Journal, year, volume and pages.
     async fn citation(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         match self {
             Publication::Node(e) => e.first(ctx, v::DCT_BIBLIOGRAPHIC_CITATION),
-            Publication::Iri(_) => Ok(None),
+            Publication::Iri(..) => Ok(None),
         }
     }
     async fn creators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
         match self {
             Publication::Node(e) => agents(e, ctx, v::DCT_CREATOR),
-            Publication::Iri(_) => Ok(Vec::new()),
+            Publication::Iri(..) => Ok(Vec::new()),
         }
     }
     async fn doi(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         match self {
             Publication::Node(e) => e.first(ctx, v::BIBO_DOI),
-            Publication::Iri(i) => Ok(i.split_once("doi.org/").map(|(_, d)| d.to_owned())),
+            Publication::Iri(i, scope) => {
+                guard(ctx, v::BIBO_DOI, scope)?;
+                Ok(i.split_once("doi.org/").map(|(_, d)| d.to_owned()))
+            }
         }
     }
     /// The datasets the publication reports on, as the source names them.
     async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         match self {
             Publication::Node(e) => e.strings(ctx, v::MUSUBI_DATASET_ACCESSION),
-            Publication::Iri(_) => Ok(Vec::new()),
+            Publication::Iri(..) => Ok(Vec::new()),
         }
     }
 }
@@ -1086,7 +1125,7 @@ pub struct Distribution(Entity);
 #[Object]
 impl Distribution {
     async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        guard(ctx, v::MUSUBI_IRI, None)?;
+        guard(ctx, v::MUSUBI_IRI, &self.0.scope)?;
         Ok(self.0.iri())
     }
     async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {

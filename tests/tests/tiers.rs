@@ -1,0 +1,639 @@
+//! The tier matrix: for an anonymous caller, a registered researcher, a researcher with a grant for
+//! dataset A only, and a steward, over every field of every type reachable from a dataset, and
+//! over filters, counts and text search: what may be seen is seen, and what may not leaves no
+//! trace (no value, no count, no match, no echo in errors).
+//!
+//! Nothing here names a field. The expected tier of each field is read from the schema itself
+//! (the `@tier(requires:, sensitive:, embargoed:)` directive in its SDL, checked against the
+//! description line introspection shows), the queries are built from introspection, and the
+//! steward's answers (who reads everything) are the values the others must see or must not. A new
+//! field is covered by adding it to the schema.
+//!
+//! Data: the real fixtures harvested from loopback partners, plus a small stewardship source that
+//! marks JGAD000001 (dataset A) sensitive, gives A and B (JGAD000002) CONTROLLED and REGISTERED
+//! values (also nested: a distribution's download URL), and embargoes DRA000908.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use musubi_gateway::app::{App, load_manifests};
+use musubi_ontology::store::EmbeddedStore;
+use musubi_ontology::tier::Tier;
+use musubi_ontology::vocab::Vocabulary;
+use musubi_schema::Principal;
+use musubi_tests::{Partner, manifests, write_manifests};
+use serde_json::{Value, json};
+
+const A: &str = "JGAD000001";
+const B: &str = "JGAD000002";
+const EMBARGOED: &str = "DRA000908";
+
+/// What a partner stewardship feed would state about three harvested datasets.
+const STEWARDSHIP: &str = r#"@prefix m: <https://w3id.org/musubi/vocab#> .
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<https://w3id.org/musubi/dataset/JGAD000001> a dcat:Dataset ; dct:identifier "JGAD000001" ; m:sensitive true ;
+    m:sampleAttribute "tumour stage zephyrine" ;
+    m:contactEmail "alveolar-desk@example.org" ;
+    dcat:downloadURL <https://files.example.org/JGAD000001/quillwort.tar> ;
+    dcat:distribution <https://files.example.org/JGAD000001/vcf> .
+<https://files.example.org/JGAD000001/vcf> a dcat:Distribution ; dct:title "VCF files" ;
+    dcat:downloadURL <https://files.example.org/JGAD000001/vcf/lanternfly.vcf.gz> .
+<https://w3id.org/musubi/dataset/JGAD000002> a dcat:Dataset ; dct:identifier "JGAD000002" ; m:sampleAttribute "germline carrier marbleweed" ;
+    m:contactEmail "bramblecourt-desk@example.org" ;
+    dcat:distribution <https://files.example.org/JGAD000002/vcf> .
+<https://files.example.org/JGAD000002/vcf> a dcat:Distribution ; dct:title "VCF files" ;
+    dcat:downloadURL <https://files.example.org/JGAD000002/vcf/gallowglass.vcf.gz> .
+<https://w3id.org/musubi/dataset/DRA000908> a dcat:Dataset ; dct:identifier "DRA000908" ; m:embargoUntil "2999-12-31"^^xsd:date ;
+    m:internalId "embargo-ticket-nimbostratus" .
+"#;
+
+struct Caller {
+    name: &'static str,
+    principal: Principal,
+}
+
+fn callers() -> Vec<Caller> {
+    let p = |tier: Tier, subject: &str, grants: &[&str]| Principal {
+        tier,
+        grants: grants.iter().map(|g| (*g).to_owned()).collect(),
+        subject: Some(subject.to_owned()),
+        issuer: Some("https://idp.example.org".to_owned()),
+    };
+    vec![
+        Caller { name: "anonymous", principal: Principal::anonymous() },
+        Caller { name: "registered", principal: p(Tier::Registered, "researcher-r", &[]) },
+        Caller { name: "controlled-A", principal: p(Tier::Controlled, "researcher-c", &[A]) },
+        Caller { name: "steward", principal: p(Tier::Steward, "dac-member", &[]) },
+    ]
+}
+
+/// Whether `caller` may read a field of `tier` on the dataset `dataset` (the rule the issue states).
+fn may(caller: &Principal, tier: Tier, dataset: Option<&str>) -> bool {
+    match tier {
+        Tier::Public => true,
+        Tier::Registered => caller.tier >= Tier::Registered,
+        Tier::Controlled => {
+            caller.tier == Tier::Steward || (caller.tier >= Tier::Registered && dataset.is_some_and(|d| caller.grants.contains(d)))
+        }
+        Tier::Steward => caller.tier == Tier::Steward,
+    }
+}
+
+fn tier_named(name: &str) -> Tier {
+    Tier::ALL.into_iter().find(|t| t.name() == name).unwrap_or_else(|| panic!("unknown tier {name}"))
+}
+
+/// A field's declared tiers, read from the SDL's `@tier` directive.
+#[derive(Debug, Clone, Copy)]
+struct Declared {
+    requires: Tier,
+    sensitive: Tier,
+    embargoed: Tier,
+}
+
+impl Declared {
+    fn on(self, policy: Policy) -> Tier {
+        if policy.embargoed {
+            self.embargoed
+        } else if policy.sensitive {
+            self.sensitive
+        } else {
+            self.requires
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Policy {
+    embargoed: bool,
+    sensitive: bool,
+}
+
+/// The record a value is read as part of: its dataset (for grants) and its policy.
+#[derive(Debug, Clone, Default)]
+struct Scope {
+    dataset: Option<String>,
+    policy: Policy,
+}
+
+/// `type → field → declared tiers`, and `input → field → tier` for filters.
+fn declared_tiers(sdl: &str) -> HashMap<String, HashMap<String, Declared>> {
+    let mut out: HashMap<String, HashMap<String, Declared>> = HashMap::new();
+    let mut current: Option<String> = None;
+    let mut pending_field: Option<String> = None;
+    let mut in_description = false;
+    for line in sdl.lines() {
+        if line.matches("\"\"\"").count() == 1 {
+            in_description = !in_description;
+            continue;
+        }
+        if in_description || line.contains("\"\"\"") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("type ").or_else(|| line.strip_prefix("input ")) {
+            current = rest.split_whitespace().next().map(str::to_owned);
+            continue;
+        }
+        if line == "}" {
+            current = None;
+            continue;
+        }
+        let Some(ty) = &current else { continue };
+        if line.starts_with("\t\t") {
+            continue;
+        }
+        let trimmed = line.trim();
+        let name = if trimmed.starts_with(')') {
+            pending_field.take()
+        } else if trimmed.ends_with('(') {
+            pending_field = trimmed.split('(').next().map(str::to_owned);
+            continue;
+        } else {
+            trimmed.split([':', '(']).next().map(str::to_owned)
+        };
+        let Some(name) = name else { continue };
+        let Some(args) = trimmed.split("@tier(").nth(1).and_then(|a| a.split(')').next()) else {
+            panic!("{ty}.{name} has no @tier directive: {line}");
+        };
+        let arg = |key: &str| {
+            args.split(',').map(str::trim).find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix(": "))).map(tier_named)
+        };
+        let requires = arg("requires").expect("requires");
+        out.entry(ty.clone()).or_default().insert(
+            name,
+            Declared { requires, sensitive: arg("sensitive").unwrap_or(requires), embargoed: arg("embargoed").unwrap_or(requires) },
+        );
+    }
+    out
+}
+
+/// An object type's fields, from introspection: name, the named type, whether it is an object,
+/// and whether it takes a required argument.
+#[derive(Debug, Clone)]
+struct FieldInfo {
+    name: String,
+    named_type: String,
+    is_object: bool,
+    required_args: bool,
+    description: String,
+}
+
+fn named(ty: &Value) -> (&str, &str) {
+    let mut t = ty;
+    while t["name"].is_null() {
+        t = &t["ofType"];
+    }
+    (t["name"].as_str().expect("type name"), t["kind"].as_str().expect("kind"))
+}
+
+fn fields_by_type(introspection: &Value) -> HashMap<String, Vec<FieldInfo>> {
+    let mut out = HashMap::new();
+    for ty in introspection["data"]["__schema"]["types"].as_array().expect("types") {
+        let Some(fields) = ty["fields"].as_array() else { continue };
+        let name = ty["name"].as_str().expect("name");
+        if name.starts_with("__") {
+            continue;
+        }
+        let infos = fields
+            .iter()
+            .map(|f| {
+                let (named_type, kind) = named(&f["type"]);
+                FieldInfo {
+                    name: f["name"].as_str().expect("field").to_owned(),
+                    named_type: named_type.to_owned(),
+                    is_object: kind == "OBJECT",
+                    required_args: f["args"].as_array().expect("args").iter().any(|a| a["type"]["kind"] == "NON_NULL"),
+                    description: f["description"].as_str().unwrap_or("").to_owned(),
+                }
+            })
+            .collect();
+        out.insert(name.to_owned(), infos);
+    }
+    out
+}
+
+const INTROSPECTION: &str = "{ __schema { types { name fields { name description args { name type { kind } }
+    type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+
+/// A selection of every field of `ty` without required arguments, objects expanded `depth` deep.
+fn selection(types: &HashMap<String, Vec<FieldInfo>>, ty: &str, depth: usize) -> String {
+    let mut parts = Vec::new();
+    for f in &types[ty] {
+        if f.required_args {
+            continue;
+        }
+        if f.is_object {
+            if depth > 0 {
+                parts.push(format!("{} {{ {} }}", f.name, selection(types, &f.named_type, depth - 1)));
+            }
+        } else {
+            parts.push(f.name.clone());
+        }
+    }
+    parts.join(" ")
+}
+
+/// The hub, harvested from loopback partners plus the stewardship source.
+struct Setup {
+    app: App,
+    _partners: (Partner, Partner),
+    _dir: tempfile::TempDir,
+}
+
+async fn harvested_hub() -> Setup {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stewardship = dir.path().join("stewardship.ttl");
+    std::fs::write(&stewardship, STEWARDSHIP).expect("write");
+    let mut sources = manifests(&humandbs, &dcat);
+    sources.push(("stewardship.toml", format!("id = \"stewardship\"\nkind = \"rdf-dump\"\nendpoint = \"{}\"\n", stewardship.display())));
+    let folder = write_manifests(&dir.path().join("sources"), &sources);
+    let manifests = load_manifests(&folder).expect("manifests are valid");
+    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts");
+    for (source, outcome) in app.harvest(&[]).await {
+        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
+    }
+    Setup { app, _partners: (humandbs, dcat), _dir: dir }
+}
+
+async fn ask(app: &App, principal: &Principal, query: &str) -> Value {
+    let response = app.execute(async_graphql::Request::new(query), principal.clone()).await.expect("audit log written");
+    serde_json::to_value(&response).expect("json")
+}
+
+fn today() -> String {
+    musubi_ontology::now().to_string().chars().take(10).collect()
+}
+
+/// The policy of a dataset as the steward sees it.
+fn policy_of(steward_dataset: &Value) -> Policy {
+    Policy {
+        embargoed: steward_dataset["embargoUntil"].as_str().is_some_and(|d| d.get(..10).unwrap_or(d) > today().as_str()),
+        sensitive: steward_dataset["sensitive"] == true,
+    }
+}
+
+/// Every string in a value.
+fn strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+fn path_key(path: &[Value]) -> String {
+    path.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("/")
+}
+
+/// What one caller's walk found, for the coverage checks at the end.
+#[derive(Default)]
+struct Seen {
+    /// (caller, tier) → fields seen with a non-empty value / denied.
+    shown: BTreeMap<(String, Tier), usize>,
+    denied: BTreeMap<(String, Tier), usize>,
+}
+
+struct Walk<'a> {
+    types: &'a HashMap<String, Vec<FieldInfo>>,
+    declared: &'a HashMap<String, HashMap<String, Declared>>,
+    caller: &'a Caller,
+    /// FORBIDDEN errors of the caller's response: path → required tier.
+    denials: HashMap<String, String>,
+    embargoed: &'a BTreeSet<String>,
+    seen: &'a mut Seen,
+}
+
+impl Walk<'_> {
+    /// Compares the caller's `got` with the steward's `want` for an object of type `ty`, read in
+    /// the scope of dataset `dataset` with `policy`.
+    fn object(&mut self, ty: &str, want: &Value, got: &Value, path: &mut Vec<Value>, scope: &Scope, depth: usize) {
+        let scope = match ty {
+            "Dataset" => Scope { dataset: want["accession"].as_str().map(str::to_owned), policy: policy_of(want) },
+            "Study" => Scope::default(),
+            _ => scope.clone(),
+        };
+        let (dataset, policy) = (scope.dataset.clone(), scope.policy);
+        for f in self.types[ty].iter().filter(|f| !f.required_args && (!f.is_object || depth > 0)) {
+            let declared = self.declared[ty][&f.name];
+            // The description says the tier too (introspection without SDL).
+            assert!(f.description.contains(&format!("Tier: {}", declared.requires.name())), "{ty}.{} description: {}", f.name, f.description);
+            let tier = declared.on(policy);
+            path.push(json!(f.name));
+            let key = path_key(path);
+            let w = &want[&f.name];
+            let g = &got[&f.name];
+            let who = self.caller.name;
+            if may(&self.caller.principal, tier, dataset.as_deref()) {
+                assert!(!self.denials.contains_key(&key), "{who} may read {ty}.{} ({tier}) at {key} but was denied", f.name);
+                if !(w.is_null() || w == &json!([])) {
+                    *self.seen.shown.entry((who.to_owned(), tier)).or_default() += 1;
+                }
+                if f.is_object {
+                    self.list_or_object(&f.named_type, w, g, path, &scope, depth - 1);
+                } else {
+                    assert_eq!(g, &self.without_embargoed(w, dataset.as_deref()), "{who} reads {ty}.{} at {key}", f.name);
+                }
+            } else {
+                assert!(g.is_null(), "{who} must not read {ty}.{} ({tier}) at {key}: {g}", f.name);
+                assert_eq!(self.denials.get(&key).map(String::as_str), Some(tier.name()), "{who}: {ty}.{} at {key} needs a FORBIDDEN error naming {tier}", f.name);
+                *self.seen.denied.entry((who.to_owned(), tier)).or_default() += 1;
+            }
+            path.pop();
+        }
+    }
+
+    fn list_or_object(&mut self, ty: &str, want: &Value, got: &Value, path: &mut Vec<Value>, scope: &Scope, depth: usize) {
+        match want {
+            Value::Array(items) => {
+                // Embargoed records are not listed below STEWARD.
+                let expected: Vec<&Value> = items
+                    .iter()
+                    .filter(|i| self.caller.principal.tier == Tier::Steward || !(ty == "Dataset" && policy_of(i).embargoed))
+                    .collect();
+                let got = got.as_array().unwrap_or_else(|| panic!("{} at {}: a list, got {got}", self.caller.name, path_key(path)));
+                assert_eq!(got.len(), expected.len(), "{} at {}", self.caller.name, path_key(path));
+                for (i, (w, g)) in expected.into_iter().zip(got).enumerate() {
+                    path.push(json!(i));
+                    self.object(ty, w, g, path, scope, depth);
+                    path.pop();
+                }
+            }
+            Value::Null => assert!(got.is_null(), "{} at {}", self.caller.name, path_key(path)),
+            _ => self.object(ty, want, got, path, scope, depth),
+        }
+    }
+
+    /// A list of accessions leaves out other embargoed records below STEWARD.
+    fn without_embargoed(&self, v: &Value, own: Option<&str>) -> Value {
+        match v {
+            Value::Array(items) if self.caller.principal.tier < Tier::Steward => Value::Array(
+                items.iter().filter(|i| !i.as_str().is_some_and(|s| self.embargoed.contains(s) && Some(s) != own)).cloned().collect(),
+            ),
+            _ => v.clone(),
+        }
+    }
+}
+
+fn denials(response: &Value) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for e in response["errors"].as_array().into_iter().flatten() {
+        assert_eq!(e["extensions"]["code"], "FORBIDDEN", "only tier denials are expected: {e}");
+        let path = e["path"].as_array().expect("a denial names its path");
+        out.insert(path_key(path), e["extensions"]["requiredTier"].as_str().expect("requiredTier").to_owned());
+    }
+    out
+}
+
+/// Denied values never appear in the caller's errors, whatever the path.
+fn assert_no_echo(caller: &str, response: &Value, steward: &Value) {
+    let errors = response["errors"].to_string();
+    let mut visible = Vec::new();
+    strings(&response["data"], &mut visible);
+    let mut secret = Vec::new();
+    strings(steward, &mut secret);
+    // Errors name tiers by design; a value that happens to be a tier name proves nothing.
+    let tier_names: Vec<&str> = Tier::ALL.iter().map(|t| t.name()).collect();
+    for s in secret.iter().filter(|s| s.len() >= 6 && !visible.contains(s) && !tier_names.contains(&s.as_str())) {
+        assert!(!errors.contains(s.as_str()), "{caller}: an error echoes the value {s:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
+    let setup = harvested_hub().await;
+    let app = &setup.app;
+    let callers = callers();
+    let steward = &callers[3];
+    let declared = declared_tiers(&app.schema().sdl());
+    let types = fields_by_type(&ask(app, &steward.principal, INTROSPECTION).await);
+    const DEPTH: usize = 2;
+    let dataset_selection = selection(&types, "Dataset", DEPTH);
+
+    // Every dataset, as the steward sees it.
+    let all = ask(app, &steward.principal, "{ datasets(first: 100) { totalCount nodes { accession } } }").await;
+    let accessions: Vec<String> =
+        all["data"]["datasets"]["nodes"].as_array().expect("nodes").iter().map(|n| n["accession"].as_str().expect("accession").to_owned()).collect();
+    for required in [A, B, EMBARGOED] {
+        assert!(accessions.iter().any(|a| a == required), "{required} is harvested");
+    }
+    let mut full: BTreeMap<String, Value> = BTreeMap::new();
+    for accession in &accessions {
+        let r = ask(app, &steward.principal, &format!(r#"{{ dataset(id: "{accession}") {{ {dataset_selection} }} }}"#)).await;
+        assert!(r.get("errors").is_none(), "the steward reads everything: {r}");
+        full.insert(accession.clone(), r["data"]["dataset"].clone());
+    }
+    let embargoed: BTreeSet<String> = full.iter().filter(|(_, d)| policy_of(d).embargoed).map(|(a, _)| a.clone()).collect();
+    assert_eq!(embargoed, BTreeSet::from([EMBARGOED.to_owned()]));
+    assert!(policy_of(&full[A]).sensitive);
+
+    // 1. Every field of every type reachable from a dataset, for every caller and dataset.
+    let mut seen = Seen::default();
+    for caller in &callers {
+        for (accession, want) in &full {
+            let r = ask(app, &caller.principal, &format!(r#"{{ dataset(id: "{accession}") {{ {dataset_selection} }} }}"#)).await;
+            let mut walk = Walk { types: &types, declared: &declared, caller, denials: denials(&r), embargoed: &embargoed, seen: &mut seen };
+            walk.object("Dataset", want, &r["data"]["dataset"], &mut vec![json!("dataset")], &Scope::default(), DEPTH);
+            assert_no_echo(caller.name, &r, want);
+        }
+    }
+    // The matrix is not vacuous: each tier was both shown and withheld where it should be.
+    let count = |m: &BTreeMap<(String, Tier), usize>, who: &str, t: Tier| m.get(&(who.to_owned(), t)).copied().unwrap_or(0);
+    for t in [Tier::Registered, Tier::Controlled, Tier::Steward] {
+        assert!(count(&seen.shown, "steward", t) > 0, "the steward saw a {t} value");
+        assert!(count(&seen.denied, "anonymous", t) > 0, "anonymous was denied a {t} field");
+    }
+    assert!(count(&seen.shown, "controlled-A", Tier::Controlled) > 0 && count(&seen.denied, "controlled-A", Tier::Controlled) > 0);
+    assert!(count(&seen.shown, "registered", Tier::Registered) > 0 && count(&seen.denied, "registered", Tier::Controlled) > 0);
+
+    // The record policies as the issue states them, over the declared tiers: a sensitive record
+    // lifts REGISTERED to CONTROLLED; under embargo only accession, title and release date (and
+    // the identifiers they are) show below STEWARD.
+    let under_embargo = ["id", "accession", "identifiers", "title", "releaseDate"];
+    for (field, d) in &declared["Dataset"] {
+        if d.requires == Tier::Registered {
+            assert_eq!(d.sensitive, Tier::Controlled, "Dataset.{field} on a sensitive record");
+        }
+        let structural = types["Dataset"].iter().any(|f| &f.name == field && f.description.contains("by construction"));
+        if !under_embargo.contains(&field.as_str()) && !structural {
+            assert_eq!(d.embargoed, Tier::Steward, "Dataset.{field} on an embargoed record");
+        }
+    }
+    let r = ask(app, &callers[1].principal, &format!(r#"{{ dataset(id: "{EMBARGOED}") {{ {dataset_selection} }} }}"#)).await;
+    let shown: BTreeSet<&str> = r["data"]["dataset"].as_object().expect("the record answers").iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k.as_str()).collect();
+    assert!(shown.iter().all(|f| under_embargo.contains(f)), "{shown:?}");
+    assert!(shown.contains("title") && shown.contains("accession"), "{shown:?}");
+
+    // 2. `claims(field:)` applies the tier of the field it is asked about.
+    let claimable: Vec<&FieldInfo> = types["Dataset"].iter().filter(|f| !f.required_args && f.name != "claims").collect();
+    for caller in &callers {
+        for (accession, want) in &full {
+            let aliases: Vec<String> =
+                claimable.iter().map(|f| format!(r#"c_{0}: claims(field: "{0}") {{ value source }}"#, f.name)).collect();
+            let q = format!(r#"{{ dataset(id: "{accession}") {{ {} }} }}"#, aliases.join(" "));
+            let r = ask(app, &caller.principal, &q).await;
+            let policy = policy_of(want);
+            for f in &claimable {
+                let key = path_key(&[json!("dataset"), json!(format!("c_{}", f.name))]);
+                let error = r["errors"].as_array().into_iter().flatten().find(|e| path_key(e["path"].as_array().expect("path")) == key);
+                if error.is_some_and(|e| e["extensions"]["code"] == "BAD_USER_INPUT") {
+                    continue; // not a field that shows a graph property
+                }
+                let tier = declared["Dataset"][&f.name].on(policy);
+                let allowed = may(&caller.principal, tier, Some(accession));
+                assert_eq!(error.is_none(), allowed, "{}: claims(field: {:?}) on {accession} ({tier}): {error:?}", caller.name, f.name);
+                if let Some(e) = error {
+                    assert_eq!((&e["extensions"]["code"], &e["extensions"]["requiredTier"]), (&json!("FORBIDDEN"), &json!(tier.name())));
+                }
+            }
+            assert_no_echo(caller.name, &r, want);
+        }
+    }
+
+    // 3. Counts: embargoed records are not listed or counted below STEWARD, nor in record counts.
+    let steward_sources = ask(app, &steward.principal, "{ sources { id recordCount } }").await;
+    for caller in &callers {
+        let r = ask(app, &caller.principal, "{ datasets(first: 100) { totalCount nodes { accession } } studies(first: 100) { accession } sources { id recordCount } }").await;
+        let listed: BTreeSet<String> =
+            r["data"]["datasets"]["nodes"].as_array().expect("nodes").iter().map(|n| n["accession"].as_str().expect("acc").to_owned()).collect();
+        let expected: BTreeSet<String> =
+            accessions.iter().filter(|a| caller.principal.tier == Tier::Steward || !embargoed.contains(*a)).cloned().collect();
+        assert_eq!(listed, expected, "{}", caller.name);
+        assert_eq!(r["data"]["datasets"]["totalCount"], json!(expected.len()), "{}", caller.name);
+        let hidden_in_source = |id: &str| full.iter().filter(|(a, d)| embargoed.contains(*a) && caller.principal.tier < Tier::Steward && d["sources"].as_array().expect("sources").contains(&json!(id))).count() as i64;
+        for (mine, theirs) in r["data"]["sources"].as_array().expect("sources").iter().zip(steward_sources["data"]["sources"].as_array().expect("sources")) {
+            let id = theirs["id"].as_str().expect("id");
+            assert_eq!(mine["recordCount"].as_i64(), theirs["recordCount"].as_i64().map(|n| n - hidden_in_source(id)), "{}: {id}", caller.name);
+        }
+    }
+
+    // 4. Filters: refused when the caller may read the field on no record; otherwise a record
+    // matches only where the caller may read the field, and never an unlisted one.
+    let filter_tiers = &declared["DatasetFilter"];
+    for (filter, filter_tier) in filter_tiers {
+        if filter == "text" {
+            continue; // search, below
+        }
+        // Values to filter by: those the steward sees in the field of the same name.
+        let mut values: Vec<Value> = full.values().flat_map(|d| match &d[filter] {
+            Value::Array(a) => a.clone(),
+            Value::Null => Vec::new(),
+            v => vec![v.clone()],
+        }).collect();
+        values.sort_by_key(ToString::to_string);
+        values.dedup();
+        assert!(!values.is_empty(), "filter {filter} names a Dataset field with values");
+        for value in values {
+            let literal = match &value {
+                Value::String(s) if s.chars().all(|c| c.is_ascii_uppercase() || c == '_') => s.clone(),
+                v => v.to_string(),
+            };
+            let q = format!("{{ datasets(first: 100, filter: {{ {filter}: [{literal}] }}) {{ totalCount nodes {{ accession }} }} }}");
+            let steward_hits: BTreeSet<String> = ask(app, &steward.principal, &q).await["data"]["datasets"]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(|n| n["accession"].as_str().expect("acc").to_owned())
+                .collect();
+            for caller in &callers {
+                let r = ask(app, &caller.principal, &q).await;
+                let somewhere = may(&caller.principal, filter_tier.requires, None)
+                    || (filter_tier.requires == Tier::Controlled && caller.principal.tier >= Tier::Registered && !caller.principal.grants.is_empty());
+                if !somewhere {
+                    assert!(r["data"]["datasets"].is_null(), "{}: filter {filter} must be refused: {r}", caller.name);
+                    assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN");
+                    assert!(!r["errors"].to_string().contains(value.as_str().unwrap_or("\u{0}")), "{}: the refusal echoes the value", caller.name);
+                    continue;
+                }
+                let hits: BTreeSet<String> = r["data"]["datasets"]["nodes"].as_array().expect("nodes").iter().map(|n| n["accession"].as_str().expect("acc").to_owned()).collect();
+                let expected: BTreeSet<String> = steward_hits
+                    .iter()
+                    .filter(|a| caller.principal.tier == Tier::Steward || !embargoed.contains(*a))
+                    .filter(|a| may(&caller.principal, declared["Dataset"][filter].on(policy_of(&full[*a])), Some(a)))
+                    .cloned()
+                    .collect();
+                assert_eq!(hits, expected, "{}: filter {filter} = {literal}", caller.name);
+                assert_eq!(r["data"]["datasets"]["totalCount"], json!(expected.len()));
+            }
+        }
+    }
+
+    // 5. Text search, field by field: a word only field F of dataset D holds finds D for exactly
+    // the callers who may read F on D (and D is listed for them).
+    let mut searched = BTreeMap::<Tier, usize>::new();
+    for (accession, want) in &full {
+        let policy = policy_of(want);
+        // The record's own fields (a linked record, such as its study, is another record).
+        let by_field: Vec<(String, String)> = types["Dataset"]
+            .iter()
+            .filter(|f| !matches!(f.named_type.as_str(), "Dataset" | "Study"))
+            .filter_map(|f| {
+                let mut s = Vec::new();
+                strings(&want[&f.name], &mut s);
+                (!s.is_empty()).then(|| (f.name.clone(), s.join("\n").to_lowercase()))
+            })
+            .collect();
+        for (field, text) in &by_field {
+            let found = |r: &Value| r["data"]["datasets"]["nodes"].as_array().expect("nodes").iter().any(|n| n["accession"] == accession.as_str());
+            let query = |word: &str| format!(r#"{{ datasets(first: 100, filter: {{ text: "{word}" }}) {{ totalCount nodes {{ accession }} }} }}"#);
+            // A word only this field holds, that the steward's search finds (IRIs and numbers are
+            // not searched text).
+            let mut chosen = None;
+            let candidates = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 6)
+                .filter(|w| by_field.iter().all(|(other, t)| other == field || !t.contains(*w)))
+                .take(3);
+            for word in candidates {
+                if found(&ask(app, &steward.principal, &query(word)).await) {
+                    chosen = Some(word);
+                    break;
+                }
+            }
+            let Some(word) = chosen else { continue };
+            let q = query(word);
+            let tier = declared["Dataset"][field].on(policy);
+            *searched.entry(tier).or_default() += 1;
+            for caller in &callers {
+                let r = ask(app, &caller.principal, &q).await;
+                let expected = may(&caller.principal, tier, Some(accession)) && (caller.principal.tier == Tier::Steward || !embargoed.contains(accession));
+                assert_eq!(found(&r), expected, "{}: search for {word:?} (only in {accession}.{field}, {tier})", caller.name);
+                let n = r["data"]["datasets"]["nodes"].as_array().expect("nodes").len();
+                assert_eq!(r["data"]["datasets"]["totalCount"], json!(n));
+                for node in r["data"]["datasets"]["nodes"].as_array().expect("nodes") {
+                    let a = node["accession"].as_str().expect("acc");
+                    assert!(caller.principal.tier == Tier::Steward || !embargoed.contains(a), "{}: search found embargoed {a}", caller.name);
+                }
+            }
+        }
+    }
+    for t in [Tier::Public, Tier::Registered, Tier::Controlled, Tier::Steward] {
+        assert!(searched.get(&t).copied().unwrap_or(0) > 0, "search was tried on a {t} field: {searched:?}");
+    }
+}
+
+/// The audit log holds each CONTROLLED read under a grant: who, which issuer, which dataset and
+/// fields; a PUBLIC read leaves no entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controlled_reads_and_the_grants_used_are_audited() {
+    let setup = harvested_hub().await;
+    let callers = callers();
+    let (anonymous, controlled, steward) = (&callers[0], &callers[2], &callers[3]);
+    ask(&setup.app, &anonymous.principal, &format!(r#"{{ dataset(id: "{A}") {{ title {{ value }} sampleAttributes }} }}"#)).await;
+    let r = ask(&setup.app, &controlled.principal, &format!(r#"{{ a: dataset(id: "{A}") {{ sampleAttributes downloadUrls contactEmail }} b: dataset(id: "{B}") {{ sampleAttributes }} }}"#)).await;
+    assert_eq!(r["data"]["a"]["sampleAttributes"], json!(["tumour stage zephyrine"]), "{r}");
+    let log = ask(&setup.app, &steward.principal, r#"{ auditLog(filter: { subject: "researcher-c" }) { totalCount edges { node { subject issuer tier dataset fields grantUsed } } } }"#).await;
+    let entries = log["data"]["auditLog"]["edges"].as_array().unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(entries.len(), 1, "one entry: the denied read of B is not a read: {log}");
+    assert_eq!(
+        entries[0]["node"],
+        json!({ "subject": "researcher-c", "issuer": "https://idp.example.org", "tier": "CONTROLLED", "dataset": A,
+                "fields": ["contactEmail", "downloadUrls", "sampleAttributes"], "grantUsed": true })
+    );
+    let everyone = ask(&setup.app, &steward.principal, "{ auditLog(first: 100) { totalCount edges { node { subject } } } }").await;
+    assert!(!everyone.to_string().contains("\"subject\":null"), "anonymous PUBLIC reads are not logged: {everyone}");
+}
