@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use oxigraph::model::{NamedNodeRef, NamedOrBlankNode, Term, Triple};
+use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
 
 use crate::store::{GraphStore, StoreError};
 use crate::vocab::{self, AccessLevel};
@@ -150,6 +150,10 @@ pub struct MergedRecord {
     /// Every node of the record, typed ones first (the key's first), then untyped nodes that
     /// other sources attach to one of its IRIs (e.g. a policy link from a relation table).
     pub members: Vec<EntityKey>,
+    /// Every IRI that names the record: its nodes', and those linked to them by `owl:sameAs` /
+    /// `skos:exactMatch` even where no source describes them (e.g. an NBDC research a JGA study
+    /// says it is), so that a link to any of them reaches the record.
+    pub iris: Vec<NamedNode>,
 }
 
 impl MergedRecord {
@@ -161,9 +165,12 @@ impl MergedRecord {
         sources
     }
 
-    /// Whether the record is (or is linked to) the graph node `id`.
+    /// Whether the graph node `id` is (or is the same as) the record.
     pub fn names(&self, id: &NamedOrBlankNode) -> bool {
-        self.members.iter().any(|m| &m.id == id)
+        match id {
+            NamedOrBlankNode::NamedNode(n) => self.iris.contains(n),
+            NamedOrBlankNode::BlankNode(_) => self.members.iter().any(|m| &m.id == id),
+        }
     }
 }
 
@@ -227,6 +234,9 @@ impl ReadModel {
             for m in &r.members {
                 self.study_by_iri.entry(m.id.clone()).or_insert(i);
             }
+            for iri in &r.iris {
+                self.study_by_iri.entry(iri.clone().into()).or_insert(i);
+            }
         }
         self.datasets_by_study = HashMap::new();
         for (i, r) in self.datasets.iter().enumerate() {
@@ -253,9 +263,15 @@ impl ReadModel {
         self.dataset_by_accession.get(accession).map(|&i| &self.datasets[i])
     }
 
-    /// The study with this accession, as known to any source.
+    /// The study with this accession, as known to any source; else the study whose IRIs include
+    /// the hub IRI minted from it (an accession only a link names, e.g. the NBDC research a JGA
+    /// study says it is).
     pub fn study(&self, accession: &str) -> Option<&MergedRecord> {
-        self.study_by_accession.get(accession).map(|&i| &self.studies[i])
+        if let Some(&i) = self.study_by_accession.get(accession) {
+            return Some(&self.studies[i]);
+        }
+        let iri = NamedNode::new(format!("{}{accession}", vocab::HUB_STUDY_PREFIX)).ok()?;
+        self.study_of_node(&iri.into())
     }
 
     /// The merged study one of whose nodes is `id`.
@@ -366,6 +382,7 @@ fn merge(
             }
         }
     }
+    let roots: Vec<usize> = groups.keys().copied().collect();
     let mut records: Vec<MergedRecord> = groups
         .into_values()
         .map(|mut members| {
@@ -374,9 +391,23 @@ fn merge(
                 let node = views.get(&m.source).and_then(|v| v.node(&m.id));
                 (!node.is_some_and(|n| n.has_type(class)), m.clone())
             });
-            MergedRecord { key: members[0].clone(), members }
+            MergedRecord { key: members[0].clone(), members, iris: Vec::new() }
         })
         .collect();
+    let position: HashMap<usize, usize> = roots.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+    for (key, &element) in &sets.index {
+        if key.starts_with("accession\u{0}") || key.starts_with("_:") {
+            continue;
+        }
+        if let Some(&i) = position.get(&sets.find_const(element))
+            && let Ok(iri) = NamedNode::new(key.as_str())
+        {
+            records[i].iris.push(iri);
+        }
+    }
+    for r in &mut records {
+        r.iris.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    }
     records.sort_by(|a, b| a.key.cmp(&b.key));
     records
 }
@@ -400,6 +431,14 @@ impl UnionFind {
 
     fn get(&self, key: &str) -> Option<usize> {
         self.index.get(key).copied()
+    }
+
+    /// [`UnionFind::find`] without shortening paths.
+    fn find_const(&self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            i = self.parent[i];
+        }
+        i
     }
 
     fn find(&mut self, mut i: usize) -> usize {

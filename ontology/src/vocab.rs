@@ -18,6 +18,9 @@ pub const BUILTIN_TURTLE: &str = include_str!("../vocab/musubi.ttl");
 pub const MUSUBI: &str = "https://w3id.org/musubi/vocab#";
 /// Named graph of source `id` is `SOURCE_GRAPH_PREFIX` + `id`.
 pub const SOURCE_GRAPH_PREFIX: &str = "https://w3id.org/musubi/source/";
+/// Hub IRIs of studies are minted from their accessions under this prefix (the identifier
+/// schemes' canonical prefix in `vocab/musubi.ttl`).
+pub const HUB_STUDY_PREFIX: &str = "https://w3id.org/musubi/study/";
 /// The graph where the hub keeps what it knows about its sources (harvest times, errors).
 pub const META_GRAPH: &str = "https://w3id.org/musubi/graph/meta";
 

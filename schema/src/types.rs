@@ -416,12 +416,17 @@ impl DatasetFields {
     }
     /// The study (research project) this dataset belongs to.
     async fn study(&self, ctx: &Context<'_>) -> Result<Option<Study>> {
+        // The merged study any source's part-of link names (by any of its IRIs, so a link to an
+        // NBDC research reaches the JGA study that is the same).
         let model = hub(ctx).model();
-        let linked = self.0.links(ctx, v::DCT_IS_PART_OF)?;
-        Ok(linked.into_iter().find(|e| e.node().has_type(v::MUSUBI_STUDY)).map(|e| match model.study_of_node(&e.primary().1) {
-            Some(record) => Study::new(&model, record, &today()),
-            None => Study::from(e),
-        }))
+        for t in self.0.read(ctx, v::DCT_IS_PART_OF)? {
+            if let Term::NamedNode(n) = t
+                && let Some(record) = model.study_of_node(&n.clone().into())
+            {
+                return Ok(Some(Study::new(&model, record, &today())));
+            }
+        }
+        Ok(None)
     }
     async fn distributions(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
         Ok(self.0.links(ctx, v::DCAT_DISTRIBUTION_PROP)?.into_iter().map(Distribution).collect())

@@ -636,6 +636,35 @@ pub fn file_source_manifests(partner: &Partner) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The JGA sources as shipped (the XML record sets, and the date tables beside them), served
+/// by `partner` as files; each takes its `[check]` section from its demo manifest.
+pub fn jga_manifests(partner: &Partner) -> Vec<(&'static str, String)> {
+    let mappings = mappings();
+    let files = |names: &[&str]| names.iter().map(|n| partner.url(&format!("/files/jga/{n}"))).collect::<Vec<_>>();
+    vec![
+        (
+            "jga.toml",
+            format!(
+                "id = \"jga\"\nkind = \"xml\"\nendpoint = {:?}\nmapping = \"{}\"\n\
+                 [paging]\nrecords = \"/STUDY_SET/STUDY | /DATASETS/DATASET | /POLICY_SET/POLICY | /DAC_SET/DAC\"\n\
+                 [record]\nid = \"@accession\"\n{}",
+                files(&["jga-study.xml", "jga-dataset.xml", "jga-policy.xml", "jga-dac.xml"]),
+                mappings.join("jga.rml.ttl").display(),
+                shipped_check("jga.toml"),
+            ),
+        ),
+        (
+            "jga-dates.toml",
+            format!(
+                "id = \"jga-dates\"\nkind = \"csv\"\nendpoint = {:?}\nmapping = \"{}\"\n[record]\nid = \"accession\"\n{}",
+                files(&["dataset.date.csv", "study.date.csv", "policy.date.csv", "dac.date.csv"]),
+                mappings.join("jga-dates.rml.ttl").display(),
+                shipped_check("jga-dates.toml"),
+            ),
+        ),
+    ]
+}
+
 fn file_urls(partner: &Partner, folder: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures().join(folder))
         .expect("fixture folder")

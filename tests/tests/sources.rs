@@ -10,7 +10,7 @@ use musubi_gateway::app::{App, load_manifests};
 use musubi_ontology::rdf::{Term, Triple};
 use musubi_ontology::store::{EmbeddedStore, GraphStore};
 use musubi_ontology::vocab::Vocabulary;
-use musubi_tests::{Partner, file_source_manifests, graphql, json_records, manifests, write_manifests};
+use musubi_tests::{Partner, file_source_manifests, graphql, jga_manifests, json_records, manifests, write_manifests};
 use serde_json::Value;
 
 /// A hub over an in-memory store that has harvested the given manifests.
@@ -414,4 +414,88 @@ async fn fair_data_point_creators_languages_themes_and_licences_arrive() {
         assert_eq!(strings(&dist["licenses"]), ["http://rdflicense.appspot.com/rdflicense/cc-by-nc-nd3.0"], "{dist}");
         assert!(dist["mediaType"].is_string(), "{dist}");
     }
+}
+
+/// The text between `open` and the next `close` in `text` (fixture reading by plain search, not
+/// by the XPath engine under test).
+fn between<'t>(text: &'t str, open: &str, close: &str) -> Option<&'t str> {
+    let start = text.find(open)? + open.len();
+    Some(&text[start..start + text[start..].find(close)?])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jga_xml_and_dates_arrive_and_merge_with_nbdc_into_one_record() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let jga = Partner::start().await;
+    // Without TogoID's pairs: the JGA study's own "NBDC Number" must link it to NBDC's research.
+    let mut sources: Vec<(&str, String)> =
+        manifests(&humandbs, &dcat).into_iter().filter(|(name, _)| !name.starts_with("togoid")).collect();
+    sources.extend(jga_manifests(&jga));
+    let (addr, _dir) = hub(&sources).await;
+
+    let xml = std::fs::read_to_string(musubi_tests::fixtures().join("jga/jga-dataset.xml")).expect("fixture");
+    let dates = std::fs::read_to_string(musubi_tests::fixtures().join("jga/dataset.date.csv")).expect("fixture");
+    let blocks: Vec<&str> = xml.split("<DATASET alias=").skip(1).collect();
+    assert!(blocks.len() > 1);
+    for block in blocks {
+        let accession = between(block, "accession=\"", "\"").expect("accession");
+        let title = between(block, "<TITLE>", "</TITLE>").expect("title");
+        let policy = between(block, "<POLICY_REF ", "/>").and_then(|r| between(r, "accession=\"", "\"")).expect("policy");
+        let published = dates.lines().find_map(|l| l.strip_prefix(&format!("{accession},"))).map(|rest| rest.split(',').nth(1).expect("datepublished"));
+        let answer = graphql(
+            addr,
+            &format!(
+                r#"{{ dataset(id: "{accession}") {{ sources title {{ value }} accessLevel policies {{ accession }}
+                     claims(field: "releaseDate") {{ value source }} }} }}"#
+            ),
+        )
+        .await;
+        let d = &data(&answer)["dataset"];
+        assert!(texts(&d["title"]).contains(&title.to_owned()), "{accession}: {answer}");
+        assert_eq!(d["accessLevel"], "CONTROLLED", "every JGA dataset is controlled-access: {answer}");
+        assert!(d["policies"].as_array().expect("policies").iter().any(|p| p["accession"] == policy), "{accession}: {answer}");
+        let sources = strings(&d["sources"]);
+        assert!(sources.contains(&"jga"), "{answer}");
+        if let Some(published) = published {
+            assert!(sources.contains(&"jga-dates"), "{answer}");
+            assert!(d["claims"].as_array().expect("claims").contains(&serde_json::json!({ "value": published, "source": "jga-dates" })), "{answer}");
+        }
+    }
+
+    // JGAD000001 is in NBDC and in JGA: one record, with both sources' values; NBDC says it is
+    // part of hum0004, and JGA's study says it is hum0004 ("NBDC Number"): the study is JGA's.
+    let nbdc = json_records("humandbs/dataset").into_iter().find(|r| r["datasetId"] == "JGAD000001").expect("NBDC record");
+    let answer = graphql(
+        addr,
+        r#"{ dataset(id: "JGAD000001") { sources study { accession identifiers sources } } datasets(first: 100) { nodes { accession } } }"#,
+    )
+    .await;
+    let d = &data(&answer)["dataset"];
+    assert_eq!(strings(&d["sources"]), ["jga", "jga-dates", "nbdc-datasets"], "{answer}");
+    assert!(nbdc["humId"].as_str().is_some_and(|h| h == "hum0004"), "the fixture's NBDC record is part of hum0004");
+    assert_eq!(d["study"]["accession"], "JGAS000001", "{answer}");
+    let listed: Vec<&Value> = answer["data"]["datasets"]["nodes"].as_array().expect("nodes").iter().filter(|n| n["accession"] == "JGAD000001").collect();
+    assert_eq!(listed.len(), 1, "listed once: {answer}");
+
+    // A study's principal investigator and organisation, and its PubMed papers.
+    let study_xml = std::fs::read_to_string(musubi_tests::fixtures().join("jga/jga-study.xml")).expect("fixture");
+    let block = study_xml.split("<STUDY alias=").find(|b| b.contains("<TAG>Principal Investigator</TAG>")).expect("a study with a PI");
+    let accession = between(block, "accession=\"", "\"").expect("accession");
+    let pi = between(block, "<TAG>Principal Investigator</TAG>", "</VALUE>").expect("PI").trim().trim_start_matches("<VALUE>");
+    let org = between(block, "<TAG>Submitting organization</TAG>", "</VALUE>").expect("org").trim().trim_start_matches("<VALUE>");
+    let pmids: Vec<&str> = block.split("<PUBLICATION id=\"").skip(1).map(|p| &p[..p.find('"').expect("id")]).collect();
+    let answer = graphql(
+        addr,
+        &format!(r#"{{ study(id: "{accession}") {{ principalInvestigators {{ name {{ value }} organization {{ name {{ value }} }} }} publications {{ iri }} }} }}"#),
+    )
+    .await;
+    let s = &data(&answer)["study"];
+    assert_eq!(s["principalInvestigators"][0]["name"][0]["value"], pi, "{answer}");
+    assert_eq!(s["principalInvestigators"][0]["organization"]["name"][0]["value"], org, "{answer}");
+    let mut iris: Vec<&str> = s["publications"].as_array().expect("publications").iter().filter_map(|p| p["iri"].as_str()).collect();
+    iris.sort_unstable();
+    let mut wanted: Vec<String> = pmids.iter().map(|id| format!("https://pubmed.ncbi.nlm.nih.gov/{id}/")).collect();
+    wanted.sort_unstable();
+    assert_eq!(iris, wanted, "{answer}");
 }
