@@ -542,7 +542,8 @@ async fn refusal_message(response: &mut reqwest::Response) -> String {
     if text.is_empty() { "(it gave no message)".to_owned() } else { text }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its causes, one line (reqwest's own message alone hides why a request failed).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

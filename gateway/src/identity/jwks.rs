@@ -6,6 +6,7 @@
 //! stream of tokens with made-up `kid`s cannot make the hub hammer the issuer. An issuer that cannot be
 //! reached is [`Unavailable`], which the HTTP layer answers with 503, not as the caller's fault.
 
+use musubi_connectors::fetch::error_chain;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -171,15 +172,4 @@ pub(crate) async fn get_capped(client: &reqwest::Client, url: &str) -> Result<Ve
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message
 }
