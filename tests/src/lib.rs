@@ -685,6 +685,54 @@ pub fn write_manifests(dir: &std::path::Path, manifests: &[(&str, String)]) -> P
 
 /// The `oxigraph` release the SPARQL tests run (also in `.ci/run` and README).
 pub const OXIGRAPH_PIP: &str = "pip install oxigraph==0.5.13";
+const OXIGRAPH_VERSION: &str = "0.5.13";
+
+/// The `oxigraph` server CLI, installed from PyPI on first use when it is missing (so that
+/// `cargo test --workspace` is the whole test set-up): its path, or why it cannot be had.
+pub fn oxigraph_cli() -> Result<PathBuf, String> {
+    static CLI: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    CLI.get_or_init(|| {
+        use std::process::Command;
+        let works = |cli: &std::path::Path| {
+            Command::new(cli).arg("--version").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(OXIGRAPH_VERSION))
+        };
+        let user_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/bin/oxigraph"));
+        let candidates: Vec<PathBuf> = std::iter::once(PathBuf::from("oxigraph")).chain(user_bin).collect();
+        if let Some(found) = candidates.iter().find(|c| works(c)) {
+            return Ok(found.clone());
+        }
+        let package = format!("oxigraph=={OXIGRAPH_VERSION}");
+        for extra in [&[][..], &["--user"][..], &["--user", "--break-system-packages"][..]] {
+            let installed = Command::new("python3").args(["-m", "pip", "install", "--quiet"]).args(extra).arg(&package).status();
+            if installed.is_ok_and(|s| s.success())
+                && let Some(found) = candidates.iter().find(|c| works(c))
+            {
+                return Ok(found.clone());
+            }
+        }
+        Err(format!("the SPARQL tests need a real SPARQL server, the `oxigraph` CLI {OXIGRAPH_VERSION}, and installing it failed; install it with `{OXIGRAPH_PIP}`"))
+    })
+    .clone()
+}
+
+/// The folder of an npm peer under `tests/interop/` with its packages installed (`npm ci` from
+/// its lockfile on first use), or why they cannot be.
+pub fn npm_peer(folder: &str, package: &str) -> Result<PathBuf, String> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/interop")).join(folder);
+    if !dir.join("node_modules").join(package).is_dir() {
+        let status = std::process::Command::new("npm")
+            .current_dir(&dir)
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .status()
+            .map_err(|e| format!("cannot run npm to install {package} in {}: {e}", dir.display()))?;
+        if !status.success() || !dir.join("node_modules").join(package).is_dir() {
+            return Err(format!("`npm ci` in {} did not install {package} ({status})", dir.display()));
+        }
+    }
+    Ok(dir)
+}
 
 /// A real SPARQL 1.1 endpoint on loopback: the `oxigraph` server (from `pip install oxigraph`)
 /// over an on-disk store loaded with fixture files. Stopped when dropped.
@@ -703,18 +751,19 @@ impl SparqlServer {
         use std::process::{Command, Stdio};
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("db");
+        let cli = oxigraph_cli().unwrap_or_else(|e| panic!("{e}"));
         let missing = |e: std::io::Error| -> ! {
             panic!("the SPARQL tests need a real SPARQL server, the `oxigraph` CLI, and it cannot be run ({e}); install it with `{OXIGRAPH_PIP}`")
         };
         for file in files {
-            let out = Command::new("oxigraph").arg("load").arg("--location").arg(&db).arg("--file").arg(file).output().unwrap_or_else(|e| missing(e));
+            let out = Command::new(&cli).arg("load").arg("--location").arg(&db).arg("--file").arg(file).output().unwrap_or_else(|e| missing(e));
             assert!(out.status.success(), "oxigraph load {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
         }
         // The server cannot say which port it got for :0, so take a free one (and try again
         // should another process take it first).
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-            let mut child = Command::new("oxigraph")
+            let mut child = Command::new(&cli)
                 .arg("serve")
                 .arg("--location")
                 .arg(&db)

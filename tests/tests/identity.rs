@@ -438,12 +438,7 @@ struct OpenIdProvider {
 impl OpenIdProvider {
     fn start(port: u16) -> OpenIdProvider {
         use std::io::{BufRead, BufReader};
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/oidc");
-        assert!(
-            dir.join("node_modules/oidc-provider").is_dir(),
-            "the OpenID provider is not installed: run `npm ci` in {} (.ci/run does this before the tests)",
-            dir.display()
-        );
+        let dir = musubi_tests::npm_peer("oidc", "oidc-provider").unwrap_or_else(|e| panic!("the OpenID provider cannot be installed: {e}"));
         let mut child = std::process::Command::new("node")
             .current_dir(&dir)
             .arg("provider.mjs")
