@@ -42,6 +42,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("mappings/ega-dac.rml.ttl", include_bytes!("../../connectors/mappings/ega-dac.rml.ttl")),
     ("mappings/ega-dataset.rml.ttl", include_bytes!("../../connectors/mappings/ega-dataset.rml.ttl")),
     ("mappings/ega-policy.rml.ttl", include_bytes!("../../connectors/mappings/ega-policy.rml.ttl")),
+    ("mappings/biosample.rq", include_bytes!("../../connectors/mappings/biosample.rq")),
     ("mappings/ega.rq", include_bytes!("../../connectors/mappings/ega.rq")),
     ("mappings/humandbs-dataset.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-dataset.rml.ttl")),
     ("mappings/humandbs-research.rml.ttl", include_bytes!("../../connectors/mappings/humandbs-research.rml.ttl")),

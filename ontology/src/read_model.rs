@@ -12,7 +12,7 @@ use oxigraph::model::{NamedNodeRef, NamedOrBlankNode, Term, Triple};
 use crate::store::{GraphStore, StoreError};
 use crate::vocab::{self, AccessLevel};
 
-/// One entity (a dataset, a study, a person, …) as one source's graph describes it.
+/// One entity (a dataset, a study, a sample, a person, …) as one source's graph describes it.
 #[derive(Debug, Clone)]
 pub struct Node {
     pub id: NamedOrBlankNode,
@@ -174,7 +174,7 @@ impl MergedRecord {
     }
 }
 
-/// All sources' views, and the global order of merged datasets and studies.
+/// All sources' views, and the global order of merged datasets, studies and samples.
 #[derive(Debug, Default, Clone)]
 pub struct ReadModel {
     views: BTreeMap<String, Arc<SourceView>>,

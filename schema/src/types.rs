@@ -801,6 +801,10 @@ impl SampleFields {
     async fn characteristics(&self, ctx: &Context<'_>) -> Result<Vec<Attribute>> {
         Ok(self.0.links(ctx, v::MUSUBI_SAMPLE_CHARACTERISTIC)?.into_iter().map(Attribute).collect())
     }
+    /// The submitter's contact people (their e-mail addresses are REGISTERED).
+    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        Ok(self.0.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect())
+    }
     /// The checklists (BioSample packages) the record follows.
     async fn models(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_MODEL)

@@ -19,6 +19,9 @@ use serde_json::Value;
 const PRJDB1640: &str = "@prefix m: <https://w3id.org/musubi/vocab#> . @prefix dct: <http://purl.org/dc/terms/> .\n\
     <https://w3id.org/musubi/study/PRJDB1640> a m:Study ; dct:identifier \"PRJDB1640\" ; dct:title \"PRJDB1640\"@en .\n";
 
+/// The BioSample manifests' post-processing (human samples are sensitive), as the demo's.
+const BIOSAMPLE_RQ: &str = concat!("construct = [\"", env!("CARGO_MANIFEST_DIR"), "/../connectors/mappings/biosample.rq\"]\n");
+
 fn manifest(id: &str, kind: &str, endpoints: &[String], mapping: &str, head: &str, demo: &str) -> (String, String) {
     let endpoints: Vec<String> = endpoints.iter().map(|e| format!("\"{e}\"")).collect();
     let mapping = if mapping.is_empty() { String::new() } else { format!("mapping = \"{}\"\n", mappings().join(mapping).display()) };
@@ -63,7 +66,7 @@ fn sources(partner: &Partner, dir: &std::path::Path) -> Vec<(String, String)> {
             "xml",
             &[file("ddbj/biosample/ddbj_biosample_set.xml")],
             "ddbj-biosample-xml.rml.ttl",
-            "[paging]\nrecords = \"/BioSampleSet/BioSample\"\n[record]\nid = \"Ids/Id[@namespace = 'BioSample']\"",
+            &format!("{BIOSAMPLE_RQ}[paging]\nrecords = \"/BioSampleSet/BioSample\"\n[record]\nid = \"Ids/Id[@namespace = 'BioSample']\""),
             "ddbj-biosample-xml.toml",
         ),
         manifest(
@@ -71,7 +74,7 @@ fn sources(partner: &Partner, dir: &std::path::Path) -> Vec<(String, String)> {
             "json-api",
             &[file("ddbj/biosample-jsonld/SAMN19993849.jsonld")],
             "ddbj-biosample.rml.ttl",
-            "[record]\nid = \"identifier\"",
+            &format!("{BIOSAMPLE_RQ}[record]\nid = \"identifier\""),
             "ddbj-biosample.toml",
         ),
         ega("dataset", "dataset.xml", "/DATASETS/DATASET", "ega-datasets-xml.toml"),
@@ -198,10 +201,17 @@ async fn samples_arrive_under_their_study_and_their_attributes_are_registered_on
     let registered = Principal { tier: musubi_ontology::tier::Tier::Registered, ..Principal::anonymous() };
     let answer = ask(&setup.app, &registered, &query).await;
     let characteristics = data(&answer)["sample"]["characteristics"].as_array().expect("characteristics").clone();
-    let attributes = first.matches("<Attribute ").count();
-    assert_eq!(characteristics.len(), attributes, "{answer}");
-    let strain = between(first, "attribute_name=\"strain\">", "</Attribute>").expect("strain");
-    assert!(characteristics.iter().any(|c| c["label"] == "strain" && c["value"] == strain), "{answer}");
+    // Each of this sample's attributes with its own value (none of another sample's).
+    let mut expected: Vec<(String, String)> = first
+        .split("<Attribute attribute_name=\"")
+        .skip(1)
+        .map(|a| (a[..a.find('"').expect("name")].to_owned(), between(a, ">", "</Attribute>").expect("value").to_owned()))
+        .collect();
+    let mut shown: Vec<(String, String)> =
+        characteristics.iter().map(|c| (c["label"].as_str().expect("label").to_owned(), c["value"].as_str().expect("value").to_owned())).collect();
+    expected.sort();
+    shown.sort();
+    assert_eq!(shown, expected);
 
     // A sample from a human host is sensitive: its attributes are for stewards only.
     let human = xml.split("<BioSample ").find(|b| b.contains("<Attribute attribute_name=\"host\">Homo sapiens</Attribute>")).expect("a human-host sample");
@@ -214,7 +224,7 @@ async fn samples_arrive_under_their_study_and_their_attributes_are_registered_on
     // The JSON-LD sample: its BioProject links, SRA accessions and attributes.
     let json: Value = serde_json::from_str(&fixture("ddbj/biosample-jsonld/SAMN19993849.jsonld")).expect("JSON");
     let steward = Principal { tier: musubi_ontology::tier::Tier::Steward, ..Principal::anonymous() };
-    let answer = ask(&setup.app, &steward, r#"{ sample(id: "SAMN19993849") { title { value } studyAccessions characteristics { label value } } }"#).await;
+    let answer = ask(&setup.app, &steward, r#"{ sample(id: "SAMN19993849") { title { value } studyAccessions characteristics { label value } contactPoints { name { value } email } } }"#).await;
     let sample = &data(&answer)["sample"];
     assert_eq!(sample["title"][0]["value"], json["title"]);
     let mut projects: Vec<&str> = json["dbXrefs"].as_array().expect("xrefs").iter().filter(|x| x["type"] == "bioproject").map(|x| x["identifier"].as_str().expect("id")).collect();
@@ -223,6 +233,9 @@ async fn samples_arrive_under_their_study_and_their_attributes_are_registered_on
     shown.sort_unstable();
     assert_eq!(shown, projects);
     assert_eq!(sample["characteristics"].as_array().expect("list").len(), json["attribute"].as_array().expect("attributes").len());
+    let contact = &json["properties"]["Owner"]["Contacts"]["Contact"][0];
+    let name = format!("{} {}", contact["Name"]["First"].as_str().expect("first"), contact["Name"]["Last"].as_str().expect("last"));
+    assert_eq!(sample["contactPoints"], serde_json::json!([{ "name": [{ "value": name }], "email": contact["email"] }]), "{answer}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,4 +282,25 @@ async fn connector_check_finds_no_field_dropped_without_a_reason() {
         assert!(report.violations.is_empty(), "{}: {:?}", manifest.id, report.violations);
         assert!(report.unused_ignores.is_empty(), "{}: stale ignores {:?}", manifest.id, report.unused_ignores);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_human_sample_in_json_ld_is_sensitive_too() {
+    // The real JSON-LD sample, its organism made human (the fixture's is an ant fungus garden).
+    let mut json: Value = serde_json::from_str(&fixture("ddbj/biosample-jsonld/SAMN19993849.jsonld")).expect("JSON");
+    json["organism"] = serde_json::json!({ "identifier": 9606, "name": "Homo sapiens" });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("SAMN19993849.jsonld");
+    std::fs::write(&file, json.to_string()).expect("write");
+    let (name, text) = manifest("ddbj-biosample", "json-api", &[file.display().to_string()], "ddbj-biosample.rml.ttl", &format!("{BIOSAMPLE_RQ}[record]\nid = \"identifier\""), "");
+    let folder = write_manifests(&dir.path().join("sources"), &[(name.as_str(), text)]);
+    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&folder).expect("manifests"), Vocabulary::builtin()).expect("hub");
+    for (source, outcome) in app.harvest(&[]).await {
+        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
+    }
+    let query = r#"{ sample(id: "SAMN19993849") { organismNames characteristics { label } } }"#;
+    let registered = Principal { tier: musubi_ontology::tier::Tier::Registered, ..Principal::anonymous() };
+    let answer = ask(&app, &registered, query).await;
+    assert_eq!(answer["data"]["sample"]["organismNames"], serde_json::json!(["Homo sapiens"]), "{answer}");
+    assert!(answer["data"]["sample"]["characteristics"].is_null() && answer.to_string().contains("CONTROLLED"), "{answer}");
 }
