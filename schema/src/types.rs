@@ -805,6 +805,11 @@ impl SampleFields {
     async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
         Ok(self.0.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect())
     }
+    /// Whether the sample is sensitive (a human or human-host sample): its REGISTERED fields need
+    /// CONTROLLED, which on a sample (no dataset grant) only stewards hold.
+    async fn sensitive(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self.0.first(ctx, v::MUSUBI_SENSITIVE)?.map(|s| matches!(s.trim(), "true" | "1")))
+    }
     /// The checklists (BioSample packages) the record follows.
     async fn models(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_MODEL)
