@@ -12,7 +12,7 @@ use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
 use crate::store::{GraphStore, StoreError};
 use crate::vocab::{self, AccessLevel};
 
-/// One entity (a dataset, a study, a person, …) as one source's graph describes it.
+/// One entity (a dataset, a study, a sample, a person, …) as one source's graph describes it.
 #[derive(Debug, Clone)]
 pub struct Node {
     pub id: NamedOrBlankNode,
@@ -77,6 +77,7 @@ pub struct SourceView {
     nodes: HashMap<NamedOrBlankNode, Node>,
     datasets: Vec<NamedOrBlankNode>,
     studies: Vec<NamedOrBlankNode>,
+    samples: Vec<NamedOrBlankNode>,
 }
 
 impl SourceView {
@@ -101,7 +102,9 @@ impl SourceView {
         datasets.sort_by_cached_key(|id| nodes[id].accession());
         let mut studies: Vec<_> = nodes.values().filter(|n| n.has_type(vocab::MUSUBI_STUDY)).map(|n| n.id.clone()).collect();
         studies.sort_by_cached_key(|id| nodes[id].accession());
-        SourceView { source: source.to_owned(), nodes, datasets, studies }
+        let mut samples: Vec<_> = nodes.values().filter(|n| n.has_type(vocab::MUSUBI_SAMPLE)).map(|n| n.id.clone()).collect();
+        samples.sort_by_cached_key(|id| nodes[id].accession());
+        SourceView { source: source.to_owned(), nodes, datasets, studies, samples }
     }
 
     pub fn node(&self, id: &NamedOrBlankNode) -> Option<&Node> {
@@ -114,6 +117,10 @@ impl SourceView {
 
     pub fn studies(&self) -> impl Iterator<Item = &Node> {
         self.studies.iter().map(|id| &self.nodes[id])
+    }
+
+    pub fn samples(&self) -> impl Iterator<Item = &Node> {
+        self.samples.iter().map(|id| &self.nodes[id])
     }
 }
 
@@ -174,19 +181,24 @@ impl MergedRecord {
     }
 }
 
-/// All sources' views, and the global order of merged datasets and studies.
+/// All sources' views, and the global order of merged datasets, studies and samples.
 #[derive(Debug, Default, Clone)]
 pub struct ReadModel {
     views: BTreeMap<String, Arc<SourceView>>,
     datasets: Vec<MergedRecord>,
     studies: Vec<MergedRecord>,
-    /// Every member's accession → position in `datasets` / `studies`.
+    /// Biological samples (BioSample records).
+    samples: Vec<MergedRecord>,
+    /// Every member's accession → position in `datasets` / `studies` / `samples`.
     dataset_by_accession: HashMap<String, usize>,
     study_by_accession: HashMap<String, usize>,
+    sample_by_accession: HashMap<String, usize>,
     /// Every member's IRI → position in `studies`.
     study_by_iri: HashMap<NamedOrBlankNode, usize>,
     /// Study position → positions in `datasets` of the datasets that are part of it.
     datasets_by_study: HashMap<usize, Vec<usize>>,
+    /// Study position → positions in `samples` of the samples taken for it.
+    samples_by_study: HashMap<usize, Vec<usize>>,
 }
 
 impl ReadModel {
@@ -214,6 +226,7 @@ impl ReadModel {
     fn reindex(&mut self) {
         self.datasets = merge(&self.views, vocab::DCAT_DATASET, |v| v.datasets().collect());
         self.studies = merge(&self.views, vocab::MUSUBI_STUDY, |v| v.studies().collect());
+        self.samples = merge(&self.views, vocab::MUSUBI_SAMPLE, |v| v.samples().collect());
         let positions = |records: &[MergedRecord], views: &BTreeMap<String, Arc<SourceView>>| {
             let mut index = HashMap::new();
             for (i, r) in records.iter().enumerate() {
@@ -229,6 +242,7 @@ impl ReadModel {
         };
         self.dataset_by_accession = positions(&self.datasets, &self.views);
         self.study_by_accession = positions(&self.studies, &self.views);
+        self.sample_by_accession = positions(&self.samples, &self.views);
         self.study_by_iri = HashMap::new();
         for (i, r) in self.studies.iter().enumerate() {
             for m in &r.members {
@@ -238,8 +252,15 @@ impl ReadModel {
                 self.study_by_iri.entry(iri.clone().into()).or_insert(i);
             }
         }
-        self.datasets_by_study = HashMap::new();
-        for (i, r) in self.datasets.iter().enumerate() {
+        self.datasets_by_study = self.by_study(&self.datasets);
+        self.samples_by_study = self.by_study(&self.samples);
+    }
+
+    /// Study position → positions in `records` of the records that are part of it
+    /// (`dct:isPartOf` one of the study's IRIs, in any source).
+    fn by_study(&self, records: &[MergedRecord]) -> HashMap<usize, Vec<usize>> {
+        let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, r) in records.iter().enumerate() {
             let mut studies: Vec<usize> = r
                 .members
                 .iter()
@@ -253,9 +274,10 @@ impl ReadModel {
             studies.sort_unstable();
             studies.dedup();
             for s in studies {
-                self.datasets_by_study.entry(s).or_default().push(i);
+                out.entry(s).or_default().push(i);
             }
         }
+        out
     }
 
     /// The dataset with this accession, as known to any source.
@@ -283,6 +305,21 @@ impl ReadModel {
     pub fn datasets_of_study(&self, study: &MergedRecord) -> impl Iterator<Item = &MergedRecord> {
         let position = self.study_by_iri.get(&study.key.id).copied();
         position.and_then(|p| self.datasets_by_study.get(&p)).into_iter().flatten().map(|&i| &self.datasets[i])
+    }
+
+    /// The sample with this accession, as known to any source.
+    pub fn sample(&self, accession: &str) -> Option<&MergedRecord> {
+        self.sample_by_accession.get(accession).map(|&i| &self.samples[i])
+    }
+
+    /// The samples, from every source, taken for the study `study`.
+    pub fn samples_of_study(&self, study: &MergedRecord) -> impl Iterator<Item = &MergedRecord> {
+        let position = self.study_by_iri.get(&study.key.id).copied();
+        position.and_then(|p| self.samples_by_study.get(&p)).into_iter().flatten().map(|&i| &self.samples[i])
+    }
+
+    pub fn samples(&self) -> &[MergedRecord] {
+        &self.samples
     }
 
     pub fn view(&self, source: &str) -> Option<&Arc<SourceView>> {
@@ -521,6 +558,20 @@ mod tests {
         ]);
         let record = &m.datasets()[0];
         assert_eq!(m.access_level(record), Some(AccessLevel::Controlled));
+    }
+
+    #[test]
+    fn samples_find_their_study_and_merge_by_accession() {
+        let m = model(vec![
+            view("bioproject", r#"s:PRJDB1 a m:Study ; dct:identifier "PRJDB1" ."#),
+            view("biosample-xml", r#"x:SAMD1 a m:Sample ; dct:identifier "SAMD1" ; dct:isPartOf s:PRJDB1 ."#),
+            view("biosample-json", r#"x:other a m:Sample ; dct:identifier "SAMD1" ."#),
+        ]);
+        assert_eq!(m.samples().len(), 1, "one sample from two sources");
+        let study = m.study("PRJDB1").expect("found");
+        let samples: Vec<Vec<&str>> = m.samples_of_study(study).map(|r| r.sources()).collect();
+        assert_eq!(samples, [["biosample-json", "biosample-xml"]]);
+        assert!(m.sample("PRJDB1").is_none() && m.study("SAMD1").is_none(), "kinds stay apart");
     }
 
     #[test]

@@ -74,6 +74,9 @@ iris! {
     PROV_GENERATED_AT_TIME = "http://www.w3.org/ns/prov#generatedAtTime";
 
     MUSUBI_STUDY = "https://w3id.org/musubi/vocab#Study";
+    MUSUBI_SAMPLE = "https://w3id.org/musubi/vocab#Sample";
+    MUSUBI_SAMPLE_CHARACTERISTIC = "https://w3id.org/musubi/vocab#sampleCharacteristic";
+    MUSUBI_MODEL = "https://w3id.org/musubi/vocab#model";
     MUSUBI_STUDY_VERSION = "https://w3id.org/musubi/vocab#StudyVersion";
     MUSUBI_TIER = "https://w3id.org/musubi/vocab#tier";
     MUSUBI_GRAPHQL_FIELD = "https://w3id.org/musubi/vocab#graphqlField";

@@ -1,4 +1,4 @@
-//! Root queries: `dataset`, `datasets`, `study`, `studies`, `sources`, `auditLog`.
+//! Root queries: `dataset`, `datasets`, `study`, `studies`, `sample`, `sources`, `auditLog`.
 //!
 //! `datasets` is a Relay-style connection. Cursors name a position in the read model's order
 //! (accession, source, IRI), not an offset, so paging does not skip or repeat records when a
@@ -16,7 +16,7 @@ use crate::access::{RecordPolicy, Scope, effective_tier, forbidden_filter, guard
 use crate::audit::AuditEntry;
 use crate::errors::bad_input;
 use crate::tiers::{DATASET_FILTERS, filter_tier};
-use crate::types::{AccessLevel, Dataset, SourceInfo, Study};
+use crate::types::{AccessLevel, Dataset, Sample, SourceInfo, Study};
 
 /// Largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -234,6 +234,14 @@ impl Query {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let model = hub(ctx).model();
         Ok(model.study(id.as_str()).map(|record| Study::new(&model, record, &today())))
+    }
+
+    /// One sample (e.g. a BioSample, "SAMD00000001") by accession.
+    async fn sample(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Sample>> {
+        guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
+        let model = hub(ctx).model();
+        let today = today();
+        Ok(model.sample(id.as_str()).filter(|r| listed(ctx, RecordPolicy::of(&model, r, &today))).map(|r| Sample::new(&model, r, &today)))
     }
 
     /// Every study, ordered by accession (first 100 at most; embargoed ones for stewards only).

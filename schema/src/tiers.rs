@@ -69,13 +69,13 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
         (_, "claims") => Structural,
         // One entry per source: as much a value as `sources`.
         (_, "provenance") => props(&[v::MUSUBI_SOURCE]),
-        ("Query", "dataset" | "datasets" | "study" | "studies") => props(&[v::DCT_IDENTIFIER]),
+        ("Query", "dataset" | "datasets" | "study" | "studies" | "sample") => props(&[v::DCT_IDENTIFIER]),
         ("Query", "sources") => props(&[v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR]),
         // A source's registration (its manifest), not graph data.
         ("SourceInfo", "id" | "name" | "kind" | "endpoint") => Fixed(Tier::Public),
         (_, "id" | "identifiers") => props(&[v::DCT_IDENTIFIER]),
         (_, "sources") => props(&[v::MUSUBI_SOURCE]),
-        ("Study", "datasets") => props(&[v::DCT_IS_PART_OF]),
+        ("Study", "datasets" | "samples") | ("Sample", "studies" | "studyAccessions") => props(&[v::DCT_IS_PART_OF]),
         ("StudyVersion", "datasetAccessions") => props(&[v::DCT_HAS_PART]),
         ("Distribution", "downloadUrl") => props(&[v::DCAT_DOWNLOAD_URL]),
         _ => return None,

@@ -758,6 +758,18 @@ impl StudyFields {
         versions.sort_by_key(|sv| sv.0.node().first(v::DCAT_VERSION).unwrap_or_default().trim_start_matches('v').parse::<u32>().unwrap_or(0));
         Ok(versions)
     }
+    /// Samples taken for this study (its BioSamples), from every source.
+    async fn samples(&self, ctx: &Context<'_>) -> Result<Vec<Sample>> {
+        guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
+        let model = hub(ctx).model();
+        let Some(record) = model.study_of_node(&self.0.primary().1) else { return Ok(Vec::new()) };
+        let today = today();
+        Ok(model
+            .samples_of_study(record)
+            .filter(|s| listed(ctx, RecordPolicy::of(&model, s, &today)))
+            .map(|s| Sample::new(&model, s, &today))
+            .collect())
+    }
     /// Datasets that belong to this study, from every source (embargoed ones only for stewards).
     async fn datasets(&self, ctx: &Context<'_>) -> Result<Vec<Dataset>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
@@ -768,6 +780,74 @@ impl StudyFields {
             .datasets_of_study(record)
             .filter(|d| listed(ctx, RecordPolicy::of(&model, d, &today)))
             .map(|d| Dataset::new(&model, d, &today))
+            .collect())
+    }
+}
+
+/// A biological sample (a BioSample record): its own record, public except its attributes.
+#[derive(Debug, Clone, MergedObject)]
+pub struct Sample(Record, SampleFields);
+
+/// The fields only samples have.
+#[derive(Debug, Clone)]
+pub struct SampleFields(Entity);
+
+impl Sample {
+    pub(crate) fn new(model: &ReadModel, record: &MergedRecord, today: &str) -> Sample {
+        // A sample has no dataset scope: on a sensitive (human) sample, CONTROLLED is for stewards.
+        let entity = Entity::merged(model, record, Scope { dataset: None, policy: RecordPolicy::of(model, record, today) });
+        Sample(Record(entity.clone()), SampleFields(entity))
+    }
+}
+
+#[Object]
+impl SampleFields {
+    /// The sample's attributes as the submitter named them (REGISTERED; CONTROLLED on human samples).
+    async fn characteristics(&self, ctx: &Context<'_>) -> Result<Vec<Attribute>> {
+        Ok(self.0.links(ctx, v::MUSUBI_SAMPLE_CHARACTERISTIC)?.into_iter().map(Attribute).collect())
+    }
+    /// The submitter's contact people (their e-mail addresses are REGISTERED).
+    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
+        Ok(self.0.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect())
+    }
+    /// Whether the sample is sensitive (a human or human-host sample): its REGISTERED fields need
+    /// CONTROLLED, which on a sample (no dataset grant) only stewards hold.
+    async fn sensitive(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self.0.first(ctx, v::MUSUBI_SENSITIVE)?.map(|s| matches!(s.trim(), "true" | "1")))
+    }
+    /// The checklists (BioSample packages) the record follows.
+    async fn models(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        self.0.strings(ctx, v::MUSUBI_MODEL)
+    }
+    /// The studies (BioProjects) the sample was taken for, as records where the hub has them.
+    async fn studies(&self, ctx: &Context<'_>) -> Result<Vec<Study>> {
+        guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
+        let model = hub(ctx).model();
+        let today = today();
+        let mut out: Vec<Study> = Vec::new();
+        let mut seen = Vec::new();
+        for t in self.0.read(ctx, v::DCT_IS_PART_OF)? {
+            let Term::NamedNode(n) = t else { continue };
+            if let Some(record) = model.study_of_node(&NamedOrBlankNode::from(n.clone()))
+                && !seen.contains(&record.key)
+                && listed(ctx, RecordPolicy::of(&model, record, &today))
+            {
+                seen.push(record.key.clone());
+                out.push(Study::new(&model, record, &today));
+            }
+        }
+        Ok(out)
+    }
+    /// Accessions of the studies the sample was taken for, also those the hub has no record of.
+    async fn study_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(self
+            .0
+            .read(ctx, v::DCT_IS_PART_OF)?
+            .into_iter()
+            .filter_map(|t| match t {
+                Term::NamedNode(n) => Some(n.as_str().rsplit('/').next().unwrap_or(n.as_str()).to_owned()),
+                _ => None,
+            })
             .collect())
     }
 }

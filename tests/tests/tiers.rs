@@ -9,6 +9,9 @@
 //! steward's answers (who reads everything) are the values the others must see or must not. A new
 //! field is covered by adding it to the schema.
 //!
+//! Samples (their own records, with no dataset scope) are walked the same way from `sample(id:)`,
+//! over DDBJ's BioSample XML (one human-host sample, so sensitive).
+//!
 //! Data: the real fixtures harvested from loopback partners, plus a small stewardship source that
 //! marks JGAD000001 (dataset A) sensitive, gives A and B (JGAD000002) CONTROLLED and REGISTERED
 //! values (also nested: a distribution's download URL), and embargoes DRA000908.
@@ -249,6 +252,17 @@ async fn harvested_hub() -> Setup {
     let stewardship = dir.path().join("stewardship.ttl");
     std::fs::write(&stewardship, STEWARDSHIP).expect("write");
     let mut sources = manifests(&humandbs, &dcat);
+    // Samples (one of them from a human host, so sensitive), reached from the root.
+    sources.push((
+        "ddbj-biosample-xml.toml",
+        format!(
+            "id = \"ddbj-biosample-xml\"\nkind = \"xml\"\nendpoint = \"{}\"\nmapping = \"{}\"\nconstruct = [\"{}\"]\n\
+             [paging]\nrecords = \"/BioSampleSet/BioSample\"\n[record]\nid = \"Ids/Id[@namespace = 'BioSample']\"\n",
+            dcat.url("/files/ddbj/biosample/ddbj_biosample_set.xml"),
+            musubi_tests::mappings().join("ddbj-biosample-xml.rml.ttl").display(),
+            musubi_tests::mappings().join("biosample.rq").display(),
+        ),
+    ));
     sources.push(("stewardship.toml", format!("id = \"stewardship\"\nkind = \"rdf-dump\"\nendpoint = \"{}\"\n", stewardship.display())));
     let folder = write_manifests(&dir.path().join("sources"), &sources);
     let manifests = load_manifests(&folder).expect("manifests are valid");
@@ -315,6 +329,8 @@ impl Walk<'_> {
         let scope = match ty {
             "Dataset" => Scope { dataset: want["accession"].as_str().map(str::to_owned), policy: policy_of(want) },
             "Study" => Scope::default(),
+            // A sample is its own record, with no dataset a grant could name.
+            "Sample" => Scope { dataset: None, policy: policy_of(want) },
             _ => scope.clone(),
         };
         let (dataset, policy) = (scope.dataset.clone(), scope.policy);
@@ -441,6 +457,28 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
             assert_no_echo(caller.name, &r, want);
         }
     }
+    // Every sample, from the root, the same way: its own record (no dataset scope).
+    let sample_selection = selection(&types, "Sample", DEPTH);
+    let samples: Vec<String> = {
+        let text = std::fs::read_to_string(musubi_tests::fixtures().join("ddbj/biosample/ddbj_biosample_set.xml")).expect("fixture");
+        text.split("is_primary=\"1\">").skip(1).map(|s| s[..s.find('<').expect("id")].to_owned()).collect()
+    };
+    let mut sensitive_samples = 0;
+    for accession in &samples {
+        let query = format!(r#"{{ sample(id: "{accession}") {{ {sample_selection} }} }}"#);
+        let want = ask(app, &steward.principal, &query).await;
+        assert!(want.get("errors").is_none(), "the steward reads everything: {want}");
+        let want = &want["data"]["sample"];
+        sensitive_samples += usize::from(want["sensitive"] == true);
+        for caller in &callers {
+            let r = ask(app, &caller.principal, &query).await;
+            let mut walk = Walk { types: &types, declared: &declared, caller, denials: denials(&r), embargoed: &embargoed, seen: &mut seen };
+            walk.object("Sample", want, &r["data"]["sample"], &mut vec![json!("sample")], &Scope::default(), DEPTH);
+            assert_no_echo(caller.name, &r, want);
+        }
+    }
+    assert!(sensitive_samples > 0 && sensitive_samples < samples.len(), "both kinds of sample are covered");
+
     // The matrix is not vacuous: each tier was both shown and withheld where it should be.
     let count = |m: &BTreeMap<(String, Tier), usize>, who: &str, t: Tier| m.get(&(who.to_owned(), t)).copied().unwrap_or(0);
     for t in [Tier::Registered, Tier::Controlled, Tier::Steward] {
