@@ -257,6 +257,22 @@ mod tests {
         assert_eq!(fields, ["internalIds", "sampleAttributes"]);
     }
 
+    /// Introspection is public, at the root too: anonymous callers (GraphiQL, clients that
+    /// generate code) read the schema's shape and each field's tier.
+    #[tokio::test]
+    async fn introspection_is_public() {
+        let schema = build(hub_with(ONE_DATASET));
+        let query = r#"query Type($name: String!) { __type(name: $name) { name fields { name description } } __schema { queryType { name } } }"#;
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(serde_json::json!({ "name": "Dataset" })))
+            .data(Principal::anonymous());
+        let r = schema.execute(request).await;
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let body = serde_json::to_value(&r).expect("json");
+        assert_eq!(body["data"]["__type"]["name"], "Dataset", "{body}");
+        assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query", "{body}");
+    }
+
     /// The audit log is STEWARD-only, refused to others with FORBIDDEN, and pages by position.
     #[tokio::test]
     async fn the_audit_log_is_for_stewards_and_pages_by_position() {

@@ -286,8 +286,10 @@ impl Extension for FieldTierCheck {
     }
 
     async fn resolve(&self, ctx: &ExtensionContext<'_>, info: ResolveInfo<'_>, next: NextResolve<'_>) -> ServerResult<Option<Value>> {
-        // List items resolve with the list type as parent; their fields come next.
-        if info.is_for_introspection || info.parent_type.starts_with('[') || !self.hub.enforced() {
+        // List items resolve with the list type as parent; their fields come next. Introspection
+        // (`__schema`, `__type`, `__typename`, at the root too) is public: the schema's shape,
+        // with each field's tier, is what every caller needs to see.
+        if info.is_for_introspection || info.name.starts_with("__") || info.parent_type.starts_with('[') || !self.hub.enforced() {
             return next.run(ctx, info).await;
         }
         // Fixed tiers: the root field's resolver notes the read for the audit log (the audit log's
