@@ -45,16 +45,20 @@ impl AuditCollector {
     }
 }
 
-/// One line of the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One line of the log, and the `AuditRecord` GraphQL shows stewards: a caller's reads of
+/// CONTROLLED or STEWARD fields of one dataset in one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
+#[graphql(name = "AuditRecord")]
 pub struct AuditEntry {
-    /// The line number in the log (1-based): the entry's stable position. Not stored.
+    /// The line number in the log (1-based): the entry's stable position across restarts. Not
+    /// stored.
     #[serde(skip)]
     pub position: u64,
     /// When (xsd:dateTime, UTC).
     pub at: String,
     pub subject: Option<String>,
+    /// The token issuer (or `api-key`) that vouched for the caller.
     pub issuer: Option<String>,
     /// The caller's tier at the time.
     pub tier: String,

@@ -90,44 +90,10 @@ pub struct AuditFilter {
     pub until: Option<String>,
 }
 
-/// One audit entry: a caller's reads of CONTROLLED or STEWARD fields of one dataset in one request.
-#[derive(Debug, SimpleObject)]
-pub struct AuditRecord {
-    /// Its position in the log (stable across restarts).
-    pub position: i64,
-    /// When (xsd:dateTime, UTC).
-    pub at: String,
-    pub subject: Option<String>,
-    /// The token issuer (or `api-key`) that vouched for the caller.
-    pub issuer: Option<String>,
-    /// The caller's tier.
-    pub tier: String,
-    /// The dataset read; null for fields outside a dataset.
-    pub dataset: Option<String>,
-    pub fields: Vec<String>,
-    /// Whether a grant for the dataset was used.
-    pub grant_used: bool,
-}
-
-impl From<AuditEntry> for AuditRecord {
-    fn from(e: AuditEntry) -> AuditRecord {
-        AuditRecord {
-            position: e.position as i64,
-            at: e.at,
-            subject: e.subject,
-            issuer: e.issuer,
-            tier: e.tier,
-            dataset: e.dataset,
-            fields: e.fields,
-            grant_used: e.grant_used,
-        }
-    }
-}
-
 #[derive(Debug, SimpleObject)]
 pub struct AuditEdge {
     pub cursor: String,
-    pub node: AuditRecord,
+    pub node: AuditEntry,
 }
 
 #[derive(Debug, SimpleObject)]
@@ -322,7 +288,7 @@ impl Query {
                 && until.is_none_or(|u| at.is_some_and(|a| a < u))
         });
         let edges: Vec<AuditEdge> =
-            entries.into_iter().map(|e| AuditEdge { cursor: encode_audit_cursor(e.position), node: e.into() }).collect();
+            entries.into_iter().map(|e| AuditEdge { cursor: encode_audit_cursor(e.position), node: e }).collect();
         Ok(AuditConnection {
             page_info: PageInfo {
                 has_next_page: has_next,

@@ -471,6 +471,10 @@ pub fn csv_rows(bytes: &[u8], delimiter: u8, columns: Option<&[String]>) -> Resu
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("CSV row {}: {e}", i + first_row))?;
+        // Named columns must cover every cell: a wider row would lose cells silently.
+        if columns.is_some() && record.len() != headers.len() {
+            return Err(format!("CSV row {}: {} cells, but the manifest names {} columns", i + first_row, record.len(), headers.len()));
+        }
         let row: serde_json::Map<String, Value> =
             headers.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), Value::String(v.to_owned()))).collect();
         rows.push(Value::Object(row));

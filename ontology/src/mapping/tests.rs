@@ -209,3 +209,34 @@ fn malformed_xml_says_line_and_column() {
     let err = XmlDocument::parse("<a>\n  <b>te").unwrap_err();
     assert_eq!((err.line, err.column), (2, 8), "{err}");
 }
+
+#[test]
+fn header_less_csv_rows_take_the_named_columns_and_refuse_rows_of_another_width() {
+    let columns = ["jga_study".to_owned(), "nbdc_human_db".to_owned()];
+    let rows = csv_rows(b"JGAS000001\thum0004\nJGAS000004\thum0006\n", b'\t', Some(&columns)).unwrap();
+    assert_eq!(rows, json!([{ "jga_study": "JGAS000001", "nbdc_human_db": "hum0004" }, { "jga_study": "JGAS000004", "nbdc_human_db": "hum0006" }]));
+    // A wider first row would otherwise lose its last cell without a word.
+    let err = csv_rows(b"JGAS000001\thum0004\textra\n", b'\t', Some(&columns)).unwrap_err();
+    assert!(err.contains("row 1") && err.contains("3 cells") && err.contains("2 columns"), "{err}");
+}
+
+/// Triples maps that name a file map only the records of that file; others map every record.
+#[test]
+fn a_map_that_names_its_file_reads_only_that_file() {
+    let m = Mapping::from_turtle(
+        &format!(
+            "{PREFIXES}ex:A rml:logicalSource [ rml:source [ a rml:RelativePathSource ; rml:path \"a.csv\" ] ; rml:referenceFormulation rml:CSV ] ;
+               rml:subjectMap [ rml:template \"http://example.org/a/{{id}}\" ] .
+             ex:Any rml:logicalSource [ rml:referenceFormulation rml:CSV ] ;
+               rml:subjectMap [ rml:template \"http://example.org/any/{{id}}\" ] ."
+        ),
+        "test.rml.ttl",
+    )
+    .unwrap();
+    let row = json!({ "id": "1" });
+    let subjects = |document: &str| -> Vec<String> {
+        m.map_record_in(&row, Some(document), &mut Vec::new()).unwrap().iter().map(ToString::to_string).collect()
+    };
+    assert_eq!(subjects("https://partner.example/files/a.csv"), ["<http://example.org/a/1>", "<http://example.org/any/1>"]);
+    assert_eq!(subjects("file:///data/b.csv"), ["<http://example.org/any/1>"]);
+}
