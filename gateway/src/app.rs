@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest, ManifestError};
+use musubi_ontology::disease::DiseaseHierarchy;
 use musubi_ontology::read_model::ReadModel;
 use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
@@ -15,7 +16,8 @@ use crate::identity::{Identity, IdentityConfig};
 /// Where the hub keeps its state and finds its sources.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The data folder; the graph lives in `<data>/graph`, the audit log in `<data>/audit.jsonl`, the
+    /// The data folder; the graph lives in `<data>/graph`, the audit log in `<data>/audit.jsonl`,
+    /// ontology files (e.g. MONDO) the hub reads at start in `<data>/ontologies/`, the
     /// pages kept for conditional requests in `<data>/cache/<source>/`.
     pub data: PathBuf,
     /// The folder of source manifests (`*.toml`).
@@ -87,7 +89,8 @@ impl App {
         for warning in warnings {
             tracing::warn!("{warning}");
         }
-        Ok(App::with_store_and_audit_log(Arc::new(store), manifests, vocabulary, Arc::new(audit))?
+        let diseases = load_ontologies(&config.data.join("ontologies"))?;
+        Ok(App::with_store_audit_log_and_diseases(Arc::new(store), manifests, vocabulary, Arc::new(audit), Arc::new(diseases))?
             .with_cache(config.data.join("cache"))
             .with_identity(identity))
     }
@@ -104,10 +107,21 @@ impl App {
         vocabulary: Vocabulary,
         audit: Arc<AuditLog>,
     ) -> Result<App, StartError> {
+        App::with_store_audit_log_and_diseases(store, manifests, vocabulary, audit, Arc::new(builtin_diseases()))
+    }
+
+    /// A hub over a given store, writing its audit entries to `audit`, knowing `diseases`.
+    pub fn with_store_audit_log_and_diseases(
+        store: Arc<dyn GraphStore>,
+        manifests: Vec<Manifest>,
+        vocabulary: Vocabulary,
+        audit: Arc<AuditLog>,
+        diseases: Arc<DiseaseHierarchy>,
+    ) -> Result<App, StartError> {
         let model = ReadModel::load(store.as_ref())?;
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
-        let hub = Arc::new(Hub::new(vocabulary.clone(), model, Vec::new()).with_audit_log(audit.clone()));
+        let hub = Arc::new(Hub::new(vocabulary.clone(), model, Vec::new()).with_audit_log(audit.clone()).with_diseases(diseases));
         let client = reqwest::Client::builder()
             .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
             .build()
@@ -242,6 +256,48 @@ impl App {
 }
 
 /// Loads the manifest folder; a missing folder means no sources yet.
+/// The disease hierarchy every hub knows without configuration: the MONDO module shipped with the
+/// test fixtures (a real excerpt; a deployment adds the full MONDO in `<data>/ontologies/`).
+pub fn builtin_diseases() -> DiseaseHierarchy {
+    let mut diseases = DiseaseHierarchy::new();
+    diseases
+        .add_obographs(include_bytes!("../../tests/fixtures/ontologies/mondo/mondo_module.json"), "built-in mondo_module.json")
+        .expect("the built-in MONDO module is OBO Graphs JSON");
+    diseases
+}
+
+/// The built-in hierarchy plus every ontology file in `dir` (OBO Graphs `*.json`, or RDF:
+/// `*.ttl`, `*.owl`/`*.rdf` as RDF/XML, `*.nt`), e.g. MONDO's own release. A missing folder is
+/// fine; a file that does not parse stops the start, naming it.
+pub fn load_ontologies(dir: &Path) -> Result<DiseaseHierarchy, StartError> {
+    let mut diseases = builtin_diseases();
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(diseases) };
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    for file in files {
+        let name = file.display().to_string();
+        let format = match file.extension().and_then(|e| e.to_str()) {
+            Some("json") => None,
+            Some("ttl") => Some(musubi_ontology::RdfFormat::Turtle),
+            Some("owl" | "rdf") => Some(musubi_ontology::RdfFormat::RdfXml),
+            Some("nt") => Some(musubi_ontology::RdfFormat::NTriples),
+            _ => continue,
+        };
+        let bytes = std::fs::read(&file).map_err(|e| StartError::File { path: name.clone(), message: e.to_string() })?;
+        match format {
+            None => diseases
+                .add_obographs(&bytes, &name)
+                .map_err(|e| StartError::File { path: name.clone(), message: e.message })?,
+            Some(format) => {
+                let triples = musubi_ontology::parse_triples(&bytes, format, "http://purl.obolibrary.org/obo/")
+                    .map_err(|message| StartError::File { path: name.clone(), message })?;
+                diseases.add_triples(&triples);
+            }
+        }
+    }
+    Ok(diseases)
+}
+
 pub fn load_manifests(dir: &Path) -> Result<Vec<Manifest>, StartError> {
     if !dir.exists() {
         return Ok(Vec::new());

@@ -7,11 +7,13 @@
 //! - [`mapping`]: the RML mapping engine that turns partner records into hub RDF;
 //! - [`sparql`]: what a partner's SPARQL query is, and SELECT answers as rows for RML;
 //! - [`store`]: the graph store (embedded oxigraph, or later a remote SPARQL endpoint);
-//! - [`read_model`]: documents projected from the graph, which the schema answers from.
+//! - [`read_model`]: documents projected from the graph, which the schema answers from;
+//! - [`disease`]: the disease hierarchy (MONDO) that search and DUO matching both ask.
 //!
 //! Architecture invariant: this crate imports no other musubi crate and knows nothing of HTTP,
 //! GraphQL or manifests.
 
+pub mod disease;
 pub mod identifiers;
 pub mod mapping;
 pub mod read_model;

@@ -25,6 +25,7 @@ pub mod types;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use musubi_ontology::disease::DiseaseHierarchy;
 use musubi_ontology::read_model::{ReadModel, SourceView};
 use musubi_ontology::vocab::Vocabulary;
 
@@ -44,6 +45,8 @@ pub struct Hub {
     model: RwLock<Arc<ReadModel>>,
     sources: RwLock<Arc<Vec<SourceInfo>>>,
     audit: Arc<AuditLog>,
+    /// Which disease is a kind of which (MONDO), for search and DUO matching.
+    diseases: Arc<DiseaseHierarchy>,
     /// Tiers are enforced; only a benchmark build (feature `bench`) can switch this off.
     enforced: bool,
 }
@@ -55,6 +58,7 @@ impl Hub {
             model: RwLock::new(Arc::new(model)),
             sources: RwLock::new(Arc::new(sources)),
             audit: Arc::new(AuditLog::in_memory()),
+            diseases: Arc::new(DiseaseHierarchy::new()),
             enforced: true,
         }
     }
@@ -63,6 +67,17 @@ impl Hub {
     pub fn with_audit_log(mut self, log: Arc<AuditLog>) -> Hub {
         self.audit = log;
         self
+    }
+
+    /// The same hub, knowing the disease hierarchy `diseases` (the gateway loads
+    /// `<data>/ontologies/`).
+    pub fn with_diseases(mut self, diseases: Arc<DiseaseHierarchy>) -> Hub {
+        self.diseases = diseases;
+        self
+    }
+
+    pub fn diseases(&self) -> &Arc<DiseaseHierarchy> {
+        &self.diseases
     }
 
     pub fn audit_log(&self) -> &Arc<AuditLog> {
