@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use musubi_ontology::rdf::{Literal, NamedOrBlankNode, Term, Triple};
-use musubi_ontology::store::GraphStore;
+use musubi_ontology::store::{EmbeddedStore, GraphStore, Replacement};
 use musubi_ontology::vocab::{self, Vocabulary};
 
 use crate::fetch::Sessions;
@@ -72,7 +72,9 @@ pub async fn check(
     let mut staged = crate::harvest::stage(manifest, &cx, vocabulary).await?;
     let current = store.graph(source_graph(&manifest.id).as_ref())?;
 
-    let new = records(&staged.triples);
+    // The store keeps values in canonical form ("4.0" as 4, xsd:nonNegativeInteger as
+    // xsd:integer): compare what would be stored, not what the partner wrote.
+    let new = records(&as_stored(&staged.triples, &manifest.id)?);
     let old = records(&current);
     let mut report = CheckReport { records: staged.records, ..CheckReport::default() };
     for (id, facts) in &new {
@@ -108,6 +110,14 @@ pub async fn check(
         .map(|i| i.field.clone())
         .collect();
     Ok(report)
+}
+
+/// The triples as the graph store would give them back (values in canonical form).
+fn as_stored(triples: &[Triple], source: &str) -> Result<Vec<Triple>, HarvestError> {
+    let scratch = EmbeddedStore::in_memory();
+    let graph = source_graph(source);
+    scratch.replace(&[Replacement { graph: graph.as_ref(), triples }])?;
+    Ok(scratch.graph(graph.as_ref())?)
 }
 
 const NOT_IN_VOCABULARY: &str = "not in the hub vocabulary";
