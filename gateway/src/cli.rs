@@ -56,6 +56,19 @@ pub enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// Writes a realistic synthetic catalogue (NBDC JSON, JGA XML, DCAT Turtle) and the manifests
+    /// that harvest it, for benchmarks: `musubi --data D --sources OUT/sources harvest`.
+    Gen {
+        /// How many datasets.
+        #[arg(long)]
+        datasets: u64,
+        /// The folder to write (its humandbs/, jga/, dcat/, mappings/ and sources/ are replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// The same seed gives the same catalogue.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +142,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Connector { command: ConnectorCommand::Check { manifest } } => check(&config, &manifest).await,
         Command::Apikey { command } => apikey(&config, command),
+        Command::Gen { datasets, out, seed } => generate(datasets, out, seed),
         Command::Serve { listen, demo } => {
             if demo {
                 match crate::demo::install(&config.data) {
@@ -301,6 +315,30 @@ fn apikey(config: &Config, command: ApikeyCommand) -> ExitCode {
             }
             Err(e) => fail(&e),
         },
+    }
+}
+
+fn generate(datasets: u64, out: PathBuf, seed: u64) -> ExitCode {
+    let started = std::time::Instant::now();
+    let options = crate::generate::GenOptions { datasets, out: out.clone(), seed };
+    let bar = indicatif::ProgressBar::new(datasets);
+    match crate::generate::generate(&options, |done| bar.set_position(done)) {
+        Ok(summary) => {
+            bar.finish_and_clear();
+            println!(
+                "wrote {datasets} datasets to {} in {:.1} s: {} NBDC records, {} JGA records, {} DCAT records; {} files, {:.1} MB",
+                out.display(),
+                started.elapsed().as_secs_f64(),
+                summary.humandbs_records,
+                summary.jga_records,
+                summary.dcat_records,
+                summary.files,
+                summary.bytes as f64 / 1e6
+            );
+            println!("harvest it with: musubi --data DATA --sources {} harvest", out.join("sources").display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("cannot write the catalogue in {}: {e}", out.display())),
     }
 }
 

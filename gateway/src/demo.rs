@@ -104,6 +104,11 @@ const FILES: &[(&str, &[u8])] = &[
     ("sources/togoid-jga-nbdc.toml", include_bytes!("../demo/togoid-jga-nbdc.toml")),
 ];
 
+/// A bundled file by its path under `<data>/demo/` (e.g. `mappings/jga.rml.ttl`).
+pub fn file(path: &str) -> Option<&'static [u8]> {
+    FILES.iter().find(|(p, _)| *p == path).map(|(_, content)| *content)
+}
+
 /// Writes the demo's files under `data/demo/` and returns the manifest folder.
 pub fn install(data: &Path) -> std::io::Result<PathBuf> {
     let root = data.join("demo");

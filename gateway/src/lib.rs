@@ -5,12 +5,14 @@
 //! - [`http`]: the axum router: GraphQL over HTTP, GraphiQL, identity → [`musubi_schema::Principal`];
 //! - [`identity`]: trusted token issuers, JWTs, introspection, GA4GH passports, API keys;
 //! - [`demo`]: the bundled demo sources (fixtures, mappings, manifests);
-//! - [`cli`]: the commands (`serve`, `harvest`, `connector check`, `apikey`).
+//! - [`generate`]: `musubi gen`, realistic partner payloads at scale for benchmarks;
+//! - [`cli`]: the commands (`serve`, `harvest`, `connector check`, `apikey`, `gen`).
 //!
 //! Architecture invariant: HTTP, tokens, config files and the CLI live here and nowhere else.
 
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod generate;
 pub mod http;
 pub mod identity;
