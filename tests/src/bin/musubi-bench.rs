@@ -1,0 +1,343 @@
+//! `musubi-bench`: the hub measured end to end as its users meet it, every part a real process.
+//!
+//! ```sh
+//! cargo build --release -p musubi-gateway -p musubi-tests
+//! target/release/musubi-bench --datasets 100000 --work /tmp/bench
+//! ```
+//!
+//! 1. `musubi gen` writes the catalogue (kept and reused for the same size and seed);
+//! 2. `musubi harvest` loads it into an on-disk data folder: wall time, size on disk;
+//! 3. `musubi serve` starts on it: time from start to the first answer of the portal query;
+//! 4. `wrk` (Debian's package, a separate process) sends the portal query at 1, 16 and 64
+//!    connections: requests per second, p50, p99;
+//! 5. the server's peak resident memory (VmHWM) over all of it.
+//!
+//! Figures are printed as a Markdown table for BENCHMARKS.md. Nothing here asserts a time.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The portal's query: a keyword, two facets' worth of filters, 20 results of 12 fields.
+const PORTAL_QUERY: &str = r#"query Portal($q: String!) {
+  datasets(first: 20, filter: { text: $q }) {
+    totalCount
+    nodes {
+      id accession title { value lang } description { value lang } accessLevel
+      releaseDate subjectCount assays platforms referenceGenomes keywords sources
+    }
+  }
+}"#;
+
+#[derive(Debug)]
+struct Options {
+    datasets: u64,
+    seed: u64,
+    work: PathBuf,
+    duration: u64,
+    connections: Vec<u32>,
+    query: String,
+    keyword: String,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        datasets: 100_000,
+        seed: 1,
+        work: std::env::temp_dir().join("musubi-bench"),
+        duration: 10,
+        connections: vec![1, 16, 64],
+        query: PORTAL_QUERY.to_owned(),
+        keyword: "cancer".to_owned(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--datasets" => options.datasets = value()?.parse().map_err(|e| format!("--datasets: {e}"))?,
+            "--seed" => options.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--work" => options.work = PathBuf::from(value()?),
+            "--duration" => options.duration = value()?.parse().map_err(|e| format!("--duration: {e}"))?,
+            "--connections" => {
+                options.connections =
+                    value()?.split(',').map(|c| c.trim().parse().map_err(|e| format!("--connections: {e}"))).collect::<Result<_, _>>()?
+            }
+            "--query-file" => options.query = std::fs::read_to_string(value()?).map_err(|e| format!("--query-file: {e}"))?,
+            "--keyword" => options.keyword = value()?,
+            "--help" | "-h" => {
+                return Err("usage: musubi-bench [--datasets N] [--seed S] [--work DIR] [--duration SECONDS] \
+                            [--connections 1,16,64] [--query-file F] [--keyword WORD]"
+                    .into());
+            }
+            other => return Err(format!("unknown argument {other} (try --help)")),
+        }
+    }
+    Ok(options)
+}
+
+/// The `musubi` binary next to this one (same cargo profile).
+fn musubi() -> Result<PathBuf, String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let path = me.with_file_name("musubi");
+    path.exists().then_some(path.clone()).ok_or_else(|| format!("{} not found: cargo build --release -p musubi-gateway", path.display()))
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Peak and current resident memory of a process, in MiB, from /proc.
+fn memory_mib(pid: u32) -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+fn run(command: &mut Command, what: &str) -> Result<String, String> {
+    let out = command.output().map_err(|e| format!("{what}: cannot run: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{what} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `musubi serve` and waits for the line that gives its URL.
+fn serve(musubi: &Path, data: &Path) -> Result<(Server, Instant), String> {
+    let log = data.join("serve.log");
+    let started = Instant::now();
+    let child = Command::new(musubi)
+        .args(["--data"])
+        .arg(data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::fs::File::create(&log).map_err(|e| e.to_string())?)
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("musubi serve: {e}"))?;
+    let mut server = Server { child, url: String::new() };
+    for _ in 0..6_000 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(url) = text.lines().find_map(|l| l.strip_prefix("open ")) {
+            server.url = url.trim().to_owned();
+            return Ok((server, started));
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            return Err(format!("musubi serve exited ({status}): {text}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Err("musubi serve did not print its URL within 60 s".into())
+}
+
+fn body(options: &Options) -> String {
+    serde_json::json!({ "query": options.query, "variables": { "q": options.keyword } }).to_string()
+}
+
+/// Posts the portal query until it is answered; the time since `started` is the time to first
+/// answer.
+fn first_answer(url: &str, body: &str, started: Instant) -> Result<(Duration, serde_json::Value), String> {
+    let client = http1::Client;
+    loop {
+        if let Ok(answer) = client.post(url, body) {
+            return Ok((started.elapsed(), answer));
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            return Err("no answer within 120 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// One wrk run: (requests per second, p50 ms, p99 ms, failed requests: non-2xx answers, socket
+/// errors and timeouts).
+fn wrk(url: &str, body: &str, connections: u32, seconds: u64, work: &Path) -> Result<(f64, f64, f64, u64), String> {
+    let script = work.join("portal.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = {}\n",
+            serde_json::to_string(body).map_err(|e| e.to_string())?
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let threads = connections.min(2);
+    let out = run(
+        Command::new("wrk")
+            .args(["--latency", "--timeout", "30s", "-t", &threads.to_string(), "-c", &connections.to_string(), "-d", &format!("{seconds}s")])
+            .arg("-s")
+            .arg(&script)
+            .arg(url),
+        "wrk (apt-get install wrk)",
+    )?;
+    let rps = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("wrk printed no Requests/sec: {out}"))?;
+    let percentile = |p: &str| -> Result<f64, String> {
+        let line = out.lines().find(|l| l.trim_start().starts_with(p)).ok_or_else(|| format!("wrk printed no {p} latency: {out}"))?;
+        parse_duration_ms(line.split_whitespace().nth(1).unwrap_or(""))
+    };
+    let non_2xx: u64 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    // "Socket errors: connect 0, read 0, write 0, timeout 12"
+    let socket: u64 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+        .map(|v| v.split(',').filter_map(|part| part.split_whitespace().nth(1)?.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    let errors = non_2xx + socket;
+    Ok((rps, percentile("50%")?, percentile("99%")?, errors))
+}
+
+/// wrk's "1.23ms", "456.00us", "1.02s" in milliseconds.
+fn parse_duration_ms(text: &str) -> Result<f64, String> {
+    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return Err(format!("not a wrk duration: {text:?}"));
+    };
+    number.parse::<f64>().map(|n| n * factor).map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// A tiny HTTP/1.1 client on std only, for the first answer (no runtime to start).
+mod http1 {
+        use std::io::{Read, Write};
+        use std::net::TcpStream;
+
+        #[derive(Debug)]
+        pub struct Client;
+
+        impl Client {
+            pub fn post(&self, url: &str, body: &str) -> Result<serde_json::Value, String> {
+                let rest = url.strip_prefix("http://").ok_or("http URLs only")?;
+                let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+                let mut stream = TcpStream::connect(host).map_err(|e| e.to_string())?;
+                write!(
+                    stream,
+                    "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .map_err(|e| e.to_string())?;
+                let mut response = String::new();
+                stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+                let (head, payload) = response.split_once("\r\n\r\n").ok_or("no HTTP head")?;
+                if !head.starts_with("HTTP/1.1 200") {
+                    return Err(head.lines().next().unwrap_or("").to_owned());
+                }
+                serde_json::from_str(payload).map_err(|e| format!("{e}: {payload}"))
+            }
+        }
+}
+
+fn main() -> std::process::ExitCode {
+    match bench() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("musubi-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn bench() -> Result<(), String> {
+    let options = parse_args()?;
+    let musubi = musubi()?;
+    std::fs::create_dir_all(&options.work).map_err(|e| e.to_string())?;
+    let catalogue = options.work.join(format!("gen-{}-{}", options.datasets, options.seed));
+    let data = options.work.join(format!("data-{}-{}", options.datasets, options.seed));
+    println!("musubi-bench: {} datasets (seed {}), work folder {}", options.datasets, options.seed, options.work.display());
+    println!("machine: {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), cpu_model());
+
+    // 1. The catalogue.
+    if !catalogue.join("sources").exists() {
+        let t = Instant::now();
+        run(Command::new(&musubi).args(["gen", "--datasets", &options.datasets.to_string(), "--seed", &options.seed.to_string(), "--out"]).arg(&catalogue), "musubi gen")?;
+        println!("gen: {:.1} s, {:.1} MB", t.elapsed().as_secs_f64(), dir_size(&catalogue) as f64 / 1e6);
+    }
+
+    // 2. Harvest into an on-disk data folder (a fresh one each run).
+    let _ = std::fs::remove_dir_all(&data);
+    let t = Instant::now();
+    let mut harvest = Command::new(&musubi);
+    harvest.arg("--data").arg(&data).arg("--sources").arg(catalogue.join("sources")).arg("harvest");
+    let child = harvest.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().map_err(|e| format!("musubi harvest: {e}"))?;
+    let pid = child.id();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let watcher = {
+        let peak = peak.clone();
+        std::thread::spawn(move || {
+            while let Some((hwm, _)) = memory_mib(pid) {
+                peak.store(hwm as u64, std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let _ = watcher.join();
+    if !out.status.success() {
+        return Err(format!("musubi harvest failed: {}", String::from_utf8_lossy(&out.stdout)));
+    }
+    let harvest_s = t.elapsed().as_secs_f64();
+    let on_disk = dir_size(&data);
+    println!("harvest: {harvest_s:.1} s, data folder {:.1} MB, peak RSS {} MiB", on_disk as f64 / 1e6, peak.load(std::sync::atomic::Ordering::Relaxed));
+
+    // 3. Start and first answer.
+    let body = body(&options);
+    let (server, started) = serve(&musubi, &data)?;
+    let url = server.url.clone();
+    let (first, answer) = first_answer(&url, &body, started)?;
+    let total = answer.pointer("/data/datasets/totalCount").cloned().unwrap_or_default();
+    if answer.get("errors").is_some() {
+        return Err(format!("the portal query failed: {answer}"));
+    }
+    println!("first answer after start: {:.0} ms ({total} datasets match {:?})", first.as_secs_f64() * 1000.0, options.keyword);
+
+    // 4. Load.
+    println!("\n| connections | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- |");
+    for connections in &options.connections {
+        let (rps, p50, p99, errors) = wrk(&url, &body, *connections, options.duration, &options.work)?;
+        println!("| {connections} | {rps:.0} | {p50:.2} | {p99:.2} | {errors} |");
+    }
+
+    // 5. Memory.
+    let (hwm, rss) = memory_mib(server.child.id()).unwrap_or_default();
+    println!("\nserve: peak RSS {hwm:.0} MiB, RSS now {rss:.0} MiB");
+    Ok(())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())))
+        .unwrap_or_else(|| "unknown CPU".into())
+}
