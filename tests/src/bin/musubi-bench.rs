@@ -10,7 +10,10 @@
 //! 3. `musubi serve` starts on it: time from start to the first answer of the portal query;
 //! 4. `wrk` (Debian's package, a separate process) sends the portal query at 1, 16 and 64
 //!    connections: requests per second, p50, p99;
-//! 5. the server's peak resident memory (VmHWM) over all of it.
+//! 5. the server's peak resident memory (VmHWM) over all of it;
+//! 6. with `--peers`: the same query through GraphQL Mesh + Hive Gateway (npm, in
+//!    `tests/interop/mesh/`) over a JSON REST server holding the same NBDC records, at the same
+//!    connection counts.
 //!
 //! Figures are printed as a Markdown table for BENCHMARKS.md. Nothing here asserts a time.
 
@@ -38,6 +41,7 @@ struct Options {
     connections: Vec<u32>,
     query: String,
     keyword: String,
+    peers: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -49,6 +53,7 @@ fn parse_args() -> Result<Options, String> {
         connections: vec![1, 16, 64],
         query: PORTAL_QUERY.to_owned(),
         keyword: "cancer".to_owned(),
+        peers: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -64,9 +69,10 @@ fn parse_args() -> Result<Options, String> {
             }
             "--query-file" => options.query = std::fs::read_to_string(value()?).map_err(|e| format!("--query-file: {e}"))?,
             "--keyword" => options.keyword = value()?,
+            "--peers" => options.peers = true,
             "--help" | "-h" => {
                 return Err("usage: musubi-bench [--datasets N] [--seed S] [--work DIR] [--duration SECONDS] \
-                            [--connections 1,16,64] [--query-file F] [--keyword WORD]"
+                            [--connections 1,16,64] [--query-file F] [--keyword WORD] [--peers]"
                     .into());
             }
             other => return Err(format!("unknown argument {other} (try --help)")),
@@ -332,6 +338,101 @@ fn bench() -> Result<(), String> {
     // 5. Memory.
     let (hwm, rss) = memory_mib(server.child.id()).unwrap_or_default();
     println!("\nserve: peak RSS {hwm:.0} MiB, RSS now {rss:.0} MiB");
+    drop(server);
+
+    // 6. The Mesh peer.
+    if options.peers {
+        mesh_peer(&options, &catalogue)?;
+    }
+    Ok(())
+}
+
+/// The portal query as the Mesh peer's schema spells it: the keyword, two facet filters, 20
+/// results of the same 12 fields.
+const MESH_QUERY: &str = r#"query Portal($q: String!) {
+  datasets(q: $q, assay: "WGS", genome: "GRCh38", first: 20) {
+    totalCount
+    nodes { id accession title description accessLevel releaseDate subjectCount assays platforms referenceGenomes keywords sources }
+  }
+}"#;
+
+/// A child process killed when dropped.
+struct Peer(Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a peer process and waits until `ready` appears in its output file.
+fn start_peer(command: &mut Command, log: &Path, ready: &str) -> Result<Peer, String> {
+    let child = command
+        .stdout(std::fs::File::create(log).map_err(|e| e.to_string())?)
+        .stderr(std::fs::File::create(log.with_extension("err")).map_err(|e| e.to_string())?)
+        .spawn()
+        .map_err(|e| format!("{command:?}: {e}"))?;
+    let mut peer = Peer(child);
+    for _ in 0..12_000 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.lines().any(|l| l.contains(ready)) {
+            return Ok(peer);
+        }
+        if let Ok(Some(status)) = peer.0.try_wait() {
+            let err = std::fs::read_to_string(log.with_extension("err")).unwrap_or_default();
+            return Err(format!("{command:?} exited ({status}): {text}{err}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Err(format!("{command:?} did not say {ready:?} within 120 s"))
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+fn mesh_peer(options: &Options, catalogue: &Path) -> Result<(), String> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/interop/mesh"));
+    if !dir.join("node_modules/@graphql-hive/gateway").is_dir() {
+        run(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund", "--silent"]), "npm ci (the Mesh peer)")?;
+    }
+    let rest_port = free_port()?;
+    let _rest = start_peer(
+        Command::new("node").current_dir(&dir).arg("rest.mjs").arg(catalogue.join("humandbs")).arg(rest_port.to_string()),
+        &options.work.join("rest.log"),
+        "rest http://",
+    )?;
+    let supergraph = options.work.join("supergraph.graphql");
+    run(
+        Command::new("npx")
+            .current_dir(&dir)
+            .env("REST_URL", format!("http://127.0.0.1:{rest_port}"))
+            .args(["mesh-compose", "-o"])
+            .arg(&supergraph),
+        "mesh-compose",
+    )?;
+    let gateway_port = free_port()?;
+    let _gateway = start_peer(
+        Command::new("npx").current_dir(&dir).args(["hive-gateway", "supergraph"]).arg(&supergraph).args(["--port", &gateway_port.to_string()]),
+        &options.work.join("hive.log"),
+        "Listening on",
+    )?;
+    let url = format!("http://127.0.0.1:{gateway_port}/graphql");
+    let body = serde_json::json!({ "query": MESH_QUERY, "variables": { "q": options.keyword } }).to_string();
+    let (_, answer) = first_answer(&url, &body, Instant::now())?;
+    if answer.get("errors").is_some() {
+        return Err(format!("the Mesh peer's portal query failed: {answer}"));
+    }
+    println!(
+        "\nGraphQL Mesh + Hive Gateway over a JSON REST server ({} datasets match):\n\n| connections | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- |",
+        answer.pointer("/data/datasets/totalCount").cloned().unwrap_or_default()
+    );
+    for connections in &options.connections {
+        let (rps, p50, p99, errors) = wrk(&url, &body, *connections, options.duration, &options.work)?;
+        println!("| {connections} | {rps:.0} | {p50:.2} | {p99:.2} | {errors} |");
+    }
     Ok(())
 }
 
