@@ -111,6 +111,11 @@ impl SourceView {
         self.nodes.get(id)
     }
 
+    /// Every node the source describes (in no particular order).
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values()
+    }
+
     pub fn datasets(&self) -> impl Iterator<Item = &Node> {
         self.datasets.iter().map(|id| &self.nodes[id])
     }
@@ -320,6 +325,11 @@ impl ReadModel {
 
     pub fn samples(&self) -> &[MergedRecord] {
         &self.samples
+    }
+
+    /// Every source's view, by source id.
+    pub fn views(&self) -> impl Iterator<Item = &Arc<SourceView>> {
+        self.views.values()
     }
 
     pub fn view(&self, source: &str) -> Option<&Arc<SourceView>> {
