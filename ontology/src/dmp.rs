@@ -231,8 +231,7 @@ impl Dmp {
 /// it into its own graph in one transaction. Returns its projection for the read model.
 pub fn ingest(store: &dyn GraphStore, vocabulary: &Vocabulary, dmp: &Dmp) -> Result<SourceView, StoreError> {
     let mut triples = dmp.triples(&Literal::from(crate::now()));
-    vocabulary.identifier_schemes().normalise(&mut triples);
-    vocabulary.add_access_levels(&mut triples);
+    vocabulary.prepare_staged(&mut triples);
     let graph = NamedNode::new_unchecked(format!("{}{}", v::SOURCE_GRAPH_PREFIX, dmp.source_id()));
     store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }])?;
     Ok(SourceView::from_triples(&dmp.source_id(), triples))

@@ -432,6 +432,14 @@ impl Vocabulary {
         self.properties.values()
     }
 
+    /// What every staged graph goes through before it is swapped in (a harvest's, an ingested
+    /// DMP's): identifier IRIs rewritten to their canonical form, so sources meet on one node, and
+    /// stated access levels normalised.
+    pub fn prepare_staged(&self, triples: &mut Vec<Triple>) {
+        self.identifiers.normalise(triples);
+        self.add_access_levels(triples);
+    }
+
     /// Normalises what a source says about access: a literal such as NBDC's
     /// "Controlled-access (Type I)" (compared case-insensitively) or an IRI such as the EU
     /// access-right authority's `NON_PUBLIC`.
