@@ -71,6 +71,7 @@ iris! {
     SCHEMA_URL = "http://schema.org/url";
     BIBO_DOI = "http://purl.org/ontology/bibo/doi";
     ODRL_HAS_POLICY = "http://www.w3.org/ns/odrl/2/hasPolicy";
+    ODRL_POLICY = "http://www.w3.org/ns/odrl/2/Policy";
     PROV_GENERATED_AT_TIME = "http://www.w3.org/ns/prov#generatedAtTime";
 
     MUSUBI_STUDY = "https://w3id.org/musubi/vocab#Study";

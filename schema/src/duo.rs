@@ -22,8 +22,6 @@ use crate::errors::bad_input;
 /// The source id of the graph holding steward-confirmed DUO codes.
 pub const STEWARD_DUO_SOURCE: &str = "steward-duo";
 
-const ODRL_POLICY: &str = "http://www.w3.org/ns/odrl/2/Policy";
-
 /// Every DUO/MONDO term any node named `id` states, in any source.
 fn conditions_of(model: &ReadModel, id: &NamedOrBlankNode, out: &mut BTreeSet<String>) {
     for view in model.views() {
@@ -33,8 +31,9 @@ fn conditions_of(model: &ReadModel, id: &NamedOrBlankNode, out: &mut BTreeSet<St
     }
 }
 
-/// The data use of a merged dataset, from its nodes and its policies.
-pub(crate) fn data_use_of(model: &ReadModel, record: &MergedRecord) -> DataUse {
+/// The data use of a merged dataset, from its nodes and its policies (what `matchDataUse`
+/// judges; access requests judge the same).
+pub fn data_use_of(model: &ReadModel, record: &MergedRecord) -> DataUse {
     let mut terms = BTreeSet::new();
     let mut accessions: BTreeSet<String> = BTreeSet::new();
     for (_, node) in model.members(record) {
@@ -47,13 +46,9 @@ pub(crate) fn data_use_of(model: &ReadModel, record: &MergedRecord) -> DataUse {
         }
     }
     // Policies that name the dataset (EGA policies list their datasets).
-    for view in model.views() {
-        for node in view.nodes() {
-            if node.strings(v::MUSUBI_DATASET_ACCESSION).iter().any(|a| accessions.contains(*a))
-                && node.values(v::RDF_TYPE).iter().any(|t| matches!(t, Term::NamedNode(n) if n.as_str() == ODRL_POLICY))
-            {
-                conditions_of(model, &node.id, &mut terms);
-            }
+    for accession in &accessions {
+        for policy in model.policies_naming(accession) {
+            conditions_of(model, &policy.id, &mut terms);
         }
     }
     DataUse::from_terms(terms)
@@ -294,7 +289,7 @@ impl DuoMutation {
 
 /// A policy's IRI from its IRI or accession (`JGAP000002`).
 fn policy_iri(model: &ReadModel, policy: &str) -> Option<String> {
-    let is_policy = |n: &musubi_ontology::read_model::Node| n.values(v::RDF_TYPE).iter().any(|t| matches!(t, Term::NamedNode(c) if c.as_str() == ODRL_POLICY));
+    let is_policy = |n: &musubi_ontology::read_model::Node| n.has_type(v::ODRL_POLICY);
     model.views().flat_map(|view| view.nodes()).find_map(|n| match &n.id {
         NamedOrBlankNode::NamedNode(iri) if is_policy(n) && (iri.as_str() == policy || n.first(v::DCT_IDENTIFIER) == Some(policy)) => Some(iri.as_str().to_owned()),
         _ => None,
