@@ -108,7 +108,7 @@ pub struct AuditConnection {
 pub struct Query;
 
 /// Merged into the root `Query` (see `QueryRoot`).
-#[Object(name = "RecordQuery")]
+#[Object(name = "CatalogQuery")]
 impl Query {
     /// One dataset by accession (e.g. "JGAD000001"). Where several sources hold it, the first
     /// source by id answers. An embargoed dataset shows only its accession, title and release date

@@ -77,7 +77,7 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
         ("Query", "sharingDeadlines") | ("SharingDeadline", _) => Fixed(Tier::Steward),
         ("DmpItem", "suggestedRecords") => Fixed(Tier::Steward),
         ("DmpItem", "depositedRecords") | ("DepositedRecord", _) => props(&[v::MUSUBI_DEPOSIT_ACCESSION]),
-        ("Mutation", _) | ("DmpIngestResult", _) => Fixed(Tier::Steward),
+        ("Mutation", "ingestDmp" | "confirmDmpLink" | "confirmDuoSuggestion") | ("DmpIngestResult", _) => Fixed(Tier::Steward),
         // `claims` applies the tier of the field it is asked about.
         (_, "claims") => Structural,
         // One entry per source: as much a value as `sources`.
