@@ -7,16 +7,22 @@
 //! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads;
 //! - [`types`]: Dataset, Study and the entities they link to, read from the read model;
 //! - [`query`]: the root queries and their filters and cursors;
-//! - [`errors`]: `extensions.code` on every error.
+//! - [`errors`]: `extensions.code` on every error;
+//! - [`duo`]: a dataset's data use (DUO), `matchDataUse`, DUO codes suggested from free-text
+//!   policies and `confirmDuoSuggestion`;
+//! - [`dmp`]: the DMP catalog (`dmps`, `dmpItems`, `ingestDmp`, `confirmDmpLink`) and
+//!   `sharingDeadlines`.
 //!
-//! Mutations (connectors, grants, outcomes) do not exist yet (`EmptyMutation`); when they land,
-//! each must pass `access::guard_tier(ctx, Tier::Steward, …)` and be audited like a read.
+//! Every mutation passes `access::guard_tier(ctx, Tier::Steward, …)` (or the tier it needs) and
+//! is audited like a read; the root query and mutation types merge one object per concern.
 //!
 //! Architecture invariant: the schema never sees HTTP. The gateway hands it a [`Principal`] and a
 //! [`Hub`]; resolvers answer from the read model, never with a SPARQL query per field.
 
 pub mod access;
 pub mod audit;
+pub mod dmp;
+pub mod duo;
 pub mod errors;
 pub mod query;
 pub mod tiers;
@@ -24,9 +30,12 @@ pub mod types;
 
 use std::sync::{Arc, OnceLock, RwLock};
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use musubi_ontology::disease::DiseaseHierarchy;
+use musubi_ontology::dmp::SharingPolicy;
 use musubi_ontology::read_model::{ReadModel, SourceView};
+use musubi_ontology::rdf::{NamedNode, Triple};
+use musubi_ontology::store::{GraphStore, Replacement, StoreError};
 use musubi_ontology::vocab::Vocabulary;
 
 pub use access::Principal;
@@ -34,12 +43,20 @@ pub use audit::{AuditCollector, AuditLog};
 pub use query::Query;
 pub use types::SourceInfo;
 
+/// The root query: one object per concern.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(Query, duo::DuoQuery, dmp::DmpQuery);
+
+/// The root mutation: one object per concern; every field is STEWARD unless it says otherwise.
+#[derive(MergedObject, Default)]
+pub struct Mutation(duo::DuoMutation, dmp::DmpMutation);
+
 /// The schema type served by the gateway.
-pub type HubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type HubSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
 
 /// What the schema answers from: the read model, the vocabulary (for tiers) and the sources.
 /// Shared by all requests; harvests swap in new read models.
-#[derive(Debug)]
 pub struct Hub {
     vocabulary: Arc<Vocabulary>,
     model: RwLock<Arc<ReadModel>>,
@@ -49,6 +66,19 @@ pub struct Hub {
     diseases: Arc<DiseaseHierarchy>,
     /// Tiers are enforced; only a benchmark build (feature `bench`) can switch this off.
     enforced: bool,
+    /// Where mutations write (plans, confirmed links and DUO codes); none in read-only hubs.
+    store: Option<Arc<dyn GraphStore>>,
+    /// Sharing periods per data category and the designated databases.
+    sharing: Arc<SharingPolicy>,
+    /// Serialises read-modify-write updates of hub-written graphs, so that two stewards'
+    /// confirmations at once both land.
+    graph_writes: std::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("store", &self.store.is_some()).field("enforced", &self.enforced).finish_non_exhaustive()
+    }
 }
 
 impl Hub {
@@ -60,7 +90,48 @@ impl Hub {
             audit: Arc::new(AuditLog::in_memory()),
             diseases: Arc::new(DiseaseHierarchy::new()),
             enforced: true,
+            store: None,
+            sharing: Arc::new(SharingPolicy::default()),
+            graph_writes: std::sync::Mutex::new(()),
         }
+    }
+
+    /// The same hub, writing mutations to `store` (the graph store the read model comes from).
+    pub fn with_store(mut self, store: Arc<dyn GraphStore>) -> Hub {
+        self.store = Some(store);
+        self
+    }
+
+    pub fn store(&self) -> Option<&Arc<dyn GraphStore>> {
+        self.store.as_ref()
+    }
+
+    /// The same hub, judging sharing deadlines by `policy`.
+    pub fn with_sharing_policy(mut self, policy: SharingPolicy) -> Hub {
+        self.sharing = Arc::new(policy);
+        self
+    }
+
+    pub fn sharing_policy(&self) -> &SharingPolicy {
+        &self.sharing
+    }
+
+    /// Adds `triples` to the hub-written graph of `source` (e.g. steward links): read from the
+    /// store, extended and replaced in one transaction, one update at a time; the new projection
+    /// is swapped into the read model.
+    pub fn add_to_graph(&self, source: &str, triples: Vec<Triple>) -> Result<(), StoreError> {
+        let store = self.store.as_ref().ok_or_else(|| StoreError::Storage("this hub has no graph store to write to".into()))?;
+        let graph = NamedNode::new_unchecked(format!("{}{source}", musubi_ontology::vocab::SOURCE_GRAPH_PREFIX));
+        let _one_at_a_time = self.graph_writes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all = store.graph(graph.as_ref())?;
+        for t in triples {
+            if !all.contains(&t) {
+                all.push(t);
+            }
+        }
+        store.replace(&[Replacement { graph: graph.as_ref(), triples: &all }])?;
+        self.replace_source(SourceView::from_triples(source, all));
+        Ok(())
     }
 
     /// The same hub, writing its audit entries to `log` (e.g. a file in the data folder).
@@ -123,7 +194,7 @@ impl Hub {
 /// Builds the schema over a hub. Each request must carry a [`Principal`] in its data.
 pub fn build(hub: Arc<Hub>) -> HubSchema {
     let table = Arc::new(OnceLock::new());
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot::default(), Mutation::default(), EmptySubscription)
         .register_input_type::<tiers::TierName>()
         .directive(tiers::TierDirective { vocabulary: hub.vocabulary.clone(), table: table.clone() })
         .extension(tiers::FieldTierGuard { table, hub: hub.clone() })
