@@ -19,15 +19,17 @@ pub mod access;
 pub mod audit;
 pub mod errors;
 pub mod query;
+pub mod search;
 pub mod tiers;
 pub mod types;
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 use musubi_ontology::disease::DiseaseHierarchy;
 use musubi_ontology::read_model::{ReadModel, SourceView};
 use musubi_ontology::vocab::Vocabulary;
+use musubi_search::SearchIndex;
 
 pub use access::Principal;
 pub use audit::{AuditCollector, AuditLog};
@@ -37,12 +39,22 @@ pub use types::SourceInfo;
 /// The schema type served by the gateway.
 pub type HubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-/// What the schema answers from: the read model, the vocabulary (for tiers) and the sources.
-/// Shared by all requests; harvests swap in new read models.
+/// The read model and the search index built from it, swapped together so that a search's hits
+/// always name records of the model that resolves them.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub model: Arc<ReadModel>,
+    pub index: Arc<SearchIndex>,
+}
+
+/// What the schema answers from: the read model and its search index, the vocabulary (for
+/// tiers) and the sources. Shared by all requests; harvests swap in new snapshots.
 #[derive(Debug)]
 pub struct Hub {
     vocabulary: Arc<Vocabulary>,
-    model: RwLock<Arc<ReadModel>>,
+    state: RwLock<Arc<Snapshot>>,
+    /// Serialises snapshot updates (two harvests landing at once both count).
+    updating: Mutex<()>,
     sources: RwLock<Arc<Vec<SourceInfo>>>,
     audit: Arc<AuditLog>,
     /// Which disease is a kind of which (MONDO), for search and DUO matching.
@@ -53,9 +65,11 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>) -> Hub {
+        let index = search::build_index(&vocabulary, &model);
         Hub {
             vocabulary,
-            model: RwLock::new(Arc::new(model)),
+            state: RwLock::new(Arc::new(Snapshot { model: Arc::new(model), index: Arc::new(index) })),
+            updating: Mutex::new(()),
             sources: RwLock::new(Arc::new(sources)),
             audit: Arc::new(AuditLog::in_memory()),
             diseases: Arc::new(DiseaseHierarchy::new()),
@@ -102,13 +116,31 @@ impl Hub {
 
     /// The read model as of now; a request keeps one snapshot for its whole life.
     pub fn model(&self) -> Arc<ReadModel> {
-        self.model.read().expect("read model lock").clone()
+        self.snapshot().model.clone()
     }
 
-    /// Swaps in one source's new projection after a harvest.
+    /// The read model and its search index, as of now.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.state.read().expect("snapshot lock").clone()
+    }
+
+    /// Swaps in one source's new projection after a harvest, and the search index rebuilt from
+    /// the new model (requests keep answering from the old snapshot meanwhile).
     pub fn replace_source(&self, view: SourceView) {
-        let mut model = self.model.write().expect("read model lock");
-        *model = Arc::new(model.with_source(view));
+        let _updating = self.updating.lock().expect("update lock");
+        let model = self.model().with_source(view);
+        self.swap(model);
+    }
+
+    /// Swaps in a whole new read model (e.g. reloaded from the graph) and its index.
+    pub fn replace_model(&self, model: ReadModel) {
+        let _updating = self.updating.lock().expect("update lock");
+        self.swap(model);
+    }
+
+    fn swap(&self, model: ReadModel) {
+        let index = search::build_index(&self.vocabulary, &model);
+        *self.state.write().expect("snapshot lock") = Arc::new(Snapshot { model: Arc::new(model), index: Arc::new(index) });
     }
 
     pub fn sources(&self) -> Arc<Vec<SourceInfo>> {

@@ -222,17 +222,17 @@ impl std::fmt::Debug for SearchIndex {
 impl SearchIndex {
     /// An index with no records.
     pub fn empty() -> SearchIndex {
-        SearchIndex::build(&ReadModel::default(), &Vocabulary::builtin(), &|_, _| Tier::Steward).expect("an empty index builds")
+        SearchIndex::build(&ReadModel::default(), &Vocabulary::builtin(), |_| |_: &str| Tier::Steward).expect("an empty index builds")
     }
 
-    /// Indexes every dataset and study of `model`. `tier_of(record, property)` is the tier of a
-    /// property on a record (the schema's rule, with record policies) and decides which tier's
+    /// Indexes every dataset and study of `model`. `tiers(record)` gives the tier of each
+    /// property on that record (the schema's rule, with record policies) and decides which tier's
     /// text field a value goes to; only properties the API shows (`musubi:graphqlField`) are text.
-    pub fn build(
-        model: &ReadModel,
-        vocabulary: &Vocabulary,
-        tier_of: &dyn Fn(&MergedRecord, &str) -> Tier,
-    ) -> Result<SearchIndex, SearchError> {
+    pub fn build<F, G>(model: &ReadModel, vocabulary: &Vocabulary, tiers: F) -> Result<SearchIndex, SearchError>
+    where
+        F: Fn(&MergedRecord) -> G,
+        G: Fn(&str) -> Tier,
+    {
         let mut builder = Schema::builder();
         let ord = builder.add_u64_field("ord", tantivy::schema::FAST);
         let accession = builder.add_text_field("accession", STRING);
@@ -249,8 +249,12 @@ impl SearchIndex {
         for (kind, records) in [(Kind::Dataset, model.datasets()), (Kind::Study, model.studies())] {
             for (position, record) in records.iter().enumerate() {
                 let n = docs.len() as u64;
-                let mut document = doc!(ord => n, accession => record.key.accession.clone());
-                for (tier, value) in texts(model, vocabulary, record, tier_of) {
+                let mut document = doc!(ord => n);
+                // Grants name datasets: a study's CONTROLLED text is for stewards only.
+                if kind == Kind::Dataset {
+                    document.add_text(accession, &record.key.accession);
+                }
+                for (tier, value) in texts(model, vocabulary, record, &tiers(record)) {
                     document.add_text(text[tier as usize], value);
                 }
                 writer.add_document(document)?;
@@ -418,7 +422,7 @@ impl SearchIndex {
         let mut out = Vec::new();
         for (tier, generator) in generators {
             // CONTROLLED text only where the caller holds the grant for this record.
-            if *tier == Tier::Controlled && access.tier < Tier::Steward && !access.grants.contains(&doc.key.accession) {
+            if *tier == Tier::Controlled && access.tier < Tier::Steward && (doc.kind != Kind::Dataset || !access.grants.contains(&doc.key.accession)) {
                 continue;
             }
             let field = self.text[*tier as usize];
@@ -506,7 +510,7 @@ impl SegmentCollector for SegmentMatches {
 /// The literal values of a record the API shows, each with its tier: the record's own
 /// properties, and those of nodes it links to (a disease's label, a publisher's name), which need
 /// the link's tier too.
-fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier_of: &dyn Fn(&MergedRecord, &str) -> Tier) -> Vec<(Tier, String)> {
+fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier_of: &dyn Fn(&str) -> Tier) -> Vec<(Tier, String)> {
     let shown = |p: &str| vocabulary.property(p).is_some_and(|d| d.graphql_field.is_some());
     let mut out = Vec::new();
     for (view, node) in model.members(record) {
@@ -514,7 +518,7 @@ fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier
             if !shown(property) {
                 continue;
             }
-            let tier = tier_of(record, property);
+            let tier = tier_of(property);
             for value in values {
                 match value {
                     Term::Literal(l) => out.push((tier, l.value().to_owned())),
@@ -530,7 +534,7 @@ fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier
                             continue;
                         }
                         for (p, vs) in linked.properties().filter(|(p, _)| shown(p)) {
-                            let t = tier.max(tier_of(record, p));
+                            let t = tier.max(tier_of(p));
                             out.extend(vs.iter().filter_map(|v| match v {
                                 Term::Literal(l) => Some((t, l.value().to_owned())),
                                 _ => None,
