@@ -17,7 +17,7 @@ use musubi_ontology::disease::{term_curie, term_iri};
 use musubi_ontology::read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_search::{After, Doc, FIELDS, Kind, Request, SearchIndex, SortBy, SortValue, TextAccess, Visibility};
+use musubi_search::{After, Doc, FIELDS, Kind, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
 
 use crate::access::{RecordPolicy, effective_tier, forbidden_filter, hub, principal, today};
 use crate::errors::bad_input;
@@ -37,12 +37,12 @@ pub(crate) fn build_index(vocabulary: &Vocabulary, model: &ReadModel) -> SearchI
     .unwrap_or_else(|e| {
         // An index that cannot be built (tantivy in RAM: out of memory) leaves search empty, not
         // the hub down.
-        tracing_free_warning(&e);
+        warn_unindexed(&e);
         SearchIndex::empty()
     })
 }
 
-fn tracing_free_warning(e: &musubi_search::SearchError) {
+fn warn_unindexed(e: &musubi_search::SearchError) {
     eprintln!("warning: {e}; search answers nothing until the next harvest");
 }
 
@@ -234,22 +234,26 @@ fn sort_name(sort: SearchSort, descending: bool) -> String {
     format!("{sort:?}/{}", if descending { "desc" } else { "asc" })
 }
 
-fn encode_cursor(sort: &str, value: &SortValue, key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_VERSION}\u{0}{sort}\u{0}{}\u{0}{key}", value.encode()))
+fn encode_cursor(sort: &str, value: &SortValue, key: &str, stats: Option<&Stats>) -> String {
+    let stats = stats.map(Stats::encode).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_VERSION}\u{0}{sort}\u{0}{}\u{0}{key}\u{0}{stats}", value.encode()))
 }
 
 fn decode_cursor(cursor: &str, sort: &str) -> Result<After> {
     let invalid = || bad_input("after", "is not a search cursor this API issued (take `endCursor` from a previous page)");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let mut parts = text.splitn(4, '\u{0}');
-    let (Some(CURSOR_VERSION), Some(cursor_sort), Some(value), Some(key)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let mut parts = text.splitn(5, '\u{0}');
+    let (Some(CURSOR_VERSION), Some(cursor_sort), Some(value), Some(key), Some(stats)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(invalid());
     };
+    let stats = if stats.is_empty() { None } else { Some(Stats::decode(stats).ok_or_else(invalid)?) };
     if cursor_sort != sort {
         return Err(bad_input("after", format!("is a cursor of a search sorted by {cursor_sort}, not {sort}: page with the same sort and order")));
     }
-    Ok(After { sort: SortValue::decode(value).ok_or_else(invalid)?, key: key.to_owned() })
+    Ok(After { sort: SortValue::decode(value).ok_or_else(invalid)?, key: key.to_owned(), stats })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -373,7 +377,7 @@ pub(crate) fn search(
             Kind::Study => SearchRecord::Study(Study::new(model, &model.studies()[doc.position], &today)),
         };
         edges.push(SearchEdge {
-            cursor: encode_cursor(&sort_key, &hit.sort, &doc.record_key),
+            cursor: encode_cursor(&sort_key, &hit.sort, &doc.record_key, page.stats.as_ref()),
             node,
             score: f64::from(hit.score),
             highlights: hit.highlights.clone(),

@@ -30,7 +30,7 @@ use musubi_ontology::read_model::{EntityKey, MergedRecord, Node, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::{self as v, Vocabulary};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RegexQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, Value as _};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc};
@@ -118,11 +118,80 @@ pub enum SortBy {
     SubjectCount,
 }
 
-/// A place in a result order: the sort value of the last record seen and its record key.
+/// A place in a result order: the sort value of the last record seen and its record key, and
+/// for relevance the corpus statistics the scores were computed with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct After {
     pub sort: SortValue,
     pub key: String,
+    pub stats: Option<Stats>,
+}
+
+/// The corpus statistics BM25 scored a search with (documents, tokens per text field, document
+/// frequency of each query term). A relevance cursor carries them, so the next page scores every
+/// record exactly as the first did even if the index changed in between: a record's place in the
+/// order depends on its own text only, and search-after neither skips nor repeats it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stats {
+    docs: u64,
+    tokens: [u64; 4],
+    doc_freqs: BTreeMap<(u8, String), u64>,
+}
+
+impl Stats {
+    /// As text (terms are letters, digits and CJK characters: no separators in them).
+    pub fn encode(&self) -> String {
+        let terms: Vec<String> = self.doc_freqs.iter().map(|((t, term), n)| format!("{t}:{term}:{n}")).collect();
+        format!("{};{};{}", self.docs, self.tokens.map(|t| t.to_string()).join(","), terms.join("|"))
+    }
+
+    pub fn decode(text: &str) -> Option<Stats> {
+        let mut parts = text.splitn(3, ';');
+        let docs = parts.next()?.parse().ok()?;
+        let tokens: Vec<u64> = parts.next()?.split(',').map(|t| t.parse().ok()).collect::<Option<_>>()?;
+        let mut doc_freqs = BTreeMap::new();
+        for entry in parts.next()?.split('|').filter(|e| !e.is_empty()) {
+            let mut f = entry.splitn(3, ':');
+            let tier: u8 = f.next()?.parse().ok()?;
+            let term = f.next()?.to_owned();
+            doc_freqs.insert((tier.min(3), term), f.next()?.parse().ok()?);
+        }
+        Some(Stats { docs, tokens: tokens.try_into().ok()?, doc_freqs })
+    }
+}
+
+/// BM25 statistics from a cursor, the live index's for what the cursor does not hold.
+struct Frozen<'a> {
+    stats: &'a Stats,
+    live: &'a Searcher,
+    text: &'a [Field; 4],
+}
+
+impl Frozen<'_> {
+    fn tier(&self, field: Field) -> Option<u8> {
+        self.text.iter().position(|f| *f == field).map(|t| t as u8)
+    }
+}
+
+impl tantivy::query::Bm25StatisticsProvider for Frozen<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        match self.tier(field) {
+            Some(t) => Ok(self.stats.tokens[t as usize]),
+            None => self.live.total_num_tokens(field),
+        }
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.stats.docs)
+    }
+
+    fn doc_freq(&self, term: &tantivy::Term) -> tantivy::Result<u64> {
+        let known = self.tier(term.field()).zip(term.value().as_str()).and_then(|(t, text)| self.stats.doc_freqs.get(&(t, text.to_owned())));
+        match known {
+            Some(n) => Ok(*n),
+            None => self.live.doc_freq(term),
+        }
+    }
 }
 
 /// A record's sort value. Records whose value is missing or unreadable sort last.
@@ -190,6 +259,8 @@ pub struct Page {
     pub has_next: bool,
     /// Field → (value, number of matching records with it), most frequent first.
     pub facets: Vec<(usize, Vec<(String, usize)>)>,
+    /// The statistics the scores were computed with, for the next page's cursor.
+    pub stats: Option<Stats>,
 }
 
 /// Why a search could not run.
@@ -292,10 +363,17 @@ impl SearchIndex {
             .map(|term| {
                 let mut fields: Vec<(Occur, Box<dyn Query>)> = Vec::new();
                 for tier in Tier::ALL {
-                    let query: Box<dyn Query> = Box::new(TermQuery::new(
-                        tantivy::Term::from_field_text(self.text[tier as usize], term),
-                        IndexRecordOption::WithFreqsAndPositions,
-                    ));
+                    let field = self.text[tier as usize];
+                    let mut chars = term.chars();
+                    let query: Box<dyn Query> = match (chars.next(), chars.next()) {
+                        // One CJK character ("肺"): the index holds it inside bigrams ("肺腫",
+                        // "の肺"), or alone where it stood alone.
+                        (Some(c), None) if tokenizer::is_cjk(c) => match RegexQuery::from_pattern(&format!("{c}|{c}.|.{c}"), field) {
+                            Ok(q) => Box::new(q),
+                            Err(_) => Box::new(TermQuery::new(tantivy::Term::from_field_text(field, term), IndexRecordOption::WithFreqs)),
+                        },
+                        _ => Box::new(TermQuery::new(tantivy::Term::from_field_text(field, term), IndexRecordOption::WithFreqsAndPositions)),
+                    };
                     match tier {
                         Tier::Controlled if access.tier < Tier::Steward => {
                             let granted = BooleanQuery::new(vec![(Occur::Must, query), (Occur::Must, Box::new(grants()))]);
@@ -320,8 +398,20 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let query = request.text.and_then(|t| self.text_query(t, &request.access));
         // (ord, score, address) of every record the text matches; all records without text.
+        let stats = match (&query, request.after.as_ref().and_then(|a| a.stats.clone())) {
+            (Some(_), Some(stats)) => Some(stats),
+            (Some(_), None) => Some(self.stats(&searcher, request.text.unwrap_or(""))?),
+            (None, _) => None,
+        };
         let matched: Vec<(usize, f32, Option<DocAddress>)> = match (&query, request.text) {
-            (Some(q), _) => searcher.search(q.as_ref(), &AllMatches { ord: "ord" })?.into_iter().map(|(o, s, a)| (o, s, Some(a))).collect(),
+            (Some(q), _) => {
+                let frozen = Frozen { stats: stats.as_ref().expect("stats with a query"), live: &searcher, text: &self.text };
+                searcher
+                    .search_with_statistics_provider(q.as_ref(), &AllMatches { ord: "ord" }, &frozen)?
+                    .into_iter()
+                    .map(|(o, s, a)| (o, s, Some(a)))
+                    .collect()
+            }
             // Text with no searchable term (punctuation only) matches nothing.
             (None, Some(t)) if !t.trim().is_empty() => Vec::new(),
             (None, _) => (0..self.docs.len()).map(|o| (o, 0.0, None)).collect(),
@@ -407,7 +497,20 @@ impl SearchIndex {
             };
             page.push(Hit { doc: o, score, sort, highlights });
         }
-        Ok(Page { hits: page, total: ordered.len(), has_next: end < ordered.len(), facets })
+        Ok(Page { hits: page, total: ordered.len(), has_next: end < ordered.len(), facets, stats })
+    }
+
+    /// The live corpus statistics for the terms of `text`.
+    fn stats(&self, searcher: &Searcher, text: &str) -> Result<Stats, SearchError> {
+        let mut stats = Stats { docs: searcher.num_docs(), ..Stats::default() };
+        for (t, field) in self.text.iter().enumerate() {
+            stats.tokens[t] = tantivy::query::Bm25StatisticsProvider::total_num_tokens(searcher, *field)?;
+            for term in tokenizer::terms(text) {
+                let n = searcher.doc_freq(&tantivy::Term::from_field_text(*field, &term))?;
+                stats.doc_freqs.insert((t as u8, term), n);
+            }
+        }
+        Ok(stats)
     }
 
     fn highlights(

@@ -35,7 +35,7 @@ pub struct CjkBigramTokenizer;
 
 /// Whether `c` is written without spaces between words (Han, kana, hangul, the prolonged sound
 /// mark and iteration marks).
-fn is_cjk(c: char) -> bool {
+pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3005 | 0x3006 | 0x303B            // 々 〆 〻
         | 0x3040..=0x30FF                    // hiragana, katakana (with ー)
