@@ -7,13 +7,16 @@
 //! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads;
 //! - [`types`]: Dataset, Study and the entities they link to, read from the read model;
 //! - [`query`]: the root queries and their filters and cursors;
+//! - [`search`]: `search` over the search index ([`musubi_search`]), with the tier guard applied
+//!   to its text, filters, facets, sort and highlights;
 //! - [`errors`]: `extensions.code` on every error.
 //!
 //! Mutations (connectors, grants, outcomes) do not exist yet (`EmptyMutation`); when they land,
 //! each must pass `access::guard_tier(ctx, Tier::Steward, …)` and be audited like a read.
 //!
 //! Architecture invariant: the schema never sees HTTP. The gateway hands it a [`Principal`] and a
-//! [`Hub`]; resolvers answer from the read model, never with a SPARQL query per field.
+//! [`Hub`]; resolvers answer from the read model (and `search` from the index built from it, in
+//! the same [`Snapshot`]), never with a SPARQL query per field.
 
 pub mod access;
 pub mod audit;

@@ -1,7 +1,7 @@
 //! musubi-search: the search index over the read model.
 //!
 //! One document per merged record (datasets and studies) of a
-//! [`ReadModel`](musubi_ontology::read_model::ReadModel), built from it whenever it changes: at
+//! [`ReadModel`], built from it whenever it changes: at
 //! start, after each harvest (the hub swaps model and index together), and on `musubi reindex`.
 //! The graph stays the truth; the index lives in memory (a tantivy `RamDirectory`) and is rebuilt,
 //! never migrated.
