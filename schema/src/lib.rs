@@ -48,6 +48,15 @@ pub type HubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 pub struct Snapshot {
     pub model: Arc<ReadModel>,
     pub index: Arc<SearchIndex>,
+    /// Each index document's record policy facts (by position in `index.docs()`).
+    pub(crate) policies: Vec<access::PolicyFacts>,
+}
+
+impl Snapshot {
+    fn new(vocabulary: &Vocabulary, model: ReadModel) -> Snapshot {
+        let (index, policies) = search::build_index(vocabulary, &model);
+        Snapshot { model: Arc::new(model), index: Arc::new(index), policies }
+    }
 }
 
 /// What the schema answers from: the read model and its search index, the vocabulary (for
@@ -68,10 +77,10 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>) -> Hub {
-        let index = search::build_index(&vocabulary, &model);
+        let snapshot = Snapshot::new(&vocabulary, model);
         Hub {
             vocabulary,
-            state: RwLock::new(Arc::new(Snapshot { model: Arc::new(model), index: Arc::new(index) })),
+            state: RwLock::new(Arc::new(snapshot)),
             updating: Mutex::new(()),
             sources: RwLock::new(Arc::new(sources)),
             audit: Arc::new(AuditLog::in_memory()),
@@ -142,8 +151,8 @@ impl Hub {
     }
 
     fn swap(&self, model: ReadModel) {
-        let index = search::build_index(&self.vocabulary, &model);
-        *self.state.write().expect("snapshot lock") = Arc::new(Snapshot { model: Arc::new(model), index: Arc::new(index) });
+        let snapshot = Snapshot::new(&self.vocabulary, model);
+        *self.state.write().expect("snapshot lock") = Arc::new(snapshot);
     }
 
     pub fn sources(&self) -> Arc<Vec<SourceInfo>> {

@@ -19,7 +19,7 @@ use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_search::{After, Doc, FIELDS, Kind, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
 
-use crate::access::{RecordPolicy, effective_tier, forbidden_filter, hub, principal, today};
+use crate::access::{PolicyFacts, RecordPolicy, effective_tier, forbidden_filter, hub, principal, today};
 use crate::errors::bad_input;
 use crate::query::{MAX_PAGE_SIZE, PageInfo};
 use crate::types::{AccessLevel, Dataset, Study};
@@ -28,22 +28,29 @@ use crate::{Principal, Snapshot};
 /// Builds the index of a read model, text filed under each property's tier on each record
 /// (sensitive records raise REGISTERED text to CONTROLLED; embargoed records are left out of
 /// searches below STEWARD altogether, so their text needs no tier of its own).
-pub(crate) fn build_index(vocabulary: &Vocabulary, model: &ReadModel) -> SearchIndex {
-    let today = today();
-    SearchIndex::build(model, vocabulary, |record: &MergedRecord| {
-        let policy = RecordPolicy { embargoed: false, sensitive: RecordPolicy::of(model, record, &today).sensitive };
+pub(crate) fn build_index(vocabulary: &Vocabulary, model: &ReadModel) -> (SearchIndex, Vec<PolicyFacts>) {
+    let index = SearchIndex::build(model, vocabulary, |record: &MergedRecord| {
+        let policy = RecordPolicy { embargoed: false, sensitive: PolicyFacts::of(model, record).sensitive };
         move |property: &str| effective_tier(vocabulary, property, policy)
     })
     .unwrap_or_else(|e| {
         // An index that cannot be built (tantivy in RAM: out of memory) leaves search empty, not
         // the hub down.
-        warn_unindexed(&e);
+        eprintln!("warning: {e}; search answers nothing until the next harvest");
         SearchIndex::empty()
-    })
-}
-
-fn warn_unindexed(e: &musubi_search::SearchError) {
-    eprintln!("warning: {e}; search answers nothing until the next harvest");
+    });
+    let policies = index
+        .docs()
+        .iter()
+        .map(|doc| {
+            let record = match doc.kind {
+                Kind::Dataset => model.datasets().get(doc.position),
+                Kind::Study => model.studies().get(doc.position),
+            };
+            record.map(|r| PolicyFacts::of(model, r)).unwrap_or_default()
+        })
+        .collect();
+    (index, policies)
 }
 
 /// What kind of record a hit is.
@@ -194,37 +201,48 @@ pub fn field_tier(vocabulary: &Vocabulary, name: &str) -> Tier {
     }
 }
 
-/// The caller's view of each record: embargo, and which fields it may read there.
+/// The caller's view of each record: embargo, and which fields it may read there. The fields a
+/// caller may read depend only on the record's policy and on whether the caller holds a grant for
+/// it, so the masks are computed once per request for each of those cases.
 struct CallerView<'a> {
-    model: &'a ReadModel,
-    vocabulary: &'a Vocabulary,
+    policies: &'a [PolicyFacts],
     principal: &'a Principal,
     enforced: bool,
     today: String,
+    /// Mask by (embargoed, sensitive, granted).
+    masks: [u64; 8],
+}
+
+impl<'a> CallerView<'a> {
+    fn new(snapshot: &'a Snapshot, vocabulary: &Vocabulary, principal: &'a Principal, enforced: bool) -> CallerView<'a> {
+        let mut masks = [0; 8];
+        for (i, mask) in masks.iter_mut().enumerate() {
+            let policy = RecordPolicy { embargoed: i & 4 != 0, sensitive: i & 2 != 0 };
+            // A dataset the caller holds a grant for, or one it does not (any other accession).
+            let granted = principal.grants.iter().next().map(String::as_str);
+            let dataset = if i & 1 != 0 { granted } else { None };
+            for (f, field) in FIELDS.iter().enumerate() {
+                if field.reads.iter().all(|p| principal.may_read(effective_tier(vocabulary, p.as_str(), policy), dataset)) {
+                    *mask |= 1 << f;
+                }
+            }
+        }
+        CallerView { policies: &snapshot.policies, principal, enforced, today: today(), masks }
+    }
 }
 
 impl Visibility for CallerView<'_> {
-    fn mask(&self, doc: &Doc) -> Option<u64> {
+    fn mask(&self, ord: usize, doc: &Doc) -> Option<u64> {
         if !self.enforced {
             return Some(u64::MAX);
         }
-        let record = match doc.kind {
-            Kind::Dataset => self.model.datasets().get(doc.position)?,
-            Kind::Study => self.model.studies().get(doc.position)?,
-        };
-        let policy = RecordPolicy::of(self.model, record, &self.today);
+        let policy = self.policies.get(ord)?.on(&self.today);
         if policy.embargoed && self.principal.tier < Tier::Steward {
             return None;
         }
         // Grants name datasets; a study's CONTROLLED fields are for stewards.
-        let dataset = (doc.kind == Kind::Dataset).then_some(doc.key.accession.as_str());
-        let mut mask = 0;
-        for (i, f) in FIELDS.iter().enumerate() {
-            if f.reads.iter().all(|p| self.principal.may_read(effective_tier(self.vocabulary, p.as_str(), policy), dataset)) {
-                mask |= 1 << i;
-            }
-        }
-        Some(mask)
+        let granted = doc.kind == Kind::Dataset && !self.principal.grants.is_empty() && self.principal.grants.contains(&doc.key.accession);
+        Some(self.masks[usize::from(policy.embargoed) << 2 | usize::from(policy.sensitive) << 1 | usize::from(granted)])
     }
 }
 
@@ -364,7 +382,7 @@ pub(crate) fn search(
         after,
         access: TextAccess { tier: access_tier, grants: &principal.grants },
     };
-    let view = CallerView { model: &snapshot.model, vocabulary, principal, enforced, today: today() };
+    let view = CallerView::new(&snapshot, vocabulary, principal, enforced);
     let page = snapshot.index.search(&request, &view).map_err(|e| async_graphql::Error::new(e.to_string()))?;
 
     let model = &snapshot.model;

@@ -98,8 +98,9 @@ impl Doc {
 /// What the caller may see, per record (the schema's tier guard, applied to the index).
 pub trait Visibility {
     /// `None` when the caller may not see the record at all (embargoed below STEWARD); else a
-    /// bit mask of the [`FIELDS`] the caller may read on it.
-    fn mask(&self, doc: &Doc) -> Option<u64>;
+    /// bit mask of the [`FIELDS`] the caller may read on it. `ord` is the document's position in
+    /// [`SearchIndex::docs`].
+    fn mask(&self, ord: usize, doc: &Doc) -> Option<u64>;
 }
 
 /// Whose text a query searches: the caller's tier and grants.
@@ -419,7 +420,7 @@ impl SearchIndex {
         let mut hits: Vec<(usize, f32, u64, Option<DocAddress>)> = Vec::new();
         for (o, score, address) in matched {
             let doc = &self.docs[o];
-            let Some(mask) = visibility.mask(doc) else { continue };
+            let Some(mask) = visibility.mask(o, doc) else { continue };
             if request.kinds.as_ref().is_some_and(|k| !k.contains(&doc.kind)) {
                 continue;
             }
@@ -448,11 +449,9 @@ impl SearchIndex {
                 let mut counts: HashMap<&str, usize> = HashMap::new();
                 for (o, _, mask, _) in &hits {
                     if mask & (1 << f) != 0 {
-                        let mut seen: Vec<&str> = self.docs[*o].values[f].iter().map(String::as_str).collect();
-                        seen.sort_unstable();
-                        seen.dedup();
-                        for value in seen {
-                            *counts.entry(value).or_default() += 1;
+                        // Values are sorted and unique per document (see `extract`).
+                        for value in &self.docs[*o].values[f] {
+                            *counts.entry(value.as_str()).or_default() += 1;
                         }
                     }
                 }
@@ -461,22 +460,31 @@ impl SearchIndex {
                 (f, counts)
             })
             .collect();
-        let sort_value = |o: usize, score: f32, mask: u64| match request.sort {
-            SortBy::Relevance if query.is_some() => SortValue::Score(score),
-            SortBy::Relevance => SortValue::Score(0.0),
-            SortBy::ReleaseDate => SortValue::Date(self.docs[o].release_date().filter(|_| mask & (1 << RELEASE_DATE) != 0).map(str::to_owned)),
-            SortBy::SubjectCount => SortValue::Count(self.docs[o].subject_count.filter(|_| mask & (1 << SUBJECT_COUNT) != 0)),
+        // The order, on borrowed keys; only the page's are made owned (cursors).
+        let key = |o: usize, score: f32, mask: u64| -> Key<'_> {
+            match request.sort {
+                SortBy::Relevance if query.is_some() => Key::Score(score),
+                SortBy::Relevance => Key::Score(0.0),
+                SortBy::ReleaseDate => Key::Date(self.docs[o].release_date().filter(|_| mask & (1 << RELEASE_DATE) != 0)),
+                SortBy::SubjectCount => Key::Count(self.docs[o].subject_count.filter(|_| mask & (1 << SUBJECT_COUNT) != 0)),
+            }
         };
-        let mut ordered: Vec<(SortValue, &str, usize, f32, Option<DocAddress>)> =
-            hits.iter().map(|&(o, score, mask, a)| (sort_value(o, score, mask), self.docs[o].record_key.as_str(), o, score, a)).collect();
         let descending = request.descending;
-        let compare = |a: (&SortValue, &str), b: (&SortValue, &str)| compare_sort(a.0, b.0, descending).then_with(|| a.1.cmp(b.1));
-        ordered.sort_by(|a, b| compare((&a.0, a.1), (&b.0, b.1)));
-        let start = match &request.after {
-            Some(after) => ordered.partition_point(|h| compare((&h.0, h.1), (&after.sort, after.key.as_str())) != Ordering::Greater),
-            None => 0,
-        };
-        let end = (start + request.first).min(ordered.len());
+        let compare = |a: (&Key<'_>, &str), b: (&Key<'_>, &str)| compare_sort(a.0, b.0, descending).then_with(|| a.1.cmp(b.1));
+        let after = request.after.as_ref().map(|a| (Key::of(&a.sort), a.key.as_str()));
+        // Records after the cursor, then the first `first` of them (a partial selection, not a
+        // sort of everything).
+        let mut rest: Vec<(Key<'_>, &str, usize, f32, Option<DocAddress>)> = hits
+            .iter()
+            .map(|&(o, score, mask, a)| (key(o, score, mask), self.docs[o].record_key.as_str(), o, score, a))
+            .filter(|h| after.as_ref().is_none_or(|(k, r)| compare((&h.0, h.1), (k, r)) == Ordering::Greater))
+            .collect();
+        let has_next = rest.len() > request.first;
+        if has_next {
+            rest.select_nth_unstable_by(request.first, |a, b| compare((&a.0, a.1), (&b.0, b.1)));
+            rest.truncate(request.first);
+        }
+        rest.sort_by(|a, b| compare((&a.0, a.1), (&b.0, b.1)));
         let generators: Vec<(Tier, SnippetGenerator)> = match &query {
             Some(q) => Tier::ALL
                 .into_iter()
@@ -490,14 +498,14 @@ impl SearchIndex {
             None => Vec::new(),
         };
         let mut page = Vec::new();
-        for (sort, _, o, score, address) in ordered[start..end].iter().cloned() {
+        for (sort, _, o, score, address) in rest {
             let highlights = match address {
                 Some(a) if !generators.is_empty() => self.highlights(&searcher, a, &generators, &request.access, &self.docs[o])?,
                 _ => Vec::new(),
             };
-            page.push(Hit { doc: o, score, sort, highlights });
+            page.push(Hit { doc: o, score, sort: sort.owned(), highlights });
         }
-        Ok(Page { hits: page, total: ordered.len(), has_next: end < ordered.len(), facets, stats })
+        Ok(Page { hits: page, total: hits.len(), has_next, facets, stats })
     }
 
     /// The live corpus statistics for the terms of `text`.
@@ -546,7 +554,33 @@ impl SearchIndex {
     }
 }
 
-fn compare_sort(a: &SortValue, b: &SortValue, descending: bool) -> Ordering {
+/// A sort value, borrowed from the document.
+#[derive(Debug, Clone, Copy)]
+enum Key<'a> {
+    Score(f32),
+    Date(Option<&'a str>),
+    Count(Option<i64>),
+}
+
+impl<'a> Key<'a> {
+    fn of(value: &'a SortValue) -> Key<'a> {
+        match value {
+            SortValue::Score(s) => Key::Score(*s),
+            SortValue::Date(d) => Key::Date(d.as_deref()),
+            SortValue::Count(c) => Key::Count(*c),
+        }
+    }
+
+    fn owned(self) -> SortValue {
+        match self {
+            Key::Score(s) => SortValue::Score(s),
+            Key::Date(d) => SortValue::Date(d.map(str::to_owned)),
+            Key::Count(c) => SortValue::Count(c),
+        }
+    }
+}
+
+fn compare_sort(a: &Key<'_>, b: &Key<'_>, descending: bool) -> Ordering {
     // Missing values last, whatever the direction.
     fn some_first<T: PartialOrd>(a: &Option<T>, b: &Option<T>, descending: bool) -> Ordering {
         match (a, b) {
@@ -561,9 +595,10 @@ fn compare_sort(a: &SortValue, b: &SortValue, descending: bool) -> Ordering {
     }
     match (a, b) {
         // Best score first.
-        (SortValue::Score(x), SortValue::Score(y)) => y.partial_cmp(x).unwrap_or(Ordering::Equal),
-        (SortValue::Date(x), SortValue::Date(y)) => some_first(x, y, descending),
-        (SortValue::Count(x), SortValue::Count(y)) => some_first(x, y, descending),
+        (Key::Score(x), Key::Score(y)) => y.partial_cmp(x).unwrap_or(Ordering::Equal),
+        (Key::Date(x), Key::Date(y)) => some_first(x, y, descending),
+        (Key::Count(x), Key::Count(y)) => some_first(x, y, descending),
+        // A cursor of another sort (the schema refuses those): by record key alone.
         _ => Ordering::Equal,
     }
 }
