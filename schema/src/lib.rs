@@ -272,6 +272,24 @@ mod tests {
         }
     }
 
+    /// Every `search` filter and facet names a field the index knows (with the properties it
+    /// reads); one it does not know is STEWARD-only.
+    #[test]
+    fn every_search_filter_and_facet_states_what_it_reads() {
+        let vocabulary = Vocabulary::builtin();
+        let schema = build(Arc::new(Hub::new(Arc::new(vocabulary.clone()), ReadModel::default(), Vec::new())));
+        let sdl = schema.sdl();
+        let block = sdl.split("input SearchFilter {").nth(1).and_then(|b| b.split('}').next()).expect("SearchFilter in the SDL");
+        let filters: Vec<&str> = block.lines().map(str::trim).filter(|l| l.contains(": ") && l.contains("@tier")).filter_map(|l| l.split(':').next()).collect();
+        assert_eq!(filters.len(), 12, "{block}");
+        for f in filters {
+            assert!(f == "kind" || musubi_search::field(f).is_some(), "search filter {f} is not an index field");
+            assert!(block.contains(&format!("{f}: ")) && !block.contains("fail closed"), "{block}");
+        }
+        assert_eq!(search::field_tier(&vocabulary, "somethingNew"), musubi_ontology::tier::Tier::Steward, "fail closed");
+        assert!(sdl.contains("search(") && sdl.contains("): SearchConnection! @tier(requires: PUBLIC)"), "{sdl}");
+    }
+
     /// A deployment changes a tier in its vocabulary file: introspection shows it, no rebuild.
     #[test]
     fn a_changed_tier_in_the_vocabulary_shows_in_introspection() {

@@ -491,6 +491,14 @@ mod tests {
         assert_eq!(accessions(&ask(&hub, steward, &q("quillwort")).await), ["D1"]);
     }
 
+    #[test]
+    fn every_facet_is_an_index_field() {
+        use super::SearchFacet::*;
+        for f in [Source, AccessLevel, Type, Assays, Platforms, ReferenceGenomes, Diseases, DuoCodes, Organisations] {
+            assert!(musubi_search::field(f.field()).is_some(), "{f:?}");
+        }
+    }
+
     #[tokio::test]
     async fn sorted_pages_by_cursor() {
         let hub = hub();
