@@ -316,7 +316,10 @@ impl SearchIndex {
         let text = Tier::ALL.map(|t| builder.add_text_field(&format!("text_{}", t.name().to_lowercase()), options.clone()));
         let index = Index::create_in_ram(builder.build());
         index.tokenizers().register(tokenizer::ANALYZER, tokenizer::analyzer());
-        let mut writer = index.writer_with_num_threads(1, 50_000_000)?;
+        // Up to four indexing threads, 40 MB each; several segments are fine (`ord` maps each
+        // document back to its record).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let mut writer = index.writer_with_num_threads(threads, threads * 40_000_000)?;
         let mut docs = Vec::new();
         for (kind, records) in [(Kind::Dataset, model.datasets()), (Kind::Study, model.studies())] {
             for (position, record) in records.iter().enumerate() {
