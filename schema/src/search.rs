@@ -112,6 +112,10 @@ pub enum SearchFacet {
     Diseases,
     DuoCodes,
     Organisations,
+    /// Release years.
+    ReleaseYear,
+    /// Subject counts by order of magnitude (1-9, 10-99, …, 10000+).
+    SubjectCountRange,
 }
 
 impl SearchFacet {
@@ -126,6 +130,8 @@ impl SearchFacet {
             SearchFacet::Diseases => "diseases",
             SearchFacet::DuoCodes => "duoCodes",
             SearchFacet::Organisations => "organisations",
+            SearchFacet::ReleaseYear => "releaseYear",
+            SearchFacet::SubjectCountRange => "subjectCountRange",
         }
     }
 }
@@ -494,7 +500,7 @@ mod tests {
     #[test]
     fn every_facet_is_an_index_field() {
         use super::SearchFacet::*;
-        for f in [Source, AccessLevel, Type, Assays, Platforms, ReferenceGenomes, Diseases, DuoCodes, Organisations] {
+        for f in [Source, AccessLevel, Type, Assays, Platforms, ReferenceGenomes, Diseases, DuoCodes, Organisations, ReleaseYear, SubjectCountRange] {
             assert!(musubi_search::field(f.field()).is_some(), "{f:?}");
         }
     }

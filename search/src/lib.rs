@@ -64,6 +64,9 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec { name: "organisations", reads: &[v::DCT_PUBLISHER, v::FOAF_NAME] },
     FieldSpec { name: "releaseDate", reads: &[v::DCT_ISSUED] },
     FieldSpec { name: "subjectCount", reads: &[v::MUSUBI_SUBJECT_COUNT] },
+    // Facets over the two ranges: release year, and subject count by order of magnitude.
+    FieldSpec { name: "releaseYear", reads: &[v::DCT_ISSUED] },
+    FieldSpec { name: "subjectCountRange", reads: &[v::MUSUBI_SUBJECT_COUNT] },
 ];
 
 /// The position of a field in [`FIELDS`].
@@ -73,6 +76,8 @@ pub fn field(name: &str) -> Option<usize> {
 
 const RELEASE_DATE: usize = 9;
 const SUBJECT_COUNT: usize = 10;
+const RELEASE_YEAR: usize = 11;
+const SUBJECT_COUNT_RANGE: usize = 12;
 
 /// One record as the index knows it.
 #[derive(Debug, Clone)]
@@ -759,7 +764,18 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
     values[RELEASE_DATE].truncate(1);
     if let Some(c) = subject_count {
         values[SUBJECT_COUNT].push(c.to_string());
+        values[SUBJECT_COUNT_RANGE].push(
+            match c {
+                ..=9 => "1-9",
+                10..=99 => "10-99",
+                100..=999 => "100-999",
+                1000..=9999 => "1000-9999",
+                _ => "10000+",
+            }
+            .to_owned(),
+        );
     }
+    values[RELEASE_YEAR] = values[RELEASE_DATE].iter().filter_map(|d| d.get(..4)).map(str::to_owned).collect();
     let kind_name = match kind {
         Kind::Dataset => "d",
         Kind::Study => "s",
