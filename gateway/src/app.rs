@@ -207,6 +207,7 @@ impl App {
         Ok(response)
     }
 
+    /// The schema's hub: the read model and search index as of now.
     pub fn hub(&self) -> &Arc<Hub> {
         &self.hub
     }
@@ -219,6 +220,16 @@ impl App {
 
     pub fn manifests(&self) -> &[Manifest] {
         &self.manifests
+    }
+
+    /// Rebuilds the read model and the search index from the graph (the truth), and swaps them
+    /// in. Returns how many datasets and studies the index holds.
+    pub fn reindex(&self) -> Result<(usize, usize), StartError> {
+        let model = musubi_ontology::read_model::ReadModel::load(self.store.as_ref())?;
+        self.hub.replace_model(model);
+        let snapshot = self.hub.snapshot();
+        let datasets = snapshot.index.docs().iter().filter(|d| d.kind == musubi_search::Kind::Dataset).count();
+        Ok((datasets, snapshot.index.len() - datasets))
     }
 
     /// Harvests the named sources (all when `only` is empty), one after another. Each source

@@ -50,6 +50,10 @@ pub enum Command {
         #[arg(value_name = "SOURCE")]
         ids: Vec<String>,
     },
+    /// Rebuild the read model and the search index from the graph, and say what they hold. A
+    /// running hub builds both at start and after each harvest; this checks that the graph
+    /// indexes cleanly (the index lives in memory, so there is nothing stale on disk to repair).
+    Reindex,
     /// Work with one connector (source manifest).
     Connector {
         #[command(subcommand)]
@@ -165,6 +169,20 @@ pub async fn run(cli: Cli) -> ExitCode {
             let outcomes = app.harvest(&ids).await;
             progress.finish();
             if print_outcomes(&outcomes) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Command::Reindex => {
+            let app = match App::open(&config) {
+                Ok(app) => app,
+                Err(e) => return fail(&e),
+            };
+            let started = std::time::Instant::now();
+            match app.reindex() {
+                Ok((datasets, studies)) => {
+                    println!("indexed {datasets} datasets and {studies} studies from the graph in {} ms", started.elapsed().as_millis());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
         }
         Command::Connector { command: ConnectorCommand::Check { manifest } } => check(&config, &manifest).await,
         Command::Apikey { command } => apikey(&config, command),

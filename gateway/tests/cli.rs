@@ -300,3 +300,24 @@ fn dmp_ingest_refuses_an_invalid_plan_and_deadlines_read_the_stored_one() {
     assert!(lines[1].starts_with("Overdue\t2025-07-15\t"), "{stdout}");
     assert!(lines[2].starts_with("Due\t2027-10-01\t"), "{stdout}");
 }
+
+/// `musubi reindex` rebuilds the read model and the search index from the graph on disk and says
+/// what they hold; `serve` builds the same at start, so a restarted hub answers searches at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_says_what_the_graph_holds_and_serve_searches_it() {
+    let humandbs = Partner::start().await;
+    let dcat = Partner::start().await;
+    let data = tempfile::tempdir().expect("tempdir");
+    write_manifests(&data.path().join("sources"), &manifests(&humandbs, &dcat));
+    let out = musubi(data.path()).args(["harvest", "nbdc-datasets", "nbdc-research"]).output().expect("harvest runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = musubi(data.path()).arg("reindex").output().expect("reindex runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    let datasets = musubi_tests::json_records("humandbs/dataset").len();
+    assert!(said.starts_with(&format!("indexed {datasets} datasets and 2 studies from the graph")), "{said}");
+
+    let (_server, addr) = serve(data.path());
+    let r = graphql(addr, r#"{ search(query: "ゲノム解析") { totalCount nodes { ... on Study { accession } } } }"#).await;
+    assert_eq!(r["data"]["search"]["nodes"][0]["accession"], "hum0001", "{r}");
+}

@@ -65,18 +65,40 @@ pub struct RecordPolicy {
     pub sensitive: bool,
 }
 
+/// What a record's nodes state about its policy, from which its policy on any day follows (the
+/// search index keeps these per record, so that a search needs no walk of the read model).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyFacts {
+    pub sensitive: bool,
+    /// Every `musubi:embargoUntil` any source states.
+    pub embargo_until: Vec<String>,
+}
+
+impl PolicyFacts {
+    pub fn of_nodes<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> PolicyFacts {
+        let mut facts = PolicyFacts::default();
+        for node in nodes {
+            facts.embargo_until.extend(node.strings(v::MUSUBI_EMBARGO_UNTIL).into_iter().map(str::to_owned));
+            facts.sensitive |= node.strings(v::MUSUBI_SENSITIVE).iter().any(|s| matches!(s.trim(), "true" | "1"));
+        }
+        facts
+    }
+
+    pub fn of(model: &ReadModel, record: &MergedRecord) -> PolicyFacts {
+        PolicyFacts::of_nodes(model.members(record).map(|(_, n)| n))
+    }
+
+    /// The policy on `today` (an `xsd:date`).
+    pub fn on(&self, today: &str) -> RecordPolicy {
+        RecordPolicy { embargoed: self.embargo_until.iter().any(|u| embargoed_until(u, today)), sensitive: self.sensitive }
+    }
+}
+
 impl RecordPolicy {
     /// The policy of a record from what any of its nodes states: one source's embargo or
     /// sensitive flag is enough. `today` is an `xsd:date` (`YYYY-MM-DD`).
     pub fn of_nodes<'a>(nodes: impl IntoIterator<Item = &'a Node>, today: &str) -> RecordPolicy {
-        let mut policy = RecordPolicy::default();
-        for node in nodes {
-            for until in node.strings(v::MUSUBI_EMBARGO_UNTIL) {
-                policy.embargoed |= embargoed_until(until, today);
-            }
-            policy.sensitive |= node.strings(v::MUSUBI_SENSITIVE).iter().any(|s| matches!(s.trim(), "true" | "1"));
-        }
-        policy
+        PolicyFacts::of_nodes(nodes).on(today)
     }
 
     pub fn of(model: &ReadModel, record: &MergedRecord, today: &str) -> RecordPolicy {

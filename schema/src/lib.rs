@@ -7,6 +7,8 @@
 //! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads;
 //! - [`types`]: Dataset, Study and the entities they link to, read from the read model;
 //! - [`query`]: the root queries and their filters and cursors;
+//! - [`search`]: `search` over the search index ([`musubi_search`]), with the tier guard applied
+//!   to its text, filters, facets, sort and highlights;
 //! - [`errors`]: `extensions.code` on every error;
 //! - [`duo`]: a dataset's data use (DUO), `matchDataUse`, DUO codes suggested from free-text
 //!   policies and `confirmDuoSuggestion`;
@@ -17,7 +19,8 @@
 //! is audited like a read; the root query and mutation types merge one object per concern.
 //!
 //! Architecture invariant: the schema never sees HTTP. The gateway hands it a [`Principal`] and a
-//! [`Hub`]; resolvers answer from the read model, never with a SPARQL query per field.
+//! [`Hub`]; resolvers answer from the read model (and `search` from the index built from it, in
+//! the same [`Snapshot`]), never with a SPARQL query per field.
 
 pub mod access;
 pub mod audit;
@@ -25,10 +28,11 @@ pub mod dmp;
 pub mod duo;
 pub mod errors;
 pub mod query;
+pub mod search;
 pub mod tiers;
 pub mod types;
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use musubi_ontology::disease::DiseaseHierarchy;
@@ -37,6 +41,7 @@ use musubi_ontology::read_model::{ReadModel, SourceView};
 use musubi_ontology::rdf::{NamedNode, Triple};
 use musubi_ontology::store::{GraphStore, Replacement, StoreError};
 use musubi_ontology::vocab::Vocabulary;
+use musubi_search::SearchIndex;
 
 pub use access::Principal;
 pub use audit::{AuditCollector, AuditLog};
@@ -55,11 +60,30 @@ pub struct Mutation(duo::DuoMutation, dmp::DmpMutation);
 /// The schema type served by the gateway.
 pub type HubSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
 
-/// What the schema answers from: the read model, the vocabulary (for tiers) and the sources.
-/// Shared by all requests; harvests swap in new read models.
+/// The read model and the search index built from it, swapped together so that a search's hits
+/// always name records of the model that resolves them.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub model: Arc<ReadModel>,
+    pub index: Arc<SearchIndex>,
+    /// Each index document's record policy facts (by position in `index.docs()`).
+    pub(crate) policies: Vec<access::PolicyFacts>,
+}
+
+impl Snapshot {
+    fn new(vocabulary: &Vocabulary, model: ReadModel) -> Snapshot {
+        let (index, policies) = search::build_index(vocabulary, &model);
+        Snapshot { model: Arc::new(model), index: Arc::new(index), policies }
+    }
+}
+
+/// What the schema answers from: the read model and its search index, the vocabulary (for
+/// tiers) and the sources. Shared by all requests; harvests swap in new snapshots.
 pub struct Hub {
     vocabulary: Arc<Vocabulary>,
-    model: RwLock<Arc<ReadModel>>,
+    state: RwLock<Arc<Snapshot>>,
+    /// Serialises snapshot updates (two harvests landing at once both count).
+    updating: Mutex<()>,
     sources: RwLock<Arc<Vec<SourceInfo>>>,
     audit: Arc<AuditLog>,
     /// Which disease is a kind of which (MONDO), for search and DUO matching.
@@ -83,9 +107,11 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     pub fn new(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>) -> Hub {
+        let snapshot = Snapshot::new(&vocabulary, model);
         Hub {
             vocabulary,
-            model: RwLock::new(Arc::new(model)),
+            state: RwLock::new(Arc::new(snapshot)),
+            updating: Mutex::new(()),
             sources: RwLock::new(Arc::new(sources)),
             audit: Arc::new(AuditLog::in_memory()),
             diseases: Arc::new(DiseaseHierarchy::new()),
@@ -173,13 +199,31 @@ impl Hub {
 
     /// The read model as of now; a request keeps one snapshot for its whole life.
     pub fn model(&self) -> Arc<ReadModel> {
-        self.model.read().expect("read model lock").clone()
+        self.snapshot().model.clone()
     }
 
-    /// Swaps in one source's new projection after a harvest.
+    /// The read model and its search index, as of now.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.state.read().expect("snapshot lock").clone()
+    }
+
+    /// Swaps in one source's new projection after a harvest, and the search index rebuilt from
+    /// the new model (requests keep answering from the old snapshot meanwhile).
     pub fn replace_source(&self, view: SourceView) {
-        let mut model = self.model.write().expect("read model lock");
-        *model = Arc::new(model.with_source(view));
+        let _updating = self.updating.lock().expect("update lock");
+        let model = self.model().with_source(view);
+        self.swap(model);
+    }
+
+    /// Swaps in a whole new read model (e.g. reloaded from the graph) and its index.
+    pub fn replace_model(&self, model: ReadModel) {
+        let _updating = self.updating.lock().expect("update lock");
+        self.swap(model);
+    }
+
+    fn swap(&self, model: ReadModel) {
+        let snapshot = Snapshot::new(&self.vocabulary, model);
+        *self.state.write().expect("snapshot lock") = Arc::new(snapshot);
     }
 
     pub fn sources(&self) -> Arc<Vec<SourceInfo>> {
@@ -297,6 +341,24 @@ mod tests {
         for f in filters {
             assert!(tiers::DATASET_FILTERS.iter().any(|(n, _)| *n == f), "filter {f} states no property in DATASET_FILTERS");
         }
+    }
+
+    /// Every `search` filter and facet names a field the index knows (with the properties it
+    /// reads); one it does not know is STEWARD-only.
+    #[test]
+    fn every_search_filter_and_facet_states_what_it_reads() {
+        let vocabulary = Vocabulary::builtin();
+        let schema = build(Arc::new(Hub::new(Arc::new(vocabulary.clone()), ReadModel::default(), Vec::new())));
+        let sdl = schema.sdl();
+        let block = sdl.split("input SearchFilter {").nth(1).and_then(|b| b.split('}').next()).expect("SearchFilter in the SDL");
+        let filters: Vec<&str> = block.lines().map(str::trim).filter(|l| l.contains(": ") && l.contains("@tier")).filter_map(|l| l.split(':').next()).collect();
+        assert_eq!(filters.len(), 12, "{block}");
+        for f in filters {
+            assert!(f == "kind" || musubi_search::field(f).is_some(), "search filter {f} is not an index field");
+            assert!(block.contains(&format!("{f}: ")) && !block.contains("fail closed"), "{block}");
+        }
+        assert_eq!(search::field_tier(&vocabulary, "somethingNew"), musubi_ontology::tier::Tier::Steward, "fail closed");
+        assert!(sdl.contains("search(") && sdl.contains("): SearchConnection! @tier(requires: PUBLIC)"), "{sdl}");
     }
 
     /// A deployment changes a tier in its vocabulary file: introspection shows it, no rebuild.

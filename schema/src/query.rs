@@ -196,6 +196,25 @@ impl Query {
         })
     }
 
+    /// Full-text search over datasets and studies, Japanese and English (titles, descriptions,
+    /// keywords and every other text field you may read), with filters, facet counts, sort and
+    /// cursors that stay valid while harvests land. Embargoed records are found by stewards only.
+    #[allow(clippy::too_many_arguments)]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Words to find (all of them); Japanese is matched by character bigrams.")] query: Option<String>,
+        filter: Option<crate::search::SearchFilter>,
+        #[graphql(desc = "Fields to count values of, over all matching records.")] facets: Option<Vec<crate::search::SearchFacet>>,
+        #[graphql(desc = "Default RELEVANCE.")] sort: Option<crate::search::SearchSort>,
+        #[graphql(desc = "Default DESC, but ASC for RELEVANCE without query text (by accession).")] order: Option<crate::search::SortOrder>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from a previous page of the same search: the page starts after it.")] after: Option<String>,
+    ) -> Result<crate::search::SearchConnection> {
+        guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
+        crate::search::search(ctx, query, filter, facets, sort, order, first, after)
+    }
+
     /// One study (research project) by accession (e.g. "hum0001").
     async fn study(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Study>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;

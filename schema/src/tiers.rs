@@ -64,6 +64,9 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
     let props = |ps: &[musubi_ontology::rdf::NamedNodeRef<'static>]| Properties(ps.iter().map(|p| p.as_str().to_owned()).collect());
     Some(match (ty, field) {
         ("DatasetConnection" | "DatasetEdge" | "PageInfo" | "Text" | "Claim", _) => Structural,
+        // Search results: records have their own tiers; scores, highlights and facet counts are
+        // computed only from what the caller may read on each record (schema/src/search.rs).
+        ("SearchConnection" | "SearchEdge" | "Facet" | "FacetValue", _) => Structural,
         ("Query", "auditLog") | ("AuditConnection" | "AuditEdge" | "AuditRecord", _) => Fixed(Tier::Steward),
         // DUO: a dataset's data use and the verdicts show its (public) DUO codes; suggestions
         // from free text await a steward's confirmation.
@@ -82,7 +85,7 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
         (_, "claims") => Structural,
         // One entry per source: as much a value as `sources`.
         (_, "provenance") => props(&[v::MUSUBI_SOURCE]),
-        ("Query", "dataset" | "datasets" | "study" | "studies" | "sample") => props(&[v::DCT_IDENTIFIER]),
+        ("Query", "dataset" | "datasets" | "study" | "studies" | "sample" | "search") => props(&[v::DCT_IDENTIFIER]),
         ("Query", "sources") => props(&[v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR]),
         // A source's registration (its manifest), not graph data.
         ("SourceInfo", "id" | "name" | "kind" | "endpoint") => Fixed(Tier::Public),
@@ -248,6 +251,17 @@ impl CustomDirectiveFactory for TierDirective {
                         } else if name == "ResearchPurposeInput" {
                             // A question about public DUO codes.
                             (Tier::Public, "Tier: PUBLIC.".to_owned())
+                        } else if name == "SearchFilter" {
+                            let tier = crate::search::field_tier(&self.vocabulary, &field.name);
+                            let known = field.name == "kind" || musubi_search::field(&field.name).is_some();
+                            let line = if known {
+                                format!("Tier: {tier} (filtering on a field reads it); records whose field you may not read do not match.")
+                            } else {
+                                "Tier: STEWARD (the filter states no property: fail closed).".to_owned()
+                            };
+                            (tier, line)
+                        } else if name == "DateRange" || name == "IntRange" {
+                            (Tier::Public, "Tier: PUBLIC here; the filter it is given to has its own.".to_owned())
                         } else {
                             // Other inputs filter STEWARD-only lists (the audit log).
                             (Tier::Steward, "Tier: STEWARD.".to_owned())

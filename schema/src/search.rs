@@ -1,0 +1,526 @@
+//! `search`: full text, filters, facets, sort and cursors over the search index
+//! ([`musubi_search`]), with the tier guard applied to every part of it.
+//!
+//! A page is one lookup in the index (matching records, scores, facet counts, the page, the
+//! highlights); its hits resolve to the ordinary `Dataset` and `Study` types, whose fields read
+//! the read model the index was built from. Tiers: the text searched, scored and highlighted is
+//! only the text the caller may read on each record (the index keeps text per tier; CONTROLLED
+//! text counts only on datasets the caller holds a grant for); a filter, facet or sort key on a
+//! field reads it, so a record whose field the caller may not read neither matches, nor counts,
+//! nor sorts by it, and one the caller may read on no record is refused; embargoed records are
+//! not found below STEWARD.
+
+use async_graphql::{Context, Enum, InputObject, Result, SimpleObject, Union};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use musubi_ontology::disease::{term_curie, term_iri};
+use musubi_ontology::read_model::{MergedRecord, ReadModel};
+use musubi_ontology::tier::Tier;
+use musubi_ontology::vocab::Vocabulary;
+use musubi_search::{After, Doc, FIELDS, Kind, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
+
+use crate::access::{PolicyFacts, RecordPolicy, effective_tier, forbidden_filter, hub, principal, today};
+use crate::errors::bad_input;
+use crate::query::{MAX_PAGE_SIZE, PageInfo};
+use crate::types::{AccessLevel, Dataset, Study};
+use crate::{Principal, Snapshot};
+
+/// Builds the index of a read model, text filed under each property's tier on each record
+/// (sensitive records raise REGISTERED text to CONTROLLED; embargoed records are left out of
+/// searches below STEWARD altogether, so their text needs no tier of its own).
+pub(crate) fn build_index(vocabulary: &Vocabulary, model: &ReadModel) -> (SearchIndex, Vec<PolicyFacts>) {
+    let index = SearchIndex::build(model, vocabulary, |record: &MergedRecord| {
+        let policy = RecordPolicy { embargoed: false, sensitive: PolicyFacts::of(model, record).sensitive };
+        move |property: &str| effective_tier(vocabulary, property, policy)
+    })
+    .unwrap_or_else(|e| {
+        // An index that cannot be built (tantivy in RAM: out of memory) leaves search empty, not
+        // the hub down.
+        eprintln!("warning: {e}; search answers nothing until the next harvest");
+        SearchIndex::empty()
+    });
+    let policies = index
+        .docs()
+        .iter()
+        .map(|doc| {
+            let record = match doc.kind {
+                Kind::Dataset => model.datasets().get(doc.position),
+                Kind::Study => model.studies().get(doc.position),
+            };
+            record.map(|r| PolicyFacts::of(model, r)).unwrap_or_default()
+        })
+        .collect();
+    (index, policies)
+}
+
+/// What kind of record a hit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum RecordKind {
+    Dataset,
+    Study,
+}
+
+/// Which records to find. Conditions combine with AND; the values of one condition with OR.
+/// Filtering on a field reads it: records whose field you may not read do not match.
+#[derive(Debug, Default, InputObject)]
+pub struct SearchFilter {
+    /// Only datasets, or only studies.
+    pub kind: Option<Vec<RecordKind>>,
+    /// Only records one of these sources holds (ids as in `sources`).
+    pub source: Option<Vec<String>>,
+    pub access_level: Option<Vec<AccessLevel>>,
+    /// Type of data (`type`).
+    pub r#type: Option<Vec<String>>,
+    pub assays: Option<Vec<String>>,
+    pub platforms: Option<Vec<String>>,
+    pub reference_genomes: Option<Vec<String>>,
+    /// MONDO terms (`MONDO:0005070`, or their IRIs): a term finds records annotated with it or
+    /// with any of its descendants.
+    pub diseases: Option<Vec<String>>,
+    /// DUO term IRIs, on the dataset or its policies.
+    pub duo_codes: Option<Vec<String>>,
+    /// Publishing organisations, by name.
+    pub organisations: Option<Vec<String>>,
+    pub release_date: Option<DateRange>,
+    pub subject_count: Option<IntRange>,
+}
+
+/// Dates from..to, inclusive (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+#[derive(Debug, Default, InputObject)]
+pub struct DateRange {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Numbers min..max, inclusive.
+#[derive(Debug, Default, InputObject)]
+pub struct IntRange {
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+/// A field to count values of. Counts cover only the matching records on which you may read the
+/// field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum SearchFacet {
+    Source,
+    AccessLevel,
+    Type,
+    Assays,
+    Platforms,
+    ReferenceGenomes,
+    Diseases,
+    DuoCodes,
+    Organisations,
+    /// Release years.
+    ReleaseYear,
+    /// Subject counts by order of magnitude (1-9, 10-99, …, 10000+).
+    SubjectCountRange,
+}
+
+impl SearchFacet {
+    fn field(self) -> &'static str {
+        match self {
+            SearchFacet::Source => "source",
+            SearchFacet::AccessLevel => "accessLevel",
+            SearchFacet::Type => "type",
+            SearchFacet::Assays => "assays",
+            SearchFacet::Platforms => "platforms",
+            SearchFacet::ReferenceGenomes => "referenceGenomes",
+            SearchFacet::Diseases => "diseases",
+            SearchFacet::DuoCodes => "duoCodes",
+            SearchFacet::Organisations => "organisations",
+            SearchFacet::ReleaseYear => "releaseYear",
+            SearchFacet::SubjectCountRange => "subjectCountRange",
+        }
+    }
+}
+
+/// The order of results. Records without the value (or whose value you may not read) come last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum SearchSort {
+    /// Best match first (without query text: by accession).
+    #[default]
+    Relevance,
+    ReleaseDate,
+    SubjectCount,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+/// A record search finds.
+#[derive(Debug, Clone, Union)]
+pub enum SearchRecord {
+    Dataset(Dataset),
+    Study(Study),
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct SearchEdge {
+    pub cursor: String,
+    pub node: SearchRecord,
+    /// Relevance (BM25 over the text you may read); 0 without query text.
+    pub score: f64,
+    /// Fragments of the text you may read where the query matched, matched terms in `<em>`.
+    pub highlights: Vec<String>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct FacetValue {
+    pub value: String,
+    /// A readable name where the hub knows one (a MONDO term's label).
+    pub label: Option<String>,
+    /// Matching records with this value that you may see.
+    pub count: i64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct Facet {
+    /// The filter this facet's values go to.
+    pub field: String,
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct SearchConnection {
+    pub edges: Vec<SearchEdge>,
+    pub nodes: Vec<SearchRecord>,
+    pub page_info: PageInfo,
+    /// Matching records you may see, across all pages.
+    pub total_count: i64,
+    pub facets: Vec<Facet>,
+}
+
+/// The tier needed to filter, count or sort on the search field `name` at all (the strictest of
+/// the properties it reads; `kind` reads none). An unknown field is STEWARD-only.
+pub fn field_tier(vocabulary: &Vocabulary, name: &str) -> Tier {
+    if name == "kind" {
+        return Tier::Public;
+    }
+    match FIELDS.iter().find(|f| f.name == name) {
+        Some(f) => f.reads.iter().map(|p| vocabulary.tier_of(p.as_str())).max().unwrap_or(Tier::Public),
+        None => Tier::Steward,
+    }
+}
+
+/// The caller's view of each record: embargo, and which fields it may read there. The fields a
+/// caller may read depend only on the record's policy and on whether the caller holds a grant for
+/// it, so the masks are computed once per request for each of those cases.
+struct CallerView<'a> {
+    policies: &'a [PolicyFacts],
+    principal: &'a Principal,
+    enforced: bool,
+    today: String,
+    /// Mask by (embargoed, sensitive, granted).
+    masks: [u64; 8],
+}
+
+impl<'a> CallerView<'a> {
+    fn new(snapshot: &'a Snapshot, vocabulary: &Vocabulary, principal: &'a Principal, enforced: bool) -> CallerView<'a> {
+        let mut masks = [0; 8];
+        for (i, mask) in masks.iter_mut().enumerate() {
+            let policy = RecordPolicy { embargoed: i & 4 != 0, sensitive: i & 2 != 0 };
+            // A dataset the caller holds a grant for, or one it does not (any other accession).
+            let granted = principal.grants.iter().next().map(String::as_str);
+            let dataset = if i & 1 != 0 { granted } else { None };
+            for (f, field) in FIELDS.iter().enumerate() {
+                if field.reads.iter().all(|p| principal.may_read(effective_tier(vocabulary, p.as_str(), policy), dataset)) {
+                    *mask |= 1 << f;
+                }
+            }
+        }
+        CallerView { policies: &snapshot.policies, principal, enforced, today: today(), masks }
+    }
+}
+
+impl Visibility for CallerView<'_> {
+    fn mask(&self, ord: usize, doc: &Doc) -> Option<u64> {
+        if !self.enforced {
+            return Some(u64::MAX);
+        }
+        let policy = self.policies.get(ord)?.on(&self.today);
+        if policy.embargoed && self.principal.tier < Tier::Steward {
+            return None;
+        }
+        // Grants name datasets; a study's CONTROLLED fields are for stewards.
+        let granted = doc.kind == Kind::Dataset && !self.principal.grants.is_empty() && self.principal.grants.contains(&doc.key.accession);
+        Some(self.masks[usize::from(policy.embargoed) << 2 | usize::from(policy.sensitive) << 1 | usize::from(granted)])
+    }
+}
+
+const CURSOR_VERSION: &str = "s1";
+
+fn sort_name(sort: SearchSort, descending: bool) -> String {
+    format!("{sort:?}/{}", if descending { "desc" } else { "asc" })
+}
+
+fn encode_cursor(sort: &str, value: &SortValue, key: &str, stats: Option<&Stats>) -> String {
+    let stats = stats.map(Stats::encode).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_VERSION}\u{0}{sort}\u{0}{}\u{0}{key}\u{0}{stats}", value.encode()))
+}
+
+fn decode_cursor(cursor: &str, sort: &str) -> Result<After> {
+    let invalid = || bad_input("after", "is not a search cursor this API issued (take `endCursor` from a previous page)");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let mut parts = text.splitn(5, '\u{0}');
+    let (Some(CURSOR_VERSION), Some(cursor_sort), Some(value), Some(key), Some(stats)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid());
+    };
+    let stats = if stats.is_empty() { None } else { Some(Stats::decode(stats).ok_or_else(invalid)?) };
+    if cursor_sort != sort {
+        return Err(bad_input("after", format!("is a cursor of a search sorted by {cursor_sort}, not {sort}: page with the same sort and order")));
+    }
+    Ok(After { sort: SortValue::decode(value).ok_or_else(invalid)?, key: key.to_owned(), stats })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn search(
+    ctx: &Context<'_>,
+    query: Option<String>,
+    filter: Option<SearchFilter>,
+    facets: Option<Vec<SearchFacet>>,
+    sort: Option<SearchSort>,
+    order: Option<SortOrder>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<SearchConnection> {
+    let first = first.unwrap_or(20);
+    if !(1..=MAX_PAGE_SIZE).contains(&first) {
+        return Err(bad_input("first", format!("asks for {first} records; a page holds 1 to {MAX_PAGE_SIZE}")));
+    }
+    let hub = hub(ctx);
+    let vocabulary = hub.vocabulary();
+    let principal = principal(ctx);
+    let enforced = hub.enforced();
+    let filter = filter.unwrap_or_default();
+    let facets = facets.unwrap_or_default();
+    let sort = sort.unwrap_or_default();
+    let descending = order.map_or(sort != SearchSort::Relevance, |o| o == SortOrder::Desc);
+
+    // Filters, facets and sort keys on a field the caller may read on no record are refused.
+    let field_of = |name: &str| musubi_search::field(name).expect("search fields are in FIELDS");
+    let mut used: Vec<(String, &str)> = Vec::new();
+    let list = |name: &'static str, values: &Option<Vec<String>>, used: &mut Vec<(String, &str)>| {
+        values.as_ref().map(|v| {
+            used.push((format!("filter.{name}"), name));
+            (field_of(name), v.clone())
+        })
+    };
+    let mut filters: Vec<(usize, Vec<String>)> = Vec::new();
+    filters.extend(list("source", &filter.source, &mut used));
+    if let Some(levels) = &filter.access_level {
+        used.push(("filter.accessLevel".into(), "accessLevel"));
+        filters.push((field_of("accessLevel"), levels.iter().map(|l| format!("{l:?}").to_uppercase()).collect()));
+    }
+    filters.extend(list("type", &filter.r#type, &mut used));
+    filters.extend(list("assays", &filter.assays, &mut used));
+    filters.extend(list("platforms", &filter.platforms, &mut used));
+    filters.extend(list("referenceGenomes", &filter.reference_genomes, &mut used));
+    filters.extend(list("duoCodes", &filter.duo_codes, &mut used));
+    filters.extend(list("organisations", &filter.organisations, &mut used));
+    if let Some(terms) = &filter.diseases {
+        used.push(("filter.diseases".into(), "diseases"));
+        let diseases = hub.diseases();
+        let expanded: Vec<String> = terms.iter().flat_map(|t| diseases.descendants(t)).collect();
+        filters.push((field_of("diseases"), expanded));
+    }
+    if filter.release_date.is_some() {
+        used.push(("filter.releaseDate".into(), "releaseDate"));
+    }
+    if filter.subject_count.is_some() {
+        used.push(("filter.subjectCount".into(), "subjectCount"));
+    }
+    for f in &facets {
+        used.push((format!("facets.{}", f.field()), f.field()));
+    }
+    match sort {
+        SearchSort::ReleaseDate => used.push(("sort".into(), "releaseDate")),
+        SearchSort::SubjectCount => used.push(("sort".into(), "subjectCount")),
+        SearchSort::Relevance => {}
+    }
+    if enforced {
+        for (argument, name) in &used {
+            let tier = field_tier(vocabulary, name);
+            if !principal.may_read_somewhere(tier) {
+                return Err(forbidden_filter(argument, tier));
+            }
+        }
+    }
+    let date = |d: &Option<String>, argument: &str| -> Result<Option<String>> {
+        match d.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(d) if d.len() <= 10 && d.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() }) && matches!(d.len(), 4 | 7 | 10) => Ok(Some(d.to_owned())),
+            Some(_) => Err(bad_input(argument, "is not a date such as 2024, 2024-03 or 2024-03-31")),
+        }
+    };
+    let range = filter.release_date.as_ref();
+    let release_date = (
+        range.map(|r| date(&r.from, "filter.releaseDate.from")).transpose()?.flatten(),
+        range.map(|r| date(&r.to, "filter.releaseDate.to")).transpose()?.flatten(),
+    );
+    let subject_count = filter.subject_count.as_ref().map_or((None, None), |r| (r.min, r.max));
+
+    let sort_key = sort_name(sort, descending);
+    let after = after.map(|c| decode_cursor(&c, &sort_key)).transpose()?;
+    let snapshot: std::sync::Arc<Snapshot> = hub.snapshot();
+    let access_tier = if enforced { principal.tier } else { Tier::Steward };
+    let request = Request {
+        text: query.as_deref(),
+        kinds: filter.kind.as_ref().map(|k| k.iter().map(|k| if *k == RecordKind::Dataset { Kind::Dataset } else { Kind::Study }).collect()),
+        filters,
+        release_date,
+        subject_count,
+        facets: facets.iter().map(|f| field_of(f.field())).collect(),
+        sort: match sort {
+            SearchSort::Relevance => SortBy::Relevance,
+            SearchSort::ReleaseDate => SortBy::ReleaseDate,
+            SearchSort::SubjectCount => SortBy::SubjectCount,
+        },
+        descending,
+        first: first as usize,
+        after,
+        access: TextAccess { tier: access_tier, grants: &principal.grants },
+    };
+    let view = CallerView::new(&snapshot, vocabulary, principal, enforced);
+    let page = snapshot.index.search(&request, &view).map_err(|e| async_graphql::Error::new(e.to_string()))?;
+
+    let model = &snapshot.model;
+    let today = today();
+    let mut edges = Vec::new();
+    for hit in &page.hits {
+        let doc = &snapshot.index.docs()[hit.doc];
+        let node = match doc.kind {
+            Kind::Dataset => SearchRecord::Dataset(Dataset::new(model, &model.datasets()[doc.position], &today)),
+            Kind::Study => SearchRecord::Study(Study::new(model, &model.studies()[doc.position], &today)),
+        };
+        edges.push(SearchEdge {
+            cursor: encode_cursor(&sort_key, &hit.sort, &doc.record_key, page.stats.as_ref()),
+            node,
+            score: f64::from(hit.score),
+            highlights: hit.highlights.clone(),
+        });
+    }
+    let diseases = hub.diseases();
+    let facets = page
+        .facets
+        .into_iter()
+        .map(|(f, counts)| {
+            let name = FIELDS[f].name;
+            Facet {
+                field: name.to_owned(),
+                values: counts
+                    .into_iter()
+                    .map(|(value, count)| {
+                        let (value, label) = if name == "diseases" {
+                            (term_curie(&value), diseases.label(&term_iri(&value)).map(str::to_owned))
+                        } else {
+                            (value, None)
+                        };
+                        FacetValue { value, label, count: count as i64 }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(SearchConnection {
+        nodes: edges.iter().map(|e| e.node.clone()).collect(),
+        page_info: PageInfo {
+            has_next_page: page.has_next,
+            has_previous_page: request.after.is_some(),
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        edges,
+        total_count: page.total as i64,
+        facets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use musubi_ontology::read_model::SourceView;
+
+    use crate::{AuditCollector, Hub, Principal, build};
+
+    const RECORDS: &str = r#"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+        @prefix m: <https://w3id.org/musubi/vocab#> . @prefix d: <https://w3id.org/musubi/dataset/> .
+        d:D1 a dcat:Dataset ; dct:identifier "D1" ; dct:title "日本人肺がん患者の全ゲノム解析"@ja ; dct:issued "2020-01-01" ;
+            m:assay "WGS" ; m:sampleAttribute "quillwort" .
+        d:D2 a dcat:Dataset ; dct:identifier "D2" ; dct:title "Lung cancer exomes"@en ; dct:issued "2021-06-01" ; m:assay "WES" .
+        d:D3 a dcat:Dataset ; dct:identifier "D3" ; dct:title "胃がんのゲノム"@ja ; m:assay "WGS" ; m:embargoUntil "2999-01-01" ."#;
+
+    async fn ask(hub: &Arc<Hub>, principal: Principal, query: &str) -> serde_json::Value {
+        let schema = build(hub.clone());
+        let r = schema.execute(async_graphql::Request::new(query).data(principal).data(AuditCollector::new())).await;
+        serde_json::to_value(&r).expect("json")
+    }
+
+    fn hub() -> Arc<Hub> {
+        let triples = musubi_ontology::parse_triples(RECORDS.as_bytes(), musubi_ontology::RdfFormat::Turtle, "http://example.org/").expect("turtle");
+        let model = musubi_ontology::read_model::ReadModel::default().with_source(SourceView::from_triples("s", triples));
+        Arc::new(Hub::new(Arc::new(musubi_ontology::vocab::Vocabulary::builtin()), model, Vec::new()))
+    }
+
+    fn accessions(body: &serde_json::Value) -> Vec<String> {
+        body["data"]["search"]["nodes"].as_array().unwrap_or_else(|| panic!("{body}")).iter().map(|n| n["accession"].as_str().expect("accession").to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn japanese_and_english_text_facets_and_tiers() {
+        let hub = hub();
+        let q = |text: &str| format!(r#"{{ search(query: "{text}", facets: [ASSAYS]) {{ totalCount nodes {{ ... on Dataset {{ accession }} }} edges {{ highlights }} facets {{ field values {{ value count }} }} }} }}"#);
+        let anonymous = Principal::anonymous();
+        let body = ask(&hub, anonymous.clone(), &q("肺がん")).await;
+        assert_eq!(accessions(&body), ["D1"], "{body}");
+        assert!(body["data"]["search"]["edges"][0]["highlights"][0].as_str().expect("highlight").contains("<em>肺がん</em>"), "{body}");
+        assert_eq!(accessions(&ask(&hub, anonymous.clone(), &q("cancers")).await), ["D2"], "stemmed");
+        let body = ask(&hub, anonymous.clone(), &q("ゲノム")).await;
+        assert_eq!(accessions(&body), ["D1"], "the embargoed D3 is not found: {body}");
+        assert_eq!(body["data"]["search"]["facets"][0]["values"], serde_json::json!([{ "value": "WGS", "count": 1 }]));
+        let steward = Principal { tier: musubi_ontology::tier::Tier::Steward, ..Principal::anonymous() };
+        let body = ask(&hub, steward.clone(), &q("ゲノム")).await;
+        let mut found = accessions(&body);
+        found.sort();
+        assert_eq!(found, ["D1", "D3"], "{body}");
+        assert_eq!(body["data"]["search"]["facets"][0]["values"], serde_json::json!([{ "value": "WGS", "count": 2 }]));
+        // CONTROLLED text: not for the public, found by the steward.
+        assert_eq!(accessions(&ask(&hub, anonymous, &q("quillwort")).await), Vec::<String>::new());
+        assert_eq!(accessions(&ask(&hub, steward, &q("quillwort")).await), ["D1"]);
+    }
+
+    #[test]
+    fn every_facet_is_an_index_field() {
+        use super::SearchFacet::*;
+        for f in [Source, AccessLevel, Type, Assays, Platforms, ReferenceGenomes, Diseases, DuoCodes, Organisations, ReleaseYear, SubjectCountRange] {
+            assert!(musubi_search::field(f.field()).is_some(), "{f:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn sorted_pages_by_cursor() {
+        let hub = hub();
+        let steward = Principal { tier: musubi_ontology::tier::Tier::Steward, ..Principal::anonymous() };
+        let q = |after: &str| format!(r#"{{ search(sort: RELEASE_DATE, first: 1{after}) {{ totalCount nodes {{ ... on Dataset {{ accession }} }} pageInfo {{ hasNextPage endCursor }} }} }}"#);
+        let mut seen = Vec::new();
+        let mut after = String::new();
+        loop {
+            let body = ask(&hub, steward.clone(), &q(&after)).await;
+            seen.extend(accessions(&body));
+            let info = &body["data"]["search"]["pageInfo"];
+            if info["hasNextPage"] != true {
+                break;
+            }
+            after = format!(r#", after: "{}""#, info["endCursor"].as_str().expect("cursor"));
+        }
+        assert_eq!(seen, ["D2", "D1", "D3"], "newest first, undated last");
+    }
+}

@@ -1,0 +1,790 @@
+//! musubi-search: the search index over the read model.
+//!
+//! One document per merged record (datasets and studies) of a
+//! [`ReadModel`], built from it whenever it changes: at
+//! start, after each harvest (the hub swaps model and index together), and on `musubi reindex`.
+//! The graph stays the truth; the index lives in memory (a tantivy `RamDirectory`) and is rebuilt,
+//! never migrated.
+//!
+//! - Full text ([`tokenizer`]): Japanese and English, CJK bigrams and stemmed words, BM25 ranked.
+//!   Text is indexed per tier (one field per [`Tier`]), so a query only ever searches, scores and
+//!   highlights the text the caller may read; CONTROLLED text only on records the caller holds a
+//!   grant for.
+//! - Filters, facets and sort keys ([`FIELDS`]) are kept beside the full text in a table of
+//!   normalised values per document. Which of them the caller may read on a record is the
+//!   caller's [`Visibility`] (the schema's tier guard): a field the caller may not read on a
+//!   record neither matches a filter, nor counts in a facet, nor sorts the record.
+//! - Paging is search-after on (sort key, record key): a cursor names a place in the order, not an
+//!   offset, so a page after an index change neither skips nor repeats records that were there
+//!   before and after.
+//!
+//! Architecture invariant: imports the ontology only (no schema, no HTTP).
+
+pub mod tokenizer;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, Term};
+use musubi_ontology::read_model::{EntityKey, MergedRecord, Node, ReadModel};
+use musubi_ontology::tier::Tier;
+use musubi_ontology::vocab::{self as v, Vocabulary};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::{BooleanQuery, Occur, Query, RegexQuery, TermQuery, TermSetQuery};
+use tantivy::schema::{Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, Value as _};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc};
+
+/// What kind of record a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Dataset,
+    Study,
+}
+
+/// A filterable, facetable field: its name (as the GraphQL filter names it) and the graph
+/// properties reading it reads (the caller must be able to read all of them on a record).
+#[derive(Debug)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub reads: &'static [NamedNodeRef<'static>],
+}
+
+/// The fields search filters, counts and sorts on. Positions are stable: [`Visibility::mask`]
+/// sets bit `i` for `FIELDS[i]`.
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec { name: "source", reads: &[v::MUSUBI_SOURCE] },
+    FieldSpec { name: "accessLevel", reads: &[v::MUSUBI_ACCESS_LEVEL] },
+    FieldSpec { name: "type", reads: &[v::DCT_TYPE] },
+    FieldSpec { name: "assays", reads: &[v::MUSUBI_ASSAY] },
+    FieldSpec { name: "platforms", reads: &[v::MUSUBI_PLATFORM] },
+    FieldSpec { name: "referenceGenomes", reads: &[v::MUSUBI_REFERENCE_GENOME] },
+    FieldSpec { name: "diseases", reads: &[v::MUSUBI_DISEASE, v::MUSUBI_MONDO] },
+    FieldSpec { name: "duoCodes", reads: &[v::MUSUBI_DATA_USE_CONDITION, v::ODRL_HAS_POLICY] },
+    FieldSpec { name: "organisations", reads: &[v::DCT_PUBLISHER, v::FOAF_NAME] },
+    FieldSpec { name: "releaseDate", reads: &[v::DCT_ISSUED] },
+    FieldSpec { name: "subjectCount", reads: &[v::MUSUBI_SUBJECT_COUNT] },
+    // Facets over the two ranges: release year, and subject count by order of magnitude.
+    FieldSpec { name: "releaseYear", reads: &[v::DCT_ISSUED] },
+    FieldSpec { name: "subjectCountRange", reads: &[v::MUSUBI_SUBJECT_COUNT] },
+];
+
+/// The position of a field in [`FIELDS`].
+pub fn field(name: &str) -> Option<usize> {
+    FIELDS.iter().position(|f| f.name == name)
+}
+
+const RELEASE_DATE: usize = 9;
+const SUBJECT_COUNT: usize = 10;
+const RELEASE_YEAR: usize = 11;
+const SUBJECT_COUNT_RANGE: usize = 12;
+
+/// One record as the index knows it.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub kind: Kind,
+    /// Position of the record in the read model's `datasets()` / `studies()` (the model the index
+    /// was built from).
+    pub position: usize,
+    pub key: EntityKey,
+    /// Normalised values per [`FIELDS`] entry (disease terms as OBO PURLs, dates as YYYY-MM-DD).
+    pub values: Vec<Vec<String>>,
+    pub subject_count: Option<i64>,
+    /// The stable record key cursors carry: kind, accession, source, IRI.
+    pub record_key: String,
+}
+
+impl Doc {
+    pub fn release_date(&self) -> Option<&str> {
+        self.values[RELEASE_DATE].first().map(String::as_str)
+    }
+}
+
+/// What the caller may see, per record (the schema's tier guard, applied to the index).
+pub trait Visibility {
+    /// `None` when the caller may not see the record at all (embargoed below STEWARD); else a
+    /// bit mask of the [`FIELDS`] the caller may read on it. `ord` is the document's position in
+    /// [`SearchIndex::docs`].
+    fn mask(&self, ord: usize, doc: &Doc) -> Option<u64>;
+}
+
+/// Whose text a query searches: the caller's tier and grants.
+#[derive(Debug, Clone)]
+pub struct TextAccess<'a> {
+    pub tier: Tier,
+    pub grants: &'a HashSet<String>,
+}
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// Best match first (BM25); without query text, by record key.
+    Relevance,
+    ReleaseDate,
+    SubjectCount,
+}
+
+/// A place in a result order: the sort value of the last record seen and its record key, and
+/// for relevance the corpus statistics the scores were computed with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct After {
+    pub sort: SortValue,
+    pub key: String,
+    pub stats: Option<Stats>,
+}
+
+/// The corpus statistics BM25 scored a search with (documents, tokens per text field, document
+/// frequency of each query term). A relevance cursor carries them, so the next page scores every
+/// record exactly as the first did even if the index changed in between: a record's place in the
+/// order depends on its own text only, and search-after neither skips nor repeats it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stats {
+    docs: u64,
+    tokens: [u64; 4],
+    doc_freqs: BTreeMap<(u8, String), u64>,
+}
+
+impl Stats {
+    /// As text (terms are letters, digits and CJK characters: no separators in them).
+    pub fn encode(&self) -> String {
+        let terms: Vec<String> = self.doc_freqs.iter().map(|((t, term), n)| format!("{t}:{term}:{n}")).collect();
+        format!("{};{};{}", self.docs, self.tokens.map(|t| t.to_string()).join(","), terms.join("|"))
+    }
+
+    pub fn decode(text: &str) -> Option<Stats> {
+        let mut parts = text.splitn(3, ';');
+        let docs = parts.next()?.parse().ok()?;
+        let tokens: Vec<u64> = parts.next()?.split(',').map(|t| t.parse().ok()).collect::<Option<_>>()?;
+        let mut doc_freqs = BTreeMap::new();
+        for entry in parts.next()?.split('|').filter(|e| !e.is_empty()) {
+            let mut f = entry.splitn(3, ':');
+            let tier: u8 = f.next()?.parse().ok()?;
+            let term = f.next()?.to_owned();
+            doc_freqs.insert((tier.min(3), term), f.next()?.parse().ok()?);
+        }
+        Some(Stats { docs, tokens: tokens.try_into().ok()?, doc_freqs })
+    }
+}
+
+/// BM25 statistics from a cursor, the live index's for what the cursor does not hold.
+struct Frozen<'a> {
+    stats: &'a Stats,
+    live: &'a Searcher,
+    text: &'a [Field; 4],
+}
+
+impl Frozen<'_> {
+    fn tier(&self, field: Field) -> Option<u8> {
+        self.text.iter().position(|f| *f == field).map(|t| t as u8)
+    }
+}
+
+impl tantivy::query::Bm25StatisticsProvider for Frozen<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        match self.tier(field) {
+            Some(t) => Ok(self.stats.tokens[t as usize]),
+            None => self.live.total_num_tokens(field),
+        }
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.stats.docs)
+    }
+
+    fn doc_freq(&self, term: &tantivy::Term) -> tantivy::Result<u64> {
+        let known = self.tier(term.field()).zip(term.value().as_str()).and_then(|(t, text)| self.stats.doc_freqs.get(&(t, text.to_owned())));
+        match known {
+            Some(n) => Ok(*n),
+            None => self.live.doc_freq(term),
+        }
+    }
+}
+
+/// A record's sort value. Records whose value is missing or unreadable sort last.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortValue {
+    Score(f32),
+    Date(Option<String>),
+    Count(Option<i64>),
+}
+
+impl SortValue {
+    /// As text, for cursors.
+    pub fn encode(&self) -> String {
+        match self {
+            SortValue::Score(s) => format!("s{}", s.to_bits()),
+            SortValue::Date(d) => format!("d{}", d.as_deref().unwrap_or("")),
+            SortValue::Count(c) => format!("c{}", c.map(|c| c.to_string()).unwrap_or_default()),
+        }
+    }
+
+    pub fn decode(text: &str) -> Option<SortValue> {
+        let (tag, rest) = text.split_at_checked(1)?;
+        Some(match tag {
+            "s" => SortValue::Score(f32::from_bits(rest.parse().ok()?)),
+            "d" => SortValue::Date((!rest.is_empty()).then(|| rest.to_owned())),
+            "c" => SortValue::Count(if rest.is_empty() { None } else { Some(rest.parse().ok()?) }),
+            _ => return None,
+        })
+    }
+}
+
+/// One search.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub text: Option<&'a str>,
+    pub kinds: Option<Vec<Kind>>,
+    /// Field → accepted values (any of them). Disease terms must already include descendants.
+    pub filters: Vec<(usize, Vec<String>)>,
+    /// Release dates from..=to (YYYY-MM-DD prefixes compared as text).
+    pub release_date: (Option<String>, Option<String>),
+    pub subject_count: (Option<i64>, Option<i64>),
+    pub facets: Vec<usize>,
+    pub sort: SortBy,
+    pub descending: bool,
+    pub first: usize,
+    pub after: Option<After>,
+    pub access: TextAccess<'a>,
+}
+
+/// One hit of a page.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub doc: usize,
+    pub score: f32,
+    pub sort: SortValue,
+    /// Fragments of the text the caller may read, matched terms in `<em>`.
+    pub highlights: Vec<String>,
+}
+
+/// A page of results, with totals and facets over every matching record the caller can see.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub hits: Vec<Hit>,
+    pub total: usize,
+    pub has_next: bool,
+    /// Field → (value, number of matching records with it), most frequent first.
+    pub facets: Vec<(usize, Vec<(String, usize)>)>,
+    /// The statistics the scores were computed with, for the next page's cursor.
+    pub stats: Option<Stats>,
+}
+
+/// Why a search could not run.
+#[derive(Debug, thiserror::Error)]
+#[error("search index: {0}")]
+pub struct SearchError(String);
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        SearchError(e.to_string())
+    }
+}
+
+/// The index over one read model.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    accession: Field,
+    /// Text per tier, `Tier as usize`.
+    text: [Field; 4],
+    docs: Vec<Doc>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").field("docs", &self.docs.len()).finish()
+    }
+}
+
+impl SearchIndex {
+    /// An index with no records.
+    pub fn empty() -> SearchIndex {
+        SearchIndex::build(&ReadModel::default(), &Vocabulary::builtin(), |_| |_: &str| Tier::Steward).expect("an empty index builds")
+    }
+
+    /// Indexes every dataset and study of `model`. `tiers(record)` gives the tier of each
+    /// property on that record (the schema's rule, with record policies) and decides which tier's
+    /// text field a value goes to; only properties the API shows (`musubi:graphqlField`) are text.
+    pub fn build<F, G>(model: &ReadModel, vocabulary: &Vocabulary, tiers: F) -> Result<SearchIndex, SearchError>
+    where
+        F: Fn(&MergedRecord) -> G,
+        G: Fn(&str) -> Tier,
+    {
+        let mut builder = Schema::builder();
+        let ord = builder.add_u64_field("ord", tantivy::schema::FAST);
+        let accession = builder.add_text_field("accession", STRING);
+        let options = TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer(tokenizer::ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_stored();
+        let text = Tier::ALL.map(|t| builder.add_text_field(&format!("text_{}", t.name().to_lowercase()), options.clone()));
+        let index = Index::create_in_ram(builder.build());
+        index.tokenizers().register(tokenizer::ANALYZER, tokenizer::analyzer());
+        // Up to four indexing threads, 40 MB each; several segments are fine (`ord` maps each
+        // document back to its record).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let mut writer = index.writer_with_num_threads(threads, threads * 40_000_000)?;
+        let mut docs = Vec::new();
+        for (kind, records) in [(Kind::Dataset, model.datasets()), (Kind::Study, model.studies())] {
+            for (position, record) in records.iter().enumerate() {
+                let n = docs.len() as u64;
+                let mut document = doc!(ord => n);
+                // Grants name datasets: a study's CONTROLLED text is for stewards only.
+                if kind == Kind::Dataset {
+                    document.add_text(accession, &record.key.accession);
+                }
+                for (tier, value) in texts(model, vocabulary, record, &tiers(record)) {
+                    document.add_text(text[tier as usize], value);
+                }
+                writer.add_document(document)?;
+                docs.push(extract(model, kind, position, record));
+            }
+        }
+        writer.commit()?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { index, reader, accession, text, docs })
+    }
+
+    pub fn docs(&self) -> &[Doc] {
+        &self.docs
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// The text query for `access`: every term of `text` must occur in a text field the caller
+    /// may read (CONTROLLED text only on records the caller holds a grant for). `None` when the
+    /// text has no terms.
+    fn text_query(&self, text: &str, access: &TextAccess<'_>) -> Option<Box<dyn Query>> {
+        let terms = tokenizer::terms(text);
+        if terms.is_empty() {
+            return None;
+        }
+        let grants = || TermSetQuery::new(access.grants.iter().map(|g| tantivy::Term::from_field_text(self.accession, g)));
+        let per_term = terms
+            .iter()
+            .map(|term| {
+                let mut fields: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                for tier in Tier::ALL {
+                    let field = self.text[tier as usize];
+                    let mut chars = term.chars();
+                    let query: Box<dyn Query> = match (chars.next(), chars.next()) {
+                        // One CJK character ("肺"): the index holds it inside bigrams ("肺腫",
+                        // "の肺"), or alone where it stood alone.
+                        (Some(c), None) if tokenizer::is_cjk(c) => match RegexQuery::from_pattern(&format!("{c}|{c}.|.{c}"), field) {
+                            Ok(q) => Box::new(q),
+                            Err(_) => Box::new(TermQuery::new(tantivy::Term::from_field_text(field, term), IndexRecordOption::WithFreqs)),
+                        },
+                        _ => Box::new(TermQuery::new(tantivy::Term::from_field_text(field, term), IndexRecordOption::WithFreqsAndPositions)),
+                    };
+                    match tier {
+                        Tier::Controlled if access.tier < Tier::Steward => {
+                            let granted = BooleanQuery::new(vec![(Occur::Must, query), (Occur::Must, Box::new(grants()))]);
+                            if access.tier >= Tier::Registered && !access.grants.is_empty() {
+                                fields.push((Occur::Should, Box::new(granted)));
+                            }
+                        }
+                        t if t <= access.tier => fields.push((Occur::Should, query)),
+                        _ => {}
+                    }
+                }
+                (Occur::Must, Box::new(BooleanQuery::new(fields)) as Box<dyn Query>)
+            })
+            .collect();
+        Some(Box::new(BooleanQuery::new(per_term)))
+    }
+
+    /// Runs a search: one pass over the index for the matching records and their scores, then
+    /// filters, facets, order and the page from the documents' values, as far as `visibility`
+    /// lets the caller read them.
+    pub fn search(&self, request: &Request<'_>, visibility: &dyn Visibility) -> Result<Page, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = request.text.and_then(|t| self.text_query(t, &request.access));
+        // (ord, score, address) of every record the text matches; all records without text.
+        let stats = match (&query, request.after.as_ref().and_then(|a| a.stats.clone())) {
+            (Some(_), Some(stats)) => Some(stats),
+            (Some(_), None) => Some(self.stats(&searcher, request.text.unwrap_or(""))?),
+            (None, _) => None,
+        };
+        let matched: Vec<(usize, f32, Option<DocAddress>)> = match (&query, request.text) {
+            (Some(q), _) => {
+                let frozen = Frozen { stats: stats.as_ref().expect("stats with a query"), live: &searcher, text: &self.text };
+                searcher
+                    .search_with_statistics_provider(q.as_ref(), &AllMatches { ord: "ord" }, &frozen)?
+                    .into_iter()
+                    .map(|(o, s, a)| (o, s, Some(a)))
+                    .collect()
+            }
+            // Text with no searchable term (punctuation only) matches nothing.
+            (None, Some(t)) if !t.trim().is_empty() => Vec::new(),
+            (None, _) => (0..self.docs.len()).map(|o| (o, 0.0, None)).collect(),
+        };
+        let mut hits: Vec<(usize, f32, u64, Option<DocAddress>)> = Vec::new();
+        for (o, score, address) in matched {
+            let doc = &self.docs[o];
+            let Some(mask) = visibility.mask(o, doc) else { continue };
+            if request.kinds.as_ref().is_some_and(|k| !k.contains(&doc.kind)) {
+                continue;
+            }
+            let readable = |f: usize| mask & (1 << f) != 0;
+            let ok = request.filters.iter().all(|(f, wanted)| readable(*f) && doc.values[*f].iter().any(|v| wanted.contains(v)));
+            let date_ok = match &request.release_date {
+                (None, None) => true,
+                (from, to) => readable(RELEASE_DATE)
+                    && doc.release_date().is_some_and(|d| {
+                        from.as_deref().is_none_or(|f| d >= f) && to.as_deref().is_none_or(|t| &d[..t.len().min(d.len())] <= t)
+                    }),
+            };
+            let count_ok = match request.subject_count {
+                (None, None) => true,
+                (min, max) => readable(SUBJECT_COUNT)
+                    && doc.subject_count.is_some_and(|c| min.is_none_or(|m| c >= m) && max.is_none_or(|m| c <= m)),
+            };
+            if ok && date_ok && count_ok {
+                hits.push((o, score, mask, address));
+            }
+        }
+        let facets = request
+            .facets
+            .iter()
+            .map(|&f| {
+                let mut counts: HashMap<&str, usize> = HashMap::new();
+                for (o, _, mask, _) in &hits {
+                    if mask & (1 << f) != 0 {
+                        // Values are sorted and unique per document (see `extract`).
+                        for value in &self.docs[*o].values[f] {
+                            *counts.entry(value.as_str()).or_default() += 1;
+                        }
+                    }
+                }
+                let mut counts: Vec<(String, usize)> = counts.into_iter().map(|(v, c)| (v.to_owned(), c)).collect();
+                counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                (f, counts)
+            })
+            .collect();
+        // The order, on borrowed keys; only the page's are made owned (cursors).
+        let key = |o: usize, score: f32, mask: u64| -> Key<'_> {
+            match request.sort {
+                SortBy::Relevance if query.is_some() => Key::Score(score),
+                SortBy::Relevance => Key::Score(0.0),
+                SortBy::ReleaseDate => Key::Date(self.docs[o].release_date().filter(|_| mask & (1 << RELEASE_DATE) != 0)),
+                SortBy::SubjectCount => Key::Count(self.docs[o].subject_count.filter(|_| mask & (1 << SUBJECT_COUNT) != 0)),
+            }
+        };
+        let descending = request.descending;
+        let compare = |a: (&Key<'_>, &str), b: (&Key<'_>, &str)| compare_sort(a.0, b.0, descending).then_with(|| a.1.cmp(b.1));
+        let after = request.after.as_ref().map(|a| (Key::of(&a.sort), a.key.as_str()));
+        // Records after the cursor, then the first `first` of them (a partial selection, not a
+        // sort of everything).
+        let mut rest: Vec<(Key<'_>, &str, usize, f32, Option<DocAddress>)> = hits
+            .iter()
+            .map(|&(o, score, mask, a)| (key(o, score, mask), self.docs[o].record_key.as_str(), o, score, a))
+            .filter(|h| after.as_ref().is_none_or(|(k, r)| compare((&h.0, h.1), (k, r)) == Ordering::Greater))
+            .collect();
+        let has_next = rest.len() > request.first;
+        if has_next {
+            rest.select_nth_unstable_by(request.first, |a, b| compare((&a.0, a.1), (&b.0, b.1)));
+            rest.truncate(request.first);
+        }
+        rest.sort_by(|a, b| compare((&a.0, a.1), (&b.0, b.1)));
+        let generators: Vec<(Tier, SnippetGenerator)> = match &query {
+            Some(q) => Tier::ALL
+                .into_iter()
+                .filter(|t| *t <= request.access.tier || (*t == Tier::Controlled && request.access.tier >= Tier::Registered))
+                .filter_map(|t| {
+                    let mut g = SnippetGenerator::create(&searcher, q.as_ref(), self.text[t as usize]).ok()?;
+                    g.set_max_num_chars(160);
+                    Some((t, g))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut page = Vec::new();
+        for (sort, _, o, score, address) in rest {
+            let highlights = match address {
+                Some(a) if !generators.is_empty() => self.highlights(&searcher, a, &generators, &request.access, &self.docs[o])?,
+                _ => Vec::new(),
+            };
+            page.push(Hit { doc: o, score, sort: sort.owned(), highlights });
+        }
+        Ok(Page { hits: page, total: hits.len(), has_next, facets, stats })
+    }
+
+    /// The live corpus statistics for the terms of `text`.
+    fn stats(&self, searcher: &Searcher, text: &str) -> Result<Stats, SearchError> {
+        let mut stats = Stats { docs: searcher.num_docs(), ..Stats::default() };
+        for (t, field) in self.text.iter().enumerate() {
+            stats.tokens[t] = tantivy::query::Bm25StatisticsProvider::total_num_tokens(searcher, *field)?;
+            for term in tokenizer::terms(text) {
+                let n = searcher.doc_freq(&tantivy::Term::from_field_text(*field, &term))?;
+                stats.doc_freqs.insert((t as u8, term), n);
+            }
+        }
+        Ok(stats)
+    }
+
+    fn highlights(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        generators: &[(Tier, SnippetGenerator)],
+        access: &TextAccess<'_>,
+        doc: &Doc,
+    ) -> Result<Vec<String>, SearchError> {
+        let stored: TantivyDocument = searcher.doc(address)?;
+        let mut out = Vec::new();
+        for (tier, generator) in generators {
+            // CONTROLLED text only where the caller holds the grant for this record.
+            if *tier == Tier::Controlled && access.tier < Tier::Steward && (doc.kind != Kind::Dataset || !access.grants.contains(&doc.key.accession)) {
+                continue;
+            }
+            let field = self.text[*tier as usize];
+            for value in stored.get_all(field).filter_map(|v| v.as_str()) {
+                let mut snippet = generator.snippet(value);
+                if !snippet.highlighted().is_empty() {
+                    snippet.set_snippet_prefix_postfix("<em>", "</em>");
+                    out.push(snippet.to_html());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The tantivy index (for benchmarks that query it raw).
+    pub fn tantivy(&self) -> &Index {
+        &self.index
+    }
+}
+
+/// A sort value, borrowed from the document.
+#[derive(Debug, Clone, Copy)]
+enum Key<'a> {
+    Score(f32),
+    Date(Option<&'a str>),
+    Count(Option<i64>),
+}
+
+impl<'a> Key<'a> {
+    fn of(value: &'a SortValue) -> Key<'a> {
+        match value {
+            SortValue::Score(s) => Key::Score(*s),
+            SortValue::Date(d) => Key::Date(d.as_deref()),
+            SortValue::Count(c) => Key::Count(*c),
+        }
+    }
+
+    fn owned(self) -> SortValue {
+        match self {
+            Key::Score(s) => SortValue::Score(s),
+            Key::Date(d) => SortValue::Date(d.map(str::to_owned)),
+            Key::Count(c) => SortValue::Count(c),
+        }
+    }
+}
+
+fn compare_sort(a: &Key<'_>, b: &Key<'_>, descending: bool) -> Ordering {
+    // Missing values last, whatever the direction.
+    fn some_first<T: PartialOrd>(a: &Option<T>, b: &Option<T>, descending: bool) -> Ordering {
+        match (a, b) {
+            (Some(x), Some(y)) => {
+                let o = x.partial_cmp(y).unwrap_or(Ordering::Equal);
+                if descending { o.reverse() } else { o }
+            }
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+    }
+    match (a, b) {
+        // Best score first.
+        (Key::Score(x), Key::Score(y)) => y.partial_cmp(x).unwrap_or(Ordering::Equal),
+        (Key::Date(x), Key::Date(y)) => some_first(x, y, descending),
+        (Key::Count(x), Key::Count(y)) => some_first(x, y, descending),
+        // A cursor of another sort (the schema refuses those): by record key alone.
+        _ => Ordering::Equal,
+    }
+}
+
+/// Collects every matching document: (ord, score, address).
+struct AllMatches {
+    ord: &'static str,
+}
+
+struct SegmentMatches {
+    segment: u32,
+    ords: tantivy::columnar::Column<u64>,
+    out: Vec<(usize, f32, DocAddress)>,
+}
+
+impl Collector for AllMatches {
+    type Fruit = Vec<(usize, f32, DocAddress)>;
+    type Child = SegmentMatches;
+
+    fn for_segment(&self, segment: tantivy::SegmentOrdinal, reader: &tantivy::SegmentReader) -> tantivy::Result<SegmentMatches> {
+        Ok(SegmentMatches { segment, ords: reader.fast_fields().u64(self.ord)?, out: Vec::new() })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(usize, f32, DocAddress)>>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for SegmentMatches {
+    type Fruit = Vec<(usize, f32, DocAddress)>;
+
+    fn collect(&mut self, doc: tantivy::DocId, score: f32) {
+        if let Some(o) = self.ords.first(doc) {
+            self.out.push((o as usize, score, DocAddress::new(self.segment, doc)));
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.out
+    }
+}
+
+/// The literal values of a record the API shows, each with its tier: the record's own
+/// properties, and those of nodes it links to (a disease's label, a publisher's name), which need
+/// the link's tier too.
+fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier_of: &dyn Fn(&str) -> Tier) -> Vec<(Tier, String)> {
+    let shown = |p: &str| vocabulary.property(p).is_some_and(|d| d.graphql_field.is_some());
+    let mut out = Vec::new();
+    for (view, node) in model.members(record) {
+        for (property, values) in node.properties() {
+            if !shown(property) {
+                continue;
+            }
+            let tier = tier_of(property);
+            for value in values {
+                match value {
+                    Term::Literal(l) => out.push((tier, l.value().to_owned())),
+                    Term::NamedNode(_) | Term::BlankNode(_) => {
+                        let id = match value {
+                            Term::NamedNode(n) => NamedOrBlankNode::from(n.clone()),
+                            Term::BlankNode(b) => NamedOrBlankNode::from(b.clone()),
+                            Term::Literal(_) => continue,
+                        };
+                        let Some(linked) = view.node(&id).or_else(|| model.find(&id, &view.source).and_then(|v| v.node(&id))) else { continue };
+                        // Records linked from records (a study's datasets) are documents of their own.
+                        if linked.has_type(v::DCAT_DATASET) || linked.has_type(v::MUSUBI_STUDY) || linked.has_type(v::MUSUBI_SAMPLE) {
+                            continue;
+                        }
+                        for (p, vs) in linked.properties().filter(|(p, _)| shown(p)) {
+                            let t = tier.max(tier_of(p));
+                            out.extend(vs.iter().filter_map(|v| match v {
+                                Term::Literal(l) => Some((t, l.value().to_owned())),
+                                _ => None,
+                            }));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The filter values of a record, normalised.
+fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord) -> Doc {
+    let mut values: Vec<Vec<String>> = vec![Vec::new(); FIELDS.len()];
+    values[0] = record.sources().into_iter().map(str::to_owned).collect();
+    if let Some(level) = model.access_level(record) {
+        // As GraphQL's AccessLevel enum names it.
+        use musubi_ontology::vocab::AccessLevel as L;
+        let name = match level {
+            L::Open => "OPEN",
+            L::Registered => "REGISTERED",
+            L::Controlled => "CONTROLLED",
+            L::Closed => "CLOSED",
+        };
+        values[1].push(name.to_owned());
+    }
+    let mut subject_count = None;
+    let linked = |view: &musubi_ontology::read_model::SourceView, t: &Term| -> Option<Node> {
+        let id = match t {
+            Term::NamedNode(n) => NamedOrBlankNode::from(n.clone()),
+            Term::BlankNode(b) => NamedOrBlankNode::from(b.clone()),
+            _ => return None,
+        };
+        view.node(&id).or_else(|| model.find(&id, &view.source).and_then(|v| v.node(&id))).cloned()
+    };
+    for (view, node) in model.members(record) {
+        let strings = |p| node.strings(p).into_iter().map(str::to_owned).collect::<Vec<_>>();
+        values[2].extend(strings(v::DCT_TYPE));
+        values[3].extend(strings(v::MUSUBI_ASSAY));
+        values[4].extend(strings(v::MUSUBI_PLATFORM));
+        values[5].extend(strings(v::MUSUBI_REFERENCE_GENOME));
+        for d in node.values(v::MUSUBI_DISEASE) {
+            // A disease node with its MONDO term, or the term itself as the link.
+            match (d, linked(view, d)) {
+                (_, Some(disease)) => {
+                    values[6].extend(disease.strings(v::MUSUBI_MONDO).into_iter().map(musubi_ontology::disease::term_iri));
+                }
+                (Term::NamedNode(n), None) if n.as_str().starts_with("http://purl.obolibrary.org/obo/MONDO_") => values[6].push(n.as_str().to_owned()),
+                _ => {}
+            }
+        }
+        values[7].extend(strings(v::MUSUBI_DATA_USE_CONDITION));
+        for p in node.values(v::ODRL_HAS_POLICY) {
+            if let Some(policy) = linked(view, p) {
+                values[7].extend(policy.strings(v::MUSUBI_DATA_USE_CONDITION).into_iter().map(str::to_owned));
+            }
+        }
+        for p in node.values(v::DCT_PUBLISHER) {
+            match (p, linked(view, p)) {
+                (_, Some(agent)) => values[8].extend(agent.strings(v::FOAF_NAME).into_iter().map(str::to_owned)),
+                (Term::Literal(l), None) => values[8].push(l.value().to_owned()),
+                _ => {}
+            }
+        }
+        values[RELEASE_DATE].extend(node.strings(v::DCT_ISSUED).into_iter().filter_map(|d| d.get(..10)).map(str::to_owned));
+        for c in node.strings(v::MUSUBI_SUBJECT_COUNT) {
+            if let Ok(c) = c.trim().parse::<i64>() {
+                subject_count = Some(subject_count.map_or(c, |s: i64| s.max(c)));
+            }
+        }
+    }
+    for v in &mut values {
+        v.sort();
+        v.dedup();
+    }
+    // The earliest date any source states is the release.
+    values[RELEASE_DATE].truncate(1);
+    if let Some(c) = subject_count {
+        values[SUBJECT_COUNT].push(c.to_string());
+        values[SUBJECT_COUNT_RANGE].push(
+            match c {
+                ..=9 => "1-9",
+                10..=99 => "10-99",
+                100..=999 => "100-999",
+                1000..=9999 => "1000-9999",
+                _ => "10000+",
+            }
+            .to_owned(),
+        );
+    }
+    values[RELEASE_YEAR] = values[RELEASE_DATE].iter().filter_map(|d| d.get(..4)).map(str::to_owned).collect();
+    let kind_name = match kind {
+        Kind::Dataset => "d",
+        Kind::Study => "s",
+    };
+    let record_key = format!("{kind_name}\u{1}{}\u{1}{}\u{1}{}", record.key.accession, record.key.source, record.key.id);
+    Doc { kind, position, key: record.key.clone(), values, subject_count, record_key }
+}
+
+/// How many records of each value a result set holds, by value (for tests and benchmarks).
+pub fn count_values(page: &Page, field: usize) -> BTreeMap<String, usize> {
+    page.facets.iter().filter(|(f, _)| *f == field).flat_map(|(_, c)| c.iter().cloned()).collect()
+}
