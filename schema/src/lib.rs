@@ -7,7 +7,8 @@
 //! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads;
 //! - [`types`]: Dataset, Study and the entities they link to, read from the read model;
 //! - [`query`]: the root queries and their filters and cursors;
-//! - [`errors`]: `extensions.code` on every error.
+//! - [`errors`]: `extensions.code` on every error;
+//! - [`limits`]: depth, cost, page size, aliases, query size and tokens a request may ask.
 //!
 //! Mutations (connectors, grants, outcomes) do not exist yet (`EmptyMutation`); when they land,
 //! each must pass `access::guard_tier(ctx, Tier::Steward, …)` and be audited like a read.
@@ -18,6 +19,7 @@
 pub mod access;
 pub mod audit;
 pub mod errors;
+pub mod limits;
 pub mod query;
 pub mod tiers;
 pub mod types;
@@ -31,6 +33,7 @@ use musubi_ontology::vocab::Vocabulary;
 
 pub use access::Principal;
 pub use audit::{AuditCollector, AuditLog};
+pub use limits::Limits;
 pub use query::Query;
 pub use types::SourceInfo;
 
@@ -49,6 +52,8 @@ pub struct Hub {
     diseases: Arc<DiseaseHierarchy>,
     /// Tiers are enforced; only a benchmark build (feature `bench`) can switch this off.
     enforced: bool,
+    /// What one query may ask (read per request by the limits extension and by resolvers).
+    limits: RwLock<Limits>,
 }
 
 impl Hub {
@@ -60,7 +65,17 @@ impl Hub {
             audit: Arc::new(AuditLog::in_memory()),
             diseases: Arc::new(DiseaseHierarchy::new()),
             enforced: true,
+            limits: RwLock::new(Limits::default()),
         }
+    }
+
+    /// Holds queries to `limits` from the next request on.
+    pub fn set_limits(&self, limits: Limits) {
+        *self.limits.write().expect("limits lock") = limits;
+    }
+
+    pub fn limits(&self) -> Limits {
+        *self.limits.read().expect("limits lock")
     }
 
     /// The same hub, writing its audit entries to `log` (e.g. a file in the data folder).
@@ -127,10 +142,9 @@ pub fn build(hub: Arc<Hub>) -> HubSchema {
         .register_input_type::<tiers::TierName>()
         .directive(tiers::TierDirective { vocabulary: hub.vocabulary.clone(), table: table.clone() })
         .extension(tiers::FieldTierGuard { table, hub: hub.clone() })
+        .extension(limits::QueryLimits(hub.clone()))
         .data(hub)
         .extension(errors::ErrorCodes)
-        .limit_depth(12)
-        .limit_complexity(5_000)
         .finish()
 }
 
