@@ -18,6 +18,8 @@ use crate::errors::bad_input;
 use crate::tiers::{DATASET_FILTERS, filter_tier};
 use crate::types::{AccessLevel, Dataset, Sample, SourceInfo, Study};
 
+/// The default page-size limit (the configured one is [`crate::Limits::page_size`]).
+pub const MAX_PAGE_SIZE: i32 = 100;
 /// Page size when a caller names none.
 const DEFAULT_PAGE_SIZE: i32 = 20;
 

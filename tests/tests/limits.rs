@@ -324,6 +324,21 @@ async fn the_export_follows_tiers_and_resumes_from_a_cursor() {
     assert_eq!(status, 400);
     assert!(body[0]["errors"][0]["message"].as_str().is_some_and(|m| m.contains("parameter `after`")), "{body:?}");
 
+    // The Python example (standard library only) writes the same records; run again on its
+    // file, it resumes after the last one and adds nothing.
+    let out = hub._dir.path().join("python.ndjson");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/export.py");
+    for _ in 0..2 {
+        let (script, out) = (script.clone(), out.clone());
+        let run = tokio::task::spawn_blocking(move || std::process::Command::new("python3").arg(script).arg(format!("http://{addr}")).arg(out).output())
+            .await
+            .expect("joins")
+            .expect("python3 runs");
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let written: Vec<Value> = std::fs::read_to_string(hub._dir.path().join("python.ndjson")).expect("file").lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+        assert_eq!(written, public, "{}", String::from_utf8_lossy(&run.stdout));
+    }
+
     // JSON-LD: one document, the vocabulary's IRIs in the context, texts language-tagged.
     let (status, media, doc) = export_lines(addr, "/export/datasets.jsonld", None).await;
     assert_eq!((status, media.as_str()), (200, "application/ld+json"));
