@@ -10,7 +10,9 @@ use musubi_ontology::read_model::ReadModel;
 use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_schema::audit::AuditError;
-use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Principal, SourceInfo};
+use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Limits, Principal, SourceInfo};
+
+use crate::cache::{CacheSettings, ResponseCache};
 
 use crate::identity::{Identity, IdentityConfig};
 
@@ -30,6 +32,29 @@ pub struct Config {
     /// The sharing policy (periods per data category, designated databases); default
     /// `<data>/sharing-policy.toml` when it exists.
     pub sharing_policy: Option<PathBuf>,
+    /// What one query may ask (depth, cost, page size, aliases, size, tokens).
+    pub limits: Limits,
+    /// The response cache's size and time bounds.
+    pub cache: CacheSettings,
+}
+
+/// The hub's settings file (`--config`, default `<data>/musubi.toml` when it exists): a
+/// `[limits]` and a `[cache]` table, each key optional.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub limits: Limits,
+    pub cache: CacheSettings,
+}
+
+impl Settings {
+    /// Reads a settings file; an unknown key or a wrong value is an error naming the file, line
+    /// and column.
+    pub fn load(path: &Path) -> Result<Settings, StartError> {
+        let file = |message: String| StartError::File { path: path.display().to_string(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| file(e.to_string()))?;
+        toml::from_str(&text).map_err(|e| file(e.to_string().trim_end().to_owned()))
+    }
 }
 
 /// Why the hub cannot start.
@@ -61,6 +86,8 @@ pub struct App {
     /// The HTTP client, each source's session (rate limiter, OAuth2 token) and page cache.
     harvester: Harvester,
     identity: Arc<Identity>,
+    /// Answers to repeated queries, dropped when a harvest ends.
+    cache: ResponseCache,
 }
 
 impl std::fmt::Debug for App {
@@ -97,7 +124,9 @@ impl App {
         let sharing = load_sharing_policy(&config.sharing_policy.clone().unwrap_or_else(|| config.data.join("sharing-policy.toml")))?;
         Ok(App::with_parts(Arc::new(store), manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing)?
             .with_cache(config.data.join("cache"))
-            .with_identity(identity))
+            .with_identity(identity)
+            .with_limits(config.limits)
+            .with_response_cache(config.cache))
     }
 
     /// A hub over a given store (e.g. in memory, for tests), with an audit log in memory.
@@ -158,6 +187,7 @@ impl App {
             harvester: Harvester::new(client),
             identity,
             audit,
+            cache: ResponseCache::new(CacheSettings::default()),
         };
         app.refresh_sources()?;
         Ok(app)
@@ -182,8 +212,36 @@ impl App {
         self
     }
 
+    /// The same hub, holding queries to `limits`.
+    pub fn with_limits(self, limits: Limits) -> App {
+        self.hub.set_limits(limits);
+        self
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.hub.limits()
+    }
+
+    /// The same hub, with a response cache bounded by `settings` (a fresh, empty one).
+    pub fn with_response_cache(mut self, settings: CacheSettings) -> App {
+        self.cache = ResponseCache::new(settings);
+        self
+    }
+
+    pub fn response_cache(&self) -> &ResponseCache {
+        &self.cache
+    }
+
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    pub fn audit_log(&self) -> &Arc<AuditLog> {
+        &self.audit
+    }
+
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
     }
 
     pub fn schema(&self) -> &HubSchema {
@@ -192,19 +250,51 @@ impl App {
 
     /// Runs one GraphQL request for `principal`, then appends the CONTROLLED and STEWARD reads it
     /// made to the audit log (synced to disk) before the response may leave. A log that cannot
-    /// be written fails the request: no audited value is served unaudited.
+    /// be written fails the request: no audited value is served unaudited. A repeated query is
+    /// answered from the response cache, and the reads its first run made are appended again,
+    /// for this caller.
     pub async fn execute(&self, request: async_graphql::Request, principal: Principal) -> Result<async_graphql::Response, AuditError> {
+        let key = self.cache.key(&request, &principal);
+        if let Some(entry) = key.as_ref().and_then(|k| self.cache.get(k)) {
+            self.audit(principal, entry.reads.clone()).await?;
+            return Ok(entry.response());
+        }
+        let mutation = key.is_none() && crate::cache::is_mutation(&request);
+        let (response, reads) = self.run(request, principal.clone()).await;
+        if mutation {
+            // What the mutation changed may be in cached answers.
+            self.cache.invalidate();
+        }
+        self.audit(principal, reads.clone()).await?;
+        if let Some(key) = key {
+            self.cache.insert(key, &response, reads);
+        }
+        Ok(response)
+    }
+
+    /// Like [`App::execute`], never cached: for the hub's own queries (the export's pages),
+    /// which would only crowd callers' answers out of the cache.
+    pub async fn execute_uncached(&self, request: async_graphql::Request, principal: Principal) -> Result<async_graphql::Response, AuditError> {
+        let (response, reads) = self.run(request, principal.clone()).await;
+        self.audit(principal, reads).await?;
+        Ok(response)
+    }
+
+    async fn run(&self, request: async_graphql::Request, principal: Principal) -> (async_graphql::Response, Vec<musubi_schema::audit::Read>) {
         let collector = AuditCollector::new();
-        let response = self.schema.execute(request.data(principal.clone()).data(collector.clone())).await;
-        let reads = collector.take();
+        let response = self.schema.execute(request.data(principal).data(collector.clone())).await;
+        (response, collector.take())
+    }
+
+    /// Appends `reads` for `principal` to the audit log, synced, off the async threads.
+    async fn audit(&self, principal: Principal, reads: Vec<musubi_schema::audit::Read>) -> Result<(), AuditError> {
         if reads.is_empty() {
-            return Ok(response);
+            return Ok(());
         }
         let audit = self.audit.clone();
         tokio::task::spawn_blocking(move || audit.append(&principal, reads))
             .await
-            .map_err(|e| AuditError { path: "audit log".to_owned(), message: e.to_string() })??;
-        Ok(response)
+            .map_err(|e| AuditError { path: "audit log".to_owned(), message: e.to_string() })?
     }
 
     /// The schema's hub: the read model and search index as of now.
@@ -241,6 +331,7 @@ impl App {
             let outcome = self.harvester.harvest(manifest, self.store.as_ref(), &self.vocabulary).await;
             let outcome = outcome.map(|mut report| {
                 self.hub.replace_source(std::mem::take(&mut report.view));
+                self.cache.invalidate();
                 report
             });
             outcomes.push((manifest.id.clone(), outcome));
@@ -248,6 +339,8 @@ impl App {
         if let Err(e) = self.refresh_sources() {
             tracing::error!(%e, "cannot read source status");
         }
+        // Source status (last attempt, last error) changed even where nothing landed.
+        self.cache.invalidate();
         outcomes
     }
 

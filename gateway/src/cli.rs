@@ -28,6 +28,10 @@ pub struct Cli {
     /// Default: <data>/sharing-policy.toml when it exists.
     #[arg(long, global = true, env = "MUSUBI_SHARING_POLICY")]
     pub sharing_policy: Option<PathBuf>,
+    /// The settings file: `[limits]` on queries and the `[cache]` of responses (see README).
+    /// Default: <data>/musubi.toml when it exists; built-in defaults otherwise.
+    #[arg(long, global = true, env = "MUSUBI_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -134,21 +138,31 @@ pub enum ConnectorCommand {
 }
 
 impl Cli {
-    fn config(&self) -> Config {
-        Config {
+    fn config(&self) -> Result<Config, crate::app::StartError> {
+        let file = self.config.clone().or_else(|| Some(self.data.join("musubi.toml")).filter(|f| f.exists()));
+        let settings = match file {
+            Some(file) => crate::app::Settings::load(&file)?,
+            None => crate::app::Settings::default(),
+        };
+        Ok(Config {
             data: self.data.clone(),
             sources: self.sources.clone().unwrap_or_else(|| self.data.join("sources")),
             vocabulary: self.vocabulary.clone(),
             identity: self.identity.clone(),
             sharing_policy: self.sharing_policy.clone(),
-        }
+            limits: settings.limits,
+            cache: settings.cache,
+        })
     }
 }
 
 /// Runs a command. Exit codes: 0 success, 1 a source failed to harvest, 2 the hub could not
 /// start (bad manifest, data folder in use, …).
 pub async fn run(cli: Cli) -> ExitCode {
-    let mut config = cli.config();
+    let mut config = match cli.config() {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
     match cli.command {
         Command::Harvest { ids } => {
             let progress = std::sync::Arc::new(HarvestProgress::new());

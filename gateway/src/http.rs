@@ -4,19 +4,21 @@
 //! Handlers are thin: read the request, build the [`musubi_schema::Principal`] (see
 //! [`crate::identity`]), run the schema, shape the
 //! response. Cross-cutting concerns (tracing, timeouts, body limits) are tower layers set up in
-//! [`router`].
+//! [`router`]. A body over the limit (the query-size limit plus [`VARIABLES_ROOM`]) is refused
+//! with 413 and a GraphQL error naming both numbers; the query limits themselves are the
+//! schema's ([`musubi_schema::limits`]). `/export/…` streams datasets ([`crate::export`]).
 
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -24,17 +26,21 @@ use crate::app::App;
 use crate::identity::{AuthError, Rejected};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-/// Largest request body accepted (a query with its variables).
-const MAX_BODY: usize = 256 * 1024;
+/// Room in a request body for variables and the JSON around the query, above the query-size
+/// limit.
+pub const VARIABLES_ROOM: usize = 64 * 1024;
 
 /// The hub's routes and layers.
 pub fn router(app: App) -> Router {
+    let body_limit = app.limits().query_bytes + VARIABLES_ROOM;
     Router::new()
         .route("/", get(|| async { Redirect::to("/graphql") }))
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/export/datasets.ndjson", get(crate::export::ndjson))
+        .route("/export/datasets.jsonld", get(crate::export::jsonld))
         .route("/health", get(|| async { "ok" }))
         .with_state(app)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
 }
@@ -58,8 +64,23 @@ async fn graphql_get(State(app): State<App>, headers: HeaderMap, RawQuery(query)
 }
 
 /// POST: a JSON body `{query, variables, operationName}`.
-async fn graphql_post(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(State(app): State<App>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
     let accept = header_str(&headers, header::ACCEPT);
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let limits = app.limits();
+            let max = limits.query_bytes + VARIABLES_ROOM;
+            let message = format!(
+                "request body exceeds the limit {} bytes (the query-size limit {} plus {} for variables)",
+                musubi_schema::limits::thousands(max),
+                musubi_schema::limits::thousands(limits.query_bytes),
+                musubi_schema::limits::thousands(VARIABLES_ROOM),
+            );
+            return error_response(&accept, StatusCode::PAYLOAD_TOO_LARGE, &message, musubi_schema::limits::LIMIT_EXCEEDED);
+        }
+        Err(rejection) => return request_error(&accept, rejection.status(), &format!("cannot read the body: {rejection}")),
+    };
     let content_type = header_str(&headers, header::CONTENT_TYPE);
     if !content_type.starts_with("application/json") && !content_type.starts_with(GRAPHQL_RESPONSE) {
         return request_error(
@@ -90,20 +111,30 @@ fn read_request(body: &[u8]) -> Result<async_graphql::Request, String> {
     serde_json::from_value(value).map_err(|e| format!("the body is not a GraphQL request: {e}"))
 }
 
-async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request) -> Response {
+/// Who the caller is, or the response that refuses them (401 for a failed credential, 503 when
+/// an issuer cannot be reached).
+pub(crate) async fn caller(app: &App, headers: &HeaderMap) -> Result<musubi_schema::Principal, Response> {
     let accept = header_str(headers, header::ACCEPT);
-    let principal = match app.identity().principal(headers).await {
-        Ok(p) => p,
-        Err(AuthError::Rejected(rejected)) => return unauthorized(&accept, &rejected),
+    match app.identity().principal(headers).await {
+        Ok(p) => Ok(p),
+        Err(AuthError::Rejected(rejected)) => Err(unauthorized(&accept, &rejected)),
         Err(AuthError::Unavailable(why)) => {
             tracing::warn!(%why, "cannot check a credential");
-            return error_response(
+            Err(error_response(
                 &accept,
                 StatusCode::SERVICE_UNAVAILABLE,
                 &format!("the credential cannot be checked now: {why}"),
                 "IDENTITY_UNAVAILABLE",
-            );
+            ))
         }
+    }
+}
+
+async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request) -> Response {
+    let accept = header_str(headers, header::ACCEPT);
+    let principal = match caller(app, headers).await {
+        Ok(p) => p,
+        Err(response) => return response,
     };
     let response = match app.execute(request, principal).await {
         Ok(r) => r,
@@ -112,11 +143,12 @@ async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request
             return error_response(&accept, StatusCode::INTERNAL_SERVER_ERROR, "the audit log cannot be written; nothing was served", "INTERNAL_SERVER_ERROR");
         }
     };
-    // A request that never reached execution (it did not parse or validate) has no data.
+    // A request that never reached execution (it did not parse or validate, or broke a limit)
+    // has no data.
     let request_failed = response.data == async_graphql::Value::Null
         && response.errors.iter().any(|e| {
             let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(ToString::to_string).unwrap_or_default();
-            code.contains("GRAPHQL_PARSE_FAILED") || code.contains("GRAPHQL_VALIDATION_FAILED")
+            code.contains("GRAPHQL_PARSE_FAILED") || code.contains("GRAPHQL_VALIDATION_FAILED") || code.contains(musubi_schema::limits::LIMIT_EXCEEDED)
         });
     // A request error carries no `data` entry at all (GraphQL-over-HTTP, "request error").
     let body = if request_failed {

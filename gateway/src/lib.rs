@@ -3,6 +3,8 @@
 //! - [`app`]: opens the data folder, loads manifests and the vocabulary, runs harvests and keeps
 //!   the schema's read model current;
 //! - [`http`]: the axum router: GraphQL over HTTP, GraphiQL, identity → [`musubi_schema::Principal`];
+//! - [`cache`]: the response cache (keyed by query and the caller's rights; audited on every hit);
+//! - [`export`]: every dataset a caller may see, streamed as NDJSON or JSON-LD, resumable;
 //! - [`identity`]: trusted token issuers, JWTs, introspection, GA4GH passports, API keys;
 //! - [`demo`]: the bundled demo sources (fixtures, mappings, manifests);
 //! - [`generate`]: `musubi gen`, realistic partner payloads at scale for benchmarks;
@@ -11,8 +13,10 @@
 //! Architecture invariant: HTTP, tokens, config files and the CLI live here and nowhere else.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod demo;
 pub mod generate;
+pub mod export;
 pub mod http;
 pub mod identity;

@@ -14,6 +14,7 @@
 //!   policies and `confirmDuoSuggestion`;
 //! - [`dmp`]: the DMP catalog (`dmps`, `dmpItems`, `ingestDmp`, `confirmDmpLink`) and
 //!   `sharingDeadlines`.
+//! - [`limits`]: depth, cost, page size, aliases, query size and tokens a request may ask.
 //!
 //! Every mutation passes `access::guard_tier(ctx, Tier::Steward, …)` (or the tier it needs) and
 //! is audited like a read; the root query and mutation types merge one object per concern.
@@ -27,6 +28,7 @@ pub mod audit;
 pub mod dmp;
 pub mod duo;
 pub mod errors;
+pub mod limits;
 pub mod query;
 pub mod search;
 pub mod tiers;
@@ -45,6 +47,7 @@ use musubi_search::SearchIndex;
 
 pub use access::Principal;
 pub use audit::{AuditCollector, AuditLog};
+pub use limits::Limits;
 pub use query::Query;
 pub use types::SourceInfo;
 
@@ -90,6 +93,8 @@ pub struct Hub {
     diseases: Arc<DiseaseHierarchy>,
     /// Tiers are enforced; only a benchmark build (feature `bench`) can switch this off.
     enforced: bool,
+    /// What one query may ask (read per request by the limits extension and by resolvers).
+    limits: RwLock<Limits>,
     /// Where mutations write (plans, confirmed links and DUO codes); none in read-only hubs.
     store: Option<Arc<dyn GraphStore>>,
     /// Sharing periods per data category and the designated databases.
@@ -116,6 +121,7 @@ impl Hub {
             audit: Arc::new(AuditLog::in_memory()),
             diseases: Arc::new(DiseaseHierarchy::new()),
             enforced: true,
+            limits: RwLock::new(Limits::default()),
             store: None,
             sharing: Arc::new(SharingPolicy::default()),
             graph_writes: std::sync::Mutex::new(()),
@@ -158,6 +164,16 @@ impl Hub {
         store.replace(&[Replacement { graph: graph.as_ref(), triples: &all }])?;
         self.replace_source(SourceView::from_triples(source, all));
         Ok(())
+
+    }
+
+    /// Holds queries to `limits` from the next request on.
+    pub fn set_limits(&self, limits: Limits) {
+        *self.limits.write().expect("limits lock") = limits;
+    }
+
+    pub fn limits(&self) -> Limits {
+        *self.limits.read().expect("limits lock")
     }
 
     /// The same hub, writing its audit entries to `log` (e.g. a file in the data folder).
@@ -242,10 +258,9 @@ pub fn build(hub: Arc<Hub>) -> HubSchema {
         .register_input_type::<tiers::TierName>()
         .directive(tiers::TierDirective { vocabulary: hub.vocabulary.clone(), table: table.clone() })
         .extension(tiers::FieldTierGuard { table, hub: hub.clone() })
+        .extension(limits::QueryLimits(hub.clone()))
         .data(hub)
         .extension(errors::ErrorCodes)
-        .limit_depth(12)
-        .limit_complexity(5_000)
         .finish()
 }
 

@@ -18,9 +18,25 @@ use crate::errors::bad_input;
 use crate::tiers::{DATASET_FILTERS, filter_tier};
 use crate::types::{AccessLevel, Dataset, Sample, SourceInfo, Study};
 
-/// Largest page a caller may ask for.
+/// The default page-size limit (the configured one is [`crate::Limits::page_size`]).
 pub const MAX_PAGE_SIZE: i32 = 100;
+/// Page size when a caller names none.
 const DEFAULT_PAGE_SIZE: i32 = 20;
+
+/// Checks a requested page size against the configured limit ([`crate::Limits::page_size`]).
+fn page_size(ctx: &Context<'_>, first: Option<i32>, what: &str) -> Result<usize> {
+    let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+    let max = hub(ctx).limits().page_size;
+    match usize::try_from(first) {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(bad_input("first", format!("asks for {first} {what}; a page holds 1 to {max}"))),
+    }
+}
+
+/// The cost of a paged list: its page size times its selection's cost.
+fn paged_cost(first: Option<i32>, child: usize) -> usize {
+    usize::try_from(first.unwrap_or(DEFAULT_PAGE_SIZE)).unwrap_or(0).max(1).saturating_mul(child)
+}
 
 /// Which datasets to list. Conditions combine with AND. Each filter states what it reads in
 /// [`DATASET_FILTERS`]: filtering on a field is reading it, so a filter on a field the caller may
@@ -121,17 +137,15 @@ impl Query {
 
     /// Datasets of every source, ordered by accession, a page at a time. Embargoed datasets are
     /// listed, counted and found for stewards only.
+    #[graphql(complexity = "paged_cost(first, child_complexity)")]
     async fn datasets(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Page size, 1 to the page-size limit (100 unless configured; default 20).")] first: Option<i32>,
         #[graphql(desc = "A cursor from a previous page: the page starts after it.")] after: Option<String>,
         filter: Option<DatasetFilter>,
     ) -> Result<DatasetConnection> {
-        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(bad_input("first", format!("asks for {first} datasets; a page holds 1 to {MAX_PAGE_SIZE}")));
-        }
+        let first = page_size(ctx, first, "datasets")?;
         let filter = filter.unwrap_or_default();
         let hub = hub(ctx);
         let vocabulary = hub.vocabulary();
@@ -175,24 +189,30 @@ impl Query {
             }
             words.is_empty() || text_matches(&model, vocabulary, r, &words, &may)
         };
-        let all: Vec<&MergedRecord> = model.datasets().iter().filter(matches).collect();
+        // The page is read from the cursor's position on (the read model is in key order), so a
+        // page costs its own size, not the whole list: an export pages through 100k datasets in
+        // linear time. The total is counted only when asked for.
+        let datasets = model.datasets();
         let start = match &after {
-            Some(cursor) => all.partition_point(|r| r.key <= *cursor),
+            Some(cursor) => datasets.partition_point(|r| r.key <= *cursor),
             None => 0,
         };
-        let page = &all[start..(start + first as usize).min(all.len())];
+        let mut rest = datasets[start..].iter().filter(matches);
+        let page: Vec<&MergedRecord> = rest.by_ref().take(first).collect();
+        let has_next_page = rest.next().is_some();
+        let total_count = if ctx.look_ahead().field("totalCount").exists() { datasets.iter().filter(matches).count() } else { 0 };
         let edges: Vec<DatasetEdge> =
             page.iter().map(|r| DatasetEdge { cursor: encode_cursor(&r.key), node: Dataset::new(&model, r, &today) }).collect();
         Ok(DatasetConnection {
             nodes: edges.iter().map(|e| e.node.clone()).collect(),
             page_info: PageInfo {
-                has_next_page: start + page.len() < all.len(),
-                has_previous_page: start > 0,
+                has_next_page,
+                has_previous_page: datasets[..start].iter().rev().any(|r| matches(&r)),
                 start_cursor: edges.first().map(|e| e.cursor.clone()),
                 end_cursor: edges.last().map(|e| e.cursor.clone()),
             },
             edges,
-            total_count: all.len() as i64,
+            total_count: total_count as i64,
         })
     }
 
@@ -230,20 +250,18 @@ impl Query {
         Ok(model.sample(id.as_str()).filter(|r| listed(ctx, RecordPolicy::of(&model, r, &today))).map(|r| Sample::new(&model, r, &today)))
     }
 
-    /// Every study, ordered by accession (first 100 at most; embargoed ones for stewards only).
-    async fn studies(&self, ctx: &Context<'_>, #[graphql(desc = "1 to 100 (default 20).")] first: Option<i32>) -> Result<Vec<Study>> {
+    /// Every study, ordered by accession (up to the page-size limit; embargoed ones for stewards only).
+    #[graphql(complexity = "paged_cost(first, child_complexity)")]
+    async fn studies(&self, ctx: &Context<'_>, #[graphql(desc = "1 to the page-size limit (100 unless configured; default 20).")] first: Option<i32>) -> Result<Vec<Study>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
-        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(bad_input("first", format!("asks for {first} studies; a page holds 1 to {MAX_PAGE_SIZE}")));
-        }
+        let first = page_size(ctx, first, "studies")?;
         let model = hub(ctx).model();
         let today = today();
         Ok(model
             .studies()
             .iter()
             .filter(|r| listed(ctx, RecordPolicy::of(&model, r, &today)))
-            .take(first as usize)
+            .take(first)
             .map(|record| Study::new(&model, record, &today))
             .collect())
     }
@@ -275,18 +293,16 @@ impl Query {
 
     /// Who read which CONTROLLED and STEWARD fields, when (STEWARD). Oldest first, a page at a
     /// time; cursors are log positions.
+    #[graphql(complexity = "paged_cost(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Page size, 1 to the page-size limit (100 unless configured; default 20).")] first: Option<i32>,
         #[graphql(desc = "A cursor from a previous page: the page starts after it.")] after: Option<String>,
         filter: Option<AuditFilter>,
     ) -> Result<AuditConnection> {
         guard_tier(ctx, Tier::Steward, None)?;
-        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(bad_input("first", format!("asks for {first} entries; a page holds 1 to {MAX_PAGE_SIZE}")));
-        }
+        let first = page_size(ctx, first, "entries")?;
         let after = match after {
             Some(c) => decode_audit_cursor(&c)?,
             None => 0,
@@ -300,7 +316,7 @@ impl Query {
         };
         let since = time("filter.since", &filter.since)?;
         let until = time("filter.until", &filter.until)?;
-        let (entries, total, has_next) = hub(ctx).audit_log().page(after, first as usize, |e| {
+        let (entries, total, has_next) = hub(ctx).audit_log().page(after, first, |e| {
             let at: Option<musubi_ontology::xsd::DateTime> = e.at.parse().ok();
             filter.subject.as_ref().is_none_or(|s| e.subject.as_ref() == Some(s))
                 && filter.dataset.as_ref().is_none_or(|d| e.dataset.as_ref() == Some(d))

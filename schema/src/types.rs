@@ -764,6 +764,7 @@ impl StudyFields {
         Ok(versions)
     }
     /// Samples taken for this study (its BioSamples), from every source.
+    #[graphql(complexity = "crate::limits::UNPAGED_LIST_WEIGHT.saturating_mul(child_complexity)")]
     async fn samples(&self, ctx: &Context<'_>) -> Result<Vec<Sample>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
         let model = hub(ctx).model();
@@ -776,6 +777,7 @@ impl StudyFields {
             .collect())
     }
     /// Datasets that belong to this study, from every source (embargoed ones only for stewards).
+    #[graphql(complexity = "crate::limits::UNPAGED_LIST_WEIGHT.saturating_mul(child_complexity)")]
     async fn datasets(&self, ctx: &Context<'_>) -> Result<Vec<Dataset>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
         let model = hub(ctx).model();

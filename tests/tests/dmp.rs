@@ -79,6 +79,10 @@ async fn a_dmp_is_ingested_shown_by_tier_and_its_deadlines_are_met_when_the_reco
     let s = hub().await;
     let anonymous = Principal::anonymous();
 
+    // Nothing yet; this answer is cached, and the ingest below (a mutation) must drop it.
+    let before = ask(&s.app, &anonymous, ITEMS, json!({})).await;
+    assert_eq!(before["data"]["dmpItems"], json!([]), "{before}");
+
     // Only a steward may ingest.
     let denied = ask(&s.app, &anonymous, INGEST, json!({"c": fixture("dmp-example.jsonld")})).await;
     assert_eq!(denied["errors"][0]["extensions"]["code"], "FORBIDDEN", "{denied}");

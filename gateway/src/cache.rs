@@ -1,0 +1,184 @@
+//! The response cache (moka): a repeated query is answered without running it again.
+//!
+//! - **Key**: the query text, operation name and variables, and the caller's tier and grants: two
+//!   callers share an entry only when they may read exactly the same. The subject and issuer are
+//!   not in the key; no cached response depends on them, since a query naming `auditLog` (the
+//!   only subject-dependent field, and one that changes with every audited read) is never cached.
+//! - **Audit**: an entry keeps the CONTROLLED and STEWARD reads its first run made; every hit
+//!   appends them again for the caller it serves, as a run would. No audited value leaves
+//!   unaudited because it came from the cache.
+//! - **Bounds**: total size in bytes (each entry weighs its JSON) and time to live, both
+//!   configurable ([`CacheSettings`]).
+//! - **Invalidation**: every harvest that ends (landed or failed: source status changes either
+//!   way) starts a new generation and drops the entries of the old one. Per-source invalidation
+//!   would keep little: lists, counts, filters and misses (`dataset(id:)` answering null) depend
+//!   on every source, since any harvest can add a record to them. A run that straddles a harvest
+//!   is not stored (its generation is gone by the time it ends).
+//! - Only answers worth repeating are kept: no errors other than FORBIDDEN (a field above the
+//!   caller's tier, the same on every run).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_graphql::Response;
+use moka::sync::Cache;
+use musubi_schema::Principal;
+use musubi_schema::audit::Read;
+use serde::Deserialize;
+
+/// How big and how old cached responses may get. Deserialises from a `[cache]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CacheSettings {
+    /// Total size of the cached responses (their JSON), in bytes; 0 turns the cache off.
+    pub bytes: u64,
+    /// How long a response is served from the cache, in seconds.
+    pub ttl_seconds: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> CacheSettings {
+        CacheSettings { bytes: 64 * 1024 * 1024, ttl_seconds: 300 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    generation: u64,
+    query: String,
+    operation: Option<String>,
+    variables: String,
+    tier: String,
+    grants: Vec<String>,
+}
+
+/// A cached response and the audited reads its run made.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    response: Response,
+    pub(crate) reads: Vec<Read>,
+}
+
+impl Entry {
+    pub(crate) fn response(&self) -> Response {
+        copy(&self.response)
+    }
+}
+
+/// A copy of a response (async-graphql's is not `Clone`).
+fn copy(r: &Response) -> Response {
+    let mut copy = Response::new(r.data.clone());
+    copy.extensions = r.extensions.clone();
+    copy.cache_control = r.cache_control;
+    copy.errors = r.errors.clone();
+    copy.http_headers = r.http_headers.clone();
+    copy
+}
+
+/// The cache shared by every request of one hub.
+#[derive(Clone)]
+pub struct ResponseCache {
+    entries: Option<Cache<Key, Arc<Entry>>>,
+    generation: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache").field("entries", &self.entries.as_ref().map(Cache::entry_count)).finish()
+    }
+}
+
+impl ResponseCache {
+    pub fn new(settings: CacheSettings) -> ResponseCache {
+        let entries = (settings.bytes > 0).then(|| {
+            Cache::builder()
+                .max_capacity(settings.bytes)
+                .weigher(|key: &Key, entry: &Arc<Entry>| {
+                    let size = key.query.len() + key.variables.len() + serde_json::to_vec(&entry.response).map_or(0, |b| b.len());
+                    u32::try_from(size).unwrap_or(u32::MAX)
+                })
+                .time_to_live(Duration::from_secs(settings.ttl_seconds))
+                .build()
+        });
+        ResponseCache { entries, generation: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// The key of a request, or none when its answer must not be cached (mutations, `auditLog`).
+    pub(crate) fn key(&self, request: &async_graphql::Request, principal: &Principal) -> Option<Key> {
+        self.entries.as_ref()?;
+        if request.query.contains("auditLog") || !request.uploads.is_empty() || is_mutation(request) {
+            return None;
+        }
+        let mut grants: Vec<String> = principal.grants.iter().cloned().collect();
+        grants.sort();
+        Some(Key {
+            generation: self.generation.load(Ordering::SeqCst),
+            query: request.query.clone(),
+            operation: request.operation_name.clone(),
+            variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+            tier: principal.tier.name().to_owned(),
+            grants,
+        })
+    }
+
+    pub(crate) fn get(&self, key: &Key) -> Option<Arc<Entry>> {
+        self.entries.as_ref()?.get(key)
+    }
+
+    /// Keeps a response, unless it failed or a harvest ended while it ran.
+    pub(crate) fn insert(&self, key: Key, response: &Response, reads: Vec<Read>) {
+        let Some(entries) = &self.entries else { return };
+        let repeatable = response.errors.iter().all(|e| {
+            e.extensions.as_ref().and_then(|x| x.get("code")).is_some_and(|c| *c == async_graphql::Value::from("FORBIDDEN"))
+        });
+        if !repeatable || key.generation != self.generation.load(Ordering::SeqCst) {
+            return;
+        }
+        let entry = Entry {
+            response: copy(response),
+            reads,
+        };
+        entries.insert(key, Arc::new(entry));
+    }
+
+    /// Drops every entry: the graph changed (a harvest landed, a mutation ran).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(entries) = &self.entries {
+            entries.invalidate_all();
+        }
+    }
+
+    /// How many entries are held (for tests and status).
+    pub fn len(&self) -> u64 {
+        self.entries.as_ref().map_or(0, |e| {
+            e.run_pending_tasks();
+            e.entry_count()
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Whether the request runs a mutation: its answer is never cached, and once it has run the
+/// cached answers may be stale (a plan ingested, a grant approved, an outcome registered).
+/// Text without the keyword cannot be one; text with it is parsed to be sure (a title may
+/// say "mutation").
+pub(crate) fn is_mutation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    if !request.query.contains("mutation") {
+        return false;
+    }
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
+    let is = |ty: OperationType| ty == OperationType::Mutation;
+    match &document.operations {
+        DocumentOperations::Single(op) => is(op.node.ty),
+        DocumentOperations::Multiple(ops) => match &request.operation_name {
+            Some(name) => ops.get(name.as_str()).is_some_and(|op| is(op.node.ty)),
+            None => ops.values().any(|op| is(op.node.ty)),
+        },
+    }
+}
