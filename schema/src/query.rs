@@ -220,6 +220,7 @@ impl Query {
     /// keywords and every other text field you may read), with filters, facet counts, sort and
     /// cursors that stay valid while harvests land. Embargoed records are found by stewards only.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "paged_cost(first, child_complexity)")]
     async fn search(
         &self,
         ctx: &Context<'_>,

@@ -202,6 +202,11 @@ async fn configured_limits_are_enforced() {
     assert!(refusal(&body).0.starts_with("query cost ") && refusal(&body).0.ends_with("exceeds the limit 10"), "{body}");
     let (_, body) = post(hub.addr, None, "{ datasets(first: 2) { nodes { accession } } }", json!({})).await;
     assert_eq!(body["data"]["datasets"]["nodes"].as_array().map(Vec::len), Some(2), "{body}");
+    // `search` is costed by its page size too.
+    let (_, body) = post(hub.addr, None, "{ search(first: 2) { nodes { ... on Dataset { accession title { value lang } source sources } } } }", json!({})).await;
+    assert!(refusal(&body).0.starts_with("query cost ") && refusal(&body).0.ends_with("exceeds the limit 10"), "{body}");
+    let (_, body) = post(hub.addr, None, "{ search(first: 3) { nodes { ... on Dataset { accession } } } }", json!({})).await;
+    assert_eq!(refusal(&body).0, "page size (`first` of `search`) 3 exceeds the limit 2");
 }
 
 const PAGE: &str = "query P($first: Int) { datasets(first: $first) { nodes { accession title { value } sampleAttributes } } }";
