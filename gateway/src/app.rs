@@ -9,6 +9,7 @@ use musubi_ontology::read_model::ReadModel;
 use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_schema::audit::AuditError;
+use musubi_schema::process::{Affiliation, FeeSchedule, MeteredUse, PauseHook, Process, ProcessError};
 use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Principal, SourceInfo};
 
 use crate::identity::{Identity, IdentityConfig};
@@ -16,7 +17,9 @@ use crate::identity::{Identity, IdentityConfig};
 /// Where the hub keeps its state and finds its sources.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The data folder; the graph lives in `<data>/graph`, the audit log in `<data>/audit.jsonl`,
+    /// The data folder; the graph lives in `<data>/graph` (process records too: access requests,
+    /// grants, outcomes, usage), the audit log in `<data>/audit.jsonl`, the fee schedule in
+    /// `<data>/fees.toml`,
     /// ontology files (e.g. MONDO) the hub reads at start in `<data>/ontologies/`, the
     /// pages kept for conditional requests in `<data>/cache/<source>/`.
     pub data: PathBuf,
@@ -43,6 +46,8 @@ pub enum StartError {
     Identity(#[from] crate::identity::config::ConfigError),
     #[error(transparent)]
     Audit(#[from] AuditError),
+    #[error("process records: {0}")]
+    Process(#[from] ProcessError),
 }
 
 /// The hub: shared by the HTTP server and the harvest runner.
@@ -90,9 +95,17 @@ impl App {
             tracing::warn!("{warning}");
         }
         let diseases = load_ontologies(&config.data.join("ontologies"))?;
-        Ok(App::with_store_audit_log_and_diseases(Arc::new(store), manifests, vocabulary, Arc::new(audit), Arc::new(diseases))?
+        let fees = load_fee_schedule(&config.data.join("fees.toml"))?;
+        let store: Arc<dyn GraphStore> = Arc::new(store);
+        let mut process = Process::open(store.clone(), &audit)?;
+        if let Some(hook) = pause_hook(&config.data) {
+            process = process.with_pause(hook);
+        }
+        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), process)?
             .with_cache(config.data.join("cache"))
-            .with_identity(identity))
+            .with_identity(identity);
+        app.hub.set_fee_schedule(fees);
+        Ok(app)
     }
 
     /// A hub over a given store (e.g. in memory, for tests), with an audit log in memory.
@@ -118,10 +131,26 @@ impl App {
         audit: Arc<AuditLog>,
         diseases: Arc<DiseaseHierarchy>,
     ) -> Result<App, StartError> {
+        let process = Process::open(store.clone(), &audit)?;
+        App::assemble(store, manifests, vocabulary, audit, diseases, process)
+    }
+
+    fn assemble(
+        store: Arc<dyn GraphStore>,
+        manifests: Vec<Manifest>,
+        vocabulary: Vocabulary,
+        audit: Arc<AuditLog>,
+        diseases: Arc<DiseaseHierarchy>,
+        process: Process,
+    ) -> Result<App, StartError> {
         let model = ReadModel::load(store.as_ref())?;
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
-        let hub = Arc::new(Hub::new(vocabulary.clone(), model, Vec::new()).with_audit_log(audit.clone()).with_diseases(diseases));
+        let hub = Arc::new(Hub::new(vocabulary.clone(), model, Vec::new())
+                .with_audit_log(audit.clone())
+                .with_diseases(diseases)
+                .with_process(Arc::new(process)),
+        );
         let client = reqwest::Client::builder()
             .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
             .build()
@@ -167,12 +196,45 @@ impl App {
         &self.schema
     }
 
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
     /// Runs one GraphQL request for `principal`, then appends the CONTROLLED and STEWARD reads it
     /// made to the audit log (synced to disk) before the response may leave. A log that cannot
     /// be written fails the request: no audited value is served unaudited.
     pub async fn execute(&self, request: async_graphql::Request, principal: Principal) -> Result<async_graphql::Response, AuditError> {
+        self.execute_as(request, principal, None).await
+    }
+
+    /// [`App::execute`] for a caller whose credential states `affiliation`: the request is
+    /// metered to it as a live query (fees). Grants the hub issued to the caller (by subject and
+    /// issuer) are added to the credential's own here, checked against the clock at each
+    /// request: an expiry or a revocation counts from the next request on.
+    pub async fn execute_as(
+        &self,
+        request: async_graphql::Request,
+        mut principal: Principal,
+        affiliation: Option<Affiliation>,
+    ) -> Result<async_graphql::Response, AuditError> {
+        if let (Some(subject), Some(issuer)) = (&principal.subject, &principal.issuer) {
+            let granted = self.hub.process().active_grants(subject, issuer, &musubi_ontology::now());
+            principal.grants.extend(granted);
+        }
         let collector = AuditCollector::new();
-        let response = self.schema.execute(request.data(principal.clone()).data(collector.clone())).await;
+        let mut request = request.data(principal.clone()).data(collector.clone());
+        if let Some(a) = &affiliation {
+            request = request.data(a.clone());
+        }
+        let response = self.schema.execute(request).await;
+        // A credential with an organisation but no class cannot be priced; it is not metered.
+        if let Some(Affiliation { organisation, user_class: Some(class) }) = affiliation {
+            let process = self.hub.process().clone();
+            let metered = tokio::task::spawn_blocking(move || process.meter().record(&organisation, class, MeteredUse::LiveQuery)).await;
+            if let Ok(Err(e)) = metered {
+                tracing::error!(%e, "cannot meter a live query; it was served unmetered");
+            }
+        }
         let reads = collector.take();
         if reads.is_empty() {
             return Ok(response);
@@ -253,6 +315,38 @@ impl App {
         self.hub.set_sources(infos);
         Ok(())
     }
+}
+
+/// The fee schedule in `path` (TOML; see `musubi_schema::process::FeeSchedule`); none: no fees.
+pub fn load_fee_schedule(path: &Path) -> Result<FeeSchedule, StartError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FeeSchedule::default()),
+        Err(e) => return Err(StartError::File { path: path.display().to_string(), message: e.to_string() }),
+    };
+    toml::from_str(&text).map_err(|e| {
+        let (line, column) = e.span().map_or((0, 0), |s| {
+            let before = &text[..s.start.min(text.len())];
+            (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
+        });
+        StartError::File { path: format!("{}:{line}:{column}", path.display()), message: e.message().to_owned() }
+    })
+}
+
+/// Test-only: with `MUSUBI_TEST_PAUSE_APPROVAL=before-commit` (or `after-commit`) an approval
+/// stops at that point for good, after creating `<data>/paused-at-<point>`, so that a crash test
+/// can kill the server there (`gateway/tests/crash.rs`). Unset in every real deployment.
+fn pause_hook(data: &Path) -> Option<PauseHook> {
+    let point = std::env::var("MUSUBI_TEST_PAUSE_APPROVAL").ok()?;
+    let data = data.to_owned();
+    Some(Arc::new(move |at: &str| {
+        if at == point {
+            let _ = std::fs::write(data.join(format!("paused-at-{at}")), at);
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+    }))
 }
 
 /// Loads the manifest folder; a missing folder means no sources yet.

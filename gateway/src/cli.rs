@@ -71,6 +71,12 @@ pub enum ApikeyCommand {
         /// A dataset the key may read CONTROLLED fields of (accession or IRI); repeatable.
         #[arg(long = "grant", value_name = "ACCESSION")]
         grants: Vec<String>,
+        /// The organisation its use is metered to (fee statements).
+        #[arg(long = "org", value_name = "ORGANISATION")]
+        organisation: Option<String>,
+        /// The user class for fees: academic, industry or public_sector (needs --org).
+        #[arg(long = "class", value_name = "CLASS")]
+        user_class: Option<String>,
     },
     /// Lists the keys (never the keys themselves).
     List,
@@ -264,13 +270,13 @@ fn vocabulary(config: &Config) -> Result<musubi_ontology::vocab::Vocabulary, Str
 fn apikey(config: &Config, command: ApikeyCommand) -> ExitCode {
     let keys = crate::identity::api_keys::ApiKeys::new(&config.data);
     match command {
-        ApikeyCommand::Create { name, tier, grants } => {
+        ApikeyCommand::Create { name, tier, grants, organisation, user_class } => {
             // Grants are normalised with the identifier schemes the hub will run with.
             let vocabulary = match vocabulary(config) {
                 Ok(v) => v,
                 Err(e) => return fail(&e),
             };
-            match keys.create(&name, &tier, &grants, vocabulary.identifier_schemes()) {
+            match keys.create_for(&name, &tier, &grants, organisation.as_deref(), user_class.as_deref(), vocabulary.identifier_schemes()) {
                 Ok((key, record)) => {
                     println!("created API key {} for {:?} ({}{})", record.id, record.name, record.tier, grants_text(&record.grants));
                     println!("{key}");

@@ -92,7 +92,7 @@ fn read_request(body: &[u8]) -> Result<async_graphql::Request, String> {
 
 async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request) -> Response {
     let accept = header_str(headers, header::ACCEPT);
-    let principal = match app.identity().principal(headers).await {
+    let (principal, affiliation) = match app.identity().caller(headers).await {
         Ok(p) => p,
         Err(AuthError::Rejected(rejected)) => return unauthorized(&accept, &rejected),
         Err(AuthError::Unavailable(why)) => {
@@ -105,7 +105,7 @@ async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request
             );
         }
     };
-    let response = match app.execute(request, principal).await {
+    let response = match app.execute_as(request, principal, affiliation).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(%e, "audit log append failed; the response is withheld");

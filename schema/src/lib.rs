@@ -7,10 +7,9 @@
 //! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads;
 //! - [`types`]: Dataset, Study and the entities they link to, read from the read model;
 //! - [`query`]: the root queries and their filters and cursors;
-//! - [`errors`]: `extensions.code` on every error.
-//!
-//! Mutations (connectors, grants, outcomes) do not exist yet (`EmptyMutation`); when they land,
-//! each must pass `access::guard_tier(ctx, Tier::Steward, …)` and be audited like a read.
+//! - [`errors`]: `extensions.code` on every error;
+//! - [`process`]: access requests, review, grants, outcomes and fees, and the [`Mutation`] root
+//!   (each mutation has a fixed tier in `tiers.rs` and checks it; each step is audited).
 //!
 //! Architecture invariant: the schema never sees HTTP. The gateway hands it a [`Principal`] and a
 //! [`Hub`]; resolvers answer from the read model, never with a SPARQL query per field.
@@ -18,24 +17,32 @@
 pub mod access;
 pub mod audit;
 pub mod errors;
+pub mod process;
 pub mod query;
 pub mod tiers;
 pub mod types;
 
 use std::sync::{Arc, OnceLock, RwLock};
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use musubi_ontology::disease::DiseaseHierarchy;
 use musubi_ontology::read_model::{ReadModel, SourceView};
 use musubi_ontology::vocab::Vocabulary;
 
 pub use access::Principal;
 pub use audit::{AuditCollector, AuditLog};
+pub use process::api::Mutation;
+pub use process::{FeeSchedule, Process};
 pub use query::Query;
 pub use types::SourceInfo;
 
+/// The query root: the catalogue ([`Query`]) and the processes ([`process::api::ProcessQuery`]).
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(Query, process::api::ProcessQuery);
+
 /// The schema type served by the gateway.
-pub type HubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type HubSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
 
 /// What the schema answers from: the read model, the vocabulary (for tiers) and the sources.
 /// Shared by all requests; harvests swap in new read models.
@@ -47,6 +54,9 @@ pub struct Hub {
     audit: Arc<AuditLog>,
     /// Which disease is a kind of which (MONDO), for search and DUO matching.
     diseases: Arc<DiseaseHierarchy>,
+    /// Access requests, grants, outcomes and the usage meter (in the graph store).
+    process: Arc<Process>,
+    fees: RwLock<Arc<FeeSchedule>>,
     /// Tiers are enforced; only a benchmark build (feature `bench`) can switch this off.
     enforced: bool,
 }
@@ -59,6 +69,8 @@ impl Hub {
             sources: RwLock::new(Arc::new(sources)),
             audit: Arc::new(AuditLog::in_memory()),
             diseases: Arc::new(DiseaseHierarchy::new()),
+            process: Arc::new(Process::in_memory()),
+            fees: RwLock::new(Arc::new(FeeSchedule::default())),
             enforced: true,
         }
     }
@@ -74,6 +86,26 @@ impl Hub {
     pub fn with_diseases(mut self, diseases: Arc<DiseaseHierarchy>) -> Hub {
         self.diseases = diseases;
         self
+    }
+
+    /// The same hub, keeping its process records in `process` (the gateway opens it over the
+    /// data folder's store).
+    pub fn with_process(mut self, process: Arc<Process>) -> Hub {
+        self.process = process;
+        self
+    }
+
+    /// Prices use with `fees` from now on (the gateway reads `<data>/fees.toml`).
+    pub fn set_fee_schedule(&self, fees: FeeSchedule) {
+        *self.fees.write().expect("fee schedule lock") = Arc::new(fees);
+    }
+
+    pub fn process(&self) -> &Arc<Process> {
+        &self.process
+    }
+
+    pub fn fee_schedule(&self) -> Arc<FeeSchedule> {
+        self.fees.read().expect("fee schedule lock").clone()
     }
 
     pub fn diseases(&self) -> &Arc<DiseaseHierarchy> {
@@ -123,7 +155,7 @@ impl Hub {
 /// Builds the schema over a hub. Each request must carry a [`Principal`] in its data.
 pub fn build(hub: Arc<Hub>) -> HubSchema {
     let table = Arc::new(OnceLock::new());
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot::default(), Mutation, EmptySubscription)
         .register_input_type::<tiers::TierName>()
         .directive(tiers::TierDirective { vocabulary: hub.vocabulary.clone(), table: table.clone() })
         .extension(tiers::FieldTierGuard { table, hub: hub.clone() })

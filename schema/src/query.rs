@@ -104,10 +104,10 @@ pub struct AuditConnection {
     pub total_count: i64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Query;
 
-#[Object]
+#[Object(name = "CatalogQuery")]
 impl Query {
     /// One dataset by accession (e.g. "JGAD000001"). Where several sources hold it, the first
     /// source by id answers. An embargoed dataset shows only its accession, title and release date

@@ -65,6 +65,16 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
     Some(match (ty, field) {
         ("DatasetConnection" | "DatasetEdge" | "PageInfo" | "Text" | "Claim", _) => Structural,
         ("Query", "auditLog") | ("AuditConnection" | "AuditEdge" | "AuditRecord", _) => Fixed(Tier::Steward),
+        // Processes (`process/api.rs`): researchers' fields are REGISTERED (each resolver then
+        // shows a caller only their own requests, grants and organisation), the committee's
+        // STEWARD; outcomes are public, the return to the people who gave the data (a
+        // dataset's `outcomes` is the vocabulary's `musubi:outcome`, so embargoes apply).
+        ("Query", "outcomes") | ("Outcome" | "OutcomeConnection", _) => Fixed(Tier::Public),
+        ("Query", "accessRequest" | "accessRequests" | "grants" | "feeStatement")
+        | ("Mutation", "submitAccessRequest" | "withdrawAccessRequest" | "registerOutcome")
+        | ("AccessRequest" | "RequestedDataset" | "ResearchUse" | "Transition" | "Party" | "AccessGrant", _)
+        | ("FeeStatement" | "FeeLine", _) => Fixed(Tier::Registered),
+        ("Mutation", "approveAccessRequest" | "rejectAccessRequest" | "revokeGrant") => Fixed(Tier::Steward),
         // `claims` applies the tier of the field it is asked about.
         (_, "claims") => Structural,
         // One entry per source: as much a value as `sources`.
@@ -124,6 +134,9 @@ pub fn filter_tier(vocabulary: &Vocabulary, name: &str) -> Tier {
         None => Tier::Steward,
     }
 }
+
+/// The inputs of the process mutations (`process/api.rs`).
+const PROCESS_INPUTS: &[&str] = &["AccessRequestInput", "ResearchUseInput", "PeriodInput", "OutcomeInput"];
 
 type Table = HashMap<String, HashMap<String, FieldTier>>;
 
@@ -232,6 +245,8 @@ impl CustomDirectiveFactory for TierDirective {
                                 None => "Tier: STEWARD (the filter states no property: fail closed).".to_owned(),
                             };
                             (tier, line)
+                        } else if PROCESS_INPUTS.contains(&name.as_str()) {
+                            (Tier::Registered, "Tier: REGISTERED (the mutation that takes it says who may send it).".to_owned())
                         } else {
                             // Other inputs filter STEWARD-only lists (the audit log).
                             (Tier::Steward, "Tier: STEWARD.".to_owned())
