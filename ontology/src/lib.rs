@@ -8,12 +8,15 @@
 //! - [`sparql`]: what a partner's SPARQL query is, and SELECT answers as rows for RML;
 //! - [`store`]: the graph store (embedded oxigraph, or later a remote SPARQL endpoint);
 //! - [`read_model`]: documents projected from the graph, which the schema answers from;
-//! - [`disease`]: the disease hierarchy (MONDO) that search and DUO matching both ask.
+//! - [`disease`]: the disease hierarchy (MONDO) that search and DUO matching both ask;
+//! - [`duo`]: DUO matching (may this research purpose use data under these DUO terms?) and DUO
+//!   codes suggested from free-text policies.
 //!
 //! Architecture invariant: this crate imports no other musubi crate and knows nothing of HTTP,
 //! GraphQL or manifests.
 
 pub mod disease;
+pub mod duo;
 pub mod identifiers;
 pub mod mapping;
 pub mod read_model;
