@@ -349,7 +349,6 @@ fn pause_hook(data: &Path) -> Option<PauseHook> {
     }))
 }
 
-/// Loads the manifest folder; a missing folder means no sources yet.
 /// The disease hierarchy every hub knows without configuration: the MONDO module shipped with the
 /// test fixtures (a real excerpt; a deployment adds the full MONDO in `<data>/ontologies/`).
 pub fn builtin_diseases() -> DiseaseHierarchy {
@@ -392,6 +391,7 @@ pub fn load_ontologies(dir: &Path) -> Result<DiseaseHierarchy, StartError> {
     Ok(diseases)
 }
 
+/// Loads the manifest folder; a missing folder means no sources yet.
 pub fn load_manifests(dir: &Path) -> Result<Vec<Manifest>, StartError> {
     if !dir.exists() {
         return Ok(Vec::new());

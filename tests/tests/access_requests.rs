@@ -17,8 +17,8 @@ use musubi_tests::{Partner, graphql_as, manifests, write_manifests};
 use serde_json::{Value, json};
 
 /// What a partner's stewardship feed states about the humandbs datasets' data use: JGAD000001
-/// is consented for health/medical/biomedical research, JGAD000002 for disease-specific research
-/// and non-profit use only.
+/// is consented for health/medical/biomedical research, JGAD000002 for research on MONDO:0000624
+/// (a real MONDO term, from the built-in module) by non-profits only.
 const DATA_USE: &str = r#"@prefix m: <https://w3id.org/musubi/vocab#> .
 @prefix dct: <http://purl.org/dc/terms/> .
 @prefix dcat: <http://www.w3.org/ns/dcat#> .
@@ -27,7 +27,7 @@ const DATA_USE: &str = r#"@prefix m: <https://w3id.org/musubi/vocab#> .
     m:dataUseCondition obo:DUO_0000006 ;
     m:sampleAttribute "tumour-normal pairs, whole exome" .
 <https://w3id.org/musubi/dataset/JGAD000002> a dcat:Dataset ; dct:identifier "JGAD000002" ;
-    m:dataUseCondition obo:DUO_0000007, obo:DUO_0000018 .
+    m:dataUseCondition obo:DUO_0000007, obo:MONDO_0000624, obo:DUO_0000018 .
 "#;
 
 struct Hub {
@@ -150,7 +150,8 @@ async fn request_verdicts_approval_controlled_read_expiry_revocation_and_audit()
     let verdicts = submitted["datasets"].as_array().unwrap();
     assert_eq!(verdicts[0]["dataset"], "JGAD000001");
     assert_eq!(verdicts[0]["conditions"], json!(["http://purl.obolibrary.org/obo/DUO_0000006"]), "{body}");
-    // DUO-VERDICTS: the matcher lands with the `duo` branch.
+    assert_eq!(verdicts[0]["verdict"], "MATCH", "HMB research on HMB data: {body}");
+    assert_eq!(verdicts[1]["verdict"], "NO_MATCH", "commercial use of non-profit data: {body}");
     assert!(verdicts.iter().all(|v| !v["rule"].as_str().unwrap().is_empty()), "{body}");
     let id = submitted["id"].as_str().unwrap().to_owned();
 
@@ -204,8 +205,14 @@ async fn request_verdicts_approval_controlled_read_expiry_revocation_and_audit()
     assert!(!served(&hub.ask(Some(&researcher), READ, json!({})).await), "revocation closes the field at once");
 
     // A withdrawn request cannot be approved; the error names the state and the step.
-    let body = hub.ask(Some(&researcher), SUBMIT, request(&["JGAD000001"], json!({ "methods": true, "commercial": false }))).await;
+    // (Its research on a kind of the consented disease matches: MONDO's hierarchy decides.)
+    let body = hub.ask(Some(&researcher), SUBMIT, request(&["JGAD000002"], json!({ "diseases": ["MONDO:0000645"], "commercial": false }))).await;
     let third = body["data"]["submitAccessRequest"]["id"].as_str().unwrap().to_owned();
+    let verdict = &body["data"]["submitAccessRequest"]["datasets"][0];
+    assert_eq!(verdict["verdict"], "MATCH", "{body}");
+    assert!(verdict["rule"].as_str().unwrap().contains("MONDO:0000624"), "the rule names the ancestor: {body}");
+    let body = hub.ask(Some(&researcher), SUBMIT, request(&["JGAD000002"], json!({ "diseases": ["MONDO:9999999"], "commercial": false }))).await;
+    assert!(error(&body)["message"].as_str().unwrap().starts_with("input.researchUse.diseases[0]:"), "{body}");
     let body = hub.ask(Some(&stranger), r#"mutation($id: ID!) { withdrawAccessRequest(id: $id) { state } }"#, json!({ "id": third })).await;
     assert_eq!(error(&body)["extensions"]["code"], "FORBIDDEN", "only its researcher withdraws it: {body}");
     let body = hub.ask(Some(&researcher), r#"mutation($id: ID!) { withdrawAccessRequest(id: $id, comment: "funding ended") { state } }"#, json!({ "id": third })).await;
