@@ -294,7 +294,10 @@ fn apikey(config: &Config, command: ApikeyCommand) -> ExitCode {
             Ok(list) => {
                 for k in list {
                     let state = k.revoked.as_ref().map_or_else(|| "active".to_owned(), |when| format!("revoked {when}"));
-                    println!("{}  {:<24} {}{}  created {}  {state}", k.id, k.name, k.tier, grants_text(&k.grants), k.created);
+                    let metered = k.organisation.as_ref().map_or_else(String::new, |o| {
+                        format!(", metered to {o:?} as {}", k.user_class.as_deref().unwrap_or("no class"))
+                    });
+                    println!("{}  {:<24} {}{}{metered}  created {}  {state}", k.id, k.name, k.tier, grants_text(&k.grants), k.created);
                 }
                 ExitCode::SUCCESS
             }

@@ -205,21 +205,49 @@ impl Identity {
         };
         let subject = ["sub", "client_id", "username"].iter().find_map(|c| claims.get(*c).and_then(Value::as_str)).map(str::to_owned);
         tracing::debug!(issuer = %issuer.issuer, ?subject, %tier, grants = visas.grants.len(), dacs = ?visas.dacs, "caller identified");
-        let organisation = claims.get("organisation").and_then(Value::as_str).map(str::trim).filter(|o| !o.is_empty());
-        let user_class = match claims.get("user_class") {
-            None => None,
-            Some(Value::String(c)) => Some(
-                UserClass::parse(c)
-                    .ok_or_else(|| Rejected::new("malformed", format!("claim user_class {c:?}: use academic, industry or public_sector")))?,
-            ),
-            Some(_) => return Err(Rejected::new("malformed", "claim user_class must be a string").into()),
-        };
-        let affiliation = organisation.map(|o| Affiliation { organisation: o.to_owned(), user_class });
+        let affiliation = affiliation(claims)?;
         let principal = Principal { tier, grants: visas.grants.into_iter().collect(), subject, issuer: Some(issuer.issuer.clone()) };
         Ok((principal, affiliation))
     }
 }
 
+/// The organisation and user class a token states (fees): the `organisation` and `user_class`
+/// claims. No organisation: none (not metered). A class the hub does not know refuses the token
+/// rather than bill it as something else.
+fn affiliation(claims: &Map<String, Value>) -> Result<Option<Affiliation>, Rejected> {
+    let organisation = claims.get("organisation").and_then(Value::as_str).map(str::trim).filter(|o| !o.is_empty());
+    let user_class = match claims.get("user_class") {
+        None => None,
+        Some(Value::String(c)) => Some(
+            UserClass::parse(c)
+                .ok_or_else(|| Rejected::new("malformed", format!("claim user_class {c:?}: use academic, industry or public_sector")))?,
+        ),
+        Some(_) => return Err(Rejected::new("malformed", "claim user_class must be a string")),
+    };
+    Ok(organisation.map(|o| Affiliation { organisation: o.to_owned(), user_class }))
+}
+
 fn too_large(len: usize) -> AuthError {
     Rejected::new("token too large", format!("{len} bytes; the hub reads credentials of at most {MAX_TOKEN} bytes")).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn the_organisation_and_user_class_come_from_the_claims() {
+        let a = affiliation(&claims(serde_json::json!({ "organisation": "Osaka Pharma", "user_class": "industry" }))).unwrap();
+        assert_eq!(a, Some(Affiliation { organisation: "Osaka Pharma".into(), user_class: Some(UserClass::Industry) }));
+        let a = affiliation(&claims(serde_json::json!({ "organisation": "NIBIOHN", "user_class": "public-sector" }))).unwrap();
+        assert_eq!(a.unwrap().user_class, Some(UserClass::PublicSector));
+        assert_eq!(affiliation(&claims(serde_json::json!({ "user_class": "academic" }))).unwrap(), None, "no organisation, not metered");
+        let e = affiliation(&claims(serde_json::json!({ "organisation": "X", "user_class": "hobbyist" }))).unwrap_err();
+        assert!(e.description.contains("hobbyist"), "{e}");
+        assert!(affiliation(&claims(serde_json::json!({ "organisation": "X", "user_class": 3 }))).is_err());
+    }
 }
