@@ -133,7 +133,8 @@ async fn request_verdicts_approval_controlled_read_expiry_revocation_and_audit()
     let e = error(&body);
     assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT", "{body}");
     let message = e["message"].as_str().unwrap();
-    assert!(message.contains("input.datasets[1]") && message.contains("JGAS000001") && message.contains("input.period.end"), "{message}");
+    assert!(message.starts_with("input: 2 problems: input.datasets[1]: no dataset JGAS000001"), "{message}");
+    assert!(message.contains("; input.period.end: 2026-01-01 is not after the start 2026-12-01"), "{message}");
     assert_eq!(hub.ask(Some(&steward), "{ accessRequests { id } }", json!({})).await["data"]["accessRequests"], json!([]));
 
     // Anonymous callers cannot request.

@@ -147,18 +147,15 @@ fn date(field: &str, value: &str, problems: &mut Vec<ProcessError>) -> Option<mu
     }
 }
 
-/// All problems at once: one error listing them, the first one's field in `extensions.field`.
+/// All problems at once: one problem as itself (its field in `extensions.field`); several as
+/// one error on `input` listing each with its field.
 fn first_or_all(mut problems: Vec<ProcessError>) -> Result<(), ProcessError> {
     match problems.len() {
         0 => Ok(()),
         1 => Err(problems.remove(0)),
-        _ => {
-            let field = match &problems[0] {
-                ProcessError::Input { field, .. } => field.clone(),
-                _ => String::new(),
-            };
+        n => {
             let message = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-            Err(ProcessError::Input { field: field.clone(), message: format!("{} problems: {}", problems.len(), message.strip_prefix(&format!("{field}: ")).unwrap_or(&message)) })
+            Err(ProcessError::Input { field: "input".to_owned(), message: format!("{n} problems: {message}") })
         }
     }
 }
@@ -209,7 +206,7 @@ fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput)
             diseases.push(curie);
         }
     }
-    if diseases.is_empty() && !ru.health_medical_biomedical && !ru.population_origins && !ru.methods {
+    if ru.diseases.is_empty() && !ru.health_medical_biomedical && !ru.population_origins && !ru.methods {
         problems.push(input("input.researchUse", "state the research use: diseases, healthMedicalBiomedical, populationOrigins or methods"));
     }
     let start = date("input.period.start", &input_.period.start, &mut problems);
