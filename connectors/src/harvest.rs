@@ -190,9 +190,9 @@ pub(crate) async fn stage(manifest: &Manifest, cx: &Context<'_>, vocabulary: &Vo
     let mut staged = kinds::stage(manifest, cx).await?;
     // SPARQL CONSTRUCT post-processing, for what the mapping (or the source's RDF) cannot say.
     kinds::post_process(manifest, &mut staged)?;
-    // One IRI per record whichever database named it, so sources meet on one node.
-    vocabulary.identifier_schemes().normalise(&mut staged.triples);
-    vocabulary.add_access_levels(&mut staged.triples);
+    // One IRI per record whichever database named it, so sources meet on one node; access
+    // levels normalised (shared with DMP ingest).
+    vocabulary.prepare_staged(&mut staged.triples);
     Ok(staged)
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest, ManifestError};
 use musubi_ontology::disease::DiseaseHierarchy;
+use musubi_ontology::dmp::SharingPolicy;
 use musubi_ontology::read_model::ReadModel;
 use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
@@ -29,6 +30,9 @@ pub struct Config {
     pub vocabulary: Option<PathBuf>,
     /// The identity file (trusted token issuers); default `<data>/identity.toml` when it exists.
     pub identity: Option<PathBuf>,
+    /// The sharing policy (periods per data category, designated databases); default
+    /// `<data>/sharing-policy.toml` when it exists.
+    pub sharing_policy: Option<PathBuf>,
 }
 
 /// Why the hub cannot start.
@@ -95,13 +99,14 @@ impl App {
             tracing::warn!("{warning}");
         }
         let diseases = load_ontologies(&config.data.join("ontologies"))?;
+        let sharing = load_sharing_policy(&config.sharing_policy.clone().unwrap_or_else(|| config.data.join("sharing-policy.toml")))?;
         let fees = load_fee_schedule(&config.data.join("fees.toml"))?;
         let store: Arc<dyn GraphStore> = Arc::new(store);
         let mut process = Process::open(store.clone(), &audit)?;
         if let Some(hook) = pause_hook(&config.data) {
             process = process.with_pause(hook);
         }
-        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), process)?
+        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, process)?
             .with_cache(config.data.join("cache"))
             .with_identity(identity);
         app.hub.set_fee_schedule(fees);
@@ -131,8 +136,20 @@ impl App {
         audit: Arc<AuditLog>,
         diseases: Arc<DiseaseHierarchy>,
     ) -> Result<App, StartError> {
+        App::with_parts(store, manifests, vocabulary, audit, diseases, SharingPolicy::default())
+    }
+
+    /// A hub over a given store, with every part given (what `open` builds from the data folder).
+    pub fn with_parts(
+        store: Arc<dyn GraphStore>,
+        manifests: Vec<Manifest>,
+        vocabulary: Vocabulary,
+        audit: Arc<AuditLog>,
+        diseases: Arc<DiseaseHierarchy>,
+        sharing: SharingPolicy,
+    ) -> Result<App, StartError> {
         let process = Process::open(store.clone(), &audit)?;
-        App::assemble(store, manifests, vocabulary, audit, diseases, process)
+        App::assemble(store, manifests, vocabulary, audit, diseases, sharing, process)
     }
 
     fn assemble(
@@ -141,14 +158,18 @@ impl App {
         vocabulary: Vocabulary,
         audit: Arc<AuditLog>,
         diseases: Arc<DiseaseHierarchy>,
+        sharing: SharingPolicy,
         process: Process,
     ) -> Result<App, StartError> {
         let model = ReadModel::load(store.as_ref())?;
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
-        let hub = Arc::new(Hub::new(vocabulary.clone(), model, Vec::new())
+        let hub = Arc::new(
+            Hub::new(vocabulary.clone(), model, Vec::new())
                 .with_audit_log(audit.clone())
                 .with_diseases(diseases)
+                .with_store(store.clone())
+                .with_sharing_policy(sharing)
                 .with_process(Arc::new(process)),
         );
         let client = reqwest::Client::builder()
@@ -196,10 +217,6 @@ impl App {
         &self.schema
     }
 
-    pub fn hub(&self) -> &Arc<Hub> {
-        &self.hub
-    }
-
     /// Runs one GraphQL request for `principal`, then appends the CONTROLLED and STEWARD reads it
     /// made to the audit log (synced to disk) before the response may leave. A log that cannot
     /// be written fails the request: no audited value is served unaudited.
@@ -244,6 +261,16 @@ impl App {
             .await
             .map_err(|e| AuditError { path: "audit log".to_owned(), message: e.to_string() })??;
         Ok(response)
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Ingests an AMED DMP file (JSON-LD or CSV) into its own graph and the read model; an invalid
+    /// plan is refused whole, with every problem.
+    pub fn ingest_dmp(&self, content: &[u8], file: &str) -> Result<musubi_ontology::dmp::Dmp, musubi_schema::dmp::IngestError> {
+        musubi_schema::dmp::ingest(&self.hub, content, None, file)
     }
 
     pub fn manifests(&self) -> &[Manifest] {
@@ -389,6 +416,27 @@ pub fn load_ontologies(dir: &Path) -> Result<DiseaseHierarchy, StartError> {
         }
     }
     Ok(diseases)
+}
+
+/// The sharing policy file:
+/// ```toml
+/// designated = ["jga", "ddbj-bioproject"]   # source ids where a deposit counts (empty: any)
+/// [periods]                                  # months from generation, per data category
+/// "Genome data" = 6
+/// ```
+/// A missing file means no periods (no deadlines); a bad one stops the start, naming it.
+pub fn load_sharing_policy(file: &Path) -> Result<SharingPolicy, StartError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        designated: Vec<String>,
+        #[serde(default)]
+        periods: std::collections::BTreeMap<String, u32>,
+    }
+    let Ok(text) = std::fs::read_to_string(file) else { return Ok(SharingPolicy::default()) };
+    let parsed: File = toml::from_str(&text).map_err(|e| StartError::File { path: file.display().to_string(), message: e.to_string() })?;
+    Ok(SharingPolicy { periods: parsed.periods.into_iter().collect(), designated: parsed.designated })
 }
 
 /// Loads the manifest folder; a missing folder means no sources yet.

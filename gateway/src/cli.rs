@@ -24,6 +24,10 @@ pub struct Cli {
     /// when it exists; without one, only API keys and anonymous callers are served.
     #[arg(long, global = true, env = "MUSUBI_IDENTITY")]
     pub identity: Option<PathBuf>,
+    /// The sharing policy (months per data category, designated databases; see README).
+    /// Default: <data>/sharing-policy.toml when it exists.
+    #[arg(long, global = true, env = "MUSUBI_SHARING_POLICY")]
+    pub sharing_policy: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,10 +55,31 @@ pub enum Command {
         #[command(subcommand)]
         command: ConnectorCommand,
     },
+    /// AMED Data Management Plans: ingest, and sharing deadlines.
+    Dmp {
+        #[command(subcommand)]
+        command: DmpCommand,
+    },
     /// API keys for service accounts (stored hashed in <data>/api-keys.json).
     Apikey {
         #[command(subcommand)]
         command: ApikeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DmpCommand {
+    /// Validates a DMP (JSON-LD, or CSV with English or Japanese headers) and ingests it into
+    /// its own graph; an invalid plan is refused whole with every problem listed (exit 1).
+    Ingest {
+        /// The DMP file (*.jsonld / *.json, or *.csv).
+        file: PathBuf,
+    },
+    /// Lists sharing deadlines: due, overdue and met data items.
+    Deadlines {
+        /// The day to judge on (YYYY-MM-DD); default today (UTC).
+        #[arg(long)]
+        as_of: Option<String>,
     },
 }
 
@@ -104,6 +129,7 @@ impl Cli {
             sources: self.sources.clone().unwrap_or_else(|| self.data.join("sources")),
             vocabulary: self.vocabulary.clone(),
             identity: self.identity.clone(),
+            sharing_policy: self.sharing_policy.clone(),
         }
     }
 }
@@ -135,6 +161,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Connector { command: ConnectorCommand::Check { manifest } } => check(&config, &manifest).await,
         Command::Apikey { command } => apikey(&config, command),
+        Command::Dmp { command } => dmp(&config, command),
         Command::Serve { listen, demo } => {
             if demo {
                 match crate::demo::install(&config.data) {
@@ -175,6 +202,44 @@ pub async fn run(cli: Cli) -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+fn dmp(config: &Config, command: DmpCommand) -> ExitCode {
+    let app = match App::open(config) {
+        Ok(app) => app,
+        Err(e) => return fail(&e),
+    };
+    match command {
+        DmpCommand::Ingest { file } => {
+            let bytes = match std::fs::read(&file) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", file.display());
+                    return ExitCode::from(2);
+                }
+            };
+            match app.ingest_dmp(&bytes, &file.display().to_string()) {
+                Ok(dmp) => {
+                    println!("ingested {} ({}): {} data item(s)", dmp.source_id(), dmp.project, dmp.items.len());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        DmpCommand::Deadlines { as_of } => {
+            let as_of = as_of.unwrap_or_else(musubi_schema::access::today);
+            let rows = musubi_schema::dmp::deadlines(app.hub(), &as_of);
+            println!("sharing deadlines as of {as_of}: {} item(s)", rows.len());
+            for d in rows {
+                let shared = if d.shared_as.is_empty() { String::new() } else { format!(" as {}", d.shared_as.join(", ")) };
+                println!("  {:?}\t{}\t{} ({}, generated {} + {} months){shared}", d.status, d.deadline, d.item_id, d.category, d.generated_on, d.months);
+            }
+            ExitCode::SUCCESS
         }
     }
 }

@@ -264,3 +264,39 @@ fn a_bad_identity_file_stops_the_hub_with_file_line_and_field() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("identity.toml:4:14: field `algorithms`") && stderr.contains("symmetric"), "{stderr}");
 }
+
+/// `musubi dmp ingest` refuses an invalid plan whole (every problem on stderr, exit 1, nothing
+/// stored); a valid one lands on disk, and a later `musubi dmp deadlines` (another process) judges
+/// it by `<data>/sharing-policy.toml`.
+#[test]
+fn dmp_ingest_refuses_an_invalid_plan_and_deadlines_read_the_stored_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data folder");
+    std::fs::write(data.join("sharing-policy.toml"), "designated = [\"jga\"]\n[periods]\n\"Genome data\" = 6\n\"Clinical data\" = 12\n")
+        .expect("policy");
+    let fixtures = musubi_tests::fixtures().join("amed-dmp");
+    let csv = std::fs::read_to_string(fixtures.join("dmp-example.csv")).expect("fixture");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, csv.replacen("制限共有", "秘密", 1).replacen("2026-10-01", "2026-10-32", 1)).expect("write");
+
+    let out = musubi(&data).args(["dmp", "ingest"]).arg(&bad).output().expect("musubi runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("bad.csv: the DMP is refused (2 problem(s)); nothing was ingested"), "{stderr}");
+    assert!(stderr.contains("row 2, column アクセス権: `accessRights` must be one of"), "{stderr}");
+    assert!(stderr.contains("row 4, column データ生成日: `dateCreated`"), "{stderr}");
+    let out = musubi(&data).args(["dmp", "deadlines", "--as-of", "2026-11-25"]).output().expect("musubi runs");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 item(s)"), "nothing was stored: {out:?}");
+
+    let out = musubi(&data).args(["dmp", "ingest"]).arg(fixtures.join("dmp-example.jsonld")).output().expect("musubi runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": 3 data item(s)"), "{out:?}");
+    let out = musubi(&data).args(["dmp", "deadlines", "--as-of", "2026-11-25"]).output().expect("musubi runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().skip(1).map(str::trim).collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].starts_with("Overdue\t2024-10-01\t") && lines[0].contains("(Genome data, generated 2024-04-01 + 6 months)"), "{stdout}");
+    assert!(lines[1].starts_with("Overdue\t2025-07-15\t"), "{stdout}");
+    assert!(lines[2].starts_with("Due\t2027-10-01\t"), "{stdout}");
+}

@@ -9,6 +9,8 @@
 //! - [`store`]: the graph store (embedded oxigraph, or later a remote SPARQL endpoint);
 //! - [`read_model`]: documents projected from the graph, which the schema answers from;
 //! - [`disease`]: the disease hierarchy (MONDO) that search and DUO matching both ask;
+//! - [`dmp`]: AMED Data Management Plans (JSON-LD and CSV) validated whole into catalog entries,
+//!   and the sharing deadlines that run from each data item's generation date;
 //! - [`duo`]: DUO matching (may this research purpose use data under these DUO terms?) and DUO
 //!   codes suggested from free-text policies.
 //!
@@ -16,6 +18,7 @@
 //! GraphQL or manifests.
 
 pub mod disease;
+pub mod dmp;
 pub mod duo;
 pub mod identifiers;
 pub mod mapping;

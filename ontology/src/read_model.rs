@@ -111,6 +111,11 @@ impl SourceView {
         self.nodes.get(id)
     }
 
+    /// Every node the source describes (in no particular order).
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values()
+    }
+
     pub fn datasets(&self) -> impl Iterator<Item = &Node> {
         self.datasets.iter().map(|id| &self.nodes[id])
     }
@@ -199,6 +204,9 @@ pub struct ReadModel {
     datasets_by_study: HashMap<usize, Vec<usize>>,
     /// Study position → positions in `samples` of the samples taken for it.
     samples_by_study: HashMap<usize, Vec<usize>>,
+    /// Dataset accession → the policies (`odrl:Policy`) that name it by `musubi:datasetAccession`
+    /// (EGA policies list their datasets), for DUO matching.
+    policies_by_dataset: HashMap<String, Vec<EntityKey>>,
 }
 
 impl ReadModel {
@@ -254,6 +262,15 @@ impl ReadModel {
         }
         self.datasets_by_study = self.by_study(&self.datasets);
         self.samples_by_study = self.by_study(&self.samples);
+        self.policies_by_dataset = HashMap::new();
+        for view in self.views.values() {
+            for node in view.nodes.values().filter(|n| n.has_type(vocab::ODRL_POLICY)) {
+                for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
+                    let key = EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id.clone() };
+                    self.policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
+                }
+            }
+        }
     }
 
     /// Study position → positions in `records` of the records that are part of it
@@ -320,6 +337,16 @@ impl ReadModel {
 
     pub fn samples(&self) -> &[MergedRecord] {
         &self.samples
+    }
+
+    /// The policies that name the dataset `accession` among the datasets they govern.
+    pub fn policies_naming(&self, accession: &str) -> impl Iterator<Item = &Node> {
+        self.policies_by_dataset.get(accession).into_iter().flatten().filter_map(|k| self.node(k))
+    }
+
+    /// Every source's view, by source id.
+    pub fn views(&self) -> impl Iterator<Item = &Arc<SourceView>> {
+        self.views.values()
     }
 
     pub fn view(&self, source: &str) -> Option<&Arc<SourceView>> {
@@ -510,6 +537,19 @@ mod tests {
 
     fn model(views: Vec<SourceView>) -> ReadModel {
         views.into_iter().fold(ReadModel::default(), |m, v| m.with_source(v))
+    }
+
+    #[test]
+    fn policies_that_list_a_dataset_are_found_by_its_accession() {
+        let m = model(vec![
+            view("ega-datasets", r#"x:d1 a dcat:Dataset ; dct:identifier "EGAD00001" ."#),
+            view("ega-policies", r#"x:p1 a odrl:Policy ; dct:identifier "EGAP00001" ; m:datasetAccession "EGAD00001" , "EGAD00002" .
+                                    x:note m:datasetAccession "EGAD00001" ."#),
+        ]);
+        let found: Vec<String> = m.policies_naming("EGAD00001").map(Node::accession).collect();
+        assert_eq!(found, ["EGAP00001"], "only typed policies");
+        assert_eq!(m.policies_naming("EGAD00002").count(), 1);
+        assert_eq!(m.policies_naming("EGAD00009").count(), 0);
     }
 
     #[test]

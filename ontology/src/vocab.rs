@@ -71,6 +71,7 @@ iris! {
     SCHEMA_URL = "http://schema.org/url";
     BIBO_DOI = "http://purl.org/ontology/bibo/doi";
     ODRL_HAS_POLICY = "http://www.w3.org/ns/odrl/2/hasPolicy";
+    ODRL_POLICY = "http://www.w3.org/ns/odrl/2/Policy";
     PROV_GENERATED_AT_TIME = "http://www.w3.org/ns/prov#generatedAtTime";
 
     MUSUBI_STUDY = "https://w3id.org/musubi/vocab#Study";
@@ -119,6 +120,33 @@ iris! {
     MUSUBI_SOURCE_RECORD_URL = "https://w3id.org/musubi/vocab#sourceRecordUrl";
     MUSUBI_SOURCE = "https://w3id.org/musubi/vocab#source";
     MUSUBI_IRI = "https://w3id.org/musubi/vocab#iri";
+
+    // DMP catalog (AMED Data Management Plans).
+    MUSUBI_DATA_MANAGEMENT_PLAN = "https://w3id.org/musubi/vocab#DataManagementPlan";
+    MUSUBI_DMP_DATA_ITEM = "https://w3id.org/musubi/vocab#DmpDataItem";
+    MUSUBI_DMP_PROJECT = "https://w3id.org/musubi/vocab#dmpProject";
+    MUSUBI_DMP_PROJECT_NUMBER = "https://w3id.org/musubi/vocab#dmpProjectNumber";
+    MUSUBI_FUNDING_PROGRAMME = "https://w3id.org/musubi/vocab#fundingProgramme";
+    MUSUBI_DMP_FUNDER = "https://w3id.org/musubi/vocab#dmpFunder";
+    MUSUBI_CHIEF_RESEARCHER = "https://w3id.org/musubi/vocab#chiefResearcher";
+    MUSUBI_DATA_CREATOR = "https://w3id.org/musubi/vocab#dataCreator";
+    MUSUBI_HOSTING_INSTITUTION = "https://w3id.org/musubi/vocab#hostingInstitution";
+    MUSUBI_DATA_MANAGER = "https://w3id.org/musubi/vocab#dataManager";
+    MUSUBI_DMP_REPOSITORY = "https://w3id.org/musubi/vocab#dmpRepository";
+    MUSUBI_DMP_DISTRIBUTION = "https://w3id.org/musubi/vocab#dmpDistribution";
+    MUSUBI_DMP_ITEM = "https://w3id.org/musubi/vocab#dmpItem";
+    MUSUBI_DMP_PLAN = "https://w3id.org/musubi/vocab#dmpPlan";
+    MUSUBI_DATA_NUMBER = "https://w3id.org/musubi/vocab#dataNumber";
+    MUSUBI_DATA_CATEGORY = "https://w3id.org/musubi/vocab#dataCategory";
+    MUSUBI_AVAILABILITY_STARTS = "https://w3id.org/musubi/vocab#availabilityStarts";
+    MUSUBI_REASON_FOR_CONCEALMENT = "https://w3id.org/musubi/vocab#reasonForConcealment";
+    MUSUBI_CONTENT_SIZE_CLASS = "https://w3id.org/musubi/vocab#contentSizeClass";
+    MUSUBI_INFORMED_CONSENT = "https://w3id.org/musubi/vocab#informedConsent";
+    MUSUBI_INFORMED_CONSENT_FORMAT = "https://w3id.org/musubi/vocab#informedConsentFormat";
+    MUSUBI_CLINICAL_REGISTRATION = "https://w3id.org/musubi/vocab#clinicalRegistration";
+    MUSUBI_DEPOSIT_ACCESSION = "https://w3id.org/musubi/vocab#depositAccession";
+    MUSUBI_GENERATED_ON = "https://w3id.org/musubi/vocab#generatedOn";
+    XSD_DATE = "http://www.w3.org/2001/XMLSchema#date";
 
     // Molecular data, participants and approved uses (NBDC).
     MUSUBI_EXPERIMENT_TITLE = "https://w3id.org/musubi/vocab#experimentTitle";
@@ -403,6 +431,14 @@ impl Vocabulary {
 
     pub fn properties(&self) -> impl Iterator<Item = &PropertyDecl> {
         self.properties.values()
+    }
+
+    /// What every staged graph goes through before it is swapped in (a harvest's, an ingested
+    /// DMP's): identifier IRIs rewritten to their canonical form, so sources meet on one node, and
+    /// stated access levels normalised.
+    pub fn prepare_staged(&self, triples: &mut Vec<Triple>) {
+        self.identifiers.normalise(triples);
+        self.add_access_levels(triples);
     }
 
     /// Normalises what a source says about access: a literal such as NBDC's

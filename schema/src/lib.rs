@@ -10,12 +10,21 @@
 //! - [`errors`]: `extensions.code` on every error;
 //! - [`process`]: access requests, review, grants, outcomes and fees, and the [`Mutation`] root
 //!   (each mutation has a fixed tier in `tiers.rs` and checks it; each step is audited).
+//! - [`duo`]: a dataset's data use (DUO), `matchDataUse`, DUO codes suggested from free-text
+//!   policies and `confirmDuoSuggestion`;
+//! - [`dmp`]: the DMP catalog (`dmps`, `dmpItems`, `ingestDmp`, `confirmDmpLink`) and
+//!   `sharingDeadlines`.
+//!
+//! Every mutation passes `access::guard_tier(ctx, Tier::Steward, …)` (or the tier it needs) and
+//! is audited like a read; the root query and mutation types merge one object per concern.
 //!
 //! Architecture invariant: the schema never sees HTTP. The gateway hands it a [`Principal`] and a
 //! [`Hub`]; resolvers answer from the read model, never with a SPARQL query per field.
 
 pub mod access;
 pub mod audit;
+pub mod dmp;
+pub mod duo;
 pub mod errors;
 pub mod process;
 pub mod query;
@@ -26,27 +35,33 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use musubi_ontology::disease::DiseaseHierarchy;
+use musubi_ontology::dmp::SharingPolicy;
 use musubi_ontology::read_model::{ReadModel, SourceView};
+use musubi_ontology::rdf::{NamedNode, Triple};
+use musubi_ontology::store::{GraphStore, Replacement, StoreError};
 use musubi_ontology::vocab::Vocabulary;
 
 pub use access::Principal;
 pub use audit::{AuditCollector, AuditLog};
-pub use process::api::Mutation;
 pub use process::{FeeSchedule, Process};
 pub use query::Query;
 pub use types::SourceInfo;
 
-/// The query root: the catalogue ([`Query`]) and the processes ([`process::api::ProcessQuery`]).
+/// The root query: one object per concern.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(Query, process::api::ProcessQuery);
+pub struct QueryRoot(Query, duo::DuoQuery, dmp::DmpQuery, process::api::ProcessQuery);
+
+/// The root mutation: one object per concern; every field is STEWARD unless it says otherwise
+/// (the process mutations say who may send them).
+#[derive(MergedObject, Default)]
+pub struct Mutation(duo::DuoMutation, dmp::DmpMutation, process::api::ProcessMutation);
 
 /// The schema type served by the gateway.
 pub type HubSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
 
 /// What the schema answers from: the read model, the vocabulary (for tiers) and the sources.
 /// Shared by all requests; harvests swap in new read models.
-#[derive(Debug)]
 pub struct Hub {
     vocabulary: Arc<Vocabulary>,
     model: RwLock<Arc<ReadModel>>,
@@ -59,6 +74,16 @@ pub struct Hub {
     fees: RwLock<Arc<FeeSchedule>>,
     /// Tiers are enforced; only a benchmark build (feature `bench`) can switch this off.
     enforced: bool,
+    /// Where mutations write (plans, confirmed links and DUO codes); none in read-only hubs.
+    store: Option<Arc<dyn GraphStore>>,
+    /// Sharing periods per data category and the designated databases.
+    sharing: Arc<SharingPolicy>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("store", &self.store.is_some()).field("enforced", &self.enforced).finish_non_exhaustive()
+    }
 }
 
 impl Hub {
@@ -72,7 +97,38 @@ impl Hub {
             process: Arc::new(Process::in_memory()),
             fees: RwLock::new(Arc::new(FeeSchedule::default())),
             enforced: true,
+            store: None,
+            sharing: Arc::new(SharingPolicy::default()),
         }
+    }
+
+    /// The same hub, writing mutations to `store` (the graph store the read model comes from).
+    pub fn with_store(mut self, store: Arc<dyn GraphStore>) -> Hub {
+        self.store = Some(store);
+        self
+    }
+
+    pub fn store(&self) -> Option<&Arc<dyn GraphStore>> {
+        self.store.as_ref()
+    }
+
+    /// The same hub, judging sharing deadlines by `policy`.
+    pub fn with_sharing_policy(mut self, policy: SharingPolicy) -> Hub {
+        self.sharing = Arc::new(policy);
+        self
+    }
+
+    pub fn sharing_policy(&self) -> &SharingPolicy {
+        &self.sharing
+    }
+
+    /// Replaces the hub-written graph of `source` (e.g. steward links) with `triples`, in one
+    /// transaction, and returns its projection for [`Hub::replace_source`].
+    pub fn replace_graph(&self, source: &str, triples: Vec<Triple>) -> Result<SourceView, StoreError> {
+        let store = self.store.as_ref().ok_or_else(|| StoreError::Storage("this hub has no graph store to write to".into()))?;
+        let graph = NamedNode::new_unchecked(format!("{}{source}", musubi_ontology::vocab::SOURCE_GRAPH_PREFIX));
+        store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }])?;
+        Ok(SourceView::from_triples(source, triples))
     }
 
     /// The same hub, writing its audit entries to `log` (e.g. a file in the data folder).
@@ -155,7 +211,7 @@ impl Hub {
 /// Builds the schema over a hub. Each request must carry a [`Principal`] in its data.
 pub fn build(hub: Arc<Hub>) -> HubSchema {
     let table = Arc::new(OnceLock::new());
-    Schema::build(QueryRoot::default(), Mutation, EmptySubscription)
+    Schema::build(QueryRoot::default(), Mutation::default(), EmptySubscription)
         .register_input_type::<tiers::TierName>()
         .directive(tiers::TierDirective { vocabulary: hub.vocabulary.clone(), table: table.clone() })
         .extension(tiers::FieldTierGuard { table, hub: hub.clone() })

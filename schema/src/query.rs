@@ -107,6 +107,7 @@ pub struct AuditConnection {
 #[derive(Debug, Default)]
 pub struct Query;
 
+/// Merged into the root `Query` (see `QueryRoot`).
 #[Object(name = "CatalogQuery")]
 impl Query {
     /// One dataset by accession (e.g. "JGAD000001"). Where several sources hold it, the first

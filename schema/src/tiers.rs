@@ -75,6 +75,19 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
         | ("AccessRequest" | "RequestedDataset" | "ResearchUse" | "Transition" | "Party" | "AccessGrant", _)
         | ("FeeStatement" | "FeeLine", _) => Fixed(Tier::Registered),
         ("Mutation", "approveAccessRequest" | "rejectAccessRequest" | "revokeGrant") => Fixed(Tier::Steward),
+        // DUO: a dataset's data use and the verdicts show its (public) DUO codes; suggestions
+        // from free text await a steward's confirmation.
+        ("Dataset", "dataUse") => props(&[v::MUSUBI_DATA_USE_CONDITION, v::ODRL_HAS_POLICY]),
+        ("Query", "matchDataUse") => props(&[v::MUSUBI_DATA_USE_CONDITION]),
+        ("DataUseInfo" | "DuoCode" | "DataUseVerdict" | "DuoSuggestion", _) => Structural,
+        ("Policy", "duoSuggestions") => Fixed(Tier::Steward),
+        // The DMP catalog: each field shows the property it names (below, by graphqlField);
+        // deadlines, suggestions and every mutation are STEWARD.
+        ("Query", "dmps" | "dmpItems" | "dmpItem") => props(&[v::MUSUBI_DMP_ITEM]),
+        ("Query", "sharingDeadlines") | ("SharingDeadline", _) => Fixed(Tier::Steward),
+        ("DmpItem", "suggestedRecords") => Fixed(Tier::Steward),
+        ("DmpItem", "depositedRecords") | ("DepositedRecord", _) => props(&[v::MUSUBI_DEPOSIT_ACCESSION]),
+        ("Mutation", "ingestDmp" | "confirmDmpLink" | "confirmDuoSuggestion") | ("DmpIngestResult", _) => Fixed(Tier::Steward),
         // `claims` applies the tier of the field it is asked about.
         (_, "claims") => Structural,
         // One entry per source: as much a value as `sources`.
@@ -247,6 +260,9 @@ impl CustomDirectiveFactory for TierDirective {
                             (tier, line)
                         } else if PROCESS_INPUTS.contains(&name.as_str()) {
                             (Tier::Registered, "Tier: REGISTERED (the mutation that takes it says who may send it).".to_owned())
+                        } else if name == "ResearchPurposeInput" {
+                            // A question about public DUO codes.
+                            (Tier::Public, "Tier: PUBLIC.".to_owned())
                         } else {
                             // Other inputs filter STEWARD-only lists (the audit log).
                             (Tier::Steward, "Tier: STEWARD.".to_owned())

@@ -414,6 +414,11 @@ impl DatasetFields {
     async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)
     }
+    /// What the dataset's consent allows, in DUO terms: from the dataset and its policies (what
+    /// `matchDataUse` judges on).
+    async fn data_use(&self, ctx: &Context<'_>) -> Result<crate::duo::DataUseInfo> {
+        crate::duo::dataset_data_use(ctx, &self.0.scope)
+    }
     async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
         Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent::node))
     }
@@ -1186,6 +1191,21 @@ impl Policy {
     }
     async fn duo_labels(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::MUSUBI_DUO_LABEL, lang.as_deref())
+    }
+    /// DUO codes suggested from the policy's free text (e.g. JGA policies), for a steward to
+    /// confirm with `confirmDuoSuggestion` (STEWARD).
+    async fn duo_suggestions(&self, ctx: &Context<'_>) -> Result<Vec<crate::duo::DuoSuggestion>> {
+        crate::access::guard_tier(ctx, musubi_ontology::tier::Tier::Steward, self.0.scope.dataset.as_deref())?;
+        let texts: Vec<String> = self
+            .0
+            .nodes()
+            .flat_map(|(_, n)| n.values(v::MUSUBI_POLICY_TEXT))
+            .filter_map(|t| match t {
+                Term::Literal(l) => Some(l.value().to_owned()),
+                _ => None,
+            })
+            .collect();
+        Ok(crate::duo::suggestions(ctx, &texts))
     }
     /// The committee that decides on access under this policy.
     async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {

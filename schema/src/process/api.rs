@@ -8,7 +8,6 @@
 
 use async_graphql::{Context, Error, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject};
 use musubi_ontology::tier::Tier;
-use musubi_ontology::vocab as v;
 
 use super::fees::{Affiliation, FeeStatement, UsageKind, UserClass};
 use super::{
@@ -184,13 +183,9 @@ fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput)
             problems.push(input(&field, format!("{accession} is not a CONTROLLED dataset; its fields need no grant")));
             continue;
         }
-        let conditions: Vec<String> = model
-            .members(record)
-            .flat_map(|(_, n)| n.values(v::MUSUBI_DATA_USE_CONDITION).iter().filter_map(|t| match t {
-                musubi_ontology::rdf::Term::NamedNode(n) => Some(n.as_str().to_owned()),
-                _ => None,
-            }))
-            .collect();
+        // The same data use `matchDataUse` shows: the dataset's own conditions, its policies'
+        // (and the suggestions a steward confirmed).
+        let conditions = crate::duo::data_use_of(&model, record).iris();
         datasets.push(RequestedDataset { dataset: accession.to_owned(), verdict: super::VerdictOutcome::NeedsReview, rule: String::new(), conditions });
     }
     let purpose = text("input.purpose", &input_.purpose, &mut problems);
@@ -278,12 +273,12 @@ fn may_see(ctx: &Context<'_>, r: &AccessRequest) -> bool {
     p.tier >= Tier::Steward || Party::of(p).as_ref() == Some(&r.requester)
 }
 
-/// The hub's mutations.
+/// The process mutations (merged into the root `Mutation`).
 #[derive(Debug, Default)]
-pub struct Mutation;
+pub struct ProcessMutation;
 
 #[Object]
-impl Mutation {
+impl ProcessMutation {
     /// Requests access to CONTROLLED datasets (REGISTERED). Each dataset gets a DUO verdict
     /// against its data-use conditions; the request waits for the committee.
     async fn submit_access_request(&self, ctx: &Context<'_>, input: AccessRequestInput) -> Result<AccessRequest> {
