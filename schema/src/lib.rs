@@ -4,12 +4,12 @@
 //!   goes through;
 //! - [`tiers`]: each field's tier, shown in introspection (`@tier`) and enforced for fields that
 //!   show no graph property;
-//! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads;
+//! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads and of process steps;
 //! - [`types`]: Dataset, Study and the entities they link to, read from the read model;
 //! - [`query`]: the root queries and their filters and cursors;
 //! - [`errors`]: `extensions.code` on every error;
-//! - [`process`]: access requests, review, grants, outcomes and fees, and the [`Mutation`] root
-//!   (each mutation has a fixed tier in `tiers.rs` and checks it; each step is audited).
+//! - [`process`]: access requests (with DUO verdicts), review, grants, outcomes and fees; its
+//!   query and mutation fields are REGISTERED or STEWARD by name in `tiers.rs`;
 //! - [`duo`]: a dataset's data use (DUO), `matchDataUse`, DUO codes suggested from free-text
 //!   policies and `confirmDuoSuggestion`;
 //! - [`dmp`]: the DMP catalog (`dmps`, `dmpItems`, `ingestDmp`, `confirmDmpLink`) and
