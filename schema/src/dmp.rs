@@ -485,8 +485,6 @@ pub enum IngestError {
     Store(musubi_ontology::store::StoreError),
 }
 
-use crate::duo::view_triples;
-
 /// What an ingest did.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct DmpIngestResult {
@@ -541,13 +539,7 @@ impl DmpMutation {
         let Some(NamedOrBlankNode::NamedNode(node)) = find_item(&model, item.as_str()) else {
             return Err(bad_input("item", format!("no DMP data item {:?}", item.as_str())));
         };
-        let mut triples = model.view(STEWARD_LINKS_SOURCE).map(|view| view_triples(view)).unwrap_or_default();
-        let triple = Triple::new(node.clone(), v::MUSUBI_DEPOSIT_ACCESSION, Literal::new_simple_literal(&accession));
-        if !triples.contains(&triple) {
-            triples.push(triple);
-        }
-        let view = hub.replace_graph(STEWARD_LINKS_SOURCE, triples)?;
-        hub.replace_source(view);
+        hub.add_to_graph(STEWARD_LINKS_SOURCE, vec![Triple::new(node.clone(), v::MUSUBI_DEPOSIT_ACCESSION, Literal::new_simple_literal(&accession))])?;
         let node = CatalogNode::of(&hub.model(), NamedOrBlankNode::from(NamedNode::new_unchecked(node.as_str())));
         Ok(node.views.iter().flat_map(|view| view.node(&node.id).map(|n| n.strings(v::MUSUBI_DEPOSIT_ACCESSION)).unwrap_or_default()).map(str::to_owned).collect())
     }

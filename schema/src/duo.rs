@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use musubi_ontology::duo::{self, DataUse, DuoTerm, Outcome, ResearchPurpose};
 use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, Term, Triple};
-use musubi_ontology::read_model::{MergedRecord, ReadModel, SourceView};
+use musubi_ontology::read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
 
@@ -272,15 +272,8 @@ impl DuoMutation {
             terms.push(d);
         }
         let subject = NamedNode::new(iri.clone()).map_err(|e| bad_input("policy", e))?;
-        let mut triples: Vec<Triple> = model.view(STEWARD_DUO_SOURCE).map(|view| view_triples(view)).unwrap_or_default();
-        for t in &terms {
-            let triple = Triple::new(subject.clone(), v::MUSUBI_DATA_USE_CONDITION, NamedNode::new_unchecked(t.clone()));
-            if !triples.contains(&triple) {
-                triples.push(triple);
-            }
-        }
-        let view = hub.replace_graph(STEWARD_DUO_SOURCE, triples)?;
-        hub.replace_source(view);
+        let triples = terms.iter().map(|t| Triple::new(subject.clone(), v::MUSUBI_DATA_USE_CONDITION, NamedNode::new_unchecked(t.clone()))).collect();
+        hub.add_to_graph(STEWARD_DUO_SOURCE, triples)?;
         let mut now = BTreeSet::new();
         conditions_of(&hub.model(), &NamedOrBlankNode::from(subject), &mut now);
         Ok(now.into_iter().collect())
@@ -294,17 +287,4 @@ fn policy_iri(model: &ReadModel, policy: &str) -> Option<String> {
         NamedOrBlankNode::NamedNode(iri) if is_policy(n) && (iri.as_str() == policy || n.first(v::DCT_IDENTIFIER) == Some(policy)) => Some(iri.as_str().to_owned()),
         _ => None,
     })
-}
-
-/// A view's triples back (for graphs the hub itself writes, read-modify-replace).
-pub(crate) fn view_triples(view: &SourceView) -> Vec<Triple> {
-    let mut out = Vec::new();
-    for node in view.nodes() {
-        for (p, values) in node.properties() {
-            for o in values {
-                out.push(Triple::new(node.id.clone(), NamedNode::new_unchecked(p), o.clone()));
-            }
-        }
-    }
-    out
 }

@@ -78,6 +78,9 @@ pub struct Hub {
     store: Option<Arc<dyn GraphStore>>,
     /// Sharing periods per data category and the designated databases.
     sharing: Arc<SharingPolicy>,
+    /// Serialises read-modify-write updates of hub-written graphs, so that two stewards'
+    /// confirmations at once both land.
+    graph_writes: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -99,6 +102,7 @@ impl Hub {
             enforced: true,
             store: None,
             sharing: Arc::new(SharingPolicy::default()),
+            graph_writes: std::sync::Mutex::new(()),
         }
     }
 
@@ -122,13 +126,22 @@ impl Hub {
         &self.sharing
     }
 
-    /// Replaces the hub-written graph of `source` (e.g. steward links) with `triples`, in one
-    /// transaction, and returns its projection for [`Hub::replace_source`].
-    pub fn replace_graph(&self, source: &str, triples: Vec<Triple>) -> Result<SourceView, StoreError> {
+    /// Adds `triples` to the hub-written graph of `source` (e.g. steward links): read from the
+    /// store, extended and replaced in one transaction, one update at a time; the new projection
+    /// is swapped into the read model.
+    pub fn add_to_graph(&self, source: &str, triples: Vec<Triple>) -> Result<(), StoreError> {
         let store = self.store.as_ref().ok_or_else(|| StoreError::Storage("this hub has no graph store to write to".into()))?;
         let graph = NamedNode::new_unchecked(format!("{}{source}", musubi_ontology::vocab::SOURCE_GRAPH_PREFIX));
-        store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }])?;
-        Ok(SourceView::from_triples(source, triples))
+        let _one_at_a_time = self.graph_writes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all = store.graph(graph.as_ref())?;
+        for t in triples {
+            if !all.contains(&t) {
+                all.push(t);
+            }
+        }
+        store.replace(&[Replacement { graph: graph.as_ref(), triples: &all }])?;
+        self.replace_source(SourceView::from_triples(source, all));
+        Ok(())
     }
 
     /// The same hub, writing its audit entries to `log` (e.g. a file in the data folder).

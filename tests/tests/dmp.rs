@@ -128,10 +128,16 @@ async fn a_dmp_is_ingested_shown_by_tier_and_its_deadlines_are_met_when_the_reco
     let records = ask(&s.app, &anonymous, "{ dmpItems { depositedRecords { accession kind sources } } }", json!({})).await;
     assert_eq!(records["data"]["dmpItems"][0]["depositedRecords"], json!([{"accession": "JGAD000001", "kind": "DATASET", "sources": ["jga", "jga-dates"]}]), "{records}");
 
-    // A steward confirms the link for item 2; it survives re-ingesting the plan from CSV.
+    // Item 2 names no accession; the hub suggests the harvested dataset whose title it shares
+    // (stewards only), a steward confirms it, and the link survives re-ingesting the plan.
     let item2 = format!("{plan_id}/2");
-    let linked = ask(&s.app, &steward(), "mutation($i: ID!) { confirmDmpLink(item: $i, accession: \"JGAD000002\") }", json!({"i": item2})).await;
-    assert_eq!(linked["data"]["confirmDmpLink"], json!(["JGAD000002"]), "{linked}");
+    const SUGGEST: &str = "query($i: ID!) { dmpItem(id: $i) { suggestedRecords } }";
+    let hidden = ask(&s.app, &anonymous, SUGGEST, json!({"i": item2})).await;
+    assert!(hidden["data"]["dmpItem"]["suggestedRecords"].is_null(), "{hidden}");
+    let suggested = ask(&s.app, &steward(), SUGGEST, json!({"i": item2})).await;
+    assert_eq!(suggested["data"]["dmpItem"]["suggestedRecords"], json!(["JGAD000001"]), "{suggested}");
+    let linked = ask(&s.app, &steward(), "mutation($i: ID!) { confirmDmpLink(item: $i, accession: \"JGAD000001\") }", json!({"i": item2})).await;
+    assert_eq!(linked["data"]["confirmDmpLink"], json!(["JGAD000001"]), "{linked}");
     let csv = s.app.ingest_dmp(fixture("dmp-example.csv").as_bytes(), "dmp-example.csv").expect("the CSV plan is valid");
     assert_eq!(csv.source_id(), plan_id, "the same project: the CSV replaces the JSON-LD plan");
     let after = ask(&s.app, &steward(), DEADLINES, json!({"d": AS_OF})).await;
