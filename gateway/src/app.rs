@@ -10,6 +10,7 @@ use musubi_ontology::read_model::ReadModel;
 use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_schema::audit::AuditError;
+use musubi_schema::process::{Affiliation, FeeSchedule, MeteredUse, PauseHook, Process, ProcessError};
 use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Limits, Principal, SourceInfo};
 
 use crate::cache::{CacheSettings, ResponseCache};
@@ -19,7 +20,9 @@ use crate::identity::{Identity, IdentityConfig};
 /// Where the hub keeps its state and finds its sources.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The data folder; the graph lives in `<data>/graph`, the audit log in `<data>/audit.jsonl`,
+    /// The data folder; the graph lives in `<data>/graph` (process records too: access requests,
+    /// grants, outcomes, usage), the audit log in `<data>/audit.jsonl`, the fee schedule in
+    /// `<data>/fees.toml`,
     /// ontology files (e.g. MONDO) the hub reads at start in `<data>/ontologies/`, the
     /// pages kept for conditional requests in `<data>/cache/<source>/`.
     pub data: PathBuf,
@@ -72,6 +75,8 @@ pub enum StartError {
     Identity(#[from] crate::identity::config::ConfigError),
     #[error(transparent)]
     Audit(#[from] AuditError),
+    #[error("process records: {0}")]
+    Process(#[from] ProcessError),
 }
 
 /// The hub: shared by the HTTP server and the harvest runner.
@@ -122,11 +127,19 @@ impl App {
         }
         let diseases = load_ontologies(&config.data.join("ontologies"))?;
         let sharing = load_sharing_policy(&config.sharing_policy.clone().unwrap_or_else(|| config.data.join("sharing-policy.toml")))?;
-        Ok(App::with_parts(Arc::new(store), manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing)?
+        let fees = load_fee_schedule(&config.data.join("fees.toml"))?;
+        let store: Arc<dyn GraphStore> = Arc::new(store);
+        let mut process = Process::open(store.clone(), &audit)?;
+        if let Some(hook) = pause_hook(&config.data) {
+            process = process.with_pause(hook);
+        }
+        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, process)?
             .with_cache(config.data.join("cache"))
             .with_identity(identity)
             .with_limits(config.limits)
-            .with_response_cache(config.cache))
+            .with_response_cache(config.cache);
+        app.hub.set_fee_schedule(fees);
+        Ok(app)
     }
 
     /// A hub over a given store (e.g. in memory, for tests), with an audit log in memory.
@@ -164,6 +177,19 @@ impl App {
         diseases: Arc<DiseaseHierarchy>,
         sharing: SharingPolicy,
     ) -> Result<App, StartError> {
+        let process = Process::open(store.clone(), &audit)?;
+        App::assemble(store, manifests, vocabulary, audit, diseases, sharing, process)
+    }
+
+    fn assemble(
+        store: Arc<dyn GraphStore>,
+        manifests: Vec<Manifest>,
+        vocabulary: Vocabulary,
+        audit: Arc<AuditLog>,
+        diseases: Arc<DiseaseHierarchy>,
+        sharing: SharingPolicy,
+        process: Process,
+    ) -> Result<App, StartError> {
         let model = ReadModel::load(store.as_ref())?;
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
@@ -172,7 +198,8 @@ impl App {
                 .with_audit_log(audit.clone())
                 .with_diseases(diseases)
                 .with_store(store.clone())
-                .with_sharing_policy(sharing),
+                .with_sharing_policy(sharing)
+                .with_process(Arc::new(process)),
         );
         let client = reqwest::Client::builder()
             .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
@@ -254,13 +281,32 @@ impl App {
     /// answered from the response cache, and the reads its first run made are appended again,
     /// for this caller.
     pub async fn execute(&self, request: async_graphql::Request, principal: Principal) -> Result<async_graphql::Response, AuditError> {
-        let key = self.cache.key(&request, &principal);
+        self.execute_as(request, principal, None).await
+    }
+
+    /// [`App::execute`] for a caller whose credential states `affiliation`: the request is
+    /// metered to it as a live query (fees), answered from the cache or not. Grants the hub issued
+    /// to the caller (by subject and issuer) are added to the credential's own here, checked
+    /// against the clock at each request: an expiry or a revocation counts from the next request
+    /// on (and, being part of the cache key, never reaches a cached answer made with them).
+    pub async fn execute_as(
+        &self,
+        request: async_graphql::Request,
+        mut principal: Principal,
+        affiliation: Option<Affiliation>,
+    ) -> Result<async_graphql::Response, AuditError> {
+        if let (Some(subject), Some(issuer)) = (&principal.subject, &principal.issuer) {
+            let granted = self.hub.process().active_grants(subject, issuer, &musubi_ontology::now());
+            principal.grants.extend(granted);
+        }
+        self.meter(affiliation.as_ref(), MeteredUse::LiveQuery).await;
+        let key = self.cache.key(&request, &principal, affiliation.as_ref());
         if let Some(entry) = key.as_ref().and_then(|k| self.cache.get(k)) {
             self.audit(principal, entry.reads.clone()).await?;
             return Ok(entry.response());
         }
         let mutation = key.is_none() && crate::cache::is_mutation(&request);
-        let (response, reads) = self.run(request, principal.clone()).await;
+        let (response, reads) = self.run(request, principal.clone(), affiliation).await;
         if mutation {
             // What the mutation changed may be in cached answers.
             self.cache.invalidate();
@@ -272,17 +318,44 @@ impl App {
         Ok(response)
     }
 
-    /// Like [`App::execute`], never cached: for the hub's own queries (the export's pages),
-    /// which would only crowd callers' answers out of the cache.
-    pub async fn execute_uncached(&self, request: async_graphql::Request, principal: Principal) -> Result<async_graphql::Response, AuditError> {
-        let (response, reads) = self.run(request, principal.clone()).await;
+    /// Counts one use for the caller's organisation and user class (fees). A credential with an
+    /// organisation but no class cannot be priced; it is not metered. Metering never fails a
+    /// request: a failure is logged.
+    pub(crate) async fn meter(&self, affiliation: Option<&Affiliation>, what: MeteredUse) {
+        if let Some(Affiliation { organisation, user_class: Some(class) }) = affiliation.cloned() {
+            let process = self.hub.process().clone();
+            let metered = tokio::task::spawn_blocking(move || process.meter().record(&organisation, class, what)).await;
+            if let Ok(Err(e)) = metered {
+                tracing::error!(%e, ?what, "cannot meter a use; it was served unmetered");
+            }
+        }
+    }
+
+    /// Like [`App::execute`], never cached nor metered as a live query: for the hub's own queries
+    /// (the export's pages, metered once per export), which would only crowd callers' answers
+    /// out of the cache.
+    pub async fn execute_uncached(&self, request: async_graphql::Request, mut principal: Principal) -> Result<async_graphql::Response, AuditError> {
+        if let (Some(subject), Some(issuer)) = (&principal.subject, &principal.issuer) {
+            let granted = self.hub.process().active_grants(subject, issuer, &musubi_ontology::now());
+            principal.grants.extend(granted);
+        }
+        let (response, reads) = self.run(request, principal.clone(), None).await;
         self.audit(principal, reads).await?;
         Ok(response)
     }
 
-    async fn run(&self, request: async_graphql::Request, principal: Principal) -> (async_graphql::Response, Vec<musubi_schema::audit::Read>) {
+    async fn run(
+        &self,
+        request: async_graphql::Request,
+        principal: Principal,
+        affiliation: Option<Affiliation>,
+    ) -> (async_graphql::Response, Vec<musubi_schema::audit::Read>) {
         let collector = AuditCollector::new();
-        let response = self.schema.execute(request.data(principal).data(collector.clone())).await;
+        let mut request = request.data(principal).data(collector.clone());
+        if let Some(a) = affiliation {
+            request = request.data(a);
+        }
+        let response = self.schema.execute(request).await;
         (response, collector.take())
     }
 
@@ -392,7 +465,38 @@ impl App {
     }
 }
 
-/// Loads the manifest folder; a missing folder means no sources yet.
+/// The fee schedule in `path` (TOML; see `musubi_schema::process::FeeSchedule`); none: no fees.
+pub fn load_fee_schedule(path: &Path) -> Result<FeeSchedule, StartError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FeeSchedule::default()),
+        Err(e) => return Err(StartError::File { path: path.display().to_string(), message: e.to_string() }),
+    };
+    toml::from_str(&text).map_err(|e| {
+        let (line, column) = e.span().map_or((0, 0), |s| {
+            let before = &text[..s.start.min(text.len())];
+            (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
+        });
+        StartError::File { path: format!("{}:{line}:{column}", path.display()), message: e.message().to_owned() }
+    })
+}
+
+/// Test-only: with `MUSUBI_TEST_PAUSE_APPROVAL=before-commit` (or `after-commit`) an approval
+/// stops at that point for good, after creating `<data>/paused-at-<point>`, so that a crash test
+/// can kill the server there (`gateway/tests/crash.rs`). Unset in every real deployment.
+fn pause_hook(data: &Path) -> Option<PauseHook> {
+    let point = std::env::var("MUSUBI_TEST_PAUSE_APPROVAL").ok()?;
+    let data = data.to_owned();
+    Some(Arc::new(move |at: &str| {
+        if at == point {
+            let _ = std::fs::write(data.join(format!("paused-at-{at}")), at);
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+    }))
+}
+
 /// The disease hierarchy every hub knows without configuration: the MONDO module shipped with the
 /// test fixtures (a real excerpt; a deployment adds the full MONDO in `<data>/ontologies/`).
 pub fn builtin_diseases() -> DiseaseHierarchy {
@@ -456,6 +560,7 @@ pub fn load_sharing_policy(file: &Path) -> Result<SharingPolicy, StartError> {
     Ok(SharingPolicy { periods: parsed.periods.into_iter().collect(), designated: parsed.designated })
 }
 
+/// Loads the manifest folder; a missing folder means no sources yet.
 pub fn load_manifests(dir: &Path) -> Result<Vec<Manifest>, StartError> {
     if !dir.exists() {
         return Ok(Vec::new());

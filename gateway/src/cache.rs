@@ -1,9 +1,10 @@
 //! The response cache (moka): a repeated query is answered without running it again.
 //!
-//! - **Key**: the query text, operation name and variables, and the caller's tier and grants: two
-//!   callers share an entry only when they may read exactly the same. The subject and issuer are
-//!   not in the key; no cached response depends on them, since a query naming `auditLog` (the
-//!   only subject-dependent field, and one that changes with every audited read) is never cached.
+//! - **Key**: the query text, operation name and variables, the caller's tier and grants, and who
+//!   the caller is (subject, issuer, organisation and user class): answers about the caller's own
+//!   requests, grants and fee statements depend on them, so two callers share an entry only when
+//!   they are the same caller; anonymous callers (most of a portal's traffic) all share. A query
+//!   naming `auditLog` (which changes with every audited read) is never cached, nor a mutation.
 //! - **Audit**: an entry keeps the CONTROLLED and STEWARD reads its first run made; every hit
 //!   appends them again for the caller it serves, as a run would. No audited value leaves
 //!   unaudited because it came from the cache.
@@ -24,6 +25,7 @@ use std::time::Duration;
 use async_graphql::Response;
 use moka::sync::Cache;
 use musubi_schema::Principal;
+use musubi_schema::process::Affiliation;
 use musubi_schema::audit::Read;
 use serde::Deserialize;
 
@@ -51,6 +53,9 @@ pub(crate) struct Key {
     variables: String,
     tier: String,
     grants: Vec<String>,
+    subject: Option<String>,
+    issuer: Option<String>,
+    affiliation: Option<String>,
 }
 
 /// A cached response and the audited reads its run made.
@@ -105,7 +110,7 @@ impl ResponseCache {
     }
 
     /// The key of a request, or none when its answer must not be cached (mutations, `auditLog`).
-    pub(crate) fn key(&self, request: &async_graphql::Request, principal: &Principal) -> Option<Key> {
+    pub(crate) fn key(&self, request: &async_graphql::Request, principal: &Principal, affiliation: Option<&Affiliation>) -> Option<Key> {
         self.entries.as_ref()?;
         if request.query.contains("auditLog") || !request.uploads.is_empty() || is_mutation(request) {
             return None;
@@ -119,6 +124,9 @@ impl ResponseCache {
             variables: serde_json::to_string(&request.variables).unwrap_or_default(),
             tier: principal.tier.name().to_owned(),
             grants,
+            subject: principal.subject.clone(),
+            issuer: principal.issuer.clone(),
+            affiliation: affiliation.map(|a| format!("{}\u{0}{:?}", a.organisation, a.user_class)),
         })
     }
 

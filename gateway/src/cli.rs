@@ -117,6 +117,12 @@ pub enum ApikeyCommand {
         /// A dataset the key may read CONTROLLED fields of (accession or IRI); repeatable.
         #[arg(long = "grant", value_name = "ACCESSION")]
         grants: Vec<String>,
+        /// The organisation its use is metered to (fee statements).
+        #[arg(long = "org", value_name = "ORGANISATION")]
+        organisation: Option<String>,
+        /// The user class for fees: academic, industry or public_sector (needs --org).
+        #[arg(long = "class", value_name = "CLASS")]
+        user_class: Option<String>,
     },
     /// Lists the keys (never the keys themselves).
     List,
@@ -375,13 +381,13 @@ fn vocabulary(config: &Config) -> Result<musubi_ontology::vocab::Vocabulary, Str
 fn apikey(config: &Config, command: ApikeyCommand) -> ExitCode {
     let keys = crate::identity::api_keys::ApiKeys::new(&config.data);
     match command {
-        ApikeyCommand::Create { name, tier, grants } => {
+        ApikeyCommand::Create { name, tier, grants, organisation, user_class } => {
             // Grants are normalised with the identifier schemes the hub will run with.
             let vocabulary = match vocabulary(config) {
                 Ok(v) => v,
                 Err(e) => return fail(&e),
             };
-            match keys.create(&name, &tier, &grants, vocabulary.identifier_schemes()) {
+            match keys.create_for(&name, &tier, &grants, organisation.as_deref(), user_class.as_deref(), vocabulary.identifier_schemes()) {
                 Ok((key, record)) => {
                     println!("created API key {} for {:?} ({}{})", record.id, record.name, record.tier, grants_text(&record.grants));
                     println!("{key}");
@@ -399,7 +405,10 @@ fn apikey(config: &Config, command: ApikeyCommand) -> ExitCode {
             Ok(list) => {
                 for k in list {
                     let state = k.revoked.as_ref().map_or_else(|| "active".to_owned(), |when| format!("revoked {when}"));
-                    println!("{}  {:<24} {}{}  created {}  {state}", k.id, k.name, k.tier, grants_text(&k.grants), k.created);
+                    let metered = k.organisation.as_ref().map_or_else(String::new, |o| {
+                        format!(", metered to {o:?} as {}", k.user_class.as_deref().unwrap_or("no class"))
+                    });
+                    println!("{}  {:<24} {}{}{metered}  created {}  {state}", k.id, k.name, k.tier, grants_text(&k.grants), k.created);
                 }
                 ExitCode::SUCCESS
             }

@@ -49,7 +49,7 @@ pub async fn jsonld(State(app): State<App>, headers: HeaderMap, Query(params): Q
 }
 
 async fn export(app: App, headers: HeaderMap, params: Params, format: Format) -> Response {
-    let principal = match crate::http::caller(&app, &headers).await {
+    let (principal, affiliation) = match crate::http::caller(&app, &headers).await {
         Ok(p) => p,
         Err(response) => return response,
     };
@@ -63,6 +63,8 @@ async fn export(app: App, headers: HeaderMap, params: Params, format: Format) ->
         Ok(page) => page,
         Err((status, message, code)) => return failure(status, &message, code),
     };
+    // One export is one metered use (fees), however many pages it streams.
+    app.meter(affiliation.as_ref(), musubi_schema::process::MeteredUse::Export).await;
     let context = (format == Format::JsonLd).then(|| context(app.vocabulary()));
     let head = match &context {
         Some(context) => format!("{{\"@context\":{context},\"@graph\":[\n"),

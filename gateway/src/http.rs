@@ -113,9 +113,12 @@ fn read_request(body: &[u8]) -> Result<async_graphql::Request, String> {
 
 /// Who the caller is, or the response that refuses them (401 for a failed credential, 503 when
 /// an issuer cannot be reached).
-pub(crate) async fn caller(app: &App, headers: &HeaderMap) -> Result<musubi_schema::Principal, Response> {
+pub(crate) async fn caller(
+    app: &App,
+    headers: &HeaderMap,
+) -> Result<(musubi_schema::Principal, Option<musubi_schema::process::Affiliation>), Response> {
     let accept = header_str(headers, header::ACCEPT);
-    match app.identity().principal(headers).await {
+    match app.identity().caller(headers).await {
         Ok(p) => Ok(p),
         Err(AuthError::Rejected(rejected)) => Err(unauthorized(&accept, &rejected)),
         Err(AuthError::Unavailable(why)) => {
@@ -132,11 +135,11 @@ pub(crate) async fn caller(app: &App, headers: &HeaderMap) -> Result<musubi_sche
 
 async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request) -> Response {
     let accept = header_str(headers, header::ACCEPT);
-    let principal = match caller(app, headers).await {
+    let (principal, affiliation) = match caller(app, headers).await {
         Ok(p) => p,
         Err(response) => return response,
     };
-    let response = match app.execute(request, principal).await {
+    let response = match app.execute_as(request, principal, affiliation).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(%e, "audit log append failed; the response is withheld");

@@ -68,6 +68,19 @@ pub struct AuditEntry {
     pub fields: Vec<String>,
     /// Whether a CONTROLLED field was read under a grant for the dataset.
     pub grant_used: bool,
+    /// For a process step (not a read): what was done, e.g. `accessRequest.approve` (see
+    /// [`crate::process`]). Absent on reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The access request, grant or outcome the step was on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// The transition's id in the store: how the log is reconciled with the store at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<String>,
+    /// Why (the reviewer's comment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,11 +174,37 @@ impl AuditLog {
                 dataset,
                 fields,
                 grant_used,
+                action: None,
+                record: None,
+                transition: None,
+                comment: None,
             };
             serde_json::to_writer(&mut batch, &entry).expect("audit entries serialise");
             batch.push(b'\n');
             new_entries.push(entry);
         }
+        self.write_batch(&mut next_line, batch, new_entries)
+    }
+
+    /// Appends entries made elsewhere (process steps, see [`crate::process`]), synced to disk
+    /// before returning. Their positions are assigned here.
+    pub fn append_entries(&self, entries: Vec<AuditEntry>) -> Result<(), AuditError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut next_line = self.next_line.lock().expect("audit line lock");
+        let mut batch = Vec::new();
+        let mut new_entries = Vec::new();
+        for (i, mut entry) in entries.into_iter().enumerate() {
+            entry.position = *next_line + i as u64;
+            serde_json::to_writer(&mut batch, &entry).expect("audit entries serialise");
+            batch.push(b'\n');
+            new_entries.push(entry);
+        }
+        self.write_batch(&mut next_line, batch, new_entries)
+    }
+
+    fn write_batch(&self, next_line: &mut u64, batch: Vec<u8>, new_entries: Vec<AuditEntry>) -> Result<(), AuditError> {
         if let Some(file) = self.file.lock().expect("audit file lock").as_mut() {
             let path = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
             file.write_all(&batch)
@@ -175,6 +214,11 @@ impl AuditLog {
         *next_line += new_entries.len() as u64;
         self.entries.write().expect("audit entries lock").extend(new_entries);
         Ok(())
+    }
+
+    /// The transition ids the log already records (for reconciling with the store at start).
+    pub fn transitions(&self) -> std::collections::HashSet<String> {
+        self.entries.read().expect("audit entries lock").iter().filter_map(|e| e.transition.clone()).collect()
     }
 
     /// Entries after position `after` that `keep` accepts, in log order: at most `first`, and how

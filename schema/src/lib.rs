@@ -4,12 +4,14 @@
 //!   goes through;
 //! - [`tiers`]: each field's tier, shown in introspection (`@tier`) and enforced for fields that
 //!   show no graph property;
-//! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads;
+//! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads and of process steps;
 //! - [`types`]: Dataset, Study and the entities they link to, read from the read model;
 //! - [`query`]: the root queries and their filters and cursors;
 //! - [`search`]: `search` over the search index ([`musubi_search`]), with the tier guard applied
 //!   to its text, filters, facets, sort and highlights;
 //! - [`errors`]: `extensions.code` on every error;
+//! - [`process`]: access requests (with DUO verdicts), review, grants, outcomes and fees; its
+//!   query and mutation fields are REGISTERED or STEWARD by name in `tiers.rs`;
 //! - [`duo`]: a dataset's data use (DUO), `matchDataUse`, DUO codes suggested from free-text
 //!   policies and `confirmDuoSuggestion`;
 //! - [`dmp`]: the DMP catalog (`dmps`, `dmpItems`, `ingestDmp`, `confirmDmpLink`) and
@@ -29,6 +31,7 @@ pub mod dmp;
 pub mod duo;
 pub mod errors;
 pub mod limits;
+pub mod process;
 pub mod query;
 pub mod search;
 pub mod tiers;
@@ -48,17 +51,19 @@ use musubi_search::SearchIndex;
 pub use access::Principal;
 pub use audit::{AuditCollector, AuditLog};
 pub use limits::Limits;
+pub use process::{FeeSchedule, Process};
 pub use query::Query;
 pub use types::SourceInfo;
 
 /// The root query: one object per concern.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(Query, duo::DuoQuery, dmp::DmpQuery);
+pub struct QueryRoot(Query, duo::DuoQuery, dmp::DmpQuery, process::api::ProcessQuery);
 
-/// The root mutation: one object per concern; every field is STEWARD unless it says otherwise.
+/// The root mutation: one object per concern; every field is STEWARD unless it says otherwise
+/// (the process mutations say who may send them).
 #[derive(MergedObject, Default)]
-pub struct Mutation(duo::DuoMutation, dmp::DmpMutation);
+pub struct Mutation(duo::DuoMutation, dmp::DmpMutation, process::api::ProcessMutation);
 
 /// The schema type served by the gateway.
 pub type HubSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
@@ -91,6 +96,9 @@ pub struct Hub {
     audit: Arc<AuditLog>,
     /// Which disease is a kind of which (MONDO), for search and DUO matching.
     diseases: Arc<DiseaseHierarchy>,
+    /// Access requests, grants, outcomes and the usage meter (in the graph store).
+    process: Arc<Process>,
+    fees: RwLock<Arc<FeeSchedule>>,
     /// Tiers are enforced; only a benchmark build (feature `bench`) can switch this off.
     enforced: bool,
     /// What one query may ask (read per request by the limits extension and by resolvers).
@@ -120,6 +128,8 @@ impl Hub {
             sources: RwLock::new(Arc::new(sources)),
             audit: Arc::new(AuditLog::in_memory()),
             diseases: Arc::new(DiseaseHierarchy::new()),
+            process: Arc::new(Process::in_memory()),
+            fees: RwLock::new(Arc::new(FeeSchedule::default())),
             enforced: true,
             limits: RwLock::new(Limits::default()),
             store: None,
@@ -187,6 +197,26 @@ impl Hub {
     pub fn with_diseases(mut self, diseases: Arc<DiseaseHierarchy>) -> Hub {
         self.diseases = diseases;
         self
+    }
+
+    /// The same hub, keeping its process records in `process` (the gateway opens it over the
+    /// data folder's store).
+    pub fn with_process(mut self, process: Arc<Process>) -> Hub {
+        self.process = process;
+        self
+    }
+
+    /// Prices use with `fees` from now on (the gateway reads `<data>/fees.toml`).
+    pub fn set_fee_schedule(&self, fees: FeeSchedule) {
+        *self.fees.write().expect("fee schedule lock") = Arc::new(fees);
+    }
+
+    pub fn process(&self) -> &Arc<Process> {
+        &self.process
+    }
+
+    pub fn fee_schedule(&self) -> Arc<FeeSchedule> {
+        self.fees.read().expect("fee schedule lock").clone()
     }
 
     pub fn diseases(&self) -> &Arc<DiseaseHierarchy> {

@@ -68,6 +68,16 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
         // computed only from what the caller may read on each record (schema/src/search.rs).
         ("SearchConnection" | "SearchEdge" | "Facet" | "FacetValue", _) => Structural,
         ("Query", "auditLog") | ("AuditConnection" | "AuditEdge" | "AuditRecord", _) => Fixed(Tier::Steward),
+        // Processes (`process/api.rs`): researchers' fields are REGISTERED (each resolver then
+        // shows a caller only their own requests, grants and organisation), the committee's
+        // STEWARD; outcomes are public, the return to the people who gave the data (a
+        // dataset's `outcomes` is the vocabulary's `musubi:outcome`, so embargoes apply).
+        ("Query", "outcomes") | ("Outcome" | "OutcomeConnection", _) => Fixed(Tier::Public),
+        ("Query", "accessRequest" | "accessRequests" | "grants" | "feeStatement")
+        | ("Mutation", "submitAccessRequest" | "withdrawAccessRequest" | "registerOutcome")
+        | ("AccessRequest" | "RequestedDataset" | "ResearchUse" | "Transition" | "Party" | "AccessGrant", _)
+        | ("FeeStatement" | "FeeLine", _) => Fixed(Tier::Registered),
+        ("Mutation", "approveAccessRequest" | "rejectAccessRequest" | "revokeGrant") => Fixed(Tier::Steward),
         // DUO: a dataset's data use and the verdicts show its (public) DUO codes; suggestions
         // from free text await a steward's confirmation.
         ("Dataset", "dataUse") => props(&[v::MUSUBI_DATA_USE_CONDITION, v::ODRL_HAS_POLICY]),
@@ -140,6 +150,9 @@ pub fn filter_tier(vocabulary: &Vocabulary, name: &str) -> Tier {
         None => Tier::Steward,
     }
 }
+
+/// The inputs of the process mutations (`process/api.rs`).
+const PROCESS_INPUTS: &[&str] = &["AccessRequestInput", "ResearchUseInput", "PeriodInput", "OutcomeInput"];
 
 type Table = HashMap<String, HashMap<String, FieldTier>>;
 
@@ -248,6 +261,8 @@ impl CustomDirectiveFactory for TierDirective {
                                 None => "Tier: STEWARD (the filter states no property: fail closed).".to_owned(),
                             };
                             (tier, line)
+                        } else if PROCESS_INPUTS.contains(&name.as_str()) {
+                            (Tier::Registered, "Tier: REGISTERED (the mutation that takes it says who may send it).".to_owned())
                         } else if name == "ResearchPurposeInput" {
                             // A question about public DUO codes.
                             (Tier::Public, "Tier: PUBLIC.".to_owned())

@@ -403,6 +403,13 @@ impl DatasetFields {
     async fn policies(&self, ctx: &Context<'_>) -> Result<Vec<Policy>> {
         Ok(self.0.links(ctx, v::ODRL_HAS_POLICY)?.into_iter().map(Policy).collect())
     }
+    /// Outcomes of this dataset's use that researchers registered (publications, patents,
+    /// products, derived datasets), oldest first: public, the return to those who gave the data.
+    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Vec<crate::process::Outcome>> {
+        guard(ctx, NamedNodeRef::new_unchecked("https://w3id.org/musubi/vocab#outcome"), &self.0.scope)?;
+        let Some(accession) = &self.0.scope.dataset else { return Ok(Vec::new()) };
+        Ok(crate::access::hub(ctx).process().outcomes().into_iter().filter(|o| o.datasets.contains(accession)).collect())
+    }
     /// Data use conditions as DUO term IRIs.
     async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)
@@ -1168,6 +1175,13 @@ impl Policy {
     }
     async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
         self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+    }
+    /// Outcomes of this dataset's use that researchers registered (publications, patents,
+    /// products, derived datasets), oldest first: public, the return to those who gave the data.
+    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Vec<crate::process::Outcome>> {
+        guard(ctx, NamedNodeRef::new_unchecked("https://w3id.org/musubi/vocab#outcome"), &self.0.scope)?;
+        let Some(accession) = &self.0.scope.dataset else { return Ok(Vec::new()) };
+        Ok(crate::access::hub(ctx).process().outcomes().into_iter().filter(|o| o.datasets.contains(accession)).collect())
     }
     /// Data use conditions as DUO term IRIs.
     async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {

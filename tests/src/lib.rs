@@ -795,3 +795,16 @@ impl Drop for SparqlServer {
         let _ = self.child.wait();
     }
 }
+
+/// Posts a GraphQL request with `variables`, as the holder of API key `key` (anonymous with none),
+/// and returns the JSON response.
+pub async fn graphql_as(addr: SocketAddr, key: Option<&str>, query: &str, variables: Value) -> Value {
+    let mut request = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .header("content-type", "application/json")
+        .body(json!({ "query": query, "variables": variables }).to_string());
+    if let Some(key) = key {
+        request = request.header("x-api-key", key);
+    }
+    request.send().await.expect("musubi answers").json::<Value>().await.map_err(|e| e.to_string()).expect("JSON response")
+}

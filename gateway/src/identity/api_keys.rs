@@ -18,6 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use musubi_ontology::identifiers::IdentifierSchemes;
 use musubi_ontology::tier::Tier;
 use musubi_schema::Principal;
+use musubi_schema::process::{Affiliation, UserClass};
 use serde::{Deserialize, Serialize};
 
 use super::Rejected;
@@ -39,6 +40,12 @@ pub struct ApiKey {
     pub created: String,
     #[serde(default)]
     pub revoked: Option<String>,
+    /// The organisation its use is metered to (fees), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    /// `academic`, `industry` or `public_sector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_class: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -67,6 +74,28 @@ impl ApiKeys {
 
     /// Creates a key; returns it (the only time it is shown) and its record.
     pub fn create(&self, name: &str, tier: &str, grants: &[String], schemes: &IdentifierSchemes) -> Result<(String, ApiKey), String> {
+        self.create_for(name, tier, grants, None, None, schemes)
+    }
+
+    /// Creates a key whose use is metered to `organisation` as `user_class` (see
+    /// `musubi_schema::process::fees`).
+    pub fn create_for(
+        &self,
+        name: &str,
+        tier: &str,
+        grants: &[String],
+        organisation: Option<&str>,
+        user_class: Option<&str>,
+        schemes: &IdentifierSchemes,
+    ) -> Result<(String, ApiKey), String> {
+        let organisation = organisation.map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned);
+        let user_class = match user_class {
+            Some(c) => Some(UserClass::parse(c).ok_or_else(|| format!("--class {c:?}: use academic, industry or public_sector"))?),
+            None => None,
+        };
+        if user_class.is_some() && organisation.is_none() {
+            return Err("--class needs --org (the organisation the use is metered to)".to_owned());
+        }
         let tier = parse_tier(tier)?;
         let grants = grants
             .iter()
@@ -102,6 +131,8 @@ impl ApiKeys {
             sha256: sha256_hex(&secret),
             created: musubi_ontology::now().to_string(),
             revoked: None,
+            organisation,
+            user_class: user_class.map(|c| c.name().to_owned()),
         };
         file.keys.push(record.clone());
         self.write_file(&file)?;
@@ -128,6 +159,11 @@ impl ApiKeys {
 
     /// The caller a presented key stands for.
     pub fn authenticate(&self, presented: &str) -> Result<Principal, Rejected> {
+        self.authenticate_affiliated(presented).map(|(p, _)| p)
+    }
+
+    /// The caller a presented key stands for, and the organisation its use is metered to.
+    pub fn authenticate_affiliated(&self, presented: &str) -> Result<(Principal, Option<Affiliation>), Rejected> {
         let bad = |why: &str| Rejected::new("invalid API key", why.to_owned());
         let rest = presented.strip_prefix(PREFIX).ok_or_else(|| bad("an API key starts with musubi_"))?;
         let (id, secret) = rest.split_once('_').ok_or_else(|| bad("an API key is musubi_<id>_<secret>"))?;
@@ -146,12 +182,17 @@ impl ApiKeys {
             return Err(Rejected::new("revoked API key", format!("key {id} was revoked at {when}")));
         }
         let tier = parse_tier(&key.tier).map_err(|e| bad(&e))?;
-        Ok(Principal {
+        let affiliation = key
+            .organisation
+            .as_ref()
+            .map(|o| Affiliation { organisation: o.clone(), user_class: key.user_class.as_deref().and_then(UserClass::parse) });
+        let principal = Principal {
             tier,
             grants: key.grants.iter().cloned().collect(),
             subject: Some(format!("apikey:{} ({})", key.id, key.name)),
             issuer: Some("api-key".to_owned()),
-        })
+        };
+        Ok((principal, affiliation))
     }
 
     /// The keys as the file holds them now (re-read when it changes).

@@ -24,6 +24,7 @@ use axum::http::{HeaderMap, header};
 use musubi_ontology::identifiers::IdentifierSchemes;
 use musubi_ontology::tier::Tier;
 use musubi_schema::Principal;
+use musubi_schema::process::{Affiliation, UserClass};
 use serde_json::{Map, Value};
 
 pub use config::IdentityConfig;
@@ -107,10 +108,17 @@ impl Identity {
 
     /// The caller a request's headers stand for.
     pub async fn principal(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
+        self.caller(headers).await.map(|(p, _)| p)
+    }
+
+    /// The caller a request's headers stand for, and the organisation and user class its
+    /// credential states (fees): a token's `organisation` and `user_class` claims, an API key's
+    /// own. None when the credential states no organisation.
+    pub async fn caller(&self, headers: &HeaderMap) -> Result<(Principal, Option<Affiliation>), AuthError> {
         let bearer = headers.get(header::AUTHORIZATION);
         let api_key = headers.get("x-api-key");
         let credential = match (bearer, api_key) {
-            (None, None) => return Ok(Principal::anonymous()),
+            (None, None) => return Ok((Principal::anonymous(), None)),
             (Some(_), Some(_)) => return Err(Rejected::new("malformed", "send one credential: Authorization or X-API-Key, not both").into()),
             (Some(value), None) => {
                 if value.len() > MAX_TOKEN + 7 {
@@ -129,7 +137,7 @@ impl Identity {
         }
         if credential.starts_with(api_keys::PREFIX) || api_key.is_some() {
             return match &self.api_keys {
-                Some(keys) => Ok(keys.authenticate(credential)?),
+                Some(keys) => Ok(keys.authenticate_affiliated(credential)?),
                 None => Err(Rejected::new("invalid API key", "this hub has no API keys").into()),
             };
         }
@@ -140,7 +148,7 @@ impl Identity {
         }
     }
 
-    async fn check_jwt(&self, token: &str) -> Result<Principal, AuthError> {
+    async fn check_jwt(&self, token: &str) -> Result<(Principal, Option<Affiliation>), AuthError> {
         let unverified = jwt::peek(token)?;
         let iss = unverified.claim_str("iss").unwrap_or_default();
         let Some(issuer) = self.config.issuers.iter().find(|i| i.issuer == iss) else {
@@ -158,7 +166,7 @@ impl Identity {
         self.principal_from_claims(issuer, &claims).await
     }
 
-    async fn check_opaque(&self, token: &str) -> Result<Principal, AuthError> {
+    async fn check_opaque(&self, token: &str) -> Result<(Principal, Option<Affiliation>), AuthError> {
         let introspecting: Vec<_> = self.config.issuers.iter().filter(|i| i.introspection.is_some()).collect();
         if introspecting.is_empty() {
             return Err(Rejected::new("malformed", "not a JWT, and no trusted issuer introspects opaque tokens").into());
@@ -172,7 +180,11 @@ impl Identity {
     }
 
     /// Tier and grants from verified claims: the role claim, then the passport's visas.
-    async fn principal_from_claims(&self, issuer: &config::IssuerConfig, claims: &Map<String, Value>) -> Result<Principal, AuthError> {
+    async fn principal_from_claims(
+        &self,
+        issuer: &config::IssuerConfig,
+        claims: &Map<String, Value>,
+    ) -> Result<(Principal, Option<Affiliation>), AuthError> {
         let visas = passport::read(self, claims).await?;
         let steward = issuer.steward_role.as_ref().is_some_and(|role| {
             match Value::Object(claims.clone()).pointer(&role.pointer) {
@@ -193,10 +205,49 @@ impl Identity {
         };
         let subject = ["sub", "client_id", "username"].iter().find_map(|c| claims.get(*c).and_then(Value::as_str)).map(str::to_owned);
         tracing::debug!(issuer = %issuer.issuer, ?subject, %tier, grants = visas.grants.len(), dacs = ?visas.dacs, "caller identified");
-        Ok(Principal { tier, grants: visas.grants.into_iter().collect(), subject, issuer: Some(issuer.issuer.clone()) })
+        let affiliation = affiliation(claims)?;
+        let principal = Principal { tier, grants: visas.grants.into_iter().collect(), subject, issuer: Some(issuer.issuer.clone()) };
+        Ok((principal, affiliation))
     }
+}
+
+/// The organisation and user class a token states (fees): the `organisation` and `user_class`
+/// claims. No organisation: none (not metered). A class the hub does not know refuses the token
+/// rather than bill it as something else.
+fn affiliation(claims: &Map<String, Value>) -> Result<Option<Affiliation>, Rejected> {
+    let organisation = claims.get("organisation").and_then(Value::as_str).map(str::trim).filter(|o| !o.is_empty());
+    let user_class = match claims.get("user_class") {
+        None => None,
+        Some(Value::String(c)) => Some(
+            UserClass::parse(c)
+                .ok_or_else(|| Rejected::new("malformed", format!("claim user_class {c:?}: use academic, industry or public_sector")))?,
+        ),
+        Some(_) => return Err(Rejected::new("malformed", "claim user_class must be a string")),
+    };
+    Ok(organisation.map(|o| Affiliation { organisation: o.to_owned(), user_class }))
 }
 
 fn too_large(len: usize) -> AuthError {
     Rejected::new("token too large", format!("{len} bytes; the hub reads credentials of at most {MAX_TOKEN} bytes")).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn the_organisation_and_user_class_come_from_the_claims() {
+        let a = affiliation(&claims(serde_json::json!({ "organisation": "Osaka Pharma", "user_class": "industry" }))).unwrap();
+        assert_eq!(a, Some(Affiliation { organisation: "Osaka Pharma".into(), user_class: Some(UserClass::Industry) }));
+        let a = affiliation(&claims(serde_json::json!({ "organisation": "NIBIOHN", "user_class": "public-sector" }))).unwrap();
+        assert_eq!(a.unwrap().user_class, Some(UserClass::PublicSector));
+        assert_eq!(affiliation(&claims(serde_json::json!({ "user_class": "academic" }))).unwrap(), None, "no organisation, not metered");
+        let e = affiliation(&claims(serde_json::json!({ "organisation": "X", "user_class": "hobbyist" }))).unwrap_err();
+        assert!(e.description.contains("hobbyist"), "{e}");
+        assert!(affiliation(&claims(serde_json::json!({ "organisation": "X", "user_class": 3 }))).is_err());
+    }
 }

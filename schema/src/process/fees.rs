@@ -1,0 +1,323 @@
+//! Fees: use is metered per organisation and user class, priced by a fee schedule, and summed in
+//! monthly statements.
+//!
+//! **Who pays.** The organisation and user class come from the credential, never from what a
+//! request says about itself: a token's `organisation` and `user_class` claims, an API key's
+//! `organisation` and `user_class` (set by `musubi apikey create --org --class`). A caller whose
+//! credential names no organisation is not metered (anonymous, public use is free). A grant is
+//! charged to the organisation and class of its access request, which took them from the
+//! requester's credential (or, if it named none, from the request's `institution` and `userClass`).
+//!
+//! **What is counted.** Grants are counted from the grants themselves (issued in the month, so a
+//! crash cannot count one that does not exist); exports and live queries (each GraphQL request
+//! through the gateway) are counted by the [`Meter`], whose counts per month live in a named graph
+//! of the store, written through at each [`Meter::record`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use musubi_ontology::rdf::{Literal, NamedNode, Triple};
+use musubi_ontology::store::{GraphStore, Replacement, StoreError};
+use serde::{Deserialize, Serialize};
+
+use super::GRAPH_PREFIX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum UserClass {
+    Academic,
+    Industry,
+    PublicSector,
+}
+
+impl UserClass {
+    pub const ALL: [UserClass; 3] = [UserClass::Academic, UserClass::Industry, UserClass::PublicSector];
+
+    /// The name in claims, key files and the fee schedule.
+    pub fn name(self) -> &'static str {
+        match self {
+            UserClass::Academic => "academic",
+            UserClass::Industry => "industry",
+            UserClass::PublicSector => "public_sector",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserClass> {
+        UserClass::ALL.into_iter().find(|c| c.name().eq_ignore_ascii_case(s.trim()) || c.name().replace('_', "-").eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// The organisation and user class a credential states (the gateway puts it in each request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Affiliation {
+    pub organisation: String,
+    pub user_class: Option<UserClass>,
+}
+
+/// What is priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageKind {
+    Grant,
+    Export,
+    LiveQuery,
+}
+
+/// What the [`Meter`] counts (grants are counted from the grants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeteredUse {
+    Export,
+    LiveQuery,
+}
+
+impl From<MeteredUse> for UsageKind {
+    fn from(u: MeteredUse) -> UsageKind {
+        match u {
+            MeteredUse::Export => UsageKind::Export,
+            MeteredUse::LiveQuery => UsageKind::LiveQuery,
+        }
+    }
+}
+
+/// Counts per (organisation, class, kind) of one month.
+type MonthCounts = BTreeMap<(String, UserClass, UsageKind), u64>;
+
+#[derive(Serialize, Deserialize)]
+struct StoredCount {
+    organisation: String,
+    class: UserClass,
+    kind: UsageKind,
+    count: u64,
+}
+
+const COUNTS: &str = "https://w3id.org/musubi/vocab#usageCounts";
+
+/// Usage counts, per month, written through to the store.
+pub struct Meter {
+    store: Arc<dyn GraphStore>,
+    months: Mutex<BTreeMap<String, MonthCounts>>,
+}
+
+impl std::fmt::Debug for Meter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Meter")
+    }
+}
+
+fn month_graph(month: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{GRAPH_PREFIX}usage/{month}"))
+}
+
+/// The current month, `YYYY-MM` (UTC).
+pub fn this_month() -> String {
+    musubi_ontology::now().to_string().chars().take(7).collect()
+}
+
+impl Meter {
+    pub(crate) fn load(store: Arc<dyn GraphStore>) -> Result<Meter, StoreError> {
+        let mut months = BTreeMap::new();
+        let prefix = format!("{GRAPH_PREFIX}usage/");
+        for name in store.graph_names()? {
+            let Some(month) = name.as_str().strip_prefix(&prefix) else { continue };
+            let mut counts = MonthCounts::new();
+            for t in store.graph(name.as_ref())? {
+                if let (COUNTS, musubi_ontology::rdf::Term::Literal(l)) = (t.predicate.as_str(), &t.object) {
+                    let stored: Vec<StoredCount> =
+                        serde_json::from_str(l.value()).map_err(|e| StoreError::Storage(format!("usage counts {name}: {e}")))?;
+                    counts.extend(stored.into_iter().map(|c| ((c.organisation, c.class, c.kind), c.count)));
+                }
+            }
+            months.insert(month.to_owned(), counts);
+        }
+        Ok(Meter { store, months: Mutex::new(months) })
+    }
+
+    /// Counts one use by `organisation` of class `class` this month, stored before it returns.
+    pub fn record(&self, organisation: &str, class: UserClass, usage: MeteredUse) -> Result<(), StoreError> {
+        let month = this_month();
+        let mut months = self.months.lock().expect("meter lock");
+        let mut counts = months.get(&month).cloned().unwrap_or_default();
+        *counts.entry((organisation.to_owned(), class, usage.into())).or_default() += 1;
+        let stored: Vec<StoredCount> = counts
+            .iter()
+            .map(|((organisation, class, kind), count)| StoredCount { organisation: organisation.clone(), class: *class, kind: *kind, count: *count })
+            .collect();
+        let g = month_graph(&month);
+        let triple = Triple::new(
+            g.clone(),
+            NamedNode::new_unchecked(COUNTS),
+            Literal::new_simple_literal(serde_json::to_string(&stored).expect("counts serialise")),
+        );
+        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &[triple] }])?;
+        months.insert(month, counts);
+        Ok(())
+    }
+
+    /// `organisation`'s metered counts in `month`.
+    pub fn counts(&self, organisation: &str, month: &str) -> BTreeMap<(UserClass, UsageKind), u64> {
+        let months = self.months.lock().expect("meter lock");
+        months
+            .get(month)
+            .into_iter()
+            .flatten()
+            .filter(|((o, _, _), _)| o == organisation)
+            .map(|((_, c, k), n)| ((*c, *k), *n))
+            .collect()
+    }
+}
+
+/// Prices per user class, in the smallest unit of `currency` (e.g. yen). Read by the gateway from
+/// `<data>/fees.toml`:
+///
+/// ```toml
+/// currency = "JPY"
+/// [academic]
+/// grant = 10000
+/// export = 500
+/// live_query = 1
+/// [industry]
+/// …
+/// ```
+/// A class or price it leaves out costs nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeSchedule {
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    #[serde(default)]
+    pub academic: Prices,
+    #[serde(default)]
+    pub industry: Prices,
+    #[serde(default)]
+    pub public_sector: Prices,
+}
+
+fn default_currency() -> String {
+    "JPY".to_owned()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prices {
+    #[serde(default)]
+    pub grant: u64,
+    #[serde(default)]
+    pub export: u64,
+    #[serde(default)]
+    pub live_query: u64,
+}
+
+impl FeeSchedule {
+    pub fn price(&self, class: UserClass, kind: UsageKind) -> u64 {
+        let prices = match class {
+            UserClass::Academic => &self.academic,
+            UserClass::Industry => &self.industry,
+            UserClass::PublicSector => &self.public_sector,
+        };
+        match kind {
+            UsageKind::Grant => prices.grant,
+            UsageKind::Export => prices.export,
+            UsageKind::LiveQuery => prices.live_query,
+        }
+    }
+}
+
+/// One line of a statement.
+#[derive(Debug, Clone, PartialEq, Eq, async_graphql::SimpleObject)]
+pub struct FeeLine {
+    pub user_class: UserClass,
+    pub kind: UsageKind,
+    pub count: u64,
+    pub unit_price: u64,
+    pub amount: u64,
+}
+
+/// An organisation's use in one month, priced.
+#[derive(Debug, Clone, PartialEq, Eq, async_graphql::SimpleObject)]
+#[graphql(complex)]
+pub struct FeeStatement {
+    pub organisation: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub currency: String,
+    pub lines: Vec<FeeLine>,
+    pub total: u64,
+}
+
+#[async_graphql::ComplexObject]
+impl FeeStatement {
+    /// The statement as CSV (organisation, month, user class, kind, count, unit price, amount;
+    /// a last TOTAL row), for accounting.
+    async fn csv(&self) -> String {
+        self.to_csv()
+    }
+}
+
+impl FeeStatement {
+    /// Prices `counts` (per class and kind) with `schedule`.
+    pub fn new(organisation: &str, month: &str, schedule: &FeeSchedule, counts: BTreeMap<(UserClass, UsageKind), u64>) -> FeeStatement {
+        let lines: Vec<FeeLine> = counts
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|((user_class, kind), count)| {
+                let unit_price = schedule.price(user_class, kind);
+                FeeLine { user_class, kind, count, unit_price, amount: unit_price * count }
+            })
+            .collect();
+        FeeStatement {
+            organisation: organisation.to_owned(),
+            month: month.to_owned(),
+            currency: schedule.currency.clone(),
+            total: lines.iter().map(|l| l.amount).sum(),
+            lines,
+        }
+    }
+
+    pub fn to_csv(&self) -> String {
+        let quote = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() };
+        let mut out = "organisation,month,user_class,kind,count,unit_price,amount,currency\n".to_owned();
+        let org = quote(&self.organisation);
+        for l in &self.lines {
+            let kind = match l.kind {
+                UsageKind::Grant => "grant",
+                UsageKind::Export => "export",
+                UsageKind::LiveQuery => "live_query",
+            };
+            out.push_str(&format!("{org},{},{},{kind},{},{},{},{}\n", self.month, l.user_class.name(), l.count, l.unit_price, l.amount, self.currency));
+        }
+        out.push_str(&format!("{org},{},TOTAL,,,,{},{}\n", self.month, self.total, self.currency));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use musubi_ontology::store::EmbeddedStore;
+
+    #[test]
+    fn counts_survive_reloading_and_statements_price_them() {
+        let store: Arc<dyn GraphStore> = Arc::new(EmbeddedStore::in_memory());
+        let meter = Meter::load(store.clone()).unwrap();
+        for _ in 0..3 {
+            meter.record("Osaka Pharma", UserClass::Industry, MeteredUse::LiveQuery).unwrap();
+        }
+        meter.record("Osaka Pharma", UserClass::Academic, MeteredUse::Export).unwrap();
+        meter.record("Kyoto University", UserClass::Academic, MeteredUse::Export).unwrap();
+        let month = this_month();
+        let reloaded = Meter::load(store).unwrap();
+        let counts = reloaded.counts("Osaka Pharma", &month);
+        assert_eq!(counts, meter.counts("Osaka Pharma", &month));
+        let schedule = FeeSchedule {
+            currency: "JPY".into(),
+            academic: Prices { grant: 0, export: 200, live_query: 0 },
+            industry: Prices { grant: 50_000, export: 2_000, live_query: 10 },
+            public_sector: Prices::default(),
+        };
+        let statement = FeeStatement::new("Osaka Pharma", &month, &schedule, counts);
+        assert_eq!(statement.total, 3 * 10 + 200);
+        let csv = statement.to_csv();
+        assert!(csv.contains(&format!("Osaka Pharma,{month},industry,live_query,3,10,30,JPY")), "{csv}");
+        assert!(csv.ends_with(&format!("Osaka Pharma,{month},TOTAL,,,,230,JPY\n")), "{csv}");
+    }
+}

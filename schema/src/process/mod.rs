@@ -1,0 +1,673 @@
+//! The hub's processes: access requests, their review by the committee, grants, outcomes of
+//! data use ([`fees`] meters and prices use). GraphQL reaches them through [`api`].
+//!
+//! **Lifecycle.** A request is `SUBMITTED`, then `APPROVED`, `REJECTED` or `WITHDRAWN`; nothing
+//! leaves the last three ([`RequestState::check`] names the state and the step refused). An
+//! approval issues a grant, `ACTIVE` until it expires (by the clock, checked at each request) or is
+//! `REVOKED`. Every step is a [`Transition`] (id, who, when, why) kept in its record.
+//!
+//! **Storage.** Everything lives in the graph store, one named graph per request, grant and
+//! outcome under [`GRAPH_PREFIX`] (the read model ignores them, so RocksDB persists them like the
+//! sources' graphs). Each graph states what it is in RDF (type, identifier, state, datasets, for
+//! SPARQL and inspection) and carries the whole record as one JSON literal (`musubi:processRecord`),
+//! which is what the hub reads back at start: one parser for nested records instead of a bespoke
+//! RDF mapping per field.
+//!
+//! **Crash safety: the store first, the audit log second, reconciled at start.** An approval
+//! writes the request's graph (new state and its transition) and the grant's graph in ONE store
+//! transaction: after a crash the grant exists whole or not at all. Only after the commit is the
+//! step appended (fsynced) to the audit log, carrying the transition id. A crash between the two
+//! leaves a committed transition the log lacks; [`Process::open`] appends every such transition
+//! before the hub serves, so the log agrees with the store. The converse (a logged step whose
+//! transaction never committed) cannot happen, because nothing is logged before its commit.
+
+pub mod api;
+pub mod duo;
+pub mod fees;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use musubi_ontology::rdf::{Literal, NamedNode, Triple};
+use musubi_ontology::store::{EmbeddedStore, GraphStore, Replacement, StoreError};
+use musubi_ontology::tier::Tier;
+use musubi_ontology::vocab as v;
+use serde::{Deserialize, Serialize};
+
+use crate::access::Principal;
+use crate::audit::{AuditEntry, AuditError, AuditLog};
+
+pub use fees::{Affiliation, FeeSchedule, Meter, MeteredUse, UserClass};
+
+/// Named graphs of process records are `GRAPH_PREFIX` + `request/AR-000001` (or `grant/…`, `outcome/…`).
+pub const GRAPH_PREFIX: &str = "https://w3id.org/musubi/process/";
+const RECORD: &str = "https://w3id.org/musubi/vocab#processRecord";
+const STATE: &str = "https://w3id.org/musubi/vocab#processState";
+const DATASET: &str = "https://w3id.org/musubi/vocab#dataset";
+
+/// Who did something: the subject and the issuer that vouched for it (a grant goes to both).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::SimpleObject)]
+pub struct Party {
+    pub subject: String,
+    pub issuer: String,
+}
+
+impl Party {
+    pub fn of(principal: &Principal) -> Option<Party> {
+        Some(Party { subject: principal.subject.clone()?, issuer: principal.issuer.clone().unwrap_or_default() })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RequestState {
+    Submitted,
+    Approved,
+    Rejected,
+    Withdrawn,
+}
+
+/// A step of the lifecycle of a request or a grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Approve,
+    Reject,
+    Withdraw,
+    Revoke,
+}
+
+impl Step {
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Approve => "approve",
+            Step::Reject => "reject",
+            Step::Withdraw => "withdraw",
+            Step::Revoke => "revoke",
+        }
+    }
+}
+
+impl RequestState {
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestState::Submitted => "SUBMITTED",
+            RequestState::Approved => "APPROVED",
+            RequestState::Rejected => "REJECTED",
+            RequestState::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    /// The state machine: where `step` leads from here, or why it cannot be taken.
+    pub fn check(self, id: &str, step: Step) -> Result<RequestState, ProcessError> {
+        match (self, step) {
+            (RequestState::Submitted, Step::Approve) => Ok(RequestState::Approved),
+            (RequestState::Submitted, Step::Reject) => Ok(RequestState::Rejected),
+            (RequestState::Submitted, Step::Withdraw) => Ok(RequestState::Withdrawn),
+            (state, step) => Err(ProcessError::Transition { record: id.to_owned(), state: state.name().to_owned(), step: step.name() }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GrantState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl GrantState {
+    pub fn name(self) -> &'static str {
+        match self {
+            GrantState::Active => "ACTIVE",
+            GrantState::Expired => "EXPIRED",
+            GrantState::Revoked => "REVOKED",
+        }
+    }
+}
+
+/// One step taken, as its record keeps it (and the audit log repeats it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+pub struct Transition {
+    /// Unique over the hub: `<record>#<n>`.
+    pub id: String,
+    /// The action, e.g. `accessRequest.approve`.
+    pub action: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub by: Party,
+    /// The caller's tier when they took the step.
+    pub tier: String,
+    /// xsd:dateTime, UTC.
+    pub at: String,
+    pub comment: Option<String>,
+}
+
+impl Transition {
+    fn audit_entry(&self, record: &str) -> AuditEntry {
+        AuditEntry {
+            position: 0,
+            at: self.at.clone(),
+            subject: Some(self.by.subject.clone()),
+            issuer: Some(self.by.issuer.clone()),
+            tier: self.tier.clone(),
+            dataset: None,
+            fields: Vec::new(),
+            grant_used: false,
+            action: Some(self.action.clone()),
+            record: Some(record.to_owned()),
+            transition: Some(self.id.clone()),
+            comment: self.comment.clone(),
+        }
+    }
+}
+
+/// What the research is for, in DUO terms (DUOS v4's research purpose).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[serde(rename_all = "camelCase")]
+pub struct ResearchUse {
+    /// Disease-specific research (DUO:0000007): the MONDO diseases (CURIEs, e.g. MONDO:0005148).
+    pub diseases: Vec<String>,
+    /// Health, medical or biomedical research (DUO:0000006).
+    pub health_medical_biomedical: bool,
+    /// Population origins or ancestry research (DUO:0000011).
+    pub population_origins: bool,
+    /// Methods development (DUO:0000031).
+    pub methods: bool,
+    /// Commercial use (the opposite of DUO:0000046, non-commercial use only).
+    pub commercial: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerdictOutcome {
+    Match,
+    NoMatch,
+    NeedsReview,
+}
+
+/// A requested dataset and what DUO matching said about it at submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestedDataset {
+    pub dataset: String,
+    pub verdict: VerdictOutcome,
+    /// The rule that decided it.
+    pub rule: String,
+    /// The data-use conditions (DUO IRIs) the dataset carried when it was judged.
+    pub conditions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessRequest {
+    pub id: String,
+    pub state: RequestState,
+    pub requester: Party,
+    /// Who the grant's use is metered to (see [`fees`]).
+    pub organisation: String,
+    pub user_class: UserClass,
+    pub purpose: String,
+    pub research_use: ResearchUse,
+    pub institution: String,
+    /// The research period (xsd:date).
+    pub period_start: String,
+    pub period_end: String,
+    pub members: Vec<String>,
+    pub datasets: Vec<RequestedDataset>,
+    pub submitted_at: String,
+    pub transitions: Vec<Transition>,
+    /// The grant its approval issued.
+    pub grant: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    pub id: String,
+    pub request: String,
+    pub grantee: Party,
+    pub organisation: String,
+    pub user_class: UserClass,
+    pub datasets: Vec<String>,
+    pub issued: String,
+    /// xsd:dateTime; CONTROLLED stops at this instant.
+    pub expires: String,
+    pub revoked: bool,
+    pub transitions: Vec<Transition>,
+}
+
+impl Grant {
+    /// The grant's state at `now`.
+    pub fn state(&self, now: &musubi_ontology::xsd::DateTime) -> GrantState {
+        if self.revoked {
+            GrantState::Revoked
+        } else if self.expires.parse::<musubi_ontology::xsd::DateTime>().is_ok_and(|e| e > *now) {
+            GrantState::Active
+        } else {
+            // An expiry that does not parse gives no access (fail closed).
+            GrantState::Expired
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OutcomeKind {
+    Publication,
+    Patent,
+    Product,
+    DerivedDataset,
+}
+
+/// A result of data use, shown publicly on the datasets it used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub id: String,
+    /// Its place in the feed (1 = the first outcome ever registered).
+    pub sequence: i64,
+    pub kind: OutcomeKind,
+    pub title: String,
+    /// A publication's DOI (10.…).
+    pub doi: Option<String>,
+    /// A publication's PubMed id.
+    pub pmid: Option<String>,
+    /// A patent number, product name or derived dataset's accession/URL.
+    pub identifier: Option<String>,
+    pub datasets: Vec<String>,
+    pub registered_at: String,
+    /// Who registered it.
+    pub registered_by: String,
+}
+
+/// Why a process step was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// An input field is wrong: the field (GraphQL path) and what is wrong with it.
+    #[error("{field}: {message}")]
+    Input { field: String, message: String },
+    #[error("{record} is {state}; it cannot {step}")]
+    Transition { record: String, state: String, step: &'static str },
+    #[error("no {kind} {id}")]
+    NotFound { kind: &'static str, id: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+pub(crate) fn input(field: &str, message: impl Into<String>) -> ProcessError {
+    ProcessError::Input { field: field.to_owned(), message: message.into() }
+}
+
+/// A point in an approval a crash test can stop at (see [`Process::with_pause`]).
+pub type PauseHook = Arc<dyn Fn(&str) + Send + Sync>;
+
+#[derive(Debug, Default)]
+struct State {
+    requests: BTreeMap<String, AccessRequest>,
+    grants: BTreeMap<String, Grant>,
+    outcomes: Vec<Outcome>,
+}
+
+/// The process records, in memory and in the store; every change goes to the store first.
+pub struct Process {
+    store: Arc<dyn GraphStore>,
+    state: Mutex<State>,
+    /// Test-only: called at `before-commit` and `after-commit` of an approval.
+    pause: Option<PauseHook>,
+    meter: Meter,
+}
+
+impl std::fmt::Debug for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Process")
+    }
+}
+
+fn graph(kind: &str, id: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{GRAPH_PREFIX}{kind}/{id}"))
+}
+
+fn triples<T: Serialize>(kind: &str, id: &str, class: &str, state: &str, datasets: &[String], record: &T) -> Vec<Triple> {
+    let s = graph(kind, id);
+    let p = |iri: &str| NamedNode::new_unchecked(iri);
+    let mut t = vec![
+        Triple::new(s.clone(), p(v::RDF_TYPE.as_str()), p(class)),
+        Triple::new(s.clone(), p(v::DCT_IDENTIFIER.as_str()), Literal::new_simple_literal(id)),
+        Triple::new(s.clone(), p(STATE), Literal::new_simple_literal(state)),
+        Triple::new(s.clone(), p(RECORD), Literal::new_simple_literal(serde_json::to_string(record).expect("records serialise"))),
+    ];
+    for d in datasets {
+        t.push(Triple::new(s.clone(), p(DATASET), Literal::new_simple_literal(d)));
+    }
+    t
+}
+
+fn request_triples(r: &AccessRequest) -> Vec<Triple> {
+    let datasets: Vec<String> = r.datasets.iter().map(|d| d.dataset.clone()).collect();
+    triples("request", &r.id, "https://w3id.org/musubi/vocab#AccessRequest", r.state.name(), &datasets, r)
+}
+
+fn grant_triples(g: &Grant) -> Vec<Triple> {
+    let state = if g.revoked { "REVOKED" } else { "ISSUED" };
+    triples("grant", &g.id, "http://www.w3.org/ns/odrl/2/Agreement", state, &g.datasets, g)
+}
+
+fn outcome_triples(o: &Outcome) -> Vec<Triple> {
+    triples("outcome", &o.id, "https://w3id.org/musubi/vocab#Outcome", "REGISTERED", &o.datasets, o)
+}
+
+fn now_string() -> String {
+    musubi_ontology::now().to_string()
+}
+
+impl Process {
+    /// Process state in memory only (tests, tools).
+    pub fn in_memory() -> Process {
+        Process::open(Arc::new(EmbeddedStore::in_memory()), &AuditLog::in_memory()).expect("an empty store opens")
+    }
+
+    /// Reads every process record from `store`, and appends to `audit` each committed transition
+    /// it lacks (a crash after a commit, before its audit line: see the module docs).
+    pub fn open(store: Arc<dyn GraphStore>, audit: &AuditLog) -> Result<Process, ProcessError> {
+        let mut state = State::default();
+        let meter = Meter::load(store.clone())?;
+        for name in store.graph_names()? {
+            let Some(rest) = name.as_str().strip_prefix(GRAPH_PREFIX) else { continue };
+            let Some(json) = store.graph(name.as_ref())?.into_iter().find(|t| t.predicate.as_str() == RECORD).and_then(|t| match t.object {
+                musubi_ontology::rdf::Term::Literal(l) => Some(l.value().to_owned()),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let bad = |e: serde_json::Error| StoreError::Storage(format!("process record {name}: {e}"));
+            match rest.split_once('/').map(|(k, _)| k) {
+                Some("request") => {
+                    let r: AccessRequest = serde_json::from_str(&json).map_err(bad)?;
+                    state.requests.insert(r.id.clone(), r);
+                }
+                Some("grant") => {
+                    let g: Grant = serde_json::from_str(&json).map_err(bad)?;
+                    state.grants.insert(g.id.clone(), g);
+                }
+                Some("outcome") => state.outcomes.push(serde_json::from_str(&json).map_err(bad)?),
+                _ => {}
+            }
+        }
+        state.outcomes.sort_by_key(|o| o.sequence);
+        let logged = audit.transitions();
+        let mut missing: Vec<AuditEntry> = Vec::new();
+        for r in state.requests.values() {
+            missing.extend(r.transitions.iter().filter(|t| !logged.contains(&t.id)).map(|t| t.audit_entry(&r.id)));
+        }
+        for g in state.grants.values() {
+            missing.extend(g.transitions.iter().filter(|t| !logged.contains(&t.id)).map(|t| t.audit_entry(&g.id)));
+        }
+        missing.sort_by(|a, b| a.at.cmp(&b.at));
+        audit.append_entries(missing)?;
+        Ok(Process { store, state: Mutex::new(state), pause: None, meter })
+    }
+
+    /// Test-only: `hook` is called with `before-commit` and `after-commit` during each approval
+    /// (the gateway's crash test pauses there and kills the server).
+    pub fn with_pause(mut self, hook: PauseHook) -> Process {
+        self.pause = Some(hook);
+        self
+    }
+
+    pub fn meter(&self) -> &Meter {
+        &self.meter
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("process state lock")
+    }
+
+    fn transition(action: &str, record: &str, n: usize, from: Option<&str>, to: &str, by: &Principal, comment: Option<String>) -> Transition {
+        Transition {
+            id: format!("{record}#{n}"),
+            action: action.to_owned(),
+            from: from.map(str::to_owned),
+            to: to.to_owned(),
+            by: Party::of(by).unwrap_or(Party { subject: "(unknown)".to_owned(), issuer: String::new() }),
+            tier: by.tier.name().to_owned(),
+            at: now_string(),
+            comment,
+        }
+    }
+
+    /// Stores a new request (already validated, verdicts given) and logs its submission.
+    pub fn submit(&self, mut request: AccessRequest, by: &Principal, audit: &AuditLog) -> Result<AccessRequest, ProcessError> {
+        let mut state = self.lock();
+        request.id = format!("AR-{:06}", state.requests.len() + 1);
+        request.state = RequestState::Submitted;
+        request.submitted_at = now_string();
+        let t = Process::transition("accessRequest.submit", &request.id, 1, None, "SUBMITTED", by, None);
+        request.transitions = vec![t.clone()];
+        let g = graph("request", &request.id);
+        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &request_triples(&request) }])?;
+        state.requests.insert(request.id.clone(), request.clone());
+        drop(state);
+        audit.append_entries(vec![t.audit_entry(&request.id)])?;
+        Ok(request)
+    }
+
+    /// Approves, rejects or withdraws request `id`. An approval issues a grant to the requester
+    /// until `expires`, in the same store transaction as the request's new state.
+    pub fn decide(
+        &self,
+        id: &str,
+        step: Step,
+        by: &Principal,
+        comment: Option<String>,
+        expires: Option<String>,
+        audit: &AuditLog,
+    ) -> Result<AccessRequest, ProcessError> {
+        let mut state = self.lock();
+        let mut request = state.requests.get(id).cloned().ok_or_else(|| ProcessError::NotFound { kind: "access request", id: id.to_owned() })?;
+        if step == Step::Withdraw && Party::of(by).as_ref() != Some(&request.requester) {
+            return Err(ProcessError::Forbidden(format!("only the researcher who submitted {id} may withdraw it")));
+        }
+        let to = request.state.check(id, step)?;
+        let from = request.state.name();
+        let t = Process::transition(&format!("accessRequest.{}", step.name()), id, request.transitions.len() + 1, Some(from), to.name(), by, comment);
+        request.state = to;
+        request.transitions.push(t.clone());
+        let mut entries = vec![t.audit_entry(id)];
+        let grant = if step == Step::Approve {
+            let gid = format!("GR-{:06}", state.grants.len() + 1);
+            let issue = Process::transition("grant.issue", &gid, 1, None, "ACTIVE", by, t.comment.clone());
+            entries.push(issue.audit_entry(&gid));
+            request.grant = Some(gid.clone());
+            Some(Grant {
+                id: gid,
+                request: id.to_owned(),
+                grantee: request.requester.clone(),
+                organisation: request.organisation.clone(),
+                user_class: request.user_class,
+                datasets: request.datasets.iter().map(|d| d.dataset.clone()).collect(),
+                issued: t.at.clone(),
+                expires: expires.unwrap_or_default(),
+                revoked: false,
+                transitions: vec![issue],
+            })
+        } else {
+            None
+        };
+        let rg = graph("request", id);
+        let request_graph = request_triples(&request);
+        let mut replacements = vec![Replacement { graph: rg.as_ref(), triples: &request_graph }];
+        let grant_graph = grant.as_ref().map(|g| (graph("grant", &g.id), grant_triples(g)));
+        if let Some((name, triples)) = &grant_graph {
+            replacements.push(Replacement { graph: name.as_ref(), triples });
+        }
+        if let Some(pause) = self.pause.as_ref().filter(|_| grant.is_some()) {
+            pause("before-commit");
+        }
+        // One transaction: the request's new state, its transition and the grant.
+        self.store.replace(&replacements)?;
+        if let Some(pause) = self.pause.as_ref().filter(|_| grant.is_some()) {
+            pause("after-commit");
+        }
+        state.requests.insert(id.to_owned(), request.clone());
+        if let Some(g) = grant {
+            state.grants.insert(g.id.clone(), g);
+        }
+        drop(state);
+        audit.append_entries(entries)?;
+        Ok(request)
+    }
+
+    /// Revokes grant `id`: CONTROLLED on its datasets ends at once.
+    pub fn revoke(&self, id: &str, by: &Principal, comment: String, audit: &AuditLog) -> Result<Grant, ProcessError> {
+        let mut state = self.lock();
+        let mut grant = state.grants.get(id).cloned().ok_or_else(|| ProcessError::NotFound { kind: "grant", id: id.to_owned() })?;
+        let now = musubi_ontology::now();
+        let current = grant.state(&now);
+        if current != GrantState::Active {
+            return Err(ProcessError::Transition { record: id.to_owned(), state: current.name().to_owned(), step: Step::Revoke.name() });
+        }
+        let t = Process::transition("grant.revoke", id, grant.transitions.len() + 1, Some("ACTIVE"), "REVOKED", by, Some(comment));
+        grant.revoked = true;
+        grant.transitions.push(t.clone());
+        let g = graph("grant", id);
+        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &grant_triples(&grant) }])?;
+        state.grants.insert(id.to_owned(), grant.clone());
+        drop(state);
+        audit.append_entries(vec![t.audit_entry(id)])?;
+        Ok(grant)
+    }
+
+    /// Registers an outcome (validated by the caller) at the end of the feed.
+    pub fn register_outcome(&self, mut outcome: Outcome) -> Result<Outcome, ProcessError> {
+        let mut state = self.lock();
+        outcome.sequence = state.outcomes.len() as i64 + 1;
+        outcome.id = format!("OUT-{:06}", outcome.sequence);
+        outcome.registered_at = now_string();
+        let g = graph("outcome", &outcome.id);
+        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &outcome_triples(&outcome) }])?;
+        state.outcomes.push(outcome.clone());
+        Ok(outcome)
+    }
+
+    pub fn request(&self, id: &str) -> Option<AccessRequest> {
+        self.lock().requests.get(id).cloned()
+    }
+
+    pub fn requests(&self) -> Vec<AccessRequest> {
+        self.lock().requests.values().cloned().collect()
+    }
+
+    pub fn grant(&self, id: &str) -> Option<Grant> {
+        self.lock().grants.get(id).cloned()
+    }
+
+    pub fn grants(&self) -> Vec<Grant> {
+        self.lock().grants.values().cloned().collect()
+    }
+
+    /// The datasets hub-issued grants give `subject` (vouched for by `issuer`) now: active ones
+    /// only, so an expiry or a revocation takes effect at the caller's next request.
+    pub fn active_grants(&self, subject: &str, issuer: &str, now: &musubi_ontology::xsd::DateTime) -> HashSet<String> {
+        self.lock()
+            .grants
+            .values()
+            .filter(|g| g.grantee.subject == subject && g.grantee.issuer == issuer && g.state(now) == GrantState::Active)
+            .flat_map(|g| g.datasets.iter().cloned())
+            .collect()
+    }
+
+    /// Whether `party` holds or ever held a hub grant for `dataset` (who may report outcomes).
+    pub fn ever_granted(&self, party: &Party, dataset: &str) -> bool {
+        self.lock().grants.values().any(|g| g.grantee == *party && g.datasets.iter().any(|d| d == dataset))
+    }
+
+    /// Outcomes, oldest first.
+    pub fn outcomes(&self) -> Vec<Outcome> {
+        self.lock().outcomes.clone()
+    }
+
+    /// Grants issued in `month` (`YYYY-MM`), for fee statements.
+    pub fn grants_issued_in(&self, month: &str) -> Vec<Grant> {
+        self.lock().grants.values().filter(|g| g.issued.starts_with(month)).cloned().collect()
+    }
+}
+
+/// Whether `principal` may act as a researcher (submit, withdraw, report outcomes).
+pub(crate) fn researcher(principal: &Principal) -> Result<Party, ProcessError> {
+    if principal.tier < Tier::Registered {
+        return Err(ProcessError::Forbidden("this needs the REGISTERED tier".to_owned()));
+    }
+    Party::of(principal).ok_or_else(|| ProcessError::Forbidden("the credential names no subject".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(tier: Tier, subject: &str) -> Principal {
+        Principal { tier, subject: Some(subject.to_owned()), issuer: Some("https://idp.example".to_owned()), ..Principal::anonymous() }
+    }
+
+    fn request() -> AccessRequest {
+        AccessRequest {
+            id: String::new(),
+            state: RequestState::Submitted,
+            requester: Party { subject: "r-1".into(), issuer: "https://idp.example".into() },
+            organisation: "Kyoto University".into(),
+            user_class: UserClass::Academic,
+            purpose: "p".into(),
+            research_use: ResearchUse::default(),
+            institution: "Kyoto University".into(),
+            period_start: "2026-01-01".into(),
+            period_end: "2027-01-01".into(),
+            members: vec!["r-1".into()],
+            datasets: vec![RequestedDataset { dataset: "JGAD000001".into(), verdict: VerdictOutcome::Match, rule: "x".into(), conditions: vec![] }],
+            submitted_at: String::new(),
+            transitions: Vec::new(),
+            grant: None,
+        }
+    }
+
+    /// The state machine refuses what it must, naming the state and the step; grants expire by
+    /// the clock; and all of it reads back from the store, with the audit log reconciled.
+    #[test]
+    fn lifecycle_expiry_and_reopening() {
+        let store: Arc<dyn GraphStore> = Arc::new(EmbeddedStore::in_memory());
+        let audit = AuditLog::in_memory();
+        let process = Process::open(store.clone(), &audit).unwrap();
+        let researcher = principal(Tier::Registered, "r-1");
+        let steward = principal(Tier::Steward, "dac-1");
+        let a = process.submit(request(), &researcher, &audit).unwrap();
+        let b = process.submit(request(), &researcher, &audit).unwrap();
+        process.decide(&b.id, Step::Withdraw, &researcher, Some("changed plans".into()), None, &audit).unwrap();
+        let err = process.decide(&b.id, Step::Approve, &steward, None, Some("2999-01-01T00:00:00Z".into()), &audit).unwrap_err();
+        assert_eq!(err.to_string(), "AR-000002 is WITHDRAWN; it cannot approve");
+        let err = process.decide(&a.id, Step::Withdraw, &principal(Tier::Registered, "someone-else"), None, None, &audit).unwrap_err();
+        assert!(matches!(err, ProcessError::Forbidden(_)), "{err}");
+        let approved = process.decide(&a.id, Step::Approve, &steward, Some("ok".into()), Some("2027-06-01T00:00:00Z".into()), &audit).unwrap();
+        let grant = process.grant(approved.grant.as_deref().unwrap()).unwrap();
+        let before: musubi_ontology::xsd::DateTime = "2027-05-31T23:59:59Z".parse().unwrap();
+        let after: musubi_ontology::xsd::DateTime = "2027-06-01T00:00:00Z".parse().unwrap();
+        assert!(process.active_grants("r-1", "https://idp.example", &before).contains("JGAD000001"));
+        assert!(process.active_grants("r-1", "https://idp.example", &after).is_empty(), "expired at its instant");
+        assert!(process.active_grants("r-1", "https://other.example", &before).is_empty(), "subject and issuer both count");
+        assert_eq!(grant.state(&after), GrantState::Expired);
+        let err = process.decide(&a.id, Step::Reject, &steward, Some("no".into()), None, &audit).unwrap_err();
+        assert_eq!(err.to_string(), "AR-000001 is APPROVED; it cannot reject");
+
+        // A fresh audit log (as if the lines were lost after their commits) is refilled from the store.
+        let fresh = AuditLog::in_memory();
+        let reopened = Process::open(store, &fresh).unwrap();
+        assert_eq!(reopened.request(&a.id).unwrap(), approved);
+        assert_eq!(reopened.grant(&grant.id).unwrap(), grant);
+        let (entries, total, _) = fresh.page(0, 100, |_| true);
+        assert_eq!(total, audit.page(0, 100, |_| true).1);
+        let actions: Vec<&str> = entries.iter().filter_map(|e| e.action.as_deref()).collect();
+        assert!(actions.contains(&"accessRequest.approve") && actions.contains(&"grant.issue") && actions.contains(&"accessRequest.withdraw"), "{actions:?}");
+    }
+}
