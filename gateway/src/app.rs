@@ -299,14 +299,16 @@ impl App {
             let granted = self.hub.process().active_grants(subject, issuer, &musubi_ontology::now());
             principal.grants.extend(granted);
         }
-        self.meter(affiliation.as_ref(), MeteredUse::LiveQuery).await;
+        // Metered once answered (a statement does not count the query that reads it).
         let key = self.cache.key(&request, &principal, affiliation.as_ref());
         if let Some(entry) = key.as_ref().and_then(|k| self.cache.get(k)) {
             self.audit(principal, entry.reads.clone()).await?;
+            self.meter(affiliation.as_ref(), MeteredUse::LiveQuery).await;
             return Ok(entry.response());
         }
         let mutation = key.is_none() && crate::cache::is_mutation(&request);
-        let (response, reads) = self.run(request, principal.clone(), affiliation).await;
+        let (response, reads) = self.run(request, principal.clone(), affiliation.clone()).await;
+        self.meter(affiliation.as_ref(), MeteredUse::LiveQuery).await;
         if mutation {
             // What the mutation changed may be in cached answers.
             self.cache.invalidate();

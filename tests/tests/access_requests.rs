@@ -12,7 +12,7 @@ use musubi_gateway::identity::Identity;
 use musubi_gateway::identity::api_keys::ApiKeys;
 use musubi_ontology::store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_schema::process::{FeeSchedule, MeteredUse, UserClass};
+use musubi_schema::process::FeeSchedule;
 use musubi_tests::{Partner, graphql_as, manifests, write_manifests};
 use serde_json::{Value, json};
 
@@ -292,7 +292,15 @@ async fn a_months_fee_statement_with_mixed_user_classes_matches_the_hand_compute
         hub.ask(Some(&academic), READ, json!({})).await;
     }
     for _ in 0..2 {
-        hub.app.hub().process().meter().record("Osaka Pharma", UserClass::Academic, MeteredUse::Export).expect("metered");
+        // A bulk export, however many pages it streams, is one metered export.
+        let export = reqwest::Client::new()
+            .get(format!("http://{}/export/datasets.ndjson", hub.addr))
+            .header("x-api-key", &academic)
+            .send()
+            .await
+            .expect("export answers");
+        assert_eq!(export.status().as_u16(), 200);
+        assert!(export.text().await.expect("body").lines().count() > 1, "several records");
     }
     // Another organisation's use, and the steward's (no organisation), are not Osaka's.
     hub.ask(Some(&elsewhere), READ, json!({})).await;

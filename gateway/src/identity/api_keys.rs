@@ -260,7 +260,9 @@ mod tests {
             .unwrap();
         assert!(key.starts_with("musubi_"));
         let stored = std::fs::read_to_string(keys.path()).unwrap();
-        assert!(!stored.contains(key.rsplit('_').next().unwrap()), "the secret itself is not stored");
+        // The whole secret: musubi_<id>_<secret>, where the secret may itself hold '_' (base64url).
+        let secret = key.strip_prefix(PREFIX).and_then(|rest| rest.split_once('_')).map(|(_, secret)| secret).unwrap();
+        assert!(!stored.contains(secret), "the secret itself is not stored");
         let p = keys.authenticate(&key).unwrap();
         assert_eq!((p.tier, p.grants.iter().cloned().collect::<Vec<_>>()), (Tier::Registered, vec!["JGAD000001".to_owned()]));
         assert_eq!(keys.authenticate(&format!("{key}x")).unwrap_err().reason, "invalid API key");
