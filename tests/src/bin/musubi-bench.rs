@@ -7,7 +7,8 @@
 //!
 //! 1. `musubi gen` writes the catalogue (kept and reused for the same size and seed);
 //! 2. `musubi harvest` loads it into an on-disk data folder: wall time, size on disk;
-//! 3. `musubi serve` starts on it: time from start to the first answer of the portal query;
+//! 3. `musubi serve` starts on it: time from start to the first answer of the portal query
+//!    (twice: with the response cache off, then on);
 //! 4. `wrk` (Debian's package, a separate process) sends the portal query at 1, 16 and 64
 //!    connections: requests per second, p50, p99;
 //! 5. the server's peak resident memory (VmHWM) over all of it;
@@ -21,13 +22,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The portal's query: a keyword, two facets' worth of filters, 20 results of 12 fields.
+/// The portal's query: a keyword, two facet filters (with their counts), 20 results of 12 fields.
 const PORTAL_QUERY: &str = r#"query Portal($q: String!) {
-  datasets(first: 20, filter: { text: $q }) {
+  search(query: $q, filter: { kind: [DATASET], assays: ["WGS"], referenceGenomes: ["GRCh38"] },
+         facets: [ASSAYS, REFERENCE_GENOMES], first: 20) {
     totalCount
+    facets { field values { value count } }
     nodes {
-      id accession title { value lang } description { value lang } accessLevel
-      releaseDate subjectCount assays platforms referenceGenomes keywords sources
+      ... on Dataset {
+        id accession title { value lang } description { value lang } accessLevel
+        releaseDate subjectCount assays platforms referenceGenomes keywords sources
+      }
     }
   }
 }"#;
@@ -317,28 +322,37 @@ fn bench() -> Result<(), String> {
     let on_disk = dir_size(&data);
     println!("harvest: {harvest_s:.1} s, data folder {:.1} MB, peak RSS {} MiB", on_disk as f64 / 1e6, peak.load(std::sync::atomic::Ordering::Relaxed));
 
-    // 3. Start and first answer.
+    // 3–5, twice: with the response cache off (every request runs: the engine's own speed),
+    // then on (repeated portal queries, as a portal sends them).
     let body = body(&options);
-    let (server, started) = serve(&musubi, &data)?;
-    let url = server.url.clone();
-    let (first, answer) = first_answer(&url, &body, started)?;
-    let total = answer.pointer("/data/datasets/totalCount").cloned().unwrap_or_default();
-    if answer.get("errors").is_some() {
-        return Err(format!("the portal query failed: {answer}"));
+    for cache in [false, true] {
+        let settings = data.join("musubi.toml");
+        if cache {
+            let _ = std::fs::remove_file(&settings);
+        } else {
+            std::fs::write(&settings, "[cache]\nbytes = 0\n").map_err(|e| e.to_string())?;
+        }
+        let (server, started) = serve(&musubi, &data)?;
+        let url = server.url.clone();
+        let (first, answer) = first_answer(&url, &body, started)?;
+        if answer.get("errors").is_some() {
+            return Err(format!("the portal query failed: {answer}"));
+        }
+        let total = answer.pointer("/data/search/totalCount").cloned().unwrap_or_default();
+        println!(
+            "\nresponse cache {}: first answer {:.0} ms after start ({total} datasets match {:?})",
+            if cache { "on" } else { "off" },
+            first.as_secs_f64() * 1000.0,
+            options.keyword
+        );
+        println!("\n| connections | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- |");
+        for connections in &options.connections {
+            let (rps, p50, p99, errors) = wrk(&url, &body, *connections, options.duration, &options.work)?;
+            println!("| {connections} | {rps:.0} | {p50:.2} | {p99:.2} | {errors} |");
+        }
+        let (hwm, rss) = memory_mib(server.child.id()).unwrap_or_default();
+        println!("\nserve: peak RSS {hwm:.0} MiB, RSS now {rss:.0} MiB");
     }
-    println!("first answer after start: {:.0} ms ({total} datasets match {:?})", first.as_secs_f64() * 1000.0, options.keyword);
-
-    // 4. Load.
-    println!("\n| connections | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- |");
-    for connections in &options.connections {
-        let (rps, p50, p99, errors) = wrk(&url, &body, *connections, options.duration, &options.work)?;
-        println!("| {connections} | {rps:.0} | {p50:.2} | {p99:.2} | {errors} |");
-    }
-
-    // 5. Memory.
-    let (hwm, rss) = memory_mib(server.child.id()).unwrap_or_default();
-    println!("\nserve: peak RSS {hwm:.0} MiB, RSS now {rss:.0} MiB");
-    drop(server);
 
     // 6. The Mesh peer.
     if options.peers {
