@@ -799,6 +799,11 @@ impl Drop for SparqlServer {
 /// Posts a GraphQL request with `variables`, as the holder of API key `key` (anonymous with none),
 /// and returns the JSON response.
 pub async fn graphql_as(addr: SocketAddr, key: Option<&str>, query: &str, variables: Value) -> Value {
+    graphql_status_as(addr, key, query, variables).await.1
+}
+
+/// [`graphql_as`], with the HTTP status too (limits and request errors are 4xx).
+pub async fn graphql_status_as(addr: SocketAddr, key: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
     let mut request = reqwest::Client::new()
         .post(format!("http://{addr}/graphql"))
         .header("content-type", "application/json")
@@ -806,5 +811,7 @@ pub async fn graphql_as(addr: SocketAddr, key: Option<&str>, query: &str, variab
     if let Some(key) = key {
         request = request.header("x-api-key", key);
     }
-    request.send().await.expect("musubi answers").json::<Value>().await.map_err(|e| e.to_string()).expect("JSON response")
+    let response = request.send().await.expect("musubi answers");
+    let status = response.status().as_u16();
+    (status, response.json::<Value>().await.map_err(|e| e.to_string()).expect("JSON response"))
 }

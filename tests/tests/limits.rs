@@ -61,16 +61,7 @@ async fn hub(datasets: usize) -> Hub {
 
 /// Posts a query (with variables, as a caller with `key` if any); the status and the JSON.
 async fn post(addr: SocketAddr, key: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .post(format!("http://{addr}/graphql"))
-        .header("content-type", "application/json")
-        .body(json!({ "query": query, "variables": variables }).to_string());
-    if let Some(key) = key {
-        request = request.header("x-api-key", key);
-    }
-    let response = request.send().await.expect("musubi answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON"))
+    musubi_tests::graphql_status_as(addr, key, query, variables).await
 }
 
 /// The one error of a refused query: its message and extensions.
