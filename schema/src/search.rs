@@ -387,6 +387,7 @@ pub(crate) fn search(
         first: first as usize,
         after,
         access: TextAccess { tier: access_tier, grants: &principal.grants },
+        highlights: ctx.look_ahead().field("edges").field("highlights").exists(),
     };
     let view = CallerView::new(&snapshot, vocabulary, principal, enforced);
     let page = snapshot.index.search(&request, &view).map_err(|e| async_graphql::Error::new(e.to_string()))?;

@@ -30,7 +30,7 @@ use musubi_ontology::read_model::{EntityKey, MergedRecord, Node, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::{self as v, Vocabulary};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{BooleanQuery, Occur, Query, RegexQuery, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RegexQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, Value as _};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc};
@@ -40,6 +40,16 @@ use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDoc
 pub enum Kind {
     Dataset,
     Study,
+}
+
+impl Kind {
+    /// As the index's `kind` field holds it.
+    fn term(self) -> &'static str {
+        match self {
+            Kind::Dataset => "dataset",
+            Kind::Study => "study",
+        }
+    }
 }
 
 /// A filterable, facetable field: its name (as the GraphQL filter names it) and the graph
@@ -87,8 +97,12 @@ pub struct Doc {
     /// was built from).
     pub position: usize,
     pub key: EntityKey,
-    /// Normalised values per [`FIELDS`] entry (disease terms as OBO PURLs, dates as YYYY-MM-DD).
-    pub values: Vec<Vec<String>>,
+    /// Normalised values per [`FIELDS`] entry (disease terms as OBO PURLs, dates as YYYY-MM-DD),
+    /// as ids in the index's [`Dictionary`] of that field, sorted: filters and facets compare and
+    /// count numbers, not text.
+    pub values: Vec<Vec<u32>>,
+    /// The earliest release date any source states (YYYY-MM-DD), the date sort's key.
+    pub release_date: Option<String>,
     pub subject_count: Option<i64>,
     /// The stable record key cursors carry: kind, accession, source, IRI.
     pub record_key: String,
@@ -96,7 +110,43 @@ pub struct Doc {
 
 impl Doc {
     pub fn release_date(&self) -> Option<&str> {
-        self.values[RELEASE_DATE].first().map(String::as_str)
+        self.release_date.as_deref()
+    }
+}
+
+/// The distinct values of one field, each with its id.
+#[derive(Debug, Default)]
+pub struct Dictionary {
+    values: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Dictionary {
+    fn intern(&mut self, value: String) -> u32 {
+        if let Some(id) = self.ids.get(&value) {
+            return *id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(value.clone());
+        self.ids.insert(value, id);
+        id
+    }
+
+    /// The id of a value, if any record has it.
+    pub fn id(&self, value: &str) -> Option<u32> {
+        self.ids.get(value).copied()
+    }
+
+    pub fn value(&self, id: u32) -> &str {
+        &self.values[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
     }
 }
 
@@ -245,6 +295,9 @@ pub struct Request<'a> {
     pub first: usize,
     pub after: Option<After>,
     pub access: TextAccess<'a>,
+    /// Whether to make highlights (tokenizing the page's stored text is most of a search's work:
+    /// only when the caller asks for them).
+    pub highlights: bool,
 }
 
 /// One hit of a page.
@@ -285,9 +338,15 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     accession: Field,
+    /// The record's kind and, per [`FIELDS`] entry, its values as terms: filters run in the
+    /// index (posting lists intersect), so a search visits only the records that pass them.
+    kind: Field,
+    values: Vec<Field>,
     /// Text per tier, `Tier as usize`.
     text: [Field; 4],
     docs: Vec<Doc>,
+    /// Per [`FIELDS`] entry, its values and their ids.
+    dictionaries: Vec<Dictionary>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -313,6 +372,8 @@ impl SearchIndex {
         let mut builder = Schema::builder();
         let ord = builder.add_u64_field("ord", tantivy::schema::FAST);
         let accession = builder.add_text_field("accession", STRING);
+        let kind_field = builder.add_text_field("kind", STRING);
+        let value_fields: Vec<Field> = FIELDS.iter().map(|f| builder.add_text_field(&format!("value_{}", f.name), STRING)).collect();
         let options = TextOptions::default()
             .set_indexing_options(
                 TextFieldIndexing::default().set_tokenizer(tokenizer::ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
@@ -326,6 +387,7 @@ impl SearchIndex {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let mut writer = index.writer_with_num_threads(threads, threads * 40_000_000)?;
         let mut docs = Vec::new();
+        let mut dictionaries: Vec<Dictionary> = FIELDS.iter().map(|_| Dictionary::default()).collect();
         for (kind, records) in [(Kind::Dataset, model.datasets()), (Kind::Study, model.studies())] {
             for (position, record) in records.iter().enumerate() {
                 let n = docs.len() as u64;
@@ -337,13 +399,20 @@ impl SearchIndex {
                 for (tier, value) in texts(model, vocabulary, record, &tiers(record)) {
                     document.add_text(text[tier as usize], value);
                 }
+                let doc = extract(model, kind, position, record, &mut dictionaries);
+                document.add_text(kind_field, kind.term());
+                for ((ids, field), dictionary) in doc.values.iter().zip(&value_fields).zip(&dictionaries) {
+                    for id in ids {
+                        document.add_text(*field, dictionary.value(*id));
+                    }
+                }
                 writer.add_document(document)?;
-                docs.push(extract(model, kind, position, record));
+                docs.push(doc);
             }
         }
         writer.commit()?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, accession, text, docs })
+        Ok(SearchIndex { index, reader, accession, kind: kind_field, values: value_fields, text, docs, dictionaries })
     }
 
     pub fn docs(&self) -> &[Doc] {
@@ -406,6 +475,9 @@ impl SearchIndex {
     pub fn search(&self, request: &Request<'_>, visibility: &dyn Visibility) -> Result<Page, SearchError> {
         let searcher = self.reader.searcher();
         let query = request.text.and_then(|t| self.text_query(t, &request.access));
+        // The filters as index terms, scoring nothing: the index hands over only records that
+        // pass them (before the caller's visibility is checked on each, below).
+        let restriction = self.restriction(request);
         // (ord, score, address) of every record the text matches; all records without text.
         let stats = match (&query, request.after.as_ref().and_then(|a| a.stats.clone())) {
             (Some(_), Some(stats)) => Some(stats),
@@ -415,16 +487,34 @@ impl SearchIndex {
         let matched: Vec<(usize, f32, Option<DocAddress>)> = match (&query, request.text) {
             (Some(q), _) => {
                 let frozen = Frozen { stats: stats.as_ref().expect("stats with a query"), live: &searcher, text: &self.text };
+                let combined: Box<dyn Query> = match restriction {
+                    Some(r) => Box::new(BooleanQuery::new(vec![(Occur::Must, q.box_clone()), (Occur::Must, r)])),
+                    None => q.box_clone(),
+                };
                 searcher
-                    .search_with_statistics_provider(q.as_ref(), &AllMatches { ord: "ord" }, &frozen)?
+                    .search_with_statistics_provider(combined.as_ref(), &AllMatches { ord: "ord" }, &frozen)?
                     .into_iter()
                     .map(|(o, s, a)| (o, s, Some(a)))
                     .collect()
             }
             // Text with no searchable term (punctuation only) matches nothing.
             (None, Some(t)) if !t.trim().is_empty() => Vec::new(),
-            (None, _) => (0..self.docs.len()).map(|o| (o, 0.0, None)).collect(),
+            (None, _) => match restriction {
+                Some(r) => searcher.search(r.as_ref(), &AllMatches { ord: "ord" })?.into_iter().map(|(o, _, _)| (o, 0.0, None)).collect(),
+                None => (0..self.docs.len()).map(|o| (o, 0.0, None)).collect(),
+            },
         };
+        // Wanted values as ids (sorted); a value no record has matches nothing.
+        let filters: Vec<(usize, Vec<u32>)> = request
+            .filters
+            .iter()
+            .map(|(f, wanted)| {
+                let mut ids: Vec<u32> = wanted.iter().filter_map(|w| self.dictionaries[*f].id(w)).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                (*f, ids)
+            })
+            .collect();
         let mut hits: Vec<(usize, f32, u64, Option<DocAddress>)> = Vec::new();
         for (o, score, address) in matched {
             let doc = &self.docs[o];
@@ -433,7 +523,7 @@ impl SearchIndex {
                 continue;
             }
             let readable = |f: usize| mask & (1 << f) != 0;
-            let ok = request.filters.iter().all(|(f, wanted)| readable(*f) && doc.values[*f].iter().any(|v| wanted.contains(v)));
+            let ok = filters.iter().all(|(f, wanted)| readable(*f) && doc.values[*f].iter().any(|v| wanted.binary_search(v).is_ok()));
             let date_ok = match &request.release_date {
                 (None, None) => true,
                 (from, to) => readable(RELEASE_DATE)
@@ -454,16 +544,24 @@ impl SearchIndex {
             .facets
             .iter()
             .map(|&f| {
-                let mut counts: HashMap<&str, usize> = HashMap::new();
+                let dictionary = &self.dictionaries[f];
+                // A counter per value when the field has few values (most facets); a map when
+                // it has more than the hits could hold.
+                let mut few = vec![0usize; if dictionary.len() <= hits.len().saturating_mul(4) { dictionary.len() } else { 0 }];
+                let mut many: HashMap<u32, usize> = HashMap::new();
                 for (o, _, mask, _) in &hits {
                     if mask & (1 << f) != 0 {
-                        // Values are sorted and unique per document (see `extract`).
-                        for value in &self.docs[*o].values[f] {
-                            *counts.entry(value.as_str()).or_default() += 1;
+                        // Values are unique per document (see `extract`).
+                        for &id in &self.docs[*o].values[f] {
+                            match few.get_mut(id as usize) {
+                                Some(c) => *c += 1,
+                                None => *many.entry(id).or_default() += 1,
+                            }
                         }
                     }
                 }
-                let mut counts: Vec<(String, usize)> = counts.into_iter().map(|(v, c)| (v.to_owned(), c)).collect();
+                let counted = few.iter().enumerate().filter(|(_, c)| **c > 0).map(|(id, c)| (id as u32, *c)).chain(many);
+                let mut counts: Vec<(String, usize)> = counted.map(|(id, c)| (dictionary.value(id).to_owned(), c)).collect();
                 counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 (f, counts)
             })
@@ -494,7 +592,7 @@ impl SearchIndex {
         }
         rest.sort_by(|a, b| compare((&a.0, a.1), (&b.0, b.1)));
         let generators: Vec<(Tier, SnippetGenerator)> = match &query {
-            Some(q) => Tier::ALL
+            Some(q) if request.highlights => Tier::ALL
                 .into_iter()
                 .filter(|t| *t <= request.access.tier || (*t == Tier::Controlled && request.access.tier >= Tier::Registered))
                 .filter_map(|t| {
@@ -503,7 +601,7 @@ impl SearchIndex {
                     Some((t, g))
                 })
                 .collect(),
-            None => Vec::new(),
+            _ => Vec::new(),
         };
         let mut page = Vec::new();
         for (sort, _, o, score, address) in rest {
@@ -514,6 +612,24 @@ impl SearchIndex {
             page.push(Hit { doc: o, score, sort: sort.owned(), highlights });
         }
         Ok(Page { hits: page, total: hits.len(), has_next, facets, stats })
+    }
+
+    /// The kinds and value filters of `request` as one query scoring 0 (so relevance scores are
+    /// the text's alone); `None` when it has none.
+    fn restriction(&self, request: &Request<'_>) -> Option<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(kinds) = &request.kinds {
+            let terms = kinds.iter().map(|k| tantivy::Term::from_field_text(self.kind, k.term()));
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+        }
+        for (f, wanted) in &request.filters {
+            let terms = wanted.iter().map(|w| tantivy::Term::from_field_text(self.values[*f], w));
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+        }
+        if clauses.is_empty() {
+            return None;
+        }
+        Some(Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(clauses)), 0.0)))
     }
 
     /// The live corpus statistics for the terms of `text`.
@@ -697,7 +813,7 @@ fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier
 }
 
 /// The filter values of a record, normalised.
-fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord) -> Doc {
+fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord, dictionaries: &mut [Dictionary]) -> Doc {
     let mut values: Vec<Vec<String>> = vec![Vec::new(); FIELDS.len()];
     values[0] = record.sources().into_iter().map(str::to_owned).collect();
     if let Some(level) = model.access_level(record) {
@@ -781,7 +897,13 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
         Kind::Study => "s",
     };
     let record_key = format!("{kind_name}\u{1}{}\u{1}{}\u{1}{}", record.key.accession, record.key.source, record.key.id);
-    Doc { kind, position, key: record.key.clone(), values, subject_count, record_key }
+    let release_date = values[RELEASE_DATE].first().cloned();
+    let values = values
+        .into_iter()
+        .zip(dictionaries.iter_mut())
+        .map(|(values, dictionary)| values.into_iter().map(|v| dictionary.intern(v)).collect())
+        .collect();
+    Doc { kind, position, key: record.key.clone(), values, release_date, subject_count, record_key }
 }
 
 /// How many records of each value a result set holds, by value (for tests and benchmarks).
