@@ -617,14 +617,19 @@ impl SearchIndex {
     /// The kinds and value filters of `request` as one query scoring 0 (so relevance scores are
     /// the text's alone); `None` when it has none.
     fn restriction(&self, request: &Request<'_>) -> Option<Box<dyn Query>> {
+        // Any of the terms. (A `TermSetQuery` builds an FST per query: costlier than the search
+        // itself for the few values a filter names.)
+        fn any(terms: impl Iterator<Item = tantivy::Term>) -> Box<dyn Query> {
+            let should: Vec<(Occur, Box<dyn Query>)> =
+                terms.map(|t| (Occur::Should, Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>)).collect();
+            Box::new(BooleanQuery::new(should))
+        }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(kinds) = &request.kinds {
-            let terms = kinds.iter().map(|k| tantivy::Term::from_field_text(self.kind, k.term()));
-            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+            clauses.push((Occur::Must, any(kinds.iter().map(|k| tantivy::Term::from_field_text(self.kind, k.term())))));
         }
         for (f, wanted) in &request.filters {
-            let terms = wanted.iter().map(|w| tantivy::Term::from_field_text(self.values[*f], w));
-            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+            clauses.push((Occur::Must, any(wanted.iter().map(|w| tantivy::Term::from_field_text(self.values[*f], w)))));
         }
         if clauses.is_empty() {
             return None;
