@@ -93,6 +93,9 @@ pub struct App {
     identity: Arc<Identity>,
     /// Answers to repeated queries, dropped when a harvest ends.
     cache: ResponseCache,
+    /// Whether this hub answers queries: only then is the read model projected from the graph
+    /// (at open and after each landed harvest). `musubi harvest` only writes the graph.
+    queries: bool,
 }
 
 impl std::fmt::Debug for App {
@@ -105,6 +108,17 @@ impl App {
     /// Opens the data folder's graph store, the manifests and the vocabulary, and projects the
     /// read model from what the store already holds (no harvest).
     pub fn open(config: &Config) -> Result<App, StartError> {
+        App::open_with(config, true)
+    }
+
+    /// Opens the data folder to harvest into it, not to answer queries: no read model or search
+    /// index is projected (at start or after each source), which would be most of a large
+    /// harvest's time and memory; `musubi serve` projects it from the graph when it starts.
+    pub fn open_for_harvest(config: &Config) -> Result<App, StartError> {
+        App::open_with(config, false)
+    }
+
+    fn open_with(config: &Config, queries: bool) -> Result<App, StartError> {
         let vocabulary = match &config.vocabulary {
             None => Vocabulary::builtin(),
             Some(path) => {
@@ -133,7 +147,7 @@ impl App {
         if let Some(hook) = pause_hook(&config.data) {
             process = process.with_pause(hook);
         }
-        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, process)?
+        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, process, queries)?
             .with_cache(config.data.join("cache"))
             .with_identity(identity)
             .with_limits(config.limits)
@@ -178,9 +192,10 @@ impl App {
         sharing: SharingPolicy,
     ) -> Result<App, StartError> {
         let process = Process::open(store.clone(), &audit)?;
-        App::assemble(store, manifests, vocabulary, audit, diseases, sharing, process)
+        App::assemble(store, manifests, vocabulary, audit, diseases, sharing, process, true)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn assemble(
         store: Arc<dyn GraphStore>,
         manifests: Vec<Manifest>,
@@ -189,8 +204,9 @@ impl App {
         diseases: Arc<DiseaseHierarchy>,
         sharing: SharingPolicy,
         process: Process,
+        queries: bool,
     ) -> Result<App, StartError> {
-        let model = ReadModel::load(store.as_ref())?;
+        let model = if queries { ReadModel::load(store.as_ref())? } else { ReadModel::default() };
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
         let hub = Arc::new(
@@ -215,6 +231,7 @@ impl App {
             identity,
             audit,
             cache: ResponseCache::new(CacheSettings::default()),
+            queries,
         };
         app.refresh_sources()?;
         Ok(app)
@@ -405,7 +422,10 @@ impl App {
         for manifest in self.manifests.iter().filter(|m| only.is_empty() || only.contains(&m.id)) {
             let outcome = self.harvester.harvest(manifest, self.store.as_ref(), &self.vocabulary).await;
             let outcome = outcome.map(|mut report| {
-                self.hub.replace_source(std::mem::take(&mut report.view));
+                let view = std::mem::take(&mut report.view);
+                if self.queries {
+                    self.hub.replace_source(view);
+                }
                 self.cache.invalidate();
                 report
             });

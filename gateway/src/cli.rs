@@ -172,7 +172,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Harvest { ids } => {
             let progress = std::sync::Arc::new(HarvestProgress::new());
-            let app = match App::open(&config) {
+            let app = match App::open_for_harvest(&config) {
                 Ok(app) => app.with_progress(progress.clone()),
                 Err(e) => return fail(&e),
             };

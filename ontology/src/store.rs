@@ -2,13 +2,30 @@
 //!
 //! Callers see [`GraphStore`], so that a remote SPARQL 1.1 endpoint (Virtuoso, QLever, Fuseki, …)
 //! can stand in for the embedded oxigraph without touching them. The embedded store keeps every
-//! source in its own named graph and replaces a graph in one transaction: a reader sees the old
-//! graph or the new one, never a mix, and a failed harvest leaves the old one in place.
+//! source in its own named graph and replaces graphs in one transaction: a reader sees the old
+//! graphs or the new ones, never a mix, and a failed harvest leaves the old ones in place.
+//!
+//! A large graph (a source's harvest: millions of triples at national scale) is not written in
+//! that transaction: one RocksDB write batch holding every triple and its indexes took most of a
+//! harvest's time and several GiB. It is bulk-loaded first into a fresh *generation* graph
+//! (`<graph>#musubi-generation-<n>`) that no reader names, and the transaction only points the
+//! graph at it (a triple in [`GENERATIONS`]); the old generation is dropped afterwards in small
+//! batches. A crash between those steps leaves an unreferenced generation, dropped at next open.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Triple};
-use oxigraph::store::Store;
+use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term, Triple};
+use oxigraph::store::{Store, Transaction};
+
+/// The graph holding `<graph> musubi:generation <physical graph>` for generation-stored graphs.
+pub const GENERATIONS: NamedNodeRef<'static> = NamedNodeRef::new_unchecked("https://w3id.org/musubi/store/generations");
+const GENERATION: NamedNodeRef<'static> = NamedNodeRef::new_unchecked("https://w3id.org/musubi/vocab#generation");
+const GENERATION_MARK: &str = "#musubi-generation-";
+/// Graphs with at least this many triples are bulk-loaded as a new generation.
+const BULK_THRESHOLD: usize = 50_000;
+/// Triples removed per transaction when an old generation is dropped.
+const DROP_BATCH: usize = 50_000;
 
 /// One graph's new content, for [`GraphStore::replace`].
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +60,8 @@ pub trait GraphStore: Send + Sync {
 #[derive(Clone)]
 pub struct EmbeddedStore {
     store: Store,
+    /// Graphs with this many triples or more are bulk-loaded as a generation (tests lower it).
+    bulk_threshold: std::sync::Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -54,7 +73,71 @@ impl std::fmt::Debug for EmbeddedStore {
 impl EmbeddedStore {
     /// A store that lives as long as the process: for tests and `connector check`.
     pub fn in_memory() -> EmbeddedStore {
-        EmbeddedStore { store: Store::new().expect("an in-memory store can always be created") }
+        EmbeddedStore::wrap(Store::new().expect("an in-memory store can always be created"))
+    }
+
+    fn wrap(store: Store) -> EmbeddedStore {
+        EmbeddedStore { store, bulk_threshold: std::sync::Arc::new(AtomicUsize::new(BULK_THRESHOLD)) }
+    }
+
+    /// Bulk-loads graphs of `triples` or more as generations (default 50,000).
+    pub fn with_bulk_threshold(self, triples: usize) -> EmbeddedStore {
+        self.bulk_threshold.store(triples.max(1), Ordering::Relaxed);
+        self
+    }
+
+    /// The graph that holds `graph`'s triples: its current generation, or itself.
+    fn physical(&self, graph: NamedNodeRef<'_>) -> Result<NamedNode, StoreError> {
+        for q in self.store.quads_for_pattern(Some(graph.into()), Some(GENERATION), None, Some(GraphNameRef::NamedNode(GENERATIONS))) {
+            if let Term::NamedNode(n) = q.map_err(storage)?.object {
+                return Ok(n);
+            }
+        }
+        Ok(graph.into_owned())
+    }
+
+    /// Removes every triple of `graph`, a batch per transaction (for graphs no reader names).
+    fn drop_graph(&self, graph: NamedNodeRef<'_>) -> Result<(), StoreError> {
+        loop {
+            let batch: Vec<Quad> = self
+                .store
+                .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(graph)))
+                .take(DROP_BATCH)
+                .collect::<Result<_, _>>()
+                .map_err(storage)?;
+            if batch.is_empty() {
+                // The name too (oxigraph keeps empty named graphs), now a small transaction.
+                return self.store.remove_named_graph(graph).map(|_| ()).map_err(storage);
+            }
+            let mut transaction = self.store.start_transaction().map_err(storage)?;
+            for q in &batch {
+                transaction.remove(q);
+            }
+            transaction.commit().map_err(storage)?;
+        }
+    }
+
+    /// Drops generations no graph points at (left by a crash mid-replace); run at open.
+    pub fn drop_unreferenced_generations(&self) -> Result<(), StoreError> {
+        let current: std::collections::HashSet<Term> = self
+            .store
+            .quads_for_pattern(None, Some(GENERATION), None, Some(GraphNameRef::NamedNode(GENERATIONS)))
+            .map(|q| q.map(|q| q.object))
+            .collect::<Result<_, _>>()
+            .map_err(storage)?;
+        let mut orphans = Vec::new();
+        for g in self.store.named_graphs() {
+            if let NamedOrBlankNode::NamedNode(n) = g.map_err(storage)?
+                && n.as_str().contains(GENERATION_MARK)
+                && !current.contains(&Term::NamedNode(n.clone()))
+            {
+                orphans.push(n);
+            }
+        }
+        for orphan in orphans {
+            self.drop_graph(orphan.as_ref())?;
+        }
+        Ok(())
     }
 
     /// Opens (or creates) the store in `path`. Only one process may hold it open.
@@ -62,14 +145,16 @@ impl EmbeddedStore {
     pub fn open(path: &Path) -> Result<EmbeddedStore, StoreError> {
         std::fs::create_dir_all(path)
             .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
-        Store::open(path).map(|store| EmbeddedStore { store }).map_err(|e| {
+        let store = Store::open(path).map(EmbeddedStore::wrap).map_err(|e| {
             let message = e.to_string();
             if message.contains("lock") || message.contains("LOCK") {
                 StoreError::Locked { path: path.display().to_string() }
             } else {
                 StoreError::Open { path: path.display().to_string(), message }
             }
-        })
+        })?;
+        store.drop_unreferenced_generations()?;
+        Ok(store)
     }
 
     #[cfg(not(feature = "rocksdb"))]
@@ -79,23 +164,72 @@ impl EmbeddedStore {
 
 }
 
+/// The generations `graph` points at (one, or none), as seen by `transaction`.
+fn pointers(transaction: &Transaction<'_>, graph: NamedNodeRef<'_>) -> Result<Vec<NamedNode>, StoreError> {
+    let mut out = Vec::new();
+    for q in transaction.quads_for_pattern(Some(graph.into()), Some(GENERATION), None, Some(GraphNameRef::NamedNode(GENERATIONS))) {
+        if let Term::NamedNode(n) = q.map_err(storage)?.object {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
+/// A generation number no earlier replace used: the clock in nanoseconds, and a counter for
+/// replaces within one tick.
+fn unique() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{nanos}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
 fn storage(e: impl std::fmt::Display) -> StoreError {
     StoreError::Storage(e.to_string())
 }
 
 impl GraphStore for EmbeddedStore {
     fn replace(&self, replacements: &[Replacement<'_>]) -> Result<(), StoreError> {
-        let mut transaction = self.store.start_transaction().map_err(storage)?;
+        // 1. Large graphs into fresh generations, out of every reader's sight.
+        let threshold = self.bulk_threshold.load(Ordering::Relaxed);
+        let mut generations: Vec<Option<NamedNode>> = Vec::new();
         for r in replacements {
-            transaction.clear_graph(r.graph).map_err(storage)?;
-            transaction.extend(r.triples.iter().map(|t| t.as_ref().in_graph(r.graph)));
+            if r.triples.len() < threshold {
+                generations.push(None);
+                continue;
+            }
+            let generation = NamedNode::new_unchecked(format!("{}{GENERATION_MARK}{}", r.graph.as_str(), unique()));
+            let mut loader = self.store.bulk_loader().with_max_memory_size_in_megabytes(256);
+            loader.load_quads(r.triples.iter().map(|t| t.as_ref().in_graph(generation.as_ref()).into_owned())).map_err(storage)?;
+            loader.commit().map_err(storage)?;
+            generations.push(Some(generation));
         }
-        transaction.commit().map_err(storage)
+        // 2. One transaction: small graphs replaced in place, large ones pointed at their
+        //    generation.
+        let mut transaction = self.store.start_transaction().map_err(storage)?;
+        let mut old = Vec::new();
+        for (r, generation) in replacements.iter().zip(&generations) {
+            old.extend(pointers(&transaction, r.graph)?);
+            for pointer in pointers(&transaction, r.graph)? {
+                transaction.remove(QuadRef::new(r.graph, GENERATION, pointer.as_ref(), GENERATIONS));
+            }
+            transaction.clear_graph(r.graph).map_err(storage)?;
+            match generation {
+                Some(g) => transaction.insert(QuadRef::new(r.graph, GENERATION, g.as_ref(), GENERATIONS)),
+                None => transaction.extend(r.triples.iter().map(|t| t.as_ref().in_graph(r.graph))),
+            }
+        }
+        transaction.commit().map_err(storage)?;
+        // 3. The old generations, now unreferenced.
+        for g in old {
+            self.drop_graph(g.as_ref())?;
+        }
+        Ok(())
     }
 
     fn graph(&self, graph: NamedNodeRef<'_>) -> Result<Vec<Triple>, StoreError> {
+        let physical = self.physical(graph)?;
         self.store
-            .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(graph)))
+            .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(physical.as_ref())))
             .map(|q| q.map(Triple::from).map_err(storage))
             .collect()
     }
@@ -104,9 +238,20 @@ impl GraphStore for EmbeddedStore {
         let mut names = Vec::new();
         for g in self.store.named_graphs() {
             if let NamedOrBlankNode::NamedNode(n) = g.map_err(storage)? {
-                names.push(n);
+                if n.as_ref() == GENERATIONS {
+                    // Each graph stored as a generation, by its own name.
+                    for q in self.store.quads_for_pattern(None, Some(GENERATION), None, Some(GraphNameRef::NamedNode(GENERATIONS))) {
+                        if let NamedOrBlankNode::NamedNode(graph) = q.map_err(storage)?.subject {
+                            names.push(graph);
+                        }
+                    }
+                } else if !n.as_str().contains(GENERATION_MARK) {
+                    names.push(n);
+                }
             }
         }
+        names.sort();
+        names.dedup();
         Ok(names)
     }
 }
@@ -133,5 +278,69 @@ mod tests {
         let mut names = store.graph_names().unwrap();
         names.sort();
         assert_eq!(names, vec![a, b]);
+    }
+
+    #[test]
+    fn large_graphs_are_swapped_as_generations_and_read_by_their_own_name() {
+        let store = EmbeddedStore::in_memory().with_bulk_threshold(2);
+        let a = NamedNode::new_unchecked("http://e/a");
+        let status = NamedNode::new_unchecked("http://e/status");
+        let big = |tag: &str| vec![t("http://e/1", tag), t("http://e/2", tag)];
+        // Large (a generation) and small (in place) in one replace.
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &big("v1") }, Replacement { graph: status.as_ref(), triples: &[t("http://e/s", "1")] }]).unwrap();
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), big("v1"));
+        assert_eq!(store.graph_names().unwrap(), vec![a.clone(), status.clone()]);
+        // A new generation replaces the old one, which is dropped.
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &big("v2") }]).unwrap();
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), big("v2"));
+        let physical: Vec<_> = store.store.named_graphs().map(Result::unwrap).collect();
+        assert_eq!(physical.iter().filter(|g| g.to_string().contains(GENERATION_MARK)).count(), 1, "{physical:?}");
+        // Small again: stored in place, the generation dropped.
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &[t("http://e/3", "small")] }]).unwrap();
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), vec![t("http://e/3", "small")]);
+        assert_eq!(store.graph_names().unwrap(), vec![a.clone(), status.clone()]);
+        assert!(store.store.named_graphs().map(Result::unwrap).all(|g| !g.to_string().contains(GENERATION_MARK)));
+        // Large again after small: the in-place triples go.
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &big("v3") }]).unwrap();
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), big("v3"));
+    }
+
+    #[test]
+    fn a_generation_left_by_a_crash_is_dropped_and_never_read() {
+        let store = EmbeddedStore::in_memory().with_bulk_threshold(2);
+        let a = NamedNode::new_unchecked("http://e/a");
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &[t("http://e/1", "kept"), t("http://e/2", "kept")] }]).unwrap();
+        // A crash after the bulk load, before the pointer moved: a generation nothing points at.
+        let orphan = NamedNode::new_unchecked(format!("http://e/a{GENERATION_MARK}0-0"));
+        store.store.insert(QuadRef::new(NamedNodeRef::new_unchecked("http://e/9"), NamedNodeRef::new_unchecked("http://e/p"), NamedNodeRef::new_unchecked("http://e/x"), orphan.as_ref())).unwrap();
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), vec![t("http://e/1", "kept"), t("http://e/2", "kept")]);
+        assert_eq!(store.graph_names().unwrap(), vec![a.clone()]);
+        store.drop_unreferenced_generations().unwrap();
+        assert!(!store.store.named_graphs().map(Result::unwrap).any(|g| g == NamedOrBlankNode::NamedNode(orphan.clone())));
+        assert_eq!(store.graph(a.as_ref()).unwrap().len(), 2, "the current generation stays");
+    }
+
+    fn sorted(mut triples: Vec<Triple>) -> Vec<Triple> {
+        triples.sort_by_key(|t| t.to_string());
+        triples
+    }
+
+    /// On disk, the generation is bulk-loaded (SST files) and survives a reopen; a replace
+    /// after reopening drops the old one.
+    #[cfg(feature = "rocksdb")]
+    #[test]
+    fn generations_persist_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = NamedNode::new_unchecked("http://e/a");
+        let big = |tag: &str| (0..5).map(|i| t(&format!("http://e/{i}"), tag)).collect::<Vec<_>>();
+        {
+            let store = EmbeddedStore::open(dir.path()).unwrap().with_bulk_threshold(2);
+            store.replace(&[Replacement { graph: a.as_ref(), triples: &big("v1") }]).unwrap();
+        }
+        let store = EmbeddedStore::open(dir.path()).unwrap().with_bulk_threshold(2);
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(big("v1")));
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &big("v2") }]).unwrap();
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(big("v2")));
+        assert_eq!(store.store.len().unwrap(), 5 + 1, "five triples and the generation pointer");
     }
 }
