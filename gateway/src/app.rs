@@ -134,7 +134,7 @@ impl App {
         };
         let identity = Identity::new(identity_config, Some(&config.data), vocabulary.identifier_schemes().clone());
         let manifests = load_manifests(&config.sources)?;
-        let store = EmbeddedStore::open(&config.data.join("graph"))?;
+        let store = open_store(config)?;
         let (audit, warnings) = AuditLog::open(&config.data.join("audit.jsonl"))?;
         for warning in warnings {
             tracing::warn!("{warning}");
@@ -485,6 +485,12 @@ impl App {
         self.hub.set_sources(infos);
         Ok(())
     }
+}
+
+/// The data folder's graph store (`<data>/graph`), as `App::open` opens it: only one process may
+/// hold it (a running `musubi serve` does).
+pub fn open_store(config: &Config) -> Result<EmbeddedStore, StoreError> {
+    EmbeddedStore::open(&config.data.join("graph"))
 }
 
 /// The fee schedule in `path` (TOML; see `musubi_schema::process::FeeSchedule`); none: no fees.

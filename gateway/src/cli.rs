@@ -73,6 +73,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// Peers for `musubi-bench` (BENCHMARKS.md) over this data folder's harvested graph; no
+    /// `musubi serve` may hold the folder meanwhile.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Writes a realistic synthetic catalogue (NBDC JSON, JGA XML, DCAT Turtle) and the manifests
     /// that harvest it, for benchmarks: `musubi --data D --sources OUT/sources harvest`.
     Gen {
@@ -85,6 +91,33 @@ pub enum Command {
         /// The same seed gives the same catalogue.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The portal query (keyword, datasets with assay WGS and reference genome GRCh38, facets on
+    /// both, 20 results) answered by the search index in this process, as `search` asks it for
+    /// an anonymous caller: requests/s, p50 and p99 per thread count, index only and with the 12
+    /// fields of each hit read from the read model.
+    Index {
+        /// Concurrent threads, one run each.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        threads: Vec<usize>,
+        /// How long each run lasts.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// The portal query's text.
+        #[arg(long, default_value = "cancer")]
+        keyword: String,
+    },
+    /// A naive GraphQL server over the same graph store: one SPARQL SELECT finds the matches, a
+    /// GROUP BY counts each facet, and every field of every result is a SPARQL query of its own.
+    /// Prints `open <url>` once it listens; POST the portal query to it.
+    NaiveSparql {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: SocketAddr,
     },
 }
 
@@ -207,6 +240,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Connector { command: ConnectorCommand::Check { manifest } } => check(&config, &manifest).await,
         Command::Apikey { command } => apikey(&config, command),
         Command::Gen { datasets, out, seed } => generate(datasets, out, seed),
+        Command::Bench { command } => bench(&config, command).await,
         Command::Dmp { command } => dmp(&config, command),
         Command::Serve { listen, demo } => {
             if demo {
@@ -242,6 +276,48 @@ pub async fn run(cli: Cli) -> ExitCode {
             println!("open http://{addr}/graphql");
             let served = axum::serve(listener, crate::http::router(app)).with_graceful_shutdown(shutdown_signal()).await;
             match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+async fn bench(config: &Config, command: BenchCommand) -> ExitCode {
+    match command {
+        BenchCommand::Index { threads, seconds, keyword } => {
+            let app = match App::open(config) {
+                Ok(app) => app,
+                Err(e) => return fail(&e),
+            };
+            match tokio::task::block_in_place(|| crate::bench::index(&app, &keyword, &threads, seconds)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&format!("bench index: {e}")),
+            }
+        }
+        BenchCommand::NaiveSparql { listen } => {
+            let store = match crate::app::open_store(config) {
+                Ok(s) => s,
+                Err(e) => return fail(&e),
+            };
+            let router = match crate::bench::naive_router(store.oxigraph().clone()) {
+                Ok(r) => r,
+                Err(e) => return fail(&format!("bench naive-sparql: {e}")),
+            };
+            let listener = match tokio::net::TcpListener::bind(listen).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: cannot listen on {listen}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let addr = listener.local_addr().map_or(listen, |a| a);
+            println!("naive SPARQL-per-field peer over {}", config.data.join("graph").display());
+            println!("open http://{addr}/graphql");
+            match axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -8,11 +8,13 @@
 //! - [`identity`]: trusted token issuers, JWTs, introspection, GA4GH passports, API keys;
 //! - [`demo`]: the bundled demo sources (fixtures, mappings, manifests);
 //! - [`generate`]: `musubi gen`, realistic partner payloads at scale for benchmarks;
-//! - [`cli`]: the commands (`serve`, `harvest`, `connector check`, `apikey`, `gen`).
+//! - [`bench`]: `musubi bench`, the raw-index and naive SPARQL-per-field peers of `musubi-bench`;
+//! - [`cli`]: the commands (`serve`, `harvest`, `connector check`, `apikey`, `gen`, `bench`).
 //!
 //! Architecture invariant: HTTP, tokens, config files and the CLI live here and nowhere else.
 
 pub mod app;
+pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod demo;

@@ -162,6 +162,12 @@ impl EmbeddedStore {
         Err(StoreError::NoDiskStorage)
     }
 
+    /// The oxigraph store itself, for SPARQL over every graph: the naive SPARQL-per-field peer
+    /// `musubi bench naive-sparql` queries it (the hub itself answers from the read model).
+    pub fn oxigraph(&self) -> &Store {
+        &self.store
+    }
+
 }
 
 /// The generations `graph` points at (one, or none), as seen by `transaction`.

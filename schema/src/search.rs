@@ -23,7 +23,7 @@ use crate::access::{PolicyFacts, RecordPolicy, effective_tier, forbidden_filter,
 use crate::errors::bad_input;
 use crate::query::{MAX_PAGE_SIZE, PageInfo};
 use crate::types::{AccessLevel, Dataset, Study};
-use crate::{Principal, Snapshot};
+use crate::{Hub, Principal, Snapshot};
 
 /// Builds the index of a read model, text filed under each property's tier on each record
 /// (sensitive records raise REGISTERED text to CONTROLLED; embargoed records are left out of
@@ -209,8 +209,9 @@ pub fn field_tier(vocabulary: &Vocabulary, name: &str) -> Tier {
 
 /// The caller's view of each record: embargo, and which fields it may read there. The fields a
 /// caller may read depend only on the record's policy and on whether the caller holds a grant for
-/// it, so the masks are computed once per request for each of those cases.
-struct CallerView<'a> {
+/// it, so the masks are computed once per request for each of those cases. Public so that
+/// `musubi bench index` measures the index with the view `search` gives it.
+pub struct CallerView<'a> {
     policies: &'a [PolicyFacts],
     principal: &'a Principal,
     enforced: bool,
@@ -234,6 +235,12 @@ impl<'a> CallerView<'a> {
             }
         }
         CallerView { policies: &snapshot.policies, principal, enforced, today: today(), masks }
+    }
+
+    /// What `principal` sees of `snapshot`'s records, with the hub's enforcement (a benchmark
+    /// cannot switch it off through this).
+    pub fn of(hub: &Hub, snapshot: &'a Snapshot, principal: &'a Principal) -> CallerView<'a> {
+        CallerView::new(snapshot, hub.vocabulary(), principal, hub.enforced())
     }
 }
 
@@ -280,30 +287,37 @@ fn decode_cursor(cursor: &str, sort: &str) -> Result<After> {
     Ok(After { sort: SortValue::decode(value).ok_or_else(invalid)?, key: key.to_owned(), stats })
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn search(
-    ctx: &Context<'_>,
-    query: Option<String>,
-    filter: Option<SearchFilter>,
-    facets: Option<Vec<SearchFacet>>,
-    sort: Option<SearchSort>,
-    order: Option<SortOrder>,
-    first: Option<i32>,
-    after: Option<String>,
-) -> Result<SearchConnection> {
-    let first = first.unwrap_or(20);
+/// The arguments of `search`, as its resolver receives them, and whether the selection asks for
+/// highlights.
+#[derive(Debug, Default)]
+pub struct SearchArgs {
+    pub query: Option<String>,
+    pub filter: Option<SearchFilter>,
+    pub facets: Option<Vec<SearchFacet>>,
+    pub sort: Option<SearchSort>,
+    pub order: Option<SortOrder>,
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    /// `edges.highlights` is selected: only then does the index make snippets.
+    pub highlights: bool,
+}
+
+/// The index request `search` makes for `args` on behalf of `principal`, and the sort name its
+/// cursors carry. Filters, facets and sorts on a field the caller may read on no record are
+/// refused here, as are a page size out of range, a bad date and a foreign cursor. Public so that
+/// `musubi bench index` measures the index with exactly the request the resolver sends.
+pub fn index_request<'a>(hub: &Hub, principal: &'a Principal, args: &'a SearchArgs) -> Result<(Request<'a>, String)> {
+    let first = args.first.unwrap_or(20);
     if !(1..=MAX_PAGE_SIZE).contains(&first) {
         return Err(bad_input("first", format!("asks for {first} records; a page holds 1 to {MAX_PAGE_SIZE}")));
     }
-    let hub = hub(ctx);
     let vocabulary = hub.vocabulary();
-    let principal = principal(ctx);
     let enforced = hub.enforced();
-    let filter = filter.unwrap_or_default();
-    let facets = facets.unwrap_or_default();
-    let sort = sort.unwrap_or_default();
-    let descending = order.map_or(sort != SearchSort::Relevance, |o| o == SortOrder::Desc);
-
+    let default_filter = SearchFilter::default();
+    let filter = args.filter.as_ref().unwrap_or(&default_filter);
+    let facets = args.facets.as_deref().unwrap_or_default();
+    let sort = args.sort.unwrap_or_default();
+    let descending = args.order.map_or(sort != SearchSort::Relevance, |o| o == SortOrder::Desc);
     // Filters, facets and sort keys on a field the caller may read on no record are refused.
     let field_of = |name: &str| musubi_search::field(name).expect("search fields are in FIELDS");
     let mut used: Vec<(String, &str)> = Vec::new();
@@ -337,7 +351,7 @@ pub(crate) fn search(
     if filter.subject_count.is_some() {
         used.push(("filter.subjectCount".into(), "subjectCount"));
     }
-    for f in &facets {
+    for f in facets {
         used.push((format!("facets.{}", f.field()), f.field()));
     }
     match sort {
@@ -368,11 +382,10 @@ pub(crate) fn search(
     let subject_count = filter.subject_count.as_ref().map_or((None, None), |r| (r.min, r.max));
 
     let sort_key = sort_name(sort, descending);
-    let after = after.map(|c| decode_cursor(&c, &sort_key)).transpose()?;
-    let snapshot: std::sync::Arc<Snapshot> = hub.snapshot();
+    let after = args.after.as_deref().map(|c| decode_cursor(c, &sort_key)).transpose()?;
     let access_tier = if enforced { principal.tier } else { Tier::Steward };
     let request = Request {
-        text: query.as_deref(),
+        text: args.query.as_deref(),
         kinds: filter.kind.as_ref().map(|k| k.iter().map(|k| if *k == RecordKind::Dataset { Kind::Dataset } else { Kind::Study }).collect()),
         filters,
         release_date,
@@ -387,9 +400,29 @@ pub(crate) fn search(
         first: first as usize,
         after,
         access: TextAccess { tier: access_tier, grants: &principal.grants },
-        highlights: ctx.look_ahead().field("edges").field("highlights").exists(),
+        highlights: args.highlights,
     };
-    let view = CallerView::new(&snapshot, vocabulary, principal, enforced);
+    Ok((request, sort_key))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn search(
+    ctx: &Context<'_>,
+    query: Option<String>,
+    filter: Option<SearchFilter>,
+    facets: Option<Vec<SearchFacet>>,
+    sort: Option<SearchSort>,
+    order: Option<SortOrder>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<SearchConnection> {
+    let hub = hub(ctx);
+    let principal = principal(ctx);
+    let highlights = ctx.look_ahead().field("edges").field("highlights").exists();
+    let args = SearchArgs { query, filter, facets, sort, order, first, after, highlights };
+    let (request, sort_key) = index_request(hub, principal, &args)?;
+    let snapshot: std::sync::Arc<Snapshot> = hub.snapshot();
+    let view = CallerView::of(hub, &snapshot, principal);
     let page = snapshot.index.search(&request, &view).map_err(|e| async_graphql::Error::new(e.to_string()))?;
 
     let model = &snapshot.model;

@@ -12,7 +12,13 @@
 //! 4. `wrk` (Debian's package, a separate process) sends the portal query at 1, 16 and 64
 //!    connections: requests per second, p50, p99;
 //! 5. the server's peak resident memory (VmHWM) over all of it;
-//! 6. with `--peers`: the same query through GraphQL Mesh + Hive Gateway (npm, in
+//! 6. the raw index (`musubi bench index`, no `serve` running): the same search answered by the
+//!    hub's search index in that process, at 1, 16 and 64 threads, index only and with the hits'
+//!    fields read from the read model — the limit the hub's layers above the index can approach;
+//! 7. the naive peer (`musubi bench naive-sparql`, skipped with `--no-naive`): a GraphQL server
+//!    over the same on-disk store that runs a SPARQL query per field of every result, sent the
+//!    same portal query by `wrk` (timeouts reported, not hidden);
+//! 8. with `--peers`: the same query through GraphQL Mesh + Hive Gateway (npm, in
 //!    `tests/interop/mesh/`) over a JSON REST server holding the same NBDC records, at the same
 //!    connection counts.
 //!
@@ -47,6 +53,7 @@ struct Options {
     query: String,
     keyword: String,
     peers: bool,
+    naive: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -59,6 +66,7 @@ fn parse_args() -> Result<Options, String> {
         query: PORTAL_QUERY.to_owned(),
         keyword: "cancer".to_owned(),
         peers: false,
+        naive: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -75,9 +83,10 @@ fn parse_args() -> Result<Options, String> {
             "--query-file" => options.query = std::fs::read_to_string(value()?).map_err(|e| format!("--query-file: {e}"))?,
             "--keyword" => options.keyword = value()?,
             "--peers" => options.peers = true,
+            "--no-naive" => options.naive = false,
             "--help" | "-h" => {
                 return Err("usage: musubi-bench [--datasets N] [--seed S] [--work DIR] [--duration SECONDS] \
-                            [--connections 1,16,64] [--query-file F] [--keyword WORD] [--peers]"
+                            [--connections 1,16,64] [--query-file F] [--keyword WORD] [--peers] [--no-naive]"
                     .into());
             }
             other => return Err(format!("unknown argument {other} (try --help)")),
@@ -181,9 +190,27 @@ fn first_answer(url: &str, body: &str, started: Instant) -> Result<(Duration, se
     }
 }
 
-/// One wrk run: (requests per second, p50 ms, p99 ms, failed requests: non-2xx answers, socket
-/// errors and timeouts).
-fn wrk(url: &str, body: &str, connections: u32, seconds: u64, work: &Path) -> Result<(f64, f64, f64, u64), String> {
+/// What one wrk run measured.
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    /// Failed requests: non-2xx answers, socket errors and timeouts.
+    errors: u64,
+    /// Of which timeouts (no answer within wrk's `--timeout`; not in the percentiles).
+    timeouts: u64,
+}
+
+impl Load {
+    fn row(&self, connections: u32) -> String {
+        let timeouts = if self.timeouts > 0 { format!(" ({} timeouts)", self.timeouts) } else { String::new() };
+        format!("| {connections} | {:.0} | {:.2} | {:.2} | {}{timeouts} |", self.rps, self.p50, self.p99, self.errors)
+    }
+}
+
+/// One wrk run; a request unanswered after `timeout_s` seconds counts as a timeout.
+fn wrk(url: &str, body: &str, connections: u32, seconds: u64, timeout_s: u64, work: &Path) -> Result<Load, String> {
     let script = work.join("portal.lua");
     std::fs::write(
         &script,
@@ -196,7 +223,7 @@ fn wrk(url: &str, body: &str, connections: u32, seconds: u64, work: &Path) -> Re
     let threads = connections.min(2);
     let out = run(
         Command::new("wrk")
-            .args(["--latency", "--timeout", "30s", "-t", &threads.to_string(), "-c", &connections.to_string(), "-d", &format!("{seconds}s")])
+            .args(["--latency", "--timeout", &format!("{timeout_s}s"), "-t", &threads.to_string(), "-c", &connections.to_string(), "-d", &format!("{seconds}s")])
             .arg("-s")
             .arg(&script)
             .arg(url),
@@ -217,13 +244,27 @@ fn wrk(url: &str, body: &str, connections: u32, seconds: u64, work: &Path) -> Re
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     // "Socket errors: connect 0, read 0, write 0, timeout 12"
-    let socket: u64 = out
+    let socket: Vec<(String, u64)> = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("Socket errors:"))
-        .map(|v| v.split(',').filter_map(|part| part.split_whitespace().nth(1)?.parse::<u64>().ok()).sum())
-        .unwrap_or(0);
-    let errors = non_2xx + socket;
-    Ok((rps, percentile("50%")?, percentile("99%")?, errors))
+        .map(|v| {
+            v.split(',')
+                .filter_map(|part| {
+                    let mut words = part.split_whitespace();
+                    Some((words.next()?.to_owned(), words.next()?.parse::<u64>().ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let timeouts = socket.iter().filter(|(what, _)| what == "timeout").map(|(_, n)| n).sum();
+    let errors = non_2xx + socket.iter().map(|(_, n)| n).sum::<u64>();
+    // With every request timed out wrk has no latencies to print.
+    let (p50, p99) = match (percentile("50%"), percentile("99%")) {
+        (Ok(p50), Ok(p99)) => (p50, p99),
+        (Err(e), _) | (_, Err(e)) if timeouts == 0 => return Err(e),
+        _ => (f64::NAN, f64::NAN),
+    };
+    Ok(Load { rps, p50, p99, errors, timeouts })
 }
 
 /// wrk's "1.23ms", "456.00us", "1.02s" in milliseconds.
@@ -325,6 +366,7 @@ fn bench() -> Result<(), String> {
     // 3–5, twice: with the response cache off (every request runs: the engine's own speed),
     // then on (repeated portal queries, as a portal sends them).
     let body = body(&options);
+    let mut hub_total = serde_json::Value::Null;
     for cache in [false, true] {
         let settings = data.join("musubi.toml");
         if cache {
@@ -339,6 +381,7 @@ fn bench() -> Result<(), String> {
             return Err(format!("the portal query failed: {answer}"));
         }
         let total = answer.pointer("/data/search/totalCount").cloned().unwrap_or_default();
+        hub_total = total.clone();
         println!(
             "\nresponse cache {}: first answer {:.0} ms after start ({total} datasets match {:?})",
             if cache { "on" } else { "off" },
@@ -347,16 +390,71 @@ fn bench() -> Result<(), String> {
         );
         println!("\n| connections | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- |");
         for connections in &options.connections {
-            let (rps, p50, p99, errors) = wrk(&url, &body, *connections, options.duration, &options.work)?;
-            println!("| {connections} | {rps:.0} | {p50:.2} | {p99:.2} | {errors} |");
+            println!("{}", wrk(&url, &body, *connections, options.duration, 30, &options.work)?.row(*connections));
         }
         let (hwm, rss) = memory_mib(server.child.id()).unwrap_or_default();
         println!("\nserve: peak RSS {hwm:.0} MiB, RSS now {rss:.0} MiB");
     }
 
-    // 6. The Mesh peer.
+    // 6. The raw index, and 7. the naive SPARQL-per-field peer: each opens the data folder's
+    // store, so after the last `serve` has stopped.
+    if options.query != PORTAL_QUERY {
+        println!("\n(the raw-index and naive peers answer the portal query, not the --query-file's)");
+    }
+    index_peer(&musubi, &data, &options, &hub_total)?;
+    if options.naive {
+        naive_peer(&musubi, &data, &options, &hub_total)?;
+    }
+
+    // 8. The Mesh peer.
     if options.peers {
         mesh_peer(&options, &catalogue)?;
+    }
+    Ok(())
+}
+
+/// `musubi bench index`: the portal query against the hub's search index in that process, at the
+/// same concurrency levels (threads, not connections). Its tables are printed as they come.
+fn index_peer(musubi: &Path, data: &Path, options: &Options, hub_total: &serde_json::Value) -> Result<(), String> {
+    let threads: Vec<String> = options.connections.iter().map(u32::to_string).collect();
+    let out = run(
+        Command::new(musubi)
+            .arg("--data")
+            .arg(data)
+            .args(["bench", "index", "--threads", &threads.join(","), "--seconds", &options.duration.to_string(), "--keyword", &options.keyword]),
+        "musubi bench index",
+    )?;
+    let total = out.split("totalCount ").nth(1).and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next()).unwrap_or("?");
+    println!("\n{}", out.trim_end());
+    println!("\n(raw index totalCount {total}; the hub said {hub_total})");
+    Ok(())
+}
+
+/// `musubi bench naive-sparql`: a SPARQL query per field of every result, over the same store,
+/// sent the hub's own portal query by wrk. A slow peer is reported with its timeouts (10 s).
+fn naive_peer(musubi: &Path, data: &Path, options: &Options, hub_total: &serde_json::Value) -> Result<(), String> {
+    let log = options.work.join("naive.log");
+    let _peer = start_peer(
+        Command::new(musubi).arg("--data").arg(data).args(["bench", "naive-sparql", "--listen", "127.0.0.1:0"]),
+        &log,
+        "open http://",
+    )?;
+    let text = std::fs::read_to_string(&log).map_err(|e| e.to_string())?;
+    let url = text.lines().find_map(|l| l.strip_prefix("open ")).ok_or("the naive peer printed no URL")?.trim().to_owned();
+    let body = body(options);
+    let started = Instant::now();
+    let (first, answer) = first_answer(&url, &body, started)?;
+    if answer.get("errors").is_some() {
+        return Err(format!("the naive peer's portal query failed: {answer}"));
+    }
+    println!(
+        "\nnaive SPARQL per field on oxigraph (same store; {} datasets match, the hub said {hub_total}; first answer {:.0} ms):\n\n\
+         | connections | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- |",
+        answer.pointer("/data/search/totalCount").cloned().unwrap_or_default(),
+        first.as_secs_f64() * 1000.0
+    );
+    for connections in &options.connections {
+        println!("{}", wrk(&url, &body, *connections, options.duration, 10, &options.work)?.row(*connections));
     }
     Ok(())
 }
@@ -444,8 +542,7 @@ fn mesh_peer(options: &Options, catalogue: &Path) -> Result<(), String> {
         answer.pointer("/data/datasets/totalCount").cloned().unwrap_or_default()
     );
     for connections in &options.connections {
-        let (rps, p50, p99, errors) = wrk(&url, &body, *connections, options.duration, &options.work)?;
-        println!("| {connections} | {rps:.0} | {p50:.2} | {p99:.2} | {errors} |");
+        println!("{}", wrk(&url, &body, *connections, options.duration, 30, &options.work)?.row(*connections));
     }
     Ok(())
 }
