@@ -388,11 +388,16 @@ impl NaiveDataset {
     async fn keywords(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
         store(ctx).strings(&self.0, "keywords")
     }
-    /// Source ids: the named graphs that say something about the dataset.
+    /// Source ids: the named graphs that say something about the dataset (a bulk-loaded source
+    /// graph's triples live in its generation, `<graph>#musubi-generation-<n>`).
     async fn sources(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
-        let mut sources: Vec<String> =
-            store(ctx).strings(&self.0, "sources")?.into_iter().filter_map(|g| g.strip_prefix(v::SOURCE_GRAPH_PREFIX).map(str::to_owned)).collect();
+        let mut sources: Vec<String> = store(ctx)
+            .strings(&self.0, "sources")?
+            .into_iter()
+            .filter_map(|g| g.strip_prefix(v::SOURCE_GRAPH_PREFIX)?.split('#').next().map(str::to_owned))
+            .collect();
         sources.sort();
+        sources.dedup();
         Ok(sources)
     }
 }

@@ -153,7 +153,8 @@ fn serve(musubi: &Path, data: &Path) -> Result<(Server, Instant), String> {
         .arg(data)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(std::fs::File::create(&log).map_err(|e| e.to_string())?)
-        .stderr(Stdio::null())
+        // Kept: a server that dies mid-run says why there.
+        .stderr(std::fs::File::create(data.join("serve.err")).map_err(|e| e.to_string())?)
         .spawn()
         .map_err(|e| format!("musubi serve: {e}"))?;
     let mut server = Server { child, url: String::new() };
