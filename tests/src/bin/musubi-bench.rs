@@ -158,7 +158,8 @@ fn serve(musubi: &Path, data: &Path) -> Result<(Server, Instant), String> {
         .spawn()
         .map_err(|e| format!("musubi serve: {e}"))?;
     let mut server = Server { child, url: String::new() };
-    for _ in 0..6_000 {
+    // Start-up projects the read model from the graph: minutes at 100,000 datasets and more.
+    for _ in 0..START_LIMIT_TICKS {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         if let Some(url) = text.lines().find_map(|l| l.strip_prefix("open ")) {
             server.url = url.trim().to_owned();
@@ -169,8 +170,11 @@ fn serve(musubi: &Path, data: &Path) -> Result<(Server, Instant), String> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Err("musubi serve did not print its URL within 60 s".into())
+    Err(format!("musubi serve did not print its URL within {} s", START_LIMIT_TICKS / 100))
 }
+
+/// How long a server may take to start, in 10 ms ticks (30 min).
+const START_LIMIT_TICKS: u64 = 180_000;
 
 fn body(options: &Options) -> String {
     serde_json::json!({ "query": options.query, "variables": { "q": options.keyword } }).to_string()
@@ -184,8 +188,8 @@ fn first_answer(url: &str, body: &str, started: Instant) -> Result<(Duration, se
         if let Ok(answer) = client.post(url, body) {
             return Ok((started.elapsed(), answer));
         }
-        if started.elapsed() > Duration::from_secs(120) {
-            return Err("no answer within 120 s".into());
+        if started.elapsed() > Duration::from_secs(START_LIMIT_TICKS / 100) {
+            return Err(format!("no answer within {} s", START_LIMIT_TICKS / 100));
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -487,7 +491,7 @@ fn start_peer(command: &mut Command, log: &Path, ready: &str) -> Result<Peer, St
         .spawn()
         .map_err(|e| format!("{command:?}: {e}"))?;
     let mut peer = Peer(child);
-    for _ in 0..12_000 {
+    for _ in 0..START_LIMIT_TICKS {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         if text.lines().any(|l| l.contains(ready)) {
             return Ok(peer);
@@ -498,7 +502,7 @@ fn start_peer(command: &mut Command, log: &Path, ready: &str) -> Result<Peer, St
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Err(format!("{command:?} did not say {ready:?} within 120 s"))
+    Err(format!("{command:?} did not say {ready:?} within {} s", START_LIMIT_TICKS / 100))
 }
 
 fn free_port() -> Result<u16, String> {
