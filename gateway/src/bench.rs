@@ -299,20 +299,9 @@ impl NaiveStore {
     }
 }
 
+/// `s` as a SPARQL string literal (oxigraph's own escaping).
 fn literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    oxigraph::model::Literal::new_simple_literal(s).to_string()
 }
 
 /// Which records the naive peer finds; the portal query's filter fields.

@@ -260,14 +260,10 @@ pub async fn run(cli: Cli) -> ExitCode {
                 println!("harvesting the demo sources into {} …", config.data.display());
                 print_outcomes(&app.harvest(&[]).await);
             }
-            let listener = match tokio::net::TcpListener::bind(listen).await {
-                Ok(l) => l,
-                Err(e) => {
-                    eprintln!("error: cannot listen on {listen}: {e}");
-                    return ExitCode::from(2);
-                }
+            let (listener, addr) = match bind(listen).await {
+                Ok(bound) => bound,
+                Err(code) => return code,
             };
-            let addr = listener.local_addr().map_or(listen, |a| a);
             let scheduled = app.start_scheduler();
             if !scheduled.is_empty() {
                 println!("{} source(s) harvest on schedule in the background", scheduled.len());
@@ -282,6 +278,20 @@ pub async fn run(cli: Cli) -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+/// A listener on `listen` and the address it got (port 0: a free one), or exit code 2 with why.
+async fn bind(listen: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), ExitCode> {
+    match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => {
+            let addr = l.local_addr().map_or(listen, |a| a);
+            Ok((l, addr))
+        }
+        Err(e) => {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            Err(ExitCode::from(2))
         }
     }
 }
@@ -307,14 +317,10 @@ async fn bench(config: &Config, command: BenchCommand) -> ExitCode {
                 Ok(r) => r,
                 Err(e) => return fail(&format!("bench naive-sparql: {e}")),
             };
-            let listener = match tokio::net::TcpListener::bind(listen).await {
-                Ok(l) => l,
-                Err(e) => {
-                    eprintln!("error: cannot listen on {listen}: {e}");
-                    return ExitCode::from(2);
-                }
+            let (listener, addr) = match bind(listen).await {
+                Ok(bound) => bound,
+                Err(code) => return code,
             };
-            let addr = listener.local_addr().map_or(listen, |a| a);
             println!("naive SPARQL-per-field peer over {}", config.data.join("graph").display());
             println!("open http://{addr}/graphql");
             match axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await {

@@ -1,38 +1,19 @@
 //! `musubi bench`: the raw-index and naive SPARQL-per-field peers `musubi-bench` measures the hub
 //! against answer the portal query over a harvested (on-disk) data folder, and agree with the hub.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use musubi_tests::graphql;
 
-fn musubi(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_musubi"));
-    c.arg("--data").arg(data).env("RUST_LOG", "warn");
-    c
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
+use common::{Killed, listening, musubi};
 
 /// Runs `musubi <args>` until it prints `open http://…/graphql`; returns it with the address.
-fn listening(data: &Path, args: &[&str]) -> (Killed, SocketAddr) {
-    let mut child = Killed(musubi(data).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("musubi starts"));
-    let stdout = child.0.stdout.take().expect("stdout");
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        if let Some(url) = line.strip_prefix("open http://") {
-            return (child, url.trim_end_matches("/graphql").parse().expect("address"));
-        }
-    }
-    panic!("musubi {args:?} never printed its URL");
+fn listening_on(data: &Path, args: &[&str]) -> (Killed, SocketAddr) {
+    let mut command = musubi(data);
+    command.args(args);
+    listening(command)
 }
 
 /// musubi-bench's portal query, with its keyword.
@@ -62,7 +43,7 @@ fn rows(table: &str) -> Vec<(usize, f64)> {
 async fn both_bench_peers_answer_the_portal_query_as_the_hub_does() {
     let work = tempfile::tempdir().expect("tempdir");
     let (catalogue, data) = (work.path().join("gen"), work.path().join("data"));
-    let out = Command::new(env!("CARGO_BIN_EXE_musubi"))
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musubi"))
         .args(["gen", "--datasets", "300", "--seed", "1", "--out"])
         .arg(&catalogue)
         .output()
@@ -72,7 +53,7 @@ async fn both_bench_peers_answer_the_portal_query_as_the_hub_does() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // The hub's own answer (every match on one page).
-    let (server, addr) = listening(&data, &["serve", "--listen", "127.0.0.1:0"]);
+    let (server, addr) = listening_on(&data, &["serve", "--listen", "127.0.0.1:0"]);
     let hub = graphql(addr, &portal(100)).await;
     drop(server);
     let hub_total = hub["data"]["search"]["totalCount"].as_u64().unwrap_or_else(|| panic!("{hub}"));
@@ -89,7 +70,7 @@ async fn both_bench_peers_answer_the_portal_query_as_the_hub_does() {
     assert!(measured.iter().all(|(_, rps)| *rps > 0.0), "{said}");
 
     // The naive peer answers the same query text over the same store, field by field.
-    let (_naive, addr) = listening(&data, &["bench", "naive-sparql", "--listen", "127.0.0.1:0"]);
+    let (_naive, addr) = listening_on(&data, &["bench", "naive-sparql", "--listen", "127.0.0.1:0"]);
     let naive = graphql(addr, &portal(20)).await;
     assert!(naive.get("errors").is_none(), "{naive}");
     let search = &naive["data"]["search"];

@@ -1,47 +1,20 @@
 //! The `musubi` binary as an operator runs it: harvest into a data folder on disk, serve it,
 //! restart it; and what it says when a manifest is wrong or a source fails.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use musubi_tests::{Behaviour, Partner, graphql, manifests, write_manifests};
 
-fn musubi(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_musubi"));
-    c.arg("--data").arg(data).env("RUST_LOG", "warn");
-    c
-}
+mod common;
+use common::{Killed, listening, musubi};
 
 /// Starts `musubi serve` on a free port and returns it (killed on drop) with the address it
 /// printed.
 fn serve(data: &Path) -> (Killed, SocketAddr) {
-    let mut child = Killed(
-        musubi(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("musubi starts"),
-    );
-    let stdout = child.0.stdout.take().expect("stdout");
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        if let Some(url) = line.strip_prefix("open http://") {
-            let addr = url.trim_end_matches("/graphql").parse().expect("address");
-            return (child, addr);
-        }
-    }
-    panic!("musubi serve never printed its URL");
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    let mut command = musubi(data);
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    listening(command)
 }
 
 const QUERY: &str = "{ datasets(first: 100) { totalCount nodes { accession source title { value lang } accessLevel } } sources { id recordCount lastHarvest } }";

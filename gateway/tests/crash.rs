@@ -8,46 +8,21 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::io::{BufRead, BufReader};
 
 use musubi_tests::{Partner, graphql_as, manifests, write_manifests};
 use serde_json::{Value, json};
 
-fn musubi(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_musubi"));
-    c.arg("--data").arg(data).env("RUST_LOG", "warn");
-    c
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
+use common::{Killed, listening, musubi};
 
 /// `musubi serve` on a free port, pausing approvals at `pause` if given.
 fn serve(data: &Path, pause: Option<&str>) -> (Killed, SocketAddr) {
     let mut command = musubi(data);
-    command.args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
     if let Some(point) = pause {
         command.env("MUSUBI_TEST_PAUSE_APPROVAL", point);
     }
-    let mut child = Killed(command.spawn().expect("musubi starts"));
-    let stdout = child.0.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        if let Some(url) = line.strip_prefix("open http://") {
-            let addr = url.trim_end_matches("/graphql").parse().expect("address");
-            // Keep draining stdout so the server never writes into a closed pipe.
-            std::thread::spawn(move || for _ in lines {});
-            return (child, addr);
-        }
-    }
-    panic!("musubi serve never printed its URL");
+    listening(command)
 }
 
 fn apikey(data: &Path, name: &str, tier: &str) -> String {
