@@ -117,6 +117,26 @@ impl EmbeddedStore {
         }
     }
 
+    /// Points each large graph at its new generation and replaces each small one in place, in one
+    /// transaction; returns the generations the graphs pointed at before.
+    fn swap(&self, replacements: &[Replacement<'_>], generations: &[Option<NamedNode>]) -> Result<Vec<NamedNode>, StoreError> {
+        let mut transaction = self.store.start_transaction().map_err(storage)?;
+        let mut old = Vec::new();
+        for (r, generation) in replacements.iter().zip(generations) {
+            for pointer in pointers(&transaction, r.graph)? {
+                transaction.remove(QuadRef::new(r.graph, GENERATION, pointer.as_ref(), GENERATIONS));
+                old.push(pointer);
+            }
+            transaction.clear_graph(r.graph).map_err(storage)?;
+            match generation {
+                Some(g) => transaction.insert(QuadRef::new(r.graph, GENERATION, g.as_ref(), GENERATIONS)),
+                None => transaction.extend(r.triples.iter().map(|t| t.as_ref().in_graph(r.graph))),
+            }
+        }
+        transaction.commit().map_err(storage)?;
+        Ok(old)
+    }
+
     /// Drops generations no graph points at (left by a crash mid-replace); run at open.
     pub fn drop_unreferenced_generations(&self) -> Result<(), StoreError> {
         let current: std::collections::HashSet<Term> = self
@@ -210,24 +230,22 @@ impl GraphStore for EmbeddedStore {
             generations.push(Some(generation));
         }
         // 2. One transaction: small graphs replaced in place, large ones pointed at their
-        //    generation.
-        let mut transaction = self.store.start_transaction().map_err(storage)?;
-        let mut old = Vec::new();
-        for (r, generation) in replacements.iter().zip(&generations) {
-            old.extend(pointers(&transaction, r.graph)?);
-            for pointer in pointers(&transaction, r.graph)? {
-                transaction.remove(QuadRef::new(r.graph, GENERATION, pointer.as_ref(), GENERATIONS));
+        //    generation. If it fails, the new generations are dropped and nothing changed.
+        let old = match self.swap(replacements, &generations) {
+            Ok(old) => old,
+            Err(e) => {
+                for g in generations.iter().flatten() {
+                    let _ = self.drop_graph(g.as_ref());
+                }
+                return Err(e);
             }
-            transaction.clear_graph(r.graph).map_err(storage)?;
-            match generation {
-                Some(g) => transaction.insert(QuadRef::new(r.graph, GENERATION, g.as_ref(), GENERATIONS)),
-                None => transaction.extend(r.triples.iter().map(|t| t.as_ref().in_graph(r.graph))),
-            }
-        }
-        transaction.commit().map_err(storage)?;
-        // 3. The old generations, now unreferenced.
+        };
+        // 3. The old generations, now unreferenced. The replace has landed: a failure here only
+        //    leaves an unreferenced generation, which the next open drops.
         for g in old {
-            self.drop_graph(g.as_ref())?;
+            if let Err(e) = self.drop_graph(g.as_ref()) {
+                eprintln!("warning: {e}; the unreferenced generation {g} is dropped at the next open");
+            }
         }
         Ok(())
     }

@@ -133,9 +133,9 @@ impl Column {
     }
 }
 
-/// The distinct values of one field, each with its id.
+/// The distinct values of one field, each with its id (the map only while the index is built).
 #[derive(Debug, Default)]
-pub struct Dictionary {
+struct Dictionary {
     values: Vec<String>,
     ids: HashMap<String, u32>,
 }
@@ -151,21 +151,12 @@ impl Dictionary {
         id
     }
 
-    /// The id of a value, if any record has it.
-    pub fn id(&self, value: &str) -> Option<u32> {
-        self.ids.get(value).copied()
-    }
-
-    pub fn value(&self, id: u32) -> &str {
+    fn value(&self, id: u32) -> &str {
         &self.values[id as usize]
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
     }
 }
 
@@ -434,6 +425,10 @@ impl SearchIndex {
             }
         }
         writer.commit()?;
+        // Values are looked up by id from here on; the map back was only for interning.
+        for dictionary in &mut dictionaries {
+            dictionary.ids = HashMap::new();
+        }
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex { index, reader, accession, kind: kind_field, values: value_fields, text, docs, dictionaries, columns })
     }
