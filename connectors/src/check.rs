@@ -68,6 +68,7 @@ pub async fn check(
         sessions: &Sessions::default(),
         cache: None,
         stats: Default::default(),
+        spooling: None,
     };
     let mut staged = crate::harvest::stage(manifest, &cx, vocabulary).await?;
     let current = store.graph(source_graph(&manifest.id).as_ref())?;

@@ -49,8 +49,12 @@ pub struct HarvestReport {
     /// Pages the partner said were unchanged since the last harvest (304), read from the cache.
     pub not_modified: usize,
     pub elapsed: std::time::Duration,
-    /// The source's new projection, for the read model.
-    pub view: SourceView,
+    /// Whether the staged triples outgrew memory and were spooled to disk (see
+    /// [`Harvester::with_staging`]).
+    pub spooled: bool,
+    /// The source's new projection, for the read model (none from a harvester
+    /// [`Harvester::without_views`]).
+    pub view: Option<SourceView>,
 }
 
 /// What the hub knows about a source's harvests.
@@ -93,6 +97,9 @@ pub struct Harvester {
     sessions: Sessions,
     cache: Option<PathBuf>,
     progress: Arc<dyn Progress>,
+    /// Where large harvests spool their staged triples, and after how many.
+    staging: Option<(PathBuf, usize)>,
+    views: bool,
 }
 
 impl std::fmt::Debug for Harvester {
@@ -103,7 +110,22 @@ impl std::fmt::Debug for Harvester {
 
 impl Harvester {
     pub fn new(client: reqwest::Client) -> Harvester {
-        Harvester { client, sessions: Sessions::default(), cache: None, progress: Arc::new(NoProgress) }
+        Harvester { client, sessions: Sessions::default(), cache: None, progress: Arc::new(NoProgress), staging: None, views: true }
+    }
+
+    /// Spools each harvest's staged triples to a file in `dir` whenever `every` of them are in
+    /// memory, so that a source of millions of records is never held whole (without this, a
+    /// harvest stages in memory). The spool is bulk-loaded at the swap and removed.
+    pub fn with_staging(mut self, dir: PathBuf, every: usize) -> Harvester {
+        self.staging = Some((dir, every.max(1)));
+        self
+    }
+
+    /// Reports carry no view of the source (for a hub that answers no queries, e.g.
+    /// `musubi harvest`): projecting one costs as much memory as the staged graph.
+    pub fn without_views(mut self) -> Harvester {
+        self.views = false;
+        self
     }
 
     /// Keeps each source's pages in `<dir>/<source>/` to ask the partner only for what changed.
@@ -132,6 +154,11 @@ impl Harvester {
             sessions: &self.sessions,
             cache: self.cache.as_ref().map(|dir| Arc::new(PageCache::begin(dir, &manifest.id))),
             stats: Arc::default(),
+            spooling: self
+                .staging
+                .as_ref()
+                .filter(|_| manifest.construct.is_empty())
+                .map(|(dir, every)| kinds::Spooling { dir, every: *every, vocabulary }),
         };
         let result = stage(manifest, &cx, vocabulary).await.and_then(|staged| {
             if staged.records == 0 { Err(HarvestError::Empty) } else { Ok(staged) }
@@ -141,7 +168,7 @@ impl Harvester {
 
         let previous = source_status(store, &manifest.id)?;
         match result {
-            Ok(staged) => {
+            Ok(mut staged) => {
                 let status = SourceStatus {
                     last_harvest: Some(now.value().to_owned()),
                     last_attempt: Some(now.value().to_owned()),
@@ -150,22 +177,39 @@ impl Harvester {
                 };
                 let graph = source_graph(&manifest.id);
                 let status_triples = status_triples(&manifest.id, &status);
-                store.replace(&[
-                    Replacement { graph: graph.as_ref(), triples: &staged.triples },
-                    Replacement { graph: status_graph(&manifest.id).as_ref(), triples: &status_triples },
-                ])?;
+                let status_graph = status_graph(&manifest.id);
+                let status = Replacement { graph: status_graph.as_ref(), triples: &status_triples };
+                let triples = staged.len();
+                let spooled = match staged.spool.take() {
+                    Some(mut spool) => {
+                        spool.append(&std::mem::take(&mut staged.triples))?;
+                        store.replace_from_spool(graph.as_ref(), spool, &[status])?;
+                        true
+                    }
+                    None => {
+                        store.replace(&[Replacement { graph: graph.as_ref(), triples: &staged.triples }, status])?;
+                        false
+                    }
+                };
                 if let Some(cache) = cx.cache.and_then(Arc::into_inner) {
                     cache.commit();
                 }
-                tracing::info!(source = %manifest.id, records = staged.records, triples = staged.triples.len(), requests, not_modified, "harvested");
+                tracing::info!(source = %manifest.id, records = staged.records, triples, spooled, requests, not_modified, "harvested");
+                let view = match (self.views, spooled) {
+                    (false, _) => None,
+                    (true, false) => Some(SourceView::from_triples(&manifest.id, staged.triples)),
+                    // What was spooled is read back from the store, where it now is.
+                    (true, true) => Some(SourceView::from_triples(&manifest.id, store.graph(graph.as_ref())?)),
+                };
                 Ok(HarvestReport {
                     source: manifest.id.clone(),
                     records: staged.records,
-                    triples: staged.triples.len(),
+                    triples,
                     requests,
                     not_modified,
                     elapsed: started.elapsed(),
-                    view: SourceView::from_triples(&manifest.id, staged.triples),
+                    spooled,
+                    view,
                 })
             }
             Err(error) => {
@@ -188,7 +232,8 @@ impl Harvester {
 /// Shared by the harvest and its dry run (`connector check`).
 pub(crate) async fn stage(manifest: &Manifest, cx: &Context<'_>, vocabulary: &Vocabulary) -> Result<kinds::Staged, HarvestError> {
     let mut staged = kinds::stage(manifest, cx).await?;
-    // SPARQL CONSTRUCT post-processing, for what the mapping (or the source's RDF) cannot say.
+    // SPARQL CONSTRUCT post-processing, for what the mapping (or the source's RDF) cannot say
+    // (such sources are never spooled: this needs the whole graph).
     kinds::post_process(manifest, &mut staged)?;
     // One IRI per record whichever database named it, so sources meet on one node; access
     // levels normalised (shared with DMP ingest).

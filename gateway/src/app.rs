@@ -15,6 +15,10 @@ use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Limits, Principal,
 
 use crate::cache::{CacheSettings, ResponseCache};
 
+/// A harvest spools its staged triples to `<data>/staging/` each time this many are in memory
+/// (about 60 MB of triples; the bulk loader takes 128,000 per thread per batch).
+const SPOOL_EVERY: usize = 200_000;
+
 use crate::identity::{Identity, IdentityConfig};
 
 /// Where the hub keeps its state and finds its sources.
@@ -24,7 +28,8 @@ pub struct Config {
     /// grants, outcomes, usage), the audit log in `<data>/audit.jsonl`, the fee schedule in
     /// `<data>/fees.toml`,
     /// ontology files (e.g. MONDO) the hub reads at start in `<data>/ontologies/`, the
-    /// pages kept for conditional requests in `<data>/cache/<source>/`.
+    /// pages kept for conditional requests in `<data>/cache/<source>/`, a large harvest's
+    /// staged triples in `<data>/staging/` until they are swapped in.
     pub data: PathBuf,
     /// The folder of source manifests (`*.toml`).
     pub sources: PathBuf,
@@ -93,9 +98,6 @@ pub struct App {
     identity: Arc<Identity>,
     /// Answers to repeated queries, dropped when a harvest ends.
     cache: ResponseCache,
-    /// Whether this hub answers queries: only then is the read model projected from the graph
-    /// (at open and after each landed harvest). `musubi harvest` only writes the graph.
-    queries: bool,
 }
 
 impl std::fmt::Debug for App {
@@ -149,6 +151,7 @@ impl App {
         }
         let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, process, queries)?
             .with_cache(config.data.join("cache"))
+            .with_staging(config.data.join("staging"), SPOOL_EVERY)
             .with_identity(identity)
             .with_limits(config.limits)
             .with_response_cache(config.cache);
@@ -227,11 +230,11 @@ impl App {
             manifests: Arc::new(manifests),
             schema: musubi_schema::build(hub.clone()),
             hub,
-            harvester: Harvester::new(client),
+            // A hub that answers no queries needs no projection of what it harvests.
+            harvester: if queries { Harvester::new(client) } else { Harvester::new(client).without_views() },
             identity,
             audit,
             cache: ResponseCache::new(CacheSettings::default()),
-            queries,
         };
         app.refresh_sources()?;
         Ok(app)
@@ -247,6 +250,13 @@ impl App {
     /// `<data>/cache`).
     pub fn with_cache(mut self, dir: PathBuf) -> App {
         self.harvester = self.harvester.with_cache(dir);
+        self
+    }
+
+    /// The same hub, spooling each harvest's staged triples to files in `dir` whenever `every`
+    /// are in memory, rather than holding a large source whole (`open` uses `<data>/staging`).
+    pub fn with_staging(mut self, dir: PathBuf, every: usize) -> App {
+        self.harvester = self.harvester.with_staging(dir, every);
         self
     }
 
@@ -422,8 +432,7 @@ impl App {
         for manifest in self.manifests.iter().filter(|m| only.is_empty() || only.contains(&m.id)) {
             let outcome = self.harvester.harvest(manifest, self.store.as_ref(), &self.vocabulary).await;
             let outcome = outcome.map(|mut report| {
-                let view = std::mem::take(&mut report.view);
-                if self.queries {
+                if let Some(view) = report.view.take() {
                     self.hub.replace_source(view);
                 }
                 self.cache.invalidate();

@@ -12,9 +12,11 @@
 //! graph at it (a triple in [`GENERATIONS`]); the old generation is dropped afterwards in small
 //! batches. A crash between those steps leaves an unreferenced generation, dropped at next open.
 
+use std::io::{BufReader, BufWriter, Seek, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term, Triple};
 use oxigraph::store::{Store, Transaction};
 
@@ -44,12 +46,70 @@ pub enum StoreError {
     NoDiskStorage,
     #[error("graph store: {0}")]
     Storage(String),
+    #[error("cannot spool a staged graph to {path}: {message}")]
+    Spool { path: String, message: String },
+}
+
+/// A graph too large to hold in memory, written to a temporary N-Triples file piece by piece
+/// (a harvest's mapped records, a page at a time) until [`GraphStore::replace_from_spool`] swaps
+/// it in. The file is removed when the spool is dropped, swapped in or not.
+#[derive(Debug)]
+pub struct GraphSpool {
+    file: BufWriter<tempfile::NamedTempFile>,
+    triples: usize,
+}
+
+impl GraphSpool {
+    /// A new, empty spool file in `dir` (created if missing).
+    pub fn new(dir: &Path) -> Result<GraphSpool, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Spool { path: dir.display().to_string(), message: e.to_string() })?;
+        let file = tempfile::Builder::new()
+            .prefix("graph-")
+            .suffix(".nt")
+            .tempfile_in(dir)
+            .map_err(|e| StoreError::Spool { path: dir.display().to_string(), message: e.to_string() })?;
+        Ok(GraphSpool { file: BufWriter::with_capacity(1 << 20, file), triples: 0 })
+    }
+
+    /// Appends triples (duplicates are fine: the store keeps each triple once).
+    pub fn append(&mut self, triples: &[Triple]) -> Result<(), StoreError> {
+        let mut serializer = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(&mut self.file);
+        let written = triples.iter().try_for_each(|t| serializer.serialize_triple(t)).and_then(|()| serializer.finish().map(drop));
+        written.map_err(|e| self.error(&e))?;
+        self.triples += triples.len();
+        Ok(())
+    }
+
+    /// How many triples were appended (counting any duplicates).
+    pub fn len(&self) -> usize {
+        self.triples
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.triples == 0
+    }
+
+    /// The file, flushed and rewound for reading.
+    fn reader(&mut self) -> Result<BufReader<std::fs::File>, StoreError> {
+        self.file.flush().map_err(|e| self.error(&e))?;
+        let mut file = self.file.get_ref().reopen().map_err(|e| self.error(&e))?;
+        file.rewind().map_err(|e| self.error(&e))?;
+        Ok(BufReader::with_capacity(1 << 20, file))
+    }
+
+    fn error(&self, e: &dyn std::fmt::Display) -> StoreError {
+        // The file's path, to say where a failure was (disk full, a write refused).
+        StoreError::Spool { path: self.file.get_ref().path().display().to_string(), message: e.to_string() }
+    }
 }
 
 /// A store of named graphs.
 pub trait GraphStore: Send + Sync {
     /// Replaces each given graph with its new triples, all in one transaction.
     fn replace(&self, replacements: &[Replacement<'_>]) -> Result<(), StoreError>;
+    /// Replaces `graph` with the spool's triples and each of `also` with its triples, all in one
+    /// transaction as far as readers can tell: they see the old graphs or the new ones.
+    fn replace_from_spool(&self, graph: NamedNodeRef<'_>, spool: GraphSpool, also: &[Replacement<'_>]) -> Result<(), StoreError>;
     /// Every triple of one named graph.
     fn graph(&self, graph: NamedNodeRef<'_>) -> Result<Vec<Triple>, StoreError>;
     /// The names of the graphs that hold something.
@@ -115,6 +175,50 @@ impl EmbeddedStore {
             }
             transaction.commit().map_err(storage)?;
         }
+    }
+
+    /// Bulk-loads a fresh generation of `graph` with `load`, which no reader names until
+    /// [`Self::swap_in`] points at it. On failure, what was loaded is dropped.
+    fn load_generation(
+        &self,
+        graph: NamedNodeRef<'_>,
+        load: impl FnOnce(&mut oxigraph::store::BulkLoader<'_>, NamedNodeRef<'_>) -> Result<(), StoreError>,
+    ) -> Result<NamedNode, StoreError> {
+        let generation = NamedNode::new_unchecked(format!("{}{GENERATION_MARK}{}", graph.as_str(), unique()));
+        let mut loader = self.store.bulk_loader().with_max_memory_size_in_megabytes(256);
+        let loaded = load(&mut loader, generation.as_ref()).and_then(|()| loader.commit().map_err(storage));
+        if let Err(e) = loaded {
+            self.drop_generations(&[Some(generation)]);
+            return Err(e);
+        }
+        Ok(generation)
+    }
+
+    fn drop_generations(&self, generations: &[Option<NamedNode>]) {
+        for g in generations.iter().flatten() {
+            let _ = self.drop_graph(g.as_ref());
+        }
+    }
+
+    /// Steps 2 and 3 of a replace: one transaction points the large graphs at their new
+    /// generations and writes the small ones in place (if it fails, the new generations are
+    /// dropped and nothing changed); then the old generations, now unreferenced, are dropped.
+    fn swap_in(&self, replacements: &[Replacement<'_>], generations: Vec<Option<NamedNode>>) -> Result<(), StoreError> {
+        let old = match self.swap(replacements, &generations) {
+            Ok(old) => old,
+            Err(e) => {
+                self.drop_generations(&generations);
+                return Err(e);
+            }
+        };
+        // The replace has landed: a failure here only leaves an unreferenced generation, which
+        // the next open drops.
+        for g in old {
+            if let Err(e) = self.drop_graph(g.as_ref()) {
+                eprintln!("warning: {e}; the unreferenced generation {g} is dropped at the next open");
+            }
+        }
+        Ok(())
     }
 
     /// Points each large graph at its new generation and replaces each small one in place, in one
@@ -219,35 +323,42 @@ impl GraphStore for EmbeddedStore {
         let threshold = self.bulk_threshold.load(Ordering::Relaxed);
         let mut generations: Vec<Option<NamedNode>> = Vec::new();
         for r in replacements {
-            if r.triples.len() < threshold {
-                generations.push(None);
-                continue;
-            }
-            let generation = NamedNode::new_unchecked(format!("{}{GENERATION_MARK}{}", r.graph.as_str(), unique()));
-            let mut loader = self.store.bulk_loader().with_max_memory_size_in_megabytes(256);
-            loader.load_quads(r.triples.iter().map(|t| t.as_ref().in_graph(generation.as_ref()).into_owned())).map_err(storage)?;
-            loader.commit().map_err(storage)?;
-            generations.push(Some(generation));
-        }
-        // 2. One transaction: small graphs replaced in place, large ones pointed at their
-        //    generation. If it fails, the new generations are dropped and nothing changed.
-        let old = match self.swap(replacements, &generations) {
-            Ok(old) => old,
-            Err(e) => {
-                for g in generations.iter().flatten() {
-                    let _ = self.drop_graph(g.as_ref());
+            let loaded = if r.triples.len() < threshold {
+                Ok(None)
+            } else {
+                self.load_generation(r.graph, |loader, generation| {
+                    loader.load_quads(r.triples.iter().map(|t| t.as_ref().in_graph(generation).into_owned())).map_err(storage)
+                })
+                .map(Some)
+            };
+            match loaded {
+                Ok(g) => generations.push(g),
+                Err(e) => {
+                    self.drop_generations(&generations);
+                    return Err(e);
                 }
-                return Err(e);
-            }
-        };
-        // 3. The old generations, now unreferenced. The replace has landed: a failure here only
-        //    leaves an unreferenced generation, which the next open drops.
-        for g in old {
-            if let Err(e) = self.drop_graph(g.as_ref()) {
-                eprintln!("warning: {e}; the unreferenced generation {g} is dropped at the next open");
             }
         }
-        Ok(())
+        self.swap_in(replacements, generations)
+    }
+
+    fn replace_from_spool(&self, graph: NamedNodeRef<'_>, mut spool: GraphSpool, also: &[Replacement<'_>]) -> Result<(), StoreError> {
+        let reader = spool.reader()?;
+        let generation = self.load_generation(graph, |loader, generation| {
+            // Parsed here rather than by the loader's own reader, which renames blank nodes:
+            // the graph keeps the labels the mapping gave, as an in-memory replace does.
+            let mut unreadable = None;
+            let quads = RdfParser::from_format(RdfFormat::NTriples).with_default_graph(generation).for_reader(reader).map_while(|q| {
+                q.map_err(|e| unreadable = Some(e)).ok()
+            });
+            loader.load_quads(quads).map_err(storage)?;
+            unreadable.map_or(Ok(()), |e| Err(spool.error(&e)))
+        })?;
+        let mut replacements = vec![Replacement { graph, triples: &[] }];
+        replacements.extend_from_slice(also);
+        let mut generations = vec![Some(generation)];
+        generations.extend(also.iter().map(|_| None));
+        self.swap_in(&replacements, generations)
     }
 
     fn graph(&self, graph: NamedNodeRef<'_>) -> Result<Vec<Triple>, StoreError> {
@@ -327,6 +438,36 @@ mod tests {
         // Large again after small: the in-place triples go.
         store.replace(&[Replacement { graph: a.as_ref(), triples: &big("v3") }]).unwrap();
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), big("v3"));
+    }
+
+    #[test]
+    fn a_spooled_graph_is_swapped_in_whole_with_its_status_and_its_file_removed() {
+        let store = EmbeddedStore::in_memory();
+        let dir = tempfile::tempdir().unwrap();
+        let a = NamedNode::new_unchecked("http://e/a");
+        let status = NamedNode::new_unchecked("http://e/status");
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &[t("http://e/0", "old")] }]).unwrap();
+        // Written in pieces, with text N-Triples must escape, a language tag and a blank node.
+        let mut spool = GraphSpool::new(&dir.path().join("staging")).unwrap();
+        let tricky = Triple::new(
+            NamedNode::new_unchecked("http://e/2"),
+            NamedNode::new_unchecked("http://e/p"),
+            Literal::new_language_tagged_literal_unchecked("肺がん \"quoted\"\nline", "ja"),
+        );
+        let blank = Triple::new(oxigraph::model::BlankNode::new_unchecked("b1"), NamedNode::new_unchecked("http://e/p"), Literal::new_simple_literal("x"));
+        spool.append(&[t("http://e/1", "new")]).unwrap();
+        spool.append(&[tricky.clone(), blank.clone(), t("http://e/1", "new")]).unwrap();
+        assert_eq!(spool.len(), 4, "duplicates counted as appended");
+        store.replace_from_spool(a.as_ref(), spool, &[Replacement { graph: status.as_ref(), triples: &[t("http://e/s", "1")] }]).unwrap();
+        let mut expected = vec![t("http://e/1", "new"), tricky, blank];
+        expected.sort_by_key(ToString::to_string);
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), expected, "the old triples go, each new one is there once");
+        assert_eq!(store.graph(status.as_ref()).unwrap(), vec![t("http://e/s", "1")]);
+        assert_eq!(std::fs::read_dir(dir.path().join("staging")).unwrap().count(), 0, "the spool file is removed");
+        // A later small replace in place drops the spooled generation.
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &[t("http://e/3", "small")] }]).unwrap();
+        assert_eq!(store.graph(a.as_ref()).unwrap(), vec![t("http://e/3", "small")]);
+        assert!(store.store.named_graphs().map(Result::unwrap).all(|g| !g.to_string().contains(GENERATION_MARK)));
     }
 
     #[test]

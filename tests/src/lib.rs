@@ -110,6 +110,9 @@ pub enum Behaviour {
     Flaky(u32),
     /// Files are cut off after their first half: an export that broke off mid-document.
     Truncated,
+    /// The next n requests are answered, every later one gets HTTP 500: a partner that broke
+    /// down mid-harvest.
+    BreaksAfter(u32),
 }
 
 /// A partner database on loopback.
@@ -284,6 +287,10 @@ fn misbehaviour(state: &Mutex<Behaviour>) -> Option<Response> {
         Behaviour::Flaky(n) => {
             *behaviour = Behaviour::Flaky(n + 1);
             (n % 2 == 0).then(|| (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "0")], "busy").into_response())
+        }
+        Behaviour::BreaksAfter(n) => {
+            *behaviour = Behaviour::BreaksAfter(n.saturating_sub(1));
+            (n == 0).then(|| (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
         }
         Behaviour::Healthy | Behaviour::Truncated => None,
         Behaviour::ServerError => Some((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()),

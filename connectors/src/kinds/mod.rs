@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use musubi_ontology::mapping::{Mapping, Record, XPath};
 use musubi_ontology::rdf::{Literal, NamedNode, NamedOrBlankNode, Triple};
-use musubi_ontology::vocab;
+use musubi_ontology::store::GraphSpool;
+use musubi_ontology::vocab::{self, Vocabulary};
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
@@ -27,7 +28,10 @@ use crate::manifest::{Manifest, SourceKind};
 /// What a harvest gathered before it is checked and swapped in.
 #[derive(Debug, Default)]
 pub struct Staged {
+    /// The triples mapped since the last spooling (all of them when the harvest does not spool).
     pub triples: Vec<Triple>,
+    /// The triples already written to disk, prepared (see [`Spooling`]).
+    pub spool: Option<GraphSpool>,
     /// Records read from the source (JSON or XML records, CSV rows, or RDF entities with
     /// provenance).
     pub records: usize,
@@ -35,6 +39,42 @@ pub struct Staged {
     pub expected: Option<usize>,
     /// Source fields no mapping reference reads, and in how many records (when asked for).
     pub unmapped: std::collections::BTreeMap<String, usize>,
+}
+
+impl Staged {
+    /// Every triple staged: spooled and in memory.
+    pub fn len(&self) -> usize {
+        self.spool.as_ref().map_or(0, GraphSpool::len) + self.triples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Where a harvest writes its staged triples once they outgrow memory: a national database's
+/// millions of records would otherwise all be held at once until the swap. Each piece is
+/// prepared (identifier IRIs, access levels: both per triple) before it is written. Not for a
+/// source with SPARQL CONSTRUCT post-processing, which needs its whole graph in memory.
+pub struct Spooling<'a> {
+    pub dir: &'a std::path::Path,
+    /// Spool once this many triples are staged in memory.
+    pub every: usize,
+    pub vocabulary: &'a Vocabulary,
+}
+
+impl Spooling<'_> {
+    /// Prepares the in-memory triples and moves them to the spool file.
+    pub(crate) fn spool(&self, staged: &mut Staged) -> Result<(), HarvestError> {
+        self.vocabulary.prepare_staged(&mut staged.triples);
+        let spool = match &mut staged.spool {
+            Some(spool) => spool,
+            None => staged.spool.insert(GraphSpool::new(self.dir)?),
+        };
+        spool.append(&staged.triples)?;
+        staged.triples.clear();
+        Ok(())
+    }
 }
 
 /// Told how a harvest advances, e.g. to draw a progress bar.
@@ -65,6 +105,8 @@ pub struct Context<'a> {
     /// The pages of the source's last successful harvest, for conditional requests.
     pub(crate) cache: Option<Arc<PageCache>>,
     pub(crate) stats: Arc<FetchStats>,
+    /// Where staged triples go once they outgrow memory (a harvest's; a dry run keeps them).
+    pub(crate) spooling: Option<Spooling<'a>>,
 }
 
 impl Context<'_> {
@@ -74,8 +116,13 @@ impl Context<'_> {
         Ok(FetchOptions::new(manifest, session, self.cache.clone(), self.stats.clone()))
     }
 
-    pub(crate) fn report(&self, staged: &Staged) {
+    /// After each page or file: tells the progress, and spools what outgrew memory.
+    pub(crate) fn report(&self, staged: &mut Staged) -> Result<(), HarvestError> {
         self.progress.records(self.source, staged.records, staged.expected);
+        match &self.spooling {
+            Some(spooling) if staged.triples.len() >= spooling.every => spooling.spool(staged),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -187,8 +234,7 @@ impl RecordMapper {
             }
             staged.records += 1;
         }
-        cx.report(staged);
-        Ok(())
+        cx.report(staged)
     }
 }
 

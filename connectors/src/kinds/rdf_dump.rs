@@ -32,7 +32,7 @@ impl Connector for RdfDump {
         for (url, triples) in &documents {
             staged.records += rdf_records(triples, url, cx, &mut staged.triples);
             staged.triples.extend(triples.iter().cloned());
-            cx.report(&staged);
+            cx.report(&mut staged)?;
         }
         Ok(staged)
     }

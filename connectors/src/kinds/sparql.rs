@@ -125,7 +125,7 @@ impl Connector for Sparql {
             if mapper.is_none() {
                 staged.records += rdf_records(&graph, url.as_str(), cx, &mut staged.triples);
                 staged.triples.extend(graph);
-                cx.report(&staged);
+                cx.report(&mut staged)?;
             }
         }
         Ok(staged)
