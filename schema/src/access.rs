@@ -70,15 +70,21 @@ pub struct RecordPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PolicyFacts {
     pub sensitive: bool,
-    /// Every `musubi:embargoUntil` any source states.
-    pub embargo_until: Vec<String>,
+    /// Some source states an embargo that is not a date: embargoed whatever the day (fails closed).
+    undated_embargo: bool,
+    /// The latest `musubi:embargoUntil` date any source states (`YYYY-MM-DD`): the record is
+    /// embargoed while it is after today. Kept as the date alone, not every stated value, since
+    /// search asks this of every matching record.
+    latest_embargo: Option<[u8; 10]>,
 }
 
 impl PolicyFacts {
     pub fn of_nodes<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> PolicyFacts {
         let mut facts = PolicyFacts::default();
         for node in nodes {
-            facts.embargo_until.extend(node.strings(v::MUSUBI_EMBARGO_UNTIL).into_iter().map(str::to_owned));
+            for until in node.strings(v::MUSUBI_EMBARGO_UNTIL) {
+                facts.add_embargo(until);
+            }
             facts.sensitive |= node.strings(v::MUSUBI_SENSITIVE).iter().any(|s| matches!(s.trim(), "true" | "1"));
         }
         facts
@@ -88,9 +94,18 @@ impl PolicyFacts {
         PolicyFacts::of_nodes(model.members(record).map(|(_, n)| n))
     }
 
+    /// One source's `musubi:embargoUntil`.
+    fn add_embargo(&mut self, until: &str) {
+        match embargo_date(until) {
+            Some(date) => self.latest_embargo = self.latest_embargo.max(Some(date)),
+            None => self.undated_embargo = true,
+        }
+    }
+
     /// The policy on `today` (an `xsd:date`).
     pub fn on(&self, today: &str) -> RecordPolicy {
-        RecordPolicy { embargoed: self.embargo_until.iter().any(|u| embargoed_until(u, today)), sensitive: self.sensitive }
+        let embargoed = self.undated_embargo || self.latest_embargo.is_some_and(|date| date.as_slice() > today.as_bytes());
+        RecordPolicy { embargoed, sensitive: self.sensitive }
     }
 }
 
@@ -106,12 +121,11 @@ impl RecordPolicy {
     }
 }
 
-/// Whether an embargo `until` (an xsd:date or dateTime) still holds on `today`.
-fn embargoed_until(until: &str, today: &str) -> bool {
-    let date = until.trim().get(..10).unwrap_or("");
-    let is_date = date.len() == 10
-        && date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    !is_date || date > today
+/// The date of an embargo `until` (an xsd:date or dateTime), or none if it is not one.
+fn embargo_date(until: &str) -> Option<[u8; 10]> {
+    let date: [u8; 10] = until.trim().as_bytes().get(..10)?.try_into().ok()?;
+    let is_date = date.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+    is_date.then_some(date)
 }
 
 /// Today as an `xsd:date` (UTC), for embargoes.
@@ -219,11 +233,19 @@ mod tests {
 
     #[test]
     fn an_embargo_holds_until_its_date_and_a_bad_date_embargoes() {
-        assert!(embargoed_until("2099-01-01", "2026-11-25"));
-        assert!(embargoed_until("2026-11-26T00:00:00Z", "2026-11-25"));
-        assert!(!embargoed_until("2026-11-25", "2026-11-25"), "released on the day");
-        assert!(!embargoed_until("2001-01-01", "2026-11-25"));
-        assert!(embargoed_until("next spring", "2026-11-25"), "fail closed");
+        let embargoed = |untils: &[&str], today: &str| {
+            let mut facts = PolicyFacts::default();
+            untils.iter().for_each(|u| facts.add_embargo(u));
+            facts.on(today).embargoed
+        };
+        assert!(embargoed(&["2099-01-01"], "2026-11-25"));
+        assert!(embargoed(&["2026-11-26T00:00:00Z"], "2026-11-25"));
+        assert!(!embargoed(&["2026-11-25"], "2026-11-25"), "released on the day");
+        assert!(!embargoed(&["2001-01-01"], "2026-11-25"));
+        assert!(embargoed(&["next spring"], "2026-11-25"), "fail closed");
+        assert!(embargoed(&["2001-01-01", "2099-01-01", "2002-01-01"], "2026-11-25"), "any source's embargo holds");
+        assert!(embargoed(&["2001-01-01", "soon"], "2026-11-25"));
+        assert!(!embargoed(&[], "2026-11-25"));
     }
 
     #[test]
