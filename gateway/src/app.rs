@@ -7,7 +7,7 @@ use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest, Manife
 use musubi_ontology::disease::DiseaseHierarchy;
 use musubi_ontology::dmp::SharingPolicy;
 use musubi_ontology::read_model::ReadModel;
-use musubi_ontology::store::{EmbeddedStore, GraphStore, StoreError};
+use musubi_ontology::store::{EmbeddedStore, GraphSpool, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_schema::audit::AuditError;
 use musubi_schema::process::{Affiliation, FeeSchedule, MeteredUse, PauseHook, Process, ProcessError};
@@ -137,6 +137,11 @@ impl App {
         let identity = Identity::new(identity_config, Some(&config.data), vocabulary.identifier_schemes().clone());
         let manifests = load_manifests(&config.sources)?;
         let store = open_store(config)?;
+        // The store's lock is ours: no other process harvests into this folder.
+        let freed = GraphSpool::remove_stale(&config.data.join("staging"))?;
+        if freed > 0 {
+            tracing::warn!(bytes = freed, "removed the staged graphs of a harvest that did not finish");
+        }
         let (audit, warnings) = AuditLog::open(&config.data.join("audit.jsonl"))?;
         for warning in warnings {
             tracing::warn!("{warning}");

@@ -52,6 +52,10 @@ async fn harvest_then_serve_then_restart_serves_the_same_data_without_harvesting
     let dcat = Partner::start().await;
     let data = tempfile::tempdir().expect("tempdir");
     write_manifests(&data.path().join("sources"), &manifests(&humandbs, &dcat));
+    // What a harvest killed mid-way leaves: its spooled triples. The next run removes them.
+    let staging = data.path().join("staging");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    std::fs::write(staging.join("graph-left-by-a-kill.nt"), "<http://e/s> <http://e/p> \"o\" .\n").expect("write");
 
     let out = musubi(data.path()).arg("harvest").output().expect("harvest runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -59,6 +63,7 @@ async fn harvest_then_serve_then_restart_serves_the_same_data_without_harvesting
     for source in ["nbdc-research", "nbdc-research-versions", "nbdc-datasets", "fair-data-point", "healthdcat-ap"] {
         assert!(stdout.contains(&format!("ok     {source}:")), "{stdout}");
     }
+    assert_eq!(std::fs::read_dir(&staging).expect("staging").count(), 0, "stale and new spool files are gone");
 
     let (server, addr) = serve(data.path());
     let first = graphql(addr, QUERY).await;

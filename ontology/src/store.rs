@@ -71,6 +71,29 @@ impl GraphSpool {
         Ok(GraphSpool { file: BufWriter::with_capacity(1 << 20, file), triples: 0 })
     }
 
+    /// Removes spool files left in `dir` by a harvest that was killed (a spool removes its own
+    /// file however a harvest ends, but not if the process dies). Only for the process that
+    /// holds the data folder. Returns how many bytes it freed.
+    pub fn remove_stale(dir: &Path) -> Result<u64, StoreError> {
+        let error = |e: std::io::Error| StoreError::Spool { path: dir.display().to_string(), message: e.to_string() };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(error(e)),
+        };
+        let mut freed = 0;
+        for entry in entries {
+            let entry = entry.map_err(error)?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("graph-") && name.ends_with(".nt") {
+                freed += entry.metadata().map_or(0, |m| m.len());
+                std::fs::remove_file(entry.path()).map_err(error)?;
+            }
+        }
+        Ok(freed)
+    }
+
     /// Appends triples (duplicates are fine: the store keeps each triple once).
     pub fn append(&mut self, triples: &[Triple]) -> Result<(), StoreError> {
         let mut serializer = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(&mut self.file);
