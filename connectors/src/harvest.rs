@@ -183,7 +183,8 @@ impl Harvester {
                 let spooled = match staged.spool.take() {
                     Some(mut spool) => {
                         spool.append(&std::mem::take(&mut staged.triples))?;
-                        store.replace_from_spool(graph.as_ref(), spool, &[status])?;
+                        let progress = |done| self.progress.stored(&manifest.id, done, triples);
+                        store.replace_from_spool(graph.as_ref(), spool, &[status], &mut { progress })?;
                         true
                     }
                     None => {

@@ -619,6 +619,21 @@ impl musubi_connectors::Progress for HarvestProgress {
             }
         }
     }
+
+    fn stored(&self, source: &str, done: usize, of: usize) {
+        if self.terminal {
+            if let Some(bar) = self.bars.lock().expect("progress lock").get(source) {
+                let style = indicatif::ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} triples into the store {per_sec}")
+                    .expect("valid template")
+                    .progress_chars("=> ");
+                bar.set_style(style);
+                bar.set_length(of as u64);
+                bar.set_position(done as u64);
+            }
+        } else {
+            eprintln!("… {source}: {done} of {of} triples into the store");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -132,7 +132,9 @@ pub trait GraphStore: Send + Sync {
     fn replace(&self, replacements: &[Replacement<'_>]) -> Result<(), StoreError>;
     /// Replaces `graph` with the spool's triples and each of `also` with its triples, all in one
     /// transaction as far as readers can tell: they see the old graphs or the new ones.
-    fn replace_from_spool(&self, graph: NamedNodeRef<'_>, spool: GraphSpool, also: &[Replacement<'_>]) -> Result<(), StoreError>;
+    /// `progress` is told how many triples are loaded, every million (a national source takes
+    /// minutes).
+    fn replace_from_spool(&self, graph: NamedNodeRef<'_>, spool: GraphSpool, also: &[Replacement<'_>], progress: &mut dyn FnMut(usize)) -> Result<(), StoreError>;
     /// Every triple of one named graph.
     fn graph(&self, graph: NamedNodeRef<'_>) -> Result<Vec<Triple>, StoreError>;
     /// The names of the graphs that hold something.
@@ -365,13 +367,18 @@ impl GraphStore for EmbeddedStore {
         self.swap_in(replacements, generations)
     }
 
-    fn replace_from_spool(&self, graph: NamedNodeRef<'_>, mut spool: GraphSpool, also: &[Replacement<'_>]) -> Result<(), StoreError> {
+    fn replace_from_spool(&self, graph: NamedNodeRef<'_>, mut spool: GraphSpool, also: &[Replacement<'_>], progress: &mut dyn FnMut(usize)) -> Result<(), StoreError> {
         let reader = spool.reader()?;
         let generation = self.load_generation(graph, |loader, generation| {
             // Parsed here rather than by the loader's own reader, which renames blank nodes:
             // the graph keeps the labels the mapping gave, as an in-memory replace does.
             let mut unreadable = None;
+            let mut read = 0;
             let quads = RdfParser::from_format(RdfFormat::NTriples).with_default_graph(generation).for_reader(reader).map_while(|q| {
+                read += 1;
+                if read % 1_000_000 == 0 {
+                    progress(read);
+                }
                 q.map_err(|e| unreadable = Some(e)).ok()
             });
             loader.load_quads(quads).map_err(storage)?;
@@ -481,7 +488,7 @@ mod tests {
         spool.append(&[t("http://e/1", "new")]).unwrap();
         spool.append(&[tricky.clone(), blank.clone(), t("http://e/1", "new")]).unwrap();
         assert_eq!(spool.len(), 4, "duplicates counted as appended");
-        store.replace_from_spool(a.as_ref(), spool, &[Replacement { graph: status.as_ref(), triples: &[t("http://e/s", "1")] }]).unwrap();
+        store.replace_from_spool(a.as_ref(), spool, &[Replacement { graph: status.as_ref(), triples: &[t("http://e/s", "1")] }], &mut |_| ()).unwrap();
         let mut expected = vec![t("http://e/1", "new"), tricky, blank];
         expected.sort_by_key(ToString::to_string);
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), expected, "the old triples go, each new one is there once");

@@ -81,6 +81,8 @@ impl Spooling<'_> {
 pub trait Progress: Send + Sync {
     /// `done` records of source `source` read so far, of `expected` if known.
     fn records(&self, source: &str, done: usize, expected: Option<usize>);
+    /// `done` of the `of` triples a spooled harvest staged are in the store (its bulk load).
+    fn stored(&self, _source: &str, _done: usize, _of: usize) {}
 }
 
 /// Progress nobody watches.
