@@ -200,7 +200,7 @@ impl Harvester {
                     (false, _) => None,
                     (true, false) => Some(SourceView::from_triples(&manifest.id, staged.triples)),
                     // What was spooled is read back from the store, where it now is.
-                    (true, true) => Some(SourceView::from_triples(&manifest.id, store.graph(graph.as_ref())?)),
+                    (true, true) => Some(SourceView::load(store, graph.as_ref(), &manifest.id)?),
                 };
                 Ok(HarvestReport {
                     source: manifest.id.clone(),

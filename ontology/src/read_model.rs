@@ -4,25 +4,40 @@
 //! from the store at start). A page of results is a lookup here, never a SPARQL query per field.
 //! Each source keeps its own [`SourceView`]; replacing one source swaps one `Arc`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::{Display, Write as _};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
+use hashbrown::HashTable;
 use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
 
 use crate::store::{GraphStore, StoreError};
 use crate::vocab::{self, AccessLevel};
 
 /// One entity (a dataset, a study, a sample, a person, …) as one source's graph describes it.
+///
+/// Kept lean, as millions of them are held at once: properties sorted by IRI (looked up by binary
+/// search), each IRI shared by every node of the view that has the property.
 #[derive(Debug, Clone)]
 pub struct Node {
     pub id: NamedOrBlankNode,
-    props: HashMap<String, Vec<Term>>,
+    props: Box<[Property]>,
 }
 
+/// A property's IRI (shared by the view's nodes) and its values.
+type Property = (Arc<str>, Box<[Term]>);
+
 impl Node {
-    /// The values of a property, in the order the graph gave them.
+    /// The values of a property, in the order of their N-Triples form.
     pub fn values(&self, property: NamedNodeRef<'_>) -> &[Term] {
-        self.props.get(property.as_str()).map_or(&[], Vec::as_slice)
+        match self.props.binary_search_by(|(p, _)| (**p).cmp(property.as_str())) {
+            Ok(i) => &self.props[i].1,
+            Err(_) => &[],
+        }
     }
 
     /// The lexical forms of a property's values (IRIs as their string).
@@ -30,9 +45,9 @@ impl Node {
         self.values(property).iter().filter_map(term_str).collect()
     }
 
-    /// Every property the node has, with its values (e.g. for full-text search).
+    /// Every property the node has, with its values (e.g. for full-text search), by IRI.
     pub fn properties(&self) -> impl Iterator<Item = (&str, &[Term])> {
-        self.props.iter().map(|(p, values)| (p.as_str(), values.as_slice()))
+        self.props.iter().map(|(p, values)| (&**p, &**values))
     }
 
     pub fn first(&self, property: NamedNodeRef<'_>) -> Option<&str> {
@@ -45,13 +60,18 @@ impl Node {
 
     /// The public id: `dct:identifier`, else the source's record id, else the IRI.
     pub fn accession(&self) -> String {
-        self.first(vocab::DCT_IDENTIFIER)
-            .or_else(|| self.first(vocab::MUSUBI_SOURCE_RECORD_ID))
-            .map(str::to_owned)
-            .unwrap_or_else(|| match &self.id {
-                NamedOrBlankNode::NamedNode(n) => n.as_str().to_owned(),
-                NamedOrBlankNode::BlankNode(b) => format!("_:{}", b.as_str()),
-            })
+        self.accession_ref().into_owned()
+    }
+
+    /// [`Node::accession`], borrowed where it can be (sorting nodes by it allocates nothing).
+    fn accession_ref(&self) -> Cow<'_, str> {
+        match self.first(vocab::DCT_IDENTIFIER).or_else(|| self.first(vocab::MUSUBI_SOURCE_RECORD_ID)) {
+            Some(a) => Cow::Borrowed(a),
+            None => match &self.id {
+                NamedOrBlankNode::NamedNode(n) => Cow::Borrowed(n.as_str()),
+                NamedOrBlankNode::BlankNode(b) => Cow::Owned(format!("_:{}", b.as_str())),
+            },
+        }
     }
 
     pub fn access_level(&self) -> Option<AccessLevel> {
@@ -70,62 +90,148 @@ fn term_str(t: &Term) -> Option<&str> {
     }
 }
 
+/// Orders `a` and `b` as their `to_string()`s compare (the order values and keys have always had),
+/// formatting into two reused buffers instead of allocating a string per value.
+fn cmp_displayed(a: &dyn Display, b: &dyn Display) -> Ordering {
+    thread_local! {
+        static BUFFERS: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
+    }
+    BUFFERS.with_borrow_mut(|(x, y)| {
+        x.clear();
+        y.clear();
+        // Writing to a String cannot fail.
+        let _ = write!(x, "{a}");
+        let _ = write!(y, "{b}");
+        x.as_str().cmp(y.as_str())
+    })
+}
+
 /// Everything one source says, indexed by subject.
 #[derive(Debug, Default)]
 pub struct SourceView {
     pub source: String,
-    nodes: HashMap<NamedOrBlankNode, Node>,
-    datasets: Vec<NamedOrBlankNode>,
-    studies: Vec<NamedOrBlankNode>,
-    samples: Vec<NamedOrBlankNode>,
+    /// In the order the store gave their first triple.
+    nodes: Vec<Node>,
+    /// Positions in `nodes`, hashed by id (each id is stored once, in its node).
+    index: HashTable<u32>,
+    hasher: RandomState,
+    /// Positions in `nodes`, by accession.
+    datasets: Vec<u32>,
+    studies: Vec<u32>,
+    samples: Vec<u32>,
 }
 
 impl SourceView {
     pub fn from_triples(source: &str, triples: impl IntoIterator<Item = Triple>) -> SourceView {
-        let mut nodes: HashMap<NamedOrBlankNode, Node> = HashMap::new();
-        for t in triples {
-            nodes
-                .entry(t.subject.clone())
-                .or_insert_with(|| Node { id: t.subject.clone(), props: HashMap::new() })
-                .props
-                .entry(t.predicate.into_string())
-                .or_default()
-                .push(t.object);
-        }
-        for node in nodes.values_mut() {
-            // Stable order of values whatever order the store returned them in.
-            for values in node.props.values_mut() {
-                values.sort_by_cached_key(|t| t.to_string());
-            }
-        }
-        let mut datasets: Vec<_> = nodes.values().filter(|n| n.has_type(vocab::DCAT_DATASET)).map(|n| n.id.clone()).collect();
-        datasets.sort_by_cached_key(|id| nodes[id].accession());
-        let mut studies: Vec<_> = nodes.values().filter(|n| n.has_type(vocab::MUSUBI_STUDY)).map(|n| n.id.clone()).collect();
-        studies.sort_by_cached_key(|id| nodes[id].accession());
-        let mut samples: Vec<_> = nodes.values().filter(|n| n.has_type(vocab::MUSUBI_SAMPLE)).map(|n| n.id.clone()).collect();
-        samples.sort_by_cached_key(|id| nodes[id].accession());
-        SourceView { source: source.to_owned(), nodes, datasets, studies, samples }
+        let mut builder = SourceViewBuilder::default();
+        triples.into_iter().for_each(|t| builder.add(t));
+        builder.finish(source)
+    }
+
+    /// Projects one source graph of `store`, triple by triple (the graph is never held whole).
+    pub fn load(store: &dyn GraphStore, graph: NamedNodeRef<'_>, source: &str) -> Result<SourceView, StoreError> {
+        let mut builder = SourceViewBuilder::default();
+        store.for_each_triple(graph, &mut |t| builder.add(t))?;
+        Ok(builder.finish(source))
     }
 
     pub fn node(&self, id: &NamedOrBlankNode) -> Option<&Node> {
-        self.nodes.get(id)
+        let hash = self.hasher.hash_one(id);
+        self.index.find(hash, |&i| self.nodes[i as usize].id == *id).map(|&i| &self.nodes[i as usize])
     }
 
-    /// Every node the source describes (in no particular order).
+    /// Every node the source describes (in the order the store gave them).
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.nodes.values()
+        self.nodes.iter()
     }
 
     pub fn datasets(&self) -> impl Iterator<Item = &Node> {
-        self.datasets.iter().map(|id| &self.nodes[id])
+        self.datasets.iter().map(|&i| &self.nodes[i as usize])
     }
 
     pub fn studies(&self) -> impl Iterator<Item = &Node> {
-        self.studies.iter().map(|id| &self.nodes[id])
+        self.studies.iter().map(|&i| &self.nodes[i as usize])
     }
 
     pub fn samples(&self) -> impl Iterator<Item = &Node> {
-        self.samples.iter().map(|id| &self.nodes[id])
+        self.samples.iter().map(|&i| &self.nodes[i as usize])
+    }
+}
+
+/// A [`SourceView`] being built, one triple at a time.
+#[derive(Default)]
+struct SourceViewBuilder {
+    #[allow(clippy::type_complexity)]
+    nodes: Vec<(NamedOrBlankNode, Vec<(Arc<str>, Vec<Term>)>)>,
+    index: HashTable<u32>,
+    hasher: RandomState,
+    /// The view's distinct predicates (a few dozen), shared by the nodes.
+    predicates: HashSet<Arc<str>>,
+}
+
+impl SourceViewBuilder {
+    fn add(&mut self, t: Triple) {
+        // A store gives a subject's triples together: the last node is the likely one.
+        let position = match self.nodes.last() {
+            Some((id, _)) if *id == t.subject => self.nodes.len() - 1,
+            _ => {
+                let hash = self.hasher.hash_one(&t.subject);
+                let nodes = &self.nodes;
+                match self.index.find(hash, |&i| nodes[i as usize].0 == t.subject) {
+                    Some(&i) => i as usize,
+                    None => {
+                        let i = self.nodes.len();
+                        let (nodes, hasher) = (&self.nodes, &self.hasher);
+                        self.index.insert_unique(hash, i as u32, |&j| hasher.hash_one(&nodes[j as usize].0));
+                        self.nodes.push((t.subject, Vec::new()));
+                        i
+                    }
+                }
+            }
+        };
+        let props = &mut self.nodes[position].1;
+        match props.iter_mut().find(|(p, _)| **p == *t.predicate.as_str()) {
+            Some((_, values)) => values.push(t.object),
+            None => {
+                let predicate = match self.predicates.get(t.predicate.as_str()) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p: Arc<str> = t.predicate.as_str().into();
+                        self.predicates.insert(p.clone());
+                        p
+                    }
+                };
+                props.push((predicate, vec![t.object]));
+            }
+        }
+    }
+
+    fn finish(self, source: &str) -> SourceView {
+        let nodes: Vec<Node> = self
+            .nodes
+            .into_iter()
+            .map(|(id, mut props)| {
+                props.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+                let props = props
+                    .into_iter()
+                    .map(|(p, mut values)| {
+                        // Stable order of values whatever order the store returned them in.
+                        if values.len() > 1 {
+                            values.sort_by(|a, b| cmp_displayed(a, b));
+                        }
+                        (p, values.into_boxed_slice())
+                    })
+                    .collect();
+                Node { id, props }
+            })
+            .collect();
+        let typed = |class| {
+            let mut positions: Vec<u32> = (0..nodes.len() as u32).filter(|&i| nodes[i as usize].has_type(class)).collect();
+            positions.sort_by(|&a, &b| nodes[a as usize].accession_ref().cmp(&nodes[b as usize].accession_ref()));
+            positions
+        };
+        let (datasets, studies, samples) = (typed(vocab::DCAT_DATASET), typed(vocab::MUSUBI_STUDY), typed(vocab::MUSUBI_SAMPLE));
+        SourceView { source: source.to_owned(), nodes, index: self.index, hasher: self.hasher, datasets, studies, samples }
     }
 }
 
@@ -139,12 +245,12 @@ pub struct EntityKey {
 
 impl Ord for EntityKey {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        // The id's string only when accession and source tie: sorting a million records must
-        // not allocate two strings per comparison.
+        // The ids as written only when accession and source tie, formatted into reused buffers:
+        // sorting a million records must not allocate two strings per comparison.
         self.accession
             .cmp(&other.accession)
             .then_with(|| self.source.cmp(&other.source))
-            .then_with(|| self.id.to_string().cmp(&other.id.to_string()))
+            .then_with(|| cmp_displayed(&self.id, &other.id))
     }
 }
 
@@ -220,7 +326,7 @@ impl ReadModel {
         let mut model = ReadModel::default();
         for graph in store.graph_names()? {
             if let Some(source) = graph.as_str().strip_prefix(vocab::SOURCE_GRAPH_PREFIX) {
-                let view = SourceView::from_triples(source, store.graph(graph.as_ref())?);
+                let view = SourceView::load(store, graph.as_ref(), source)?;
                 model.views.insert(source.to_owned(), Arc::new(view));
             }
         }
@@ -269,7 +375,7 @@ impl ReadModel {
         self.samples_by_study = self.by_study(&self.samples);
         self.policies_by_dataset = HashMap::new();
         for view in self.views.values() {
-            for node in view.nodes.values().filter(|n| n.has_type(vocab::ODRL_POLICY)) {
+            for node in view.nodes.iter().filter(|n| n.has_type(vocab::ODRL_POLICY)) {
                 for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
                     let key = EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id.clone() };
                     self.policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
@@ -421,7 +527,7 @@ fn merge(
         }
     }
     for view in views.values() {
-        for node in view.nodes.values() {
+        for node in view.nodes.iter() {
             let links = node.values(vocab::OWL_SAME_AS).iter().chain(node.values(vocab::SKOS_EXACT_MATCH));
             for other in links {
                 if let Term::NamedNode(other) = other {
@@ -439,7 +545,7 @@ fn merge(
     // Untyped nodes that sources attach to a record's IRIs (a relation table's policy link)
     // belong to it too; nodes typed as something else never do.
     for view in views.values() {
-        for node in view.nodes.values() {
+        for node in view.nodes.iter() {
             let NamedOrBlankNode::NamedNode(n) = &node.id else { continue };
             if node.has_type(class) || !node.values(vocab::RDF_TYPE).is_empty() {
                 continue;
@@ -456,10 +562,8 @@ fn merge(
         .into_values()
         .map(|mut members| {
             // Typed members first in key order, then the untyped ones in key order.
-            members.sort_by_cached_key(|m| {
-                let node = views.get(&m.source).and_then(|v| v.node(&m.id));
-                (!node.is_some_and(|n| n.has_type(class)), m.clone())
-            });
+            let untyped = |m: &EntityKey| !views.get(&m.source).and_then(|v| v.node(&m.id)).is_some_and(|n| n.has_type(class));
+            members.sort_by(|a, b| untyped(a).cmp(&untyped(b)).then_with(|| a.cmp(b)));
             MergedRecord { key: members[0].clone(), members, iris: Vec::new() }
         })
         .collect();

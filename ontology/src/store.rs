@@ -137,6 +137,12 @@ pub trait GraphStore: Send + Sync {
     fn replace_from_spool(&self, graph: NamedNodeRef<'_>, spool: GraphSpool, also: &[Replacement<'_>], progress: &mut dyn FnMut(usize)) -> Result<(), StoreError>;
     /// Every triple of one named graph.
     fn graph(&self, graph: NamedNodeRef<'_>) -> Result<Vec<Triple>, StoreError>;
+    /// Every triple of one named graph, handed to `each` one at a time: a reader that keeps
+    /// what it needs (the read model) never holds the whole graph as triples besides.
+    fn for_each_triple(&self, graph: NamedNodeRef<'_>, each: &mut dyn FnMut(Triple)) -> Result<(), StoreError> {
+        self.graph(graph)?.into_iter().for_each(each);
+        Ok(())
+    }
     /// The names of the graphs that hold something.
     fn graph_names(&self) -> Result<Vec<NamedNode>, StoreError>;
 }
@@ -392,11 +398,17 @@ impl GraphStore for EmbeddedStore {
     }
 
     fn graph(&self, graph: NamedNodeRef<'_>) -> Result<Vec<Triple>, StoreError> {
+        let mut triples = Vec::new();
+        self.for_each_triple(graph, &mut |t| triples.push(t))?;
+        Ok(triples)
+    }
+
+    fn for_each_triple(&self, graph: NamedNodeRef<'_>, each: &mut dyn FnMut(Triple)) -> Result<(), StoreError> {
         let physical = self.physical(graph)?;
-        self.store
-            .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(physical.as_ref())))
-            .map(|q| q.map(Triple::from).map_err(storage))
-            .collect()
+        for q in self.store.quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(physical.as_ref()))) {
+            each(Triple::from(q.map_err(storage)?));
+        }
+        Ok(())
     }
 
     fn graph_names(&self) -> Result<Vec<NamedNode>, StoreError> {
@@ -458,6 +470,9 @@ mod tests {
         // A new generation replaces the old one, which is dropped.
         store.replace(&[Replacement { graph: a.as_ref(), triples: &big("v2") }]).unwrap();
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), big("v2"));
+        let mut streamed = Vec::new();
+        store.for_each_triple(a.as_ref(), &mut |t| streamed.push(t)).unwrap();
+        assert_eq!(sorted(streamed), big("v2"), "streamed from the current generation too");
         let physical: Vec<_> = store.store.named_graphs().map(Result::unwrap).collect();
         assert_eq!(physical.iter().filter(|g| g.to_string().contains(GENERATION_MARK)).count(), 1, "{physical:?}");
         // Small again: stored in place, the generation dropped.
