@@ -649,6 +649,27 @@ mod tests {
     }
 
     #[test]
+    fn each_property_keeps_its_own_values_in_n_triples_order_whatever_order_the_triples_come_in() {
+        // x:a's triples interleaved with x:b's, its titles out of order.
+        let v = view("s", r#"x:a dct:title "b" . x:b dct:title "z" . x:a dct:identifier "A1" .
+                             x:a dct:title "a"@en , "a" . x:a dcat:keyword "k" . x:b dct:identifier "B1" ."#);
+        let a = v.node(&NamedNode::new_unchecked("http://example.org/a").into()).expect("x:a");
+        let titles: Vec<String> = a.values(vocab::DCT_TITLE).iter().map(Term::to_string).collect();
+        assert_eq!(titles, [r#""a""#, r#""a"@en"#, r#""b""#]);
+        assert_eq!(a.strings(vocab::DCT_IDENTIFIER), ["A1"]);
+        assert_eq!(a.strings(NamedNodeRef::new_unchecked("http://www.w3.org/ns/dcat#keyword")), ["k"]);
+        assert!(a.values(vocab::RDF_TYPE).is_empty());
+        let properties: Vec<(&str, usize)> = a.properties().map(|(p, values)| (p, values.len())).collect();
+        assert_eq!(
+            properties,
+            [("http://purl.org/dc/terms/identifier", 1), ("http://purl.org/dc/terms/title", 3), ("http://www.w3.org/ns/dcat#keyword", 1)]
+        );
+        let b = v.node(&NamedNode::new_unchecked("http://example.org/b").into()).expect("x:b");
+        assert_eq!((b.accession(), b.strings(vocab::DCT_TITLE)), ("B1".to_owned(), vec!["z"]));
+        assert_eq!(v.nodes().count(), 2);
+    }
+
+    #[test]
     fn policies_that_list_a_dataset_are_found_by_its_accession() {
         let m = model(vec![
             view("ega-datasets", r#"x:d1 a dcat:Dataset ; dct:identifier "EGAD00001" ."#),

@@ -254,7 +254,7 @@ impl Visibility for CallerView<'_> {
             return None;
         }
         // Grants name datasets; a study's CONTROLLED fields are for stewards.
-        let granted = !self.principal.grants.is_empty() && doc.kind == Kind::Dataset && self.principal.grants.contains(&doc.key.accession);
+        let granted = !self.principal.grants.is_empty() && doc.kind == Kind::Dataset && self.principal.grants.contains(doc.accession());
         Some(self.masks[usize::from(policy.embargoed) << 2 | usize::from(policy.sensitive) << 1 | usize::from(granted)])
     }
 }

@@ -26,7 +26,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, Term};
-use musubi_ontology::read_model::{EntityKey, MergedRecord, Node, ReadModel};
+use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::{self as v, Vocabulary};
 use tantivy::collector::{Collector, SegmentCollector};
@@ -96,17 +96,24 @@ pub struct Doc {
     /// Position of the record in the read model's `datasets()` / `studies()` (the model the index
     /// was built from).
     pub position: usize,
-    pub key: EntityKey,
     /// The earliest release date any source states (YYYY-MM-DD), the date sort's key.
     pub release_date: Option<String>,
     pub subject_count: Option<i64>,
     /// The stable record key cursors carry: kind, accession, source, IRI.
     pub record_key: String,
+    /// Where the accession ends in `record_key` (it starts after the kind): the record's key is
+    /// not kept a second time.
+    accession_end: u32,
 }
 
 impl Doc {
     pub fn release_date(&self) -> Option<&str> {
         self.release_date.as_deref()
+    }
+
+    /// The record's accession (its key's).
+    pub fn accession(&self) -> &str {
+        &self.record_key[2..self.accession_end as usize]
     }
 }
 
@@ -667,7 +674,7 @@ impl SearchIndex {
         let mut out = Vec::new();
         for (tier, generator) in generators {
             // CONTROLLED text only where the caller holds the grant for this record.
-            if *tier == Tier::Controlled && access.tier < Tier::Steward && (doc.kind != Kind::Dataset || !access.grants.contains(&doc.key.accession)) {
+            if *tier == Tier::Controlled && access.tier < Tier::Steward && (doc.kind != Kind::Dataset || !access.grants.contains(doc.accession())) {
                 continue;
             }
             let field = self.text[*tier as usize];
@@ -782,7 +789,7 @@ impl SegmentCollector for SegmentMatches {
 /// The literal values of a record the API shows, each with its tier: the record's own
 /// properties, and those of nodes it links to (a disease's label, a publisher's name), which need
 /// the link's tier too.
-fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier_of: &dyn Fn(&str) -> Tier) -> Vec<(Tier, String)> {
+fn texts<'a>(model: &'a ReadModel, vocabulary: &Vocabulary, record: &'a MergedRecord, tier_of: &dyn Fn(&str) -> Tier) -> Vec<(Tier, &'a str)> {
     let shown = |p: &str| vocabulary.property(p).is_some_and(|d| d.graphql_field.is_some());
     let mut out = Vec::new();
     for (view, node) in model.members(record) {
@@ -793,22 +800,17 @@ fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier
             let tier = tier_of(property);
             for value in values {
                 match value {
-                    Term::Literal(l) => out.push((tier, l.value().to_owned())),
+                    Term::Literal(l) => out.push((tier, l.value())),
                     Term::NamedNode(_) | Term::BlankNode(_) => {
-                        let id = match value {
-                            Term::NamedNode(n) => NamedOrBlankNode::from(n.clone()),
-                            Term::BlankNode(b) => NamedOrBlankNode::from(b.clone()),
-                            Term::Literal(_) => continue,
-                        };
-                        let Some(linked) = view.node(&id).or_else(|| model.find(&id, &view.source).and_then(|v| v.node(&id))) else { continue };
+                        let Some(target) = linked(model, view, value) else { continue };
                         // Records linked from records (a study's datasets) are documents of their own.
-                        if linked.has_type(v::DCAT_DATASET) || linked.has_type(v::MUSUBI_STUDY) || linked.has_type(v::MUSUBI_SAMPLE) {
+                        if target.has_type(v::DCAT_DATASET) || target.has_type(v::MUSUBI_STUDY) || target.has_type(v::MUSUBI_SAMPLE) {
                             continue;
                         }
-                        for (p, vs) in linked.properties().filter(|(p, _)| shown(p)) {
+                        for (p, vs) in target.properties().filter(|(p, _)| shown(p)) {
                             let t = tier.max(tier_of(p));
                             out.extend(vs.iter().filter_map(|v| match v {
-                                Term::Literal(l) => Some((t, l.value().to_owned())),
+                                Term::Literal(l) => Some((t, l.value())),
                                 _ => None,
                             }));
                         }
@@ -838,14 +840,6 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
         values[1].push(name.to_owned());
     }
     let mut subject_count = None;
-    let linked = |view: &musubi_ontology::read_model::SourceView, t: &Term| -> Option<Node> {
-        let id = match t {
-            Term::NamedNode(n) => NamedOrBlankNode::from(n.clone()),
-            Term::BlankNode(b) => NamedOrBlankNode::from(b.clone()),
-            _ => return None,
-        };
-        view.node(&id).or_else(|| model.find(&id, &view.source).and_then(|v| v.node(&id))).cloned()
-    };
     for (view, node) in model.members(record) {
         let strings = |p| node.strings(p).into_iter().map(str::to_owned).collect::<Vec<_>>();
         values[2].extend(strings(v::DCT_TYPE));
@@ -854,7 +848,7 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
         values[5].extend(strings(v::MUSUBI_REFERENCE_GENOME));
         for d in node.values(v::MUSUBI_DISEASE) {
             // A disease node with its MONDO term, or the term itself as the link.
-            match (d, linked(view, d)) {
+            match (d, linked(model, view, d)) {
                 (_, Some(disease)) => {
                     values[6].extend(disease.strings(v::MUSUBI_MONDO).into_iter().map(musubi_ontology::disease::term_iri));
                 }
@@ -864,12 +858,12 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
         }
         values[7].extend(strings(v::MUSUBI_DATA_USE_CONDITION));
         for p in node.values(v::ODRL_HAS_POLICY) {
-            if let Some(policy) = linked(view, p) {
+            if let Some(policy) = linked(model, view, p) {
                 values[7].extend(policy.strings(v::MUSUBI_DATA_USE_CONDITION).into_iter().map(str::to_owned));
             }
         }
         for p in node.values(v::DCT_PUBLISHER) {
-            match (p, linked(view, p)) {
+            match (p, linked(model, view, p)) {
                 (_, Some(agent)) => values[8].extend(agent.strings(v::FOAF_NAME).into_iter().map(str::to_owned)),
                 (Term::Literal(l), None) => values[8].push(l.value().to_owned()),
                 _ => {}
@@ -907,6 +901,7 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
         Kind::Study => "s",
     };
     let record_key = format!("{kind_name}\u{1}{}\u{1}{}\u{1}{}", record.key.accession, record.key.source, record.key.id);
+    let accession_end = (kind_name.len() + 1 + record.key.accession.len()) as u32;
     let release_date = values[RELEASE_DATE].first().cloned();
     let values = values
         .into_iter()
@@ -917,7 +912,17 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
             ids
         })
         .collect();
-    (Doc { kind, position, key: record.key.clone(), release_date, subject_count, record_key }, values)
+    (Doc { kind, position, release_date, subject_count, record_key, accession_end }, values)
+}
+
+/// The node `t` names: in `view` first, else in any source.
+fn linked<'a>(model: &'a ReadModel, view: &'a SourceView, t: &Term) -> Option<&'a Node> {
+    let id = match t {
+        Term::NamedNode(n) => NamedOrBlankNode::from(n.clone()),
+        Term::BlankNode(b) => NamedOrBlankNode::from(b.clone()),
+        _ => return None,
+    };
+    view.node(&id).or_else(|| model.find(&id, &view.source).and_then(|v| v.node(&id)))
 }
 
 /// How many records of each value a result set holds, by value (for tests and benchmarks).
