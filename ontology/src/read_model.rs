@@ -321,14 +321,34 @@ pub struct ReadModel {
 }
 
 impl ReadModel {
-    /// Projects every source graph in the store.
+    /// Projects every source graph in the store, several sources at once (one per core): the
+    /// projection is most of `serve`'s start-up, and each source's graph is read on its own.
     pub fn load(store: &dyn GraphStore) -> Result<ReadModel, StoreError> {
+        let names = store.graph_names()?;
+        // Popped from the end: in the order of the graph names.
+        let pending: Vec<(&str, NamedNodeRef<'_>)> =
+            names.iter().filter_map(|g| Some((g.as_str().strip_prefix(vocab::SOURCE_GRAPH_PREFIX)?, g.as_ref()))).rev().collect();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).min(pending.len()).max(1);
+        let pending = std::sync::Mutex::new(pending);
+        let next = || pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let views: Vec<Result<SourceView, StoreError>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut views = Vec::new();
+                        while let Some((source, graph)) = next() {
+                            views.push(SourceView::load(store, graph, source));
+                        }
+                        views
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        });
         let mut model = ReadModel::default();
-        for graph in store.graph_names()? {
-            if let Some(source) = graph.as_str().strip_prefix(vocab::SOURCE_GRAPH_PREFIX) {
-                let view = SourceView::load(store, graph.as_ref(), source)?;
-                model.views.insert(source.to_owned(), Arc::new(view));
-            }
+        for view in views {
+            let view = view?;
+            model.views.insert(view.source.clone(), Arc::new(view));
         }
         model.reindex();
         Ok(model)
@@ -646,6 +666,37 @@ mod tests {
 
     fn model(views: Vec<SourceView>) -> ReadModel {
         views.into_iter().fold(ReadModel::default(), |m, v| m.with_source(v))
+    }
+
+    #[test]
+    fn every_source_graph_in_the_store_is_loaded_as_its_view_and_nothing_else() {
+        use crate::store::{EmbeddedStore, Replacement};
+        let store = EmbeddedStore::in_memory();
+        let turtle = |n: usize| format!("@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n<https://w3id.org/musubi/dataset/D{n}> a dcat:Dataset ; dct:identifier \"D{n}\" ; dct:title \"t{n}\" .");
+        let sources = ["alpha", "beta", "gamma", "delta", "epsilon"];
+        for (n, source) in sources.iter().enumerate() {
+            let triples = parse_triples(turtle(n).as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
+            let graph = NamedNode::new_unchecked(format!("{}{source}", vocab::SOURCE_GRAPH_PREFIX));
+            store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }]).expect("store");
+        }
+        // Not a source graph: left out of the model.
+        let other = NamedNode::new_unchecked("https://w3id.org/musubi/process/x");
+        let triples = parse_triples(turtle(9).as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
+        store.replace(&[Replacement { graph: other.as_ref(), triples: &triples }]).expect("store");
+
+        let model = ReadModel::load(&store).expect("load");
+        let mut loaded: Vec<&str> = model.views().map(|v| v.source.as_str()).collect();
+        loaded.sort_unstable();
+        let mut expected = sources.to_vec();
+        expected.sort_unstable();
+        assert_eq!(loaded, expected);
+        for (n, source) in sources.iter().enumerate() {
+            let view = model.view(source).expect("view");
+            let titles: Vec<_> = view.datasets().map(|d| d.first(vocab::DCT_TITLE).map(str::to_owned)).collect();
+            assert_eq!(titles, vec![Some(format!("t{n}"))], "{source}");
+        }
+        let accessions: Vec<_> = model.datasets().iter().map(|r| r.key.accession.clone()).collect();
+        assert_eq!(accessions, vec!["D0", "D1", "D2", "D3", "D4"]);
     }
 
     #[test]
