@@ -10,7 +10,7 @@
 set -euo pipefail
 data=${1:?usage: serve-portal.sh DATA_FOLDER [PORT]}; port=${2:-7878}
 musubi=${MUSUBI:-target/release/musubi}; duration=${DURATION:-5}
-work=$(mktemp -d); trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $pid 2>/dev/null && wait $pid; rm -rf "$work"' EXIT
 body='{"query": "query Portal($q: String!) {\n  search(query: $q, filter: { kind: [DATASET], assays: [\"WGS\"], referenceGenomes: [\"GRCh38\"] },\n         facets: [ASSAYS, REFERENCE_GENOMES], first: 20) {\n    totalCount\n    facets { field values { value count } }\n    nodes {\n      ... on Dataset {\n        id accession title { value lang } description { value lang } accessLevel\n        releaseDate subjectCount assays platforms referenceGenomes keywords sources\n      }\n    }\n  }\n}", "variables": {"q": "cancer"}}'
 printf '%s' "$body" > "$work/body.json"
 cat > "$work/portal.lua" <<LUA
