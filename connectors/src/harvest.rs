@@ -183,8 +183,7 @@ impl Harvester {
                 let spooled = match staged.spool.take() {
                     Some(mut spool) => {
                         spool.append(&std::mem::take(&mut staged.triples))?;
-                        let progress = |done| self.progress.stored(&manifest.id, done, triples);
-                        store.replace_from_spool(graph.as_ref(), spool, &[status], &mut { progress })?;
+                        store.replace_from_spool(graph.as_ref(), spool, &[status], &mut |done| self.progress.stored(&manifest.id, done, triples))?;
                         true
                     }
                     None => {

@@ -50,6 +50,10 @@ pub enum StoreError {
     Spool { path: String, message: String },
 }
 
+/// How spool files are named in their folder (what [`GraphSpool::remove_stale`] removes).
+const SPOOL_PREFIX: &str = "graph-";
+const SPOOL_SUFFIX: &str = ".nt";
+
 /// A graph too large to hold in memory, written to a temporary N-Triples file piece by piece
 /// (a harvest's mapped records, a page at a time) until [`GraphStore::replace_from_spool`] swaps
 /// it in. The file is removed when the spool is dropped, swapped in or not.
@@ -64,8 +68,8 @@ impl GraphSpool {
     pub fn new(dir: &Path) -> Result<GraphSpool, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Spool { path: dir.display().to_string(), message: e.to_string() })?;
         let file = tempfile::Builder::new()
-            .prefix("graph-")
-            .suffix(".nt")
+            .prefix(SPOOL_PREFIX)
+            .suffix(SPOOL_SUFFIX)
             .tempfile_in(dir)
             .map_err(|e| StoreError::Spool { path: dir.display().to_string(), message: e.to_string() })?;
         Ok(GraphSpool { file: BufWriter::with_capacity(1 << 20, file), triples: 0 })
@@ -86,7 +90,7 @@ impl GraphSpool {
             let entry = entry.map_err(error)?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with("graph-") && name.ends_with(".nt") {
+            if name.starts_with(SPOOL_PREFIX) && name.ends_with(SPOOL_SUFFIX) {
                 freed += entry.metadata().map_or(0, |m| m.len());
                 std::fs::remove_file(entry.path()).map_err(error)?;
             }

@@ -306,6 +306,18 @@ async fn a_harvest_spooled_to_disk_lands_and_answers_as_one_held_in_memory() {
     assert_eq!(graphs(&spooled), before);
     assert_eq!(graphql(spooled_addr, ALL).await, served);
     assert_eq!(left(&staging.path().join("staging")), 0, "the failed harvest's spool is removed");
+
+    // A staging folder that cannot be made (a file is in the way; a full disk fails alike): the
+    // harvest fails naming the path, the last good graph stays and is served.
+    humandbs.behave(Behaviour::Healthy);
+    let blocked = staging.path().join("blocked");
+    std::fs::write(&blocked, "not a folder").expect("write");
+    let unwritable = spooled.clone().with_staging(blocked.join("staging"), 7);
+    let outcomes = unwritable.harvest(&["nbdc-datasets".to_owned()]).await;
+    let error = outcomes[0].1.as_ref().expect_err("nowhere to spool").to_string();
+    assert!(error.contains("cannot spool a staged graph to") && error.contains("blocked"), "{error}");
+    assert_eq!(graphs(&spooled), before);
+    assert_eq!(graphql(spooled_addr, ALL).await, served);
     drop(dcat);
 }
 
