@@ -6,7 +6,7 @@ use std::sync::Arc;
 use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest, ManifestError};
 use musubi_ontology::disease::DiseaseHierarchy;
 use musubi_ontology::dmp::SharingPolicy;
-use musubi_ontology::read_model::ReadModel;
+use musubi_ontology::read_model::{Opening, ReadModel, SourceView, ViewFiles};
 use musubi_ontology::store::{EmbeddedStore, GraphSpool, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_schema::audit::AuditError;
@@ -98,6 +98,32 @@ pub struct App {
     identity: Arc<Identity>,
     /// Answers to repeated queries, dropped when a harvest ends.
     cache: ResponseCache,
+    /// Each source's view kept on disk (`<data>/views`), so that the next start reads it rather
+    /// than projecting the graph again; none for a store in memory.
+    views: Option<ViewFiles>,
+    /// How the read model was made at start (with view files only).
+    start: Option<Arc<StartReport>>,
+}
+
+/// How a hub on a data folder made its read model at start, for the operator.
+#[derive(Debug)]
+pub struct StartReport {
+    pub opening: Opening,
+    /// The view files' folder.
+    pub views: PathBuf,
+    /// Read model and search index, from the store's opening on.
+    pub elapsed: std::time::Duration,
+}
+
+/// What the read model is made from when a hub starts.
+enum Projection {
+    /// Nothing: `musubi harvest` answers no queries.
+    Skip,
+    /// The store's graphs (a store in memory, tests).
+    Store,
+    /// The store's graphs, each source's view read from its file where it holds the graph's
+    /// current generation (`musubi serve` on a data folder).
+    Files(ViewFiles),
 }
 
 impl std::fmt::Debug for App {
@@ -110,17 +136,17 @@ impl App {
     /// Opens the data folder's graph store, the manifests and the vocabulary, and projects the
     /// read model from what the store already holds (no harvest).
     pub fn open(config: &Config) -> Result<App, StartError> {
-        App::open_with(config, true)
+        App::open_with(config, Projection::Files(ViewFiles::new(config.data.join("views"))))
     }
 
     /// Opens the data folder to harvest into it, not to answer queries: no read model or search
     /// index is projected (at start or after each source), which would be most of a large
     /// harvest's time and memory; `musubi serve` projects it from the graph when it starts.
     pub fn open_for_harvest(config: &Config) -> Result<App, StartError> {
-        App::open_with(config, false)
+        App::open_with(config, Projection::Skip)
     }
 
-    fn open_with(config: &Config, queries: bool) -> Result<App, StartError> {
+    fn open_with(config: &Config, projection: Projection) -> Result<App, StartError> {
         let vocabulary = match &config.vocabulary {
             None => Vocabulary::builtin(),
             Some(path) => {
@@ -154,7 +180,7 @@ impl App {
         if let Some(hook) = pause_hook(&config.data) {
             process = process.with_pause(hook);
         }
-        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, process, queries)?
+        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, process, projection)?
             .with_cache(config.data.join("cache"))
             .with_staging(config.data.join("staging"), SPOOL_EVERY)
             .with_identity(identity)
@@ -200,7 +226,7 @@ impl App {
         sharing: SharingPolicy,
     ) -> Result<App, StartError> {
         let process = Process::open(store.clone(), &audit)?;
-        App::assemble(store, manifests, vocabulary, audit, diseases, sharing, process, true)
+        App::assemble(store, manifests, vocabulary, audit, diseases, sharing, process, Projection::Store)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -212,9 +238,18 @@ impl App {
         diseases: Arc<DiseaseHierarchy>,
         sharing: SharingPolicy,
         process: Process,
-        queries: bool,
+        projection: Projection,
     ) -> Result<App, StartError> {
-        let model = if queries { ReadModel::load(store.as_ref())? } else { ReadModel::default() };
+        let started = std::time::Instant::now();
+        let queries = !matches!(projection, Projection::Skip);
+        let (model, views) = match projection {
+            Projection::Skip => (ReadModel::default(), None),
+            Projection::Store => (ReadModel::load(store.as_ref())?, None),
+            Projection::Files(files) => {
+                let (model, opening) = ReadModel::open(store.as_ref(), &files, true)?;
+                (model, Some((files, opening)))
+            }
+        };
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
         let hub = Arc::new(
@@ -225,6 +260,16 @@ impl App {
                 .with_sharing_policy(sharing)
                 .with_process(Arc::new(process)),
         );
+        let (views, start) = match views {
+            Some((files, opening)) => {
+                for warning in &opening.warnings {
+                    tracing::warn!("{warning}");
+                }
+                let report = StartReport { opening, views: files.dir().to_owned(), elapsed: started.elapsed() };
+                (Some(files), Some(Arc::new(report)))
+            }
+            None => (None, None),
+        };
         let client = reqwest::Client::builder()
             .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
             .build()
@@ -240,6 +285,8 @@ impl App {
             identity,
             audit,
             cache: ResponseCache::new(CacheSettings::default()),
+            views,
+            start,
         };
         app.refresh_sources()?;
         Ok(app)
@@ -404,6 +451,11 @@ impl App {
             .map_err(|e| AuditError { path: "audit log".to_owned(), message: e.to_string() })?
     }
 
+    /// How the read model was made at start (a hub opened on a data folder to serve).
+    pub fn start_report(&self) -> Option<&StartReport> {
+        self.start.as_deref()
+    }
+
     /// The schema's hub: the read model and search index as of now.
     pub fn hub(&self) -> &Arc<Hub> {
         &self.hub
@@ -422,7 +474,15 @@ impl App {
     /// Rebuilds the read model and the search index from the graph (the truth), and swaps them
     /// in. Returns how many datasets and studies the index holds.
     pub fn reindex(&self) -> Result<(usize, usize), StartError> {
-        let model = musubi_ontology::read_model::ReadModel::load(self.store.as_ref())?;
+        let model = match &self.views {
+            // Every view projected again, and its file rewritten.
+            Some(files) => {
+                let (model, opening) = ReadModel::open(self.store.as_ref(), files, false)?;
+                opening.warnings.iter().for_each(|w| tracing::warn!("{w}"));
+                model
+            }
+            None => ReadModel::load(self.store.as_ref())?,
+        };
         self.hub.replace_model(model);
         let snapshot = self.hub.snapshot();
         let datasets = snapshot.index.docs().iter().filter(|d| d.kind == musubi_search::Kind::Dataset).count();
@@ -438,6 +498,7 @@ impl App {
             let outcome = self.harvester.harvest(manifest, self.store.as_ref(), &self.vocabulary).await;
             let outcome = outcome.map(|mut report| {
                 if let Some(view) = report.view.take() {
+                    self.keep_view(&view);
                     self.hub.replace_source(view);
                 }
                 self.cache.invalidate();
@@ -478,6 +539,20 @@ impl App {
                 })
             })
             .collect()
+    }
+
+    /// Writes a landed harvest's view to its file, so that the next start reads it. A failure
+    /// costs only that start's projection of the source.
+    fn keep_view(&self, view: &SourceView) {
+        let Some(files) = &self.views else { return };
+        let kept = self
+            .store
+            .generation(musubi_connectors::harvest::source_graph(&view.source).as_ref())
+            .map_err(|e| e.to_string())
+            .and_then(|generation| generation.map_or(Ok(()), |g| files.write(view, &g).map_err(|e| e.to_string())));
+        if let Err(e) = kept {
+            tracing::warn!(source = %view.source, "cannot keep the view on disk: {e}");
+        }
     }
 
     /// Re-reads each source's status from the store for the `sources` query.

@@ -256,6 +256,15 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Ok(app) => app,
                 Err(e) => return fail(&e),
             };
+            if let Some(start) = app.start_report() {
+                println!(
+                    "read model: {} source view(s) read from {}, {} projected from the graph; search index built; {:.1} s",
+                    start.opening.from_files.len(),
+                    start.views.display(),
+                    start.opening.projected.len(),
+                    start.elapsed.as_secs_f64()
+                );
+            }
             if demo {
                 println!("harvesting the demo sources into {} …", config.data.display());
                 print_outcomes(&app.harvest(&[]).await);

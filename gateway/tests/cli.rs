@@ -7,7 +7,7 @@ use std::path::Path;
 use musubi_tests::{Behaviour, Partner, graphql, manifests, write_manifests};
 
 mod common;
-use common::{Killed, listening, musubi};
+use common::{Killed, listening, listening_saying, musubi};
 
 /// Starts `musubi serve` on a free port and returns it (killed on drop) with the address it
 /// printed.
@@ -298,4 +298,57 @@ async fn reindex_says_what_the_graph_holds_and_serve_searches_it() {
     let (_server, addr) = serve(data.path());
     let r = graphql(addr, r#"{ search(query: "ゲノム解析") { totalCount nodes { ... on Study { accession } } } }"#).await;
     assert_eq!(r["data"]["search"]["nodes"][0]["accession"], "hum0001", "{r}");
+}
+
+/// A generated catalogue of `datasets` (its NBDC graph of 60,000 triples or more is bulk-loaded
+/// as a generation, as a national source's is), harvested into `data` by `musubi harvest`.
+fn harvest_generated(work: &Path, data: &Path, datasets: usize, seed: u64) {
+    let catalogue = work.join(format!("gen-{seed}"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musubi"))
+        .args(["gen", "--datasets", &datasets.to_string(), "--seed", &seed.to_string(), "--out"])
+        .arg(&catalogue)
+        .output()
+        .expect("gen runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = musubi(data).arg("--sources").arg(catalogue.join("sources")).arg("harvest").output().expect("harvest runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_reads_large_source_views_from_disk_and_never_one_a_later_harvest_replaced() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    harvest_generated(work.path(), &data, 1500, 1);
+    let start = |data: &Path| {
+        let mut command = musubi(data);
+        command.args(["serve", "--listen", "127.0.0.1:0"]);
+        let (server, addr, said) = listening_saying(command);
+        let line = said.into_iter().find(|l| l.starts_with("read model:")).expect("serve says how it made its read model");
+        (server, addr, line)
+    };
+    let query = r#"{ datasets(first: 40) { totalCount nodes { accession title { value lang } releaseDate sources } }
+                    search(query: "cancer", first: 5) { totalCount } }"#;
+
+    // First start: every view projected from the graph; the NBDC one is kept on disk.
+    let (server, addr, said) = start(&data);
+    assert!(said.starts_with("read model: 0 source view(s) read from") && said.contains("3 projected"), "{said}");
+    assert!(data.join("views/gen-nbdc-datasets.view").exists(), "{said}");
+    let first = graphql(addr, query).await;
+    assert_eq!(first["data"]["datasets"]["totalCount"], 1500, "{first}");
+    drop(server);
+
+    // A restart reads it and answers the same.
+    let (server, addr, said) = start(&data);
+    assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("2 projected"), "{said}");
+    assert_eq!(graphql(addr, query).await, first);
+    drop(server);
+
+    // Another catalogue harvested by `musubi harvest` (no server running): the file is of the
+    // graph's old generation, so the next start projects the new graph and serves it.
+    harvest_generated(work.path(), &data, 1600, 2);
+    let (_server, addr, said) = start(&data);
+    assert!(said.starts_with("read model: 0 source view(s) read from"), "{said}");
+    let after = graphql(addr, query).await;
+    assert_eq!(after["data"]["datasets"]["totalCount"], 1600, "{after}");
+    assert_ne!(after["data"]["datasets"]["nodes"], first["data"]["datasets"]["nodes"], "the new catalogue's records, not the old file's");
 }

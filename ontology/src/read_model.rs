@@ -16,6 +16,9 @@ use hashbrown::HashTable;
 use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
 
 use crate::store::{GraphStore, StoreError};
+
+mod file;
+pub use file::{ViewFileError, ViewFiles};
 use crate::vocab::{self, AccessLevel};
 
 /// One entity (a dataset, a study, a sample, a person, …) as one source's graph describes it.
@@ -320,10 +323,66 @@ pub struct ReadModel {
     policies_by_dataset: HashMap<String, Vec<EntityKey>>,
 }
 
+/// Where [`ReadModel::open`] found each source's view.
+#[derive(Debug, Default)]
+pub struct Opening {
+    /// Sources whose view was read from its file.
+    pub from_files: Vec<String>,
+    /// Sources whose view was projected from the graph (no file, or one of an older generation).
+    pub projected: Vec<String>,
+    /// Files that could not be read or written: the view was projected (and is served); the
+    /// next start projects it again.
+    pub warnings: Vec<String>,
+}
+
+/// One source's view, and where it came from.
+struct Opened {
+    view: SourceView,
+    from_file: bool,
+    generation: Option<String>,
+    warning: Option<String>,
+}
+
+impl Opened {
+    fn view(store: &dyn GraphStore, graph: NamedNodeRef<'_>, source: &str, files: Option<(&ViewFiles, bool)>) -> Result<Opened, StoreError> {
+        let generation = match files {
+            Some(_) => store.generation(graph)?,
+            None => None,
+        };
+        let mut warning = None;
+        if let (Some((files, true)), Some(g)) = (files, &generation) {
+            match files.read(source, g) {
+                Ok(Some(view)) => return Ok(Opened { view, from_file: true, generation, warning }),
+                Ok(None) => {}
+                Err(e) => warning = Some(format!("{e}; projecting the view from the graph")),
+            }
+        }
+        let view = SourceView::load(store, graph, source)?;
+        if let (Some((files, _)), Some(g)) = (files, &generation)
+            && let Err(e) = files.write(&view, g)
+        {
+            warning = Some(format!("cannot keep the view on disk: {e}"));
+        }
+        Ok(Opened { view, from_file: false, generation, warning })
+    }
+}
+
 impl ReadModel {
     /// Projects every source graph in the store, several sources at once (one per core): the
     /// projection is most of `serve`'s start-up, and each source's graph is read on its own.
     pub fn load(store: &dyn GraphStore) -> Result<ReadModel, StoreError> {
+        Ok(ReadModel::load_with(store, None)?.0)
+    }
+
+    /// [`ReadModel::load`], reading each source's view from `files` where one was written from the
+    /// graph's current generation (`reuse`), projecting the others and writing their files.
+    /// `reuse: false` projects every source and rewrites every file (`musubi reindex`). Files of
+    /// sources the store no longer holds as a generation are removed.
+    pub fn open(store: &dyn GraphStore, files: &ViewFiles, reuse: bool) -> Result<(ReadModel, Opening), StoreError> {
+        ReadModel::load_with(store, Some((files, reuse)))
+    }
+
+    fn load_with(store: &dyn GraphStore, files: Option<(&ViewFiles, bool)>) -> Result<(ReadModel, Opening), StoreError> {
         let names = store.graph_names()?;
         // Popped from the end: in the order of the graph names.
         let pending: Vec<(&str, NamedNodeRef<'_>)> =
@@ -331,13 +390,13 @@ impl ReadModel {
         let threads = std::thread::available_parallelism().map_or(1, usize::from).min(pending.len()).max(1);
         let pending = std::sync::Mutex::new(pending);
         let next = || pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
-        let views: Vec<Result<SourceView, StoreError>> = std::thread::scope(|scope| {
+        let views: Vec<Result<Opened, StoreError>> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
                     scope.spawn(|| {
                         let mut views = Vec::new();
                         while let Some((source, graph)) = next() {
-                            views.push(SourceView::load(store, graph, source));
+                            views.push(Opened::view(store, graph, source, files));
                         }
                         views
                     })
@@ -346,12 +405,31 @@ impl ReadModel {
             workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
         });
         let mut model = ReadModel::default();
-        for view in views {
-            let view = view?;
-            model.views.insert(view.source.clone(), Arc::new(view));
+        let mut opening = Opening::default();
+        let mut kept = Vec::new();
+        for opened in views {
+            let opened = opened?;
+            let source = opened.view.source.clone();
+            if opened.from_file {
+                opening.from_files.push(source.clone());
+            } else {
+                opening.projected.push(source.clone());
+            }
+            opening.warnings.extend(opened.warning);
+            if opened.generation.is_some() {
+                kept.push(source.clone());
+            }
+            model.views.insert(source, Arc::new(opened.view));
         }
+        if let Some((files, _)) = files
+            && let Err(e) = files.retain(&kept.iter().map(String::as_str).collect::<Vec<_>>())
+        {
+            opening.warnings.push(e.to_string());
+        }
+        opening.from_files.sort();
+        opening.projected.sort();
         model.reindex();
-        Ok(model)
+        Ok((model, opening))
     }
 
     /// A model with one source's view replaced (or added).
@@ -666,6 +744,79 @@ mod tests {
 
     fn model(views: Vec<SourceView>) -> ReadModel {
         views.into_iter().fold(ReadModel::default(), |m, v| m.with_source(v))
+    }
+
+    /// A view as comparable text: each node's id, properties and values, in the view's order.
+    fn dump(view: &SourceView) -> Vec<String> {
+        let mut lines: Vec<String> = view
+            .nodes()
+            .map(|n| {
+                let props: Vec<String> = n.properties().map(|(p, values)| format!("{p}={values:?}")).collect();
+                format!("{} {}", n.id, props.join(" "))
+            })
+            .collect();
+        lines.extend(view.datasets().map(|n| format!("dataset {}", n.id)));
+        lines.extend(view.studies().map(|n| format!("study {}", n.id)));
+        lines
+    }
+
+    #[test]
+    fn views_kept_on_disk_are_read_back_as_projected_until_the_graph_changes() {
+        use crate::store::{EmbeddedStore, Replacement};
+        // Every graph bulk-loaded as a generation, as a national source's is.
+        let store = EmbeddedStore::in_memory().with_bulk_threshold(1);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = ViewFiles::new(dir.path().join("views"));
+        let put = |source: &str, turtle: &str| {
+            let prefixes = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . \
+                            @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix m: <https://w3id.org/musubi/vocab#> .\n";
+            let triples = parse_triples(format!("{prefixes}{turtle}").as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
+            let graph = NamedNode::new_unchecked(format!("{}{source}", vocab::SOURCE_GRAPH_PREFIX));
+            store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }]).expect("store");
+        };
+        put(
+            "alpha",
+            r#"<https://w3id.org/musubi/dataset/A2> a dcat:Dataset ; dct:identifier "A2" ; dct:title "肺がん"@ja, "Lung cancer"@en ;
+                 dct:issued "2021-04-01"^^xsd:date ; m:subjectCount 12 ; dct:publisher [ dct:title "Keio" ] .
+               <https://w3id.org/musubi/dataset/A1> a dcat:Dataset ; dct:identifier "A1" ; dct:title "plain" .
+               <https://w3id.org/musubi/study/S1> a m:Study ; dct:identifier "S1" ."#,
+        );
+        put("beta", r#"<https://w3id.org/musubi/dataset/B1> a dcat:Dataset ; dct:identifier "B1" ; dct:title "genome"@en ."#);
+
+        let (first, opening) = ReadModel::open(&store, &files, true).expect("open");
+        assert_eq!((opening.from_files.len(), opening.projected.len()), (0, 2), "{opening:?}");
+        assert!(files.path("alpha").exists() && files.path("beta").exists());
+        let (second, opening) = ReadModel::open(&store, &files, true).expect("open");
+        assert_eq!(opening.from_files, ["alpha", "beta"], "{opening:?}");
+        for source in ["alpha", "beta"] {
+            assert_eq!(dump(second.view(source).expect("view")), dump(first.view(source).expect("view")), "{source}");
+        }
+        let id = NamedOrBlankNode::from(NamedNode::new_unchecked("https://w3id.org/musubi/dataset/A2"));
+        assert_eq!(second.view("alpha").and_then(|v| v.node(&id)).and_then(|n| n.first(vocab::DCT_IDENTIFIER)), Some("A2"));
+        assert_eq!(second.datasets().len(), 3);
+
+        // A harvest lands for alpha: its file is of the old generation and is not read.
+        put("alpha", r#"<https://w3id.org/musubi/dataset/A9> a dcat:Dataset ; dct:identifier "A9" ."#);
+        let (third, opening) = ReadModel::open(&store, &files, true).expect("open");
+        assert_eq!((opening.projected.as_slice(), opening.from_files.as_slice()), (&["alpha".to_owned()][..], &["beta".to_owned()][..]));
+        assert_eq!(third.datasets().iter().map(|d| d.key.accession.as_str()).collect::<Vec<_>>(), ["A9", "B1"]);
+
+        // A damaged file: the view is projected (and served), the warning names the file, and
+        // the file is written again.
+        let beta = files.path("beta");
+        let bytes = std::fs::read(&beta).expect("read");
+        std::fs::write(&beta, &bytes[..bytes.len() - 10]).expect("truncate");
+        let (fourth, opening) = ReadModel::open(&store, &files, true).expect("open");
+        assert!(opening.projected.contains(&"beta".to_owned()), "{opening:?}");
+        assert!(opening.warnings.iter().any(|w| w.contains("beta.view") && w.contains("ends")), "{opening:?}");
+        assert_eq!(dump(fourth.view("beta").expect("view")), dump(first.view("beta").expect("view")));
+        assert_eq!(ReadModel::open(&store, &files, true).expect("open").1.from_files, ["alpha", "beta"]);
+
+        // `reuse: false` (reindex) projects every source; a file no source graph has is removed.
+        std::fs::write(files.path("gone"), b"old").expect("write");
+        let (_, opening) = ReadModel::open(&store, &files, false).expect("open");
+        assert_eq!(opening.projected, ["alpha", "beta"]);
+        assert!(!files.path("gone").exists());
     }
 
     #[test]

@@ -149,6 +149,12 @@ pub trait GraphStore: Send + Sync {
     }
     /// The names of the graphs that hold something.
     fn graph_names(&self) -> Result<Vec<NamedNode>, StoreError>;
+    /// A name for the current contents of `graph` that every replace changes, where the store
+    /// has one (the embedded store's generation, for a bulk-loaded graph); `None` for a graph
+    /// stored in place. What is derived from a graph (persisted source views) is kept by it.
+    fn generation(&self, _graph: NamedNodeRef<'_>) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// oxigraph in this process: in memory, or on disk in the data folder (RocksDB).
@@ -413,6 +419,11 @@ impl GraphStore for EmbeddedStore {
             each(Triple::from(q.map_err(storage)?));
         }
         Ok(())
+    }
+
+    fn generation(&self, graph: NamedNodeRef<'_>) -> Result<Option<String>, StoreError> {
+        let physical = self.physical(graph)?;
+        Ok((physical.as_ref() != graph).then(|| physical.into_string()))
     }
 
     fn graph_names(&self) -> Result<Vec<NamedNode>, StoreError> {

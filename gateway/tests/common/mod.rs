@@ -26,17 +26,25 @@ impl Drop for Killed {
 /// Starts `command` (a server: `serve`, `bench naive-sparql`), waits for the `open http://…` line
 /// and returns the child with the address; stdout keeps being drained so the server never writes
 /// into a closed pipe.
-pub fn listening(mut command: Command) -> (Killed, SocketAddr) {
+pub fn listening(command: Command) -> (Killed, SocketAddr) {
+    let (child, addr, _) = listening_saying(command);
+    (child, addr)
+}
+
+/// [`listening`], with the lines the server printed before its URL.
+pub fn listening_saying(mut command: Command) -> (Killed, SocketAddr, Vec<String>) {
     let mut child = Killed(command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("musubi starts"));
     let stdout = child.0.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
+    let mut said = Vec::new();
     for line in lines.by_ref() {
         let line = line.expect("line");
         if let Some(url) = line.strip_prefix("open http://") {
             let addr = url.trim_end_matches("/graphql").parse().expect("address");
             std::thread::spawn(move || for _ in lines {});
-            return (child, addr);
+            return (child, addr, said);
         }
+        said.push(line);
     }
-    panic!("{command:?} never printed its URL");
+    panic!("{command:?} never printed its URL: {said:?}");
 }

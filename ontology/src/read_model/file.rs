@@ -1,0 +1,377 @@
+//! Source views kept on disk next to the graph (`<data>/views/`), so that `musubi serve` starts by
+//! reading each source's view instead of projecting it from the store: decoding every term from
+//! RocksDB by point lookup was half of the start-up (perf, 100,000 datasets).
+//!
+//! A file is a cache of the graph, never the truth. It names the store generation of the graph it
+//! was projected from ([`GraphStore::generation`](crate::store::GraphStore::generation)); a file
+//! of another generation (a harvest landed since, e.g. by `musubi harvest` in another process), of
+//! another format version, or that does not decode, is not used, and the view is projected from
+//! the graph again. Graphs stored in place (small ones) have no generation and no file.
+//!
+//! The format is the view as it is in memory, in order: a header (magic, version, source,
+//! generation), each node (its id, its properties sorted by IRI, their values in order), the
+//! positions of datasets, studies and samples, and an end mark that a truncated file lacks.
+//! Numbers are LEB128; strings are a length and UTF-8; predicates, datatypes and language tags
+//! are written once per file and then referred to by number.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::BuildHasher;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hashbrown::HashTable;
+use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term};
+
+use super::{Node, SourceView};
+
+const MAGIC: &[u8; 12] = b"musubi view\n";
+const END: &[u8; 4] = b"end\n";
+/// Raised whenever the layout changes: a file of another version is projected again, not read.
+const VERSION: u64 = 1;
+
+/// The folder of persisted source views.
+#[derive(Debug, Clone)]
+pub struct ViewFiles {
+    dir: PathBuf,
+}
+
+/// A view file that could not be written, or that is damaged (where, and what was wrong).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ViewFileError {
+    pub path: String,
+    pub message: String,
+}
+
+impl ViewFiles {
+    pub fn new(dir: impl Into<PathBuf>) -> ViewFiles {
+        ViewFiles { dir: dir.into() }
+    }
+
+    /// The file of `source`'s view. Source ids are `[a-z0-9_-]`, but graphs the hub writes
+    /// (`dmp-<key>`) may carry more: anything else is written `%XX`.
+    pub fn path(&self, source: &str) -> PathBuf {
+        let mut name = String::with_capacity(source.len() + 5);
+        for b in source.bytes() {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                name.push(b as char);
+            } else {
+                name.push_str(&format!("%{b:02X}"));
+            }
+        }
+        name.push_str(".view");
+        self.dir.join(name)
+    }
+
+    /// `source`'s view as projected from the graph's `generation`, if a file holds exactly that;
+    /// `Ok(None)` for no file, or a file of another generation or format version.
+    pub fn read(&self, source: &str, generation: &str) -> Result<Option<SourceView>, ViewFileError> {
+        let path = self.path(source);
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(ViewFileError { path: path.display().to_string(), message: e.to_string() }),
+        };
+        let mut decoder = Decoder { input: BufReader::with_capacity(1 << 20, file), offset: 0 };
+        decoder.view(source, generation).map_err(|message| ViewFileError {
+            path: path.display().to_string(),
+            message: format!("{message} (at byte {})", decoder.offset),
+        })
+    }
+
+    /// Writes `view`, projected from the graph's `generation`, replacing the source's file as a
+    /// whole (a reader sees the old file or the new one).
+    pub fn write(&self, view: &SourceView, generation: &str) -> Result<(), ViewFileError> {
+        let path = self.path(&view.source);
+        let failed = |e: &dyn std::fmt::Display| ViewFileError { path: path.display().to_string(), message: e.to_string() };
+        std::fs::create_dir_all(&self.dir).map_err(|e| failed(&e))?;
+        let file = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| failed(&e))?;
+        let mut encoder = Encoder { output: BufWriter::with_capacity(1 << 20, file), names: HashMap::new() };
+        encoder.view(view, generation).map_err(|e| failed(&e))?;
+        let file = encoder.output.into_inner().map_err(|e| failed(&e.error()))?;
+        file.persist(&path).map_err(|e| failed(&e.error))?;
+        Ok(())
+    }
+
+    /// Removes the files of sources that are not among `keep` (a source removed from the store,
+    /// or now stored in place), so that the folder holds only what can be read.
+    pub fn retain(&self, keep: &[&str]) -> Result<(), ViewFileError> {
+        let failed = |e: std::io::Error| ViewFileError { path: self.dir.display().to_string(), message: e.to_string() };
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(failed(e)),
+        };
+        let kept: Vec<PathBuf> = keep.iter().map(|s| self.path(s)).collect();
+        for entry in entries {
+            let path = entry.map_err(failed)?.path();
+            if path.extension().is_some_and(|e| e == "view") && !kept.contains(&path) {
+                std::fs::remove_file(&path).map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+struct Encoder<W> {
+    output: W,
+    /// Predicates, datatypes and language tags already written, by their number.
+    names: HashMap<String, u64>,
+}
+
+impl<W: Write> Encoder<W> {
+    fn view(&mut self, view: &SourceView, generation: &str) -> std::io::Result<()> {
+        self.output.write_all(MAGIC)?;
+        self.number(VERSION)?;
+        self.string(&view.source)?;
+        self.string(generation)?;
+        self.number(view.nodes.len() as u64)?;
+        for node in &view.nodes {
+            self.id(&node.id)?;
+            self.number(node.props.len() as u64)?;
+            for (property, values) in node.props.iter() {
+                self.name(property)?;
+                self.number(values.len() as u64)?;
+                for value in values.iter() {
+                    self.term(value)?;
+                }
+            }
+        }
+        for positions in [&view.datasets, &view.studies, &view.samples] {
+            self.number(positions.len() as u64)?;
+            for &p in positions {
+                self.number(u64::from(p))?;
+            }
+        }
+        self.output.write_all(END)
+    }
+
+    fn id(&mut self, id: &NamedOrBlankNode) -> std::io::Result<()> {
+        match id {
+            NamedOrBlankNode::NamedNode(n) => {
+                self.byte(0)?;
+                self.string(n.as_str())
+            }
+            NamedOrBlankNode::BlankNode(b) => {
+                self.byte(1)?;
+                self.string(b.as_str())
+            }
+        }
+    }
+
+    fn term(&mut self, term: &Term) -> std::io::Result<()> {
+        match term {
+            Term::NamedNode(n) => {
+                self.byte(0)?;
+                self.string(n.as_str())
+            }
+            Term::BlankNode(b) => {
+                self.byte(1)?;
+                self.string(b.as_str())
+            }
+            Term::Literal(l) => match l.language() {
+                Some(language) => {
+                    self.byte(3)?;
+                    self.string(l.value())?;
+                    self.name(language)
+                }
+                None if l.datatype() == oxigraph::model::vocab::xsd::STRING => {
+                    self.byte(2)?;
+                    self.string(l.value())
+                }
+                None => {
+                    self.byte(4)?;
+                    self.string(l.value())?;
+                    self.name(l.datatype().as_str())
+                }
+            },
+        }
+    }
+
+    /// A name by number, written out the first time: 0 and the string, else its number + 1.
+    fn name(&mut self, name: &str) -> std::io::Result<()> {
+        match self.names.get(name) {
+            Some(&n) => self.number(n + 1),
+            None => {
+                self.names.insert(name.to_owned(), self.names.len() as u64);
+                self.number(0)?;
+                self.string(name)
+            }
+        }
+    }
+
+    fn string(&mut self, s: &str) -> std::io::Result<()> {
+        self.number(s.len() as u64)?;
+        self.output.write_all(s.as_bytes())
+    }
+
+    fn byte(&mut self, b: u8) -> std::io::Result<()> {
+        self.output.write_all(&[b])
+    }
+
+    fn number(&mut self, mut n: u64) -> std::io::Result<()> {
+        let mut bytes = [0u8; 10];
+        let mut len = 0;
+        loop {
+            let low = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                bytes[len] = low;
+                len += 1;
+                break;
+            }
+            bytes[len] = low | 0x80;
+            len += 1;
+        }
+        self.output.write_all(&bytes[..len])
+    }
+}
+
+struct Decoder<R> {
+    input: R,
+    /// Bytes read so far, for errors.
+    offset: u64,
+}
+
+impl<R: BufRead> Decoder<R> {
+    fn view(&mut self, source: &str, generation: &str) -> Result<Option<SourceView>, String> {
+        let mut magic = [0u8; MAGIC.len()];
+        self.exact(&mut magic)?;
+        if &magic != MAGIC {
+            return Err("not a musubi view file".into());
+        }
+        if self.number()? != VERSION {
+            return Ok(None);
+        }
+        let written_for = self.string()?;
+        if written_for != source {
+            return Err(format!("holds the view of source {written_for:?}, not {source:?}"));
+        }
+        if self.string()? != generation {
+            return Ok(None);
+        }
+        let mut names: Vec<Arc<str>> = Vec::new();
+        let count = self.count()?;
+        let mut nodes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let id = match self.byte()? {
+                0 => NamedOrBlankNode::NamedNode(NamedNode::new_unchecked(self.string()?)),
+                1 => NamedOrBlankNode::BlankNode(BlankNode::new_unchecked(self.string()?)),
+                tag => return Err(format!("a node id of unknown kind {tag}")),
+            };
+            let mut props = Vec::with_capacity(self.count()?);
+            for _ in 0..props.capacity() {
+                // Shared by every node, as in a projected view.
+                let property = self.name(&mut names)?;
+                let mut values = Vec::with_capacity(self.count()?);
+                for _ in 0..values.capacity() {
+                    values.push(self.term(&mut names)?);
+                }
+                props.push((property, values.into_boxed_slice()));
+            }
+            nodes.push(Node { id, props: props.into_boxed_slice() });
+        }
+        let mut typed = || -> Result<Vec<u32>, String> {
+            let mut positions = Vec::with_capacity(self.count()?);
+            for _ in 0..positions.capacity() {
+                match u32::try_from(self.number()?) {
+                    Ok(p) if (p as usize) < nodes.len() => positions.push(p),
+                    _ => return Err("a position past the last node".into()),
+                }
+            }
+            Ok(positions)
+        };
+        let (datasets, studies, samples) = (typed()?, typed()?, typed()?);
+        let mut end = [0u8; END.len()];
+        self.exact(&mut end)?;
+        if &end != END {
+            return Err("no end mark after the last node".into());
+        }
+        let hasher = std::hash::RandomState::new();
+        let mut index = HashTable::with_capacity(nodes.len());
+        for (i, node) in nodes.iter().enumerate() {
+            index.insert_unique(hasher.hash_one(&node.id), i as u32, |&j: &u32| hasher.hash_one(&nodes[j as usize].id));
+        }
+        Ok(Some(SourceView { source: source.to_owned(), nodes, index, hasher, datasets, studies, samples }))
+    }
+
+    fn term(&mut self, names: &mut Vec<Arc<str>>) -> Result<Term, String> {
+        Ok(match self.byte()? {
+            0 => NamedNode::new_unchecked(self.string()?).into(),
+            1 => BlankNode::new_unchecked(self.string()?).into(),
+            2 => Literal::new_simple_literal(self.string()?).into(),
+            3 => {
+                let value = self.string()?;
+                Literal::new_language_tagged_literal_unchecked(value, &*self.name(names)?).into()
+            }
+            4 => {
+                let value = self.string()?;
+                Literal::new_typed_literal(value, NamedNode::new_unchecked(&*self.name(names)?)).into()
+            }
+            tag => return Err(format!("a value of unknown kind {tag}")),
+        })
+    }
+
+    fn name(&mut self, names: &mut Vec<Arc<str>>) -> Result<Arc<str>, String> {
+        match self.number()? {
+            0 => {
+                let name: Arc<str> = self.string()?.into();
+                names.push(name.clone());
+                Ok(name)
+            }
+            n => names.get((n - 1) as usize).cloned().ok_or_else(|| format!("a reference to name {n} before it was written")),
+        }
+    }
+
+    /// A count of things that follow, each at least a byte: no larger than what a file can hold
+    /// (a damaged count must not reserve memory for billions).
+    fn count(&mut self) -> Result<usize, String> {
+        let n = self.number()?;
+        usize::try_from(n).ok().filter(|&n| n < (1 << 40)).ok_or_else(|| format!("a count of {n}"))
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        let len = self.count()?;
+        // Grown as bytes arrive: a damaged length cannot reserve more than the file holds.
+        let mut bytes = Vec::with_capacity(len.min(1 << 16));
+        let read = (&mut self.input).take(len as u64).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        self.offset += read as u64;
+        if read < len {
+            return Err("the file ends inside a string".into());
+        }
+        String::from_utf8(bytes).map_err(|_| "a string that is not UTF-8".to_owned())
+    }
+
+    fn byte(&mut self) -> Result<u8, String> {
+        let mut b = [0u8];
+        self.exact(&mut b)?;
+        Ok(b[0])
+    }
+
+    fn number(&mut self) -> Result<u64, String> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err("a number longer than 64 bits".into())
+    }
+
+    fn exact(&mut self, into: &mut [u8]) -> Result<(), String> {
+        self.input.read_exact(into).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => "the file ends early".to_owned(),
+            _ => e.to_string(),
+        })?;
+        self.offset += into.len() as u64;
+        Ok(())
+    }
+}
