@@ -12,6 +12,7 @@ use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_schema::audit::AuditError;
 use musubi_schema::process::{Affiliation, FeeSchedule, MeteredUse, PauseHook, Process, ProcessError};
 use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Limits, Principal, SourceInfo};
+use musubi_search::OnDisk;
 
 use crate::cache::{CacheSettings, ResponseCache};
 
@@ -111,6 +112,9 @@ pub struct StartReport {
     pub opening: Opening,
     /// The view files' folder.
     pub views: PathBuf,
+    /// Whether the search index was opened from disk or built (`None`: built in memory, as the
+    /// folder could not hold it).
+    pub index: Option<OnDisk>,
     /// Read model and search index, from the store's opening on.
     pub elapsed: std::time::Duration,
 }
@@ -122,8 +126,9 @@ enum Projection {
     /// The store's graphs (a store in memory, tests).
     Store,
     /// The store's graphs, each source's view read from its file where it holds the graph's
-    /// current generation (`musubi serve` on a data folder).
-    Files(ViewFiles),
+    /// current generation, and the search index kept in `index` (`musubi serve` on a data
+    /// folder).
+    Files { views: ViewFiles, index: PathBuf },
 }
 
 impl std::fmt::Debug for App {
@@ -136,7 +141,7 @@ impl App {
     /// Opens the data folder's graph store, the manifests and the vocabulary, and projects the
     /// read model from what the store already holds (no harvest).
     pub fn open(config: &Config) -> Result<App, StartError> {
-        App::open_with(config, Projection::Files(ViewFiles::new(config.data.join("views"))))
+        App::open_with(config, Projection::Files { views: ViewFiles::new(config.data.join("views")), index: config.data.join("index") })
     }
 
     /// Opens the data folder to harvest into it, not to answer queries: no read model or search
@@ -245,27 +250,33 @@ impl App {
         let (model, views) = match projection {
             Projection::Skip => (ReadModel::default(), None),
             Projection::Store => (ReadModel::load(store.as_ref())?, None),
-            Projection::Files(files) => {
+            Projection::Files { views: files, index } => {
                 let (model, opening) = ReadModel::open(store.as_ref(), &files, true)?;
-                (model, Some((files, opening)))
+                (model, Some((files, opening, index)))
             }
         };
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
+        let (hub, index) = match &views {
+            Some((_, _, root)) => Hub::with_index_on_disk(vocabulary.clone(), model, Vec::new(), root.clone()),
+            None => (Hub::new(vocabulary.clone(), model, Vec::new()), None),
+        };
         let hub = Arc::new(
-            Hub::new(vocabulary.clone(), model, Vec::new())
-                .with_audit_log(audit.clone())
+            hub.with_audit_log(audit.clone())
                 .with_diseases(diseases)
                 .with_store(store.clone())
                 .with_sharing_policy(sharing)
                 .with_process(Arc::new(process)),
         );
         let (views, start) = match views {
-            Some((files, opening)) => {
+            Some((files, opening, _)) => {
                 for warning in &opening.warnings {
                     tracing::warn!("{warning}");
                 }
-                let report = StartReport { opening, views: files.dir().to_owned(), elapsed: started.elapsed() };
+                if let Some(OnDisk::Rebuilt(why)) = &index {
+                    tracing::warn!("the search index on disk could not be opened ({why}); built it again");
+                }
+                let report = StartReport { opening, views: files.dir().to_owned(), index, elapsed: started.elapsed() };
                 (Some(files), Some(Arc::new(report)))
             }
             None => (None, None),
@@ -497,8 +508,8 @@ impl App {
         for manifest in self.manifests.iter().filter(|m| only.is_empty() || only.contains(&m.id)) {
             let outcome = self.harvester.harvest(manifest, self.store.as_ref(), &self.vocabulary).await;
             let outcome = outcome.map(|mut report| {
-                if let Some(view) = report.view.take() {
-                    self.keep_view(&view);
+                if let Some(mut view) = report.view.take() {
+                    self.keep_view(&mut view);
                     self.hub.replace_source(view);
                 }
                 self.cache.invalidate();
@@ -541,17 +552,18 @@ impl App {
             .collect()
     }
 
-    /// Writes a landed harvest's view to its file, so that the next start reads it. A failure
-    /// costs only that start's projection of the source.
-    fn keep_view(&self, view: &SourceView) {
+    /// Writes a landed harvest's view to its file, so that the next start reads it (and can use
+    /// the search index built from it). A failure costs only that start's projection.
+    fn keep_view(&self, view: &mut SourceView) {
         let Some(files) = &self.views else { return };
-        let kept = self
-            .store
-            .generation(musubi_connectors::harvest::source_graph(&view.source).as_ref())
-            .map_err(|e| e.to_string())
-            .and_then(|generation| generation.map_or(Ok(()), |g| files.write(view, &g).map_err(|e| e.to_string())));
-        if let Err(e) = kept {
-            tracing::warn!(source = %view.source, "cannot keep the view on disk: {e}");
+        let graph = musubi_connectors::harvest::source_graph(&view.source);
+        match self.store.generation(graph.as_ref()) {
+            Ok(Some(generation)) => match files.write(view, &generation) {
+                Ok(()) => view.set_generation(generation),
+                Err(e) => tracing::warn!(source = %view.source, "cannot keep the view on disk: {e}"),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!(source = %view.source, "cannot keep the view on disk: {e}"),
         }
     }
 

@@ -257,8 +257,13 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Err(e) => return fail(&e),
             };
             if let Some(start) = app.start_report() {
+                let index = match start.index {
+                    Some(musubi_search::OnDisk::Opened) => "search index opened",
+                    Some(_) => "search index built",
+                    None => "search index built in memory",
+                };
                 println!(
-                    "read model: {} source view(s) read from {}, {} projected from the graph; search index built; {:.1} s",
+                    "read model: {} source view(s) read from {}, {} projected from the graph; {index}; {:.1} s",
                     start.opening.from_files.len(),
                     start.views.display(),
                     start.opening.projected.len(),

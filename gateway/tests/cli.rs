@@ -315,7 +315,7 @@ fn harvest_generated(work: &Path, data: &Path, datasets: usize, seed: u64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_reads_large_source_views_from_disk_and_never_one_a_later_harvest_replaced() {
+async fn a_restart_reads_large_source_views_and_the_search_index_from_disk_and_never_ones_a_later_harvest_replaced() {
     let work = tempfile::tempdir().expect("tempdir");
     let data = work.path().join("data");
     harvest_generated(work.path(), &data, 1500, 1);
@@ -329,17 +329,20 @@ async fn a_restart_reads_large_source_views_from_disk_and_never_one_a_later_harv
     let query = r#"{ datasets(first: 40) { totalCount nodes { accession title { value lang } releaseDate sources } }
                     search(query: "cancer", first: 5) { totalCount } }"#;
 
-    // First start: every view projected from the graph; the NBDC one is kept on disk.
+    // First start: every view projected from the graph (the NBDC one kept on disk), the search
+    // index built (and kept).
     let (server, addr, said) = start(&data);
     assert!(said.starts_with("read model: 0 source view(s) read from") && said.contains("3 projected"), "{said}");
+    assert!(said.contains("search index built;"), "{said}");
     assert!(data.join("views/gen-nbdc-datasets.view").exists(), "{said}");
     let first = graphql(addr, query).await;
     assert_eq!(first["data"]["datasets"]["totalCount"], 1500, "{first}");
     drop(server);
 
-    // A restart reads it and answers the same.
+    // A restart reads it, opens the index, and answers the same.
     let (server, addr, said) = start(&data);
     assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("2 projected"), "{said}");
+    assert!(said.contains("search index opened;"), "{said}");
     assert_eq!(graphql(addr, query).await, first);
     drop(server);
 
@@ -347,7 +350,7 @@ async fn a_restart_reads_large_source_views_from_disk_and_never_one_a_later_harv
     // graph's old generation, so the next start projects the new graph and serves it.
     harvest_generated(work.path(), &data, 1600, 2);
     let (_server, addr, said) = start(&data);
-    assert!(said.starts_with("read model: 0 source view(s) read from"), "{said}");
+    assert!(said.starts_with("read model: 0 source view(s) read from") && said.contains("search index built;"), "{said}");
     let after = graphql(addr, query).await;
     assert_eq!(after["data"]["datasets"]["totalCount"], 1600, "{after}");
     assert_ne!(after["data"]["datasets"]["nodes"], first["data"]["datasets"]["nodes"], "the new catalogue's records, not the old file's");

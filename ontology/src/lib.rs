@@ -8,6 +8,7 @@
 //! - [`sparql`]: what a partner's SPARQL query is, and SELECT answers as rows for RML;
 //! - [`store`]: the graph store (embedded oxigraph, or later a remote SPARQL endpoint);
 //! - [`read_model`]: documents projected from the graph, which the schema answers from;
+//! - [`binary`]: the compact binary form of the files derived from the graph;
 //! - [`disease`]: the disease hierarchy (MONDO) that search and DUO matching both ask;
 //! - [`dmp`]: AMED Data Management Plans (JSON-LD and CSV) validated whole into catalog entries,
 //!   and the sharing deadlines that run from each data item's generation date;
@@ -17,6 +18,7 @@
 //! Architecture invariant: this crate imports no other musubi crate and knows nothing of HTTP,
 //! GraphQL or manifests.
 
+pub mod binary;
 pub mod disease;
 pub mod dmp;
 pub mod duo;

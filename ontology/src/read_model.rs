@@ -122,6 +122,10 @@ pub struct SourceView {
     datasets: Vec<u32>,
     studies: Vec<u32>,
     samples: Vec<u32>,
+    /// The store generation of the graph the view was projected from, where known (views kept
+    /// on disk): it says whether what was derived from the view (the search index on disk) is
+    /// still current.
+    generation: Option<String>,
 }
 
 impl SourceView {
@@ -136,6 +140,31 @@ impl SourceView {
         let mut builder = SourceViewBuilder::default();
         store.for_each_triple(graph, &mut |t| builder.add(t))?;
         Ok(builder.finish(source))
+    }
+
+    pub fn generation(&self) -> Option<&str> {
+        self.generation.as_deref()
+    }
+
+    /// Marks the view as projected from the graph's `generation` (see [`GraphStore::generation`]).
+    pub fn set_generation(&mut self, generation: String) {
+        self.generation = Some(generation);
+    }
+
+    /// What identifies the view's contents: its source and generation, or where it has none (a
+    /// graph stored in place: small) a hash of every node, property and value.
+    pub fn fingerprint(&self, hasher: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        self.source.hash(hasher);
+        match &self.generation {
+            Some(g) => g.hash(hasher),
+            None => {
+                for node in &self.nodes {
+                    node.id.hash(hasher);
+                    node.props.hash(hasher);
+                }
+            }
+        }
     }
 
     pub fn node(&self, id: &NamedOrBlankNode) -> Option<&Node> {
@@ -234,7 +263,7 @@ impl SourceViewBuilder {
             positions
         };
         let (datasets, studies, samples) = (typed(vocab::DCAT_DATASET), typed(vocab::MUSUBI_STUDY), typed(vocab::MUSUBI_SAMPLE));
-        SourceView { source: source.to_owned(), nodes, index: self.index, hasher: self.hasher, datasets, studies, samples }
+        SourceView { source: source.to_owned(), nodes, index: self.index, hasher: self.hasher, datasets, studies, samples, generation: None }
     }
 }
 
@@ -357,11 +386,12 @@ impl Opened {
                 Err(e) => warning = Some(format!("{e}; projecting the view from the graph")),
             }
         }
-        let view = SourceView::load(store, graph, source)?;
-        if let (Some((files, _)), Some(g)) = (files, &generation)
-            && let Err(e) = files.write(&view, g)
-        {
-            warning = Some(format!("cannot keep the view on disk: {e}"));
+        let mut view = SourceView::load(store, graph, source)?;
+        if let (Some((files, _)), Some(g)) = (files, &generation) {
+            match files.write(&view, g) {
+                Ok(()) => view.set_generation(g.clone()),
+                Err(e) => warning = Some(format!("cannot keep the view on disk: {e}")),
+            }
         }
         Ok(Opened { view, from_file: false, generation, warning })
     }

@@ -37,6 +37,7 @@ pub mod search;
 pub mod tiers;
 pub mod types;
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -46,7 +47,7 @@ use musubi_ontology::read_model::{ReadModel, SourceView};
 use musubi_ontology::rdf::{NamedNode, Triple};
 use musubi_ontology::store::{GraphStore, Replacement, StoreError};
 use musubi_ontology::vocab::Vocabulary;
-use musubi_search::SearchIndex;
+use musubi_search::{OnDisk, SearchIndex};
 
 pub use access::Principal;
 pub use audit::{AuditCollector, AuditLog};
@@ -79,9 +80,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    fn new(vocabulary: &Vocabulary, model: ReadModel) -> Snapshot {
-        let (index, policies) = search::build_index(vocabulary, &model);
-        Snapshot { model: Arc::new(model), index: Arc::new(index), policies }
+    fn new(vocabulary: &Vocabulary, model: ReadModel, index_on_disk: Option<&Path>) -> (Snapshot, Option<OnDisk>) {
+        let (index, policies, outcome) = search::build_index(vocabulary, &model, index_on_disk);
+        (Snapshot { model: Arc::new(model), index: Arc::new(index), policies }, outcome)
     }
 }
 
@@ -110,6 +111,8 @@ pub struct Hub {
     /// Serialises read-modify-write updates of hub-written graphs, so that two stewards'
     /// confirmations at once both land.
     graph_writes: std::sync::Mutex<()>,
+    /// Where each search index is kept for the next start (`<data>/index`); none: in memory.
+    index_on_disk: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -120,8 +123,21 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     pub fn new(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>) -> Hub {
-        let snapshot = Snapshot::new(&vocabulary, model);
-        Hub {
+        Hub::with_index(vocabulary, model, sources, None).0
+    }
+
+    /// A hub keeping its search index in `root` (`<data>/index`) whenever it builds one, and
+    /// opening the one there if it was built from the same read model (see
+    /// `musubi_search::fingerprint`): a restart need not index every record again. Says whether
+    /// it opened the index or built it.
+    pub fn with_index_on_disk(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>, root: PathBuf) -> (Hub, Option<OnDisk>) {
+        Hub::with_index(vocabulary, model, sources, Some(root))
+    }
+
+    fn with_index(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>, index_on_disk: Option<PathBuf>) -> (Hub, Option<OnDisk>) {
+        let (snapshot, outcome) = Snapshot::new(&vocabulary, model, index_on_disk.as_deref());
+        let hub = Hub {
+            index_on_disk,
             vocabulary,
             state: RwLock::new(Arc::new(snapshot)),
             updating: Mutex::new(()),
@@ -135,7 +151,8 @@ impl Hub {
             store: None,
             sharing: Arc::new(SharingPolicy::default()),
             graph_writes: std::sync::Mutex::new(()),
-        }
+        };
+        (hub, outcome)
     }
 
     /// The same hub, writing mutations to `store` (the graph store the read model comes from).
@@ -268,7 +285,7 @@ impl Hub {
     }
 
     fn swap(&self, model: ReadModel) {
-        let snapshot = Snapshot::new(&self.vocabulary, model);
+        let (snapshot, _) = Snapshot::new(&self.vocabulary, model, self.index_on_disk.as_deref());
         *self.state.write().expect("snapshot lock") = Arc::new(snapshot);
     }
 

@@ -10,6 +10,8 @@
 //! nor sorts by it, and one the caller may read on no record is refused; embargoed records are
 //! not found below STEWARD.
 
+use std::path::Path;
+
 use async_graphql::{Context, Enum, InputObject, Result, SimpleObject, Union};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,7 +19,7 @@ use musubi_ontology::disease::{term_curie, term_iri};
 use musubi_ontology::read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_search::{After, Doc, FIELDS, Kind, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
+use musubi_search::{After, Doc, FIELDS, Kind, OnDisk, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
 
 use crate::access::{PolicyFacts, RecordPolicy, effective_tier, forbidden_filter, hub, principal, today};
 use crate::errors::bad_input;
@@ -27,18 +29,32 @@ use crate::{Hub, Principal, Snapshot};
 
 /// Builds the index of a read model, text filed under each property's tier on each record
 /// (sensitive records raise REGISTERED text to CONTROLLED; embargoed records are left out of
-/// searches below STEWARD altogether, so their text needs no tier of its own).
-pub(crate) fn build_index(vocabulary: &Vocabulary, model: &ReadModel) -> (SearchIndex, Vec<PolicyFacts>) {
-    let index = SearchIndex::build(model, vocabulary, |record: &MergedRecord| {
+/// searches below STEWARD altogether, so their text needs no tier of its own). With `on_disk`
+/// (`<data>/index`), the index built from the same read model before is opened instead, or the
+/// new one is kept there; `None` in the outcome when it was built in memory.
+pub(crate) fn build_index(vocabulary: &Vocabulary, model: &ReadModel, on_disk: Option<&Path>) -> (SearchIndex, Vec<PolicyFacts>, Option<OnDisk>) {
+    let tiers = |record: &MergedRecord| {
         let policy = RecordPolicy { embargoed: false, sensitive: PolicyFacts::of(model, record).sensitive };
         move |property: &str| effective_tier(vocabulary, property, policy)
-    })
-    .unwrap_or_else(|e| {
-        // An index that cannot be built (tantivy in RAM: out of memory) leaves search empty, not
-        // the hub down.
-        eprintln!("warning: {e}; search answers nothing until the next harvest");
-        SearchIndex::empty()
+    };
+    let kept = on_disk.map(|root| {
+        SearchIndex::open_or_build(root, model, vocabulary, tiers).map_err(|e| {
+            // A full disk costs the next start a rebuild, not search now.
+            eprintln!("warning: cannot keep the search index in {}: {e}; building it in memory", root.display());
+        })
     });
+    let (index, outcome) = match kept {
+        Some(Ok((index, outcome))) => (index, Some(outcome)),
+        _ => {
+            let index = SearchIndex::build(model, vocabulary, tiers).unwrap_or_else(|e| {
+                // An index that cannot be built (tantivy in RAM: out of memory) leaves search
+                // empty, not the hub down.
+                eprintln!("warning: {e}; search answers nothing until the next harvest");
+                SearchIndex::empty()
+            });
+            (index, None)
+        }
+    };
     let policies = index
         .docs()
         .iter()
@@ -50,7 +66,7 @@ pub(crate) fn build_index(vocabulary: &Vocabulary, model: &ReadModel) -> (Search
             record.map(|r| PolicyFacts::of(model, r)).unwrap_or_default()
         })
         .collect();
-    (index, policies)
+    (index, policies, outcome)
 }
 
 /// What kind of record a hit is.

@@ -3,8 +3,9 @@
 //! One document per merged record (datasets and studies) of a
 //! [`ReadModel`], built from it whenever it changes: at
 //! start, after each harvest (the hub swaps model and index together), and on `musubi reindex`.
-//! The graph stays the truth; the index lives in memory (a tantivy `RamDirectory`) and is rebuilt,
-//! never migrated.
+//! The graph stays the truth; the index is rebuilt, never migrated: in memory (a tantivy
+//! `RamDirectory`), or for a data folder on disk ([`disk`]: opened again at the next start when it
+//! was built from the same read model).
 //!
 //! - Full text ([`tokenizer`]): Japanese and English, CJK bigrams and stemmed words, BM25 ranked.
 //!   Text is indexed per tier (one field per [`Tier`]), so a query only ever searches, scores and
@@ -20,7 +21,10 @@
 //!
 //! Architecture invariant: imports the ontology only (no schema, no HTTP).
 
+pub mod disk;
 pub mod tokenizer;
+
+pub use disk::{OnDisk, fingerprint};
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -350,6 +354,45 @@ impl From<tantivy::TantivyError> for SearchError {
     }
 }
 
+/// The index's tantivy fields.
+struct Fields {
+    /// The document's position in [`SearchIndex::docs`].
+    ord: Field,
+    accession: Field,
+    kind: Field,
+    values: Vec<Field>,
+    text: [Field; 4],
+}
+
+impl Fields {
+    fn schema() -> (Schema, Fields) {
+        let mut builder = Schema::builder();
+        let ord = builder.add_u64_field("ord", tantivy::schema::FAST);
+        let accession = builder.add_text_field("accession", STRING);
+        let kind = builder.add_text_field("kind", STRING);
+        let values: Vec<Field> = FIELDS.iter().map(|f| builder.add_text_field(&format!("value_{}", f.name), STRING)).collect();
+        let options = TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer(tokenizer::ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_stored();
+        let text = Tier::ALL.map(|t| builder.add_text_field(&Fields::text_name(t), options.clone()));
+        (builder.build(), Fields { ord, accession, kind, values, text })
+    }
+
+    fn text_name(tier: Tier) -> String {
+        format!("text_{}", tier.name().to_lowercase())
+    }
+
+    /// The fields of an index opened from disk, by name.
+    fn of(schema: &Schema) -> Result<Fields, SearchError> {
+        let field = |name: &str| schema.get_field(name).map_err(|e| SearchError(format!("the index on disk has no field {name}: {e}")));
+        let values = FIELDS.iter().map(|f| field(&format!("value_{}", f.name))).collect::<Result<Vec<_>, _>>()?;
+        let [a, b, c, d] = Tier::ALL.map(|t| field(&Fields::text_name(t)));
+        Ok(Fields { ord: field("ord")?, accession: field("accession")?, kind: field("kind")?, values, text: [a?, b?, c?, d?] })
+    }
+}
+
 /// The index over one read model.
 pub struct SearchIndex {
     index: Index,
@@ -388,18 +431,18 @@ impl SearchIndex {
         F: Fn(&MergedRecord) -> G,
         G: Fn(&str) -> Tier,
     {
-        let mut builder = Schema::builder();
-        let ord = builder.add_u64_field("ord", tantivy::schema::FAST);
-        let accession = builder.add_text_field("accession", STRING);
-        let kind_field = builder.add_text_field("kind", STRING);
-        let value_fields: Vec<Field> = FIELDS.iter().map(|f| builder.add_text_field(&format!("value_{}", f.name), STRING)).collect();
-        let options = TextOptions::default()
-            .set_indexing_options(
-                TextFieldIndexing::default().set_tokenizer(tokenizer::ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
-            )
-            .set_stored();
-        let text = Tier::ALL.map(|t| builder.add_text_field(&format!("text_{}", t.name().to_lowercase()), options.clone()));
-        let index = Index::create_in_ram(builder.build());
+        let (schema, fields) = Fields::schema();
+        SearchIndex::fill(Index::create_in_ram(schema), fields, model, vocabulary, tiers, false)
+    }
+
+    /// Indexes `model` into `index` (in RAM, or a folder on disk: then every merge has finished
+    /// when this returns, so the folder can be moved).
+    fn fill<F, G>(index: Index, fields: Fields, model: &ReadModel, vocabulary: &Vocabulary, tiers: F, settle: bool) -> Result<SearchIndex, SearchError>
+    where
+        F: Fn(&MergedRecord) -> G,
+        G: Fn(&str) -> Tier,
+    {
+        let Fields { ord, accession, kind: kind_field, values: value_fields, text } = fields;
         index.tokenizers().register(tokenizer::ANALYZER, tokenizer::analyzer());
         // Up to four indexing threads, 40 MB each; several segments are fine (`ord` maps each
         // document back to its record).
@@ -432,6 +475,9 @@ impl SearchIndex {
             }
         }
         writer.commit()?;
+        if settle {
+            writer.wait_merging_threads()?;
+        }
         // Values are looked up by id from here on; the map back was only for interning.
         for dictionary in &mut dictionaries {
             dictionary.ids = HashMap::new();

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ use hashbrown::HashTable;
 use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term};
 
 use super::{Node, SourceView};
+use crate::binary::{Reader, Writer};
 
 const MAGIC: &[u8; 12] = b"musubi view\n";
 const END: &[u8; 4] = b"end\n";
@@ -74,10 +75,10 @@ impl ViewFiles {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(ViewFileError { path: path.display().to_string(), message: e.to_string() }),
         };
-        let mut decoder = Decoder { input: BufReader::with_capacity(1 << 20, file), offset: 0 };
+        let mut decoder = Decoder { input: Reader::new(BufReader::with_capacity(1 << 20, file)) };
         decoder.view(source, generation).map_err(|message| ViewFileError {
             path: path.display().to_string(),
-            message: format!("{message} (at byte {})", decoder.offset),
+            message: format!("{message} (at byte {})", decoder.input.offset),
         })
     }
 
@@ -88,9 +89,9 @@ impl ViewFiles {
         let failed = |e: &dyn std::fmt::Display| ViewFileError { path: path.display().to_string(), message: e.to_string() };
         std::fs::create_dir_all(&self.dir).map_err(|e| failed(&e))?;
         let file = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| failed(&e))?;
-        let mut encoder = Encoder { output: BufWriter::with_capacity(1 << 20, file), names: HashMap::new() };
+        let mut encoder = Encoder { output: Writer::new(BufWriter::with_capacity(1 << 20, file)), names: HashMap::new() };
         encoder.view(view, generation).map_err(|e| failed(&e))?;
-        let file = encoder.output.into_inner().map_err(|e| failed(&e.error()))?;
+        let file = encoder.output.output.into_inner().map_err(|e| failed(&e.error()))?;
         file.persist(&path).map_err(|e| failed(&e.error))?;
         Ok(())
     }
@@ -120,14 +121,14 @@ impl ViewFiles {
 }
 
 struct Encoder<W> {
-    output: W,
+    output: Writer<W>,
     /// Predicates, datatypes and language tags already written, by their number.
     names: HashMap<String, u64>,
 }
 
 impl<W: Write> Encoder<W> {
     fn view(&mut self, view: &SourceView, generation: &str) -> std::io::Result<()> {
-        self.output.write_all(MAGIC)?;
+        self.output.bytes(MAGIC)?;
         self.number(VERSION)?;
         self.string(&view.source)?;
         self.string(generation)?;
@@ -149,7 +150,7 @@ impl<W: Write> Encoder<W> {
                 self.number(u64::from(p))?;
             }
         }
-        self.output.write_all(END)
+        self.output.bytes(END)
     }
 
     fn id(&mut self, id: &NamedOrBlankNode) -> std::io::Result<()> {
@@ -207,45 +208,25 @@ impl<W: Write> Encoder<W> {
     }
 
     fn string(&mut self, s: &str) -> std::io::Result<()> {
-        self.number(s.len() as u64)?;
-        self.output.write_all(s.as_bytes())
+        self.output.string(s)
     }
 
     fn byte(&mut self, b: u8) -> std::io::Result<()> {
-        self.output.write_all(&[b])
+        self.output.byte(b)
     }
 
-    fn number(&mut self, mut n: u64) -> std::io::Result<()> {
-        let mut bytes = [0u8; 10];
-        let mut len = 0;
-        loop {
-            let low = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                bytes[len] = low;
-                len += 1;
-                break;
-            }
-            bytes[len] = low | 0x80;
-            len += 1;
-        }
-        self.output.write_all(&bytes[..len])
+    fn number(&mut self, n: u64) -> std::io::Result<()> {
+        self.output.number(n)
     }
 }
 
 struct Decoder<R> {
-    input: R,
-    /// Bytes read so far, for errors.
-    offset: u64,
+    input: Reader<R>,
 }
 
 impl<R: BufRead> Decoder<R> {
     fn view(&mut self, source: &str, generation: &str) -> Result<Option<SourceView>, String> {
-        let mut magic = [0u8; MAGIC.len()];
-        self.exact(&mut magic)?;
-        if &magic != MAGIC {
-            return Err("not a musubi view file".into());
-        }
+        self.input.mark(MAGIC, "musubi view file header")?;
         if self.number()? != VERSION {
             return Ok(None);
         }
@@ -253,7 +234,8 @@ impl<R: BufRead> Decoder<R> {
         if written_for != source {
             return Err(format!("holds the view of source {written_for:?}, not {source:?}"));
         }
-        if self.string()? != generation {
+        let written_from = self.string()?;
+        if written_from != generation {
             return Ok(None);
         }
         let mut names: Vec<Arc<str>> = Vec::new();
@@ -288,17 +270,13 @@ impl<R: BufRead> Decoder<R> {
             Ok(positions)
         };
         let (datasets, studies, samples) = (typed()?, typed()?, typed()?);
-        let mut end = [0u8; END.len()];
-        self.exact(&mut end)?;
-        if &end != END {
-            return Err("no end mark after the last node".into());
-        }
+        self.input.mark(END, "end mark after the last node")?;
         let hasher = std::hash::RandomState::new();
         let mut index = HashTable::with_capacity(nodes.len());
         for (i, node) in nodes.iter().enumerate() {
             index.insert_unique(hasher.hash_one(&node.id), i as u32, |&j: &u32| hasher.hash_one(&nodes[j as usize].id));
         }
-        Ok(Some(SourceView { source: source.to_owned(), nodes, index, hasher, datasets, studies, samples }))
+        Ok(Some(SourceView { source: source.to_owned(), nodes, index, hasher, datasets, studies, samples, generation: Some(written_from) }))
     }
 
     fn term(&mut self, names: &mut Vec<Arc<str>>) -> Result<Term, String> {
@@ -329,49 +307,19 @@ impl<R: BufRead> Decoder<R> {
         }
     }
 
-    /// A count of things that follow, each at least a byte: no larger than what a file can hold
-    /// (a damaged count must not reserve memory for billions).
     fn count(&mut self) -> Result<usize, String> {
-        let n = self.number()?;
-        usize::try_from(n).ok().filter(|&n| n < (1 << 40)).ok_or_else(|| format!("a count of {n}"))
+        self.input.count()
     }
 
     fn string(&mut self) -> Result<String, String> {
-        let len = self.count()?;
-        // Grown as bytes arrive: a damaged length cannot reserve more than the file holds.
-        let mut bytes = Vec::with_capacity(len.min(1 << 16));
-        let read = (&mut self.input).take(len as u64).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        self.offset += read as u64;
-        if read < len {
-            return Err("the file ends inside a string".into());
-        }
-        String::from_utf8(bytes).map_err(|_| "a string that is not UTF-8".to_owned())
+        self.input.string()
     }
 
     fn byte(&mut self) -> Result<u8, String> {
-        let mut b = [0u8];
-        self.exact(&mut b)?;
-        Ok(b[0])
+        self.input.byte()
     }
 
     fn number(&mut self) -> Result<u64, String> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(n);
-            }
-        }
-        Err("a number longer than 64 bits".into())
-    }
-
-    fn exact(&mut self, into: &mut [u8]) -> Result<(), String> {
-        self.input.read_exact(into).map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => "the file ends early".to_owned(),
-            _ => e.to_string(),
-        })?;
-        self.offset += into.len() as u64;
-        Ok(())
+        self.input.number()
     }
 }

@@ -1,0 +1,154 @@
+//! The compact binary form the hub's derived files share (persisted source views, the search
+//! index's records): LEB128 numbers, strings as a length and UTF-8, and a reader that says at
+//! which byte a damaged file stopped making sense.
+
+use std::io::{BufRead, Read, Write};
+
+/// Writes numbers, strings and bytes.
+pub struct Writer<W> {
+    pub output: W,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(output: W) -> Writer<W> {
+        Writer { output }
+    }
+
+    pub fn bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.output.write_all(bytes)
+    }
+
+    pub fn byte(&mut self, b: u8) -> std::io::Result<()> {
+        self.output.write_all(&[b])
+    }
+
+    pub fn string(&mut self, s: &str) -> std::io::Result<()> {
+        self.number(s.len() as u64)?;
+        self.output.write_all(s.as_bytes())
+    }
+
+    pub fn number(&mut self, mut n: u64) -> std::io::Result<()> {
+        let mut bytes = [0u8; 10];
+        let mut len = 0;
+        loop {
+            let low = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                bytes[len] = low;
+                len += 1;
+                break;
+            }
+            bytes[len] = low | 0x80;
+            len += 1;
+        }
+        self.output.write_all(&bytes[..len])
+    }
+
+    /// A signed number (zigzag: small magnitudes stay short).
+    pub fn signed(&mut self, n: i64) -> std::io::Result<()> {
+        self.number(((n << 1) ^ (n >> 63)) as u64)
+    }
+}
+
+/// Reads what a [`Writer`] wrote; errors say what was wrong ([`Reader::offset`] says where).
+pub struct Reader<R> {
+    input: R,
+    /// Bytes read so far.
+    pub offset: u64,
+}
+
+impl<R: BufRead> Reader<R> {
+    pub fn new(input: R) -> Reader<R> {
+        Reader { input, offset: 0 }
+    }
+
+    /// Exactly `into.len()` bytes.
+    pub fn exact(&mut self, into: &mut [u8]) -> Result<(), String> {
+        self.input.read_exact(into).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => "the file ends early".to_owned(),
+            _ => e.to_string(),
+        })?;
+        self.offset += into.len() as u64;
+        Ok(())
+    }
+
+    pub fn byte(&mut self) -> Result<u8, String> {
+        let mut b = [0u8];
+        self.exact(&mut b)?;
+        Ok(b[0])
+    }
+
+    pub fn number(&mut self) -> Result<u64, String> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err("a number longer than 64 bits".into())
+    }
+
+    pub fn signed(&mut self) -> Result<i64, String> {
+        let n = self.number()?;
+        Ok(((n >> 1) as i64) ^ -((n & 1) as i64))
+    }
+
+    /// A count of things that follow, each at least a byte: no larger than a file can hold (a
+    /// damaged count must not reserve memory for billions).
+    pub fn count(&mut self) -> Result<usize, String> {
+        let n = self.number()?;
+        usize::try_from(n).ok().filter(|&n| n < (1 << 40)).ok_or_else(|| format!("a count of {n}"))
+    }
+
+    pub fn string(&mut self) -> Result<String, String> {
+        let len = self.count()?;
+        // Grown as bytes arrive: a damaged length cannot reserve more than the file holds.
+        let mut bytes = Vec::with_capacity(len.min(1 << 16));
+        let read = (&mut self.input).take(len as u64).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        self.offset += read as u64;
+        if read < len {
+            return Err("the file ends inside a string".into());
+        }
+        String::from_utf8(bytes).map_err(|_| "a string that is not UTF-8".to_owned())
+    }
+
+    /// The bytes `expected`, or an error saying what they are not.
+    pub fn mark(&mut self, expected: &[u8], what: &str) -> Result<(), String> {
+        let mut found = vec![0u8; expected.len()];
+        self.exact(&mut found)?;
+        if found != expected {
+            return Err(format!("no {what}"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_strings_read_back_as_written() {
+        let mut w = Writer::new(Vec::new());
+        for n in [0u64, 1, 127, 128, 300, u64::MAX] {
+            w.number(n).unwrap();
+        }
+        for n in [0i64, -1, 1, i64::MIN, i64::MAX] {
+            w.signed(n).unwrap();
+        }
+        w.string("肺がん").unwrap();
+        let bytes = w.output;
+        let mut r = Reader::new(&bytes[..]);
+        for n in [0u64, 1, 127, 128, 300, u64::MAX] {
+            assert_eq!(r.number().unwrap(), n);
+        }
+        for n in [0i64, -1, 1, i64::MIN, i64::MAX] {
+            assert_eq!(r.signed().unwrap(), n);
+        }
+        assert_eq!(r.string().unwrap(), "肺がん");
+        assert_eq!(r.offset, bytes.len() as u64);
+        assert_eq!(r.byte().unwrap_err(), "the file ends early");
+    }
+}
