@@ -30,7 +30,8 @@ pub struct Config {
     /// `<data>/fees.toml`,
     /// ontology files (e.g. MONDO) the hub reads at start in `<data>/ontologies/`, the
     /// pages kept for conditional requests in `<data>/cache/<source>/`, a large harvest's
-    /// staged triples in `<data>/staging/` until they are swapped in.
+    /// staged triples in `<data>/staging/` until they are swapped in, the read model's source
+    /// views in `<data>/views/` and the search index in `<data>/index/` (caches of the graph).
     pub data: PathBuf,
     /// The folder of source manifests (`*.toml`).
     pub sources: PathBuf,
