@@ -471,9 +471,10 @@ impl ReadModel {
     }
 
     fn reindex(&mut self) {
-        self.datasets = merge(&self.views, vocab::DCAT_DATASET, |v| v.datasets().collect());
-        self.studies = merge(&self.views, vocab::MUSUBI_STUDY, |v| v.studies().collect());
-        self.samples = merge(&self.views, vocab::MUSUBI_SAMPLE, |v| v.samples().collect());
+        let links = Links::of(&self.views);
+        self.datasets = merge(&self.views, &links, |v| v.datasets().collect());
+        self.studies = merge(&self.views, &links, |v| v.studies().collect());
+        self.samples = merge(&self.views, &links, |v| v.samples().collect());
         let positions = |records: &[MergedRecord], views: &BTreeMap<String, Arc<SourceView>>| {
             let mut index = HashMap::new();
             for (i, r) in records.iter().enumerate() {
@@ -501,15 +502,14 @@ impl ReadModel {
         }
         self.datasets_by_study = self.by_study(&self.datasets);
         self.samples_by_study = self.by_study(&self.samples);
-        self.policies_by_dataset = HashMap::new();
-        for view in self.views.values() {
-            for node in view.nodes.iter().filter(|n| n.has_type(vocab::ODRL_POLICY)) {
-                for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
-                    let key = EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id.clone() };
-                    self.policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
-                }
+        let mut policies_by_dataset: HashMap<String, Vec<EntityKey>> = HashMap::new();
+        for &(source, node) in &links.policies {
+            for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
+                let key = EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id.clone() };
+                policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
             }
         }
+        self.policies_by_dataset = policies_by_dataset;
     }
 
     /// Study position → positions in `records` of the records that are part of it
@@ -631,11 +631,46 @@ impl ReadModel {
     }
 }
 
-/// Groups the nodes of class `class` across sources into merged records (union-find over IRIs,
-/// accessions and `owl:sameAs` / `skos:exactMatch` links), in the global order.
+/// What merging reads of every node besides the typed ones, gathered in one pass over the views
+/// (not one per kind of record: three property lookups per node, millions of nodes).
+struct Links<'a> {
+    /// `owl:sameAs` / `skos:exactMatch` links to an IRI: (source, node, linked IRI).
+    same: Vec<(&'a str, &'a NamedOrBlankNode, &'a str)>,
+    /// Named nodes with no `rdf:type`, which sources attach to a record's IRIs.
+    untyped: Vec<(&'a str, &'a Node)>,
+    /// `odrl:Policy` nodes (EGA policies list their datasets).
+    policies: Vec<(&'a str, &'a Node)>,
+}
+
+impl<'a> Links<'a> {
+    fn of(views: &'a BTreeMap<String, Arc<SourceView>>) -> Links<'a> {
+        let mut links = Links { same: Vec::new(), untyped: Vec::new(), policies: Vec::new() };
+        for view in views.values() {
+            for node in view.nodes.iter() {
+                for other in node.values(vocab::OWL_SAME_AS).iter().chain(node.values(vocab::SKOS_EXACT_MATCH)) {
+                    if let Term::NamedNode(other) = other {
+                        links.same.push((&view.source, &node.id, other.as_str()));
+                    }
+                }
+                let types = node.values(vocab::RDF_TYPE);
+                if types.is_empty() {
+                    if matches!(node.id, NamedOrBlankNode::NamedNode(_)) {
+                        links.untyped.push((&view.source, node));
+                    }
+                } else if types.iter().any(|t| matches!(t, Term::NamedNode(n) if n.as_ref() == vocab::ODRL_POLICY)) {
+                    links.policies.push((&view.source, node));
+                }
+            }
+        }
+        links
+    }
+}
+
+/// Groups the nodes `typed` gives (one class's) across sources into merged records (union-find
+/// over IRIs, accessions and `owl:sameAs` / `skos:exactMatch` links), in the global order.
 fn merge(
     views: &BTreeMap<String, Arc<SourceView>>,
-    class: NamedNodeRef<'_>,
+    links: &Links<'_>,
     typed: fn(&SourceView) -> Vec<&Node>,
 ) -> Vec<MergedRecord> {
     let mut sets = UnionFind::default();
@@ -654,44 +689,32 @@ fn merge(
             typed_keys.push((element, key));
         }
     }
-    for view in views.values() {
-        for node in view.nodes.iter() {
-            let links = node.values(vocab::OWL_SAME_AS).iter().chain(node.values(vocab::SKOS_EXACT_MATCH));
-            for other in links {
-                if let Term::NamedNode(other) = other {
-                    let a = sets.add(node_key(&view.source, &node.id));
-                    let b = sets.add(other.as_str().to_owned());
-                    sets.union(a, b);
-                }
-            }
-        }
+    for &(source, id, other) in &links.same {
+        let a = sets.add(node_key(source, id));
+        let b = sets.add(other.to_owned());
+        sets.union(a, b);
     }
-    let mut groups: BTreeMap<usize, Vec<EntityKey>> = BTreeMap::new();
+    // (typed?, key) per member: typed members first in key order, then the untyped ones.
+    let mut groups: BTreeMap<usize, Vec<(bool, EntityKey)>> = BTreeMap::new();
     for (element, key) in typed_keys {
-        groups.entry(sets.find(element)).or_default().push(key);
+        groups.entry(sets.find(element)).or_default().push((false, key));
     }
     // Untyped nodes that sources attach to a record's IRIs (a relation table's policy link)
     // belong to it too; nodes typed as something else never do.
-    for view in views.values() {
-        for node in view.nodes.iter() {
-            let NamedOrBlankNode::NamedNode(n) = &node.id else { continue };
-            if node.has_type(class) || !node.values(vocab::RDF_TYPE).is_empty() {
-                continue;
-            }
-            if let Some(element) = sets.get(n.as_str())
-                && let Some(group) = groups.get_mut(&sets.find(element))
-            {
-                group.push(EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id.clone() });
-            }
+    for &(source, node) in &links.untyped {
+        let NamedOrBlankNode::NamedNode(n) = &node.id else { continue };
+        if let Some(element) = sets.get(n.as_str())
+            && let Some(group) = groups.get_mut(&sets.find(element))
+        {
+            group.push((true, EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id.clone() }));
         }
     }
     let roots: Vec<usize> = groups.keys().copied().collect();
     let mut records: Vec<MergedRecord> = groups
         .into_values()
         .map(|mut members| {
-            // Typed members first in key order, then the untyped ones in key order.
-            let untyped = |m: &EntityKey| !views.get(&m.source).and_then(|v| v.node(&m.id)).is_some_and(|n| n.has_type(class));
-            members.sort_by(|a, b| untyped(a).cmp(&untyped(b)).then_with(|| a.cmp(b)));
+            members.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            let members: Vec<EntityKey> = members.into_iter().map(|(_, key)| key).collect();
             MergedRecord { key: members[0].clone(), members, iris: Vec::new() }
         })
         .collect();
@@ -700,10 +723,9 @@ fn merge(
         if key.starts_with("accession\u{0}") || key.starts_with("_:") {
             continue;
         }
-        if let Some(&i) = position.get(&sets.find_const(element))
-            && let Ok(iri) = NamedNode::new(key.as_str())
-        {
-            records[i].iris.push(iri);
+        if let Some(&i) = position.get(&sets.find_const(element)) {
+            // Every other key is an IRI a node or a link named (already valid).
+            records[i].iris.push(NamedNode::new_unchecked(key.as_str()));
         }
     }
     for r in &mut records {
