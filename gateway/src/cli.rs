@@ -262,12 +262,15 @@ pub async fn run(cli: Cli) -> ExitCode {
                     Some(_) => "search index built",
                     None => "search index built in memory",
                 };
+                let o = &start.opening;
                 println!(
-                    "read model: {} source view(s) read from {}, {} projected from the graph; {index}; {:.1} s",
-                    start.opening.from_files.len(),
+                    "read model: {} source view(s) read from {}, {} projected from the graph; {index}; {:.1} s (views {:.1} s, merging {:.1} s)",
+                    o.from_files.len(),
                     start.views.display(),
-                    start.opening.projected.len(),
-                    start.elapsed.as_secs_f64()
+                    o.projected.len(),
+                    start.elapsed.as_secs_f64(),
+                    o.views_took.as_secs_f64(),
+                    o.merge_took.as_secs_f64()
                 );
             }
             if demo {

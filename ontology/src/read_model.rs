@@ -362,6 +362,9 @@ pub struct Opening {
     /// Files that could not be read or written: the view was projected (and is served); the
     /// next start projects it again.
     pub warnings: Vec<String>,
+    /// Time spent reading and projecting the views, and merging them into records.
+    pub views_took: std::time::Duration,
+    pub merge_took: std::time::Duration,
 }
 
 /// One source's view, and where it came from.
@@ -420,6 +423,7 @@ impl ReadModel {
         let threads = std::thread::available_parallelism().map_or(1, usize::from).min(pending.len()).max(1);
         let pending = std::sync::Mutex::new(pending);
         let next = || pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let started = std::time::Instant::now();
         let views: Vec<Result<Opened, StoreError>> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
@@ -458,7 +462,9 @@ impl ReadModel {
         }
         opening.from_files.sort();
         opening.projected.sort();
+        opening.views_took = started.elapsed();
         model.reindex();
+        opening.merge_took = started.elapsed() - opening.views_took;
         Ok((model, opening))
     }
 
@@ -472,10 +478,8 @@ impl ReadModel {
 
     fn reindex(&mut self) {
         let links = Links::of(&self.views);
-        self.datasets = merge(&self.views, &links, |v| v.datasets().collect());
-        self.studies = merge(&self.views, &links, |v| v.studies().collect());
-        self.samples = merge(&self.views, &links, |v| v.samples().collect());
-        let positions = |records: &[MergedRecord], views: &BTreeMap<String, Arc<SourceView>>| {
+        let views = &self.views;
+        let positions = |records: &[MergedRecord]| {
             let mut index = HashMap::new();
             for (i, r) in records.iter().enumerate() {
                 for m in &r.members {
@@ -488,9 +492,31 @@ impl ReadModel {
             }
             index
         };
-        self.dataset_by_accession = positions(&self.datasets, &self.views);
-        self.study_by_accession = positions(&self.studies, &self.views);
-        self.sample_by_accession = positions(&self.samples, &self.views);
+        let merged = |typed: fn(&SourceView) -> Vec<&Node>| {
+            let records = merge(views, &links, typed);
+            let by_accession = positions(&records);
+            (records, by_accession)
+        };
+        // Datasets (most of the records) on one thread, studies and samples on this one: merging
+        // is most of a start that reads its views from disk.
+        let (datasets, studies, samples) = std::thread::scope(|scope| {
+            let datasets = scope.spawn(|| merged(|v| v.datasets().collect()));
+            let studies = merged(|v| v.studies().collect());
+            let samples = merged(|v| v.samples().collect());
+            (datasets.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), studies, samples)
+        });
+        let mut policies_by_dataset: HashMap<String, Vec<EntityKey>> = HashMap::new();
+        for &(source, node) in &links.policies {
+            for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
+                let key = EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id.clone() };
+                policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
+            }
+        }
+        drop(links);
+        (self.datasets, self.dataset_by_accession) = datasets;
+        (self.studies, self.study_by_accession) = studies;
+        (self.samples, self.sample_by_accession) = samples;
+        self.policies_by_dataset = policies_by_dataset;
         self.study_by_iri = HashMap::new();
         for (i, r) in self.studies.iter().enumerate() {
             for m in &r.members {
@@ -502,14 +528,6 @@ impl ReadModel {
         }
         self.datasets_by_study = self.by_study(&self.datasets);
         self.samples_by_study = self.by_study(&self.samples);
-        let mut policies_by_dataset: HashMap<String, Vec<EntityKey>> = HashMap::new();
-        for &(source, node) in &links.policies {
-            for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
-                let key = EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id.clone() };
-                policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
-            }
-        }
-        self.policies_by_dataset = policies_by_dataset;
     }
 
     /// Study position → positions in `records` of the records that are part of it

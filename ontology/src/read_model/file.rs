@@ -30,7 +30,10 @@ use crate::binary::{Reader, Writer};
 const MAGIC: &[u8; 12] = b"musubi view\n";
 const END: &[u8; 4] = b"end\n";
 /// Raised whenever the layout changes: a file of another version is projected again, not read.
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
+/// Nodes per chunk: chunks decode on several threads at once (this crate's tests' views are
+/// small: three nodes, so that they span several chunks).
+const CHUNK: usize = if cfg!(test) { 3 } else { 1 << 15 };
 
 /// The folder of persisted source views.
 #[derive(Debug, Clone)]
@@ -133,7 +136,26 @@ impl<W: Write> Encoder<W> {
         self.string(&view.source)?;
         self.string(generation)?;
         self.number(view.nodes.len() as u64)?;
-        for node in &view.nodes {
+        // Each chunk is its node count, its length in bytes and its nodes, naming its own
+        // predicates, datatypes and language tags: it decodes on its own.
+        for chunk in view.nodes.chunks(CHUNK) {
+            let mut part = Encoder { output: Writer::new(Vec::new()), names: HashMap::new() };
+            part.nodes(chunk)?;
+            self.number(chunk.len() as u64)?;
+            self.number(part.output.output.len() as u64)?;
+            self.output.bytes(&part.output.output)?;
+        }
+        for positions in [&view.datasets, &view.studies, &view.samples] {
+            self.number(positions.len() as u64)?;
+            for &p in positions {
+                self.number(u64::from(p))?;
+            }
+        }
+        self.output.bytes(END)
+    }
+
+    fn nodes(&mut self, nodes: &[Node]) -> std::io::Result<()> {
+        for node in nodes {
             self.id(&node.id)?;
             self.number(node.props.len() as u64)?;
             for (property, values) in node.props.iter() {
@@ -144,13 +166,7 @@ impl<W: Write> Encoder<W> {
                 }
             }
         }
-        for positions in [&view.datasets, &view.studies, &view.samples] {
-            self.number(positions.len() as u64)?;
-            for &p in positions {
-                self.number(u64::from(p))?;
-            }
-        }
-        self.output.bytes(END)
+        Ok(())
     }
 
     fn id(&mut self, id: &NamedOrBlankNode) -> std::io::Result<()> {
@@ -238,26 +254,17 @@ impl<R: BufRead> Decoder<R> {
         if written_from != generation {
             return Ok(None);
         }
-        let mut names: Vec<Arc<str>> = Vec::new();
         let count = self.count()?;
-        let mut nodes = Vec::with_capacity(count);
-        for _ in 0..count {
-            let id = match self.byte()? {
-                0 => NamedOrBlankNode::NamedNode(NamedNode::new_unchecked(self.string()?)),
-                1 => NamedOrBlankNode::BlankNode(BlankNode::new_unchecked(self.string()?)),
-                tag => return Err(format!("a node id of unknown kind {tag}")),
-            };
-            let mut props = Vec::with_capacity(self.count()?);
-            for _ in 0..props.capacity() {
-                // Shared by every node, as in a projected view.
-                let property = self.name(&mut names)?;
-                let mut values = Vec::with_capacity(self.count()?);
-                for _ in 0..values.capacity() {
-                    values.push(self.term(&mut names)?);
-                }
-                props.push((property, values.into_boxed_slice()));
+        let hasher = std::hash::RandomState::new();
+        let chunks = self.chunks(count, &hasher)?;
+        let mut nodes: Vec<Node> = Vec::with_capacity(count);
+        let mut index = HashTable::with_capacity(count);
+        for (chunk, hashes) in chunks {
+            for (node, hash) in chunk.into_iter().zip(hashes) {
+                let i = nodes.len() as u32;
+                index.insert_unique(hash, i, |&j: &u32| hasher.hash_one(&nodes[j as usize].id));
+                nodes.push(node);
             }
-            nodes.push(Node { id, props: props.into_boxed_slice() });
         }
         let mut typed = || -> Result<Vec<u32>, String> {
             let mut positions = Vec::with_capacity(self.count()?);
@@ -271,12 +278,58 @@ impl<R: BufRead> Decoder<R> {
         };
         let (datasets, studies, samples) = (typed()?, typed()?, typed()?);
         self.input.mark(END, "end mark after the last node")?;
-        let hasher = std::hash::RandomState::new();
-        let mut index = HashTable::with_capacity(nodes.len());
-        for (i, node) in nodes.iter().enumerate() {
-            index.insert_unique(hasher.hash_one(&node.id), i as u32, |&j: &u32| hasher.hash_one(&nodes[j as usize].id));
-        }
         Ok(Some(SourceView { source: source.to_owned(), nodes, index, hasher, datasets, studies, samples, generation: Some(written_from) }))
+    }
+
+    /// The `count` nodes, in order, with each id's hash: chunks are read here and decoded on
+    /// worker threads (a few in flight, so memory holds a few chunks' bytes at most).
+    fn chunks(&mut self, count: usize, hasher: &std::hash::RandomState) -> Result<Vec<Chunk>, String> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 4);
+        type Job = (usize, u64, Vec<u8>, usize);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Job>(threads * 2);
+        let receive = std::sync::Mutex::new(receive);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let job = receive.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+                            let Ok((i, at, bytes, n)) = job else { return done };
+                            let decoded = decode_chunk(&bytes, n, hasher).map_err(|(e, offset)| format!("{e} (at byte {})", at + offset));
+                            done.push((i, decoded));
+                        }
+                    })
+                })
+                .collect();
+            let read = (|| -> Result<(), String> {
+                let (mut nodes, mut i) = (0, 0);
+                while nodes < count {
+                    let n = self.count()?;
+                    let len = self.count()?;
+                    if n == 0 || nodes + n > count {
+                        return Err(format!("a chunk of {n} nodes where {} remain", count - nodes));
+                    }
+                    let at = self.input.offset;
+                    let mut bytes = vec![0; len.min(1 << 30)];
+                    self.input.exact(&mut bytes)?;
+                    if len > bytes.len() {
+                        return Err(format!("a chunk of {len} bytes"));
+                    }
+                    if send.send((i, at, bytes, n)).is_err() {
+                        break;
+                    }
+                    (nodes, i) = (nodes + n, i + 1);
+                }
+                Ok(())
+            })();
+            drop(send);
+            let mut decoded: Vec<(usize, Result<Chunk, String>)> =
+                workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
+            read?;
+            decoded.sort_by_key(|(i, _)| *i);
+            decoded.into_iter().map(|(_, chunk)| chunk).collect()
+        })
     }
 
     fn term(&mut self, names: &mut Vec<Arc<str>>) -> Result<Term, String> {
@@ -322,4 +375,44 @@ impl<R: BufRead> Decoder<R> {
     fn number(&mut self) -> Result<u64, String> {
         self.input.number()
     }
+}
+
+/// A decoded chunk: its nodes, and each id's hash for the view's index.
+type Chunk = (Vec<Node>, Vec<u64>);
+
+/// One chunk's `n` nodes and each id's hash; an error says at which byte of the chunk.
+fn decode_chunk(bytes: &[u8], n: usize, hasher: &std::hash::RandomState) -> Result<Chunk, (String, u64)> {
+    let mut decoder = Decoder { input: Reader::new(bytes) };
+    let mut names: Vec<Arc<str>> = Vec::new();
+    let mut nodes = Vec::with_capacity(n);
+    let mut hashes = Vec::with_capacity(n);
+    let mut one = |decoder: &mut Decoder<&[u8]>| -> Result<(), String> {
+        let id = match decoder.byte()? {
+            0 => NamedOrBlankNode::NamedNode(NamedNode::new_unchecked(decoder.string()?)),
+            1 => NamedOrBlankNode::BlankNode(BlankNode::new_unchecked(decoder.string()?)),
+            tag => return Err(format!("a node id of unknown kind {tag}")),
+        };
+        let count = decoder.count()?;
+        let mut props = Vec::with_capacity(count.min(1 << 10));
+        for _ in 0..count {
+            // Shared by the chunk's nodes, as a projected view's by all its nodes.
+            let property = decoder.name(&mut names)?;
+            let count = decoder.count()?;
+            let mut values = Vec::with_capacity(count.min(1 << 10));
+            for _ in 0..count {
+                values.push(decoder.term(&mut names)?);
+            }
+            props.push((property, values.into_boxed_slice()));
+        }
+        hashes.push(hasher.hash_one(&id));
+        nodes.push(Node { id, props: props.into_boxed_slice() });
+        Ok(())
+    };
+    for _ in 0..n {
+        one(&mut decoder).map_err(|e| (e, decoder.input.offset))?;
+    }
+    if decoder.input.offset != bytes.len() as u64 {
+        return Err(("a chunk longer than its nodes".into(), decoder.input.offset));
+    }
+    Ok((nodes, hashes))
 }
