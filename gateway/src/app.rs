@@ -128,8 +128,8 @@ enum Projection {
     Store,
     /// The store's graphs, each source's view read from its file where it holds the graph's
     /// current generation, and the search index kept in `index` (`musubi serve` on a data
-    /// folder).
-    Files { views: ViewFiles, index: PathBuf },
+    /// folder); without `load`, nothing is read until [`App::reindex`] (`musubi reindex`).
+    Files { views: ViewFiles, index: PathBuf, load: bool },
 }
 
 impl std::fmt::Debug for App {
@@ -142,7 +142,7 @@ impl App {
     /// Opens the data folder's graph store, the manifests and the vocabulary, and projects the
     /// read model from what the store already holds (no harvest).
     pub fn open(config: &Config) -> Result<App, StartError> {
-        App::open_with(config, Projection::Files { views: ViewFiles::new(config.data.join("views")), index: config.data.join("index") })
+        App::open_with(config, Projection::Files { views: ViewFiles::new(config.data.join("views")), index: config.data.join("index"), load: true })
     }
 
     /// Opens the data folder to harvest into it, not to answer queries: no read model or search
@@ -150,6 +150,12 @@ impl App {
     /// harvest's time and memory; `musubi serve` projects it from the graph when it starts.
     pub fn open_for_harvest(config: &Config) -> Result<App, StartError> {
         App::open_with(config, Projection::Skip)
+    }
+
+    /// Opens the data folder to rebuild its read model, views and index with [`App::reindex`]
+    /// (nothing is read or projected before).
+    pub fn open_for_reindex(config: &Config) -> Result<App, StartError> {
+        App::open_with(config, Projection::Files { views: ViewFiles::new(config.data.join("views")), index: config.data.join("index"), load: false })
     }
 
     fn open_with(config: &Config, projection: Projection) -> Result<App, StartError> {
@@ -251,15 +257,17 @@ impl App {
         let (model, views) = match projection {
             Projection::Skip => (ReadModel::default(), None),
             Projection::Store => (ReadModel::load(store.as_ref())?, None),
-            Projection::Files { views: files, index } => {
+            Projection::Files { views: files, index, load: true } => {
                 let (model, opening) = ReadModel::open(store.as_ref(), &files, true)?;
-                (model, Some((files, opening, index)))
+                (model, Some((files, Some(opening), index)))
             }
+            Projection::Files { views: files, index, load: false } => (ReadModel::default(), Some((files, None, index))),
         };
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
         let (hub, index) = match &views {
-            Some((_, _, root)) => Hub::with_index_on_disk(vocabulary.clone(), model, Vec::new(), root.clone()),
+            Some((_, Some(_), root)) => Hub::with_index_on_disk(vocabulary.clone(), model, Vec::new(), root.clone()),
+            Some((_, None, root)) => (Hub::new(vocabulary.clone(), model, Vec::new()).with_index_kept_in(root.clone()), None),
             None => (Hub::new(vocabulary.clone(), model, Vec::new()), None),
         };
         let hub = Arc::new(
@@ -270,7 +278,8 @@ impl App {
                 .with_process(Arc::new(process)),
         );
         let (views, start) = match views {
-            Some((files, opening, _)) => {
+            Some((files, None, _)) => (Some(files), None),
+            Some((files, Some(opening), _)) => {
                 for warning in &opening.warnings {
                     tracing::warn!("{warning}");
                 }
@@ -484,8 +493,18 @@ impl App {
     }
 
     /// Rebuilds the read model and the search index from the graph (the truth), and swaps them
-    /// in. Returns how many datasets and studies the index holds.
+    /// in; on a data folder, its view files and index are written anew. Returns how many
+    /// datasets and studies the index holds.
     pub fn reindex(&self) -> Result<(usize, usize), StartError> {
+        // Built again, not opened: the index on disk is what a reindex may be run to replace.
+        if let Some(root) = self.hub.index_kept_in() {
+            match std::fs::remove_dir_all(root) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(StartError::File { path: root.display().to_string(), message: e.to_string() });
+                }
+                _ => {}
+            }
+        }
         let model = match &self.views {
             // Every view projected again, and its file rewritten.
             Some(files) => {

@@ -224,7 +224,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             if print_outcomes(&outcomes) { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Command::Reindex => {
-            let app = match App::open(&config) {
+            let app = match App::open_for_reindex(&config) {
                 Ok(app) => app,
                 Err(e) => return fail(&e),
             };

@@ -349,9 +349,20 @@ async fn a_restart_reads_large_source_views_and_the_search_index_from_disk_and_n
     // Another catalogue harvested by `musubi harvest` (no server running): the file is of the
     // graph's old generation, so the next start projects the new graph and serves it.
     harvest_generated(work.path(), &data, 1600, 2);
-    let (_server, addr, said) = start(&data);
+    let (server, addr, said) = start(&data);
     assert!(said.starts_with("read model: 0 source view(s) read from") && said.contains("search index built;"), "{said}");
     let after = graphql(addr, query).await;
     assert_eq!(after["data"]["datasets"]["totalCount"], 1600, "{after}");
     assert_ne!(after["data"]["datasets"]["nodes"], first["data"]["datasets"]["nodes"], "the new catalogue's records, not the old file's");
+    drop(server);
+
+    // `musubi reindex` writes both anew (here after they were lost), for the next start to read.
+    std::fs::remove_dir_all(data.join("views")).expect("remove views");
+    std::fs::remove_dir_all(data.join("index")).expect("remove index");
+    let out = musubi(&data).arg("reindex").output().expect("reindex runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.starts_with("indexed 1600 datasets"), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    let (_server, addr, said) = start(&data);
+    assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("search index opened;"), "{said}");
+    assert_eq!(graphql(addr, query).await, after);
 }

@@ -134,6 +134,18 @@ impl Hub {
         Hub::with_index(vocabulary, model, sources, Some(root))
     }
 
+    /// The same hub, keeping each index it builds from now on in `root` (its present one stays
+    /// as it was built): for a hub whose first model comes later (`musubi reindex`).
+    pub fn with_index_kept_in(mut self, root: PathBuf) -> Hub {
+        self.index_on_disk = Some(root);
+        self
+    }
+
+    /// Where the hub keeps its search indexes, if on disk.
+    pub fn index_kept_in(&self) -> Option<&Path> {
+        self.index_on_disk.as_deref()
+    }
+
     fn with_index(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>, index_on_disk: Option<PathBuf>) -> (Hub, Option<OnDisk>) {
         let (snapshot, outcome) = Snapshot::new(&vocabulary, model, index_on_disk.as_deref());
         let hub = Hub {
