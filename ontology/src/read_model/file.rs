@@ -171,40 +171,30 @@ impl<W: Write> Encoder<W> {
 
     fn id(&mut self, id: &NamedOrBlankNode) -> std::io::Result<()> {
         match id {
-            NamedOrBlankNode::NamedNode(n) => {
-                self.byte(0)?;
-                self.string(n.as_str())
-            }
-            NamedOrBlankNode::BlankNode(b) => {
-                self.byte(1)?;
-                self.string(b.as_str())
-            }
+            NamedOrBlankNode::NamedNode(n) => self.tagged(0, n.as_str()),
+            NamedOrBlankNode::BlankNode(b) => self.tagged(1, b.as_str()),
         }
+    }
+
+    /// A kind of term (0 IRI, 1 blank node, 2 plain, 3 language-tagged, 4 typed literal) and
+    /// its string.
+    fn tagged(&mut self, tag: u8, s: &str) -> std::io::Result<()> {
+        self.byte(tag)?;
+        self.string(s)
     }
 
     fn term(&mut self, term: &Term) -> std::io::Result<()> {
         match term {
-            Term::NamedNode(n) => {
-                self.byte(0)?;
-                self.string(n.as_str())
-            }
-            Term::BlankNode(b) => {
-                self.byte(1)?;
-                self.string(b.as_str())
-            }
+            Term::NamedNode(n) => self.tagged(0, n.as_str()),
+            Term::BlankNode(b) => self.tagged(1, b.as_str()),
             Term::Literal(l) => match l.language() {
                 Some(language) => {
-                    self.byte(3)?;
-                    self.string(l.value())?;
+                    self.tagged(3, l.value())?;
                     self.name(language)
                 }
-                None if l.datatype() == oxigraph::model::vocab::xsd::STRING => {
-                    self.byte(2)?;
-                    self.string(l.value())
-                }
+                None if l.datatype() == oxigraph::model::vocab::xsd::STRING => self.tagged(2, l.value()),
                 None => {
-                    self.byte(4)?;
-                    self.string(l.value())?;
+                    self.tagged(4, l.value())?;
                     self.name(l.datatype().as_str())
                 }
             },
