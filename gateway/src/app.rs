@@ -139,8 +139,9 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Opens the data folder's graph store, the manifests and the vocabulary, and projects the
-    /// read model from what the store already holds (no harvest).
+    /// Opens the data folder's graph store, the manifests and the vocabulary, and makes the read
+    /// model of what the store already holds (no harvest): the kept source views and search
+    /// index where they are current, projected and built (and kept) where not.
     pub fn open(config: &Config) -> Result<App, StartError> {
         App::open_with(config, Projection::Files { views: ViewFiles::new(config.data.join("views")), index: config.data.join("index"), load: true })
     }
