@@ -372,7 +372,8 @@ struct Opened {
     view: SourceView,
     from_file: bool,
     generation: Option<String>,
-    warning: Option<String>,
+    /// A damaged file, and a file that could not be written after projecting: both are said.
+    warnings: Vec<String>,
 }
 
 impl Opened {
@@ -381,22 +382,22 @@ impl Opened {
             Some(_) => store.generation(graph)?,
             None => None,
         };
-        let mut warning = None;
+        let mut warnings = Vec::new();
         if let (Some((files, true)), Some(g)) = (files, &generation) {
             match files.read(source, g) {
-                Ok(Some(view)) => return Ok(Opened { view, from_file: true, generation, warning }),
+                Ok(Some(view)) => return Ok(Opened { view, from_file: true, generation, warnings }),
                 Ok(None) => {}
-                Err(e) => warning = Some(format!("{e}; projecting the view from the graph")),
+                Err(e) => warnings.push(format!("{e}; projecting the view from the graph")),
             }
         }
         let mut view = SourceView::load(store, graph, source)?;
         if let (Some((files, _)), Some(g)) = (files, &generation) {
             match files.write(&view, g) {
                 Ok(()) => view.set_generation(g.clone()),
-                Err(e) => warning = Some(format!("cannot keep the view on disk: {e}")),
+                Err(e) => warnings.push(format!("cannot keep the view on disk: {e}")),
             }
         }
-        Ok(Opened { view, from_file: false, generation, warning })
+        Ok(Opened { view, from_file: false, generation, warnings })
     }
 }
 
@@ -449,7 +450,7 @@ impl ReadModel {
             } else {
                 opening.projected.push(source.clone());
             }
-            opening.warnings.extend(opened.warning);
+            opening.warnings.extend(opened.warnings);
             if opened.generation.is_some() {
                 kept.push(source.clone());
             }
