@@ -22,7 +22,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use musubi_ontology::read_model::MergedRecord;
-use musubi_ontology::rdf::{NamedNode, NamedNodeRef, Term};
+use musubi_ontology::rdf::{NamedNode, NamedNodeRef, Term, TermRef};
 use musubi_ontology::vocab::{self as v, AccessLevel as Level};
 use musubi_schema::search::{CallerView, Facet, FacetValue, RecordKind, SearchArgs, SearchFacet, SearchFilter, index_request};
 use musubi_schema::types::{AccessLevel, Text};
@@ -166,8 +166,8 @@ fn dataset_json(snapshot: &Snapshot, record: &MergedRecord) -> Value {
     let model = &snapshot.model;
     let nodes: Vec<_> = model.members(record).map(|(_, node)| node).collect();
     // Every source's values, each once (as `Entity::read` merges them).
-    let terms = |property: NamedNodeRef<'_>| -> Vec<&Term> {
-        let mut out: Vec<&Term> = Vec::new();
+    let terms = |property: NamedNodeRef<'_>| -> Vec<TermRef<'_>> {
+        let mut out: Vec<TermRef<'_>> = Vec::new();
         for t in nodes.iter().flat_map(|n| n.values(property)) {
             if !out.contains(&t) {
                 out.push(t);
@@ -179,8 +179,8 @@ fn dataset_json(snapshot: &Snapshot, record: &MergedRecord) -> Value {
         terms(property)
             .into_iter()
             .filter_map(|t| match t {
-                Term::NamedNode(n) => Some(n.as_str()),
-                Term::Literal(l) => Some(l.value()),
+                TermRef::NamedNode(n) => Some(n.as_str()),
+                TermRef::Literal(l) => Some(l.value()),
                 _ => None,
             })
             .collect()
@@ -189,7 +189,7 @@ fn dataset_json(snapshot: &Snapshot, record: &MergedRecord) -> Value {
         terms(property)
             .into_iter()
             .filter_map(|t| match t {
-                Term::Literal(l) => Some(json!({ "value": l.value(), "lang": l.language() })),
+                TermRef::Literal(l) => Some(json!({ "value": l.value(), "lang": l.language() })),
                 _ => None,
             })
             .collect()

@@ -125,6 +125,58 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
+/// Reads the same numbers and strings from bytes in memory, borrowing the strings: what a
+/// node's properties are read with on every lookup (`None` where the bytes end early or a string
+/// is not UTF-8; bytes kept in memory were checked when they were made or read from a file).
+#[derive(Debug, Clone)]
+pub struct Slice<'a> {
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Slice<'a> {
+    pub fn new(bytes: &'a [u8]) -> Slice<'a> {
+        Slice { bytes }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    pub fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.bytes.split_first()?;
+        self.bytes = rest;
+        Some(b)
+    }
+
+    pub fn number(&mut self) -> Option<u64> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(n);
+            }
+        }
+        None
+    }
+
+    /// The next `len` bytes.
+    pub fn take(&mut self, len: usize) -> Option<&'a [u8]> {
+        if len > self.bytes.len() {
+            return None;
+        }
+        let (taken, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        Some(taken)
+    }
+
+    /// A length and that many bytes of UTF-8.
+    pub fn str(&mut self) -> Option<&'a str> {
+        let len = usize::try_from(self.number()?).ok()?;
+        std::str::from_utf8(self.take(len)?).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +202,19 @@ mod tests {
         assert_eq!(r.string().unwrap(), "肺がん");
         assert_eq!(r.offset, bytes.len() as u64);
         assert_eq!(r.byte().unwrap_err(), "the file ends early");
+
+        // The borrowed reader reads the same bytes, and says where they end early.
+        let mut s = Slice::new(&bytes);
+        for n in [0u64, 1, 127, 128, 300, u64::MAX] {
+            assert_eq!(s.number(), Some(n));
+        }
+        for _ in 0..5 {
+            s.number();
+        }
+        assert_eq!(s.str(), Some("肺がん"));
+        assert!(s.is_empty() && s.byte().is_none());
+        let string = &bytes[bytes.len() - 10..];
+        assert_eq!(Slice::new(string).str(), Some("肺がん"));
+        assert_eq!(Slice::new(&string[..9]).str(), None, "a string cut short");
     }
 }

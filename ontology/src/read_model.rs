@@ -4,7 +4,6 @@
 //! from the store at start). A page of results is a lookup here, never a SPARQL query per field.
 //! Each source keeps its own [`SourceView`]; replacing one source swaps one `Arc`.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -13,85 +12,15 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
-use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
+use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef, Triple};
 
 use crate::store::{GraphStore, StoreError};
 
 mod file;
+mod node;
 pub use file::{ViewFileError, ViewFiles};
+pub use node::{Node, Values};
 use crate::vocab::{self, AccessLevel};
-
-/// One entity (a dataset, a study, a sample, a person, …) as one source's graph describes it.
-///
-/// Kept lean, as millions of them are held at once: properties sorted by IRI (looked up by binary
-/// search), each IRI shared by every node of the view that has the property.
-#[derive(Debug, Clone)]
-pub struct Node {
-    pub id: NamedOrBlankNode,
-    props: Box<[Property]>,
-}
-
-/// A property's IRI (shared by the view's nodes) and its values.
-type Property = (Arc<str>, Box<[Term]>);
-
-impl Node {
-    /// The values of a property, in the order of their N-Triples form.
-    pub fn values(&self, property: NamedNodeRef<'_>) -> &[Term] {
-        match self.props.binary_search_by(|(p, _)| (**p).cmp(property.as_str())) {
-            Ok(i) => &self.props[i].1,
-            Err(_) => &[],
-        }
-    }
-
-    /// The lexical forms of a property's values (IRIs as their string).
-    pub fn strings(&self, property: NamedNodeRef<'_>) -> Vec<&str> {
-        self.values(property).iter().filter_map(term_str).collect()
-    }
-
-    /// Every property the node has, with its values (e.g. for full-text search), by IRI.
-    pub fn properties(&self) -> impl Iterator<Item = (&str, &[Term])> {
-        self.props.iter().map(|(p, values)| (&**p, &**values))
-    }
-
-    pub fn first(&self, property: NamedNodeRef<'_>) -> Option<&str> {
-        self.values(property).iter().find_map(term_str)
-    }
-
-    pub fn has_type(&self, class: NamedNodeRef<'_>) -> bool {
-        self.values(vocab::RDF_TYPE).iter().any(|t| matches!(t, Term::NamedNode(n) if n.as_ref() == class))
-    }
-
-    /// The public id: `dct:identifier`, else the source's record id, else the IRI.
-    pub fn accession(&self) -> String {
-        self.accession_ref().into_owned()
-    }
-
-    /// [`Node::accession`], borrowed where it can be (sorting nodes by it allocates nothing).
-    fn accession_ref(&self) -> Cow<'_, str> {
-        match self.first(vocab::DCT_IDENTIFIER).or_else(|| self.first(vocab::MUSUBI_SOURCE_RECORD_ID)) {
-            Some(a) => Cow::Borrowed(a),
-            None => match &self.id {
-                NamedOrBlankNode::NamedNode(n) => Cow::Borrowed(n.as_str()),
-                NamedOrBlankNode::BlankNode(b) => Cow::Owned(format!("_:{}", b.as_str())),
-            },
-        }
-    }
-
-    pub fn access_level(&self) -> Option<AccessLevel> {
-        self.values(vocab::MUSUBI_ACCESS_LEVEL).iter().find_map(|t| match t {
-            Term::NamedNode(n) => AccessLevel::from_iri(n.as_str()),
-            _ => None,
-        })
-    }
-}
-
-fn term_str(t: &Term) -> Option<&str> {
-    match t {
-        Term::NamedNode(n) => Some(n.as_str()),
-        Term::Literal(l) => Some(l.value()),
-        _ => None,
-    }
-}
 
 /// Orders `a` and `b` as their `to_string()`s compare (the order values and keys have always had),
 /// formatting into two reused buffers instead of allocating a string per value.
@@ -115,6 +44,8 @@ pub struct SourceView {
     pub source: String,
     /// In the order the store gave their first triple.
     nodes: Vec<Node>,
+    /// The predicates, datatypes and language tags the nodes' bytes refer to by number.
+    names: Arc<node::Names>,
     /// Positions in `nodes`, hashed by id (each id is stored once, in its node).
     index: HashTable<u32>,
     hasher: RandomState,
@@ -159,9 +90,10 @@ impl SourceView {
         match &self.generation {
             Some(g) => g.hash(hasher),
             None => {
+                self.names.hash(hasher);
                 for node in &self.nodes {
                     node.id.hash(hasher);
-                    node.props.hash(hasher);
+                    node.bytes().hash(hasher);
                 }
             }
         }
@@ -239,31 +171,30 @@ impl SourceViewBuilder {
     }
 
     fn finish(self, source: &str) -> SourceView {
-        let nodes: Vec<Node> = self
+        let mut encoder = node::Encoder::new(self.predicates);
+        let encoded: Vec<(NamedOrBlankNode, Box<[u8]>)> = self
             .nodes
             .into_iter()
             .map(|(id, mut props)| {
-                props.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
-                let props = props
-                    .into_iter()
-                    .map(|(p, mut values)| {
-                        // Stable order of values whatever order the store returned them in.
-                        if values.len() > 1 {
-                            values.sort_by(|a, b| cmp_displayed(a, b));
-                        }
-                        (p, values.into_boxed_slice())
-                    })
-                    .collect();
-                Node { id, props }
+                for (_, values) in &mut props {
+                    // Stable order of values whatever order the store returned them in.
+                    if values.len() > 1 {
+                        values.sort_by(|a, b| cmp_displayed(a, b));
+                    }
+                }
+                let bytes = encoder.node(&props);
+                (id, bytes)
             })
             .collect();
+        let names = Arc::new(encoder.finish());
+        let nodes: Vec<Node> = encoded.into_iter().map(|(id, bytes)| Node::encoded(id, names.clone(), bytes)).collect();
         let typed = |class| {
             let mut positions: Vec<u32> = (0..nodes.len() as u32).filter(|&i| nodes[i as usize].has_type(class)).collect();
             positions.sort_by(|&a, &b| nodes[a as usize].accession_ref().cmp(&nodes[b as usize].accession_ref()));
             positions
         };
         let (datasets, studies, samples) = (typed(vocab::DCAT_DATASET), typed(vocab::MUSUBI_STUDY), typed(vocab::MUSUBI_SAMPLE));
-        SourceView { source: source.to_owned(), nodes, index: self.index, hasher: self.hasher, datasets, studies, samples, generation: None }
+        SourceView { source: source.to_owned(), nodes, names, index: self.index, hasher: self.hasher, datasets, studies, samples, generation: None }
     }
 }
 
@@ -542,7 +473,7 @@ impl ReadModel {
                 .filter_map(|m| self.views.get(&m.source)?.node(&m.id))
                 .flat_map(|node| node.values(vocab::DCT_IS_PART_OF))
                 .filter_map(|t| match t {
-                    Term::NamedNode(n) => self.study_by_iri.get(&NamedOrBlankNode::from(n.clone())).copied(),
+                    TermRef::NamedNode(n) => self.study_by_iri.get(&NamedOrBlankNode::from(n.into_owned())).copied(),
                     _ => None,
                 })
                 .collect();
@@ -666,8 +597,8 @@ impl<'a> Links<'a> {
         let mut links = Links { same: Vec::new(), untyped: Vec::new(), policies: Vec::new() };
         for view in views.values() {
             for node in view.nodes.iter() {
-                for other in node.values(vocab::OWL_SAME_AS).iter().chain(node.values(vocab::SKOS_EXACT_MATCH)) {
-                    if let Term::NamedNode(other) = other {
+                for other in node.values(vocab::OWL_SAME_AS).chain(node.values(vocab::SKOS_EXACT_MATCH)) {
+                    if let TermRef::NamedNode(other) = other {
                         links.same.push((&view.source, &node.id, other.as_str()));
                     }
                 }
@@ -676,7 +607,7 @@ impl<'a> Links<'a> {
                     if matches!(node.id, NamedOrBlankNode::NamedNode(_)) {
                         links.untyped.push((&view.source, node));
                     }
-                } else if types.iter().any(|t| matches!(t, Term::NamedNode(n) if n.as_ref() == vocab::ODRL_POLICY)) {
+                } else if types.into_iter().any(|t| matches!(t, TermRef::NamedNode(n) if n == vocab::ODRL_POLICY)) {
                     links.policies.push((&view.source, node));
                 }
             }
@@ -927,7 +858,7 @@ mod tests {
         let v = view("s", r#"x:a dct:title "b" . x:b dct:title "z" . x:a dct:identifier "A1" .
                              x:a dct:title "a"@en , "a" . x:a dcat:keyword "k" . x:b dct:identifier "B1" ."#);
         let a = v.node(&NamedNode::new_unchecked("http://example.org/a").into()).expect("x:a");
-        let titles: Vec<String> = a.values(vocab::DCT_TITLE).iter().map(Term::to_string).collect();
+        let titles: Vec<String> = a.values(vocab::DCT_TITLE).map(|t| t.to_string()).collect();
         assert_eq!(titles, [r#""a""#, r#""a"@en"#, r#""b""#]);
         assert_eq!(a.strings(vocab::DCT_IDENTIFIER), ["A1"]);
         assert_eq!(a.strings(NamedNodeRef::new_unchecked("http://www.w3.org/ns/dcat#keyword")), ["k"]);

@@ -40,9 +40,9 @@ impl CatalogNode {
         guard(ctx, property, &Scope::default())?;
         let mut out: Vec<Term> = Vec::new();
         for view in &self.views {
-            for t in view.node(&self.id).map_or(&[][..], |n| n.values(property)) {
-                if !out.contains(t) {
-                    out.push(t.clone());
+            for t in view.node(&self.id).into_iter().flat_map(|n| n.values(property)) {
+                if !out.iter().any(|o| o.as_ref() == t) {
+                    out.push(t.into_owned());
                 }
             }
         }

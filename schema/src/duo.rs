@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use musubi_ontology::duo::{self, DataUse, DuoTerm, Outcome, ResearchPurpose};
-use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, Term, Triple};
+use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, TermRef, Triple};
 use musubi_ontology::read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
@@ -40,8 +40,8 @@ pub fn data_use_of(model: &ReadModel, record: &MergedRecord) -> DataUse {
         terms.extend(node.strings(v::MUSUBI_DATA_USE_CONDITION).into_iter().map(str::to_owned));
         accessions.insert(node.accession());
         for policy in node.values(v::ODRL_HAS_POLICY) {
-            if let Term::NamedNode(n) = policy {
-                conditions_of(model, &n.clone().into(), &mut terms);
+            if let TermRef::NamedNode(n) = policy {
+                conditions_of(model, &n.into_owned().into(), &mut terms);
             }
         }
     }

@@ -8,7 +8,7 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use musubi_ontology::tier::Tier;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, Term};
+use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, TermRef};
 use musubi_ontology::read_model::{EntityKey, MergedRecord, ReadModel};
 use musubi_ontology::vocab::{self as v, Vocabulary};
 
@@ -350,7 +350,7 @@ fn text_matches(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecor
                 continue;
             }
             for value in values {
-                if let Term::Literal(l) = value {
+                if let TermRef::Literal(l) = value {
                     haystack.push_str(&l.value().to_lowercase());
                     haystack.push('\n');
                 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, MergedObject, Object, Result, SimpleObject};
-use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, Term};
+use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, TermRef};
 use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::vocab::{self as v, AccessLevel as OntologyAccessLevel};
 
@@ -92,9 +92,9 @@ impl Entity {
     }
 
     /// Checks the tier of `property`, then returns its values from every source, each once.
-    fn read(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<&Term>> {
+    fn read(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<TermRef<'_>>> {
         guard(ctx, property, &self.scope)?;
-        let mut out: Vec<&Term> = Vec::new();
+        let mut out: Vec<TermRef<'_>> = Vec::new();
         for (_, node) in self.nodes() {
             for t in node.values(property) {
                 if !out.contains(&t) {
@@ -106,9 +106,9 @@ impl Entity {
     }
 
     /// Checks the tier of `property`, then returns each value with the source that states it.
-    fn claims(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<(&str, &Term)>> {
+    fn claims(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<(&str, TermRef<'_>)>> {
         guard(ctx, property, &self.scope)?;
-        Ok(self.nodes().flat_map(|(source, node)| node.values(property).iter().map(move |t| (source, t))).collect())
+        Ok(self.nodes().flat_map(|(source, node)| node.values(property).map(move |t| (source, t))).collect())
     }
 
     fn strings(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<String>> {
@@ -124,7 +124,7 @@ impl Entity {
             .read(ctx, property)?
             .into_iter()
             .filter_map(|t| match t {
-                Term::Literal(l) => Some(Text { value: l.value().to_owned(), lang: l.language().map(str::to_owned) }),
+                TermRef::Literal(l) => Some(Text { value: l.value().to_owned(), lang: l.language().map(str::to_owned) }),
                 _ => None,
             })
             .filter(|t| lang.is_none_or(|want| t.lang.as_deref() == Some(want)))
@@ -140,8 +140,8 @@ impl Entity {
             let Some(node) = view.node(id) else { continue };
             for t in node.values(property) {
                 let id = match t {
-                    Term::NamedNode(n) => NamedOrBlankNode::from(n.clone()),
-                    Term::BlankNode(b) => NamedOrBlankNode::from(b.clone()),
+                    TermRef::NamedNode(n) => NamedOrBlankNode::from(n.into_owned()),
+                    TermRef::BlankNode(b) => NamedOrBlankNode::from(b.into_owned()),
                     _ => continue,
                 };
                 // Blank nodes are local to their source; IRIs name one node across sources.
@@ -165,10 +165,10 @@ impl Entity {
     }
 }
 
-fn lexical(t: &Term) -> Option<String> {
+fn lexical(t: TermRef<'_>) -> Option<String> {
     match t {
-        Term::NamedNode(n) => Some(n.as_str().to_owned()),
-        Term::Literal(l) => Some(l.value().to_owned()),
+        TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
+        TermRef::Literal(l) => Some(l.value().to_owned()),
         _ => None,
     }
 }
@@ -273,7 +273,7 @@ impl Record {
             for (source, term) in self.0.claims(ctx, NamedNodeRef::new_unchecked(iri))? {
                 let Some(value) = lexical(term) else { continue };
                 let lang = match term {
-                    Term::Literal(l) => l.language().map(str::to_owned),
+                    TermRef::Literal(l) => l.language().map(str::to_owned),
                     _ => None,
                 };
                 claims.push(Claim { value, lang, source: source.to_owned() });
@@ -432,8 +432,8 @@ impl DatasetFields {
         // NBDC research reaches the JGA study that is the same).
         let model = hub(ctx).model();
         for t in self.0.read(ctx, v::DCT_IS_PART_OF)? {
-            if let Term::NamedNode(n) = t
-                && let Some(record) = model.study_of_node(&n.clone().into())
+            if let TermRef::NamedNode(n) = t
+                && let Some(record) = model.study_of_node(&n.into_owned().into())
             {
                 return Ok(Some(Study::new(&model, record, &today())));
             }
@@ -711,7 +711,7 @@ fn publications(e: &Entity, ctx: &Context<'_>) -> Result<Vec<Publication>> {
     let linked = e.links(ctx, v::DCT_IS_REFERENCED_BY)?;
     let mut out = Vec::new();
     for t in e.read(ctx, v::DCT_IS_REFERENCED_BY)? {
-        if let Term::NamedNode(n) = t {
+        if let TermRef::NamedNode(n) = t {
             // A source may give only the IRI (e.g. a DOI URL) without describing it.
             match linked.iter().find(|l| l.iri().as_deref() == Some(n.as_str())) {
                 Some(l) => out.push(Publication::Node(l.clone())),
@@ -841,8 +841,8 @@ impl SampleFields {
         let mut out: Vec<Study> = Vec::new();
         let mut seen = Vec::new();
         for t in self.0.read(ctx, v::DCT_IS_PART_OF)? {
-            let Term::NamedNode(n) = t else { continue };
-            if let Some(record) = model.study_of_node(&NamedOrBlankNode::from(n.clone()))
+            let TermRef::NamedNode(n) = t else { continue };
+            if let Some(record) = model.study_of_node(&NamedOrBlankNode::from(n.into_owned()))
                 && !seen.contains(&record.key)
                 && listed(ctx, RecordPolicy::of(&model, record, &today))
             {
@@ -859,7 +859,7 @@ impl SampleFields {
             .read(ctx, v::DCT_IS_PART_OF)?
             .into_iter()
             .filter_map(|t| match t {
-                Term::NamedNode(n) => Some(n.as_str().rsplit('/').next().unwrap_or(n.as_str()).to_owned()),
+                TermRef::NamedNode(n) => Some(n.as_str().rsplit('/').next().unwrap_or(n.as_str()).to_owned()),
                 _ => None,
             })
             .collect())
@@ -893,8 +893,8 @@ impl StudyVersion {
             .read(ctx, v::DCT_HAS_PART)?
             .iter()
             .filter_map(|t| match t {
-                Term::NamedNode(n) => {
-                    let id = NamedOrBlankNode::from(n.clone());
+                TermRef::NamedNode(n) => {
+                    let id = NamedOrBlankNode::from(n.into_owned());
                     let record = model.datasets().iter().find(|r| r.names(&id));
                     if record.is_some_and(|r| !listed(ctx, RecordPolicy::of(&model, r, &today))) {
                         return None;
@@ -941,7 +941,7 @@ fn agents(e: &Entity, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<V
         .read(ctx, property)?
         .iter()
         .filter_map(|t| match t {
-            Term::NamedNode(n) if !linked.iter().any(|l| l.iri().as_deref() == Some(n.as_str())) => {
+            TermRef::NamedNode(n) if !linked.iter().any(|l| l.iri().as_deref() == Some(n.as_str())) => {
                 Some(Agent { entity: None, iri: Some(n.as_str().to_owned()), scope: e.scope.clone() })
             }
             _ => None,
@@ -1203,7 +1203,7 @@ impl Policy {
             .nodes()
             .flat_map(|(_, n)| n.values(v::MUSUBI_POLICY_TEXT))
             .filter_map(|t| match t {
-                Term::Literal(l) => Some(l.value().to_owned()),
+                TermRef::Literal(l) => Some(l.value().to_owned()),
                 _ => None,
             })
             .collect();

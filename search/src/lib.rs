@@ -29,7 +29,7 @@ pub use disk::{OnDisk, fingerprint};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, Term};
+use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, TermRef};
 use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::{self as v, Vocabulary};
@@ -846,8 +846,8 @@ fn texts<'a>(model: &'a ReadModel, vocabulary: &Vocabulary, record: &'a MergedRe
             let tier = tier_of(property);
             for value in values {
                 match value {
-                    Term::Literal(l) => out.push((tier, l.value())),
-                    Term::NamedNode(_) | Term::BlankNode(_) => {
+                    TermRef::Literal(l) => out.push((tier, l.value())),
+                    TermRef::NamedNode(_) | TermRef::BlankNode(_) => {
                         let Some(target) = linked(model, view, value) else { continue };
                         // Records linked from records (a study's datasets) are documents of their own.
                         if target.has_type(v::DCAT_DATASET) || target.has_type(v::MUSUBI_STUDY) || target.has_type(v::MUSUBI_SAMPLE) {
@@ -855,8 +855,8 @@ fn texts<'a>(model: &'a ReadModel, vocabulary: &Vocabulary, record: &'a MergedRe
                         }
                         for (p, vs) in target.properties().filter(|(p, _)| shown(p)) {
                             let t = tier.max(tier_of(p));
-                            out.extend(vs.iter().filter_map(|v| match v {
-                                Term::Literal(l) => Some((t, l.value())),
+                            out.extend(vs.filter_map(|v| match v {
+                                TermRef::Literal(l) => Some((t, l.value())),
                                 _ => None,
                             }));
                         }
@@ -898,7 +898,7 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
                 (_, Some(disease)) => {
                     values[6].extend(disease.strings(v::MUSUBI_MONDO).into_iter().map(musubi_ontology::disease::term_iri));
                 }
-                (Term::NamedNode(n), None) if n.as_str().starts_with("http://purl.obolibrary.org/obo/MONDO_") => values[6].push(n.as_str().to_owned()),
+                (TermRef::NamedNode(n), None) if n.as_str().starts_with("http://purl.obolibrary.org/obo/MONDO_") => values[6].push(n.as_str().to_owned()),
                 _ => {}
             }
         }
@@ -911,7 +911,7 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
         for p in node.values(v::DCT_PUBLISHER) {
             match (p, linked(model, view, p)) {
                 (_, Some(agent)) => values[8].extend(agent.strings(v::FOAF_NAME).into_iter().map(str::to_owned)),
-                (Term::Literal(l), None) => values[8].push(l.value().to_owned()),
+                (TermRef::Literal(l), None) => values[8].push(l.value().to_owned()),
                 _ => {}
             }
         }
@@ -962,10 +962,10 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
 }
 
 /// The node `t` names: in `view` first, else in any source.
-fn linked<'a>(model: &'a ReadModel, view: &'a SourceView, t: &Term) -> Option<&'a Node> {
+fn linked<'a>(model: &'a ReadModel, view: &'a SourceView, t: TermRef<'_>) -> Option<&'a Node> {
     let id = match t {
-        Term::NamedNode(n) => NamedOrBlankNode::from(n.clone()),
-        Term::BlankNode(b) => NamedOrBlankNode::from(b.clone()),
+        TermRef::NamedNode(n) => NamedOrBlankNode::from(n.into_owned()),
+        TermRef::BlankNode(b) => NamedOrBlankNode::from(b.into_owned()),
         _ => return None,
     };
     view.node(&id).or_else(|| model.find(&id, &view.source).and_then(|v| v.node(&id)))

@@ -128,8 +128,8 @@ async fn recall_on_japanese_text_is_complete() {
     let literals = |node: &musubi_ontology::read_model::Node| -> Vec<String> {
         node.properties()
             .filter(|(p, _)| shown(p))
-            .flat_map(|(_, vs)| vs.iter().filter_map(|v| match v {
-                musubi_ontology::rdf::Term::Literal(l) => Some(l.value().to_owned()),
+            .flat_map(|(_, vs)| vs.filter_map(|v| match v {
+                musubi_ontology::rdf::TermRef::Literal(l) => Some(l.value().to_owned()),
                 _ => None,
             }))
             .collect()
@@ -142,8 +142,8 @@ async fn recall_on_japanese_text_is_complete() {
                 let _ = p;
                 for v in values {
                     let id = match v {
-                        musubi_ontology::rdf::Term::NamedNode(n) => musubi_ontology::rdf::NamedOrBlankNode::from(n.clone()),
-                        musubi_ontology::rdf::Term::BlankNode(b) => musubi_ontology::rdf::NamedOrBlankNode::from(b.clone()),
+                        musubi_ontology::rdf::TermRef::NamedNode(n) => musubi_ontology::rdf::NamedOrBlankNode::from(n.into_owned()),
+                        musubi_ontology::rdf::TermRef::BlankNode(b) => musubi_ontology::rdf::NamedOrBlankNode::from(b.into_owned()),
                         _ => continue,
                     };
                     if let Some(linked) = view.node(&id).filter(|n| !n.has_type(musubi_ontology::vocab::DCAT_DATASET) && !n.has_type(musubi_ontology::vocab::MUSUBI_STUDY)) {

@@ -9,12 +9,11 @@
 //! the graph again. Graphs stored in place (small ones) have no generation and no file.
 //!
 //! The format is the view as it is in memory, in order: a header (magic, version, source,
-//! generation), each node (its id, its properties sorted by IRI, their values in order), the
-//! positions of datasets, studies and samples, and an end mark that a truncated file lacks.
-//! Numbers are LEB128; strings are a length and UTF-8; predicates, datatypes and language tags
-//! are written once per file and then referred to by number.
+//! generation), the names the nodes refer to by number (predicates, datatypes, language tags),
+//! each node (its id, and its properties' bytes as [`Node`] holds them: reading a node is copying
+//! them and checking them), the positions of datasets, studies and samples, and an end mark that
+//! a truncated file lacks. Numbers are LEB128; strings are a length and UTF-8.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -22,15 +21,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
-use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term};
+use oxigraph::model::{BlankNode, NamedNode, NamedOrBlankNode};
 
+use super::node::Names;
 use super::{Node, SourceView};
 use crate::binary::{Reader, Writer};
 
 const MAGIC: &[u8; 12] = b"musubi view\n";
 const END: &[u8; 4] = b"end\n";
 /// Raised whenever the layout changes: a file of another version is projected again, not read.
-const VERSION: u64 = 2;
+const VERSION: u64 = 3;
 /// Nodes per chunk: chunks decode on several threads at once (this crate's tests' views are
 /// small: three nodes, so that they span several chunks).
 const CHUNK: usize = if cfg!(test) { 3 } else { 1 << 15 };
@@ -92,7 +92,7 @@ impl ViewFiles {
         let failed = |e: &dyn std::fmt::Display| ViewFileError { path: path.display().to_string(), message: e.to_string() };
         std::fs::create_dir_all(&self.dir).map_err(|e| failed(&e))?;
         let file = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| failed(&e))?;
-        let mut encoder = Encoder { output: Writer::new(BufWriter::with_capacity(1 << 20, file)), names: HashMap::new() };
+        let mut encoder = Encoder { output: Writer::new(BufWriter::with_capacity(1 << 20, file)) };
         encoder.view(view, generation).map_err(|e| failed(&e))?;
         let file = encoder.output.output.into_inner().map_err(|e| failed(&e.error()))?;
         file.persist(&path).map_err(|e| failed(&e.error))?;
@@ -125,8 +125,6 @@ impl ViewFiles {
 
 struct Encoder<W> {
     output: Writer<W>,
-    /// Predicates, datatypes and language tags already written, by their number.
-    names: HashMap<String, u64>,
 }
 
 impl<W: Write> Encoder<W> {
@@ -135,12 +133,21 @@ impl<W: Write> Encoder<W> {
         self.number(VERSION)?;
         self.string(&view.source)?;
         self.string(generation)?;
+        for names in [&view.names.predicates, &view.names.tags] {
+            self.number(names.len() as u64)?;
+            for name in names {
+                self.string(name)?;
+            }
+        }
         self.number(view.nodes.len() as u64)?;
-        // Each chunk is its node count, its length in bytes and its nodes, naming its own
-        // predicates, datatypes and language tags: it decodes on its own.
+        // Each chunk is its node count, its length in bytes and its nodes: it decodes on its own.
         for chunk in view.nodes.chunks(CHUNK) {
-            let mut part = Encoder { output: Writer::new(Vec::new()), names: HashMap::new() };
-            part.nodes(chunk)?;
+            let mut part = Encoder { output: Writer::new(Vec::new()) };
+            for node in chunk {
+                part.id(&node.id)?;
+                part.number(node.bytes().len() as u64)?;
+                part.output.bytes(node.bytes())?;
+            }
             self.number(chunk.len() as u64)?;
             self.number(part.output.output.len() as u64)?;
             self.output.bytes(&part.output.output)?;
@@ -154,71 +161,18 @@ impl<W: Write> Encoder<W> {
         self.output.bytes(END)
     }
 
-    fn nodes(&mut self, nodes: &[Node]) -> std::io::Result<()> {
-        for node in nodes {
-            self.id(&node.id)?;
-            self.number(node.props.len() as u64)?;
-            for (property, values) in node.props.iter() {
-                self.name(property)?;
-                self.number(values.len() as u64)?;
-                for value in values.iter() {
-                    self.term(value)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
+    /// An IRI (0) or a blank node (1), and its string.
     fn id(&mut self, id: &NamedOrBlankNode) -> std::io::Result<()> {
-        match id {
-            NamedOrBlankNode::NamedNode(n) => self.tagged(0, n.as_str()),
-            NamedOrBlankNode::BlankNode(b) => self.tagged(1, b.as_str()),
-        }
-    }
-
-    /// A kind of term (0 IRI, 1 blank node, 2 plain, 3 language-tagged, 4 typed literal) and
-    /// its string.
-    fn tagged(&mut self, tag: u8, s: &str) -> std::io::Result<()> {
-        self.byte(tag)?;
+        let (tag, s) = match id {
+            NamedOrBlankNode::NamedNode(n) => (0, n.as_str()),
+            NamedOrBlankNode::BlankNode(b) => (1, b.as_str()),
+        };
+        self.output.byte(tag)?;
         self.string(s)
-    }
-
-    fn term(&mut self, term: &Term) -> std::io::Result<()> {
-        match term {
-            Term::NamedNode(n) => self.tagged(0, n.as_str()),
-            Term::BlankNode(b) => self.tagged(1, b.as_str()),
-            Term::Literal(l) => match l.language() {
-                Some(language) => {
-                    self.tagged(3, l.value())?;
-                    self.name(language)
-                }
-                None if l.datatype() == oxigraph::model::vocab::xsd::STRING => self.tagged(2, l.value()),
-                None => {
-                    self.tagged(4, l.value())?;
-                    self.name(l.datatype().as_str())
-                }
-            },
-        }
-    }
-
-    /// A name by number, written out the first time: 0 and the string, else its number + 1.
-    fn name(&mut self, name: &str) -> std::io::Result<()> {
-        match self.names.get(name) {
-            Some(&n) => self.number(n + 1),
-            None => {
-                self.names.insert(name.to_owned(), self.names.len() as u64);
-                self.number(0)?;
-                self.string(name)
-            }
-        }
     }
 
     fn string(&mut self, s: &str) -> std::io::Result<()> {
         self.output.string(s)
-    }
-
-    fn byte(&mut self, b: u8) -> std::io::Result<()> {
-        self.output.byte(b)
     }
 
     fn number(&mut self, n: u64) -> std::io::Result<()> {
@@ -244,9 +198,19 @@ impl<R: BufRead> Decoder<R> {
         if written_from != generation {
             return Ok(None);
         }
+        let mut names = Names::default();
+        for list in [&mut names.predicates, &mut names.tags] {
+            for _ in 0..self.count()? {
+                list.push(self.string()?.into());
+            }
+        }
+        if !names.predicates.is_sorted_by(|a, b| a < b) {
+            return Err("the view's predicates are not in order".into());
+        }
+        let names = Arc::new(names);
         let count = self.count()?;
         let hasher = std::hash::RandomState::new();
-        let chunks = self.chunks(count, &hasher)?;
+        let chunks = self.chunks(count, &names, &hasher)?;
         let mut nodes: Vec<Node> = Vec::with_capacity(count);
         let mut index = HashTable::with_capacity(count);
         for (chunk, hashes) in chunks {
@@ -268,12 +232,12 @@ impl<R: BufRead> Decoder<R> {
         };
         let (datasets, studies, samples) = (typed()?, typed()?, typed()?);
         self.input.mark(END, "end mark after the last node")?;
-        Ok(Some(SourceView { source: source.to_owned(), nodes, index, hasher, datasets, studies, samples, generation: Some(written_from) }))
+        Ok(Some(SourceView { source: source.to_owned(), nodes, names, index, hasher, datasets, studies, samples, generation: Some(written_from) }))
     }
 
     /// The `count` nodes, in order, with each id's hash: chunks are read here and decoded on
     /// worker threads (a few in flight, so memory holds a few chunks' bytes at most).
-    fn chunks(&mut self, count: usize, hasher: &std::hash::RandomState) -> Result<Vec<Chunk>, String> {
+    fn chunks(&mut self, count: usize, names: &Arc<Names>, hasher: &std::hash::RandomState) -> Result<Vec<Chunk>, String> {
         let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 4);
         type Job = (usize, u64, Vec<u8>, usize);
         let (send, receive) = std::sync::mpsc::sync_channel::<Job>(threads * 2);
@@ -286,7 +250,7 @@ impl<R: BufRead> Decoder<R> {
                         loop {
                             let job = receive.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
                             let Ok((i, at, bytes, n)) = job else { return done };
-                            let decoded = decode_chunk(&bytes, n, hasher).map_err(|(e, offset)| format!("{e} (at byte {})", at + offset));
+                            let decoded = decode_chunk(&bytes, n, names, hasher).map_err(|(e, offset)| format!("{e} (at byte {})", at + offset));
                             done.push((i, decoded));
                         }
                     })
@@ -322,44 +286,12 @@ impl<R: BufRead> Decoder<R> {
         })
     }
 
-    fn term(&mut self, names: &mut Vec<Arc<str>>) -> Result<Term, String> {
-        Ok(match self.byte()? {
-            0 => NamedNode::new_unchecked(self.string()?).into(),
-            1 => BlankNode::new_unchecked(self.string()?).into(),
-            2 => Literal::new_simple_literal(self.string()?).into(),
-            3 => {
-                let value = self.string()?;
-                Literal::new_language_tagged_literal_unchecked(value, &*self.name(names)?).into()
-            }
-            4 => {
-                let value = self.string()?;
-                Literal::new_typed_literal(value, NamedNode::new_unchecked(&*self.name(names)?)).into()
-            }
-            tag => return Err(format!("a value of unknown kind {tag}")),
-        })
-    }
-
-    fn name(&mut self, names: &mut Vec<Arc<str>>) -> Result<Arc<str>, String> {
-        match self.number()? {
-            0 => {
-                let name: Arc<str> = self.string()?.into();
-                names.push(name.clone());
-                Ok(name)
-            }
-            n => names.get((n - 1) as usize).cloned().ok_or_else(|| format!("a reference to name {n} before it was written")),
-        }
-    }
-
     fn count(&mut self) -> Result<usize, String> {
         self.input.count()
     }
 
     fn string(&mut self) -> Result<String, String> {
         self.input.string()
-    }
-
-    fn byte(&mut self) -> Result<u8, String> {
-        self.input.byte()
     }
 
     fn number(&mut self) -> Result<u64, String> {
@@ -371,31 +303,24 @@ impl<R: BufRead> Decoder<R> {
 type Chunk = (Vec<Node>, Vec<u64>);
 
 /// One chunk's `n` nodes and each id's hash; an error says at which byte of the chunk.
-fn decode_chunk(bytes: &[u8], n: usize, hasher: &std::hash::RandomState) -> Result<Chunk, (String, u64)> {
+fn decode_chunk(bytes: &[u8], n: usize, names: &Arc<Names>, hasher: &std::hash::RandomState) -> Result<Chunk, (String, u64)> {
     let mut decoder = Decoder { input: Reader::new(bytes) };
-    let mut names: Vec<Arc<str>> = Vec::new();
     let mut nodes = Vec::with_capacity(n);
     let mut hashes = Vec::with_capacity(n);
     let mut one = |decoder: &mut Decoder<&[u8]>| -> Result<(), String> {
-        let id = match decoder.byte()? {
+        let id = match decoder.input.byte()? {
             0 => NamedOrBlankNode::NamedNode(NamedNode::new_unchecked(decoder.string()?)),
             1 => NamedOrBlankNode::BlankNode(BlankNode::new_unchecked(decoder.string()?)),
             tag => return Err(format!("a node id of unknown kind {tag}")),
         };
-        let count = decoder.count()?;
-        let mut props = Vec::with_capacity(count.min(1 << 10));
-        for _ in 0..count {
-            // Shared by the chunk's nodes, as a projected view's by all its nodes.
-            let property = decoder.name(&mut names)?;
-            let count = decoder.count()?;
-            let mut values = Vec::with_capacity(count.min(1 << 10));
-            for _ in 0..count {
-                values.push(decoder.term(&mut names)?);
-            }
-            props.push((property, values.into_boxed_slice()));
+        let len = decoder.count()?;
+        let mut props = vec![0; len.min(bytes.len())];
+        decoder.input.exact(&mut props)?;
+        if len > props.len() {
+            return Err(format!("a node of {len} bytes"));
         }
         hashes.push(hasher.hash_one(&id));
-        nodes.push(Node { id, props: props.into_boxed_slice() });
+        nodes.push(Node::from_bytes(id, names.clone(), props.into_boxed_slice())?);
         Ok(())
     };
     for _ in 0..n {
