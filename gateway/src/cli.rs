@@ -263,8 +263,9 @@ pub async fn run(cli: Cli) -> ExitCode {
                     None => "search index built in memory",
                 };
                 let o = &start.opening;
+                let records = if o.records_from_file { "merged records read" } else { "records merged" };
                 println!(
-                    "read model: {} source view(s) read from {}, {} projected from the graph; {index}; {:.1} s (views {:.1} s, merging {:.1} s)",
+                    "read model: {} source view(s) read from {}, {} projected from the graph; {records}; {index}; {:.1} s (views {:.1} s, records {:.1} s)",
                     o.from_files.len(),
                     start.views.display(),
                     o.projected.len(),

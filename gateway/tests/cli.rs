@@ -333,16 +333,16 @@ async fn a_restart_reads_large_source_views_and_the_search_index_from_disk_and_n
     // index built (and kept).
     let (server, addr, said) = start(&data);
     assert!(said.starts_with("read model: 0 source view(s) read from") && said.contains("3 projected"), "{said}");
-    assert!(said.contains("search index built;"), "{said}");
+    assert!(said.contains("; records merged; search index built;"), "{said}");
     assert!(data.join("views/gen-nbdc-datasets.view").exists(), "{said}");
     let first = graphql(addr, query).await;
     assert_eq!(first["data"]["datasets"]["totalCount"], 1500, "{first}");
     drop(server);
 
-    // A restart reads it, opens the index, and answers the same.
+    // A restart reads it and the merged records, opens the index, and answers the same.
     let (server, addr, said) = start(&data);
     assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("2 projected"), "{said}");
-    assert!(said.contains("search index opened;"), "{said}");
+    assert!(said.contains("; merged records read; search index opened;"), "{said}");
     assert_eq!(graphql(addr, query).await, first);
     drop(server);
 
@@ -350,7 +350,7 @@ async fn a_restart_reads_large_source_views_and_the_search_index_from_disk_and_n
     // graph's old generation, so the next start projects the new graph and serves it.
     harvest_generated(work.path(), &data, 1600, 2);
     let (server, addr, said) = start(&data);
-    assert!(said.starts_with("read model: 0 source view(s) read from") && said.contains("search index built;"), "{said}");
+    assert!(said.starts_with("read model: 0 source view(s) read from") && said.contains("; records merged; search index built;"), "{said}");
     let after = graphql(addr, query).await;
     assert_eq!(after["data"]["datasets"]["totalCount"], 1600, "{after}");
     assert_ne!(after["data"]["datasets"]["nodes"], first["data"]["datasets"]["nodes"], "the new catalogue's records, not the old file's");
@@ -363,6 +363,6 @@ async fn a_restart_reads_large_source_views_and_the_search_index_from_disk_and_n
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && said.starts_with("indexed 1600 datasets"), "{said}{}", String::from_utf8_lossy(&out.stderr));
     let (_server, addr, said) = start(&data);
-    assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("search index opened;"), "{said}");
+    assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("; merged records read; search index opened;"), "{said}");
     assert_eq!(graphql(addr, query).await, after);
 }

@@ -18,6 +18,7 @@ use crate::store::{GraphStore, StoreError};
 
 mod file;
 mod node;
+mod records_file;
 pub use file::{ViewFileError, ViewFiles};
 pub use node::{Node, Values};
 use crate::vocab::{self, AccessLevel};
@@ -264,6 +265,12 @@ impl MergedRecord {
 #[derive(Debug, Default, Clone)]
 pub struct ReadModel {
     views: BTreeMap<String, Arc<SourceView>>,
+    merged: Merged,
+}
+
+/// What merging the views gives: records across sources, and how to find them.
+#[derive(Debug, Default, Clone)]
+struct Merged {
     datasets: Vec<MergedRecord>,
     studies: Vec<MergedRecord>,
     /// Biological samples (BioSample records).
@@ -283,6 +290,92 @@ pub struct ReadModel {
     policies_by_dataset: HashMap<String, Vec<EntityKey>>,
 }
 
+impl Merged {
+    /// Merges every view's datasets, studies and samples into records.
+    fn of(views: &BTreeMap<String, Arc<SourceView>>) -> Merged {
+        let links = Links::of(views);
+        let positions = |records: &[MergedRecord]| {
+            let mut index = HashMap::new();
+            for (i, r) in records.iter().enumerate() {
+                for m in &r.members {
+                    if let Some(node) = views.get(&m.source).and_then(|v| v.node(&m.id))
+                        && (node.first(vocab::DCT_IDENTIFIER).is_some() || node.first(vocab::MUSUBI_SOURCE_RECORD_ID).is_some())
+                    {
+                        index.entry(m.accession.clone()).or_insert(i);
+                    }
+                }
+            }
+            index
+        };
+        let merged = |typed: fn(&SourceView) -> Vec<&Node>| {
+            let records = merge(views, &links, typed);
+            let by_accession = positions(&records);
+            (records, by_accession)
+        };
+        // Datasets (most of the records) on one thread, studies and samples on this one: merging
+        // is most of a start that reads its views from disk.
+        let (datasets, studies, samples) = std::thread::scope(|scope| {
+            let datasets = scope.spawn(|| merged(|v| v.datasets().collect()));
+            let studies = merged(|v| v.studies().collect());
+            let samples = merged(|v| v.samples().collect());
+            (datasets.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), studies, samples)
+        });
+        let mut policies_by_dataset: HashMap<String, Vec<EntityKey>> = HashMap::new();
+        for &(source, node) in &links.policies {
+            for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
+                let key = EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id.clone() };
+                policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
+            }
+        }
+        drop(links);
+        let mut merged = Merged { policies_by_dataset, ..Merged::default() };
+        (merged.datasets, merged.dataset_by_accession) = datasets;
+        (merged.studies, merged.study_by_accession) = studies;
+        (merged.samples, merged.sample_by_accession) = samples;
+        merged.index_studies_by_iri();
+        merged.datasets_by_study = merged.by_study(views, &merged.datasets);
+        merged.samples_by_study = merged.by_study(views, &merged.samples);
+        merged
+    }
+
+    /// Study position → positions in `records` of the records that are part of it
+    /// (`dct:isPartOf` one of the study's IRIs, in any source).
+    fn by_study(&self, views: &BTreeMap<String, Arc<SourceView>>, records: &[MergedRecord]) -> HashMap<usize, Vec<usize>> {
+        let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, r) in records.iter().enumerate() {
+            let mut studies: Vec<usize> = r
+                .members
+                .iter()
+                .filter_map(|m| views.get(&m.source)?.node(&m.id))
+                .flat_map(|node| node.values(vocab::DCT_IS_PART_OF))
+                .filter_map(|t| match t {
+                    TermRef::NamedNode(n) => self.study_by_iri.get(&NamedOrBlankNode::from(n.into_owned())).copied(),
+                    _ => None,
+                })
+                .collect();
+            studies.sort_unstable();
+            studies.dedup();
+            for s in studies {
+                out.entry(s).or_default().push(i);
+            }
+        }
+        out
+    }
+
+
+    fn index_studies_by_iri(&mut self) {
+        self.study_by_iri = HashMap::new();
+        for (i, r) in self.studies.iter().enumerate() {
+            for m in &r.members {
+                self.study_by_iri.entry(m.id.clone()).or_insert(i);
+            }
+            for iri in &r.iris {
+                self.study_by_iri.entry(iri.clone().into()).or_insert(i);
+            }
+        }
+    }
+}
+
 /// Where [`ReadModel::open`] found each source's view.
 #[derive(Debug, Default)]
 pub struct Opening {
@@ -295,6 +388,8 @@ pub struct Opening {
     pub warnings: Vec<String>,
     /// Time spent reading and projecting the views, and merging them into records.
     pub views_took: std::time::Duration,
+    /// Whether the merged records were read from their file (else merged, and the file written).
+    pub records_from_file: bool,
     pub merge_took: std::time::Duration,
 }
 
@@ -395,7 +490,32 @@ impl ReadModel {
         opening.from_files.sort();
         opening.projected.sort();
         opening.views_took = started.elapsed();
-        model.reindex();
+        match files {
+            Some((files, reuse)) => {
+                let fingerprint = records_file::fingerprint(&model.views);
+                let sources: Vec<&str> = model.views.keys().map(String::as_str).collect();
+                let kept = match reuse {
+                    true => files.read_records(fingerprint, &sources).unwrap_or_else(|e| {
+                        opening.warnings.push(format!("{e}; merging the records again"));
+                        None
+                    }),
+                    false => None,
+                };
+                match kept {
+                    Some(merged) => {
+                        model.merged = merged;
+                        opening.records_from_file = true;
+                    }
+                    None => {
+                        model.merged = Merged::of(&model.views);
+                        if let Err(e) = files.write_records(&model.merged, fingerprint) {
+                            opening.warnings.push(format!("cannot keep the merged records on disk: {e}"));
+                        }
+                    }
+                }
+            }
+            None => model.merged = Merged::of(&model.views),
+        }
         opening.merge_took = started.elapsed() - opening.views_took;
         Ok((model, opening))
     }
@@ -404,99 +524,21 @@ impl ReadModel {
     pub fn with_source(&self, view: SourceView) -> ReadModel {
         let mut model = self.clone();
         model.views.insert(view.source.clone(), Arc::new(view));
-        model.reindex();
+        model.merged = Merged::of(&model.views);
         model
-    }
-
-    fn reindex(&mut self) {
-        let links = Links::of(&self.views);
-        let views = &self.views;
-        let positions = |records: &[MergedRecord]| {
-            let mut index = HashMap::new();
-            for (i, r) in records.iter().enumerate() {
-                for m in &r.members {
-                    if let Some(node) = views.get(&m.source).and_then(|v| v.node(&m.id))
-                        && (node.first(vocab::DCT_IDENTIFIER).is_some() || node.first(vocab::MUSUBI_SOURCE_RECORD_ID).is_some())
-                    {
-                        index.entry(m.accession.clone()).or_insert(i);
-                    }
-                }
-            }
-            index
-        };
-        let merged = |typed: fn(&SourceView) -> Vec<&Node>| {
-            let records = merge(views, &links, typed);
-            let by_accession = positions(&records);
-            (records, by_accession)
-        };
-        // Datasets (most of the records) on one thread, studies and samples on this one: merging
-        // is most of a start that reads its views from disk.
-        let (datasets, studies, samples) = std::thread::scope(|scope| {
-            let datasets = scope.spawn(|| merged(|v| v.datasets().collect()));
-            let studies = merged(|v| v.studies().collect());
-            let samples = merged(|v| v.samples().collect());
-            (datasets.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), studies, samples)
-        });
-        let mut policies_by_dataset: HashMap<String, Vec<EntityKey>> = HashMap::new();
-        for &(source, node) in &links.policies {
-            for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
-                let key = EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id.clone() };
-                policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
-            }
-        }
-        drop(links);
-        (self.datasets, self.dataset_by_accession) = datasets;
-        (self.studies, self.study_by_accession) = studies;
-        (self.samples, self.sample_by_accession) = samples;
-        self.policies_by_dataset = policies_by_dataset;
-        self.study_by_iri = HashMap::new();
-        for (i, r) in self.studies.iter().enumerate() {
-            for m in &r.members {
-                self.study_by_iri.entry(m.id.clone()).or_insert(i);
-            }
-            for iri in &r.iris {
-                self.study_by_iri.entry(iri.clone().into()).or_insert(i);
-            }
-        }
-        self.datasets_by_study = self.by_study(&self.datasets);
-        self.samples_by_study = self.by_study(&self.samples);
-    }
-
-    /// Study position → positions in `records` of the records that are part of it
-    /// (`dct:isPartOf` one of the study's IRIs, in any source).
-    fn by_study(&self, records: &[MergedRecord]) -> HashMap<usize, Vec<usize>> {
-        let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, r) in records.iter().enumerate() {
-            let mut studies: Vec<usize> = r
-                .members
-                .iter()
-                .filter_map(|m| self.views.get(&m.source)?.node(&m.id))
-                .flat_map(|node| node.values(vocab::DCT_IS_PART_OF))
-                .filter_map(|t| match t {
-                    TermRef::NamedNode(n) => self.study_by_iri.get(&NamedOrBlankNode::from(n.into_owned())).copied(),
-                    _ => None,
-                })
-                .collect();
-            studies.sort_unstable();
-            studies.dedup();
-            for s in studies {
-                out.entry(s).or_default().push(i);
-            }
-        }
-        out
     }
 
     /// The dataset with this accession, as known to any source.
     pub fn dataset(&self, accession: &str) -> Option<&MergedRecord> {
-        self.dataset_by_accession.get(accession).map(|&i| &self.datasets[i])
+        self.merged.dataset_by_accession.get(accession).map(|&i| &self.merged.datasets[i])
     }
 
     /// The study with this accession, as known to any source; else the study whose IRIs include
     /// the hub IRI minted from it (an accession only a link names, e.g. the NBDC research a JGA
     /// study says it is).
     pub fn study(&self, accession: &str) -> Option<&MergedRecord> {
-        if let Some(&i) = self.study_by_accession.get(accession) {
-            return Some(&self.studies[i]);
+        if let Some(&i) = self.merged.study_by_accession.get(accession) {
+            return Some(&self.merged.studies[i]);
         }
         let iri = NamedNode::new(format!("{}{accession}", vocab::HUB_STUDY_PREFIX)).ok()?;
         self.study_of_node(&iri.into())
@@ -504,33 +546,33 @@ impl ReadModel {
 
     /// The merged study one of whose nodes is `id`.
     pub fn study_of_node(&self, id: &NamedOrBlankNode) -> Option<&MergedRecord> {
-        self.study_by_iri.get(id).map(|&i| &self.studies[i])
+        self.merged.study_by_iri.get(id).map(|&i| &self.merged.studies[i])
     }
 
     /// The datasets, from every source, that are part of the study `study`.
     pub fn datasets_of_study(&self, study: &MergedRecord) -> impl Iterator<Item = &MergedRecord> {
-        let position = self.study_by_iri.get(&study.key.id).copied();
-        position.and_then(|p| self.datasets_by_study.get(&p)).into_iter().flatten().map(|&i| &self.datasets[i])
+        let position = self.merged.study_by_iri.get(&study.key.id).copied();
+        position.and_then(|p| self.merged.datasets_by_study.get(&p)).into_iter().flatten().map(|&i| &self.merged.datasets[i])
     }
 
     /// The sample with this accession, as known to any source.
     pub fn sample(&self, accession: &str) -> Option<&MergedRecord> {
-        self.sample_by_accession.get(accession).map(|&i| &self.samples[i])
+        self.merged.sample_by_accession.get(accession).map(|&i| &self.merged.samples[i])
     }
 
     /// The samples, from every source, taken for the study `study`.
     pub fn samples_of_study(&self, study: &MergedRecord) -> impl Iterator<Item = &MergedRecord> {
-        let position = self.study_by_iri.get(&study.key.id).copied();
-        position.and_then(|p| self.samples_by_study.get(&p)).into_iter().flatten().map(|&i| &self.samples[i])
+        let position = self.merged.study_by_iri.get(&study.key.id).copied();
+        position.and_then(|p| self.merged.samples_by_study.get(&p)).into_iter().flatten().map(|&i| &self.merged.samples[i])
     }
 
     pub fn samples(&self) -> &[MergedRecord] {
-        &self.samples
+        &self.merged.samples
     }
 
     /// The policies that name the dataset `accession` among the datasets they govern.
     pub fn policies_naming(&self, accession: &str) -> impl Iterator<Item = &Node> {
-        self.policies_by_dataset.get(accession).into_iter().flatten().filter_map(|k| self.node(k))
+        self.merged.policies_by_dataset.get(accession).into_iter().flatten().filter_map(|k| self.node(k))
     }
 
     /// Every source's view, by source id.
@@ -544,11 +586,11 @@ impl ReadModel {
 
     /// Merged datasets of every source, ordered by key (accession, then source).
     pub fn datasets(&self) -> &[MergedRecord] {
-        &self.datasets
+        &self.merged.datasets
     }
 
     pub fn studies(&self) -> &[MergedRecord] {
-        &self.studies
+        &self.merged.studies
     }
 
     pub fn node(&self, key: &EntityKey) -> Option<&Node> {
@@ -819,6 +861,70 @@ mod tests {
         let (_, opening) = ReadModel::open(&store, &files, false).expect("open");
         assert_eq!(opening.projected, ["alpha", "beta"]);
         assert!(!files.path("gone").exists());
+    }
+
+    #[test]
+    fn merged_records_kept_on_disk_are_read_back_while_the_views_are_the_same() {
+        use crate::store::{EmbeddedStore, Replacement};
+        let store = EmbeddedStore::in_memory().with_bulk_threshold(1);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = ViewFiles::new(dir.path().join("views"));
+        let put = |source: &str, turtle: &str| {
+            let prefixes = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . \
+                            @prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix odrl: <http://www.w3.org/ns/odrl/2/> . \
+                            @prefix m: <https://w3id.org/musubi/vocab#> . @prefix x: <http://example.org/> .\n";
+            let triples = parse_triples(format!("{prefixes}{turtle}").as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
+            let graph = NamedNode::new_unchecked(format!("{}{source}", vocab::SOURCE_GRAPH_PREFIX));
+            store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }]).expect("store");
+        };
+        put("nbdc", r#"x:hum1 a m:Study ; dct:identifier "hum1" .
+                       x:d1 a dcat:Dataset ; dct:identifier "JGAD1" ; dct:isPartOf x:hum1 .
+                       x:s1 a m:Sample ; dct:identifier "SAMD1" ; dct:isPartOf x:hum1 ."#);
+        put("jga", r#"x:jgas1 a m:Study ; dct:identifier "JGAS1" ; owl:sameAs x:hum1 .
+                      x:other a dcat:Dataset ; dct:identifier "JGAD1" .
+                      x:p1 a odrl:Policy ; dct:identifier "JGAP1" ; m:datasetAccession "JGAD1" ."#);
+        // Everything a query reads of the merged records.
+        let summary = |m: &ReadModel| {
+            let records = |rs: &[MergedRecord]| rs.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>();
+            let study = m.study("JGAS1").expect("the JGA study finds the merged one");
+            (
+                records(m.datasets()),
+                records(m.studies()),
+                records(m.samples()),
+                m.datasets_of_study(study).map(|d| d.key.accession.clone()).collect::<Vec<_>>(),
+                m.samples_of_study(study).map(|d| d.key.accession.clone()).collect::<Vec<_>>(),
+                m.policies_naming("JGAD1").map(Node::accession).collect::<Vec<_>>(),
+                m.study_of_node(&NamedNode::new_unchecked("http://example.org/hum1").into()).map(|s| s.key.accession.clone()),
+                m.sample("SAMD1").map(|s| s.key.accession.clone()),
+            )
+        };
+
+        let (first, opening) = ReadModel::open(&store, &files, true).expect("open");
+        assert!(!opening.records_from_file && dir.path().join("views/records.merged").exists(), "{opening:?}");
+        let (second, opening) = ReadModel::open(&store, &files, true).expect("open");
+        assert!(opening.records_from_file, "{opening:?}");
+        assert_eq!(summary(&second), summary(&first));
+        assert_eq!(summary(&second).3, ["JGAD1"]);
+        assert_eq!(summary(&second).5, ["JGAP1"]);
+
+        // A harvest changes a view: the records are merged again, from the new views.
+        put("jga", r#"x:jgas1 a m:Study ; dct:identifier "JGAS1" ; owl:sameAs x:hum1 ."#);
+        let (third, opening) = ReadModel::open(&store, &files, true).expect("open");
+        assert!(!opening.records_from_file, "{opening:?}");
+        assert_eq!(third.dataset("JGAD1").expect("found").sources(), ["nbdc"]);
+        assert_eq!(third.policies_naming("JGAD1").count(), 0);
+
+        // A damaged file is said, the records merged (and the file written) again.
+        let path = dir.path().join("views/records.merged");
+        let bytes = std::fs::read(&path).expect("read");
+        std::fs::write(&path, &bytes[..bytes.len() - 7]).expect("truncate");
+        let (fourth, opening) = ReadModel::open(&store, &files, true).expect("open");
+        assert!(!opening.records_from_file);
+        assert!(opening.warnings.iter().any(|w| w.contains("records.merged") && w.contains("merging the records again")), "{opening:?}");
+        assert_eq!(summary(&fourth), summary(&third));
+        assert!(ReadModel::open(&store, &files, true).expect("open").1.records_from_file);
+        // Reindexing merges again whatever the file holds.
+        assert!(!ReadModel::open(&store, &files, false).expect("open").1.records_from_file);
     }
 
     #[test]
