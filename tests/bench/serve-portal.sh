@@ -27,7 +27,9 @@ until curl -sf -XPOST -H 'content-type: application/json' --data @"$work/body.js
 done
 echo "first answer $(( ($(date +%s%N) - start) / 1000000 )) ms after start"
 grep -m1 '^read model' "$work/serve.log" || true
-curl -s -XPOST -H 'content-type: application/json' --data @"$work/body.json" "http://127.0.0.1:$port/graphql" | head -c 200; echo
+# Into a file: `| head -c` would end curl with SIGPIPE, and this script with it (pipefail).
+curl -s -XPOST -H 'content-type: application/json' --data @"$work/body.json" "http://127.0.0.1:$port/graphql" -o "$work/answer.json"
+head -c 200 "$work/answer.json"; echo
 for c in 1 16 64; do
   echo "$c connections: $(wrk --latency -t$(( c < 2 ? 1 : 2 )) -c$c -d${duration}s -s "$work/portal.lua" "http://127.0.0.1:$port/graphql" | grep -E 'Requests/sec|50%|99%' | tr -s ' \n' ' ')"
 done
