@@ -8,11 +8,11 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{Display, Write as _};
-use std::hash::{BuildHasher, RandomState};
+use std::hash::RandomState;
 use std::sync::Arc;
 
 use hashbrown::HashTable;
-use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef, Triple};
+use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple};
 
 use crate::store::{GraphStore, StoreError};
 
@@ -93,7 +93,6 @@ impl SourceView {
             None => {
                 self.names.hash(hasher);
                 for node in &self.nodes {
-                    node.id.hash(hasher);
                     node.bytes().hash(hasher);
                 }
             }
@@ -101,8 +100,9 @@ impl SourceView {
     }
 
     pub fn node(&self, id: &NamedOrBlankNode) -> Option<&Node> {
-        let hash = self.hasher.hash_one(id);
-        self.index.find(hash, |&i| self.nodes[i as usize].id == *id).map(|&i| &self.nodes[i as usize])
+        let id = id.as_ref();
+        let hash = node::id_hash(&self.hasher, id);
+        self.index.find(hash, |&i| self.nodes[i as usize].id() == id).map(|&i| &self.nodes[i as usize])
     }
 
     /// Every node the source describes (in the order the store gave them).
@@ -140,14 +140,14 @@ impl SourceViewBuilder {
         let position = match self.nodes.last() {
             Some((id, _)) if *id == t.subject => self.nodes.len() - 1,
             _ => {
-                let hash = self.hasher.hash_one(&t.subject);
+                let hash = node::id_hash(&self.hasher, t.subject.as_ref());
                 let nodes = &self.nodes;
                 match self.index.find(hash, |&i| nodes[i as usize].0 == t.subject) {
                     Some(&i) => i as usize,
                     None => {
                         let i = self.nodes.len();
                         let (nodes, hasher) = (&self.nodes, &self.hasher);
-                        self.index.insert_unique(hash, i as u32, |&j| hasher.hash_one(&nodes[j as usize].0));
+                        self.index.insert_unique(hash, i as u32, |&j| node::id_hash(hasher, nodes[j as usize].0.as_ref()));
                         self.nodes.push((t.subject, Vec::new()));
                         i
                     }
@@ -173,7 +173,7 @@ impl SourceViewBuilder {
 
     fn finish(self, source: &str) -> SourceView {
         let mut encoder = node::Encoder::new(self.predicates);
-        let encoded: Vec<(NamedOrBlankNode, Box<[u8]>)> = self
+        let encoded: Vec<Box<[u8]>> = self
             .nodes
             .into_iter()
             .map(|(id, mut props)| {
@@ -183,12 +183,11 @@ impl SourceViewBuilder {
                         values.sort_by(|a, b| cmp_displayed(a, b));
                     }
                 }
-                let bytes = encoder.node(&props);
-                (id, bytes)
+                encoder.node(&id, &props)
             })
             .collect();
         let names = Arc::new(encoder.finish());
-        let nodes: Vec<Node> = encoded.into_iter().map(|(id, bytes)| Node::encoded(id, names.clone(), bytes)).collect();
+        let nodes: Vec<Node> = encoded.into_iter().map(|bytes| Node::encoded(names.clone(), bytes)).collect();
         let typed = |class| {
             let mut positions: Vec<u32> = (0..nodes.len() as u32).filter(|&i| nodes[i as usize].has_type(class)).collect();
             positions.sort_by(|&a, &b| nodes[a as usize].accession_ref().cmp(&nodes[b as usize].accession_ref()));
@@ -323,7 +322,7 @@ impl Merged {
         let mut policies_by_dataset: HashMap<String, Vec<EntityKey>> = HashMap::new();
         for &(source, node) in &links.policies {
             for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
-                let key = EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id.clone() };
+                let key = EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id().into_owned() };
                 policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
             }
         }
@@ -627,7 +626,7 @@ impl ReadModel {
 /// (not one per kind of record: three property lookups per node, millions of nodes).
 struct Links<'a> {
     /// `owl:sameAs` / `skos:exactMatch` links to an IRI: (source, node, linked IRI).
-    same: Vec<(&'a str, &'a NamedOrBlankNode, &'a str)>,
+    same: Vec<(&'a str, NamedOrBlankNodeRef<'a>, &'a str)>,
     /// Named nodes with no `rdf:type`, which sources attach to a record's IRIs.
     untyped: Vec<(&'a str, &'a Node)>,
     /// `odrl:Policy` nodes (EGA policies list their datasets).
@@ -641,12 +640,12 @@ impl<'a> Links<'a> {
             for node in view.nodes.iter() {
                 for other in node.values(vocab::OWL_SAME_AS).chain(node.values(vocab::SKOS_EXACT_MATCH)) {
                     if let TermRef::NamedNode(other) = other {
-                        links.same.push((&view.source, &node.id, other.as_str()));
+                        links.same.push((&view.source, node.id(), other.as_str()));
                     }
                 }
                 let types = node.values(vocab::RDF_TYPE);
                 if types.is_empty() {
-                    if matches!(node.id, NamedOrBlankNode::NamedNode(_)) {
+                    if matches!(node.id(), NamedOrBlankNodeRef::NamedNode(_)) {
                         links.untyped.push((&view.source, node));
                     }
                 } else if types.into_iter().any(|t| matches!(t, TermRef::NamedNode(n) if n == vocab::ODRL_POLICY)) {
@@ -666,15 +665,15 @@ fn merge(
     typed: fn(&SourceView) -> Vec<&Node>,
 ) -> Vec<MergedRecord> {
     let mut sets = UnionFind::default();
-    let node_key = |source: &str, id: &NamedOrBlankNode| match id {
-        NamedOrBlankNode::NamedNode(n) => n.as_str().to_owned(),
-        NamedOrBlankNode::BlankNode(b) => format!("_:{source}\u{0}{}", b.as_str()),
+    let node_key = |source: &str, id: NamedOrBlankNodeRef<'_>| match id {
+        NamedOrBlankNodeRef::NamedNode(n) => n.as_str().to_owned(),
+        NamedOrBlankNodeRef::BlankNode(b) => format!("_:{source}\u{0}{}", b.as_str()),
     };
     let mut typed_keys = Vec::new();
     for view in views.values() {
         for node in typed(view) {
-            let key = EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id.clone() };
-            let element = sets.add(node_key(&view.source, &node.id));
+            let key = EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id().into_owned() };
+            let element = sets.add(node_key(&view.source, node.id()));
             // The same accession for the same kind of record is the same record.
             let accession = sets.add(format!("accession\u{0}{}", key.accession));
             sets.union(element, accession);
@@ -694,11 +693,11 @@ fn merge(
     // Untyped nodes that sources attach to a record's IRIs (a relation table's policy link)
     // belong to it too; nodes typed as something else never do.
     for &(source, node) in &links.untyped {
-        let NamedOrBlankNode::NamedNode(n) = &node.id else { continue };
+        let NamedOrBlankNodeRef::NamedNode(n) = node.id() else { continue };
         if let Some(element) = sets.get(n.as_str())
             && let Some(group) = groups.get_mut(&sets.find(element))
         {
-            group.push((true, EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id.clone() }));
+            group.push((true, EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id().into_owned() }));
         }
     }
     let roots: Vec<usize> = groups.keys().copied().collect();
@@ -796,11 +795,11 @@ mod tests {
             .nodes()
             .map(|n| {
                 let props: Vec<String> = n.properties().map(|(p, values)| format!("{p}={values:?}")).collect();
-                format!("{} {}", n.id, props.join(" "))
+                format!("{} {}", n.id(), props.join(" "))
             })
             .collect();
-        lines.extend(view.datasets().map(|n| format!("dataset {}", n.id)));
-        lines.extend(view.studies().map(|n| format!("study {}", n.id)));
+        lines.extend(view.datasets().map(|n| format!("dataset {}", n.id())));
+        lines.extend(view.studies().map(|n| format!("study {}", n.id())));
         lines
     }
 

@@ -392,7 +392,7 @@ impl DmpQuery {
         let mut plans: Vec<DmpPlan> = model
             .views()
             .filter(|view| dmp::is_dmp_source(&view.source))
-            .flat_map(|view| view.nodes().filter(|n| n.has_type(v::MUSUBI_DATA_MANAGEMENT_PLAN)).map(|n| n.id.clone()).collect::<Vec<_>>())
+            .flat_map(|view| view.nodes().filter(|n| n.has_type(v::MUSUBI_DATA_MANAGEMENT_PLAN)).map(|n| n.id().into_owned()).collect::<Vec<_>>())
             .map(|id| DmpPlan(CatalogNode::of(&model, id)))
             .collect();
         plans.sort_by_key(|p| p.0.iri());

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use musubi_ontology::duo::{self, DataUse, DuoTerm, Outcome, ResearchPurpose};
-use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, TermRef, Triple};
+use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef, Triple};
 use musubi_ontology::read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
@@ -48,7 +48,7 @@ pub fn data_use_of(model: &ReadModel, record: &MergedRecord) -> DataUse {
     // Policies that name the dataset (EGA policies list their datasets).
     for accession in &accessions {
         for policy in model.policies_naming(accession) {
-            conditions_of(model, &policy.id, &mut terms);
+            conditions_of(model, &policy.id().into_owned(), &mut terms);
         }
     }
     DataUse::from_terms(terms)
@@ -283,8 +283,8 @@ impl DuoMutation {
 /// A policy's IRI from its IRI or accession (`JGAP000002`).
 fn policy_iri(model: &ReadModel, policy: &str) -> Option<String> {
     let is_policy = |n: &musubi_ontology::read_model::Node| n.has_type(v::ODRL_POLICY);
-    model.views().flat_map(|view| view.nodes()).find_map(|n| match &n.id {
-        NamedOrBlankNode::NamedNode(iri) if is_policy(n) && (iri.as_str() == policy || n.first(v::DCT_IDENTIFIER) == Some(policy)) => Some(iri.as_str().to_owned()),
+    model.views().flat_map(|view| view.nodes()).find_map(|n| match n.id() {
+        NamedOrBlankNodeRef::NamedNode(iri) if is_policy(n) && (iri.as_str() == policy || n.first(v::DCT_IDENTIFIER) == Some(policy)) => Some(iri.as_str().to_owned()),
         _ => None,
     })
 }

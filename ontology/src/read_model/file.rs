@@ -10,27 +10,25 @@
 //!
 //! The format is the view as it is in memory, in order: a header (magic, version, source,
 //! generation), the names the nodes refer to by number (predicates, datatypes, language tags),
-//! each node (its id, and its properties' bytes as [`Node`] holds them: reading a node is copying
+//! each node (its bytes — id and properties — as [`Node`] holds them: reading a node is copying
 //! them and checking them), the positions of datasets, studies and samples, and an end mark that
 //! a truncated file lacks. Numbers are LEB128; strings are a length and UTF-8.
 
 use std::fs::File;
-use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
-use oxigraph::model::{BlankNode, NamedNode, NamedOrBlankNode};
 
-use super::node::Names;
+use super::node::{Names, id_hash};
 use super::{Node, SourceView};
 use crate::binary::{Reader, Writer};
 
 const MAGIC: &[u8; 12] = b"musubi view\n";
 const END: &[u8; 4] = b"end\n";
 /// Raised whenever the layout changes: a file of another version is projected again, not read.
-const VERSION: u64 = 3;
+const VERSION: u64 = 4;
 /// Nodes per chunk: chunks decode on several threads at once (this crate's tests' views are
 /// small: three nodes, so that they span several chunks).
 const CHUNK: usize = if cfg!(test) { 3 } else { 1 << 15 };
@@ -144,7 +142,6 @@ impl<W: Write> Encoder<W> {
         for chunk in view.nodes.chunks(CHUNK) {
             let mut part = Encoder { output: Writer::new(Vec::new()) };
             for node in chunk {
-                part.id(&node.id)?;
                 part.number(node.bytes().len() as u64)?;
                 part.output.bytes(node.bytes())?;
             }
@@ -159,16 +156,6 @@ impl<W: Write> Encoder<W> {
             }
         }
         self.output.bytes(END)
-    }
-
-    /// An IRI (0) or a blank node (1), and its string.
-    fn id(&mut self, id: &NamedOrBlankNode) -> std::io::Result<()> {
-        let (tag, s) = match id {
-            NamedOrBlankNode::NamedNode(n) => (0, n.as_str()),
-            NamedOrBlankNode::BlankNode(b) => (1, b.as_str()),
-        };
-        self.output.byte(tag)?;
-        self.string(s)
     }
 
     fn string(&mut self, s: &str) -> std::io::Result<()> {
@@ -216,7 +203,7 @@ impl<R: BufRead> Decoder<R> {
         for (chunk, hashes) in chunks {
             for (node, hash) in chunk.into_iter().zip(hashes) {
                 let i = nodes.len() as u32;
-                index.insert_unique(hash, i, |&j: &u32| hasher.hash_one(&nodes[j as usize].id));
+                index.insert_unique(hash, i, |&j: &u32| id_hash(&hasher, nodes[j as usize].id()));
                 nodes.push(node);
             }
         }
@@ -308,19 +295,15 @@ fn decode_chunk(bytes: &[u8], n: usize, names: &Arc<Names>, hasher: &std::hash::
     let mut nodes = Vec::with_capacity(n);
     let mut hashes = Vec::with_capacity(n);
     let mut one = |decoder: &mut Decoder<&[u8]>| -> Result<(), String> {
-        let id = match decoder.input.byte()? {
-            0 => NamedOrBlankNode::NamedNode(NamedNode::new_unchecked(decoder.string()?)),
-            1 => NamedOrBlankNode::BlankNode(BlankNode::new_unchecked(decoder.string()?)),
-            tag => return Err(format!("a node id of unknown kind {tag}")),
-        };
         let len = decoder.count()?;
-        let mut props = vec![0; len.min(bytes.len())];
-        decoder.input.exact(&mut props)?;
-        if len > props.len() {
+        let mut node = vec![0; len.min(bytes.len())];
+        decoder.input.exact(&mut node)?;
+        if len > node.len() {
             return Err(format!("a node of {len} bytes"));
         }
-        hashes.push(hasher.hash_one(&id));
-        nodes.push(Node::from_bytes(id, names.clone(), props.into_boxed_slice())?);
+        let node = Node::from_bytes(names.clone(), node.into_boxed_slice())?;
+        hashes.push(id_hash(hasher, node.id()));
+        nodes.push(node);
         Ok(())
     };
     for _ in 0..n {

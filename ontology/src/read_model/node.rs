@@ -1,14 +1,15 @@
-//! A node's properties held as one byte string, read in place.
+//! A node held as one byte string (its id and its properties), read in place.
 //!
 //! Millions of nodes are held at once: a value as an oxigraph `Term` is a heap string or two
 //! (the datatype and language tag copied into every literal) behind a 56-byte enum, and a view
-//! of a million datasets took ~10 GiB that way. Here a node is its id and one allocation of
-//! bytes; values are read from them as [`TermRef`]s that borrow the bytes and the view's
-//! [`Names`]. The bytes are also what the node's view file holds, so a view is read from disk by
-//! copying them, not by building terms.
+//! of a million datasets took ~10 GiB that way. Here a node is one allocation of bytes; its id
+//! and values are read from them as [`NamedOrBlankNodeRef`] and [`TermRef`]s that borrow the
+//! bytes and the view's [`Names`]. The bytes are also what the node's view file holds, so a view
+//! is read from disk by copying them, not by building terms.
 //!
-//! The layout, properties in the order of their predicate's number (the view's predicates are
-//! numbered in IRI order, so that is IRI order): the predicate's number, the count of its values,
+//! The layout: the id's kind (0 IRI, 1 blank node) and string, then the properties in the order of
+//! their predicate's number (the view's predicates are numbered in IRI order, so that is IRI
+//! order), each: the predicate's number, the count of its values,
 //! their length in bytes (skipped whole when looking for another property), then each value: a
 //! kind (0 IRI, 1 blank node, 2 plain literal, 3 language-tagged, 4 typed), for 3 and 4 the
 //! number of its language tag or datatype among the view's tags, and its string. Numbers are
@@ -16,7 +17,9 @@
 
 use std::sync::Arc;
 
-use oxigraph::model::{BlankNodeRef, LiteralRef, NamedNodeRef, NamedOrBlankNode, Term, TermRef};
+use std::hash::{BuildHasher, Hasher};
+
+use oxigraph::model::{BlankNodeRef, LiteralRef, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef};
 
 use crate::binary::{Slice, Writer};
 use crate::vocab::{self, AccessLevel};
@@ -31,23 +34,62 @@ pub(crate) struct Names {
 }
 
 /// One entity (a dataset, a study, a sample, a person, …) as one source's graph describes it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Node {
-    pub id: NamedOrBlankNode,
     names: Arc<Names>,
-    props: Box<[u8]>,
+    bytes: Box<[u8]>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("id", &self.id()).field("properties", &self.properties().collect::<Vec<_>>()).finish()
+    }
 }
 
 impl Node {
     /// A node from bytes laid out as the module says, checked against `names` (bytes from a file
     /// are not trusted: a damaged one is an error, never a wrong value later).
-    pub(crate) fn from_bytes(id: NamedOrBlankNode, names: Arc<Names>, props: Box<[u8]>) -> Result<Node, String> {
-        check(&props, &names)?;
-        Ok(Node { id, names, props })
+    pub(crate) fn from_bytes(names: Arc<Names>, bytes: Box<[u8]>) -> Result<Node, String> {
+        let mut id = Slice::new(&bytes);
+        match id.byte() {
+            Some(0 | 1) => {}
+            Some(kind) => return Err(format!("a node id of unknown kind {kind}")),
+            None => return Err("a node with no id".into()),
+        }
+        id.str().ok_or("a node id that ends early or is not UTF-8")?;
+        check(id.bytes, &names)?;
+        Ok(Node { names, bytes })
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
-        &self.props
+        &self.bytes
+    }
+
+    /// The node's IRI or blank node.
+    pub fn id(&self) -> NamedOrBlankNodeRef<'_> {
+        self.split().0
+    }
+
+    /// The bytes of the properties: after the id, skipped without reading it (every property
+    /// lookup starts here).
+    fn props_bytes(&self) -> &[u8] {
+        let mut bytes = Slice::new(&self.bytes);
+        let _kind = bytes.byte();
+        let len = bytes.number().unwrap_or(0) as usize;
+        bytes.take(len).map_or(&[], |_| bytes.bytes)
+    }
+
+    /// The id, and the bytes of the properties after it.
+    fn split(&self) -> (NamedOrBlankNodeRef<'_>, &[u8]) {
+        let mut bytes = Slice::new(&self.bytes);
+        // Checked when made.
+        let kind = bytes.byte().unwrap_or(0);
+        let s = bytes.str().unwrap_or_default();
+        let id = match kind {
+            1 => BlankNodeRef::new_unchecked(s).into(),
+            _ => NamedNodeRef::new_unchecked(s).into(),
+        };
+        (id, bytes.bytes)
     }
 
     /// The values of a property, in the order of their N-Triples form.
@@ -86,9 +128,9 @@ impl Node {
         use std::borrow::Cow;
         match self.first(vocab::DCT_IDENTIFIER).or_else(|| self.first(vocab::MUSUBI_SOURCE_RECORD_ID)) {
             Some(a) => Cow::Borrowed(a),
-            None => match &self.id {
-                NamedOrBlankNode::NamedNode(n) => Cow::Borrowed(n.as_str()),
-                NamedOrBlankNode::BlankNode(b) => Cow::Owned(format!("_:{}", b.as_str())),
+            None => match self.id() {
+                NamedOrBlankNodeRef::NamedNode(n) => Cow::Borrowed(n.as_str()),
+                NamedOrBlankNodeRef::BlankNode(b) => Cow::Owned(format!("_:{}", b.as_str())),
             },
         }
     }
@@ -102,7 +144,7 @@ impl Node {
 
     /// Each property's predicate number and values.
     fn props(&self) -> impl Iterator<Item = (usize, Values<'_>)> {
-        let mut bytes = Slice::new(&self.props);
+        let mut bytes = Slice::new(self.props_bytes());
         std::iter::from_fn(move || {
             if bytes.is_empty() {
                 return None;
@@ -231,12 +273,18 @@ impl Encoder {
         }
     }
 
-    /// One node's properties (each predicate among those the encoder was made with; values in
-    /// the order given).
-    pub(crate) fn node(&mut self, props: &[(Arc<str>, Vec<Term>)]) -> Box<[u8]> {
+    /// One node: its id and its properties (each predicate among those the encoder was made
+    /// with; values in the order given).
+    pub(crate) fn node(&mut self, id: &NamedOrBlankNode, props: &[(Arc<str>, Vec<Term>)]) -> Box<[u8]> {
         let mut numbered: Vec<(u64, &Vec<Term>)> = props.iter().map(|(p, values)| (self.predicates[p], values)).collect();
         numbered.sort_unstable_by_key(|&(p, _)| p);
         let mut out = Writer::new(Vec::new());
+        let (kind, s) = match id {
+            NamedOrBlankNode::NamedNode(n) => (0, n.as_str()),
+            NamedOrBlankNode::BlankNode(b) => (1, b.as_str()),
+        };
+        let _ = out.byte(kind);
+        let _ = out.string(s);
         let mut values = Writer::new(Vec::new());
         for (predicate, terms) in numbered {
             values.output.clear();
@@ -286,10 +334,28 @@ impl Encoder {
 impl Node {
     /// A node of a view being built: its bytes come from the view's [`Encoder`], whose names
     /// are shared once all nodes are encoded.
-    pub(crate) fn encoded(id: NamedOrBlankNode, names: Arc<Names>, props: Box<[u8]>) -> Node {
-        debug_assert!(check(&props, &names).is_ok());
-        Node { id, names, props }
+    pub(crate) fn encoded(names: Arc<Names>, bytes: Box<[u8]>) -> Node {
+        let node = Node { names, bytes };
+        debug_assert!(check(node.split().1, &node.names).is_ok());
+        node
     }
+}
+
+/// The hash a view's index files a node under: its id's kind and string, the same whether the
+/// id is owned or borrowed from a node's bytes.
+pub(crate) fn id_hash(hasher: &impl BuildHasher, id: NamedOrBlankNodeRef<'_>) -> u64 {
+    let mut h = hasher.build_hasher();
+    match id {
+        NamedOrBlankNodeRef::NamedNode(n) => {
+            h.write_u8(0);
+            h.write(n.as_str().as_bytes());
+        }
+        NamedOrBlankNodeRef::BlankNode(b) => {
+            h.write_u8(1);
+            h.write(b.as_str().as_bytes());
+        }
+    }
+    h.finish()
 }
 
 /// The string of an IRI or a literal.
@@ -309,9 +375,9 @@ mod tests {
     fn encoded(props: &[(&str, Vec<Term>)]) -> Node {
         let props: Vec<(Arc<str>, Vec<Term>)> = props.iter().map(|(p, values)| (Arc::from(*p), values.clone())).collect();
         let mut encoder = Encoder::new(props.iter().map(|(p, _)| p.clone()));
-        let bytes = encoder.node(&props);
         let id = NamedNode::new_unchecked("http://example.org/n").into();
-        Node::from_bytes(id, Arc::new(encoder.finish()), bytes).expect("bytes the encoder wrote")
+        let bytes = encoder.node(&id, &props);
+        Node::from_bytes(Arc::new(encoder.finish()), bytes).expect("bytes the encoder wrote")
     }
 
     #[test]
@@ -343,9 +409,16 @@ mod tests {
             ("http://b.example/q", vec![Literal::new_simple_literal("y").into()]),
         ]);
         let names = || node.names.clone();
-        let id = || node.id.clone();
         let bytes = node.bytes().to_vec();
-        let refused = |bytes: Vec<u8>| Node::from_bytes(id(), names(), bytes.into_boxed_slice()).expect_err("refused");
+        let refused = |bytes: Vec<u8>| Node::from_bytes(names(), bytes.into_boxed_slice()).expect_err("refused");
+        assert_eq!(node.id(), NamedNodeRef::new_unchecked("http://example.org/n").into());
+        // The properties start after the id's kind, length and string.
+        let at = 2 + "http://example.org/n".len();
+        // An id of no known kind, or cut short.
+        let mut id = bytes.clone();
+        id[0] = 5;
+        assert!(refused(id).contains("id of unknown kind 5"));
+        assert!(refused(bytes[..at - 1].to_vec()).contains("id that ends early"));
         // Cut short.
         assert!(refused(bytes[..bytes.len() - 1].to_vec()).contains("end early"));
         // The second property numbered as the first: out of order.
@@ -356,10 +429,10 @@ mod tests {
         assert!(refused(swapped).contains("out of order"));
         // An unknown kind of value, and a language tag the view does not have.
         let mut kind = bytes.clone();
-        kind[3] = 9;
+        kind[at + 3] = 9;
         assert!(refused(kind).contains("unknown kind 9"));
         let mut tag = bytes.clone();
-        tag[4] = 7;
+        tag[at + 4] = 7;
         assert!(refused(tag).contains("language tag"));
         // A string that is not UTF-8.
         let mut utf8 = bytes.clone();
