@@ -79,15 +79,7 @@ impl<R: BufRead> Reader<R> {
     }
 
     pub fn number(&mut self) -> Result<u64, String> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(n);
-            }
-        }
-        Err("a number longer than 64 bits".into())
+        leb128(|| self.byte())?.ok_or_else(|| "a number longer than 64 bits".into())
     }
 
     pub fn signed(&mut self) -> Result<i64, String> {
@@ -125,6 +117,19 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
+/// A LEB128 number from `byte` (7 bits a byte, lowest first); `None` past 64 bits.
+fn leb128<E>(mut byte: impl FnMut() -> Result<u8, E>) -> Result<Option<u64>, E> {
+    let mut n = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = byte()?;
+        n |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(Some(n));
+        }
+    }
+    Ok(None)
+}
+
 /// Reads the same numbers and strings from bytes in memory, borrowing the strings: what a
 /// node's properties are read with on every lookup (`None` where the bytes end early or a string
 /// is not UTF-8; bytes kept in memory were checked when they were made or read from a file).
@@ -149,15 +154,7 @@ impl<'a> Slice<'a> {
     }
 
     pub fn number(&mut self) -> Option<u64> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(n);
-            }
-        }
-        None
+        leb128(|| self.byte().ok_or(())).ok().flatten()
     }
 
     /// The next `len` bytes.

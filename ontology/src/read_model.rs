@@ -789,6 +789,18 @@ mod tests {
         views.into_iter().fold(ReadModel::default(), |m, v| m.with_source(v))
     }
 
+    /// Stores `turtle` as `source`'s graph.
+    fn put_graph(store: &crate::store::EmbeddedStore, source: &str, turtle: &str) {
+        use crate::store::{GraphStore, Replacement};
+        let prefixes = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . \
+                        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix owl: <http://www.w3.org/2002/07/owl#> . \
+                        @prefix odrl: <http://www.w3.org/ns/odrl/2/> . @prefix m: <https://w3id.org/musubi/vocab#> . \
+                        @prefix x: <http://example.org/> .\n";
+        let triples = parse_triples(format!("{prefixes}{turtle}").as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
+        let graph = NamedNode::new_unchecked(format!("{}{source}", vocab::SOURCE_GRAPH_PREFIX));
+        store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }]).expect("store");
+    }
+
     /// A view as comparable text: each node's id, properties and values, in the view's order.
     fn dump(view: &SourceView) -> Vec<String> {
         let mut lines: Vec<String> = view
@@ -805,18 +817,12 @@ mod tests {
 
     #[test]
     fn views_kept_on_disk_are_read_back_as_projected_until_the_graph_changes() {
-        use crate::store::{EmbeddedStore, Replacement};
+        use crate::store::EmbeddedStore;
         // Every graph bulk-loaded as a generation, as a national source's is.
         let store = EmbeddedStore::in_memory().with_bulk_threshold(1);
         let dir = tempfile::tempdir().expect("temp dir");
         let files = ViewFiles::new(dir.path().join("views"));
-        let put = |source: &str, turtle: &str| {
-            let prefixes = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . \
-                            @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix m: <https://w3id.org/musubi/vocab#> .\n";
-            let triples = parse_triples(format!("{prefixes}{turtle}").as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
-            let graph = NamedNode::new_unchecked(format!("{}{source}", vocab::SOURCE_GRAPH_PREFIX));
-            store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }]).expect("store");
-        };
+        let put = |source: &str, turtle: &str| put_graph(&store, source, turtle);
         put(
             "alpha",
             r#"<https://w3id.org/musubi/dataset/A2> a dcat:Dataset ; dct:identifier "A2" ; dct:title "肺がん"@ja, "Lung cancer"@en ;
@@ -864,18 +870,11 @@ mod tests {
 
     #[test]
     fn merged_records_kept_on_disk_are_read_back_while_the_views_are_the_same() {
-        use crate::store::{EmbeddedStore, Replacement};
+        use crate::store::EmbeddedStore;
         let store = EmbeddedStore::in_memory().with_bulk_threshold(1);
         let dir = tempfile::tempdir().expect("temp dir");
         let files = ViewFiles::new(dir.path().join("views"));
-        let put = |source: &str, turtle: &str| {
-            let prefixes = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . \
-                            @prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix odrl: <http://www.w3.org/ns/odrl/2/> . \
-                            @prefix m: <https://w3id.org/musubi/vocab#> . @prefix x: <http://example.org/> .\n";
-            let triples = parse_triples(format!("{prefixes}{turtle}").as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
-            let graph = NamedNode::new_unchecked(format!("{}{source}", vocab::SOURCE_GRAPH_PREFIX));
-            store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }]).expect("store");
-        };
+        let put = |source: &str, turtle: &str| put_graph(&store, source, turtle);
         put("nbdc", r#"x:hum1 a m:Study ; dct:identifier "hum1" .
                        x:d1 a dcat:Dataset ; dct:identifier "JGAD1" ; dct:isPartOf x:hum1 .
                        x:s1 a m:Sample ; dct:identifier "SAMD1" ; dct:isPartOf x:hum1 ."#);
