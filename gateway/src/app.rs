@@ -532,6 +532,12 @@ impl App {
                 if let Some(mut view) = report.view.take() {
                     self.keep_view(&mut view);
                     self.hub.replace_source(view);
+                    // The records merged with the new view, for the next start to read.
+                    if let Some(files) = &self.views
+                        && let Err(e) = self.hub.model().keep_records(files)
+                    {
+                        tracing::warn!("cannot keep the merged records on disk: {e}");
+                    }
                 }
                 self.cache.invalidate();
                 report

@@ -519,6 +519,12 @@ impl ReadModel {
         Ok((model, opening))
     }
 
+    /// Writes the merged records beside the views (see [`ReadModel::open`]), for a hub that
+    /// merged them after a harvest: the next start reads them instead of merging again.
+    pub fn keep_records(&self, files: &ViewFiles) -> Result<(), ViewFileError> {
+        files.write_records(&self.merged, records_file::fingerprint(&self.views))
+    }
+
     /// A model with one source's view replaced (or added).
     pub fn with_source(&self, view: SourceView) -> ReadModel {
         let mut model = self.clone();
@@ -911,6 +917,22 @@ mod tests {
         assert!(!opening.records_from_file, "{opening:?}");
         assert_eq!(third.dataset("JGAD1").expect("found").sources(), ["nbdc"]);
         assert_eq!(third.policies_naming("JGAD1").count(), 0);
+
+        // A harvest landing in a running hub: its view kept (as the gateway does) and the records
+        // it merged kept too, so that the next start reads both.
+        put("jga", r#"x:jgas1 a m:Study ; dct:identifier "JGAS1" ; owl:sameAs x:hum1 . x:d2 a dcat:Dataset ; dct:identifier "JGAD2" ."#);
+        let graph = NamedNode::new_unchecked(format!("{}jga", vocab::SOURCE_GRAPH_PREFIX));
+        let mut view = SourceView::load(&store, graph.as_ref(), "jga").expect("project");
+        let generation = store.generation(graph.as_ref()).expect("generation").expect("stored as a generation");
+        files.write(&view, &generation).expect("keep the view");
+        view.set_generation(generation);
+        let running = third.with_source(view);
+        running.keep_records(&files).expect("keep the records");
+        let (restarted, opening) = ReadModel::open(&store, &files, true).expect("open");
+        assert!(opening.records_from_file && opening.projected.is_empty(), "{opening:?}");
+        assert_eq!(summary(&restarted), summary(&running));
+        assert!(restarted.dataset("JGAD2").is_some());
+        let third = running;
 
         // A damaged file is said, the records merged (and the file written) again.
         let path = dir.path().join("views/records.merged");
