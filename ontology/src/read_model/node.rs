@@ -279,12 +279,7 @@ impl Encoder {
         let mut numbered: Vec<(u64, &Vec<Term>)> = props.iter().map(|(p, values)| (self.predicates[p], values)).collect();
         numbered.sort_unstable_by_key(|&(p, _)| p);
         let mut out = Writer::new(Vec::new());
-        let (kind, s) = match id {
-            NamedOrBlankNode::NamedNode(n) => (0, n.as_str()),
-            NamedOrBlankNode::BlankNode(b) => (1, b.as_str()),
-        };
-        let _ = out.byte(kind);
-        let _ = out.string(s);
+        let _ = write_id(&mut out, id.as_ref());
         let mut values = Writer::new(Vec::new());
         for (predicate, terms) in numbered {
             values.output.clear();
@@ -321,8 +316,6 @@ impl Encoder {
                 None if l.datatype() == oxigraph::model::vocab::xsd::STRING => tagged(2, None, l.value()),
                 None => tagged(4, Some(l.datatype().as_str()), l.value()),
             },
-            #[allow(unreachable_patterns)]
-            _ => tagged(2, None, &term.to_string()),
         }
     }
 
@@ -339,6 +332,16 @@ impl Node {
         debug_assert!(check(node.split().1, &node.names).is_ok());
         node
     }
+}
+
+/// An id as the derived files write it: its kind (0 IRI, 1 blank node) and its string.
+pub(crate) fn write_id<W: std::io::Write>(out: &mut Writer<W>, id: NamedOrBlankNodeRef<'_>) -> std::io::Result<()> {
+    let (kind, s) = match id {
+        NamedOrBlankNodeRef::NamedNode(n) => (0, n.as_str()),
+        NamedOrBlankNodeRef::BlankNode(b) => (1, b.as_str()),
+    };
+    out.byte(kind)?;
+    out.string(s)
 }
 
 /// The hash a view's index files a node under: its id's kind and string, the same whether the

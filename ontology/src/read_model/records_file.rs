@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use oxigraph::model::{BlankNode, NamedNode, NamedOrBlankNode};
 
+use super::node::write_id;
 use super::{EntityKey, Merged, MergedRecord, SourceView, ViewFileError, ViewFiles};
 use crate::binary::{Reader, Writer};
 
@@ -98,16 +99,7 @@ fn encode<W: Write>(out: &mut Writer<W>, merged: &Merged, fingerprint: u64) -> s
     let key = |out: &mut Writer<W>, key: &EntityKey| -> std::io::Result<()> {
         out.string(&key.accession)?;
         out.number(sources[key.source.as_str()])?;
-        match &key.id {
-            NamedOrBlankNode::NamedNode(n) => {
-                out.byte(0)?;
-                out.string(n.as_str())
-            }
-            NamedOrBlankNode::BlankNode(b) => {
-                out.byte(1)?;
-                out.string(b.as_str())
-            }
-        }
+        write_id(out, key.id.as_ref())
     };
     for records in [&merged.datasets, &merged.studies, &merged.samples] {
         out.number(records.len() as u64)?;
@@ -176,7 +168,8 @@ fn decode<R: BufRead>(input: &mut Reader<R>, fingerprint: u64, sources: &[&str])
     let mut merged = Merged::default();
     for records in [&mut merged.datasets, &mut merged.studies, &mut merged.samples] {
         let n = input.count()?;
-        records.reserve(n.min(1 << 24));
+        // Grown as records arrive: a damaged count cannot reserve more than a few pages.
+        records.reserve(n.min(1 << 12));
         for _ in 0..n {
             let count = input.count()?;
             if count == 0 {
@@ -201,7 +194,7 @@ fn decode<R: BufRead>(input: &mut Reader<R>, fingerprint: u64, sources: &[&str])
     };
     for (map, &len) in [&mut merged.dataset_by_accession, &mut merged.study_by_accession, &mut merged.sample_by_accession].into_iter().zip(&lens) {
         let n = input.count()?;
-        map.reserve(n.min(1 << 24));
+        map.reserve(n.min(1 << 12));
         for _ in 0..n {
             let accession = input.string()?;
             map.insert(accession, position(input, len)?);
@@ -211,7 +204,7 @@ fn decode<R: BufRead>(input: &mut Reader<R>, fingerprint: u64, sources: &[&str])
         for _ in 0..input.count()? {
             let study = position(input, lens[1])?;
             let count = input.count()?;
-            let mut positions = Vec::with_capacity(count.min(1 << 16));
+            let mut positions = Vec::with_capacity(count.min(1 << 10));
             for _ in 0..count {
                 positions.push(position(input, len)?);
             }
@@ -230,4 +223,36 @@ fn decode<R: BufRead>(input: &mut Reader<R>, fingerprint: u64, sources: &[&str])
     input.mark(END, "end mark after the last record")?;
     merged.index_studies_by_iri();
     Ok(Some(merged))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hostile_count_is_an_error_that_says_where_not_an_allocation() {
+        // A header for no views, then a count of 2^39 datasets with nothing behind it.
+        let mut out = Writer::new(Vec::new());
+        out.bytes(MAGIC).unwrap();
+        out.number(VERSION).unwrap();
+        out.number(7).unwrap();
+        out.number(0).unwrap();
+        out.number(1 << 39).unwrap();
+        let bytes = out.output;
+        let mut input = Reader::new(&bytes[..]);
+        let e = decode(&mut input, 7, &[]).map(|_| ()).expect_err("refused");
+        assert_eq!(e, "the file ends early");
+        assert_eq!(input.offset, bytes.len() as u64, "read up to the end, no further");
+        // Another fingerprint: not these views' records, and not an error.
+        assert!(decode(&mut Reader::new(&bytes[..]), 8, &[]).expect("read").is_none());
+        // A source the model has no view of.
+        let mut out = Writer::new(Vec::new());
+        out.bytes(MAGIC).unwrap();
+        out.number(VERSION).unwrap();
+        out.number(7).unwrap();
+        out.number(1).unwrap();
+        out.string("gone").unwrap();
+        let e = decode(&mut Reader::new(&out.output[..]), 7, &["nbdc"]).map(|_| ()).expect_err("refused");
+        assert!(e.contains("\"gone\", which has no view"), "{e}");
+    }
 }
