@@ -585,10 +585,12 @@ impl App {
         let Some(files) = &self.views else { return };
         let graph = musubi_connectors::harvest::source_graph(&view.source);
         match self.store.generation(graph.as_ref()) {
-            Ok(Some(generation)) => match files.write(view, &generation) {
-                Ok(()) => view.set_generation(generation),
-                Err(e) => tracing::warn!(source = %view.source, "cannot keep the view on disk: {e}"),
-            },
+            // Kept, the view reads its nodes from the file: they leave memory.
+            Ok(Some(generation)) => {
+                if let Err(e) = files.keep(view, &generation) {
+                    tracing::warn!(source = %view.source, "cannot keep the view on disk: {e}");
+                }
+            }
             Ok(None) => {}
             Err(e) => tracing::warn!(source = %view.source, "cannot keep the view on disk: {e}"),
         }

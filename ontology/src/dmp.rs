@@ -828,8 +828,7 @@ pub fn deadline_status(deadline: &str, met: bool, today: &str) -> DeadlineStatus
 /// The data item node ids of a plan's view, in data number order.
 pub fn items_of(view: &SourceView) -> Vec<NamedOrBlankNode> {
     let mut items: Vec<(i64, NamedOrBlankNode)> = view
-        .nodes()
-        .filter(|n| n.has_type(v::MUSUBI_DMP_DATA_ITEM))
+        .of_type(v::MUSUBI_DMP_DATA_ITEM)
         .map(|n| (n.first(v::MUSUBI_DATA_NUMBER).and_then(|s| s.parse().ok()).unwrap_or(0), n.id().into_owned()))
         .collect();
     items.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.to_string().cmp(&b.1.to_string())));

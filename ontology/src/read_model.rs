@@ -8,7 +8,6 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{Display, Write as _};
-use std::hash::RandomState;
 use std::sync::Arc;
 
 use hashbrown::HashTable;
@@ -40,24 +39,40 @@ fn cmp_displayed(a: &dyn Display, b: &dyn Display) -> Ordering {
 }
 
 /// Everything one source says, indexed by subject.
+///
+/// A node is handed out owned ([`Node`] shares its bytes): a view kept on disk reads it from its
+/// file when asked, so that a hub of a million datasets does not hold gigabytes of node bytes.
 #[derive(Debug, Default)]
 pub struct SourceView {
     pub source: String,
     /// In the order the store gave their first triple.
-    nodes: Vec<Node>,
+    nodes: Nodes,
     /// The predicates, datatypes and language tags the nodes' bytes refer to by number.
     names: Arc<node::Names>,
-    /// Positions in `nodes`, hashed by id (each id is stored once, in its node).
+    /// Positions of nodes, hashed by id (each id is stored once, in its node).
     index: HashTable<u32>,
-    hasher: RandomState,
-    /// Positions in `nodes`, by accession.
-    datasets: Vec<u32>,
-    studies: Vec<u32>,
-    samples: Vec<u32>,
+    hasher: node::IdHasher,
+    /// Positions of the nodes of each class (`rdf:type`), by accession.
+    types: BTreeMap<Box<str>, Vec<u32>>,
     /// The store generation of the graph the view was projected from, where known (views kept
     /// on disk): it says whether what was derived from the view (the search index on disk) is
     /// still current.
     generation: Option<String>,
+}
+
+/// Where a view's nodes are.
+#[derive(Debug)]
+enum Nodes {
+    /// Projected here and not (yet) kept on disk: graphs stored in place, which are small.
+    Memory(Vec<Node>),
+    /// In the view's file, each read when asked.
+    File(file::NodeFile),
+}
+
+impl Default for Nodes {
+    fn default() -> Nodes {
+        Nodes::Memory(Vec::new())
+    }
 }
 
 impl SourceView {
@@ -83,6 +98,11 @@ impl SourceView {
         self.generation = Some(generation);
     }
 
+    /// Whether the view's nodes are read from its file (else held in memory).
+    pub fn on_disk(&self) -> bool {
+        matches!(self.nodes, Nodes::File(_))
+    }
+
     /// What identifies the view's contents: its source and generation, or where it has none (a
     /// graph stored in place: small) a hash of every node, property and value.
     pub fn fingerprint(&self, hasher: &mut impl std::hash::Hasher) {
@@ -92,34 +112,79 @@ impl SourceView {
             Some(g) => g.hash(hasher),
             None => {
                 self.names.hash(hasher);
-                for node in &self.nodes {
+                for node in self.nodes() {
                     node.bytes().hash(hasher);
                 }
             }
         }
     }
 
-    pub fn node(&self, id: &NamedOrBlankNode) -> Option<&Node> {
+    /// How many nodes the view has.
+    pub fn len(&self) -> usize {
+        match &self.nodes {
+            Nodes::Memory(nodes) => nodes.len(),
+            Nodes::File(file) => file.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The node at `position`; `None` past the end, or where the view's file cannot be read
+    /// there (said in the log: the node reads as absent, and the next start projects the view
+    /// again if the file is damaged).
+    fn node_at(&self, position: u32) -> Option<Node> {
+        match &self.nodes {
+            Nodes::Memory(nodes) => nodes.get(position as usize).cloned(),
+            Nodes::File(file) => file.read(position as usize, &self.names),
+        }
+    }
+
+    pub fn node(&self, id: &NamedOrBlankNode) -> Option<Node> {
         let id = id.as_ref();
         let hash = node::id_hash(&self.hasher, id);
-        self.index.find(hash, |&i| self.nodes[i as usize].id() == id).map(|&i| &self.nodes[i as usize])
+        let mut found = None;
+        // Each candidate (the hash's high bits match: nearly always the one) is read once, and
+        // the one whose id is `id` kept.
+        self.index.find(hash, |&i| match self.node_at(i) {
+            Some(node) if node.id() == id => {
+                found = Some(node);
+                true
+            }
+            _ => false,
+        });
+        found
     }
 
-    /// Every node the source describes (in the order the store gave them).
-    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.nodes.iter()
+    pub fn contains(&self, id: &NamedOrBlankNode) -> bool {
+        self.node(id).is_some()
     }
 
-    pub fn datasets(&self) -> impl Iterator<Item = &Node> {
-        self.datasets.iter().map(|&i| &self.nodes[i as usize])
+    /// Every node the source describes (in the order the store gave them; read from the file
+    /// in large blocks for a view on disk).
+    pub fn nodes(&self) -> Box<dyn Iterator<Item = Node> + Send + '_> {
+        match &self.nodes {
+            Nodes::Memory(nodes) => Box::new(nodes.iter().cloned()),
+            Nodes::File(file) => Box::new(file.iter(&self.names)),
+        }
     }
 
-    pub fn studies(&self) -> impl Iterator<Item = &Node> {
-        self.studies.iter().map(|&i| &self.nodes[i as usize])
+    /// The nodes typed `class`, by accession.
+    pub fn of_type(&self, class: NamedNodeRef<'_>) -> impl Iterator<Item = Node> + '_ {
+        self.types.get(class.as_str()).into_iter().flatten().filter_map(|&i| self.node_at(i))
     }
 
-    pub fn samples(&self) -> impl Iterator<Item = &Node> {
-        self.samples.iter().map(|&i| &self.nodes[i as usize])
+    pub fn datasets(&self) -> impl Iterator<Item = Node> + '_ {
+        self.of_type(vocab::DCAT_DATASET)
+    }
+
+    pub fn studies(&self) -> impl Iterator<Item = Node> + '_ {
+        self.of_type(vocab::MUSUBI_STUDY)
+    }
+
+    pub fn samples(&self) -> impl Iterator<Item = Node> + '_ {
+        self.of_type(vocab::MUSUBI_SAMPLE)
     }
 }
 
@@ -129,7 +194,7 @@ struct SourceViewBuilder {
     #[allow(clippy::type_complexity)]
     nodes: Vec<(NamedOrBlankNode, Vec<(Arc<str>, Vec<Term>)>)>,
     index: HashTable<u32>,
-    hasher: RandomState,
+    hasher: node::IdHasher,
     /// The view's distinct predicates (a few dozen), shared by the nodes.
     predicates: HashSet<Arc<str>>,
 }
@@ -173,7 +238,7 @@ impl SourceViewBuilder {
 
     fn finish(self, source: &str) -> SourceView {
         let mut encoder = node::Encoder::new(self.predicates);
-        let encoded: Vec<Box<[u8]>> = self
+        let encoded: Vec<Vec<u8>> = self
             .nodes
             .into_iter()
             .map(|(id, mut props)| {
@@ -188,13 +253,18 @@ impl SourceViewBuilder {
             .collect();
         let names = Arc::new(encoder.finish());
         let nodes: Vec<Node> = encoded.into_iter().map(|bytes| Node::encoded(names.clone(), bytes)).collect();
-        let typed = |class| {
-            let mut positions: Vec<u32> = (0..nodes.len() as u32).filter(|&i| nodes[i as usize].has_type(class)).collect();
+        let mut types: BTreeMap<Box<str>, Vec<u32>> = BTreeMap::new();
+        for (i, node) in nodes.iter().enumerate() {
+            for class in node.values(vocab::RDF_TYPE) {
+                if let TermRef::NamedNode(class) = class {
+                    types.entry(class.as_str().into()).or_default().push(i as u32);
+                }
+            }
+        }
+        for positions in types.values_mut() {
             positions.sort_by(|&a, &b| nodes[a as usize].accession_ref().cmp(&nodes[b as usize].accession_ref()));
-            positions
-        };
-        let (datasets, studies, samples) = (typed(vocab::DCAT_DATASET), typed(vocab::MUSUBI_STUDY), typed(vocab::MUSUBI_SAMPLE));
-        SourceView { source: source.to_owned(), nodes, names, index: self.index, hasher: self.hasher, datasets, studies, samples, generation: None }
+        }
+        SourceView { source: source.to_owned(), nodes: Nodes::Memory(nodes), names, index: self.index, hasher: self.hasher, types, generation: None }
     }
 }
 
@@ -306,23 +376,23 @@ impl Merged {
             }
             index
         };
-        let merged = |typed: fn(&SourceView) -> Vec<&Node>| {
-            let records = merge(views, &links, typed);
+        let merged = |class: NamedNodeRef<'static>| {
+            let records = merge(views, &links, class);
             let by_accession = positions(&records);
             (records, by_accession)
         };
         // Datasets (most of the records) on one thread, studies and samples on this one: merging
         // is most of a start that reads its views from disk.
         let (datasets, studies, samples) = std::thread::scope(|scope| {
-            let datasets = scope.spawn(|| merged(|v| v.datasets().collect()));
-            let studies = merged(|v| v.studies().collect());
-            let samples = merged(|v| v.samples().collect());
+            let datasets = scope.spawn(|| merged(vocab::DCAT_DATASET));
+            let studies = merged(vocab::MUSUBI_STUDY);
+            let samples = merged(vocab::MUSUBI_SAMPLE);
             (datasets.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), studies, samples)
         });
         let mut policies_by_dataset: HashMap<String, Vec<EntityKey>> = HashMap::new();
-        for &(source, node) in &links.policies {
+        for (source, node) in &links.policies {
             for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
-                let key = EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id().into_owned() };
+                let key = EntityKey { accession: node.accession(), source: (*source).to_owned(), id: node.id().into_owned() };
                 policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
             }
         }
@@ -342,16 +412,13 @@ impl Merged {
     fn by_study(&self, views: &BTreeMap<String, Arc<SourceView>>, records: &[MergedRecord]) -> HashMap<usize, Vec<usize>> {
         let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
         for (i, r) in records.iter().enumerate() {
-            let mut studies: Vec<usize> = r
-                .members
-                .iter()
-                .filter_map(|m| views.get(&m.source)?.node(&m.id))
-                .flat_map(|node| node.values(vocab::DCT_IS_PART_OF))
-                .filter_map(|t| match t {
+            let mut studies: Vec<usize> = Vec::new();
+            for node in r.members.iter().filter_map(|m| views.get(&m.source)?.node(&m.id)) {
+                studies.extend(node.values(vocab::DCT_IS_PART_OF).filter_map(|t| match t {
                     TermRef::NamedNode(n) => self.study_by_iri.get(&NamedOrBlankNode::from(n.into_owned())).copied(),
                     _ => None,
-                })
-                .collect();
+                }));
+            }
             studies.sort_unstable();
             studies.dedup();
             for s in studies {
@@ -416,11 +483,10 @@ impl Opened {
             }
         }
         let mut view = SourceView::load(store, graph, source)?;
-        if let (Some((files, _)), Some(g)) = (files, &generation) {
-            match files.write(&view, g) {
-                Ok(()) => view.set_generation(g.clone()),
-                Err(e) => warnings.push(format!("cannot keep the view on disk: {e}")),
-            }
+        if let (Some((files, _)), Some(g)) = (files, &generation)
+            && let Err(e) = files.keep(&mut view, g)
+        {
+            warnings.push(format!("cannot keep the view on disk: {e}"));
         }
         Ok(Opened { view, from_file: false, generation, warnings })
     }
@@ -576,7 +642,7 @@ impl ReadModel {
     }
 
     /// The policies that name the dataset `accession` among the datasets they govern.
-    pub fn policies_naming(&self, accession: &str) -> impl Iterator<Item = &Node> {
+    pub fn policies_naming(&self, accession: &str) -> impl Iterator<Item = Node> + '_ {
         self.merged.policies_by_dataset.get(accession).into_iter().flatten().filter_map(|k| self.node(k))
     }
 
@@ -598,12 +664,12 @@ impl ReadModel {
         &self.merged.studies
     }
 
-    pub fn node(&self, key: &EntityKey) -> Option<&Node> {
+    pub fn node(&self, key: &EntityKey) -> Option<Node> {
         self.views.get(&key.source)?.node(&key.id)
     }
 
     /// The nodes of a merged record, with their sources' views.
-    pub fn members<'a>(&'a self, record: &'a MergedRecord) -> impl Iterator<Item = (&'a Arc<SourceView>, &'a Node)> + 'a {
+    pub fn members<'a>(&'a self, record: &'a MergedRecord) -> impl Iterator<Item = (&'a Arc<SourceView>, Node)> + 'a {
         record.members.iter().filter_map(|m| {
             let view = self.views.get(&m.source)?;
             Some((view, view.node(&m.id)?))
@@ -618,11 +684,11 @@ impl ReadModel {
 
     /// The first source (by id) that describes `id`, preferring `preferred`.
     pub fn find(&self, id: &NamedOrBlankNode, preferred: &str) -> Option<&Arc<SourceView>> {
-        if let Some(v) = self.views.get(preferred).filter(|v| v.node(id).is_some()) {
+        if let Some(v) = self.views.get(preferred).filter(|v| v.contains(id)) {
             return Some(v);
         }
         match id {
-            NamedOrBlankNode::NamedNode(_) => self.views.values().find(|v| v.node(id).is_some()),
+            NamedOrBlankNode::NamedNode(_) => self.views.values().find(|v| v.contains(id)),
             NamedOrBlankNode::BlankNode(_) => None,
         }
     }
@@ -632,29 +698,28 @@ impl ReadModel {
 /// (not one per kind of record: three property lookups per node, millions of nodes).
 struct Links<'a> {
     /// `owl:sameAs` / `skos:exactMatch` links to an IRI: (source, node, linked IRI).
-    same: Vec<(&'a str, NamedOrBlankNodeRef<'a>, &'a str)>,
+    same: Vec<(&'a str, NamedOrBlankNode, String)>,
     /// Named nodes with no `rdf:type`, which sources attach to a record's IRIs.
-    untyped: Vec<(&'a str, &'a Node)>,
+    untyped: Vec<(&'a str, Node)>,
     /// `odrl:Policy` nodes (EGA policies list their datasets).
-    policies: Vec<(&'a str, &'a Node)>,
+    policies: Vec<(&'a str, Node)>,
 }
 
 impl<'a> Links<'a> {
     fn of(views: &'a BTreeMap<String, Arc<SourceView>>) -> Links<'a> {
         let mut links = Links { same: Vec::new(), untyped: Vec::new(), policies: Vec::new() };
         for view in views.values() {
-            for node in view.nodes.iter() {
+            for node in view.nodes() {
                 for other in node.values(vocab::OWL_SAME_AS).chain(node.values(vocab::SKOS_EXACT_MATCH)) {
                     if let TermRef::NamedNode(other) = other {
-                        links.same.push((&view.source, node.id(), other.as_str()));
+                        links.same.push((&view.source, node.id().into_owned(), other.as_str().to_owned()));
                     }
                 }
-                let types = node.values(vocab::RDF_TYPE);
-                if types.is_empty() {
+                if node.values(vocab::RDF_TYPE).is_empty() {
                     if matches!(node.id(), NamedOrBlankNodeRef::NamedNode(_)) {
                         links.untyped.push((&view.source, node));
                     }
-                } else if types.into_iter().any(|t| matches!(t, TermRef::NamedNode(n) if n == vocab::ODRL_POLICY)) {
+                } else if node.has_type(vocab::ODRL_POLICY) {
                     links.policies.push((&view.source, node));
                 }
             }
@@ -668,7 +733,7 @@ impl<'a> Links<'a> {
 fn merge(
     views: &BTreeMap<String, Arc<SourceView>>,
     links: &Links<'_>,
-    typed: fn(&SourceView) -> Vec<&Node>,
+    class: NamedNodeRef<'_>,
 ) -> Vec<MergedRecord> {
     let mut sets = UnionFind::default();
     let node_key = |source: &str, id: NamedOrBlankNodeRef<'_>| match id {
@@ -677,7 +742,7 @@ fn merge(
     };
     let mut typed_keys = Vec::new();
     for view in views.values() {
-        for node in typed(view) {
+        for node in view.of_type(class) {
             let key = EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id().into_owned() };
             let element = sets.add(node_key(&view.source, node.id()));
             // The same accession for the same kind of record is the same record.
@@ -686,9 +751,9 @@ fn merge(
             typed_keys.push((element, key));
         }
     }
-    for &(source, id, other) in &links.same {
-        let a = sets.add(node_key(source, id));
-        let b = sets.add(other.to_owned());
+    for (source, id, other) in &links.same {
+        let a = sets.add(node_key(source, id.as_ref()));
+        let b = sets.add(other.clone());
         sets.union(a, b);
     }
     // (typed?, key) per member: typed members first in key order, then the untyped ones.
@@ -698,12 +763,12 @@ fn merge(
     }
     // Untyped nodes that sources attach to a record's IRIs (a relation table's policy link)
     // belong to it too; nodes typed as something else never do.
-    for &(source, node) in &links.untyped {
+    for (source, node) in &links.untyped {
         let NamedOrBlankNodeRef::NamedNode(n) = node.id() else { continue };
         if let Some(element) = sets.get(n.as_str())
             && let Some(group) = groups.get_mut(&sets.find(element))
         {
-            group.push((true, EntityKey { accession: node.accession(), source: source.to_owned(), id: node.id().into_owned() }));
+            group.push((true, EntityKey { accession: node.accession(), source: (*source).to_owned(), id: node.id().into_owned() }));
         }
     }
     let roots: Vec<usize> = groups.keys().copied().collect();
@@ -841,13 +906,15 @@ mod tests {
         let (first, opening) = ReadModel::open(&store, &files, true).expect("open");
         assert_eq!((opening.from_files.len(), opening.projected.len()), (0, 2), "{opening:?}");
         assert!(files.path("alpha").exists() && files.path("beta").exists());
+        assert!(first.view("beta").expect("view").on_disk(), "a view kept on disk is read from its file");
+        let beta_as_projected = dump(first.view("beta").expect("view"));
         let (second, opening) = ReadModel::open(&store, &files, true).expect("open");
         assert_eq!(opening.from_files, ["alpha", "beta"], "{opening:?}");
         for source in ["alpha", "beta"] {
             assert_eq!(dump(second.view(source).expect("view")), dump(first.view(source).expect("view")), "{source}");
         }
         let id = NamedOrBlankNode::from(NamedNode::new_unchecked("https://w3id.org/musubi/dataset/A2"));
-        assert_eq!(second.view("alpha").and_then(|v| v.node(&id)).and_then(|n| n.first(vocab::DCT_IDENTIFIER)), Some("A2"));
+        assert_eq!(second.view("alpha").and_then(|v| v.node(&id)).and_then(|n| n.first(vocab::DCT_IDENTIFIER).map(str::to_owned)), Some("A2".to_owned()));
         assert_eq!(second.datasets().len(), 3);
 
         // A harvest lands for alpha: its file is of the old generation and is not read.
@@ -864,7 +931,7 @@ mod tests {
         let (fourth, opening) = ReadModel::open(&store, &files, true).expect("open");
         assert!(opening.projected.contains(&"beta".to_owned()), "{opening:?}");
         assert!(opening.warnings.iter().any(|w| w.contains("beta.view") && w.contains("ends")), "{opening:?}");
-        assert_eq!(dump(fourth.view("beta").expect("view")), dump(first.view("beta").expect("view")));
+        assert_eq!(dump(fourth.view("beta").expect("view")), beta_as_projected);
         assert_eq!(ReadModel::open(&store, &files, true).expect("open").1.from_files, ["alpha", "beta"]);
 
         // `reuse: false` (reindex) projects every source; a file no source graph has is removed.
@@ -897,7 +964,7 @@ mod tests {
                 records(m.samples()),
                 m.datasets_of_study(study).map(|d| d.key.accession.clone()).collect::<Vec<_>>(),
                 m.samples_of_study(study).map(|d| d.key.accession.clone()).collect::<Vec<_>>(),
-                m.policies_naming("JGAD1").map(Node::accession).collect::<Vec<_>>(),
+                m.policies_naming("JGAD1").map(|n| n.accession()).collect::<Vec<_>>(),
                 m.study_of_node(&NamedNode::new_unchecked("http://example.org/hum1").into()).map(|s| s.key.accession.clone()),
                 m.sample("SAMD1").map(|s| s.key.accession.clone()),
             )
@@ -924,8 +991,8 @@ mod tests {
         let graph = NamedNode::new_unchecked(format!("{}jga", vocab::SOURCE_GRAPH_PREFIX));
         let mut view = SourceView::load(&store, graph.as_ref(), "jga").expect("project");
         let generation = store.generation(graph.as_ref()).expect("generation").expect("stored as a generation");
-        files.write(&view, &generation).expect("keep the view");
-        view.set_generation(generation);
+        files.keep(&mut view, &generation).expect("keep the view");
+        assert!(view.on_disk());
         let running = third.with_source(view);
         running.keep_records(&files).expect("keep the records");
         let (restarted, opening) = ReadModel::open(&store, &files, true).expect("open");
@@ -1006,7 +1073,7 @@ mod tests {
             view("ega-policies", r#"x:p1 a odrl:Policy ; dct:identifier "EGAP00001" ; m:datasetAccession "EGAD00001" , "EGAD00002" .
                                     x:note m:datasetAccession "EGAD00001" ."#),
         ]);
-        let found: Vec<String> = m.policies_naming("EGAD00001").map(Node::accession).collect();
+        let found: Vec<String> = m.policies_naming("EGAD00001").map(|n| n.accession()).collect();
         assert_eq!(found, ["EGAP00001"], "only typed policies");
         assert_eq!(m.policies_naming("EGAD00002").count(), 1);
         assert_eq!(m.policies_naming("EGAD00009").count(), 0);

@@ -79,9 +79,10 @@ pub struct PolicyFacts {
 }
 
 impl PolicyFacts {
-    pub fn of_nodes<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> PolicyFacts {
+    pub fn of_nodes(nodes: impl IntoIterator<Item = impl std::borrow::Borrow<Node>>) -> PolicyFacts {
         let mut facts = PolicyFacts::default();
         for node in nodes {
+            let node = node.borrow();
             for until in node.strings(v::MUSUBI_EMBARGO_UNTIL) {
                 facts.add_embargo(until);
             }
@@ -112,7 +113,7 @@ impl PolicyFacts {
 impl RecordPolicy {
     /// The policy of a record from what any of its nodes states: one source's embargo or
     /// sensitive flag is enough. `today` is an `xsd:date` (`YYYY-MM-DD`).
-    pub fn of_nodes<'a>(nodes: impl IntoIterator<Item = &'a Node>, today: &str) -> RecordPolicy {
+    pub fn of_nodes(nodes: impl IntoIterator<Item = impl std::borrow::Borrow<Node>>, today: &str) -> RecordPolicy {
         PolicyFacts::of_nodes(nodes).on(today)
     }
 

@@ -32,7 +32,7 @@ struct CatalogNode {
 
 impl CatalogNode {
     fn of(model: &ReadModel, id: NamedOrBlankNode) -> CatalogNode {
-        let views = model.views().filter(|view| view.node(&id).is_some()).cloned().collect();
+        let views = model.views().filter(|view| view.contains(&id)).cloned().collect();
         CatalogNode { id, views }
     }
 
@@ -40,7 +40,8 @@ impl CatalogNode {
         guard(ctx, property, &Scope::default())?;
         let mut out: Vec<Term> = Vec::new();
         for view in &self.views {
-            for t in view.node(&self.id).into_iter().flat_map(|n| n.values(property)) {
+            let Some(node) = view.node(&self.id) else { continue };
+            for t in node.values(property) {
                 if !out.iter().any(|o| o.as_ref() == t) {
                     out.push(t.into_owned());
                 }
@@ -288,7 +289,7 @@ impl DmpItem {
         }
         let mut scored: Vec<(usize, String)> = Vec::new();
         for record in model.datasets().iter().chain(model.studies()) {
-            let titles: Vec<String> = model.members(record).flat_map(|(_, n)| n.strings(v::DCT_TITLE)).map(str::to_owned).collect();
+            let titles: Vec<String> = model.members(record).flat_map(|(_, n)| n.strings(v::DCT_TITLE).into_iter().map(str::to_owned).collect::<Vec<_>>()).collect();
             let shared = titles.iter().map(|t| significant_words(t).intersection(&words).count()).max().unwrap_or(0);
             if shared * 2 >= words.len() && shared >= 2 {
                 scored.push((shared, record.key.accession.clone()));
@@ -351,7 +352,7 @@ pub fn deadlines(hub: &Hub, as_of: &str) -> Vec<SharingDeadline> {
         for id in dmp::items_of(view) {
             let node = CatalogNode::of(&model, id);
             let all = |p: NamedNodeRef<'_>| -> Vec<String> {
-                node.views.iter().flat_map(|view| view.node(&node.id).map(|n| n.strings(p)).unwrap_or_default()).map(str::to_owned).collect()
+                node.views.iter().flat_map(|view| view.node(&node.id).map(|n| n.strings(p).into_iter().map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default()).collect()
             };
             let first = |p| all(p).into_iter().next();
             let (Some(category), Some(generated)) = (first(v::MUSUBI_DATA_CATEGORY), first(v::MUSUBI_GENERATED_ON)) else { continue };
@@ -392,7 +393,7 @@ impl DmpQuery {
         let mut plans: Vec<DmpPlan> = model
             .views()
             .filter(|view| dmp::is_dmp_source(&view.source))
-            .flat_map(|view| view.nodes().filter(|n| n.has_type(v::MUSUBI_DATA_MANAGEMENT_PLAN)).map(|n| n.id().into_owned()).collect::<Vec<_>>())
+            .flat_map(|view| view.of_type(v::MUSUBI_DATA_MANAGEMENT_PLAN).map(|n| n.id().into_owned()).collect::<Vec<_>>())
             .map(|id| DmpPlan(CatalogNode::of(&model, id)))
             .collect();
         plans.sort_by_key(|p| p.0.iri());
@@ -412,7 +413,7 @@ impl DmpQuery {
             .filter(|view| dmp::is_dmp_source(&view.source))
             .flat_map(|view| {
                 dmp::items_of(view).into_iter().filter(|id| {
-                    wanted.as_ref().is_none_or(|w| view.node(id).and_then(|n| n.first(v::MUSUBI_DATA_CATEGORY)).is_some_and(|c| c.trim().to_lowercase() == *w))
+                    wanted.as_ref().is_none_or(|w| view.node(id).is_some_and(|n| n.first(v::MUSUBI_DATA_CATEGORY).is_some_and(|c| c.trim().to_lowercase() == *w)))
                 })
             })
             .map(|id| DmpItem(CatalogNode::of(&model, id)))
@@ -447,7 +448,7 @@ impl DmpQuery {
 fn find_item(model: &ReadModel, id: &str) -> Option<NamedOrBlankNode> {
     let source = id.split('/').next()?;
     let view = model.view(source).filter(|_| dmp::is_dmp_source(source))?;
-    dmp::items_of(view).into_iter().find(|n| view.node(n).and_then(|n| n.first(v::DCT_IDENTIFIER)) == Some(id))
+    dmp::items_of(view).into_iter().find(|n| view.node(n).is_some_and(|n| n.first(v::DCT_IDENTIFIER) == Some(id)))
 }
 
 /// The input format of a plan.
@@ -541,6 +542,6 @@ impl DmpMutation {
         };
         hub.add_to_graph(STEWARD_LINKS_SOURCE, vec![Triple::new(node.clone(), v::MUSUBI_DEPOSIT_ACCESSION, Literal::new_simple_literal(&accession))])?;
         let node = CatalogNode::of(&hub.model(), NamedOrBlankNode::from(NamedNode::new_unchecked(node.as_str())));
-        Ok(node.views.iter().flat_map(|view| view.node(&node.id).map(|n| n.strings(v::MUSUBI_DEPOSIT_ACCESSION)).unwrap_or_default()).map(str::to_owned).collect())
+        Ok(node.views.iter().flat_map(|view| view.node(&node.id).map(|n| n.strings(v::MUSUBI_DEPOSIT_ACCESSION).into_iter().map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default()).collect())
     }
 }

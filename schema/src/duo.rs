@@ -282,9 +282,8 @@ impl DuoMutation {
 
 /// A policy's IRI from its IRI or accession (`JGAP000002`).
 fn policy_iri(model: &ReadModel, policy: &str) -> Option<String> {
-    let is_policy = |n: &musubi_ontology::read_model::Node| n.has_type(v::ODRL_POLICY);
-    model.views().flat_map(|view| view.nodes()).find_map(|n| match n.id() {
-        NamedOrBlankNodeRef::NamedNode(iri) if is_policy(n) && (iri.as_str() == policy || n.first(v::DCT_IDENTIFIER) == Some(policy)) => Some(iri.as_str().to_owned()),
+    model.views().flat_map(|view| view.of_type(v::ODRL_POLICY)).find_map(|n| match n.id() {
+        NamedOrBlankNodeRef::NamedNode(iri) if iri.as_str() == policy || n.first(v::DCT_IDENTIFIER) == Some(policy) => Some(iri.as_str().to_owned()),
         _ => None,
     })
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, MergedObject, Object, Result, SimpleObject};
-use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, TermRef};
+use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef};
 use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::vocab::{self as v, AccessLevel as OntologyAccessLevel};
 
@@ -61,34 +61,45 @@ impl From<AccessLevel> for OntologyAccessLevel {
 /// it, merged, and the dataset it is read for (tier scope).
 #[derive(Debug, Clone)]
 pub struct Entity {
-    /// One node per source; the first is the primary (it names and orders the record).
-    members: Vec<(Arc<SourceView>, NamedOrBlankNode)>,
+    /// One node per source, read once when the entity is made (a view on disk reads a node
+    /// from its file); the first is the primary (it names and orders the record).
+    members: Vec<(Arc<SourceView>, Node)>,
     /// The record this entity is shown as part of: its dataset (grants) and policy.
     scope: Scope,
 }
 
 impl Entity {
-    pub(crate) fn new(view: Arc<SourceView>, id: NamedOrBlankNode, scope: Scope) -> Entity {
-        Entity { members: vec![(view, id)], scope }
+    pub(crate) fn new(view: Arc<SourceView>, node: Node, scope: Scope) -> Entity {
+        Entity { members: vec![(view, node)], scope }
     }
 
     /// The record the read model merged from every source that describes it.
     pub(crate) fn merged(model: &ReadModel, record: &MergedRecord, scope: Scope) -> Entity {
-        let members = record.members.iter().filter_map(|m| Some((model.view(&m.source)?.clone(), m.id.clone()))).collect();
+        let members = record
+            .members
+            .iter()
+            .filter_map(|m| {
+                let view = model.view(&m.source)?;
+                Some((view.clone(), view.node(&m.id)?))
+            })
+            .collect();
         Entity { members, scope }
     }
 
-    fn primary(&self) -> &(Arc<SourceView>, NamedOrBlankNode) {
+    fn primary(&self) -> &(Arc<SourceView>, Node) {
         &self.members[0]
     }
 
     fn node(&self) -> &Node {
-        let (view, id) = self.primary();
-        view.node(id).expect("entities are made from nodes of their views")
+        &self.primary().1
+    }
+
+    fn id(&self) -> NamedOrBlankNode {
+        self.node().id().into_owned()
     }
 
     fn nodes(&self) -> impl Iterator<Item = (&str, &Node)> {
-        self.members.iter().filter_map(|(view, id)| Some((view.source.as_str(), view.node(id)?)))
+        self.members.iter().map(|(view, node)| (view.source.as_str(), node))
     }
 
     /// Checks the tier of `property`, then returns its values from every source, each once.
@@ -136,8 +147,7 @@ impl Entity {
         guard(ctx, property, &self.scope)?;
         let model = hub(ctx).model();
         let mut out: Vec<Entity> = Vec::new();
-        for (view, id) in &self.members {
-            let Some(node) = view.node(id) else { continue };
+        for (view, node) in &self.members {
             for t in node.values(property) {
                 let id = match t {
                     TermRef::NamedNode(n) => NamedOrBlankNode::from(n.into_owned()),
@@ -145,12 +155,15 @@ impl Entity {
                     _ => continue,
                 };
                 // Blank nodes are local to their source; IRIs name one node across sources.
-                if matches!(id, NamedOrBlankNode::NamedNode(_)) && out.iter().any(|e| e.primary().1 == id) {
+                if matches!(id, NamedOrBlankNode::NamedNode(_)) && out.iter().any(|e| e.node().id() == id.as_ref()) {
                     continue;
                 }
-                let target = if view.node(&id).is_some() { Some(view.clone()) } else { model.find(&id, &view.source).cloned() };
-                if let Some(target) = target {
-                    out.push(Entity::new(target, id, self.scope.clone()));
+                let target = match view.node(&id) {
+                    Some(node) => Some((view.clone(), node)),
+                    None => model.find(&id, &view.source).and_then(|v| Some((v.clone(), v.node(&id)?))),
+                };
+                if let Some((view, node)) = target {
+                    out.push(Entity::new(view, node, self.scope.clone()));
                 }
             }
         }
@@ -158,9 +171,9 @@ impl Entity {
     }
 
     fn iri(&self) -> Option<String> {
-        match &self.primary().1 {
-            NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
-            NamedOrBlankNode::BlankNode(_) => None,
+        match self.node().id() {
+            NamedOrBlankNodeRef::NamedNode(n) => Some(n.as_str().to_owned()),
+            NamedOrBlankNodeRef::BlankNode(_) => None,
         }
     }
 }
@@ -253,7 +266,7 @@ impl Record {
     async fn provenance(&self, ctx: &Context<'_>) -> Result<Vec<Provenance>> {
         guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
         let scope = self.0.scope.clone();
-        Ok(self.0.members.iter().map(|(view, id)| Provenance(Entity::new(view.clone(), id.clone(), scope.clone()))).collect())
+        Ok(self.0.members.iter().map(|(view, node)| Provenance(Entity::new(view.clone(), node.clone(), scope.clone()))).collect())
     }
     /// The values of one field (named as in this schema, e.g. "title", "assays") with the source
     /// that states each: how the merged record's values came together. The field's own tier
@@ -775,7 +788,7 @@ impl StudyFields {
     async fn samples(&self, ctx: &Context<'_>) -> Result<Vec<Sample>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
         let model = hub(ctx).model();
-        let Some(record) = model.study_of_node(&self.0.primary().1) else { return Ok(Vec::new()) };
+        let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Vec::new()) };
         let today = today();
         Ok(model
             .samples_of_study(record)
@@ -788,7 +801,7 @@ impl StudyFields {
     async fn datasets(&self, ctx: &Context<'_>) -> Result<Vec<Dataset>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
         let model = hub(ctx).model();
-        let Some(record) = model.study_of_node(&self.0.primary().1) else { return Ok(Vec::new()) };
+        let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Vec::new()) };
         let today = today();
         Ok(model
             .datasets_of_study(record)
@@ -901,7 +914,7 @@ impl StudyVersion {
                     }
                     Some(model.find(&id, "").and_then(|view| view.node(&id)).map_or_else(
                         || n.as_str().rsplit('/').next().unwrap_or(n.as_str()).to_owned(),
-                        Node::accession,
+                        |node| node.accession(),
                     ))
                 }
                 _ => None,

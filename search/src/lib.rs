@@ -460,7 +460,7 @@ impl SearchIndex {
                     document.add_text(accession, &record.key.accession);
                 }
                 for (tier, value) in texts(model, vocabulary, record, &tiers(record)) {
-                    document.add_text(text[tier as usize], value);
+                    document.add_text(text[tier as usize], &value);
                 }
                 let (doc, values) = extract(model, kind, position, record, &mut dictionaries);
                 document.add_text(kind_field, kind.term());
@@ -835,7 +835,7 @@ impl SegmentCollector for SegmentMatches {
 /// The literal values of a record the API shows, each with its tier: the record's own
 /// properties, and those of nodes it links to (a disease's label, a publisher's name), which need
 /// the link's tier too.
-fn texts<'a>(model: &'a ReadModel, vocabulary: &Vocabulary, record: &'a MergedRecord, tier_of: &dyn Fn(&str) -> Tier) -> Vec<(Tier, &'a str)> {
+fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier_of: &dyn Fn(&str) -> Tier) -> Vec<(Tier, String)> {
     let shown = |p: &str| vocabulary.property(p).is_some_and(|d| d.graphql_field.is_some());
     let mut out = Vec::new();
     for (view, node) in model.members(record) {
@@ -846,7 +846,7 @@ fn texts<'a>(model: &'a ReadModel, vocabulary: &Vocabulary, record: &'a MergedRe
             let tier = tier_of(property);
             for value in values {
                 match value {
-                    TermRef::Literal(l) => out.push((tier, l.value())),
+                    TermRef::Literal(l) => out.push((tier, l.value().to_owned())),
                     TermRef::NamedNode(_) | TermRef::BlankNode(_) => {
                         let Some(target) = linked(model, view, value) else { continue };
                         // Records linked from records (a study's datasets) are documents of their own.
@@ -856,7 +856,7 @@ fn texts<'a>(model: &'a ReadModel, vocabulary: &Vocabulary, record: &'a MergedRe
                         for (p, vs) in target.properties().filter(|(p, _)| shown(p)) {
                             let t = tier.max(tier_of(p));
                             out.extend(vs.filter_map(|v| match v {
-                                TermRef::Literal(l) => Some((t, l.value())),
+                                TermRef::Literal(l) => Some((t, l.value().to_owned())),
                                 _ => None,
                             }));
                         }
@@ -962,7 +962,7 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
 }
 
 /// The node `t` names: in `view` first, else in any source.
-fn linked<'a>(model: &'a ReadModel, view: &'a SourceView, t: TermRef<'_>) -> Option<&'a Node> {
+fn linked(model: &ReadModel, view: &SourceView, t: TermRef<'_>) -> Option<Node> {
     let id = match t {
         TermRef::NamedNode(n) => NamedOrBlankNode::from(n.into_owned()),
         TermRef::BlankNode(b) => NamedOrBlankNode::from(b.into_owned()),

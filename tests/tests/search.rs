@@ -137,7 +137,7 @@ async fn recall_on_japanese_text_is_complete() {
     let text_of = |record: &musubi_ontology::read_model::MergedRecord| -> String {
         let mut text = Vec::new();
         for (view, node) in model.members(record) {
-            text.extend(literals(node));
+            text.extend(literals(&node));
             for (p, values) in node.properties().filter(|(p, _)| shown(p)) {
                 let _ = p;
                 for v in values {
@@ -147,7 +147,7 @@ async fn recall_on_japanese_text_is_complete() {
                         _ => continue,
                     };
                     if let Some(linked) = view.node(&id).filter(|n| !n.has_type(musubi_ontology::vocab::DCAT_DATASET) && !n.has_type(musubi_ontology::vocab::MUSUBI_STUDY)) {
-                        text.extend(literals(linked));
+                        text.extend(literals(&linked));
                     }
                 }
             }

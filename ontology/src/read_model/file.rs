@@ -8,30 +8,44 @@
 //! another format version, or that does not decode, is not used, and the view is projected from
 //! the graph again. Graphs stored in place (small ones) have no generation and no file.
 //!
-//! The format is the view as it is in memory, in order: a header (magic, version, source,
-//! generation), the names the nodes refer to by number (predicates, datatypes, language tags),
-//! each node (its bytes — id and properties — as [`Node`] holds them: reading a node is copying
-//! them and checking them), the positions of datasets, studies and samples, and an end mark that
-//! a truncated file lacks. Numbers are LEB128; strings are a length and UTF-8.
+//! A view on disk is not read whole: a start reads the header, the names, each node's length and
+//! id hash, and the positions of each class, and keeps the file open; a node's bytes are read
+//! from it when asked ([`NodeFile`]), so memory holds ~20 bytes a node instead of the node
+//! (a view of a million datasets is ~2 GB of node bytes). The open file stays valid when a
+//! harvest replaces it (files are replaced by renaming), so a view reads the file it was made
+//! from until it is swapped out.
+//!
+//! The format, in order: a header (magic, version, source, generation), the names the nodes refer
+//! to by number (predicates, datatypes, language tags), the keys of the id hashes, the node count,
+//! the positions of each class's nodes, each node's length, each node's id hash (8 bytes, little
+//! endian), a mark, the nodes' bytes ([`Node`]'s layout) one after another, and an end mark that
+//! a truncated file lacks. Numbers are LEB128; strings are a length and UTF-8. A node's bytes are
+//! checked when it is read; a damaged one is said in the log and reads as absent.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use hashbrown::HashTable;
 
-use super::node::{Names, id_hash};
-use super::{Node, SourceView};
+use super::node::{IdHasher, Names, id_hash};
+use super::{Node, Nodes, SourceView};
 use crate::binary::{Reader, Writer};
 
 const MAGIC: &[u8; 12] = b"musubi view\n";
+const NODES: &[u8; 6] = b"nodes\n";
 const END: &[u8; 4] = b"end\n";
 /// Raised whenever the layout changes: a file of another version is projected again, not read.
-const VERSION: u64 = 4;
-/// Nodes per chunk: chunks decode on several threads at once (this crate's tests' views are
-/// small: three nodes, so that they span several chunks).
-const CHUNK: usize = if cfg!(test) { 3 } else { 1 << 15 };
+const VERSION: u64 = 5;
+/// The most a start reserves from a count read off a file before the items arrive (a damaged
+/// count then fails at the file's end, not by reserving gigabytes).
+const RESERVE: usize = 1 << 16;
+/// Bytes read at once when going through every node (this crate's tests' views are a few
+/// hundred bytes: small blocks, so that they span several).
+const BLOCK: u64 = if cfg!(test) { 64 } else { 1 << 20 };
 
 /// The folder of persisted source views.
 #[derive(Debug, Clone)]
@@ -68,7 +82,8 @@ impl ViewFiles {
     }
 
     /// `source`'s view as projected from the graph's `generation`, if a file holds exactly that;
-    /// `Ok(None)` for no file, or a file of another generation or format version.
+    /// `Ok(None)` for no file, or a file of another generation or format version. The view reads
+    /// its nodes from the file as they are asked for.
     pub fn read(&self, source: &str, generation: &str) -> Result<Option<SourceView>, ViewFileError> {
         let path = self.path(source);
         let file = match File::open(&path) {
@@ -76,11 +91,27 @@ impl ViewFiles {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(ViewFileError { path: path.display().to_string(), message: e.to_string() }),
         };
-        let mut decoder = Decoder { input: Reader::new(BufReader::with_capacity(1 << 20, file)) };
-        decoder.view(source, generation).map_err(|message| ViewFileError {
+        let mut input = Reader::new(BufReader::with_capacity(1 << 20, &file));
+        let header = decode(&mut input, source, generation).map_err(|message| ViewFileError {
             path: path.display().to_string(),
-            message: format!("{message} (at byte {})", decoder.input.offset),
-        })
+            message: format!("{message} (at byte {})", input.offset),
+        })?;
+        let Some(mut header) = header else { return Ok(None) };
+        let start = input.offset;
+        drop(input);
+        let failed = |message: String| ViewFileError { path: path.display().to_string(), message };
+        let len = file.metadata().map_err(|e| failed(e.to_string()))?.len();
+        let nodes_end = start + header.ends.last().copied().unwrap_or(0);
+        if len < nodes_end + END.len() as u64 {
+            return Err(failed(format!("the file ends early: {len} bytes where its nodes end at byte {nodes_end}")));
+        }
+        let mut end = [0u8; END.len()];
+        file.read_exact_at(&mut end, nodes_end).map_err(|e| failed(e.to_string()))?;
+        if end != *END || len != nodes_end + END.len() as u64 {
+            return Err(failed(format!("no end mark where its nodes end (at byte {nodes_end})")));
+        }
+        header.view.nodes = Nodes::File(NodeFile { file, path, start, ends: header.ends, said: AtomicBool::new(false) });
+        Ok(Some(header.view))
     }
 
     /// Writes `view`, projected from the graph's `generation`, replacing the source's file as a
@@ -90,10 +121,25 @@ impl ViewFiles {
         let failed = |e: &dyn std::fmt::Display| ViewFileError { path: path.display().to_string(), message: e.to_string() };
         std::fs::create_dir_all(&self.dir).map_err(|e| failed(&e))?;
         let file = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| failed(&e))?;
-        let mut encoder = Encoder { output: Writer::new(BufWriter::with_capacity(1 << 20, file)) };
-        encoder.view(view, generation).map_err(|e| failed(&e))?;
-        let file = encoder.output.output.into_inner().map_err(|e| failed(&e.error()))?;
+        let mut output = Writer::new(BufWriter::with_capacity(1 << 20, file));
+        encode(&mut output, view, generation).map_err(|e| failed(&e))?;
+        let file = output.output.into_inner().map_err(|e| failed(&e.error()))?;
         file.persist(&path).map_err(|e| failed(&e.error))?;
+        Ok(())
+    }
+
+    /// Writes `view` (see [`ViewFiles::write`]) and makes it the view read back from its file:
+    /// its nodes leave memory, and it is marked as projected from `generation`. On an error the
+    /// view is as it was.
+    pub fn keep(&self, view: &mut SourceView, generation: &str) -> Result<(), ViewFileError> {
+        self.write(view, generation)?;
+        match self.read(&view.source, generation)? {
+            Some(kept) => *view = kept,
+            None => {
+                let path = self.path(&view.source).display().to_string();
+                return Err(ViewFileError { path, message: "the file just written reads as another generation".into() });
+            }
+        }
         Ok(())
     }
 
@@ -121,196 +167,175 @@ impl ViewFiles {
     }
 }
 
-struct Encoder<W> {
-    output: Writer<W>,
+fn encode<W: Write>(out: &mut Writer<W>, view: &SourceView, generation: &str) -> std::io::Result<()> {
+    out.bytes(MAGIC)?;
+    out.number(VERSION)?;
+    out.string(&view.source)?;
+    out.string(generation)?;
+    for names in [&view.names.predicates, &view.names.tags] {
+        out.number(names.len() as u64)?;
+        for name in names {
+            out.string(name)?;
+        }
+    }
+    out.number(view.hasher.keys.0)?;
+    out.number(view.hasher.keys.1)?;
+    out.number(view.len() as u64)?;
+    out.number(view.types.len() as u64)?;
+    for (class, positions) in &view.types {
+        out.string(class)?;
+        out.number(positions.len() as u64)?;
+        for &p in positions {
+            out.number(u64::from(p))?;
+        }
+    }
+    // Two passes over the nodes (lengths and hashes, then bytes): a view being written may
+    // itself be read from a file.
+    for node in view.nodes() {
+        out.number(node.bytes().len() as u64)?;
+    }
+    for node in view.nodes() {
+        out.bytes(&id_hash(&view.hasher, node.id()).to_le_bytes())?;
+    }
+    out.bytes(NODES)?;
+    for node in view.nodes() {
+        out.bytes(node.bytes())?;
+    }
+    out.bytes(END)
 }
 
-impl<W: Write> Encoder<W> {
-    fn view(&mut self, view: &SourceView, generation: &str) -> std::io::Result<()> {
-        self.output.bytes(MAGIC)?;
-        self.number(VERSION)?;
-        self.string(&view.source)?;
-        self.string(generation)?;
-        for names in [&view.names.predicates, &view.names.tags] {
-            self.number(names.len() as u64)?;
-            for name in names {
-                self.string(name)?;
-            }
-        }
-        self.number(view.nodes.len() as u64)?;
-        // Each chunk is its node count, its length in bytes and its nodes: it decodes on its own.
-        for chunk in view.nodes.chunks(CHUNK) {
-            let mut part = Encoder { output: Writer::new(Vec::new()) };
-            for node in chunk {
-                part.number(node.bytes().len() as u64)?;
-                part.output.bytes(node.bytes())?;
-            }
-            self.number(chunk.len() as u64)?;
-            self.number(part.output.output.len() as u64)?;
-            self.output.bytes(&part.output.output)?;
-        }
-        for positions in [&view.datasets, &view.studies, &view.samples] {
-            self.number(positions.len() as u64)?;
-            for &p in positions {
-                self.number(u64::from(p))?;
-            }
-        }
-        self.output.bytes(END)
-    }
-
-    fn string(&mut self, s: &str) -> std::io::Result<()> {
-        self.output.string(s)
-    }
-
-    fn number(&mut self, n: u64) -> std::io::Result<()> {
-        self.output.number(n)
-    }
+/// What a start reads of a view file: the view without its nodes, and where each node ends.
+struct Header {
+    view: SourceView,
+    ends: Vec<u64>,
 }
 
-struct Decoder<R> {
-    input: Reader<R>,
+fn decode<R: BufRead>(input: &mut Reader<R>, source: &str, generation: &str) -> Result<Option<Header>, String> {
+    input.mark(MAGIC, "musubi view file header")?;
+    if input.number()? != VERSION {
+        return Ok(None);
+    }
+    let written_for = input.string()?;
+    if written_for != source {
+        return Err(format!("holds the view of source {written_for:?}, not {source:?}"));
+    }
+    let written_from = input.string()?;
+    if written_from != generation {
+        return Ok(None);
+    }
+    let mut names = Names::default();
+    for list in [&mut names.predicates, &mut names.tags] {
+        for _ in 0..input.count()? {
+            list.push(input.string()?.into());
+        }
+    }
+    if !names.predicates.is_sorted_by(|a, b| a < b) {
+        return Err("the view's predicates are not in order".into());
+    }
+    let hasher = IdHasher { keys: (input.number()?, input.number()?) };
+    let count = input.count()?;
+    if count > u32::MAX as usize {
+        return Err(format!("{count} nodes (at most {} in a view)", u32::MAX));
+    }
+    let mut types = std::collections::BTreeMap::new();
+    for _ in 0..input.count()? {
+        let class = input.string()?;
+        let n = input.count()?;
+        let mut positions = Vec::with_capacity(n.min(RESERVE));
+        for _ in 0..n {
+            match u32::try_from(input.number()?) {
+                Ok(p) if (p as usize) < count => positions.push(p),
+                _ => return Err(format!("a node of class {class} past the last node")),
+            }
+        }
+        types.insert(class.into_boxed_str(), positions);
+    }
+    let mut ends = Vec::with_capacity(count.min(RESERVE) + 1);
+    let mut end = 0u64;
+    for _ in 0..count {
+        end = end.checked_add(input.number()?).ok_or("node lengths past any file's size")?;
+        ends.push(end);
+    }
+    let mut index = HashTable::with_capacity(count.min(RESERVE));
+    let mut hashes = Vec::with_capacity(count.min(RESERVE));
+    let mut hash = [0u8; 8];
+    for i in 0..count {
+        input.exact(&mut hash)?;
+        let h = u64::from_le_bytes(hash);
+        hashes.push(h);
+        index.insert_unique(h, i as u32, |&j: &u32| hashes[j as usize]);
+    }
+    input.mark(NODES, "mark before the nodes")?;
+    let view = SourceView { source: source.to_owned(), names: Arc::new(names), index, hasher, types, generation: Some(written_from), ..SourceView::default() };
+    Ok(Some(Header { view, ends }))
 }
 
-impl<R: BufRead> Decoder<R> {
-    fn view(&mut self, source: &str, generation: &str) -> Result<Option<SourceView>, String> {
-        self.input.mark(MAGIC, "musubi view file header")?;
-        if self.number()? != VERSION {
-            return Ok(None);
-        }
-        let written_for = self.string()?;
-        if written_for != source {
-            return Err(format!("holds the view of source {written_for:?}, not {source:?}"));
-        }
-        let written_from = self.string()?;
-        if written_from != generation {
-            return Ok(None);
-        }
-        let mut names = Names::default();
-        for list in [&mut names.predicates, &mut names.tags] {
-            for _ in 0..self.count()? {
-                list.push(self.string()?.into());
-            }
-        }
-        if !names.predicates.is_sorted_by(|a, b| a < b) {
-            return Err("the view's predicates are not in order".into());
-        }
-        let names = Arc::new(names);
-        let count = self.count()?;
-        let hasher = std::hash::RandomState::new();
-        let chunks = self.chunks(count, &names, &hasher)?;
-        let mut nodes: Vec<Node> = Vec::with_capacity(count);
-        let mut index = HashTable::with_capacity(count);
-        for (chunk, hashes) in chunks {
-            for (node, hash) in chunk.into_iter().zip(hashes) {
-                let i = nodes.len() as u32;
-                index.insert_unique(hash, i, |&j: &u32| id_hash(&hasher, nodes[j as usize].id()));
-                nodes.push(node);
-            }
-        }
-        let mut typed = || -> Result<Vec<u32>, String> {
-            let mut positions = Vec::with_capacity(self.count()?);
-            for _ in 0..positions.capacity() {
-                match u32::try_from(self.number()?) {
-                    Ok(p) if (p as usize) < nodes.len() => positions.push(p),
-                    _ => return Err("a position past the last node".into()),
-                }
-            }
-            Ok(positions)
+/// A view's nodes in its file, each read when asked.
+#[derive(Debug)]
+pub(super) struct NodeFile {
+    file: File,
+    path: PathBuf,
+    /// Where the nodes' bytes begin.
+    start: u64,
+    /// Where each node ends, from `start` (a node begins where the one before it ends).
+    ends: Vec<u64>,
+    /// Whether a damaged node or a failed read has been said (once per view, not per request).
+    said: AtomicBool,
+}
+
+impl NodeFile {
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Where node `i` is, from `start`.
+    fn span(&self, i: usize) -> Option<(u64, u64)> {
+        let end = *self.ends.get(i)?;
+        let begin = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some((begin, end))
+    }
+
+    pub(super) fn read(&self, i: usize, names: &Arc<Names>) -> Option<Node> {
+        let (begin, end) = self.span(i)?;
+        let mut bytes = vec![0; (end - begin) as usize];
+        let node = match self.file.read_exact_at(&mut bytes, self.start + begin) {
+            Ok(()) => Node::from_bytes(names.clone(), &bytes),
+            Err(e) => Err(e.to_string()),
         };
-        let (datasets, studies, samples) = (typed()?, typed()?, typed()?);
-        self.input.mark(END, "end mark after the last node")?;
-        Ok(Some(SourceView { source: source.to_owned(), nodes, names, index, hasher, datasets, studies, samples, generation: Some(written_from) }))
+        node.map_err(|e| self.say(i, &e)).ok()
     }
 
-    /// The `count` nodes, in order, with each id's hash: chunks are read here and decoded on
-    /// worker threads (a few in flight, so memory holds a few chunks' bytes at most).
-    fn chunks(&mut self, count: usize, names: &Arc<Names>, hasher: &std::hash::RandomState) -> Result<Vec<Chunk>, String> {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 4);
-        type Job = (usize, u64, Vec<u8>, usize);
-        let (send, receive) = std::sync::mpsc::sync_channel::<Job>(threads * 2);
-        let receive = std::sync::Mutex::new(receive);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let job = receive.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
-                            let Ok((i, at, bytes, n)) = job else { return done };
-                            let decoded = decode_chunk(&bytes, n, names, hasher).map_err(|(e, offset)| format!("{e} (at byte {})", at + offset));
-                            done.push((i, decoded));
-                        }
-                    })
-                })
-                .collect();
-            let read = (|| -> Result<(), String> {
-                let (mut nodes, mut i) = (0, 0);
-                while nodes < count {
-                    let n = self.count()?;
-                    let len = self.count()?;
-                    if n == 0 || nodes + n > count {
-                        return Err(format!("a chunk of {n} nodes where {} remain", count - nodes));
-                    }
-                    let at = self.input.offset;
-                    let mut bytes = vec![0; len.min(1 << 30)];
-                    self.input.exact(&mut bytes)?;
-                    if len > bytes.len() {
-                        return Err(format!("a chunk of {len} bytes"));
-                    }
-                    if send.send((i, at, bytes, n)).is_err() {
-                        break;
-                    }
-                    (nodes, i) = (nodes + n, i + 1);
+    /// Every node in order, read in blocks of a megabyte or so.
+    pub(super) fn iter<'a>(&'a self, names: &'a Arc<Names>) -> impl Iterator<Item = Node> + Send + 'a {
+        let mut block: Vec<u8> = Vec::new();
+        // Where `block` begins, from `start`.
+        let mut block_at = 0u64;
+        (0..self.len()).filter_map(move |i| {
+            let (begin, end) = self.span(i)?;
+            if end > block_at + block.len() as u64 {
+                // The nodes from `begin` up to a block's worth (at least this one).
+                let upto = self.ends.partition_point(|&e| e <= begin + BLOCK).max(i + 1);
+                let upto = self.ends[upto - 1];
+                block.resize((upto - begin) as usize, 0);
+                block_at = begin;
+                if let Err(e) = self.file.read_exact_at(&mut block, self.start + begin) {
+                    block.clear();
+                    self.say(i, &e.to_string());
+                    return None;
                 }
-                Ok(())
-            })();
-            drop(send);
-            let mut decoded: Vec<(usize, Result<Chunk, String>)> =
-                workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
-            read?;
-            decoded.sort_by_key(|(i, _)| *i);
-            decoded.into_iter().map(|(_, chunk)| chunk).collect()
+            }
+            let bytes = &block[(begin - block_at) as usize..(end - block_at) as usize];
+            Node::from_bytes(names.clone(), bytes).map_err(|e| self.say(i, &e)).ok()
         })
     }
 
-    fn count(&mut self) -> Result<usize, String> {
-        self.input.count()
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        self.input.string()
-    }
-
-    fn number(&mut self) -> Result<u64, String> {
-        self.input.number()
-    }
-}
-
-/// A decoded chunk: its nodes, and each id's hash for the view's index.
-type Chunk = (Vec<Node>, Vec<u64>);
-
-/// One chunk's `n` nodes and each id's hash; an error says at which byte of the chunk.
-fn decode_chunk(bytes: &[u8], n: usize, names: &Arc<Names>, hasher: &std::hash::RandomState) -> Result<Chunk, (String, u64)> {
-    let mut decoder = Decoder { input: Reader::new(bytes) };
-    let mut nodes = Vec::with_capacity(n);
-    let mut hashes = Vec::with_capacity(n);
-    let mut one = |decoder: &mut Decoder<&[u8]>| -> Result<(), String> {
-        let len = decoder.count()?;
-        let mut node = vec![0; len.min(bytes.len())];
-        decoder.input.exact(&mut node)?;
-        if len > node.len() {
-            return Err(format!("a node of {len} bytes"));
+    fn say(&self, i: usize, what: &str) {
+        if !self.said.swap(true, Ordering::Relaxed) {
+            let at = self.start + self.span(i).map_or(0, |(begin, _)| begin);
+            tracing::error!(
+                file = %self.path.display(),
+                "node {i} of the view (at byte {at}) cannot be read: {what}; it reads as absent until the view is projected again (`musubi reindex`)"
+            );
         }
-        let node = Node::from_bytes(names.clone(), node.into_boxed_slice())?;
-        hashes.push(id_hash(hasher, node.id()));
-        nodes.push(node);
-        Ok(())
-    };
-    for _ in 0..n {
-        one(&mut decoder).map_err(|e| (e, decoder.input.offset))?;
     }
-    if decoder.input.offset != bytes.len() as u64 {
-        return Err(("a chunk longer than its nodes".into(), decoder.input.offset));
-    }
-    Ok((nodes, hashes))
 }

@@ -37,7 +37,8 @@ pub(crate) struct Names {
 #[derive(Clone)]
 pub struct Node {
     names: Arc<Names>,
-    bytes: Box<[u8]>,
+    /// Shared: a node of a view held in memory is handed out by cloning two `Arc`s.
+    bytes: Arc<[u8]>,
 }
 
 impl std::fmt::Debug for Node {
@@ -49,8 +50,8 @@ impl std::fmt::Debug for Node {
 impl Node {
     /// A node from bytes laid out as the module says, checked against `names` (bytes from a file
     /// are not trusted: a damaged one is an error, never a wrong value later).
-    pub(crate) fn from_bytes(names: Arc<Names>, bytes: Box<[u8]>) -> Result<Node, String> {
-        let mut id = Slice::new(&bytes);
+    pub(crate) fn from_bytes(names: Arc<Names>, bytes: &[u8]) -> Result<Node, String> {
+        let mut id = Slice::new(bytes);
         match id.byte() {
             Some(0 | 1) => {}
             Some(kind) => return Err(format!("a node id of unknown kind {kind}")),
@@ -58,7 +59,7 @@ impl Node {
         }
         id.str().ok_or("a node id that ends early or is not UTF-8")?;
         check(id.bytes, &names)?;
-        Ok(Node { names, bytes })
+        Ok(Node { names, bytes: bytes.into() })
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
@@ -275,7 +276,7 @@ impl Encoder {
 
     /// One node: its id and its properties (each predicate among those the encoder was made
     /// with; values in the order given).
-    pub(crate) fn node(&mut self, id: &NamedOrBlankNode, props: &[(Arc<str>, Vec<Term>)]) -> Box<[u8]> {
+    pub(crate) fn node(&mut self, id: &NamedOrBlankNode, props: &[(Arc<str>, Vec<Term>)]) -> Vec<u8> {
         let mut numbered: Vec<(u64, &Vec<Term>)> = props.iter().map(|(p, values)| (self.predicates[p], values)).collect();
         numbered.sort_unstable_by_key(|&(p, _)| p);
         let mut out = Writer::new(Vec::new());
@@ -292,7 +293,7 @@ impl Encoder {
             let _ = out.number(values.output.len() as u64);
             let _ = out.bytes(&values.output);
         }
-        out.output.into_boxed_slice()
+        out.output
     }
 
     fn term(&mut self, out: &mut Writer<Vec<u8>>, term: TermRef<'_>) {
@@ -327,8 +328,8 @@ impl Encoder {
 impl Node {
     /// A node of a view being built: its bytes come from the view's [`Encoder`], whose names
     /// are shared once all nodes are encoded.
-    pub(crate) fn encoded(names: Arc<Names>, bytes: Box<[u8]>) -> Node {
-        let node = Node { names, bytes };
+    pub(crate) fn encoded(names: Arc<Names>, bytes: Vec<u8>) -> Node {
+        let node = Node { names, bytes: bytes.into() };
         debug_assert!(check(node.split().1, &node.names).is_ok());
         node
     }
@@ -342,6 +343,36 @@ pub(crate) fn write_id<W: std::io::Write>(out: &mut Writer<W>, id: NamedOrBlankN
     };
     out.byte(kind)?;
     out.string(s)
+}
+
+/// Hashes node ids for a view's index with SipHash-1-3 under the view's keys: the hashes are
+/// kept in the view's file (a start reads them instead of every node's id), so they must be the
+/// same in every process and build — `std`'s hashers promise neither — and random keys per view
+/// keep a partner from choosing ids that collide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdHasher {
+    pub(crate) keys: (u64, u64),
+}
+
+impl IdHasher {
+    pub(crate) fn random() -> IdHasher {
+        let random = std::hash::RandomState::new();
+        IdHasher { keys: (random.hash_one(0u8), random.hash_one(1u8)) }
+    }
+}
+
+impl Default for IdHasher {
+    fn default() -> IdHasher {
+        IdHasher::random()
+    }
+}
+
+impl BuildHasher for IdHasher {
+    type Hasher = siphasher::sip::SipHasher13;
+
+    fn build_hasher(&self) -> Self::Hasher {
+        siphasher::sip::SipHasher13::new_with_keys(self.keys.0, self.keys.1)
+    }
 }
 
 /// The hash a view's index files a node under: its id's kind and string, the same whether the
@@ -380,7 +411,7 @@ mod tests {
         let mut encoder = Encoder::new(props.iter().map(|(p, _)| p.clone()));
         let id = NamedNode::new_unchecked("http://example.org/n").into();
         let bytes = encoder.node(&id, &props);
-        Node::from_bytes(Arc::new(encoder.finish()), bytes).expect("bytes the encoder wrote")
+        Node::from_bytes(Arc::new(encoder.finish()), &bytes).expect("bytes the encoder wrote")
     }
 
     #[test]
@@ -413,7 +444,7 @@ mod tests {
         ]);
         let names = || node.names.clone();
         let bytes = node.bytes().to_vec();
-        let refused = |bytes: Vec<u8>| Node::from_bytes(names(), bytes.into_boxed_slice()).expect_err("refused");
+        let refused = |bytes: Vec<u8>| Node::from_bytes(names(), &bytes).expect_err("refused");
         assert_eq!(node.id(), NamedNodeRef::new_unchecked("http://example.org/n").into());
         // The properties start after the id's kind, length and string.
         let at = 2 + "http://example.org/n".len();
