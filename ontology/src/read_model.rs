@@ -17,9 +17,11 @@ use crate::store::{GraphStore, StoreError};
 
 mod file;
 mod node;
+mod policy;
 mod records_file;
 pub use file::{ViewFileError, ViewFiles};
 pub use node::{Node, Values};
+pub use policy::PolicyFacts;
 use crate::vocab::{self, AccessLevel};
 
 /// Orders `a` and `b` as their `to_string()`s compare (the order values and keys have always had),
@@ -310,6 +312,8 @@ pub struct MergedRecord {
     /// `skos:exactMatch` even where no source describes them (e.g. an NBDC research a JGA study
     /// says it is), so that a link to any of them reaches the record.
     pub iris: Vec<NamedNode>,
+    /// What its nodes state about its embargo and sensitivity.
+    pub policy: PolicyFacts,
 }
 
 impl MergedRecord {
@@ -748,7 +752,7 @@ fn merge(
             // The same accession for the same kind of record is the same record.
             let accession = sets.add(format!("accession\u{0}{}", key.accession));
             sets.union(element, accession);
-            typed_keys.push((element, key));
+            typed_keys.push((element, key, PolicyFacts::of_node(&node)));
         }
     }
     for (source, id, other) in &links.same {
@@ -756,10 +760,11 @@ fn merge(
         let b = sets.add(other.clone());
         sets.union(a, b);
     }
-    // (typed?, key) per member: typed members first in key order, then the untyped ones.
-    let mut groups: BTreeMap<usize, Vec<(bool, EntityKey)>> = BTreeMap::new();
-    for (element, key) in typed_keys {
-        groups.entry(sets.find(element)).or_default().push((false, key));
+    // (untyped?, key, policy facts) per member: typed members first in key order, then the
+    // untyped ones.
+    let mut groups: BTreeMap<usize, Vec<(bool, EntityKey, PolicyFacts)>> = BTreeMap::new();
+    for (element, key, facts) in typed_keys {
+        groups.entry(sets.find(element)).or_default().push((false, key, facts));
     }
     // Untyped nodes that sources attach to a record's IRIs (a relation table's policy link)
     // belong to it too; nodes typed as something else never do.
@@ -768,7 +773,8 @@ fn merge(
         if let Some(element) = sets.get(n.as_str())
             && let Some(group) = groups.get_mut(&sets.find(element))
         {
-            group.push((true, EntityKey { accession: node.accession(), source: (*source).to_owned(), id: node.id().into_owned() }));
+            let key = EntityKey { accession: node.accession(), source: (*source).to_owned(), id: node.id().into_owned() };
+            group.push((true, key, PolicyFacts::of_node(node)));
         }
     }
     let roots: Vec<usize> = groups.keys().copied().collect();
@@ -776,8 +782,10 @@ fn merge(
         .into_values()
         .map(|mut members| {
             members.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-            let members: Vec<EntityKey> = members.into_iter().map(|(_, key)| key).collect();
-            MergedRecord { key: members[0].clone(), members, iris: Vec::new() }
+            let mut policy = PolicyFacts::default();
+            members.iter().for_each(|(_, _, facts)| policy.add(facts));
+            let members: Vec<EntityKey> = members.into_iter().map(|(_, key, _)| key).collect();
+            MergedRecord { key: members[0].clone(), members, iris: Vec::new(), policy }
         })
         .collect();
     let position: HashMap<usize, usize> = roots.iter().enumerate().map(|(i, r)| (*r, i)).collect();
@@ -887,6 +895,66 @@ mod tests {
     }
 
     #[test]
+    fn a_view_on_disk_reads_as_the_view_in_memory_and_a_damaged_node_reads_as_absent() {
+        let turtle = r#"d:D2 a dcat:Dataset ; dct:identifier "D2" ; dct:title "肺がんのゲノム"@ja , "Lung cancer genomes"@en ;
+                            dct:publisher [ dct:title "Keio University" ] ; m:subjectCount 120 .
+                        d:D1 a dcat:Dataset ; dct:identifier "D1" ; dct:title "Damaged title" ; odrl:hasPolicy x:p1 .
+                        x:p1 a odrl:Policy ; dct:identifier "P1" ; m:datasetAccession "D1" .
+                        s:S1 a m:Study , dcat:Resource ; dct:identifier "S1" ; owl:sameAs x:hum1 .
+                        x:untyped dct:title "no type" ."#;
+        // One view, kept: the same blank nodes in both.
+        let memory = view("src", turtle);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = ViewFiles::new(dir.path());
+        files.write(&memory, "g1").expect("write");
+        let mut kept = files.read("src", "g1").expect("read").expect("same generation");
+        files.keep(&mut kept, "g1").expect("keep a view read from its file");
+        files.keep(&mut kept, "g1").expect("keep");
+        assert!(kept.on_disk() && !memory.on_disk());
+        assert_eq!(kept.generation(), Some("g1"));
+        // Every node, in order (read in blocks of 64 bytes here: the nodes span several), each
+        // class's nodes by accession, and each node found by its id.
+        assert_eq!(kept.len(), memory.len());
+        assert_eq!(dump(&kept), dump(&memory));
+        let resource = NamedNodeRef::new_unchecked("http://www.w3.org/ns/dcat#Resource");
+        for class in [vocab::DCAT_DATASET, vocab::ODRL_POLICY, vocab::MUSUBI_STUDY, resource] {
+            let ids = |v: &SourceView| v.of_type(class).map(|n| n.id().to_string()).collect::<Vec<_>>();
+            assert_eq!(ids(&kept), ids(&memory), "{class}");
+        }
+        assert_eq!(kept.datasets().map(|n| n.accession()).collect::<Vec<_>>(), ["D1", "D2"]);
+        for node in memory.nodes() {
+            let id = node.id().into_owned();
+            assert_eq!(kept.node(&id).map(|n| format!("{n:?}")), Some(format!("{node:?}")), "{id}");
+        }
+        assert!(!kept.contains(&NamedNode::new_unchecked("http://example.org/elsewhere").into()));
+
+        // A byte of D1's title damaged in place (files are replaced by renaming, so only damage
+        // changes a file under a running view): D1 reads as absent; the other nodes still read.
+        let path = files.path("src");
+        let mut bytes = std::fs::read(&path).expect("read");
+        let at = bytes.windows(7).position(|w| w == b"Damaged").expect("the title in the file");
+        bytes[at] = 0xff;
+        use std::io::{Seek, Write};
+        let mut file = std::fs::OpenOptions::new().write(true).open(&path).expect("open");
+        file.seek(std::io::SeekFrom::Start(at as u64)).expect("seek");
+        file.write_all(&bytes[at..at + 1]).expect("damage");
+        drop(file);
+        let d1 = NamedOrBlankNode::from(NamedNode::new_unchecked("https://w3id.org/musubi/dataset/D1"));
+        assert!(kept.node(&d1).is_none());
+        assert_eq!(kept.datasets().map(|n| n.accession()).collect::<Vec<_>>(), ["D2"]);
+        assert_eq!(kept.nodes().count(), memory.len() - 1);
+        assert!(kept.node(&NamedNode::new_unchecked("http://example.org/p1").into()).is_some());
+        // Read again from the file, the damage is found at the first read of that node.
+        let reread = files.read("src", "g1").expect("the header is intact").expect("same generation");
+        assert!(reread.node(&d1).is_none() && reread.datasets().count() == 1);
+        // Another generation is not read; a file cut short is refused at start, saying so.
+        assert!(files.read("src", "g2").expect("read").is_none());
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).expect("truncate");
+        let refused = files.read("src", "g1").expect_err("cut short");
+        assert!(refused.to_string().contains("src.view") && refused.to_string().contains("ends early"), "{refused}");
+    }
+
+    #[test]
     fn views_kept_on_disk_are_read_back_as_projected_until_the_graph_changes() {
         use crate::store::EmbeddedStore;
         // Every graph bulk-loaded as a generation, as a national source's is.
@@ -949,10 +1017,10 @@ mod tests {
         let files = ViewFiles::new(dir.path().join("views"));
         let put = |source: &str, turtle: &str| put_graph(&store, source, turtle);
         put("nbdc", r#"x:hum1 a m:Study ; dct:identifier "hum1" .
-                       x:d1 a dcat:Dataset ; dct:identifier "JGAD1" ; dct:isPartOf x:hum1 .
+                       x:d1 a dcat:Dataset ; dct:identifier "JGAD1" ; dct:isPartOf x:hum1 ; m:embargoUntil "2099-01-01" .
                        x:s1 a m:Sample ; dct:identifier "SAMD1" ; dct:isPartOf x:hum1 ."#);
         put("jga", r#"x:jgas1 a m:Study ; dct:identifier "JGAS1" ; owl:sameAs x:hum1 .
-                      x:other a dcat:Dataset ; dct:identifier "JGAD1" .
+                      x:other a dcat:Dataset ; dct:identifier "JGAD1" ; m:sensitive true .
                       x:p1 a odrl:Policy ; dct:identifier "JGAP1" ; m:datasetAccession "JGAD1" ."#);
         // Everything a query reads of the merged records.
         let summary = |m: &ReadModel| {
@@ -977,6 +1045,9 @@ mod tests {
         assert_eq!(summary(&second), summary(&first));
         assert_eq!(summary(&second).3, ["JGAD1"]);
         assert_eq!(summary(&second).5, ["JGAP1"]);
+        // Each record's policy facts, from every source's node (read back, not from the nodes).
+        let policy = second.dataset("JGAD1").expect("found").policy;
+        assert!(policy.sensitive && policy.embargoed_on("2026-11-26") && !policy.embargoed_on("2099-01-01"));
 
         // A harvest changes a view: the records are merged again, from the new views.
         put("jga", r#"x:jgas1 a m:Study ; dct:identifier "JGAS1" ; owl:sameAs x:hum1 ."#);

@@ -12,9 +12,9 @@ use std::collections::HashSet;
 
 use async_graphql::{Context, Error, ErrorExtensions};
 use musubi_ontology::rdf::NamedNodeRef;
-use musubi_ontology::read_model::{MergedRecord, Node, ReadModel};
+use musubi_ontology::read_model::{MergedRecord, Node};
 use musubi_ontology::tier::Tier;
-use musubi_ontology::vocab::{self as v, Vocabulary};
+use musubi_ontology::vocab::Vocabulary;
 
 use crate::Hub;
 use crate::audit::AuditCollector;
@@ -65,68 +65,23 @@ pub struct RecordPolicy {
     pub sensitive: bool,
 }
 
-/// What a record's nodes state about its policy, from which its policy on any day follows (the
-/// search index keeps these per record, so that a search needs no walk of the read model).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PolicyFacts {
-    pub sensitive: bool,
-    /// Some source states an embargo that is not a date: embargoed whatever the day (fails closed).
-    undated_embargo: bool,
-    /// The latest `musubi:embargoUntil` date any source states (`YYYY-MM-DD`): the record is
-    /// embargoed while it is after today. Kept as the date alone, not every stated value, since
-    /// search asks this of every matching record.
-    latest_embargo: Option<[u8; 10]>,
-}
-
-impl PolicyFacts {
-    pub fn of_nodes(nodes: impl IntoIterator<Item = impl std::borrow::Borrow<Node>>) -> PolicyFacts {
-        let mut facts = PolicyFacts::default();
-        for node in nodes {
-            let node = node.borrow();
-            for until in node.strings(v::MUSUBI_EMBARGO_UNTIL) {
-                facts.add_embargo(until);
-            }
-            facts.sensitive |= node.strings(v::MUSUBI_SENSITIVE).iter().any(|s| matches!(s.trim(), "true" | "1"));
-        }
-        facts
-    }
-
-    pub fn of(model: &ReadModel, record: &MergedRecord) -> PolicyFacts {
-        PolicyFacts::of_nodes(model.members(record).map(|(_, n)| n))
-    }
-
-    /// One source's `musubi:embargoUntil`.
-    fn add_embargo(&mut self, until: &str) {
-        match embargo_date(until) {
-            Some(date) => self.latest_embargo = self.latest_embargo.max(Some(date)),
-            None => self.undated_embargo = true,
-        }
-    }
-
-    /// The policy on `today` (an `xsd:date`).
-    pub fn on(&self, today: &str) -> RecordPolicy {
-        let embargoed = self.undated_embargo || self.latest_embargo.is_some_and(|date| date.as_slice() > today.as_bytes());
-        RecordPolicy { embargoed, sensitive: self.sensitive }
-    }
-}
+pub use musubi_ontology::read_model::PolicyFacts;
 
 impl RecordPolicy {
     /// The policy of a record from what any of its nodes states: one source's embargo or
     /// sensitive flag is enough. `today` is an `xsd:date` (`YYYY-MM-DD`).
     pub fn of_nodes(nodes: impl IntoIterator<Item = impl std::borrow::Borrow<Node>>, today: &str) -> RecordPolicy {
-        PolicyFacts::of_nodes(nodes).on(today)
+        RecordPolicy::on(&PolicyFacts::of_nodes(nodes), today)
     }
 
-    pub fn of(model: &ReadModel, record: &MergedRecord, today: &str) -> RecordPolicy {
-        RecordPolicy::of_nodes(model.members(record).map(|(_, n)| n), today)
+    /// The record's policy, from the facts kept with it when it was merged (no node is read).
+    pub fn of(record: &MergedRecord, today: &str) -> RecordPolicy {
+        RecordPolicy::on(&record.policy, today)
     }
-}
 
-/// The date of an embargo `until` (an xsd:date or dateTime), or none if it is not one.
-fn embargo_date(until: &str) -> Option<[u8; 10]> {
-    let date: [u8; 10] = until.trim().as_bytes().get(..10)?.try_into().ok()?;
-    let is_date = date.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
-    is_date.then_some(date)
+    pub fn on(facts: &PolicyFacts, today: &str) -> RecordPolicy {
+        RecordPolicy { embargoed: facts.embargoed_on(today), sensitive: facts.sensitive }
+    }
 }
 
 /// Today as an `xsd:date` (UTC), for embargoes.
@@ -217,6 +172,7 @@ pub(crate) fn forbidden_filter(argument: &str, tier: Tier) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use musubi_ontology::vocab as v;
 
     #[test]
     fn controlled_needs_a_grant_for_that_dataset() {
@@ -232,22 +188,6 @@ mod tests {
         assert!(!Principal::anonymous().may_read_somewhere(Tier::Controlled));
     }
 
-    #[test]
-    fn an_embargo_holds_until_its_date_and_a_bad_date_embargoes() {
-        let embargoed = |untils: &[&str], today: &str| {
-            let mut facts = PolicyFacts::default();
-            untils.iter().for_each(|u| facts.add_embargo(u));
-            facts.on(today).embargoed
-        };
-        assert!(embargoed(&["2099-01-01"], "2026-11-25"));
-        assert!(embargoed(&["2026-11-26T00:00:00Z"], "2026-11-25"));
-        assert!(!embargoed(&["2026-11-25"], "2026-11-25"), "released on the day");
-        assert!(!embargoed(&["2001-01-01"], "2026-11-25"));
-        assert!(embargoed(&["next spring"], "2026-11-25"), "fail closed");
-        assert!(embargoed(&["2001-01-01", "2099-01-01", "2002-01-01"], "2026-11-25"), "any source's embargo holds");
-        assert!(embargoed(&["2001-01-01", "soon"], "2026-11-25"));
-        assert!(!embargoed(&[], "2026-11-25"));
-    }
 
     #[test]
     fn policies_raise_tiers() {

@@ -177,7 +177,7 @@ fn deposited(ctx: &Context<'_>, model: &ReadModel, accession: &str) -> Deposited
     let today = today();
     let found = [("DATASET", model.dataset(accession)), ("STUDY", model.study(accession)), ("SAMPLE", model.sample(accession))]
         .into_iter()
-        .find_map(|(kind, r)| r.filter(|r| listed(ctx, RecordPolicy::of(model, r, &today))).map(|r| (kind, r)));
+        .find_map(|(kind, r)| r.filter(|r| listed(ctx, RecordPolicy::of(r, &today))).map(|r| (kind, r)));
     match found {
         Some((kind, r)) => DepositedRecord { accession: accession.to_owned(), kind: Some(kind.to_owned()), sources: r.sources().into_iter().map(str::to_owned).collect() },
         None => DepositedRecord { accession: accession.to_owned(), kind: None, sources: vec![] },

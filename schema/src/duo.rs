@@ -218,7 +218,7 @@ impl DuoQuery {
         let today = today();
         let mut out = Vec::new();
         for id in datasets {
-            let record = model.dataset(id.as_str()).filter(|r| listed(ctx, RecordPolicy::of(&model, r, &today)));
+            let record = model.dataset(id.as_str()).filter(|r| listed(ctx, RecordPolicy::of(r, &today)));
             let Some(record) = record else {
                 out.push(DataUseVerdict {
                     dataset: id.to_string(),

@@ -167,7 +167,7 @@ impl Query {
         let words: Vec<String> = filter.text.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
         let reads = |name: &str| DATASET_FILTERS.iter().find(|(n, _)| *n == name).map_or(&[][..], |(_, p)| *p);
         let matches = |r: &&MergedRecord| {
-            let policy = RecordPolicy::of(&model, r, &today);
+            let policy = RecordPolicy::of(r, &today);
             if !listed(ctx, policy) {
                 return false;
             }
@@ -248,7 +248,7 @@ impl Query {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let model = hub(ctx).model();
         let today = today();
-        Ok(model.sample(id.as_str()).filter(|r| listed(ctx, RecordPolicy::of(&model, r, &today))).map(|r| Sample::new(&model, r, &today)))
+        Ok(model.sample(id.as_str()).filter(|r| listed(ctx, RecordPolicy::of(r, &today))).map(|r| Sample::new(&model, r, &today)))
     }
 
     /// Every study, ordered by accession (up to the page-size limit; embargoed ones for stewards only).
@@ -261,7 +261,7 @@ impl Query {
         Ok(model
             .studies()
             .iter()
-            .filter(|r| listed(ctx, RecordPolicy::of(&model, r, &today)))
+            .filter(|r| listed(ctx, RecordPolicy::of(r, &today)))
             .take(first)
             .map(|record| Study::new(&model, record, &today))
             .collect())
@@ -278,7 +278,7 @@ impl Query {
         let today = today();
         let mut hidden: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
         for record in model.datasets().iter().chain(model.studies()) {
-            if !listed(ctx, RecordPolicy::of(&model, record, &today)) {
+            if !listed(ctx, RecordPolicy::of(record, &today)) {
                 for source in record.sources() {
                     *hidden.entry(source.to_owned()).or_default() += 1;
                 }

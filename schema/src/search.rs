@@ -34,7 +34,7 @@ use crate::{Hub, Principal, Snapshot};
 /// new one is kept there; `None` in the outcome when it was built in memory.
 pub(crate) fn build_index(vocabulary: &Vocabulary, model: &ReadModel, on_disk: Option<&Path>) -> (SearchIndex, Vec<PolicyFacts>, Option<OnDisk>) {
     let tiers = |record: &MergedRecord| {
-        let policy = RecordPolicy { embargoed: false, sensitive: PolicyFacts::of(model, record).sensitive };
+        let policy = RecordPolicy { embargoed: false, sensitive: record.policy.sensitive };
         move |property: &str| effective_tier(vocabulary, property, policy)
     };
     let kept = on_disk.map(|root| {
@@ -63,7 +63,7 @@ pub(crate) fn build_index(vocabulary: &Vocabulary, model: &ReadModel, on_disk: O
                 Kind::Dataset => model.datasets().get(doc.position),
                 Kind::Study => model.studies().get(doc.position),
             };
-            record.map(|r| PolicyFacts::of(model, r)).unwrap_or_default()
+            record.map(|r| r.policy).unwrap_or_default()
         })
         .collect();
     (index, policies, outcome)
@@ -265,7 +265,7 @@ impl Visibility for CallerView<'_> {
         if !self.enforced {
             return Some(u64::MAX);
         }
-        let policy = self.policies.get(ord)?.on(&self.today);
+        let policy = RecordPolicy::on(self.policies.get(ord)?, &self.today);
         if policy.embargoed && self.principal.tier < Tier::Steward {
             return None;
         }

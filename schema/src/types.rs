@@ -391,7 +391,7 @@ impl Dataset {
     /// The dataset as every source describes it; CONTROLLED fields are checked against the
     /// grant for its accession.
     pub(crate) fn new(model: &ReadModel, record: &MergedRecord, today: &str) -> Dataset {
-        let scope = Scope { dataset: Some(record.key.accession.clone()), policy: RecordPolicy::of(model, record, today) };
+        let scope = Scope { dataset: Some(record.key.accession.clone()), policy: RecordPolicy::of(record, today) };
         let entity = Entity::merged(model, record, scope);
         Dataset(Record(entity.clone()), DatasetFields(entity))
     }
@@ -756,7 +756,7 @@ impl From<Entity> for Study {
 
 impl Study {
     pub(crate) fn new(model: &ReadModel, record: &MergedRecord, today: &str) -> Study {
-        Study::from_scoped(Entity::merged(model, record, Scope { dataset: None, policy: RecordPolicy::of(model, record, today) }))
+        Study::from_scoped(Entity::merged(model, record, Scope { dataset: None, policy: RecordPolicy::of(record, today) }))
     }
 
     fn from_scoped(entity: Entity) -> Study {
@@ -792,7 +792,7 @@ impl StudyFields {
         let today = today();
         Ok(model
             .samples_of_study(record)
-            .filter(|s| listed(ctx, RecordPolicy::of(&model, s, &today)))
+            .filter(|s| listed(ctx, RecordPolicy::of(s, &today)))
             .map(|s| Sample::new(&model, s, &today))
             .collect())
     }
@@ -805,7 +805,7 @@ impl StudyFields {
         let today = today();
         Ok(model
             .datasets_of_study(record)
-            .filter(|d| listed(ctx, RecordPolicy::of(&model, d, &today)))
+            .filter(|d| listed(ctx, RecordPolicy::of(d, &today)))
             .map(|d| Dataset::new(&model, d, &today))
             .collect())
     }
@@ -822,7 +822,7 @@ pub struct SampleFields(Entity);
 impl Sample {
     pub(crate) fn new(model: &ReadModel, record: &MergedRecord, today: &str) -> Sample {
         // A sample has no dataset scope: on a sensitive (human) sample, CONTROLLED is for stewards.
-        let entity = Entity::merged(model, record, Scope { dataset: None, policy: RecordPolicy::of(model, record, today) });
+        let entity = Entity::merged(model, record, Scope { dataset: None, policy: RecordPolicy::of(record, today) });
         Sample(Record(entity.clone()), SampleFields(entity))
     }
 }
@@ -857,7 +857,7 @@ impl SampleFields {
             let TermRef::NamedNode(n) = t else { continue };
             if let Some(record) = model.study_of_node(&NamedOrBlankNode::from(n.into_owned()))
                 && !seen.contains(&record.key)
-                && listed(ctx, RecordPolicy::of(&model, record, &today))
+                && listed(ctx, RecordPolicy::of(record, &today))
             {
                 seen.push(record.key.clone());
                 out.push(Study::new(&model, record, &today));
@@ -909,7 +909,7 @@ impl StudyVersion {
                 TermRef::NamedNode(n) => {
                     let id = NamedOrBlankNode::from(n.into_owned());
                     let record = model.datasets().iter().find(|r| r.names(&id));
-                    if record.is_some_and(|r| !listed(ctx, RecordPolicy::of(&model, r, &today))) {
+                    if record.is_some_and(|r| !listed(ctx, RecordPolicy::of(r, &today))) {
                         return None;
                     }
                     Some(model.find(&id, "").and_then(|view| view.node(&id)).map_or_else(

@@ -20,13 +20,13 @@ use std::sync::Arc;
 use oxigraph::model::{BlankNode, NamedNode, NamedOrBlankNode};
 
 use super::node::write_id;
-use super::{EntityKey, Merged, MergedRecord, SourceView, ViewFileError, ViewFiles};
+use super::{EntityKey, Merged, MergedRecord, PolicyFacts, SourceView, ViewFileError, ViewFiles};
 use crate::binary::{Reader, Writer};
 
 const MAGIC: &[u8; 15] = b"musubi records\n";
 const END: &[u8; 4] = b"end\n";
 /// Raised whenever the layout or the way records are merged changes.
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
 
 /// What identifies the views records were merged from.
 pub(super) fn fingerprint(views: &BTreeMap<String, Arc<SourceView>>) -> u64 {
@@ -112,6 +112,7 @@ fn encode<W: Write>(out: &mut Writer<W>, merged: &Merged, fingerprint: u64) -> s
             for iri in &r.iris {
                 out.string(iri.as_str())?;
             }
+            policy(out, &r.policy)?;
         }
     }
     for map in [&merged.dataset_by_accession, &merged.study_by_accession, &merged.sample_by_accession] {
@@ -184,7 +185,8 @@ fn decode<R: BufRead>(input: &mut Reader<R>, fingerprint: u64, sources: &[&str])
             for _ in 0..count {
                 iris.push(NamedNode::new_unchecked(input.string()?));
             }
-            records.push(MergedRecord { key: members[0].clone(), members, iris });
+            let policy = read_policy(input)?;
+            records.push(MergedRecord { key: members[0].clone(), members, iris, policy });
         }
     }
     let lens = [merged.datasets.len(), merged.studies.len(), merged.samples.len()];
@@ -223,6 +225,33 @@ fn decode<R: BufRead>(input: &mut Reader<R>, fingerprint: u64, sources: &[&str])
     input.mark(END, "end mark after the last record")?;
     merged.index_studies_by_iri();
     Ok(Some(merged))
+}
+
+/// A record's policy facts: a byte of flags (sensitive, undated embargo, dated embargo), then
+/// the embargo's date if it has one.
+fn policy<W: Write>(out: &mut Writer<W>, facts: &PolicyFacts) -> std::io::Result<()> {
+    let flags = u8::from(facts.sensitive) | u8::from(facts.undated_embargo) << 1 | u8::from(facts.latest_embargo.is_some()) << 2;
+    out.byte(flags)?;
+    match &facts.latest_embargo {
+        Some(date) => out.bytes(date),
+        None => Ok(()),
+    }
+}
+
+fn read_policy<R: BufRead>(input: &mut Reader<R>) -> Result<PolicyFacts, String> {
+    let flags = input.byte()?;
+    if flags > 0b111 {
+        return Err(format!("a record's policy flags {flags:#b} (of 3 bits)"));
+    }
+    let latest_embargo = match flags & 0b100 {
+        0 => None,
+        _ => {
+            let mut date = [0u8; 10];
+            input.exact(&mut date)?;
+            Some(date)
+        }
+    };
+    Ok(PolicyFacts { sensitive: flags & 1 != 0, undated_embargo: flags & 0b10 != 0, latest_embargo })
 }
 
 #[cfg(test)]
