@@ -302,21 +302,26 @@ impl PartialOrd for EntityKey {
 /// `owl:sameAs` / `skos:exactMatch` (e.g. TogoID's JGA study ↔ NBDC research pairs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergedRecord {
-    /// The first typed member in the global order: its accession names the record, its position
-    /// orders it.
-    pub key: EntityKey,
     /// Every node of the record, typed ones first (the key's first), then untyped nodes that
     /// other sources attach to one of its IRIs (e.g. a policy link from a relation table).
+    /// Never empty.
     pub members: Vec<EntityKey>,
-    /// Every IRI that names the record: its nodes', and those linked to them by `owl:sameAs` /
-    /// `skos:exactMatch` even where no source describes them (e.g. an NBDC research a JGA study
-    /// says it is), so that a link to any of them reaches the record.
+    /// The IRIs that name the record besides its nodes' own: those linked to them by
+    /// `owl:sameAs` / `skos:exactMatch` even where no source describes them (e.g. an NBDC research
+    /// a JGA study says it is), so that a link to any of them reaches the record. (Its nodes'
+    /// IRIs are not repeated here: most records have no other, and there are millions.)
     pub iris: Vec<NamedNode>,
     /// What its nodes state about its embargo and sensitivity.
     pub policy: PolicyFacts,
 }
 
 impl MergedRecord {
+    /// The first typed member in the global order: its accession names the record, its position
+    /// orders it.
+    pub fn key(&self) -> &EntityKey {
+        &self.members[0]
+    }
+
     /// The sources that say something about the record, by id.
     pub fn sources(&self) -> Vec<&str> {
         let mut sources: Vec<&str> = self.members.iter().map(|m| m.source.as_str()).collect();
@@ -327,10 +332,7 @@ impl MergedRecord {
 
     /// Whether the graph node `id` is (or is the same as) the record.
     pub fn names(&self, id: &NamedOrBlankNode) -> bool {
-        match id {
-            NamedOrBlankNode::NamedNode(n) => self.iris.contains(n),
-            NamedOrBlankNode::BlankNode(_) => self.members.iter().any(|m| &m.id == id),
-        }
+        self.members.iter().any(|m| &m.id == id) || matches!(id, NamedOrBlankNode::NamedNode(n) if self.iris.contains(n))
     }
 }
 
@@ -626,7 +628,7 @@ impl ReadModel {
 
     /// The datasets, from every source, that are part of the study `study`.
     pub fn datasets_of_study(&self, study: &MergedRecord) -> impl Iterator<Item = &MergedRecord> {
-        let position = self.merged.study_by_iri.get(&study.key.id).copied();
+        let position = self.merged.study_by_iri.get(&study.key().id).copied();
         position.and_then(|p| self.merged.datasets_by_study.get(&p)).into_iter().flatten().map(|&i| &self.merged.datasets[i])
     }
 
@@ -637,7 +639,7 @@ impl ReadModel {
 
     /// The samples, from every source, taken for the study `study`.
     pub fn samples_of_study(&self, study: &MergedRecord) -> impl Iterator<Item = &MergedRecord> {
-        let position = self.merged.study_by_iri.get(&study.key.id).copied();
+        let position = self.merged.study_by_iri.get(&study.key().id).copied();
         position.and_then(|p| self.merged.samples_by_study.get(&p)).into_iter().flatten().map(|&i| &self.merged.samples[i])
     }
 
@@ -785,7 +787,7 @@ fn merge(
             let mut policy = PolicyFacts::default();
             members.iter().for_each(|(_, _, facts)| policy.add(facts));
             let members: Vec<EntityKey> = members.into_iter().map(|(_, key, _)| key).collect();
-            MergedRecord { key: members[0].clone(), members, iris: Vec::new(), policy }
+            MergedRecord { members, iris: Vec::new(), policy }
         })
         .collect();
     let position: HashMap<usize, usize> = roots.iter().enumerate().map(|(i, r)| (*r, i)).collect();
@@ -795,13 +797,16 @@ fn merge(
         }
         if let Some(&i) = position.get(&sets.find_const(element)) {
             // Every other key is an IRI a node or a link named (already valid).
-            records[i].iris.push(NamedNode::new_unchecked(key.as_str()));
+            let named_by_member = records[i].members.iter().any(|m| matches!(&m.id, NamedOrBlankNode::NamedNode(n) if n.as_str() == key));
+            if !named_by_member {
+                records[i].iris.push(NamedNode::new_unchecked(key.as_str()));
+            }
         }
     }
     for r in &mut records {
         r.iris.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
     }
-    records.sort_by(|a, b| a.key.cmp(&b.key));
+    records.sort_by(|a, b| a.key().cmp(b.key()));
     records
 }
 
@@ -989,7 +994,7 @@ mod tests {
         put("alpha", r#"<https://w3id.org/musubi/dataset/A9> a dcat:Dataset ; dct:identifier "A9" ."#);
         let (third, opening) = ReadModel::open(&store, &files, true).expect("open");
         assert_eq!((opening.projected.as_slice(), opening.from_files.as_slice()), (&["alpha".to_owned()][..], &["beta".to_owned()][..]));
-        assert_eq!(third.datasets().iter().map(|d| d.key.accession.as_str()).collect::<Vec<_>>(), ["A9", "B1"]);
+        assert_eq!(third.datasets().iter().map(|d| d.key().accession.as_str()).collect::<Vec<_>>(), ["A9", "B1"]);
 
         // A damaged file: the view is projected (and served), the warning names the file, and
         // the file is written again.
@@ -1030,11 +1035,11 @@ mod tests {
                 records(m.datasets()),
                 records(m.studies()),
                 records(m.samples()),
-                m.datasets_of_study(study).map(|d| d.key.accession.clone()).collect::<Vec<_>>(),
-                m.samples_of_study(study).map(|d| d.key.accession.clone()).collect::<Vec<_>>(),
+                m.datasets_of_study(study).map(|d| d.key().accession.clone()).collect::<Vec<_>>(),
+                m.samples_of_study(study).map(|d| d.key().accession.clone()).collect::<Vec<_>>(),
                 m.policies_naming("JGAD1").map(|n| n.accession()).collect::<Vec<_>>(),
-                m.study_of_node(&NamedNode::new_unchecked("http://example.org/hum1").into()).map(|s| s.key.accession.clone()),
-                m.sample("SAMD1").map(|s| s.key.accession.clone()),
+                m.study_of_node(&NamedNode::new_unchecked("http://example.org/hum1").into()).map(|s| s.key().accession.clone()),
+                m.sample("SAMD1").map(|s| s.key().accession.clone()),
             )
         };
 
@@ -1112,7 +1117,7 @@ mod tests {
             let titles: Vec<_> = view.datasets().map(|d| d.first(vocab::DCT_TITLE).map(str::to_owned)).collect();
             assert_eq!(titles, vec![Some(format!("t{n}"))], "{source}");
         }
-        let accessions: Vec<_> = model.datasets().iter().map(|r| r.key.accession.clone()).collect();
+        let accessions: Vec<_> = model.datasets().iter().map(|r| r.key().accession.clone()).collect();
         assert_eq!(accessions, vec!["D0", "D1", "D2", "D3", "D4"]);
     }
 
@@ -1160,7 +1165,7 @@ mod tests {
         assert_eq!(m.datasets().len(), 2, "JGAD000001 once, JGAD000002 once");
         let record = m.dataset("JGAD000001").expect("found");
         assert_eq!(record.sources(), ["jga", "nbdc"]);
-        assert_eq!(record.key.source, "jga", "the first source by id names the record");
+        assert_eq!(record.key().source, "jga", "the first source by id names the record");
     }
 
     #[test]
@@ -1220,7 +1225,7 @@ mod tests {
             view("links", "d:JGAD000001 dct:isPartOf s:hum0001 ."),
         ]);
         let study = m.study("hum0001").expect("found");
-        let datasets: Vec<&str> = m.datasets_of_study(study).map(|d| d.key.accession.as_str()).collect();
+        let datasets: Vec<&str> = m.datasets_of_study(study).map(|d| d.key().accession.as_str()).collect();
         assert_eq!(datasets, ["JGAD000001"]);
     }
 }

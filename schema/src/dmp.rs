@@ -292,7 +292,7 @@ impl DmpItem {
             let titles: Vec<String> = model.members(record).flat_map(|(_, n)| n.strings(v::DCT_TITLE).into_iter().map(str::to_owned).collect::<Vec<_>>()).collect();
             let shared = titles.iter().map(|t| significant_words(t).intersection(&words).count()).max().unwrap_or(0);
             if shared * 2 >= words.len() && shared >= 2 {
-                scored.push((shared, record.key.accession.clone()));
+                scored.push((shared, record.key().accession.clone()));
             }
         }
         scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));

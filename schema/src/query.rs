@@ -172,7 +172,7 @@ impl Query {
                 return false;
             }
             // Whether the caller may read `property` on this record.
-            let may = |property: &str| !enforced || principal.may_read(effective_tier(vocabulary, property, policy), Some(&r.key.accession));
+            let may = |property: &str| !enforced || principal.may_read(effective_tier(vocabulary, property, policy), Some(&r.key().accession));
             if let Some(wanted) = &filter.source
                 && (!reads("source").iter().all(|p| may(p.as_str())) || !r.members.iter().any(|m| wanted.contains(&m.source)))
             {
@@ -194,7 +194,7 @@ impl Query {
         // linear time. The total is counted only when asked for.
         let datasets = model.datasets();
         let start = match &after {
-            Some(cursor) => datasets.partition_point(|r| r.key <= *cursor),
+            Some(cursor) => datasets.partition_point(|r| r.key() <= cursor),
             None => 0,
         };
         let mut rest = datasets[start..].iter().filter(matches);
@@ -202,7 +202,7 @@ impl Query {
         let has_next_page = rest.next().is_some();
         let total_count = if ctx.look_ahead().field("totalCount").exists() { datasets.iter().filter(matches).count() } else { 0 };
         let edges: Vec<DatasetEdge> =
-            page.iter().map(|r| DatasetEdge { cursor: encode_cursor(&r.key), node: Dataset::new(&model, r, &today) }).collect();
+            page.iter().map(|r| DatasetEdge { cursor: encode_cursor(&r.key()), node: Dataset::new(&model, r, &today) }).collect();
         Ok(DatasetConnection {
             nodes: edges.iter().map(|e| e.node.clone()).collect(),
             page_info: PageInfo {

@@ -391,7 +391,7 @@ impl Dataset {
     /// The dataset as every source describes it; CONTROLLED fields are checked against the
     /// grant for its accession.
     pub(crate) fn new(model: &ReadModel, record: &MergedRecord, today: &str) -> Dataset {
-        let scope = Scope { dataset: Some(record.key.accession.clone()), policy: RecordPolicy::of(record, today) };
+        let scope = Scope { dataset: Some(record.key().accession.clone()), policy: RecordPolicy::of(record, today) };
         let entity = Entity::merged(model, record, scope);
         Dataset(Record(entity.clone()), DatasetFields(entity))
     }
@@ -856,10 +856,10 @@ impl SampleFields {
         for t in self.0.read(ctx, v::DCT_IS_PART_OF)? {
             let TermRef::NamedNode(n) = t else { continue };
             if let Some(record) = model.study_of_node(&NamedOrBlankNode::from(n.into_owned()))
-                && !seen.contains(&record.key)
+                && !seen.contains(record.key())
                 && listed(ctx, RecordPolicy::of(record, &today))
             {
-                seen.push(record.key.clone());
+                seen.push(record.key().clone());
                 out.push(Study::new(&model, record, &today));
             }
         }

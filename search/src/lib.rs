@@ -457,7 +457,7 @@ impl SearchIndex {
                 let mut document = doc!(ord => n);
                 // Grants name datasets: a study's CONTROLLED text is for stewards only.
                 if kind == Kind::Dataset {
-                    document.add_text(accession, &record.key.accession);
+                    document.add_text(accession, &record.key().accession);
                 }
                 for (tier, value) in texts(model, vocabulary, record, &tiers(record)) {
                     document.add_text(text[tier as usize], &value);
@@ -946,8 +946,8 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
         Kind::Dataset => "d",
         Kind::Study => "s",
     };
-    let record_key = format!("{kind_name}\u{1}{}\u{1}{}\u{1}{}", record.key.accession, record.key.source, record.key.id);
-    let accession_end = (kind_name.len() + 1 + record.key.accession.len()) as u32;
+    let record_key = format!("{kind_name}\u{1}{}\u{1}{}\u{1}{}", record.key().accession, record.key().source, record.key().id);
+    let accession_end = (kind_name.len() + 1 + record.key().accession.len()) as u32;
     let release_date = values[RELEASE_DATE].first().cloned();
     let values = values
         .into_iter()

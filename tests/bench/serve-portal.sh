@@ -33,4 +33,4 @@ head -c 200 "$work/answer.json"; echo
 for c in 1 16 64; do
   echo "$c connections: $(wrk --latency -t$(( c < 2 ? 1 : 2 )) -c$c -d${duration}s -s "$work/portal.lua" "http://127.0.0.1:$port/graphql" | grep -E 'Requests/sec|50%|99%' | tr -s ' \n' ' ')"
 done
-grep -E 'VmHWM|VmRSS' /proc/$pid/status | tr -s '\t\n' '  '; echo
+grep -E 'VmHWM|VmRSS|RssAnon|RssFile' /proc/$pid/status | tr -s '\t\n' '  '; echo

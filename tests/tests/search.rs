@@ -155,7 +155,7 @@ async fn recall_on_japanese_text_is_complete() {
         text.join("\n")
     };
     let records: Vec<(String, String)> =
-        model.datasets().iter().chain(model.studies()).map(|r| (r.key.accession.clone(), text_of(r))).collect();
+        model.datasets().iter().chain(model.studies()).map(|r| (r.key().accession.clone(), text_of(r))).collect();
     let words = ["肺がん", "日本人", "ゲノム", "全ゲノム", "肺", "肺腫瘍", "腫瘍組織", "解析", "抽出", "末梢血", "遺伝子", "遺伝要因", "疾患", "がん",
         "研究", "組織", "患者", "データ", "バイオバンク", "医科学", "東京大学", "京都大学", "脊髄小脳失調症", "多型", "理化学研究所"];
     let (mut expected_total, mut found_total, mut extra_total) = (0, 0, 0);

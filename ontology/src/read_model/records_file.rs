@@ -26,7 +26,7 @@ use crate::binary::{Reader, Writer};
 const MAGIC: &[u8; 15] = b"musubi records\n";
 const END: &[u8; 4] = b"end\n";
 /// Raised whenever the layout or the way records are merged changes.
-const VERSION: u64 = 2;
+const VERSION: u64 = 3;
 
 /// What identifies the views records were merged from.
 pub(super) fn fingerprint(views: &BTreeMap<String, Arc<SourceView>>) -> u64 {
@@ -186,7 +186,7 @@ fn decode<R: BufRead>(input: &mut Reader<R>, fingerprint: u64, sources: &[&str])
                 iris.push(NamedNode::new_unchecked(input.string()?));
             }
             let policy = read_policy(input)?;
-            records.push(MergedRecord { key: members[0].clone(), members, iris, policy });
+            records.push(MergedRecord { members, iris, policy });
         }
     }
     let lens = [merged.datasets.len(), merged.studies.len(), merged.samples.len()];
