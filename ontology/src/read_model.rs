@@ -274,7 +274,8 @@ impl SourceViewBuilder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityKey {
     pub accession: String,
-    pub source: String,
+    /// Shared by every key of the source (millions of keys, a few sources).
+    pub source: Arc<str>,
     pub id: NamedOrBlankNode,
 }
 
@@ -324,7 +325,7 @@ impl MergedRecord {
 
     /// The sources that say something about the record, by id.
     pub fn sources(&self) -> Vec<&str> {
-        let mut sources: Vec<&str> = self.members.iter().map(|m| m.source.as_str()).collect();
+        let mut sources: Vec<&str> = self.members.iter().map(|m| &*m.source).collect();
         sources.sort_unstable();
         sources.dedup();
         sources
@@ -373,7 +374,7 @@ impl Merged {
             let mut index = HashMap::new();
             for (i, r) in records.iter().enumerate() {
                 for m in &r.members {
-                    if let Some(node) = views.get(&m.source).and_then(|v| v.node(&m.id))
+                    if let Some(node) = views.get(&*m.source).and_then(|v| v.node(&m.id))
                         && (node.first(vocab::DCT_IDENTIFIER).is_some() || node.first(vocab::MUSUBI_SOURCE_RECORD_ID).is_some())
                     {
                         index.entry(m.accession.clone()).or_insert(i);
@@ -398,7 +399,7 @@ impl Merged {
         let mut policies_by_dataset: HashMap<String, Vec<EntityKey>> = HashMap::new();
         for (source, node) in &links.policies {
             for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
-                let key = EntityKey { accession: node.accession(), source: (*source).to_owned(), id: node.id().into_owned() };
+                let key = EntityKey { accession: node.accession(), source: Arc::from(*source), id: node.id().into_owned() };
                 policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
             }
         }
@@ -419,7 +420,7 @@ impl Merged {
         let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
         for (i, r) in records.iter().enumerate() {
             let mut studies: Vec<usize> = Vec::new();
-            for node in r.members.iter().filter_map(|m| views.get(&m.source)?.node(&m.id)) {
+            for node in r.members.iter().filter_map(|m| views.get(&*m.source)?.node(&m.id)) {
                 studies.extend(node.values(vocab::DCT_IS_PART_OF).filter_map(|t| match t {
                     TermRef::NamedNode(n) => self.study_by_iri.get(&NamedOrBlankNode::from(n.into_owned())).copied(),
                     _ => None,
@@ -671,13 +672,13 @@ impl ReadModel {
     }
 
     pub fn node(&self, key: &EntityKey) -> Option<Node> {
-        self.views.get(&key.source)?.node(&key.id)
+        self.views.get(&*key.source)?.node(&key.id)
     }
 
     /// The nodes of a merged record, with their sources' views.
     pub fn members<'a>(&'a self, record: &'a MergedRecord) -> impl Iterator<Item = (&'a Arc<SourceView>, Node)> + 'a {
         record.members.iter().filter_map(|m| {
-            let view = self.views.get(&m.source)?;
+            let view = self.views.get(&*m.source)?;
             Some((view, view.node(&m.id)?))
         })
     }
@@ -748,8 +749,9 @@ fn merge(
     };
     let mut typed_keys = Vec::new();
     for view in views.values() {
+        let source: Arc<str> = Arc::from(view.source.as_str());
         for node in view.of_type(class) {
-            let key = EntityKey { accession: node.accession(), source: view.source.clone(), id: node.id().into_owned() };
+            let key = EntityKey { accession: node.accession(), source: source.clone(), id: node.id().into_owned() };
             let element = sets.add(node_key(&view.source, node.id()));
             // The same accession for the same kind of record is the same record.
             let accession = sets.add(format!("accession\u{0}{}", key.accession));
@@ -775,7 +777,7 @@ fn merge(
         if let Some(element) = sets.get(n.as_str())
             && let Some(group) = groups.get_mut(&sets.find(element))
         {
-            let key = EntityKey { accession: node.accession(), source: (*source).to_owned(), id: node.id().into_owned() };
+            let key = EntityKey { accession: node.accession(), source: Arc::from(*source), id: node.id().into_owned() };
             group.push((true, key, PolicyFacts::of_node(node)));
         }
     }
@@ -1165,7 +1167,7 @@ mod tests {
         assert_eq!(m.datasets().len(), 2, "JGAD000001 once, JGAD000002 once");
         let record = m.dataset("JGAD000001").expect("found");
         assert_eq!(record.sources(), ["jga", "nbdc"]);
-        assert_eq!(record.key().source, "jga", "the first source by id names the record");
+        assert_eq!(&*record.key().source, "jga", "the first source by id names the record");
     }
 
     #[test]

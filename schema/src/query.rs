@@ -174,7 +174,7 @@ impl Query {
             // Whether the caller may read `property` on this record.
             let may = |property: &str| !enforced || principal.may_read(effective_tier(vocabulary, property, policy), Some(&r.key().accession));
             if let Some(wanted) = &filter.source
-                && (!reads("source").iter().all(|p| may(p.as_str())) || !r.members.iter().any(|m| wanted.contains(&m.source)))
+                && (!reads("source").iter().all(|p| may(p.as_str())) || !r.members.iter().any(|m| wanted.iter().any(|w| **w == *m.source)))
             {
                 return false;
             }
@@ -400,5 +400,5 @@ fn decode_cursor(cursor: &str) -> Result<EntityKey> {
     } else {
         return Err(invalid());
     };
-    Ok(EntityKey { accession: (*accession).to_owned(), source: (*source).to_owned(), id })
+    Ok(EntityKey { accession: (*accession).to_owned(), source: std::sync::Arc::from(*source), id })
 }

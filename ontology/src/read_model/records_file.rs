@@ -98,7 +98,7 @@ fn encode<W: Write>(out: &mut Writer<W>, merged: &Merged, fingerprint: u64) -> s
     }
     let key = |out: &mut Writer<W>, key: &EntityKey| -> std::io::Result<()> {
         out.string(&key.accession)?;
-        out.number(sources[key.source.as_str()])?;
+        out.number(sources[&*key.source])?;
         write_id(out, key.id.as_ref())
     };
     for records in [&merged.datasets, &merged.studies, &merged.samples] {
@@ -148,10 +148,10 @@ fn decode<R: BufRead>(input: &mut Reader<R>, fingerprint: u64, sources: &[&str])
     if input.number()? != VERSION || input.number()? != fingerprint {
         return Ok(None);
     }
-    let mut names: Vec<String> = Vec::new();
+    let mut names: Vec<Arc<str>> = Vec::new();
     for _ in 0..input.count()? {
-        let name = input.string()?;
-        if !sources.contains(&name.as_str()) {
+        let name: Arc<str> = input.string()?.into();
+        if !sources.contains(&&*name) {
             return Err(format!("records of source {name:?}, which has no view"));
         }
         names.push(name);
@@ -194,9 +194,12 @@ fn decode<R: BufRead>(input: &mut Reader<R>, fingerprint: u64, sources: &[&str])
         let p = input.count()?;
         if p < len { Ok(p) } else { Err(format!("a record position {p} past the last of {len}")) }
     };
+    // Each map names members' accessions: it is never larger than the members just read, so
+    // that many may be reserved at once (a start reads a million; growing rehashes each time).
+    let members: usize = [&merged.datasets, &merged.studies, &merged.samples].iter().flat_map(|rs| rs.iter()).map(|r| r.members.len()).sum();
     for (map, &len) in [&mut merged.dataset_by_accession, &mut merged.study_by_accession, &mut merged.sample_by_accession].into_iter().zip(&lens) {
         let n = input.count()?;
-        map.reserve(n.min(1 << 12));
+        map.reserve(n.min(members));
         for _ in 0..n {
             let accession = input.string()?;
             map.insert(accession, position(input, len)?);
