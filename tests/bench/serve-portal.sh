@@ -23,7 +23,7 @@ start=$(date +%s%N)
 pid=$!
 until curl -sf -XPOST -H 'content-type: application/json' --data @"$work/body.json" "http://127.0.0.1:$port/graphql" 2>/dev/null | grep -q totalCount; do
   kill -0 $pid 2>/dev/null || { echo "musubi serve stopped:"; tail -5 "$work/serve.log"; exit 1; }
-  sleep 0.5
+  sleep 0.1
 done
 echo "first answer $(( ($(date +%s%N) - start) / 1000000 )) ms after start"
 grep -m1 '^read model' "$work/serve.log" || true
