@@ -202,7 +202,7 @@ impl Query {
         let has_next_page = rest.next().is_some();
         let total_count = if ctx.look_ahead().field("totalCount").exists() { datasets.iter().filter(matches).count() } else { 0 };
         let edges: Vec<DatasetEdge> =
-            page.iter().map(|r| DatasetEdge { cursor: encode_cursor(&r.key()), node: Dataset::new(&model, r, &today) }).collect();
+            page.iter().map(|r| DatasetEdge { cursor: encode_cursor(r.key()), node: Dataset::new(&model, r, &today) }).collect();
         Ok(DatasetConnection {
             nodes: edges.iter().map(|e| e.node.clone()).collect(),
             page_info: PageInfo {
