@@ -370,13 +370,12 @@ impl Merged {
     /// Merges every view's datasets, studies and samples into records.
     fn of(views: &BTreeMap<String, Arc<SourceView>>) -> Merged {
         let links = Links::of(views);
-        let positions = |records: &[MergedRecord]| {
+        // Each member's accession, where its node states one, finds the record.
+        let positions = |records: &[MergedRecord], read: &[ReadOfMembers]| {
             let mut index = HashMap::new();
-            for (i, r) in records.iter().enumerate() {
-                for m in &r.members {
-                    if let Some(node) = views.get(&*m.source).and_then(|v| v.node(&m.id))
-                        && (node.first(vocab::DCT_IDENTIFIER).is_some() || node.first(vocab::MUSUBI_SOURCE_RECORD_ID).is_some())
-                    {
+            for (i, (r, read)) in records.iter().zip(read).enumerate() {
+                for (m, &identified) in r.members.iter().zip(&read.identified) {
+                    if identified {
                         index.entry(m.accession.clone()).or_insert(i);
                     }
                 }
@@ -384,9 +383,9 @@ impl Merged {
             index
         };
         let merged = |class: NamedNodeRef<'static>| {
-            let records = merge(views, &links, class);
-            let by_accession = positions(&records);
-            (records, by_accession)
+            let (records, read) = merge(views, &links, class);
+            let by_accession = positions(&records, &read);
+            (records, by_accession, read)
         };
         // Datasets (most of the records) on one thread, studies and samples on this one: merging
         // is most of a start that reads its views from disk.
@@ -405,27 +404,22 @@ impl Merged {
         }
         drop(links);
         let mut merged = Merged { policies_by_dataset, ..Merged::default() };
-        (merged.datasets, merged.dataset_by_accession) = datasets;
-        (merged.studies, merged.study_by_accession) = studies;
-        (merged.samples, merged.sample_by_accession) = samples;
+        let (dataset_reads, sample_reads);
+        (merged.datasets, merged.dataset_by_accession, dataset_reads) = datasets;
+        (merged.studies, merged.study_by_accession, _) = studies;
+        (merged.samples, merged.sample_by_accession, sample_reads) = samples;
         merged.index_studies_by_iri();
-        merged.datasets_by_study = merged.by_study(views, &merged.datasets);
-        merged.samples_by_study = merged.by_study(views, &merged.samples);
+        merged.datasets_by_study = merged.by_study(&dataset_reads);
+        merged.samples_by_study = merged.by_study(&sample_reads);
         merged
     }
 
     /// Study position → positions in `records` of the records that are part of it
     /// (`dct:isPartOf` one of the study's IRIs, in any source).
-    fn by_study(&self, views: &BTreeMap<String, Arc<SourceView>>, records: &[MergedRecord]) -> HashMap<usize, Vec<usize>> {
+    fn by_study(&self, records: &[ReadOfMembers]) -> HashMap<usize, Vec<usize>> {
         let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, r) in records.iter().enumerate() {
-            let mut studies: Vec<usize> = Vec::new();
-            for node in r.members.iter().filter_map(|m| views.get(&*m.source)?.node(&m.id)) {
-                studies.extend(node.values(vocab::DCT_IS_PART_OF).filter_map(|t| match t {
-                    TermRef::NamedNode(n) => self.study_by_iri.get(&NamedOrBlankNode::from(n.into_owned())).copied(),
-                    _ => None,
-                }));
-            }
+        for (i, read) in records.iter().enumerate() {
+            let mut studies: Vec<usize> = read.part_of.iter().filter_map(|iri| self.study_by_iri.get(iri).copied()).collect();
             studies.sort_unstable();
             studies.dedup();
             for s in studies {
@@ -741,7 +735,7 @@ fn merge(
     views: &BTreeMap<String, Arc<SourceView>>,
     links: &Links<'_>,
     class: NamedNodeRef<'_>,
-) -> Vec<MergedRecord> {
+) -> (Vec<MergedRecord>, Vec<ReadOfMembers>) {
     let mut sets = UnionFind::default();
     let node_key = |source: &str, id: NamedOrBlankNodeRef<'_>| match id {
         NamedOrBlankNodeRef::NamedNode(n) => n.as_str().to_owned(),
@@ -756,7 +750,7 @@ fn merge(
             // The same accession for the same kind of record is the same record.
             let accession = sets.add(format!("accession\u{0}{}", key.accession));
             sets.union(element, accession);
-            typed_keys.push((element, key, PolicyFacts::of_node(&node)));
+            typed_keys.push((element, Member::of(false, key, &node)));
         }
     }
     for (source, id, other) in &links.same {
@@ -764,11 +758,9 @@ fn merge(
         let b = sets.add(other.clone());
         sets.union(a, b);
     }
-    // (untyped?, key, policy facts) per member: typed members first in key order, then the
-    // untyped ones.
-    let mut groups: BTreeMap<usize, Vec<(bool, EntityKey, PolicyFacts)>> = BTreeMap::new();
-    for (element, key, facts) in typed_keys {
-        groups.entry(sets.find(element)).or_default().push((false, key, facts));
+    let mut groups: BTreeMap<usize, Vec<Member>> = BTreeMap::new();
+    for (element, member) in typed_keys {
+        groups.entry(sets.find(element)).or_default().push(member);
     }
     // Untyped nodes that sources attach to a record's IRIs (a relation table's policy link)
     // belong to it too; nodes typed as something else never do.
@@ -778,18 +770,24 @@ fn merge(
             && let Some(group) = groups.get_mut(&sets.find(element))
         {
             let key = EntityKey { accession: node.accession(), source: Arc::from(*source), id: node.id().into_owned() };
-            group.push((true, key, PolicyFacts::of_node(node)));
+            group.push(Member::of(true, key, node));
         }
     }
     let roots: Vec<usize> = groups.keys().copied().collect();
-    let mut records: Vec<MergedRecord> = groups
+    let mut records: Vec<(MergedRecord, ReadOfMembers)> = groups
         .into_values()
         .map(|mut members| {
-            members.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            // Typed members first in key order, then the untyped ones.
+            members.sort_by(|a, b| a.untyped.cmp(&b.untyped).then_with(|| a.key.cmp(&b.key)));
             let mut policy = PolicyFacts::default();
-            members.iter().for_each(|(_, _, facts)| policy.add(facts));
-            let members: Vec<EntityKey> = members.into_iter().map(|(_, key, _)| key).collect();
-            MergedRecord { members, iris: Vec::new(), policy }
+            let mut read = ReadOfMembers::default();
+            for m in &members {
+                policy.add(&m.policy);
+                read.identified.push(m.identified);
+                read.part_of.extend(m.part_of.iter().cloned());
+            }
+            let members: Vec<EntityKey> = members.into_iter().map(|m| m.key).collect();
+            (MergedRecord { members, iris: Vec::new(), policy }, read)
         })
         .collect();
     let position: HashMap<usize, usize> = roots.iter().enumerate().map(|(i, r)| (*r, i)).collect();
@@ -799,17 +797,51 @@ fn merge(
         }
         if let Some(&i) = position.get(&sets.find_const(element)) {
             // Every other key is an IRI a node or a link named (already valid).
-            let named_by_member = records[i].members.iter().any(|m| matches!(&m.id, NamedOrBlankNode::NamedNode(n) if n.as_str() == key));
+            let named_by_member = records[i].0.members.iter().any(|m| matches!(&m.id, NamedOrBlankNode::NamedNode(n) if n.as_str() == key));
             if !named_by_member {
-                records[i].iris.push(NamedNode::new_unchecked(key.as_str()));
+                records[i].0.iris.push(NamedNode::new_unchecked(key.as_str()));
             }
         }
     }
-    for r in &mut records {
+    for (r, _) in &mut records {
         r.iris.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
     }
-    records.sort_by(|a, b| a.key().cmp(b.key()));
-    records
+    records.sort_by(|a, b| a.0.key().cmp(b.0.key()));
+    records.into_iter().unzip()
+}
+
+/// One node of a record being merged: its key, and what merging reads of it while it has the
+/// node at hand (a view on disk reads each node from its file: read once, not once per use).
+struct Member {
+    untyped: bool,
+    key: EntityKey,
+    policy: PolicyFacts,
+    /// Whether the node states an accession (`dct:identifier` or the source's record id).
+    identified: bool,
+    /// The IRIs it says it is part of (`dct:isPartOf`): its studies.
+    part_of: Vec<NamedOrBlankNode>,
+}
+
+impl Member {
+    fn of(untyped: bool, key: EntityKey, node: &Node) -> Member {
+        let identified = node.first(vocab::DCT_IDENTIFIER).is_some() || node.first(vocab::MUSUBI_SOURCE_RECORD_ID).is_some();
+        let part_of = node
+            .values(vocab::DCT_IS_PART_OF)
+            .filter_map(|t| match t {
+                TermRef::NamedNode(n) => Some(NamedOrBlankNode::from(n.into_owned())),
+                _ => None,
+            })
+            .collect();
+        Member { untyped, key, policy: PolicyFacts::of_node(node), identified, part_of }
+    }
+}
+
+/// What merging read of a record's members' nodes: which state an accession (in member order),
+/// and every study IRI they are part of.
+#[derive(Default)]
+struct ReadOfMembers {
+    identified: Vec<bool>,
+    part_of: Vec<NamedOrBlankNode>,
 }
 
 /// Disjoint sets over string keys, with path halving.
