@@ -980,6 +980,8 @@ mod tests {
         drop(file);
         let d1 = NamedOrBlankNode::from(NamedNode::new_unchecked("https://w3id.org/musubi/dataset/D1"));
         assert!(kept.node(&d1).is_none());
+        let bare = Node::bare(d1.as_ref());
+        assert_eq!((bare.id(), bare.properties().count(), bare.accession()), (d1.as_ref(), 0, d1.to_string().trim_matches(['<', '>']).to_owned()));
         assert_eq!(kept.datasets().map(|n| n.accession()).collect::<Vec<_>>(), ["D2"]);
         assert_eq!(kept.nodes().count(), memory.len() - 1);
         assert!(kept.node(&NamedNode::new_unchecked("http://example.org/p1").into()).is_some());

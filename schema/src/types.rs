@@ -80,7 +80,9 @@ impl Entity {
             .iter()
             .filter_map(|m| {
                 let view = model.view(&m.source)?;
-                Some((view.clone(), view.node(&m.id)?))
+                // A node its view's file cannot give back (damaged) shows as its id alone: the
+                // record is still listed, and a request never fails on it.
+                Some((view.clone(), view.node(&m.id).unwrap_or_else(|| Node::bare(m.id.as_ref()))))
             })
             .collect();
         Entity { members, scope }

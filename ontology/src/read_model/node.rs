@@ -62,6 +62,15 @@ impl Node {
         Ok(Node { names, bytes: bytes.into() })
     }
 
+    /// A node with its id and nothing else: what a record shows of a node that its view's file
+    /// could not give back (damaged; said in the log), instead of failing the request.
+    pub fn bare(id: NamedOrBlankNodeRef<'_>) -> Node {
+        let mut out = Writer::new(Vec::new());
+        // Writing to a Vec cannot fail.
+        let _ = write_id(&mut out, id);
+        Node { names: Arc::default(), bytes: out.output.into() }
+    }
+
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.bytes
     }
