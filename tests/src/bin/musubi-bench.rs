@@ -473,11 +473,14 @@ const MESH_QUERY: &str = r#"query Portal($q: String!) {
   }
 }"#;
 
-/// A child process killed when dropped.
+/// A child process killed when dropped, with every process it started: peers run through `npx`,
+/// which starts the gateway under a shell, and killing `npx` alone left the gateway serving.
 struct Peer(Child);
 
 impl Drop for Peer {
     fn drop(&mut self) {
+        // The peer leads its own process group (see `start_peer`): signal the whole group.
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.0.id())]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -485,7 +488,9 @@ impl Drop for Peer {
 
 /// Starts a peer process and waits until `ready` appears in its output file.
 fn start_peer(command: &mut Command, log: &Path, ready: &str) -> Result<Peer, String> {
+    use std::os::unix::process::CommandExt;
     let child = command
+        .process_group(0)
         .stdout(std::fs::File::create(log).map_err(|e| e.to_string())?)
         .stderr(std::fs::File::create(log.with_extension("err")).map_err(|e| e.to_string())?)
         .spawn()
