@@ -7,7 +7,7 @@
 //! view's source and store generation, or its contents where it has none) and is not used for
 //! other views, another format version, or when it does not decode; the records are then merged
 //! and the file written again. It holds what merging produced and what cannot be derived without
-//! reading nodes: the records (members, IRIs), the accession maps, the records of each study and
+//! reading nodes: the records (members, the IRIs no member has, policy facts), the accession maps, the records of each study and
 //! the policies naming each dataset. The map from IRIs to studies is rebuilt from the records.
 
 use std::collections::{BTreeMap, HashMap};
