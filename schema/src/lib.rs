@@ -77,12 +77,16 @@ pub struct Snapshot {
     pub index: Arc<SearchIndex>,
     /// Each index document's record policy facts (by position in `index.docs()`).
     pub(crate) policies: Vec<access::PolicyFacts>,
+    /// The documents whose records state an embargo (ascending): those hidden from a caller
+    /// below STEWARD on a day are found among these, not among every document.
+    pub(crate) embargo_stated: Vec<u32>,
 }
 
 impl Snapshot {
     fn new(vocabulary: &Vocabulary, model: ReadModel, index_on_disk: Option<&Path>) -> (Snapshot, Option<OnDisk>) {
         let (index, policies, outcome) = search::build_index(vocabulary, &model, index_on_disk);
-        (Snapshot { model: Arc::new(model), index: Arc::new(index), policies }, outcome)
+        let embargo_stated = policies.iter().enumerate().filter(|(_, p)| p.states_embargo()).map(|(o, _)| o as u32).collect();
+        (Snapshot { model: Arc::new(model), index: Arc::new(index), policies, embargo_stated }, outcome)
     }
 }
 

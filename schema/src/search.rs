@@ -22,6 +22,7 @@ use musubi_ontology::vocab::Vocabulary;
 use musubi_search::{After, Doc, FIELDS, Kind, OnDisk, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
 
 use crate::access::{PolicyFacts, RecordPolicy, effective_tier, forbidden_filter, hub, principal, today};
+use crate::audit::AuditCollector;
 use crate::errors::bad_input;
 use crate::query::{MAX_PAGE_SIZE, PageInfo};
 use crate::types::{AccessLevel, Dataset, Study};
@@ -234,6 +235,8 @@ pub struct CallerView<'a> {
     today: String,
     /// Mask by (embargoed, sensitive, granted).
     masks: [u64; 8],
+    /// The documents the caller may not see (embargoed today, below STEWARD).
+    hidden: Vec<u32>,
 }
 
 impl<'a> CallerView<'a> {
@@ -250,7 +253,13 @@ impl<'a> CallerView<'a> {
                 }
             }
         }
-        CallerView { policies: &snapshot.policies, principal, enforced, today: today(), masks }
+        let today = today();
+        let hidden = if enforced && principal.tier < Tier::Steward {
+            snapshot.embargo_stated.iter().copied().filter(|o| snapshot.policies[*o as usize].embargoed_on(&today)).collect()
+        } else {
+            Vec::new()
+        };
+        CallerView { policies: &snapshot.policies, principal, enforced, today, masks, hidden }
     }
 
     /// What `principal` sees of `snapshot`'s records, with the hub's enforcement (a benchmark
@@ -272,6 +281,10 @@ impl Visibility for CallerView<'_> {
         // Grants name datasets; a study's CONTROLLED fields are for stewards.
         let granted = !self.principal.grants.is_empty() && doc.kind == Kind::Dataset && self.principal.grants.contains(doc.accession());
         Some(self.masks[usize::from(policy.embargoed) << 2 | usize::from(policy.sensitive) << 1 | usize::from(granted)])
+    }
+
+    fn hidden(&self) -> &[u32] {
+        &self.hidden
     }
 }
 
@@ -443,6 +456,9 @@ pub(crate) fn search(
 
     let model = &snapshot.model;
     let today = today();
+    // A CONTROLLED or STEWARD fragment is a read like any other: audited, and not served
+    // without the request's audit collector (fail closed).
+    let collector = ctx.data_opt::<AuditCollector>();
     let mut edges = Vec::new();
     for hit in &page.hits {
         let doc = &snapshot.index.docs()[hit.doc];
@@ -450,12 +466,17 @@ pub(crate) fn search(
             Kind::Dataset => SearchRecord::Dataset(Dataset::new(model, &model.datasets()[doc.position], &today)),
             Kind::Study => SearchRecord::Study(Study::new(model, &model.studies()[doc.position], &today)),
         };
-        edges.push(SearchEdge {
-            cursor: encode_cursor(&sort_key, &hit.sort, &doc.record_key, page.stats.as_ref()),
-            node,
-            score: f64::from(hit.score),
-            highlights: hit.highlights.clone(),
-        });
+        let dataset = (doc.kind == Kind::Dataset).then(|| doc.accession());
+        let mut highlights = Vec::new();
+        for h in &hit.highlights {
+            if h.tier >= Tier::Controlled {
+                let Some(collector) = collector else { continue };
+                let grant_used = h.tier == Tier::Controlled && principal.tier < Tier::Steward;
+                collector.note(dataset, "highlights", grant_used);
+            }
+            highlights.push(h.html.clone());
+        }
+        edges.push(SearchEdge { cursor: encode_cursor(&sort_key, &hit.sort, &doc.record_key, page.stats.as_ref()), node, score: f64::from(hit.score), highlights });
     }
     let diseases = hub.diseases();
     let facets = page
@@ -545,6 +566,90 @@ mod tests {
         // CONTROLLED text: not for the public, found by the steward.
         assert_eq!(accessions(&ask(&hub, anonymous, &q("quillwort")).await), Vec::<String>::new());
         assert_eq!(accessions(&ask(&hub, steward, &q("quillwort")).await), ["D1"]);
+    }
+
+    /// Two worlds that differ only in what a caller may not read — a word in an embargoed record,
+    /// in STEWARD text, in another dataset's CONTROLLED text — answer that caller's search byte for
+    /// byte the same: hits, scores, cursors (which carry the statistics scores come from),
+    /// highlights and totals. Before, the statistics were the whole index's (per-tier counts and a
+    /// document total in every cursor).
+    #[tokio::test]
+    async fn scores_and_cursors_come_from_what_the_caller_may_read() {
+        const SHOWN: &str = r#"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+            @prefix m: <https://w3id.org/musubi/vocab#> . @prefix d: <https://w3id.org/musubi/dataset/> .
+            d:D1 a dcat:Dataset ; dct:identifier "D1" ; dct:title "Lung cancer genomes of Japanese patients"@en ; m:sampleAttribute "cancer stage" .
+            d:D2 a dcat:Dataset ; dct:identifier "D2" ; dct:title "Cancer exomes"@en ; dct:description "tumour and normal cancer pairs"@en ."#;
+        let hidden = [
+            // An embargoed record full of the word, STEWARD text and CONTROLLED text holding it.
+            r#"d:D3 a dcat:Dataset ; dct:identifier "D3" ; dct:title "Gastric"@en ; dct:description "cancer cancer cancer"@en ; m:embargoUntil "2999-01-01" .
+               d:D2 m:internalId "cancer-ticket" ; m:sampleAttribute "cancer cancer tissue" ."#,
+            r#"d:D4 a dcat:Dataset ; dct:identifier "D4" ; dct:title "Liver"@en ; m:embargoUntil "2999-01-01" ."#,
+        ];
+        let world = |extra: &str| {
+            let turtle = format!("{SHOWN}\n{extra}");
+            let triples = musubi_ontology::parse_triples(turtle.as_bytes(), musubi_ontology::RdfFormat::Turtle, "http://example.org/").expect("turtle");
+            let model = musubi_ontology::read_model::ReadModel::default().with_source(SourceView::from_triples("s", triples));
+            Arc::new(Hub::new(Arc::new(musubi_ontology::vocab::Vocabulary::builtin()), model, Vec::new()))
+        };
+        let prefixes = "@prefix dct: <http://purl.org/dc/terms/> . @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix m: <https://w3id.org/musubi/vocab#> . @prefix d: <https://w3id.org/musubi/dataset/> .";
+        let (a, b) = (world(&format!("{prefixes} {}", hidden[0])), world(&format!("{prefixes} {}", hidden[1])));
+        let registered = |grants: &[&str]| Principal {
+            tier: musubi_ontology::tier::Tier::Registered,
+            grants: grants.iter().map(|g| (*g).to_owned()).collect(),
+            subject: Some("r".into()),
+            issuer: Some("i".into()),
+        };
+        let q = r#"{ search(query: "cancer", first: 1) { totalCount edges { cursor score highlights node { ... on Dataset { accession } } } pageInfo { endCursor } } }"#;
+        for caller in [Principal::anonymous(), registered(&[]), registered(&["D1"])] {
+            let (x, y) = (ask(&a, caller.clone(), q).await, ask(&b, caller.clone(), q).await);
+            assert!(x.get("errors").is_none(), "{x}");
+            assert_eq!(x, y, "{caller:?}");
+            // The next page, from the cursor, too.
+            let cursor = x["data"]["search"]["pageInfo"]["endCursor"].as_str().expect("cursor").to_owned();
+            let next = q.replace("first: 1)", &format!(r#"first: 1, after: "{cursor}")"#));
+            assert_eq!(ask(&a, caller.clone(), &next).await, ask(&b, caller.clone(), &next).await, "{caller:?}");
+        }
+        // The steward, who reads it all, sees the difference.
+        let steward = Principal { tier: musubi_ontology::tier::Tier::Steward, ..Principal::anonymous() };
+        assert_ne!(ask(&a, steward.clone(), q).await, ask(&b, steward, q).await);
+    }
+
+    /// A highlight of CONTROLLED text is a CONTROLLED read: audited with the grant it used; a
+    /// highlight of public text is not; without the request's audit collector it is not served.
+    #[tokio::test]
+    async fn highlights_of_controlled_text_are_audited() {
+        let hub = hub();
+        let schema = build(hub.clone());
+        let granted = Principal {
+            tier: musubi_ontology::tier::Tier::Registered,
+            grants: ["D1".to_owned()].into(),
+            subject: Some("r".into()),
+            issuer: Some("i".into()),
+        };
+        let q = r#"{ search(query: "quillwort") { edges { highlights } } }"#;
+        let collector = AuditCollector::new();
+        let r = schema.execute(async_graphql::Request::new(q).data(granted.clone()).data(collector.clone())).await;
+        let body = serde_json::to_value(&r).expect("json");
+        assert!(body["data"]["search"]["edges"][0]["highlights"][0].as_str().expect("highlight").contains("<em>quillwort</em>"), "{body}");
+        let reads = collector.take();
+        assert_eq!(reads.len(), 1, "{reads:?}");
+        assert_eq!((reads[0].dataset.as_deref(), reads[0].field.as_str(), reads[0].grant_used), (Some("D1"), "highlights", true));
+        let collector = AuditCollector::new();
+        schema.execute(async_graphql::Request::new(r#"{ search(query: "肺がん") { edges { highlights } } }"#).data(granted.clone()).data(collector.clone())).await;
+        assert!(collector.take().is_empty(), "public text is not audited");
+        let r = schema.execute(async_graphql::Request::new(q).data(granted)).await;
+        let body = serde_json::to_value(&r).expect("json");
+        assert_eq!(body["data"]["search"]["edges"][0]["highlights"], serde_json::json!([]), "no collector, no CONTROLLED fragment: {body}");
+    }
+
+    /// A forged cursor (statistics that cannot be) neither panics nor scores from the live index.
+    #[tokio::test]
+    async fn a_forged_cursor_is_refused_or_scored_from_itself() {
+        use base64::Engine as _;
+        let hub = hub();
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("s1\u{0}Relevance/asc\u{0}s0\u{0}x\u{0}0;0,0,0,0;0:cancer:99|3:cancer:7");
+        let body = ask(&hub, Principal::anonymous(), &format!(r#"{{ search(query: "cancer", after: "{forged}") {{ totalCount edges {{ score }} }} }}"#)).await;
+        assert!(body.get("errors").is_none(), "{body}");
     }
 
     #[test]

@@ -98,7 +98,7 @@ impl SearchIndex {
     pub fn open(path: &Path) -> Result<SearchIndex, SearchError> {
         let index = Index::open_in_dir(path)?;
         index.tokenizers().register(tokenizer::ANALYZER, tokenizer::analyzer());
-        let Fields { ord: _, accession, kind, values, text } = Fields::of(&index.schema())?;
+        let fields = Fields::of(&index.schema())?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let records = path.join(RECORDS);
         let file = std::fs::File::open(&records).map_err(|e| SearchError(format!("{}: {e}", records.display())))?;
@@ -109,7 +109,7 @@ impl SearchIndex {
         if indexed != docs.len() as u64 {
             return Err(SearchError(format!("{}: {} records for {indexed} indexed documents", records.display(), docs.len())));
         }
-        Ok(SearchIndex { index, reader, accession, kind, values, text, docs, dictionaries, columns })
+        Ok(SearchIndex::assemble(index, reader, fields, docs, dictionaries, columns))
     }
 
     fn write_records(&self, path: &Path) -> std::io::Result<()> {
@@ -255,6 +255,9 @@ mod tests {
     impl Visibility for Everything {
         fn mask(&self, _: usize, _: &Doc) -> Option<u64> {
             Some(u64::MAX)
+        }
+        fn hidden(&self) -> &[u32] {
+            &[]
         }
     }
 

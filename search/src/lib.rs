@@ -10,7 +10,8 @@
 //! - Full text ([`tokenizer`]): Japanese and English, CJK bigrams and stemmed words, BM25 ranked.
 //!   Text is indexed per tier (one field per [`Tier`]), so a query only ever searches, scores and
 //!   highlights the text the caller may read; CONTROLLED text only on records the caller holds a
-//!   grant for.
+//!   grant for. BM25's statistics are counted over that text and the records the caller may see
+//!   ([`Stats`]), so no score, cursor or highlight changes with what the caller may not read.
 //! - Filters, facets and sort keys ([`FIELDS`]) are kept beside the full text in a table of
 //!   normalised values per document. Which of them the caller may read on a record is the
 //!   caller's [`Visibility`] (the schema's tier guard): a field the caller may not read on a
@@ -28,6 +29,7 @@ pub use disk::{OnDisk, fingerprint};
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, TermRef};
 use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
@@ -37,7 +39,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RegexQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, Value as _};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc};
+use tantivy::{DocAddress, DocId, DocSet, Index, IndexReader, ReloadPolicy, Searcher, TERMINATED, TantivyDocument, doc};
 
 /// What kind of record a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -177,6 +179,10 @@ pub trait Visibility {
     /// bit mask of the [`FIELDS`] the caller may read on it. `ord` is the document's position in
     /// [`SearchIndex::docs`].
     fn mask(&self, ord: usize, doc: &Doc) -> Option<u64>;
+
+    /// The documents `mask` answers `None` for, ascending: relevance statistics are counted
+    /// without them (see [`Stats`]).
+    fn hidden(&self) -> &[u32];
 }
 
 /// Whose text a query searches: the caller's tier and grants.
@@ -205,9 +211,13 @@ pub struct After {
 }
 
 /// The corpus statistics BM25 scored a search with (documents, tokens per text field, document
-/// frequency of each query term). A relevance cursor carries them, so the next page scores every
-/// record exactly as the first did even if the index changed in between: a record's place in the
-/// order depends on its own text only, and search-after neither skips nor repeats it.
+/// frequency of each query term), counted over what the caller may read only: the records it
+/// may see, each tier's text where it may read it (CONTROLLED text on the datasets it holds a
+/// grant for), nothing of a tier it may not read. So a score — and a cursor, which carries the
+/// statistics — is the same whatever the caller may not see: a word in text above its tier, or
+/// in an embargoed record, changes neither. A relevance cursor carries them so that the next page
+/// scores every record exactly as the first did even if the index changed in between: a record's
+/// place in the order depends on its own text only, and search-after neither skips nor repeats it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Stats {
     docs: u64,
@@ -237,10 +247,12 @@ impl Stats {
     }
 }
 
-/// BM25 statistics from a cursor, the live index's for what the cursor does not hold.
+/// BM25 statistics as tantivy asks for them. Nothing falls back to the live index (whose counts
+/// include what the caller may not read): a term the statistics lack (a cursor made for other
+/// words) occurs nowhere, and no count exceeds the documents counted (a forged cursor cannot
+/// make BM25's idf panic).
 struct Frozen<'a> {
     stats: &'a Stats,
-    live: &'a Searcher,
     text: &'a [Field; 4],
 }
 
@@ -252,10 +264,7 @@ impl Frozen<'_> {
 
 impl tantivy::query::Bm25StatisticsProvider for Frozen<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
-        match self.tier(field) {
-            Some(t) => Ok(self.stats.tokens[t as usize]),
-            None => self.live.total_num_tokens(field),
-        }
+        Ok(self.tier(field).map_or(0, |t| self.stats.tokens[t as usize]))
     }
 
     fn total_num_docs(&self) -> tantivy::Result<u64> {
@@ -264,10 +273,7 @@ impl tantivy::query::Bm25StatisticsProvider for Frozen<'_> {
 
     fn doc_freq(&self, term: &tantivy::Term) -> tantivy::Result<u64> {
         let known = self.tier(term.field()).zip(term.value().as_str()).and_then(|(t, text)| self.stats.doc_freqs.get(&(t, text.to_owned())));
-        match known {
-            Some(n) => Ok(*n),
-            None => self.live.doc_freq(term),
-        }
+        Ok(known.copied().unwrap_or(0).min(self.stats.docs))
     }
 }
 
@@ -327,8 +333,16 @@ pub struct Hit {
     pub doc: usize,
     pub score: f32,
     pub sort: SortValue,
-    /// Fragments of the text the caller may read, matched terms in `<em>`.
-    pub highlights: Vec<String>,
+    /// Fragments of the text the caller may read where the query matched.
+    pub highlights: Vec<Highlight>,
+}
+
+/// A fragment of a record's text, matched terms in `<em>`, and the tier of the text it is from
+/// (a CONTROLLED or STEWARD fragment is a read the schema audits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Highlight {
+    pub tier: Tier,
+    pub html: String,
 }
 
 /// A page of results, with totals and facets over every matching record the caller can see.
@@ -409,6 +423,50 @@ pub struct SearchIndex {
     /// disease terms as OBO PURLs, dates as YYYY-MM-DD).
     dictionaries: Vec<Dictionary>,
     columns: Vec<Column>,
+    /// Per text field, the sum of every document's field norm (its length as BM25 reads it):
+    /// counted on the first search with text.
+    norms: OnceLock<[u64; 4]>,
+    /// The documents last hidden from a caller (embargoed records, for every caller below
+    /// STEWARD alike), found in the index once and kept while the set stays the same.
+    excluded: Mutex<Option<(Vec<u32>, Arc<Excluded>)>>,
+}
+
+/// Documents counted out of a caller's statistics: their addresses by segment (ascending) and
+/// the sum of their field norms per text field.
+#[derive(Debug, Default)]
+struct Excluded {
+    by_segment: BTreeMap<u32, Vec<DocId>>,
+    count: u64,
+    norms: [u64; 4],
+}
+
+impl Excluded {
+    fn contains(&self, address: DocAddress) -> bool {
+        self.by_segment.get(&address.segment_ord).is_some_and(|docs| docs.binary_search(&address.doc_id).is_ok())
+    }
+}
+
+/// How a caller's text query reads one tier's text field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// On every record it may see.
+    All,
+    /// On the datasets it holds a grant for (CONTROLLED below STEWARD).
+    Granted,
+    /// Not at all.
+    Nothing,
+}
+
+impl Reads {
+    fn of(tier: Tier, access: &TextAccess<'_>) -> Reads {
+        match tier {
+            Tier::Controlled if access.tier < Tier::Steward => {
+                if access.tier >= Tier::Registered && !access.grants.is_empty() { Reads::Granted } else { Reads::Nothing }
+            }
+            t if t <= access.tier => Reads::All,
+            _ => Reads::Nothing,
+        }
+    }
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -483,7 +541,24 @@ impl SearchIndex {
             dictionary.ids = HashMap::new();
         }
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, accession, kind: kind_field, values: value_fields, text, docs, dictionaries, columns })
+        Ok(SearchIndex::assemble(index, reader, Fields { ord, accession, kind: kind_field, values: value_fields, text }, docs, dictionaries, columns))
+    }
+
+    fn assemble(index: Index, reader: IndexReader, fields: Fields, docs: Vec<Doc>, dictionaries: Vec<Dictionary>, columns: Vec<Column>) -> SearchIndex {
+        let Fields { ord: _, accession, kind, values, text } = fields;
+        SearchIndex {
+            index,
+            reader,
+            accession,
+            kind,
+            values,
+            text,
+            docs,
+            dictionaries,
+            columns,
+            norms: OnceLock::new(),
+            excluded: Mutex::new(None),
+        }
     }
 
     pub fn docs(&self) -> &[Doc] {
@@ -506,7 +581,11 @@ impl SearchIndex {
         if terms.is_empty() {
             return None;
         }
-        let grants = || TermSetQuery::new(access.grants.iter().map(|g| tantivy::Term::from_field_text(self.accession, g)));
+        // Which datasets' CONTROLLED text counts; the restriction itself scores nothing.
+        let grants = || {
+            let set = TermSetQuery::new(access.grants.iter().map(|g| tantivy::Term::from_field_text(self.accession, g)));
+            ConstScoreQuery::new(Box::new(set), 0.0)
+        };
         let per_term = terms
             .iter()
             .map(|term| {
@@ -523,15 +602,13 @@ impl SearchIndex {
                         },
                         _ => Box::new(TermQuery::new(tantivy::Term::from_field_text(field, term), IndexRecordOption::WithFreqsAndPositions)),
                     };
-                    match tier {
-                        Tier::Controlled if access.tier < Tier::Steward => {
+                    match Reads::of(tier, access) {
+                        Reads::Granted => {
                             let granted = BooleanQuery::new(vec![(Occur::Must, query), (Occur::Must, Box::new(grants()))]);
-                            if access.tier >= Tier::Registered && !access.grants.is_empty() {
-                                fields.push((Occur::Should, Box::new(granted)));
-                            }
+                            fields.push((Occur::Should, Box::new(granted)));
                         }
-                        t if t <= access.tier => fields.push((Occur::Should, query)),
-                        _ => {}
+                        Reads::All => fields.push((Occur::Should, query)),
+                        Reads::Nothing => {}
                     }
                 }
                 (Occur::Must, Box::new(BooleanQuery::new(fields)) as Box<dyn Query>)
@@ -552,12 +629,12 @@ impl SearchIndex {
         // (ord, score, address) of every record the text matches; all records without text.
         let stats = match (&query, request.after.as_ref().and_then(|a| a.stats.clone())) {
             (Some(_), Some(stats)) => Some(stats),
-            (Some(_), None) => Some(self.stats(&searcher, request.text.unwrap_or(""))?),
+            (Some(_), None) => Some(self.stats(&searcher, request.text.unwrap_or(""), &request.access, visibility.hidden())?),
             (None, _) => None,
         };
         let matched: Vec<(usize, f32, Option<DocAddress>)> = match (&query, request.text) {
             (Some(q), _) => {
-                let frozen = Frozen { stats: stats.as_ref().expect("stats with a query"), live: &searcher, text: &self.text };
+                let frozen = Frozen { stats: stats.as_ref().expect("stats with a query"), text: &self.text };
                 let combined: Box<dyn Query> = match restriction {
                     Some(r) => Box::new(BooleanQuery::new(vec![(Occur::Must, q.box_clone()), (Occur::Must, r)])),
                     None => q.box_clone(),
@@ -649,14 +726,25 @@ impl SearchIndex {
             rest.truncate(request.first);
         }
         rest.sort_by(|a, b| compare((&a.0, a.1), (&b.0, b.1)));
-        let generators: Vec<(Tier, SnippetGenerator)> = match &query {
-            Some(q) if request.highlights => Tier::ALL
+        // Fragments are chosen by the terms' weights in the caller's own statistics (tantivy's
+        // own generator would weigh them by the whole index's counts).
+        let generators: Vec<(Tier, SnippetGenerator)> = match (&query, &stats) {
+            (Some(q), Some(stats)) if request.highlights => Tier::ALL
                 .into_iter()
-                .filter(|t| *t <= request.access.tier || (*t == Tier::Controlled && request.access.tier >= Tier::Registered))
+                .filter(|t| Reads::of(*t, &request.access) != Reads::Nothing)
                 .filter_map(|t| {
-                    let mut g = SnippetGenerator::create(&searcher, q.as_ref(), self.text[t as usize]).ok()?;
-                    g.set_max_num_chars(160);
-                    Some((t, g))
+                    let field = self.text[t as usize];
+                    let mut weights = BTreeMap::new();
+                    q.query_terms(&mut |term, _| {
+                        if term.field() == field
+                            && let Some(text) = term.value().as_str()
+                            && let Some(n) = stats.doc_freqs.get(&(t as u8, text.to_owned())).filter(|n| **n > 0)
+                        {
+                            weights.insert(text.to_owned(), 1.0 / (1.0 + *n as f32));
+                        }
+                    });
+                    let tokenizer = self.index.tokenizer_for_field(field).ok()?;
+                    Some((t, SnippetGenerator::new(weights, tokenizer, field, 160)))
                 })
                 .collect(),
             _ => Vec::new(),
@@ -695,17 +783,106 @@ impl SearchIndex {
         Some(Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(clauses)), 0.0)))
     }
 
-    /// The live corpus statistics for the terms of `text`.
-    fn stats(&self, searcher: &Searcher, text: &str) -> Result<Stats, SearchError> {
-        let mut stats = Stats { docs: searcher.num_docs(), ..Stats::default() };
-        for (t, field) in self.text.iter().enumerate() {
-            stats.tokens[t] = tantivy::query::Bm25StatisticsProvider::total_num_tokens(searcher, *field)?;
-            for term in tokenizer::terms(text) {
-                let n = searcher.doc_freq(&tantivy::Term::from_field_text(*field, &term))?;
-                stats.doc_freqs.insert((t as u8, term), n);
+    /// The corpus statistics for the terms of `text` over what `access` may read: the records
+    /// not `hidden`, each tier's text as [`Reads`] says (see [`Stats`]).
+    fn stats(&self, searcher: &Searcher, text: &str, access: &TextAccess<'_>, hidden: &[u32]) -> Result<Stats, SearchError> {
+        let excluded = self.excluded(searcher, hidden)?;
+        let totals = self.norm_totals(searcher)?;
+        let terms = tokenizer::terms(text);
+        let mut stats = Stats { docs: searcher.num_docs().saturating_sub(excluded.count), ..Stats::default() };
+        let mut granted: Option<Excluded> = None;
+        for tier in Tier::ALL {
+            let t = tier as usize;
+            let field = self.text[t];
+            let reads = Reads::of(tier, access);
+            if reads == Reads::Granted && granted.is_none() {
+                granted = Some(self.granted(searcher, access.grants, &excluded)?);
             }
+            for term in &terms {
+                let key = tantivy::Term::from_field_text(field, term);
+                let n = match reads {
+                    Reads::All => searcher.doc_freq(&key)?.saturating_sub(containing(searcher, &excluded, &key)?),
+                    Reads::Granted => containing(searcher, granted.as_ref().expect("found above"), &key)?,
+                    Reads::Nothing => continue,
+                };
+                stats.doc_freqs.insert((t as u8, term.clone()), n);
+            }
+            stats.tokens[t] = match reads {
+                Reads::All => totals[t].saturating_sub(excluded.norms[t]),
+                Reads::Granted => granted.as_ref().expect("found above").norms[t],
+                Reads::Nothing => 0,
+            };
         }
         Ok(stats)
+    }
+
+    /// Every document's field norms, summed per text field (once per index).
+    fn norm_totals(&self, searcher: &Searcher) -> Result<[u64; 4], SearchError> {
+        if let Some(n) = self.norms.get() {
+            return Ok(*n);
+        }
+        let mut totals = [0u64; 4];
+        for segment in searcher.segment_readers() {
+            for (t, field) in self.text.iter().enumerate() {
+                let norms = segment.get_fieldnorms_reader(*field)?;
+                totals[t] += (0..segment.max_doc()).map(|d| u64::from(norms.fieldnorm(d))).sum::<u64>();
+            }
+        }
+        Ok(*self.norms.get_or_init(|| totals))
+    }
+
+    /// The documents `ords` (ascending) as [`Excluded`]: found by one pass over the `ord`
+    /// column, kept for the next caller with the same set.
+    fn excluded(&self, searcher: &Searcher, ords: &[u32]) -> Result<Arc<Excluded>, SearchError> {
+        let mut kept = self.excluded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((same, excluded)) = kept.as_ref().filter(|(o, _)| o.as_slice() == ords) {
+            debug_assert_eq!(same.as_slice(), ords);
+            return Ok(excluded.clone());
+        }
+        let mut excluded = Excluded::default();
+        if !ords.is_empty() {
+            for (s, segment) in searcher.segment_readers().iter().enumerate() {
+                let column = segment.fast_fields().u64("ord")?;
+                let docs: Vec<DocId> =
+                    (0..segment.max_doc()).filter(|d| column.first(*d).is_some_and(|o| ords.binary_search(&(o as u32)).is_ok())).collect();
+                self.add_norms(segment, &docs, &mut excluded.norms)?;
+                excluded.count += docs.len() as u64;
+                if !docs.is_empty() {
+                    excluded.by_segment.insert(s as u32, docs);
+                }
+            }
+        }
+        let excluded = Arc::new(excluded);
+        *kept = Some((ords.to_vec(), excluded.clone()));
+        Ok(excluded)
+    }
+
+    /// The datasets `grants` names that are not `excluded`, with their field norms.
+    fn granted(&self, searcher: &Searcher, grants: &HashSet<String>, excluded: &Excluded) -> Result<Excluded, SearchError> {
+        let mut found = Excluded::default();
+        for grant in grants {
+            let query = TermQuery::new(tantivy::Term::from_field_text(self.accession, grant), IndexRecordOption::Basic);
+            for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
+                if !excluded.contains(address) {
+                    found.by_segment.entry(address.segment_ord).or_default().push(address.doc_id);
+                }
+            }
+        }
+        for (s, docs) in &mut found.by_segment {
+            docs.sort_unstable();
+            docs.dedup();
+            found.count += docs.len() as u64;
+            self.add_norms(searcher.segment_reader(*s), docs, &mut found.norms)?;
+        }
+        Ok(found)
+    }
+
+    fn add_norms(&self, segment: &tantivy::SegmentReader, docs: &[DocId], norms: &mut [u64; 4]) -> Result<(), SearchError> {
+        for (t, field) in self.text.iter().enumerate() {
+            let reader = segment.get_fieldnorms_reader(*field)?;
+            norms[t] += docs.iter().map(|d| u64::from(reader.fieldnorm(*d))).sum::<u64>();
+        }
+        Ok(())
     }
 
     fn highlights(
@@ -715,7 +892,7 @@ impl SearchIndex {
         generators: &[(Tier, SnippetGenerator)],
         access: &TextAccess<'_>,
         doc: &Doc,
-    ) -> Result<Vec<String>, SearchError> {
+    ) -> Result<Vec<Highlight>, SearchError> {
         let stored: TantivyDocument = searcher.doc(address)?;
         let mut out = Vec::new();
         for (tier, generator) in generators {
@@ -728,7 +905,7 @@ impl SearchIndex {
                 let mut snippet = generator.snippet(value);
                 if !snippet.highlighted().is_empty() {
                     snippet.set_snippet_prefix_postfix("<em>", "</em>");
-                    out.push(snippet.to_html());
+                    out.push(Highlight { tier: *tier, html: snippet.to_html() });
                 }
             }
         }
@@ -739,6 +916,23 @@ impl SearchIndex {
     pub fn tantivy(&self) -> &Index {
         &self.index
     }
+}
+
+/// How many of `docs` hold `term` (in its field): each segment's postings sought doc by doc.
+fn containing(searcher: &Searcher, docs: &Excluded, term: &tantivy::Term) -> Result<u64, SearchError> {
+    let mut n = 0;
+    for (s, ids) in &docs.by_segment {
+        let index = searcher.segment_reader(*s).inverted_index(term.field())?;
+        let Some(mut postings) = index.read_postings(term, IndexRecordOption::Basic).map_err(|e| SearchError(e.to_string()))? else { continue };
+        for &d in ids {
+            let at = if postings.doc() < d { postings.seek(d) } else { postings.doc() };
+            if at == TERMINATED {
+                break;
+            }
+            n += u64::from(at == d);
+        }
+    }
+    Ok(n)
 }
 
 /// A sort value, borrowed from the document.
