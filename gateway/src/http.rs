@@ -146,12 +146,14 @@ async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request
             return error_response(&accept, StatusCode::INTERNAL_SERVER_ERROR, "the audit log cannot be written; nothing was served", "INTERNAL_SERVER_ERROR");
         }
     };
-    // A request that never reached execution (it did not parse or validate, or broke a limit)
-    // has no data.
+    // A request that never reached execution (it did not parse or validate, said no operation
+    // to run, or broke a limit) has no data.
     let request_failed = response.data == async_graphql::Value::Null
         && response.errors.iter().any(|e| {
             let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(ToString::to_string).unwrap_or_default();
-            code.contains("GRAPHQL_PARSE_FAILED") || code.contains("GRAPHQL_VALIDATION_FAILED") || code.contains(musubi_schema::limits::LIMIT_EXCEEDED)
+            ["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", musubi_schema::errors::BAD_REQUEST, musubi_schema::limits::LIMIT_EXCEEDED]
+                .iter()
+                .any(|c| code.contains(c))
         });
     // A request error carries no `data` entry at all (GraphQL-over-HTTP, "request error").
     let body = if request_failed {

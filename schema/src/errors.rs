@@ -1,6 +1,6 @@
 //! Every error leaves with an `extensions.code`, whichever layer raised it:
-//! `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, `BAD_USER_INPUT`, `FORBIDDEN`,
-//! `NOT_FOUND`, or `INTERNAL_SERVER_ERROR` for anything unclassified.
+//! `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, `BAD_REQUEST` (no operation to run),
+//! `BAD_USER_INPUT`, `FORBIDDEN`, `NOT_FOUND`, or `INTERNAL_SERVER_ERROR` for anything unclassified.
 
 use std::sync::Arc;
 
@@ -11,6 +11,9 @@ use async_graphql::{Error, ErrorExtensions, Response, ServerError, ServerResult,
 pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
 pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+/// A request the hub cannot run as sent (which operation to run is not said, or names none in
+/// the document): the caller's error, a request error in GraphQL-over-HTTP's terms.
+pub const BAD_REQUEST: &str = "BAD_REQUEST";
 
 /// An error in what the caller sent (an argument, a cursor), saying what and where.
 pub(crate) fn bad_input(argument: &str, message: impl std::fmt::Display) -> Error {
@@ -44,6 +47,8 @@ impl Extension for ErrorCodes {
         for error in &mut response.errors {
             let code = if error.message.starts_with("Invalid value for argument") || error.message.contains("Failed to parse") {
                 BAD_USER_INPUT
+            } else if error.message.starts_with("Operation name required") || error.message.starts_with("Unknown operation named") {
+                BAD_REQUEST
             } else {
                 "INTERNAL_SERVER_ERROR"
             };

@@ -171,13 +171,14 @@ impl ApiKeys {
             tracing::error!(error = %e, "cannot read the API keys");
             bad("the hub cannot read its API keys")
         })?;
-        let Some(key) = keys.iter().find(|k| k.id == id) else {
-            return Err(bad("no such key"));
+        // One answer whether the id is unknown or the secret wrong (and the secret hashed either
+        // way): which key ids exist is not for a caller without one to learn.
+        let presented = sha256_hex(secret);
+        let key = keys.iter().find(|k| k.id == id);
+        let matches = key.is_some_and(|k| aws_lc_rs::constant_time::verify_slices_are_equal(presented.as_bytes(), k.sha256.as_bytes()).is_ok());
+        let Some(key) = key.filter(|_| matches) else {
+            return Err(bad("the key is not valid"));
         };
-        let matches = aws_lc_rs::constant_time::verify_slices_are_equal(sha256_hex(secret).as_bytes(), key.sha256.as_bytes()).is_ok();
-        if !matches {
-            return Err(bad("the key does not match"));
-        }
         if let Some(when) = &key.revoked {
             return Err(Rejected::new("revoked API key", format!("key {id} was revoked at {when}")));
         }

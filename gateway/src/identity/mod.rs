@@ -115,6 +115,12 @@ impl Identity {
     /// credential states (fees): a token's `organisation` and `user_class` claims, an API key's
     /// own. None when the credential states no organisation.
     pub async fn caller(&self, headers: &HeaderMap) -> Result<(Principal, Option<Affiliation>), AuthError> {
+        // Two of one header are as ambiguous as one of each: which would be the caller?
+        for name in [header::AUTHORIZATION.as_str(), "x-api-key"] {
+            if headers.get_all(name).iter().nth(1).is_some() {
+                return Err(Rejected::new("malformed", format!("send one credential: the {name} header is sent more than once")).into());
+            }
+        }
         let bearer = headers.get(header::AUTHORIZATION);
         let api_key = headers.get("x-api-key");
         let credential = match (bearer, api_key) {
