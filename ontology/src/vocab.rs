@@ -102,6 +102,7 @@ iris! {
     MUSUBI_SEX = "https://w3id.org/musubi/vocab#sex";
     MUSUBI_AGE_GROUP = "https://w3id.org/musubi/vocab#ageGroup";
     MUSUBI_SUBJECT_COUNT = "https://w3id.org/musubi/vocab#subjectCount";
+    MUSUBI_OUTCOME = "https://w3id.org/musubi/vocab#outcome";
     MUSUBI_DATA_VOLUME_GB = "https://w3id.org/musubi/vocab#dataVolumeGb";
     MUSUBI_METHODS = "https://w3id.org/musubi/vocab#methods";
     MUSUBI_PARTICIPANTS = "https://w3id.org/musubi/vocab#participants";
@@ -511,7 +512,7 @@ mod tests {
             MUSUBI_DATA_ACCESS_COMMITTEE, MUSUBI_PRINCIPAL_INVESTIGATOR, MUSUBI_ASSAY, MUSUBI_PLATFORM,
             MUSUBI_REFERENCE_GENOME, MUSUBI_FILE_TYPE, MUSUBI_DISEASE, MUSUBI_TISSUE, MUSUBI_POPULATION,
             MUSUBI_SEX, MUSUBI_AGE_GROUP, MUSUBI_SUBJECT_COUNT, MUSUBI_DATA_VOLUME_GB, MUSUBI_SOURCE_RECORD_ID,
-            MUSUBI_SOURCE_RECORD_URL, PROV_GENERATED_AT_TIME, FOAF_NAME, RDFS_LABEL, MUSUBI_ICD10,
+            MUSUBI_SOURCE_RECORD_URL, PROV_GENERATED_AT_TIME, FOAF_NAME, RDFS_LABEL, MUSUBI_ICD10, MUSUBI_OUTCOME,
         ] {
             let decl = v.property(p.as_str()).unwrap_or_else(|| panic!("{p} is not declared"));
             assert!(decl.tier.is_some(), "{p} declares no tier");

@@ -9,9 +9,10 @@
 //! STEWARD field is noted in the request's [`AuditCollector`](crate::audit::AuditCollector).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_graphql::{Context, Error, ErrorExtensions};
-use musubi_ontology::rdf::NamedNodeRef;
+use musubi_ontology::rdf::{NamedNodeRef, TermRef};
 use musubi_ontology::read_model::{MergedRecord, Node};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
@@ -149,6 +150,49 @@ pub(crate) fn guard_tier(ctx: &Context<'_>, tier: Tier, dataset: Option<&str>) -
 /// Whether lists, counts and search may include a record with `policy` for this caller.
 pub(crate) fn listed(ctx: &Context<'_>, policy: RecordPolicy) -> bool {
     !policy.embargoed || !hub(ctx).enforced() || principal(ctx).tier >= Tier::Steward
+}
+
+/// The names (accessions, IRIs) of the records hidden from this caller: embargoed ones, below
+/// STEWARD. A link to one — a dataset's study, a version's datasets, a policy's or a
+/// publication's dataset accessions, a DMP item's deposits, a claim, an outcome — is not shown,
+/// wherever it is resolved: the embargo hides that the record exists and what links to it.
+pub(crate) struct Hidden {
+    /// None when nothing is hidden from this caller (a steward; no record states an embargo).
+    names: Option<(Arc<crate::Snapshot>, String)>,
+}
+
+impl Hidden {
+    /// Hides nothing.
+    pub(crate) fn none() -> Hidden {
+        Hidden { names: None }
+    }
+
+    pub(crate) fn of(ctx: &Context<'_>) -> Hidden {
+        let hub = hub(ctx);
+        if !hub.enforced() || principal(ctx).tier >= Tier::Steward {
+            return Hidden { names: None };
+        }
+        let snapshot = hub.snapshot();
+        if snapshot.embargo_names.is_empty() {
+            return Hidden { names: None };
+        }
+        Hidden { names: Some((snapshot, today())) }
+    }
+
+    /// Whether `name` names a hidden record.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.names.as_ref().is_some_and(|(snapshot, today)| snapshot.embargo_names.get(name).is_some_and(|f| f.embargoed_on(today)))
+    }
+
+    /// Whether the value `t` is a link to (or the accession of) a hidden record.
+    pub(crate) fn names(&self, t: TermRef<'_>) -> bool {
+        match t {
+            _ if self.names.is_none() => false,
+            TermRef::NamedNode(n) => self.contains(n.as_str()),
+            TermRef::Literal(l) => self.contains(l.value()),
+            TermRef::BlankNode(_) => false,
+        }
+    }
 }
 
 pub(crate) fn forbidden(tier: Tier) -> Error {

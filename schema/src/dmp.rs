@@ -16,7 +16,7 @@ use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
 
 use crate::Hub;
-use crate::access::{RecordPolicy, Scope, guard, guard_tier, hub, listed, today};
+use crate::access::{Hidden, RecordPolicy, Scope, guard, guard_tier, hub, listed, today};
 use crate::errors::bad_input;
 use crate::types::AccessLevel;
 
@@ -36,13 +36,16 @@ impl CatalogNode {
         CatalogNode { id, views }
     }
 
+    /// The values of `property` (its tier checked), but no link to a record hidden from the
+    /// caller (a deposit accession of an embargoed record).
     fn values(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<Term>> {
         guard(ctx, property, &Scope::default())?;
+        let hidden = Hidden::of(ctx);
         let mut out: Vec<Term> = Vec::new();
         for view in &self.views {
             let Some(node) = view.node(&self.id) else { continue };
             for t in node.values(property) {
-                if !out.iter().any(|o| o.as_ref() == t) {
+                if !out.iter().any(|o| o.as_ref() == t) && !hidden.names(t) {
                     out.push(t.into_owned());
                 }
             }
@@ -125,8 +128,8 @@ impl DmpPlan {
     async fn chief_researcher(&self, ctx: &Context<'_>) -> Result<Option<DmpAgent>> {
         Ok(self.0.agents(ctx, v::MUSUBI_CHIEF_RESEARCHER)?.into_iter().next())
     }
-    async fn data_creators(&self, ctx: &Context<'_>) -> Result<Vec<DmpAgent>> {
-        self.0.agents(ctx, v::MUSUBI_DATA_CREATOR)
+    async fn data_creators(&self, ctx: &Context<'_>) -> Result<Option<Vec<DmpAgent>>> {
+        Ok(Some(self.0.agents(ctx, v::MUSUBI_DATA_CREATOR)?))
     }
     async fn hosting_institution(&self, ctx: &Context<'_>) -> Result<Option<DmpAgent>> {
         Ok(self.0.agents(ctx, v::MUSUBI_HOSTING_INSTITUTION)?.into_iter().next())
@@ -143,17 +146,17 @@ impl DmpPlan {
         self.0.first(ctx, v::MUSUBI_DMP_DISTRIBUTION)
     }
     /// The plan's data items, by data number.
-    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<DmpItem>> {
+    async fn items(&self, ctx: &Context<'_>) -> Result<Option<Vec<DmpItem>>> {
         guard(ctx, v::MUSUBI_DMP_ITEM, &Scope::default())?;
         let model = hub(ctx).model();
-        Ok(self
+        Ok(Some(self
             .0
             .views
             .iter()
             .filter(|view| dmp::is_dmp_source(&view.source))
             .flat_map(|view| dmp::items_of(view))
             .map(|id| DmpItem(CatalogNode::of(&model, id)))
-            .collect())
+            .collect()))
     }
 }
 
@@ -190,9 +193,9 @@ impl DmpItem {
     async fn id(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCT_IDENTIFIER)
     }
-    async fn iri(&self, ctx: &Context<'_>) -> Result<String> {
+    async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         guard(ctx, v::MUSUBI_IRI, &Scope::default())?;
-        Ok(self.0.iri())
+        Ok(Some(self.0.iri()))
     }
     async fn data_number(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         Ok(self.0.first(ctx, v::MUSUBI_DATA_NUMBER)?.and_then(|n| n.parse().ok()))
@@ -209,8 +212,8 @@ impl DmpItem {
         self.0.first(ctx, v::MUSUBI_DATA_CATEGORY)
     }
     /// AMED access rights as the plan states them (Unshared, Restricted Closed Sharing, …).
-    async fn source_access_level(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_SOURCE_ACCESS_LEVEL)
+    async fn source_access_level(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_SOURCE_ACCESS_LEVEL)?))
     }
     /// The access rights, normalised.
     async fn access_level(&self, ctx: &Context<'_>) -> Result<Option<AccessLevel>> {
@@ -251,19 +254,20 @@ impl DmpItem {
         self.0.first(ctx, v::MUSUBI_INFORMED_CONSENT_FORMAT)
     }
     /// jRCT / UMIN-CTR registrations.
-    async fn clinical_registrations(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_CLINICAL_REGISTRATION)
+    async fn clinical_registrations(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_CLINICAL_REGISTRATION)?))
     }
     /// Accessions of the records the data was deposited as: from the plan, and links a steward
     /// confirmed.
-    async fn deposit_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_DEPOSIT_ACCESSION)
+    async fn deposit_accessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_DEPOSIT_ACCESSION)?))
     }
     /// The records those accessions name in the hub, with the sources that have them.
-    async fn deposited_records(&self, ctx: &Context<'_>) -> Result<Vec<DepositedRecord>> {
+    async fn deposited_records(&self, ctx: &Context<'_>) -> Result<Option<Vec<DepositedRecord>>> {
+        guard(ctx, v::MUSUBI_SOURCE, &Scope::default())?;
         let accessions = self.0.strings(ctx, v::MUSUBI_DEPOSIT_ACCESSION)?;
         let model = hub(ctx).model();
-        Ok(accessions.iter().map(|a| deposited(ctx, &model, a)).collect())
+        Ok(Some(accessions.iter().map(|a| deposited(ctx, &model, a)).collect()))
     }
     /// When the data was generated (sharing deadlines run from it).
     async fn generated_on(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -279,13 +283,13 @@ impl DmpItem {
     }
     /// Harvested datasets and studies whose titles share most words with this item's name, for
     /// a steward to confirm with `confirmDmpLink` (STEWARD).
-    async fn suggested_records(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+    async fn suggested_records(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let model = hub(ctx).model();
         let name = self.0.views.iter().find_map(|view| view.node(&self.0.id)?.first(v::DCT_TITLE).map(str::to_owned)).unwrap_or_default();
         let words = significant_words(&name);
         if words.is_empty() {
-            return Ok(vec![]);
+            return Ok(Some(vec![]));
         }
         let mut scored: Vec<(usize, String)> = Vec::new();
         for record in model.datasets().iter().chain(model.studies()) {
@@ -296,7 +300,7 @@ impl DmpItem {
             }
         }
         scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        Ok(scored.into_iter().take(5).map(|(_, a)| a).collect())
+        Ok(Some(scored.into_iter().take(5).map(|(_, a)| a).collect()))
     }
 }
 
@@ -387,7 +391,7 @@ pub struct DmpQuery;
 #[Object]
 impl DmpQuery {
     /// Every ingested Data Management Plan.
-    async fn dmps(&self, ctx: &Context<'_>) -> Result<Vec<DmpPlan>> {
+    async fn dmps(&self, ctx: &Context<'_>) -> Result<Option<Vec<DmpPlan>>> {
         guard(ctx, v::MUSUBI_DMP_ITEM, &Scope::default())?;
         let model = hub(ctx).model();
         let mut plans: Vec<DmpPlan> = model
@@ -397,18 +401,18 @@ impl DmpQuery {
             .map(|id| DmpPlan(CatalogNode::of(&model, id)))
             .collect();
         plans.sort_by_key(|p| p.0.iri());
-        Ok(plans)
+        Ok(Some(plans))
     }
 
     /// The data items of every plan (catalog entries), optionally of one category.
-    async fn dmp_items(&self, ctx: &Context<'_>, category: Option<String>) -> Result<Vec<DmpItem>> {
+    async fn dmp_items(&self, ctx: &Context<'_>, category: Option<String>) -> Result<Option<Vec<DmpItem>>> {
         guard(ctx, v::MUSUBI_DMP_ITEM, &Scope::default())?;
         if category.is_some() {
             guard(ctx, v::MUSUBI_DATA_CATEGORY, &Scope::default())?;
         }
         let model = hub(ctx).model();
         let wanted = category.map(|c| c.trim().to_lowercase());
-        Ok(model
+        Ok(Some(model
             .views()
             .filter(|view| dmp::is_dmp_source(&view.source))
             .flat_map(|view| {
@@ -417,7 +421,7 @@ impl DmpQuery {
                 })
             })
             .map(|id| DmpItem(CatalogNode::of(&model, id)))
-            .collect())
+            .collect()))
     }
 
     /// One data item by id (`dmp-<key>/<data number>`).
@@ -434,13 +438,13 @@ impl DmpQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The day to judge on (YYYY-MM-DD); default today (UTC).")] as_of: Option<String>,
         status: Option<Vec<SharingStatus>>,
-    ) -> Result<Vec<SharingDeadline>> {
+    ) -> Result<Option<Vec<SharingDeadline>>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let as_of = as_of.unwrap_or_else(today);
         if dmp::add_months(&as_of, 0).is_none() {
             return Err(bad_input("asOf", format!("{as_of:?} is not a date (YYYY-MM-DD)")));
         }
-        Ok(deadlines(hub(ctx), &as_of).into_iter().filter(|d| status.as_ref().is_none_or(|s| s.contains(&d.status))).collect())
+        Ok(Some(deadlines(hub(ctx), &as_of).into_iter().filter(|d| status.as_ref().is_none_or(|s| s.contains(&d.status))).collect()))
     }
 }
 
@@ -508,18 +512,18 @@ impl DmpMutation {
         #[graphql(desc = "The plan: JSON-LD text or CSV text (UTF-8).")] content: String,
         #[graphql(desc = "JSONLD or CSV; guessed from the content when not given.")] format: Option<DmpFormat>,
         #[graphql(desc = "A name for the file, used in error messages.")] file_name: Option<String>,
-    ) -> Result<DmpIngestResult> {
+    ) -> Result<Option<DmpIngestResult>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let hub = hub(ctx);
         let file = file_name.unwrap_or_else(|| "content".to_owned());
-        match ingest(hub, content.as_bytes(), format, &file) {
+        Ok(Some(match ingest(hub, content.as_bytes(), format, &file) {
             Ok(dmp) => Ok(DmpIngestResult { id: dmp.source_id(), project: dmp.project.clone(), items: dmp.items.len() as i32 }),
             Err(IngestError::Invalid(e)) => {
                 let problems: Vec<String> = e.problems.iter().map(|p| p.to_string()).collect();
                 Err(bad_input("content", &e).extend_with(|_, ext| ext.set("problems", problems.clone())))
             }
             Err(e) => Err(async_graphql::Error::new(e.to_string())),
-        }
+        }?))
     }
 
     /// Confirms that a data item was deposited as the record `accession` (e.g. a suggested
@@ -529,7 +533,7 @@ impl DmpMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The data item's id (`dmp-<key>/<n>`).")] item: async_graphql::ID,
         #[graphql(desc = "The record's accession (e.g. JGAD000001).")] accession: String,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Option<Vec<String>>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let hub = hub(ctx);
         let model = hub.model();
@@ -542,6 +546,6 @@ impl DmpMutation {
         };
         hub.add_to_graph(STEWARD_LINKS_SOURCE, vec![Triple::new(node.clone(), v::MUSUBI_DEPOSIT_ACCESSION, Literal::new_simple_literal(&accession))])?;
         let node = CatalogNode::of(&hub.model(), NamedOrBlankNode::from(NamedNode::new_unchecked(node.as_str())));
-        Ok(node.views.iter().flat_map(|view| view.node(&node.id).map(|n| n.strings(v::MUSUBI_DEPOSIT_ACCESSION).into_iter().map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default()).collect())
+        Ok(Some(node.views.iter().flat_map(|view| view.node(&node.id).map(|n| n.strings(v::MUSUBI_DEPOSIT_ACCESSION).into_iter().map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default()).collect()))
     }
 }

@@ -92,6 +92,27 @@ impl From<&DataUse> for DataUseInfo {
     }
 }
 
+/// The data use of `record` as the caller may read it — the dataset's own conditions and its
+/// policies', both tier-checked on the record (and audited like any read) — or the tier reading
+/// them needs (what `dataUse` would deny). Verdicts judge only what the caller may read.
+pub(crate) fn readable_data_use(ctx: &Context<'_>, model: &ReadModel, record: &MergedRecord, today: &str) -> Result<DataUse, Tier> {
+    let hub = hub(ctx);
+    let accession = record.key().accession.as_str();
+    let policy = RecordPolicy::of(record, today);
+    if hub.enforced() {
+        for property in [v::MUSUBI_DATA_USE_CONDITION, v::ODRL_HAS_POLICY] {
+            let tier = crate::access::effective_tier(hub.vocabulary(), property.as_str(), policy);
+            guard_tier(ctx, tier, Some(accession)).map_err(|_| tier)?;
+        }
+    }
+    Ok(data_use_of(model, record))
+}
+
+/// The rule of a verdict on conditions the caller may not read.
+pub(crate) fn unreadable_conditions(tier: Tier) -> String {
+    format!("the dataset's data use conditions need the {tier} tier to read: the committee reviews")
+}
+
 /// Reads the data use of a dataset the caller is looking at (its tiers checked).
 pub(crate) fn dataset_data_use(ctx: &Context<'_>, scope: &Scope) -> Result<DataUseInfo> {
     guard(ctx, v::MUSUBI_DATA_USE_CONDITION, scope)?;
@@ -208,7 +229,7 @@ impl DuoQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "What the data would be used for.")] purpose: ResearchPurposeInput,
         #[graphql(desc = "Dataset accessions (at most 100).")] datasets: Vec<async_graphql::ID>,
-    ) -> Result<Vec<DataUseVerdict>> {
+    ) -> Result<Option<Vec<DataUseVerdict>>> {
         if datasets.len() > 100 {
             return Err(bad_input("datasets", format!("asks about {} datasets; at most 100 at a time", datasets.len())));
         }
@@ -229,17 +250,16 @@ impl DuoQuery {
                 });
                 continue;
             };
-            let data = data_use_of(&model, record);
-            let verdict = duo::match_purpose(&purpose, &data, hub.diseases());
-            out.push(DataUseVerdict {
-                dataset: id.to_string(),
-                found: true,
-                outcome: verdict.outcome.into(),
-                rule: verdict.rule,
-                data_use: DataUseInfo::from(&data),
-            });
+            let (outcome, rule, data_use) = match readable_data_use(ctx, &model, record, &today) {
+                Ok(data) => {
+                    let verdict = duo::match_purpose(&purpose, &data, hub.diseases());
+                    (verdict.outcome.into(), verdict.rule, DataUseInfo::from(&data))
+                }
+                Err(tier) => (DuoOutcome::NeedsReview, unreadable_conditions(tier), DataUseInfo { terms: vec![], diseases: vec![], unknown_terms: vec![] }),
+            };
+            out.push(DataUseVerdict { dataset: id.to_string(), found: true, outcome, rule, data_use });
         }
-        Ok(out)
+        Ok(Some(out))
     }
 }
 
@@ -257,7 +277,7 @@ impl DuoMutation {
         #[graphql(desc = "The policy's accession (e.g. JGAP000002) or IRI.")] policy: String,
         #[graphql(desc = "The DUO term (IRI, CURIE or shorthand, e.g. DS).")] duo: String,
         #[graphql(desc = "MONDO terms, with a DS term.")] diseases: Option<Vec<String>>,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Option<Vec<String>>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let hub = hub(ctx);
         let term = DuoTerm::parse(&duo).ok_or_else(|| bad_input("duo", format!("{duo:?} is not a DUO data use term (e.g. DUO:0000007, NCU)")))?;
@@ -276,7 +296,7 @@ impl DuoMutation {
         hub.add_to_graph(STEWARD_DUO_SOURCE, triples)?;
         let mut now = BTreeSet::new();
         conditions_of(&hub.model(), &NamedOrBlankNode::from(subject), &mut now);
-        Ok(now.into_iter().collect())
+        Ok(Some(now.into_iter().collect()))
     }
 }
 

@@ -80,13 +80,31 @@ pub struct Snapshot {
     /// The documents whose records state an embargo (ascending): those hidden from a caller
     /// below STEWARD on a day are found among these, not among every document.
     pub(crate) embargo_stated: Vec<u32>,
+    /// Every name (accession, IRI) of a record that states an embargo — dataset, study or
+    /// sample — with its policy facts: a link to one is not shown while it is embargoed
+    /// ([`access::Hidden`]). Few records state one; the map is empty in most hubs.
+    pub(crate) embargo_names: std::collections::HashMap<String, access::PolicyFacts>,
 }
 
 impl Snapshot {
     fn new(vocabulary: &Vocabulary, model: ReadModel, index_on_disk: Option<&Path>) -> (Snapshot, Option<OnDisk>) {
         let (index, policies, outcome) = search::build_index(vocabulary, &model, index_on_disk);
         let embargo_stated = policies.iter().enumerate().filter(|(_, p)| p.states_embargo()).map(|(o, _)| o as u32).collect();
-        (Snapshot { model: Arc::new(model), index: Arc::new(index), policies, embargo_stated }, outcome)
+        let mut embargo_names: std::collections::HashMap<String, access::PolicyFacts> = Default::default();
+        for record in model.datasets().iter().chain(model.studies()).chain(model.samples()).filter(|r| r.policy.states_embargo()) {
+            let names = record.members.iter().flat_map(|m| {
+                let id = match &m.id {
+                    musubi_ontology::rdf::NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
+                    musubi_ontology::rdf::NamedOrBlankNode::BlankNode(_) => None,
+                };
+                std::iter::once(m.accession.clone()).chain(id)
+            });
+            for name in names.chain(record.iris.iter().map(|i| i.as_str().to_owned())).filter(|n| !n.is_empty()) {
+                // A name two records share hides while either is embargoed (fail closed).
+                embargo_names.entry(name).or_default().add(&record.policy);
+            }
+        }
+        (Snapshot { model: Arc::new(model), index: Arc::new(index), policies, embargo_stated, embargo_names }, outcome)
     }
 }
 
@@ -317,13 +335,15 @@ impl Hub {
 /// Builds the schema over a hub. Each request must carry a [`Principal`] in its data.
 pub fn build(hub: Arc<Hub>) -> HubSchema {
     let table = Arc::new(OnceLock::new());
+    // Codes are stamped outermost, so that errors added on the way out (fields answered null)
+    // get theirs too.
     Schema::build(QueryRoot::default(), Mutation::default(), EmptySubscription)
+        .extension(errors::ErrorCodes)
         .register_input_type::<tiers::TierName>()
         .directive(tiers::TierDirective { vocabulary: hub.vocabulary.clone(), table: table.clone() })
         .extension(tiers::FieldTierGuard { table, hub: hub.clone() })
         .extension(limits::QueryLimits(hub.clone()))
         .data(hub)
-        .extension(errors::ErrorCodes)
         .finish()
 }
 
@@ -361,8 +381,8 @@ mod tests {
         let schema = build(Arc::new(Hub::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
         let sdl = schema.sdl();
         assert!(sdl.contains("directive @tier(requires: Tier!, sensitive: Tier, embargoed: Tier) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION"), "{sdl}");
-        assert!(sdl.contains("sampleAttributes: [String!]! @tier(requires: CONTROLLED, embargoed: STEWARD)"), "{sdl}");
-        assert!(sdl.contains("contactEmail: [String!]! @tier(requires: REGISTERED, sensitive: CONTROLLED, embargoed: STEWARD)"), "{sdl}");
+        assert!(sdl.contains("sampleAttributes: [String!] @tier(requires: CONTROLLED, embargoed: STEWARD)"), "{sdl}");
+        assert!(sdl.contains("contactEmail: [String!] @tier(requires: REGISTERED, sensitive: CONTROLLED, embargoed: STEWARD)"), "{sdl}");
         assert!(sdl.contains("Tier: REGISTERED. CONTROLLED on a sensitive record. STEWARD on an embargoed record."), "{sdl}");
         assert!(sdl.contains("accessLevel: [AccessLevel!] @tier(requires: PUBLIC)"), "the filter says its tier: {sdl}");
         let mut undeclared = Vec::new();
@@ -436,7 +456,7 @@ mod tests {
             assert!(block.contains(&format!("{f}: ")) && !block.contains("fail closed"), "{block}");
         }
         assert_eq!(search::field_tier(&vocabulary, "somethingNew"), musubi_ontology::tier::Tier::Steward, "fail closed");
-        assert!(sdl.contains("search(") && sdl.contains("): SearchConnection! @tier(requires: PUBLIC)"), "{sdl}");
+        assert!(sdl.contains("search(") && sdl.contains("): SearchConnection @tier(requires: PUBLIC)"), "{sdl}");
     }
 
     /// A deployment changes a tier in its vocabulary file: introspection shows it, no rebuild.
@@ -448,7 +468,7 @@ mod tests {
         );
         let vocabulary = Vocabulary::from_turtle(&text, "custom.ttl").expect("valid");
         let schema = build(Arc::new(Hub::new(Arc::new(vocabulary), ReadModel::default(), Vec::new())));
-        assert!(schema.sdl().contains("tissues: [String!]! @tier(requires: CONTROLLED, embargoed: STEWARD)"));
+        assert!(schema.sdl().contains("tissues: [String!] @tier(requires: CONTROLLED, embargoed: STEWARD)"));
     }
 
     fn hub_with(turtle: &str) -> Arc<Hub> {
@@ -481,6 +501,109 @@ mod tests {
         let mut fields: Vec<String> = collector.take().into_iter().map(|r| r.field).collect();
         fields.sort();
         assert_eq!(fields, ["internalIds", "sampleAttributes"]);
+    }
+
+    /// A denied field is `null` with its FORBIDDEN error, in place, and the rest is served: also
+    /// when every field asked for is denied (the record is there; async-graphql left a failed field
+    /// out, and an object whose fields all failed became `null`, which reads as "not found").
+    #[tokio::test]
+    async fn a_denied_field_is_null_in_place_and_the_rest_is_served() {
+        let schema = build(hub_with(ONE_DATASET));
+        let ask = |q: &'static str| {
+            let schema = schema.clone();
+            async move {
+                let r = schema.execute(async_graphql::Request::new(q).data(Principal::anonymous()).data(AuditCollector::new())).await;
+                serde_json::to_value(&r).expect("json")
+            }
+        };
+        let body = ask(r#"{ dataset(id: "JGAD000001") { title { value } sampleAttributes internalIds draft } }"#).await;
+        assert_eq!(body["data"], serde_json::json!({ "dataset": { "title": [{ "value": "Exomes" }], "sampleAttributes": null, "internalIds": null, "draft": null } }), "{body}");
+        let denied: Vec<(&str, &str)> = body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| (e["path"][1].as_str().expect("path"), e["extensions"]["requiredTier"].as_str().expect("tier")))
+            .collect();
+        assert_eq!(denied, [("sampleAttributes", "CONTROLLED"), ("internalIds", "STEWARD"), ("draft", "STEWARD")]);
+        let body = ask(r#"{ dataset(id: "JGAD000001") { sampleAttributes } }"#).await;
+        assert_eq!(body["data"], serde_json::json!({ "dataset": { "sampleAttributes": null } }), "{body}");
+    }
+
+    /// Every field a caller who reaches its type could be denied is nullable, so that its denial
+    /// is `null` in place (a non-null field's error would null its parent): fields showing graph
+    /// properties (a deployment's vocabulary may raise any tier) and fixed-tier fields above the
+    /// tier that reaches their type.
+    #[test]
+    fn every_deniable_field_is_nullable() {
+        let vocabulary = Arc::new(Vocabulary::builtin());
+        let schema = build(Arc::new(Hub::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
+        use musubi_ontology::tier::Tier;
+        struct F {
+            name: String,
+            named: String,
+            non_null: bool,
+            tier: tiers::FieldTier,
+        }
+        let mut types: std::collections::HashMap<String, Vec<F>> = Default::default();
+        let (mut current, mut pending, mut in_description) = (None::<String>, None::<String>, false);
+        for line in schema.sdl().lines() {
+            if line.matches("\"\"\"").count() == 1 {
+                in_description = !in_description;
+                continue;
+            }
+            if in_description || line.contains("\"\"\"") {
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("type ") {
+                current = rest.split_whitespace().next().map(str::to_owned);
+                continue;
+            }
+            if line == "}" {
+                current = None;
+                continue;
+            }
+            let (Some(ty), false) = (&current, line.starts_with("\t\t")) else { continue };
+            let trimmed = line.trim();
+            if trimmed.ends_with('(') {
+                pending = trimmed.split('(').next().map(str::to_owned);
+                continue;
+            }
+            let Some((left, _)) = trimmed.split_once(" @tier(") else { continue };
+            let name = if trimmed.starts_with(')') { pending.take().expect("a field") } else { trimmed.split([':', '(']).next().expect("name").to_owned() };
+            let field_type = left.rsplit(": ").next().expect("type");
+            let named = field_type.trim_matches(|c| c == '[' || c == ']' || c == '!').to_owned();
+            let tier = tiers::classify(&vocabulary, ty, &name);
+            types.entry(ty.clone()).or_default().push(F { name, named, non_null: field_type.ends_with('!'), tier });
+        }
+        assert!(types["Dataset"].len() > 100, "the SDL was read");
+        let mut offenders = Vec::new();
+        for caller in [Tier::Public, Tier::Registered, Tier::Controlled] {
+            // A field this caller may be denied: above its tier, or CONTROLLED (a grant is per dataset).
+            let deniable = |t: Tier| t > caller || t == Tier::Controlled;
+            // The types this caller reaches, through fields it may read on some record.
+            let mut reached = vec!["Query".to_owned(), "Mutation".to_owned()];
+            let mut i = 0;
+            while i < reached.len() {
+                for f in types.get(&reached[i]).into_iter().flatten() {
+                    if (!deniable(f.tier.requires) || f.tier.requires == Tier::Controlled) && types.contains_key(&f.named) && !reached.contains(&f.named) {
+                        reached.push(f.named.clone());
+                    }
+                }
+                i += 1;
+            }
+            for ty in &reached {
+                for f in types.get(ty).into_iter().flatten().filter(|f| f.non_null) {
+                    // A field showing graph properties: a deployment's vocabulary may raise any tier.
+                    let properties = matches!(f.tier.rule, tiers::FieldRule::Properties(_) | tiers::FieldRule::Undeclared);
+                    if properties || deniable(f.tier.requires.max(f.tier.sensitive).max(f.tier.embargoed)) {
+                        offenders.push(format!("{ty}.{}", f.name));
+                    }
+                }
+            }
+        }
+        offenders.sort();
+        offenders.dedup();
+        assert!(offenders.is_empty(), "deniable but non-null: {offenders:#?}");
     }
 
     /// Introspection is public, at the root too: anonymous callers (GraphiQL, clients that

@@ -144,7 +144,7 @@ impl Query {
         #[graphql(desc = "Page size, 1 to the page-size limit (100 unless configured; default 20).")] first: Option<i32>,
         #[graphql(desc = "A cursor from a previous page: the page starts after it.")] after: Option<String>,
         filter: Option<DatasetFilter>,
-    ) -> Result<DatasetConnection> {
+    ) -> Result<Option<DatasetConnection>> {
         let first = page_size(ctx, first, "datasets")?;
         let filter = filter.unwrap_or_default();
         let hub = hub(ctx);
@@ -203,7 +203,7 @@ impl Query {
         let total_count = if ctx.look_ahead().field("totalCount").exists() { datasets.iter().filter(matches).count() } else { 0 };
         let edges: Vec<DatasetEdge> =
             page.iter().map(|r| DatasetEdge { cursor: encode_cursor(r.key()), node: Dataset::new(&model, r, &today) }).collect();
-        Ok(DatasetConnection {
+        Ok(Some(DatasetConnection {
             nodes: edges.iter().map(|e| e.node.clone()).collect(),
             page_info: PageInfo {
                 has_next_page,
@@ -213,7 +213,7 @@ impl Query {
             },
             edges,
             total_count: total_count as i64,
-        })
+        }))
     }
 
     /// Full-text search over datasets and studies, Japanese and English (titles, descriptions,
@@ -231,9 +231,9 @@ impl Query {
         #[graphql(desc = "Default DESC, but ASC for RELEVANCE without query text (by accession).")] order: Option<crate::search::SortOrder>,
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "A cursor from a previous page of the same search: the page starts after it.")] after: Option<String>,
-    ) -> Result<crate::search::SearchConnection> {
+    ) -> Result<Option<crate::search::SearchConnection>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
-        crate::search::search(ctx, query, filter, facets, sort, order, first, after)
+        Ok(Some(crate::search::search(ctx, query, filter, facets, sort, order, first, after)?))
     }
 
     /// One study (research project) by accession (e.g. "hum0001").
@@ -253,23 +253,23 @@ impl Query {
 
     /// Every study, ordered by accession (up to the page-size limit; embargoed ones for stewards only).
     #[graphql(complexity = "paged_cost(first, child_complexity)")]
-    async fn studies(&self, ctx: &Context<'_>, #[graphql(desc = "1 to the page-size limit (100 unless configured; default 20).")] first: Option<i32>) -> Result<Vec<Study>> {
+    async fn studies(&self, ctx: &Context<'_>, #[graphql(desc = "1 to the page-size limit (100 unless configured; default 20).")] first: Option<i32>) -> Result<Option<Vec<Study>>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let first = page_size(ctx, first, "studies")?;
         let model = hub(ctx).model();
         let today = today();
-        Ok(model
+        Ok(Some(model
             .studies()
             .iter()
             .filter(|r| listed(ctx, RecordPolicy::of(r, &today)))
             .take(first)
             .map(|record| Study::new(&model, record, &today))
-            .collect())
+            .collect()))
     }
 
     /// The registered partner sources and the health of their harvests. Below STEWARD, a
     /// source's record count leaves out its embargoed records.
-    async fn sources(&self, ctx: &Context<'_>) -> Result<Vec<SourceInfo>> {
+    async fn sources(&self, ctx: &Context<'_>) -> Result<Option<Vec<SourceInfo>>> {
         for p in [v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR] {
             guard(ctx, p, &Scope::default())?;
         }
@@ -289,7 +289,7 @@ impl Query {
                 *count = (*count - h).max(0);
             }
         }
-        Ok(sources)
+        Ok(Some(sources))
     }
 
     /// Who read which CONTROLLED and STEWARD fields, when (STEWARD). Oldest first, a page at a
@@ -301,7 +301,7 @@ impl Query {
         #[graphql(desc = "Page size, 1 to the page-size limit (100 unless configured; default 20).")] first: Option<i32>,
         #[graphql(desc = "A cursor from a previous page: the page starts after it.")] after: Option<String>,
         filter: Option<AuditFilter>,
-    ) -> Result<AuditConnection> {
+    ) -> Result<Option<AuditConnection>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let first = page_size(ctx, first, "entries")?;
         let after = match after {
@@ -326,7 +326,7 @@ impl Query {
         });
         let edges: Vec<AuditEdge> =
             entries.into_iter().map(|e| AuditEdge { cursor: encode_audit_cursor(e.position), node: e }).collect();
-        Ok(AuditConnection {
+        Ok(Some(AuditConnection {
             page_info: PageInfo {
                 has_next_page: has_next,
                 has_previous_page: after > 0,
@@ -335,7 +335,7 @@ impl Query {
             },
             edges,
             total_count: total as i64,
-        })
+        }))
     }
 }
 

@@ -72,6 +72,8 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
         // shows a caller only their own requests, grants and organisation), the committee's
         // STEWARD; outcomes are public, the return to the people who gave the data (a
         // dataset's `outcomes` is the vocabulary's `musubi:outcome`, so embargoes apply).
+        // Who registered an outcome, and how many came before it, are the committee's to see.
+        ("Outcome", "registeredBy" | "sequence") => Fixed(Tier::Steward),
         ("Query", "outcomes") | ("Outcome" | "OutcomeConnection", _) => Fixed(Tier::Public),
         ("Query", "accessRequest" | "accessRequests" | "grants" | "feeStatement")
         | ("Mutation", "submitAccessRequest" | "withdrawAccessRequest" | "registerOutcome")
@@ -89,7 +91,10 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
         ("Query", "dmps" | "dmpItems" | "dmpItem") => props(&[v::MUSUBI_DMP_ITEM]),
         ("Query", "sharingDeadlines") | ("SharingDeadline", _) => Fixed(Tier::Steward),
         ("DmpItem", "suggestedRecords") => Fixed(Tier::Steward),
-        ("DmpItem", "depositedRecords") | ("DepositedRecord", _) => props(&[v::MUSUBI_DEPOSIT_ACCESSION]),
+        // The records a data item was deposited as: their accessions and sources, both checked
+        // by `depositedRecords` itself.
+        ("DmpItem", "depositedRecords") => props(&[v::MUSUBI_DEPOSIT_ACCESSION, v::MUSUBI_SOURCE]),
+        ("DepositedRecord", _) => Structural,
         ("Mutation", "ingestDmp" | "confirmDmpLink" | "confirmDuoSuggestion") | ("DmpIngestResult", _) => Fixed(Tier::Steward),
         // `claims` applies the tier of the field it is asked about.
         (_, "claims") => Structural,
@@ -311,26 +316,61 @@ pub(crate) struct FieldTierGuard {
 
 impl ExtensionFactory for FieldTierGuard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldTierCheck { table: self.table.clone(), hub: self.hub.clone(), denied: Mutex::new(Vec::new()) })
+        Arc::new(FieldTierCheck { table: self.table.clone(), hub: self.hub.clone(), nulled: Mutex::new(Vec::new()) })
     }
 }
 
 struct FieldTierCheck {
     table: Arc<OnceLock<Table>>,
     hub: Arc<crate::Hub>,
-    /// Denials of this request, added to its errors at the end (the field itself becomes null).
-    denied: Mutex<Vec<ServerError>>,
+    /// Errors of the fields this request answered null, added to its errors at the end.
+    nulled: Mutex<Vec<ServerError>>,
 }
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for FieldTierCheck {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        response.errors.extend(self.denied.lock().expect("denials lock").drain(..));
+        response.errors.extend(self.nulled.lock().expect("nulled lock").drain(..));
         response
     }
 
     async fn resolve(&self, ctx: &ExtensionContext<'_>, info: ResolveInfo<'_>, next: NextResolve<'_>) -> ServerResult<Option<Value>> {
+        // A field that fails (denied, or refused input) is null with its error, and the rest of
+        // the response is served (GraphQL's rule for nullable fields: async-graphql would leave
+        // the field out, and its object null once every field is left out). Every field that
+        // can be denied is nullable (`every_deniable_field_is_nullable`).
+        let nullable = !info.return_type.ends_with('!');
+        let path = path_of(info.path_node);
+        match self.check_then_resolve(ctx, info, next).await {
+            Err(mut error) if nullable => {
+                if error.path.is_empty() {
+                    error.path = path;
+                }
+                self.nulled.lock().expect("nulled lock").push(error);
+                Ok(Some(Value::Null))
+            }
+            answer => answer,
+        }
+    }
+}
+
+fn path_of(node: &async_graphql::QueryPathNode<'_>) -> Vec<PathSegment> {
+    let mut path = Vec::new();
+    let mut node = Some(node);
+    while let Some(n) = node {
+        path.push(match n.segment {
+            async_graphql::QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
+            async_graphql::QueryPathSegment::Index(i) => PathSegment::Index(i),
+        });
+        node = n.parent;
+    }
+    path.reverse();
+    path
+}
+
+impl FieldTierCheck {
+    async fn check_then_resolve(&self, ctx: &ExtensionContext<'_>, info: ResolveInfo<'_>, next: NextResolve<'_>) -> ServerResult<Option<Value>> {
         // List items resolve with the list type as parent; their fields come next. Introspection
         // (`__schema`, `__type`, `__typename`, at the root too) is public: the schema's shape,
         // with each field's tier, is what every caller needs to see.
@@ -353,23 +393,11 @@ impl Extension for FieldTierCheck {
             }
             return next.run(ctx, info).await;
         }
-        let mut path = Vec::new();
-        let mut node = Some(info.path_node);
-        while let Some(n) = node {
-            path.push(match n.segment {
-                async_graphql::QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
-                async_graphql::QueryPathSegment::Index(i) => PathSegment::Index(i),
-            });
-            node = n.parent;
-        }
-        path.reverse();
         let mut error = ServerError::new(format!("this field needs the {tier} tier"), None);
-        error.path = path;
         let mut extensions = async_graphql::ErrorExtensionValues::default();
         extensions.set("code", "FORBIDDEN");
         extensions.set("requiredTier", tier.name());
         error.extensions = Some(extensions);
-        self.denied.lock().expect("denials lock").push(error);
-        Ok(Some(Value::Null))
+        Err(error)
     }
 }

@@ -12,7 +12,7 @@ use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, 
 use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::vocab::{self as v, AccessLevel as OntologyAccessLevel};
 
-use crate::access::{RecordPolicy, Scope, guard, hub, listed, today};
+use crate::access::{Hidden, RecordPolicy, Scope, guard, hub, listed, today};
 use crate::errors::bad_input;
 
 /// A piece of text in one language (`lang` is null when the source did not say).
@@ -104,13 +104,15 @@ impl Entity {
         self.members.iter().map(|(view, node)| (view.source.as_str(), node))
     }
 
-    /// Checks the tier of `property`, then returns its values from every source, each once.
+    /// Checks the tier of `property`, then returns its values from every source, each once —
+    /// but no link to a record hidden from the caller (see [`Entity::hidden`]).
     fn read(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<TermRef<'_>>> {
         guard(ctx, property, &self.scope)?;
+        let hidden = self.hidden(ctx);
         let mut out: Vec<TermRef<'_>> = Vec::new();
         for (_, node) in self.nodes() {
             for t in node.values(property) {
-                if !out.contains(&t) {
+                if !out.contains(&t) && !hidden.names(t) {
                     out.push(t);
                 }
             }
@@ -118,10 +120,19 @@ impl Entity {
         Ok(out)
     }
 
-    /// Checks the tier of `property`, then returns each value with the source that states it.
+    /// Checks the tier of `property`, then returns each value with the source that states it
+    /// (no link to a hidden record).
     fn claims(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<(&str, TermRef<'_>)>> {
         guard(ctx, property, &self.scope)?;
-        Ok(self.nodes().flat_map(|(source, node)| node.values(property).map(move |t| (source, t))).collect())
+        let hidden = self.hidden(ctx);
+        Ok(self.nodes().flat_map(|(source, node)| node.values(property).map(move |t| (source, t))).filter(|(_, t)| !hidden.names(*t)).collect())
+    }
+
+    /// The records whose links this entity's values may not show the caller: embargoed ones.
+    /// (An embargoed record's own values — its accession and title, all a caller below STEWARD
+    /// reads of it — are not links.)
+    fn hidden(&self, ctx: &Context<'_>) -> Hidden {
+        if self.scope.policy.embargoed { Hidden::none() } else { Hidden::of(ctx) }
     }
 
     fn strings(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<String>> {
@@ -148,9 +159,10 @@ impl Entity {
     fn links(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<Entity>> {
         guard(ctx, property, &self.scope)?;
         let model = hub(ctx).model();
+        let hidden = self.hidden(ctx);
         let mut out: Vec<Entity> = Vec::new();
         for (view, node) in &self.members {
-            for t in node.values(property) {
+            for t in node.values(property).filter(|t| !hidden.names(*t)) {
                 let id = match t {
                     TermRef::NamedNode(n) => NamedOrBlankNode::from(n.into_owned()),
                     TermRef::BlankNode(b) => NamedOrBlankNode::from(b.into_owned()),
@@ -195,9 +207,9 @@ pub struct Provenance(Entity);
 #[Object]
 impl Provenance {
     /// The source (connector) id; the record lives in that source's named graph.
-    async fn source(&self, ctx: &Context<'_>) -> Result<&str> {
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
-        Ok(&self.0.primary().0.source)
+        Ok(Some(&self.0.primary().0.source))
     }
     /// The record's id at the source.
     async fn source_record_id(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -231,14 +243,14 @@ pub struct Record(Entity);
 #[Object]
 impl Record {
     /// The dataset's public id: its accession at the source (e.g. JGAD000001, DRA000908).
-    async fn id(&self, ctx: &Context<'_>) -> Result<async_graphql::ID> {
+    async fn id(&self, ctx: &Context<'_>) -> Result<Option<async_graphql::ID>> {
         guard(ctx, v::DCT_IDENTIFIER, &self.0.scope)?;
-        Ok(self.0.node().accession().into())
+        Ok(Some(self.0.node().accession().into()))
     }
     /// The accession, as the source states it.
-    async fn accession(&self, ctx: &Context<'_>) -> Result<String> {
+    async fn accession(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         guard(ctx, v::DCT_IDENTIFIER, &self.0.scope)?;
-        Ok(self.0.node().accession())
+        Ok(Some(self.0.node().accession()))
     }
     /// The IRI of the dataset in the graph.
     async fn iri(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -246,34 +258,34 @@ impl Record {
         Ok(self.0.iri())
     }
     /// The first source (by id) that has the record; `sources` lists every one.
-    async fn source(&self, ctx: &Context<'_>) -> Result<&str> {
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
-        Ok(&self.0.primary().0.source)
+        Ok(Some(&self.0.primary().0.source))
     }
     /// Every source that describes this record: the hub shows them merged, one record.
-    async fn sources(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+    async fn sources(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
         guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
         let mut sources: Vec<String> = self.0.members.iter().map(|(view, _)| view.source.clone()).collect();
         sources.sort();
         sources.dedup();
-        Ok(sources)
+        Ok(Some(sources))
     }
     /// Every accession the record has in the sources that describe it (e.g. a JGA study and
     /// the NBDC research it is).
-    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_IDENTIFIER)
+    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_IDENTIFIER)?))
     }
     /// Where each source's part of the record came from and when. One entry per source, so it
     /// has the tier of `sources` (how many sources hold a record is itself a value).
-    async fn provenance(&self, ctx: &Context<'_>) -> Result<Vec<Provenance>> {
+    async fn provenance(&self, ctx: &Context<'_>) -> Result<Option<Vec<Provenance>>> {
         guard(ctx, v::MUSUBI_SOURCE, &self.0.scope)?;
         let scope = self.0.scope.clone();
-        Ok(self.0.members.iter().map(|(view, node)| Provenance(Entity::new(view.clone(), node.clone(), scope.clone()))).collect())
+        Ok(Some(self.0.members.iter().map(|(view, node)| Provenance(Entity::new(view.clone(), node.clone(), scope.clone()))).collect()))
     }
     /// The values of one field (named as in this schema, e.g. "title", "assays") with the source
     /// that states each: how the merged record's values came together. The field's own tier
     /// applies.
-    async fn claims(&self, ctx: &Context<'_>, field: String) -> Result<Vec<Claim>> {
+    async fn claims(&self, ctx: &Context<'_>, field: String) -> Result<Option<Vec<Claim>>> {
         let vocabulary = hub(ctx).vocabulary();
         let properties: Vec<&str> = vocabulary
             .properties()
@@ -294,27 +306,27 @@ impl Record {
                 claims.push(Claim { value, lang, source: source.to_owned() });
             }
         }
-        Ok(claims)
+        Ok(Some(claims))
     }
     /// Landing pages at the source.
-    async fn landing_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCAT_LANDING_PAGE)
+    async fn landing_pages(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCAT_LANDING_PAGE)?))
     }
     /// Title in every language the source gives; `lang` picks one (e.g. "ja", "en").
-    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())?))
     }
-    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())?))
     }
-    async fn principal_investigators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent::node).collect())
+    async fn principal_investigators(&self, ctx: &Context<'_>) -> Result<Option<Vec<Agent>>> {
+        Ok(Some(self.0.links(ctx, v::MUSUBI_PRINCIPAL_INVESTIGATOR)?.into_iter().map(Agent::node).collect()))
     }
-    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<Grant>> {
-        Ok(self.0.links(ctx, v::SCHEMA_FUNDING)?.into_iter().map(Grant).collect())
+    async fn grants(&self, ctx: &Context<'_>) -> Result<Option<Vec<Grant>>> {
+        Ok(Some(self.0.links(ctx, v::SCHEMA_FUNDING)?.into_iter().map(Grant).collect()))
     }
-    async fn publications(&self, ctx: &Context<'_>) -> Result<Vec<Publication>> {
-        publications(&self.0, ctx)
+    async fn publications(&self, ctx: &Context<'_>) -> Result<Option<Vec<Publication>>> {
+        Ok(Some(publications(&self.0, ctx)?))
     }
     async fn release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCT_ISSUED)
@@ -327,57 +339,57 @@ impl Record {
     }
     /// Type of data (e.g. "NGS (WGS)").
     #[graphql(name = "type")]
-    async fn type_(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_TYPE, lang.as_deref())
+    async fn type_(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::DCT_TYPE, lang.as_deref())?))
     }
-    async fn keywords(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCAT_KEYWORD)
+    async fn keywords(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCAT_KEYWORD)?))
     }
-    async fn alternative_titles(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_ALTERNATIVE)
+    async fn alternative_titles(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_ALTERNATIVE)?))
     }
-    async fn relations(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_RELATION)
+    async fn relations(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_RELATION)?))
     }
-    async fn other_identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_OTHER_IDENTIFIER)
+    async fn other_identifiers(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_OTHER_IDENTIFIER)?))
     }
     /// The centre or laboratory that submitted the data to the archive.
-    async fn submitters(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_SUBMITTER)
+    async fn submitters(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_SUBMITTER)?))
     }
     async fn submission_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCT_DATE_SUBMITTED)
     }
     /// Web pages about the study or its project.
-    async fn related_pages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::FOAF_PAGE)
+    async fn related_pages(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::FOAF_PAGE)?))
     }
     /// Organisms studied, as NCBI Taxonomy IRIs.
-    async fn organisms(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_ORGANISM)
+    async fn organisms(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_ORGANISM)?))
     }
-    async fn organism_names(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_ORGANISM_NAME)
+    async fn organism_names(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_ORGANISM_NAME)?))
     }
     async fn created(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCT_CREATED)
     }
     /// Tag-value attributes the submitter added to the record.
-    async fn attributes(&self, ctx: &Context<'_>) -> Result<Vec<Attribute>> {
-        Ok(self.0.links(ctx, v::MUSUBI_ATTRIBUTE)?.into_iter().map(Attribute).collect())
+    async fn attributes(&self, ctx: &Context<'_>) -> Result<Option<Vec<Attribute>>> {
+        Ok(Some(self.0.links(ctx, v::MUSUBI_ATTRIBUTE)?.into_iter().map(Attribute).collect()))
     }
     /// The archive submissions (EGAB…) the record came in.
-    async fn submission_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_SUBMISSION_ACCESSION)
+    async fn submission_accessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_SUBMISSION_ACCESSION)?))
     }
     /// Materials and participants (who or what the data is from).
-    async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())
+    async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())?))
     }
     /// Provider contact e-mail (REGISTERED).
-    async fn contact_email(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_CONTACT_EMAIL)
+    async fn contact_email(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_CONTACT_EMAIL)?))
     }
 }
 
@@ -402,8 +414,8 @@ impl Dataset {
 #[Object]
 impl DatasetFields {
     /// The same dataset in other databases.
-    async fn same_as(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::OWL_SAME_AS)
+    async fn same_as(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::OWL_SAME_AS)?))
     }
     /// The access level, normalised.
     /// Where sources disagree, the most restrictive level any of them states.
@@ -412,78 +424,80 @@ impl DatasetFields {
         Ok(self.0.nodes().filter_map(|(_, n)| n.access_level()).max().map(AccessLevel::from))
     }
     /// The access level in the source's own words (NBDC criteria, dct:accessRights, …).
-    async fn source_access_level(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_SOURCE_ACCESS_LEVEL)
+    async fn source_access_level(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_SOURCE_ACCESS_LEVEL)?))
     }
-    async fn policies(&self, ctx: &Context<'_>) -> Result<Vec<Policy>> {
-        Ok(self.0.links(ctx, v::ODRL_HAS_POLICY)?.into_iter().map(Policy).collect())
+    async fn policies(&self, ctx: &Context<'_>) -> Result<Option<Vec<Policy>>> {
+        Ok(Some(self.0.links(ctx, v::ODRL_HAS_POLICY)?.into_iter().map(Policy).collect()))
     }
     /// Outcomes of this dataset's use that researchers registered (publications, patents,
     /// products, derived datasets), oldest first: public, the return to those who gave the data.
-    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Vec<crate::process::Outcome>> {
-        guard(ctx, NamedNodeRef::new_unchecked("https://w3id.org/musubi/vocab#outcome"), &self.0.scope)?;
-        let Some(accession) = &self.0.scope.dataset else { return Ok(Vec::new()) };
-        Ok(crate::access::hub(ctx).process().outcomes().into_iter().filter(|o| o.datasets.contains(accession)).collect())
+    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Option<Vec<crate::process::Outcome>>> {
+        outcomes_of(ctx, &self.0.scope).map(Some)
     }
     /// Data use conditions as DUO term IRIs.
-    async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)
+    async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)?))
     }
     /// What the dataset's consent allows, in DUO terms: from the dataset and its policies (what
     /// `matchDataUse` judges on).
-    async fn data_use(&self, ctx: &Context<'_>) -> Result<crate::duo::DataUseInfo> {
-        crate::duo::dataset_data_use(ctx, &self.0.scope)
+    async fn data_use(&self, ctx: &Context<'_>) -> Result<Option<crate::duo::DataUseInfo>> {
+        Ok(Some(crate::duo::dataset_data_use(ctx, &self.0.scope)?))
     }
     async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
         Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent::node))
     }
     /// Publishers, described or named by IRI only (e.g. ORCIDs).
-    async fn publishers(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        agents(&self.0, ctx, v::DCT_PUBLISHER)
+    async fn publishers(&self, ctx: &Context<'_>) -> Result<Option<Vec<Agent>>> {
+        Ok(Some(agents(&self.0, ctx, v::DCT_PUBLISHER)?))
     }
     /// The study (research project) this dataset belongs to.
     async fn study(&self, ctx: &Context<'_>) -> Result<Option<Study>> {
         // The merged study any source's part-of link names (by any of its IRIs, so a link to an
         // NBDC research reaches the JGA study that is the same).
+        // (`read` leaves out links to an embargoed study; its policy is checked here too, for a
+        // study reached by an IRI only merging knows.)
         let model = hub(ctx).model();
+        let today = today();
         for t in self.0.read(ctx, v::DCT_IS_PART_OF)? {
             if let TermRef::NamedNode(n) = t
                 && let Some(record) = model.study_of_node(&n.into_owned().into())
+                && listed(ctx, RecordPolicy::of(record, &today))
             {
-                return Ok(Some(Study::new(&model, record, &today())));
+                return Ok(Some(Study::new(&model, record, &today)));
             }
         }
         Ok(None)
     }
-    async fn distributions(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
-        Ok(self.0.links(ctx, v::DCAT_DISTRIBUTION_PROP)?.into_iter().map(Distribution).collect())
+    async fn distributions(&self, ctx: &Context<'_>) -> Result<Option<Vec<Distribution>>> {
+        Ok(Some(self.0.links(ctx, v::DCAT_DISTRIBUTION_PROP)?.into_iter().map(Distribution).collect()))
     }
-    async fn assays(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_ASSAY)
+    async fn assays(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_ASSAY)?))
     }
-    async fn platforms(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_PLATFORM)
+    async fn platforms(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_PLATFORM)?))
     }
-    async fn reference_genomes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_REFERENCE_GENOME)
+    async fn reference_genomes(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_REFERENCE_GENOME)?))
     }
-    async fn file_types(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_FILE_TYPE)
+    async fn file_types(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_FILE_TYPE)?))
     }
-    async fn diseases(&self, ctx: &Context<'_>) -> Result<Vec<Disease>> {
-        Ok(self.0.links(ctx, v::MUSUBI_DISEASE)?.into_iter().map(Disease).collect())
+    async fn diseases(&self, ctx: &Context<'_>) -> Result<Option<Vec<Disease>>> {
+        Ok(Some(self.0.links(ctx, v::MUSUBI_DISEASE)?.into_iter().map(Disease).collect()))
     }
-    async fn tissues(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_TISSUE)
+    async fn tissues(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_TISSUE)?))
     }
-    async fn populations(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_POPULATION)
+    async fn populations(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_POPULATION)?))
     }
-    async fn sexes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_SEX)
+    async fn sexes(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_SEX)?))
     }
-    async fn age_groups(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_AGE_GROUP)
+    async fn age_groups(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_AGE_GROUP)?))
     }
     /// Number of subjects. Where a dataset lists several experiments, the largest count (the
     /// experiments of one dataset usually share their subjects, so a sum would overcount).
@@ -496,72 +510,72 @@ impl DatasetFields {
         Ok((!values.is_empty()).then(|| values.iter().sum()))
     }
     /// Headings of the source's molecular-data table, one per experiment.
-    async fn experiment_titles(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_EXPERIMENT_TITLE, lang.as_deref())
+    async fn experiment_titles(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_EXPERIMENT_TITLE, lang.as_deref())?))
     }
-    async fn experimental_method(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_EXPERIMENTAL_METHOD, lang.as_deref())
+    async fn experimental_method(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_EXPERIMENTAL_METHOD, lang.as_deref())?))
     }
     /// Targeted genes or regions.
-    async fn targets(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_TARGETS, lang.as_deref())
+    async fn targets(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_TARGETS, lang.as_deref())?))
     }
     /// The platform in the source's words (e.g. "Illumina [HiSeq 2000]"); `platforms` has the models.
-    async fn platform_description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_PLATFORM_DESCRIPTION, lang.as_deref())
+    async fn platform_description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_PLATFORM_DESCRIPTION, lang.as_deref())?))
     }
-    async fn platform_vendors(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_PLATFORM_VENDOR)
+    async fn platform_vendors(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_PLATFORM_VENDOR)?))
     }
     /// What was sampled (dataset-level, e.g. "DNA from peripheral blood").
-    async fn sample_description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_SAMPLE_DESCRIPTION, lang.as_deref())
+    async fn sample_description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_SAMPLE_DESCRIPTION, lang.as_deref())?))
     }
-    async fn cell_lines(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_CELL_LINE, lang.as_deref())
+    async fn cell_lines(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_CELL_LINE, lang.as_deref())?))
     }
-    async fn library_construction(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_LIBRARY_CONSTRUCTION, lang.as_deref())
+    async fn library_construction(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_LIBRARY_CONSTRUCTION, lang.as_deref())?))
     }
-    async fn library_kits(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_LIBRARY_KIT)
+    async fn library_kits(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_LIBRARY_KIT)?))
     }
-    async fn fragmentation(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_FRAGMENTATION, lang.as_deref())
+    async fn fragmentation(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_FRAGMENTATION, lang.as_deref())?))
     }
     /// Single-end or paired-end, in the source's words and as curated.
-    async fn read_types(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_READ_TYPE, lang.as_deref())
+    async fn read_types(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_READ_TYPE, lang.as_deref())?))
     }
-    async fn read_lengths(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_READ_LENGTH, lang.as_deref())
+    async fn read_lengths(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_READ_LENGTH, lang.as_deref())?))
     }
-    async fn sequencing_depths(&self, ctx: &Context<'_>) -> Result<Vec<f64>> {
-        Ok(self.0.strings(ctx, v::MUSUBI_SEQUENCING_DEPTH)?.iter().filter_map(|s| s.parse().ok()).collect())
+    async fn sequencing_depths(&self, ctx: &Context<'_>) -> Result<Option<Vec<f64>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_SEQUENCING_DEPTH)?.iter().filter_map(|s| s.parse().ok()).collect()))
     }
-    async fn target_coverages(&self, ctx: &Context<'_>) -> Result<Vec<f64>> {
-        Ok(self.0.strings(ctx, v::MUSUBI_TARGET_COVERAGE)?.iter().filter_map(|s| s.parse().ok()).collect())
+    async fn target_coverages(&self, ctx: &Context<'_>) -> Result<Option<Vec<f64>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_TARGET_COVERAGE)?.iter().filter_map(|s| s.parse().ok()).collect()))
     }
     /// Total data volume in the source's words (e.g. "149 GB (1,627,990,590 reads)").
-    async fn data_volume(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_DATA_VOLUME, lang.as_deref())
+    async fn data_volume(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_DATA_VOLUME, lang.as_deref())?))
     }
-    async fn processed_data_types(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_PROCESSED_DATA_TYPE)
+    async fn processed_data_types(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_PROCESSED_DATA_TYPE)?))
     }
     async fn has_phenotype_data(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
         Ok(self.0.first(ctx, v::MUSUBI_HAS_PHENOTYPE_DATA)?.map(|s| s == "true" || s == "1"))
     }
-    async fn cohorts(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_COHORT)
+    async fn cohorts(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_COHORT)?))
     }
     /// Affected, healthy or mixed.
-    async fn health_statuses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_HEALTH_STATUS)
+    async fn health_statuses(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_HEALTH_STATUS)?))
     }
     /// Tumour, normal or mixed.
-    async fn tumor_statuses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_TUMOR_STATUS)
+    async fn tumor_statuses(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_TUMOR_STATUS)?))
     }
     /// What `subjectCount` counts: individuals or samples.
     async fn subject_count_type(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -572,15 +586,15 @@ impl DatasetFields {
         self.0.first(ctx, v::MUSUBI_VERSION_RELEASE_DATE)
     }
     /// The archive's data records (JGAR…), one subject's or sample's files each (CONTROLLED).
-    async fn data_records(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_DATA_RECORD)
+    async fn data_records(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_DATA_RECORD)?))
     }
     /// Health categories (HealthDCAT-AP; EHDS categories).
-    async fn health_categories(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::HEALTH_HEALTH_CATEGORY)
+    async fn health_categories(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::HEALTH_HEALTH_CATEGORY)?))
     }
-    async fn health_themes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::HEALTH_HEALTH_THEME)
+    async fn health_themes(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::HEALTH_HEALTH_THEME)?))
     }
     async fn number_of_records(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         Ok(self.0.first(ctx, v::HEALTH_NUMBER_OF_RECORDS)?.and_then(|s| s.parse().ok()))
@@ -595,26 +609,26 @@ impl DatasetFields {
     async fn hdab(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
         Ok(self.0.links(ctx, v::HEALTH_HDAB)?.into_iter().next().map(Agent::node))
     }
-    async fn publisher_note(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::HEALTH_PUBLISHER_NOTE, lang.as_deref())
+    async fn publisher_note(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::HEALTH_PUBLISHER_NOTE, lang.as_deref())?))
     }
-    async fn publisher_types(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::HEALTH_PUBLISHER_TYPE)
+    async fn publisher_types(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::HEALTH_PUBLISHER_TYPE)?))
     }
     async fn trusted_data_holder(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
         Ok(self.0.first(ctx, v::HEALTH_TRUSTED_DATA_HOLDER)?.map(|s| s == "true" || s == "1"))
     }
     /// Coding systems the data uses (e.g. ICD-10).
-    async fn coding_systems(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::HEALTH_HAS_CODING_SYSTEM)
+    async fn coding_systems(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::HEALTH_HAS_CODING_SYSTEM)?))
     }
     /// Codes the data uses (e.g. ICD-10 Y59.0).
-    async fn code_values(&self, ctx: &Context<'_>) -> Result<Vec<Concept>> {
-        Ok(self.0.links(ctx, v::HEALTH_HAS_CODE_VALUES)?.into_iter().map(Concept).collect())
+    async fn code_values(&self, ctx: &Context<'_>) -> Result<Option<Vec<Concept>>> {
+        Ok(Some(self.0.links(ctx, v::HEALTH_HAS_CODE_VALUES)?.into_iter().map(Concept).collect()))
     }
     /// Distributions with aggregate reports on the data.
-    async fn analytics(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
-        Ok(self.0.links(ctx, v::HEALTH_ANALYTICS)?.into_iter().map(Distribution).collect())
+    async fn analytics(&self, ctx: &Context<'_>) -> Result<Option<Vec<Distribution>>> {
+        Ok(Some(self.0.links(ctx, v::HEALTH_ANALYTICS)?.into_iter().map(Distribution).collect()))
     }
     /// How long the data is kept: from.
     async fn retention_start(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -631,47 +645,47 @@ impl DatasetFields {
         self.0.first(ctx, v::MUSUBI_TEMPORAL_END)
     }
     /// Legal bases of processing (DPV IRIs, e.g. consent).
-    async fn legal_bases(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DPV_HAS_LEGAL_BASIS)
+    async fn legal_bases(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DPV_HAS_LEGAL_BASIS)?))
     }
     /// Purposes the data may serve (DPV IRIs).
-    async fn purposes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DPV_HAS_PURPOSE)
+    async fn purposes(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DPV_HAS_PURPOSE)?))
     }
     /// Categories of personal data held (DPV IRIs: age, gender, health record, …).
-    async fn personal_data_categories(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DPV_HAS_PERSONAL_DATA)
+    async fn personal_data_categories(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DPV_HAS_PERSONAL_DATA)?))
     }
-    async fn applicable_legislation(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCATAP_APPLICABLE_LEGISLATION)
+    async fn applicable_legislation(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCATAP_APPLICABLE_LEGISLATION)?))
     }
-    async fn accrual_periodicity(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_ACCRUAL_PERIODICITY)
+    async fn accrual_periodicity(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_ACCRUAL_PERIODICITY)?))
     }
-    async fn conforms_to(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_CONFORMS_TO)
+    async fn conforms_to(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_CONFORMS_TO)?))
     }
     /// Creators, described or named by IRI only (e.g. ORCIDs).
-    async fn creators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        agents(&self.0, ctx, v::DCT_CREATOR)
+    async fn creators(&self, ctx: &Context<'_>) -> Result<Option<Vec<Agent>>> {
+        Ok(Some(agents(&self.0, ctx, v::DCT_CREATOR)?))
     }
-    async fn languages(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_LANGUAGE)
+    async fn languages(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_LANGUAGE)?))
     }
-    async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_LICENSE)
+    async fn licenses(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_LICENSE)?))
     }
-    async fn spatial_coverage(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_SPATIAL)
+    async fn spatial_coverage(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_SPATIAL)?))
     }
-    async fn provenance_statement(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_PROVENANCE_STATEMENT)
+    async fn provenance_statement(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_PROVENANCE_STATEMENT)?))
     }
-    async fn quality_certificates(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_QUALITY_CERTIFICATE)
+    async fn quality_certificates(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_QUALITY_CERTIFICATE)?))
     }
-    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCAT_THEME)
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCAT_THEME)?))
     }
     async fn spatial_resolution_in_meters(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
         Ok(self.0.first(ctx, v::DCAT_SPATIAL_RESOLUTION)?.and_then(|s| s.parse().ok()))
@@ -680,32 +694,32 @@ impl DatasetFields {
     async fn temporal_resolution(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_TEMPORAL_RESOLUTION)
     }
-    async fn samples(&self, ctx: &Context<'_>) -> Result<Vec<Distribution>> {
-        Ok(self.0.links(ctx, v::ADMS_SAMPLE)?.into_iter().map(Distribution).collect())
+    async fn samples(&self, ctx: &Context<'_>) -> Result<Option<Vec<Distribution>>> {
+        Ok(Some(self.0.links(ctx, v::ADMS_SAMPLE)?.into_iter().map(Distribution).collect()))
     }
-    async fn version_notes(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::ADMS_VERSION_NOTES, lang.as_deref())
+    async fn version_notes(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::ADMS_VERSION_NOTES, lang.as_deref())?))
     }
     /// The columns (variables) of the dataset's data model.
-    async fn columns(&self, ctx: &Context<'_>) -> Result<Vec<Column>> {
-        Ok(self.0.links(ctx, v::CSVW_COLUMN)?.into_iter().map(Column).collect())
+    async fn columns(&self, ctx: &Context<'_>) -> Result<Option<Vec<Column>>> {
+        Ok(Some(self.0.links(ctx, v::CSVW_COLUMN)?.into_iter().map(Column).collect()))
     }
     /// Per-sample attributes (CONTROLLED: needs a grant for this dataset).
-    async fn sample_attributes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_SAMPLE_ATTRIBUTE)
+    async fn sample_attributes(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_SAMPLE_ATTRIBUTE)?))
     }
     /// File access URLs of the dataset's distributions (CONTROLLED).
-    async fn download_urls(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+    async fn download_urls(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
         guard(ctx, v::DCAT_DOWNLOAD_URL, &self.0.scope)?;
         let mut urls = self.0.strings(ctx, v::DCAT_DOWNLOAD_URL)?;
         for d in self.0.links(ctx, v::DCAT_DISTRIBUTION_PROP)? {
             urls.extend(d.strings(ctx, v::DCAT_DOWNLOAD_URL)?);
         }
-        Ok(urls)
+        Ok(Some(urls))
     }
     /// Internal identifiers at the source (STEWARD).
-    async fn internal_ids(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_INTERNAL_ID)
+    async fn internal_ids(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_INTERNAL_ID)?))
     }
     /// Whether the record is a draft (STEWARD).
     async fn draft(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
@@ -720,6 +734,16 @@ impl DatasetFields {
     async fn sensitive(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
         Ok(self.0.first(ctx, v::MUSUBI_SENSITIVE)?.map(|s| matches!(s.trim(), "true" | "1")))
     }
+}
+
+/// The outcomes registered on the dataset of `scope`, oldest first: none that also used a dataset
+/// hidden from the caller (embargoed), whose title and DOI would describe it.
+fn outcomes_of(ctx: &Context<'_>, scope: &Scope) -> Result<Vec<crate::process::Outcome>> {
+    guard(ctx, v::MUSUBI_OUTCOME, scope)?;
+    let Some(accession) = &scope.dataset else { return Ok(Vec::new()) };
+    let hidden = Hidden::of(ctx);
+    let outcomes = hub(ctx).process().outcomes().into_iter();
+    Ok(outcomes.filter(|o| o.datasets.contains(accession) && !o.datasets.iter().any(|d| hidden.contains(d))).collect())
 }
 
 fn publications(e: &Entity, ctx: &Context<'_>) -> Result<Vec<Publication>> {
@@ -768,48 +792,48 @@ impl Study {
 
 #[Object]
 impl StudyFields {
-    async fn methods(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_METHODS, lang.as_deref())
+    async fn methods(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_METHODS, lang.as_deref())?))
     }
     /// Project or research group the study belongs to (e.g. BioBank Japan).
-    async fn project_names(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_PROJECT_NAME, lang.as_deref())
+    async fn project_names(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_PROJECT_NAME, lang.as_deref())?))
     }
     /// Who was granted controlled access to the study's data, for what and until when.
-    async fn approved_uses(&self, ctx: &Context<'_>) -> Result<Vec<ApprovedUse>> {
-        Ok(self.0.links(ctx, v::MUSUBI_APPROVED_USE)?.into_iter().map(ApprovedUse).collect())
+    async fn approved_uses(&self, ctx: &Context<'_>) -> Result<Option<Vec<ApprovedUse>>> {
+        Ok(Some(self.0.links(ctx, v::MUSUBI_APPROVED_USE)?.into_iter().map(ApprovedUse).collect()))
     }
     /// Releases of the study, oldest first.
-    async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<StudyVersion>> {
+    async fn versions(&self, ctx: &Context<'_>) -> Result<Option<Vec<StudyVersion>>> {
         let mut versions: Vec<StudyVersion> = self.0.links(ctx, v::DCAT_HAS_VERSION)?.into_iter().map(StudyVersion).collect();
         versions.sort_by_key(|sv| sv.0.node().first(v::DCAT_VERSION).unwrap_or_default().trim_start_matches('v').parse::<u32>().unwrap_or(0));
-        Ok(versions)
+        Ok(Some(versions))
     }
     /// Samples taken for this study (its BioSamples), from every source.
     #[graphql(complexity = "crate::limits::UNPAGED_LIST_WEIGHT.saturating_mul(child_complexity)")]
-    async fn samples(&self, ctx: &Context<'_>) -> Result<Vec<Sample>> {
+    async fn samples(&self, ctx: &Context<'_>) -> Result<Option<Vec<Sample>>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
         let model = hub(ctx).model();
-        let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Vec::new()) };
+        let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Some(Vec::new())) };
         let today = today();
-        Ok(model
+        Ok(Some(model
             .samples_of_study(record)
             .filter(|s| listed(ctx, RecordPolicy::of(s, &today)))
             .map(|s| Sample::new(&model, s, &today))
-            .collect())
+            .collect()))
     }
     /// Datasets that belong to this study, from every source (embargoed ones only for stewards).
     #[graphql(complexity = "crate::limits::UNPAGED_LIST_WEIGHT.saturating_mul(child_complexity)")]
-    async fn datasets(&self, ctx: &Context<'_>) -> Result<Vec<Dataset>> {
+    async fn datasets(&self, ctx: &Context<'_>) -> Result<Option<Vec<Dataset>>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
         let model = hub(ctx).model();
-        let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Vec::new()) };
+        let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Some(Vec::new())) };
         let today = today();
-        Ok(model
+        Ok(Some(model
             .datasets_of_study(record)
             .filter(|d| listed(ctx, RecordPolicy::of(d, &today)))
             .map(|d| Dataset::new(&model, d, &today))
-            .collect())
+            .collect()))
     }
 }
 
@@ -832,12 +856,12 @@ impl Sample {
 #[Object]
 impl SampleFields {
     /// The sample's attributes as the submitter named them (REGISTERED; CONTROLLED on human samples).
-    async fn characteristics(&self, ctx: &Context<'_>) -> Result<Vec<Attribute>> {
-        Ok(self.0.links(ctx, v::MUSUBI_SAMPLE_CHARACTERISTIC)?.into_iter().map(Attribute).collect())
+    async fn characteristics(&self, ctx: &Context<'_>) -> Result<Option<Vec<Attribute>>> {
+        Ok(Some(self.0.links(ctx, v::MUSUBI_SAMPLE_CHARACTERISTIC)?.into_iter().map(Attribute).collect()))
     }
     /// The submitter's contact people (their e-mail addresses are REGISTERED).
-    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        Ok(self.0.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect())
+    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Option<Vec<Agent>>> {
+        Ok(Some(self.0.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect()))
     }
     /// Whether the sample is sensitive (a human or human-host sample): its REGISTERED fields need
     /// CONTROLLED, which on a sample (no dataset grant) only stewards hold.
@@ -845,11 +869,11 @@ impl SampleFields {
         Ok(self.0.first(ctx, v::MUSUBI_SENSITIVE)?.map(|s| matches!(s.trim(), "true" | "1")))
     }
     /// The checklists (BioSample packages) the record follows.
-    async fn models(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_MODEL)
+    async fn models(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_MODEL)?))
     }
     /// The studies (BioProjects) the sample was taken for, as records where the hub has them.
-    async fn studies(&self, ctx: &Context<'_>) -> Result<Vec<Study>> {
+    async fn studies(&self, ctx: &Context<'_>) -> Result<Option<Vec<Study>>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
         let model = hub(ctx).model();
         let today = today();
@@ -865,11 +889,11 @@ impl SampleFields {
                 out.push(Study::new(&model, record, &today));
             }
         }
-        Ok(out)
+        Ok(Some(out))
     }
     /// Accessions of the studies the sample was taken for, also those the hub has no record of.
-    async fn study_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        Ok(self
+    async fn study_accessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self
             .0
             .read(ctx, v::DCT_IS_PART_OF)?
             .into_iter()
@@ -877,7 +901,7 @@ impl SampleFields {
                 TermRef::NamedNode(n) => Some(n.as_str().rsplit('/').next().unwrap_or(n.as_str()).to_owned()),
                 _ => None,
             })
-            .collect())
+            .collect()))
     }
 }
 
@@ -896,32 +920,29 @@ impl StudyVersion {
     async fn release_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCT_ISSUED)
     }
-    async fn release_note(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_RELEASE_NOTE, lang.as_deref())
+    async fn release_note(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_RELEASE_NOTE, lang.as_deref())?))
     }
     /// Accessions of the datasets released in this version (embargoed ones only for stewards).
-    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        // (`read` leaves out links to embargoed datasets.)
         let model = hub(ctx).model();
-        let today = today();
-        Ok(self
-            .0
-            .read(ctx, v::DCT_HAS_PART)?
-            .iter()
-            .filter_map(|t| match t {
-                TermRef::NamedNode(n) => {
-                    let id = NamedOrBlankNode::from(n.into_owned());
-                    let record = model.datasets().iter().find(|r| r.names(&id));
-                    if record.is_some_and(|r| !listed(ctx, RecordPolicy::of(r, &today))) {
-                        return None;
+        Ok(Some(
+            self.0
+                .read(ctx, v::DCT_HAS_PART)?
+                .iter()
+                .filter_map(|t| match t {
+                    TermRef::NamedNode(n) => {
+                        let id = NamedOrBlankNode::from(n.into_owned());
+                        Some(model.find(&id, "").and_then(|view| view.node(&id)).map_or_else(
+                            || n.as_str().rsplit('/').next().unwrap_or(n.as_str()).to_owned(),
+                            |node| node.accession(),
+                        ))
                     }
-                    Some(model.find(&id, "").and_then(|view| view.node(&id)).map_or_else(
-                        || n.as_str().rsplit('/').next().unwrap_or(n.as_str()).to_owned(),
-                        |node| node.accession(),
-                    ))
-                }
-                _ => None,
-            })
-            .collect())
+                    _ => None,
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -972,8 +993,8 @@ impl Agent {
         guard(ctx, v::MUSUBI_IRI, &self.scope)?;
         Ok(self.iri.clone())
     }
-    async fn name(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.with(ctx, v::FOAF_NAME, |e| e.texts(ctx, v::FOAF_NAME, lang.as_deref()))
+    async fn name(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.with(ctx, v::FOAF_NAME, |e| e.texts(ctx, v::FOAF_NAME, lang.as_deref()))?))
     }
     /// The organisation a person belongs to.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
@@ -989,12 +1010,12 @@ impl Agent {
     async fn accession(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.with(ctx, v::DCT_IDENTIFIER, |e| e.first(ctx, v::DCT_IDENTIFIER))
     }
-    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.with(ctx, v::DCT_DESCRIPTION, |e| e.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref()))
+    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.with(ctx, v::DCT_DESCRIPTION, |e| e.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref()))?))
     }
     /// Whom to contact (e.g. a committee's contacts).
-    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        self.with(ctx, v::DCAT_CONTACT_POINT, |e| Ok(e.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect()))
+    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Option<Vec<Agent>>> {
+        Ok(Some(self.with(ctx, v::DCAT_CONTACT_POINT, |e| Ok(e.links(ctx, v::DCAT_CONTACT_POINT)?.into_iter().map(Agent::node).collect()))?))
     }
     /// Telephone number (REGISTERED).
     async fn telephone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -1034,11 +1055,11 @@ impl Concept {
     async fn notation(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::SKOS_NOTATION)
     }
-    async fn pref_label(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::SKOS_PREF_LABEL, lang.as_deref())
+    async fn pref_label(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::SKOS_PREF_LABEL, lang.as_deref())?))
     }
-    async fn definition(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::SKOS_DEFINITION, lang.as_deref())
+    async fn definition(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::SKOS_DEFINITION, lang.as_deref())?))
     }
 }
 
@@ -1056,12 +1077,12 @@ impl Column {
         self.0.first(ctx, v::CSVW_DATATYPE)
     }
     /// What the column holds.
-    async fn describes(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::CSVW_DESCRIBES, lang.as_deref())
+    async fn describes(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::CSVW_DESCRIBES, lang.as_deref())?))
     }
     /// The values the column allows, when the data model lists them.
-    async fn allowed_values(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_ALLOWED_VALUE)
+    async fn allowed_values(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_ALLOWED_VALUE)?))
     }
 }
 
@@ -1075,8 +1096,8 @@ impl ApprovedUse {
         Ok(self.0.links(ctx, v::MUSUBI_USER)?.into_iter().next().map(Agent::node))
     }
     /// The research the data is used for.
-    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())?))
     }
     async fn start_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::SCHEMA_START_DATE)
@@ -1084,8 +1105,8 @@ impl ApprovedUse {
     async fn end_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::SCHEMA_END_DATE)
     }
-    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_DATASET_ACCESSION)
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_DATASET_ACCESSION)?))
     }
 }
 
@@ -1096,11 +1117,11 @@ pub struct Grant(Entity);
 #[Object]
 impl Grant {
     /// Grant numbers.
-    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_IDENTIFIER)
+    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_IDENTIFIER)?))
     }
-    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())?))
     }
     /// The funding agency or programme.
     async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
@@ -1130,11 +1151,11 @@ impl Publication {
             }
         }
     }
-    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        match self {
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(match self {
             Publication::Node(e) => e.texts(ctx, v::DCT_TITLE, lang.as_deref()),
             Publication::Iri(_, scope) => guard(ctx, v::DCT_TITLE, scope).map(|()| Vec::new()),
-        }
+        }?))
     }
     async fn pmid(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         match self {
@@ -1149,11 +1170,11 @@ impl Publication {
             Publication::Iri(..) => Ok(None),
         }
     }
-    async fn creators(&self, ctx: &Context<'_>) -> Result<Vec<Agent>> {
-        match self {
+    async fn creators(&self, ctx: &Context<'_>) -> Result<Option<Vec<Agent>>> {
+        Ok(Some(match self {
             Publication::Node(e) => agents(e, ctx, v::DCT_CREATOR),
             Publication::Iri(..) => Ok(Vec::new()),
-        }
+        }?))
     }
     async fn doi(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         match self {
@@ -1165,11 +1186,11 @@ impl Publication {
         }
     }
     /// The datasets the publication reports on, as the source names them.
-    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        match self {
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(match self {
             Publication::Node(e) => e.strings(ctx, v::MUSUBI_DATASET_ACCESSION),
             Publication::Iri(..) => Ok(Vec::new()),
-        }
+        }?))
     }
 }
 
@@ -1182,36 +1203,34 @@ impl Policy {
     async fn accession(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCT_IDENTIFIER)
     }
-    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())?))
     }
-    async fn text(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_POLICY_TEXT, lang.as_deref())
+    async fn text(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_POLICY_TEXT, lang.as_deref())?))
     }
-    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())
+    async fn description(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::DCT_DESCRIPTION, lang.as_deref())?))
     }
     /// Outcomes of this dataset's use that researchers registered (publications, patents,
     /// products, derived datasets), oldest first: public, the return to those who gave the data.
-    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Vec<crate::process::Outcome>> {
-        guard(ctx, NamedNodeRef::new_unchecked("https://w3id.org/musubi/vocab#outcome"), &self.0.scope)?;
-        let Some(accession) = &self.0.scope.dataset else { return Ok(Vec::new()) };
-        Ok(crate::access::hub(ctx).process().outcomes().into_iter().filter(|o| o.datasets.contains(accession)).collect())
+    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Option<Vec<crate::process::Outcome>>> {
+        outcomes_of(ctx, &self.0.scope).map(Some)
     }
     /// Data use conditions as DUO term IRIs.
-    async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)
+    async fn duo_codes(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_DATA_USE_CONDITION)?))
     }
     /// DUO term ids as the source writes them (e.g. "DUO:0000046").
-    async fn duo_term_ids(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_DUO_TERM_ID)
+    async fn duo_term_ids(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_DUO_TERM_ID)?))
     }
-    async fn duo_labels(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::MUSUBI_DUO_LABEL, lang.as_deref())
+    async fn duo_labels(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::MUSUBI_DUO_LABEL, lang.as_deref())?))
     }
     /// DUO codes suggested from the policy's free text (e.g. JGA policies), for a steward to
     /// confirm with `confirmDuoSuggestion` (STEWARD).
-    async fn duo_suggestions(&self, ctx: &Context<'_>) -> Result<Vec<crate::duo::DuoSuggestion>> {
+    async fn duo_suggestions(&self, ctx: &Context<'_>) -> Result<Option<Vec<crate::duo::DuoSuggestion>>> {
         crate::access::guard_tier(ctx, musubi_ontology::tier::Tier::Steward, self.0.scope.dataset.as_deref())?;
         let texts: Vec<String> = self
             .0
@@ -1222,15 +1241,15 @@ impl Policy {
                 _ => None,
             })
             .collect();
-        Ok(crate::duo::suggestions(ctx, &texts))
+        Ok(Some(crate::duo::suggestions(ctx, &texts)))
     }
     /// The committee that decides on access under this policy.
     async fn data_access_committee(&self, ctx: &Context<'_>) -> Result<Option<Agent>> {
         Ok(self.0.links(ctx, v::MUSUBI_DATA_ACCESS_COMMITTEE)?.into_iter().next().map(Agent::node))
     }
     /// The datasets the policy governs, by accession.
-    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_DATASET_ACCESSION)
+    async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_DATASET_ACCESSION)?))
     }
     async fn url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::SCHEMA_URL)
@@ -1264,11 +1283,11 @@ impl Distribution {
         guard(ctx, v::MUSUBI_IRI, &self.0.scope)?;
         Ok(self.0.iri())
     }
-    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Vec<Text>> {
-        self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())
+    async fn title(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
+        Ok(Some(self.0.texts(ctx, v::DCT_TITLE, lang.as_deref())?))
     }
-    async fn format(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_FORMAT)
+    async fn format(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_FORMAT)?))
     }
     async fn access_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_ACCESS_URL)
@@ -1280,12 +1299,12 @@ impl Distribution {
     async fn media_type(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_MEDIA_TYPE)
     }
-    async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::DCT_LICENSE)
+    async fn licenses(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::DCT_LICENSE)?))
     }
     /// Who may do what with it, in the publisher's words.
-    async fn rights_statement(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        self.0.strings(ctx, v::MUSUBI_RIGHTS_STATEMENT)
+    async fn rights_statement(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
+        Ok(Some(self.0.strings(ctx, v::MUSUBI_RIGHTS_STATEMENT)?))
     }
     async fn version(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::DCAT_VERSION)

@@ -214,8 +214,15 @@ async fn request_verdicts_approval_controlled_read_expiry_revocation_and_audit()
     assert!(verdict["rule"].as_str().unwrap().contains("MONDO:0000624"), "the rule names the ancestor: {body}");
     let body = hub.ask(Some(&researcher), SUBMIT, request(&["JGAD000002"], json!({ "diseases": ["MONDO:9999999"], "commercial": false }))).await;
     assert!(error(&body)["message"].as_str().unwrap().starts_with("input.researchUse.diseases[0]:"), "{body}");
-    let body = hub.ask(Some(&stranger), r#"mutation($id: ID!) { withdrawAccessRequest(id: $id) { state } }"#, json!({ "id": third })).await;
-    assert_eq!(error(&body)["extensions"]["code"], "FORBIDDEN", "only its researcher withdraws it: {body}");
+    // Only its researcher withdraws it; to anyone else it answers as an id no request has (not
+    // FORBIDDEN: that told a stranger the id was taken), as `accessRequest(id:)` does (null).
+    let withdraw = r#"mutation($id: ID!) { withdrawAccessRequest(id: $id) { state } }"#;
+    let theirs = hub.ask(Some(&stranger), withdraw, json!({ "id": third })).await;
+    let missing = hub.ask(Some(&stranger), withdraw, json!({ "id": "AR-000000000000" })).await;
+    assert_eq!(error(&theirs)["extensions"]["code"], "NOT_FOUND", "{theirs}");
+    assert_eq!(theirs.to_string().replace(&third, "ID"), missing.to_string().replace("AR-000000000000", "ID"), "another's request answers as a missing one");
+    let body = hub.ask(Some(&stranger), "query($id: ID!) { accessRequest(id: $id) { state } }", json!({ "id": third })).await;
+    assert_eq!(body["data"]["accessRequest"], Value::Null, "{body}");
     let body = hub.ask(Some(&researcher), r#"mutation($id: ID!) { withdrawAccessRequest(id: $id, comment: "funding ended") { state } }"#, json!({ "id": third })).await;
     assert_eq!(body["data"]["withdrawAccessRequest"]["state"], "WITHDRAWN", "{body}");
     let body = hub.ask(Some(&steward), APPROVE, json!({ "id": third, "expires": in_seconds(3600) })).await;

@@ -39,7 +39,7 @@ impl PolicyFacts {
     }
 
     /// Both what `self` and what `other` state (another source's nodes of the same record).
-    pub(super) fn add(&mut self, other: &PolicyFacts) {
+    pub fn add(&mut self, other: &PolicyFacts) {
         self.sensitive |= other.sensitive;
         self.undated_embargo |= other.undated_embargo;
         self.latest_embargo = self.latest_embargo.max(other.latest_embargo);

@@ -167,26 +167,38 @@ fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput)
     if input_.datasets.is_empty() {
         problems.push(input("input.datasets", "name at least one dataset"));
     }
-    let mut datasets = Vec::new();
+    // Each dataset as the caller may see it: an embargoed one answers as an unknown one; its
+    // access level and conditions only where the caller may read them.
+    let today = crate::access::today();
+    let mut datasets: Vec<(RequestedDataset, Option<Tier>)> = Vec::new();
     for (i, accession) in input_.datasets.iter().enumerate() {
         let field = format!("input.datasets[{i}]");
         let accession = accession.trim();
-        if datasets.iter().any(|d: &RequestedDataset| d.dataset == accession) {
+        if datasets.iter().any(|(d, _)| d.dataset == accession) {
             problems.push(input(&field, format!("{accession} is named twice")));
             continue;
         }
-        let Some(record) = model.dataset(accession) else {
+        let listed = |r: &&musubi_ontology::read_model::MergedRecord| crate::access::listed(ctx, crate::access::RecordPolicy::of(r, &today));
+        let Some(record) = model.dataset(accession).filter(listed) else {
             problems.push(input(&field, format!("no dataset {accession} in the hub")));
             continue;
         };
+        let level_tier = crate::access::effective_tier(hub.vocabulary(), musubi_ontology::vocab::MUSUBI_ACCESS_LEVEL.as_str(), crate::access::RecordPolicy::of(record, &today));
+        if hub.enforced() && guard_tier(ctx, level_tier, Some(accession)).is_err() {
+            problems.push(input(&field, format!("{accession}'s access level needs the {level_tier} tier to read; ask its data access committee")));
+            continue;
+        }
         if model.access_level(record) != Some(musubi_ontology::vocab::AccessLevel::Controlled) {
             problems.push(input(&field, format!("{accession} is not a CONTROLLED dataset; its fields need no grant")));
             continue;
         }
         // The same data use `matchDataUse` shows: the dataset's own conditions, its policies'
-        // (and the suggestions a steward confirmed).
-        let conditions = crate::duo::data_use_of(&model, record).iris();
-        datasets.push(RequestedDataset { dataset: accession.to_owned(), verdict: super::VerdictOutcome::NeedsReview, rule: String::new(), conditions });
+        // (and the suggestions a steward confirmed), as far as the caller may read them.
+        let (conditions, unreadable) = match crate::duo::readable_data_use(ctx, &model, record, &today) {
+            Ok(data) => (data.iris(), None),
+            Err(tier) => (Vec::new(), Some(tier)),
+        };
+        datasets.push((RequestedDataset { dataset: accession.to_owned(), verdict: super::VerdictOutcome::NeedsReview, rule: String::new(), conditions }, unreadable));
     }
     let purpose = text("input.purpose", &input_.purpose, &mut problems);
     let institution = text("input.institution", &input_.institution, &mut problems);
@@ -234,11 +246,16 @@ fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput)
         methods: ru.methods,
         commercial: ru.commercial,
     };
-    for d in &mut datasets {
-        let (verdict, rule) = super::duo::verdict(&research_use, &d.conditions, hub.diseases());
-        d.verdict = verdict;
-        d.rule = rule;
-    }
+    let datasets = datasets
+        .into_iter()
+        .map(|(mut d, unreadable)| {
+            (d.verdict, d.rule) = match unreadable {
+                None => super::duo::verdict(&research_use, &d.conditions, hub.diseases()),
+                Some(tier) => (super::VerdictOutcome::NeedsReview, crate::duo::unreadable_conditions(tier)),
+            };
+            d
+        })
+        .collect();
     Ok(AccessRequest {
         id: String::new(),
         state: RequestState::Submitted,
@@ -281,26 +298,26 @@ pub struct ProcessMutation;
 impl ProcessMutation {
     /// Requests access to CONTROLLED datasets (REGISTERED). Each dataset gets a DUO verdict
     /// against its data-use conditions; the request waits for the committee.
-    async fn submit_access_request(&self, ctx: &Context<'_>, input: AccessRequestInput) -> Result<AccessRequest> {
+    async fn submit_access_request(&self, ctx: &Context<'_>, input: AccessRequestInput) -> Result<Option<AccessRequest>> {
         guard_tier(ctx, Tier::Registered, None)?;
         let p = principal(ctx);
         let party = researcher(p).map_err(to_error)?;
         let request = validate_request(ctx, party, input).map_err(to_error)?;
         let hub = hub(ctx);
-        hub.process().submit(request, p, hub.audit_log()).map_err(to_error)
+        Ok(Some(hub.process().submit(request, p, hub.audit_log()).map_err(to_error)?))
     }
 
     /// Withdraws your own submitted request (REGISTERED).
-    async fn withdraw_access_request(&self, ctx: &Context<'_>, id: ID, comment: Option<String>) -> Result<AccessRequest> {
+    async fn withdraw_access_request(&self, ctx: &Context<'_>, id: ID, comment: Option<String>) -> Result<Option<AccessRequest>> {
         guard_tier(ctx, Tier::Registered, None)?;
         let c = self::comment("comment", comment, false).map_err(to_error)?;
         let hub = hub(ctx);
-        hub.process().decide(&id, Step::Withdraw, principal(ctx), c, None, hub.audit_log()).map_err(to_error)
+        Ok(Some(hub.process().decide(&id, Step::Withdraw, principal(ctx), c, None, hub.audit_log()).map_err(to_error)?))
     }
 
     /// Approves a submitted request (STEWARD): issues a grant on its datasets to the requester,
     /// effective at once, until `expires` (xsd:dateTime, in the future).
-    async fn approve_access_request(&self, ctx: &Context<'_>, id: ID, comment: String, expires: String) -> Result<AccessRequest> {
+    async fn approve_access_request(&self, ctx: &Context<'_>, id: ID, comment: String, expires: String) -> Result<Option<AccessRequest>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let c = self::comment("comment", Some(comment), true).map_err(to_error)?;
         let at: musubi_ontology::xsd::DateTime = expires
@@ -311,28 +328,28 @@ impl ProcessMutation {
             return Err(to_error(input("expires", format!("{at} is not in the future"))));
         }
         let hub = hub(ctx);
-        hub.process().decide(&id, Step::Approve, principal(ctx), c, Some(at.to_string()), hub.audit_log()).map_err(to_error)
+        Ok(Some(hub.process().decide(&id, Step::Approve, principal(ctx), c, Some(at.to_string()), hub.audit_log()).map_err(to_error)?))
     }
 
     /// Rejects a submitted request (STEWARD), with the reason.
-    async fn reject_access_request(&self, ctx: &Context<'_>, id: ID, comment: String) -> Result<AccessRequest> {
+    async fn reject_access_request(&self, ctx: &Context<'_>, id: ID, comment: String) -> Result<Option<AccessRequest>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let c = self::comment("comment", Some(comment), true).map_err(to_error)?;
         let hub = hub(ctx);
-        hub.process().decide(&id, Step::Reject, principal(ctx), c, None, hub.audit_log()).map_err(to_error)
+        Ok(Some(hub.process().decide(&id, Step::Reject, principal(ctx), c, None, hub.audit_log()).map_err(to_error)?))
     }
 
     /// Revokes an active grant (STEWARD): CONTROLLED on its datasets ends at the grantee's next request.
-    async fn revoke_grant(&self, ctx: &Context<'_>, id: ID, comment: String) -> Result<AccessGrant> {
+    async fn revoke_grant(&self, ctx: &Context<'_>, id: ID, comment: String) -> Result<Option<AccessGrant>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let c = self::comment("comment", Some(comment), true).map_err(to_error)?.expect("required");
         let hub = hub(ctx);
-        hub.process().revoke(&id, principal(ctx), c, hub.audit_log()).map(AccessGrant::from).map_err(to_error)
+        Ok(Some(hub.process().revoke(&id, principal(ctx), c, hub.audit_log()).map(AccessGrant::from).map_err(to_error)?))
     }
 
     /// Registers an outcome of data use (REGISTERED) on datasets you hold or held a grant for;
     /// it shows publicly on those datasets and in the `outcomes` feed.
-    async fn register_outcome(&self, ctx: &Context<'_>, #[graphql(name = "input")] outcome: OutcomeInput) -> Result<Outcome> {
+    async fn register_outcome(&self, ctx: &Context<'_>, #[graphql(name = "input")] outcome: OutcomeInput) -> Result<Option<Outcome>> {
         guard_tier(ctx, Tier::Registered, None)?;
         let p = principal(ctx);
         let party = researcher(p).map_err(to_error)?;
@@ -388,7 +405,7 @@ impl ProcessMutation {
             registered_at: String::new(),
             registered_by: party.subject,
         };
-        hub.process().register_outcome(record).map_err(to_error)
+        Ok(Some(hub.process().register_outcome(record).map_err(to_error)?))
     }
 }
 
@@ -415,23 +432,23 @@ impl ProcessQuery {
     }
 
     /// Access requests: your own, or all for a steward; optionally in one state.
-    async fn access_requests(&self, ctx: &Context<'_>, state: Option<RequestState>) -> Result<Vec<AccessRequest>> {
+    async fn access_requests(&self, ctx: &Context<'_>, state: Option<RequestState>) -> Result<Option<Vec<AccessRequest>>> {
         guard_tier(ctx, Tier::Registered, None)?;
-        Ok(hub(ctx).process().requests().into_iter().filter(|r| may_see(ctx, r) && state.is_none_or(|s| r.state == s)).collect())
+        Ok(Some(hub(ctx).process().requests().into_iter().filter(|r| may_see(ctx, r) && state.is_none_or(|s| r.state == s)).collect()))
     }
 
     /// Grants: your own, or all for a steward.
-    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<AccessGrant>> {
+    async fn grants(&self, ctx: &Context<'_>) -> Result<Option<Vec<AccessGrant>>> {
         guard_tier(ctx, Tier::Registered, None)?;
         let p = principal(ctx);
         let me = Party::of(p);
-        Ok(hub(ctx)
+        Ok(Some(hub(ctx)
             .process()
             .grants()
             .into_iter()
             .filter(|g| p.tier >= Tier::Steward || me.as_ref() == Some(&g.grantee))
             .map(AccessGrant::from)
-            .collect())
+            .collect()))
     }
 
     /// New outcomes of data use, newest first (public).
@@ -440,26 +457,29 @@ impl ProcessQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "1 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "`endCursor` of the previous page.")] after: Option<String>,
-    ) -> Result<OutcomeConnection> {
+    ) -> Result<Option<OutcomeConnection>> {
         let first = first.unwrap_or(20);
         if !(1..=100).contains(&first) {
             return Err(crate::errors::bad_input("first", format!("asks for {first} outcomes; a page holds 1 to 100")));
         }
-        let before = match after {
-            Some(c) => Some(c.parse::<i64>().map_err(|_| crate::errors::bad_input("after", "is not a cursor this feed issued"))?),
-            None => None,
-        };
-        let mut nodes: Vec<Outcome> =
-            hub(ctx).process().outcomes().into_iter().rev().filter(|o| before.is_none_or(|b| o.sequence < b)).collect();
-        let has_next_page = nodes.len() > first as usize;
-        nodes.truncate(first as usize);
-        let end_cursor = nodes.last().filter(|_| has_next_page).map(|o| o.sequence.to_string());
-        Ok(OutcomeConnection { nodes, end_cursor, has_next_page })
+        // Newest first, only those the caller may see (none on a dataset embargoed for it).
+        let hidden = crate::access::Hidden::of(ctx);
+        let mut visible = hub(ctx).process().outcomes().into_iter().rev().filter(|o| !o.datasets.iter().any(|d| hidden.contains(d))).peekable();
+        // The cursor is the last outcome's id: it says nothing about the outcomes around it.
+        if let Some(after) = after
+            && !visible.by_ref().any(|o| o.id == after)
+        {
+            return Err(crate::errors::bad_input("after", "is not a cursor this feed issued (take `endCursor` from a previous page)"));
+        }
+        let nodes: Vec<Outcome> = visible.by_ref().take(first as usize).collect();
+        let has_next_page = visible.peek().is_some();
+        let end_cursor = nodes.last().filter(|_| has_next_page).map(|o| o.id.clone());
+        Ok(Some(OutcomeConnection { nodes, end_cursor, has_next_page }))
     }
 
     /// An organisation's fee statement for a month (`YYYY-MM`, default this month): for
     /// stewards and the organisation's own members. Its `csv` is the export.
-    async fn fee_statement(&self, ctx: &Context<'_>, organisation: String, month: Option<String>) -> Result<FeeStatement> {
+    async fn fee_statement(&self, ctx: &Context<'_>, organisation: String, month: Option<String>) -> Result<Option<FeeStatement>> {
         guard_tier(ctx, Tier::Registered, None)?;
         let p = principal(ctx);
         let member = ctx.data_opt::<Affiliation>().is_some_and(|a| a.organisation == organisation);
@@ -476,6 +496,6 @@ impl ProcessQuery {
         for g in hub.process().grants_issued_in(&month).into_iter().filter(|g| g.organisation == organisation) {
             *counts.entry((g.user_class, UsageKind::Grant)).or_default() += 1;
         }
-        Ok(FeeStatement::new(&organisation, &month, &hub.fee_schedule(), counts))
+        Ok(Some(FeeStatement::new(&organisation, &month, &hub.fee_schedule(), counts)))
     }
 }

@@ -260,12 +260,16 @@ pub enum OutcomeKind {
     DerivedDataset,
 }
 
-/// A result of data use, shown publicly on the datasets it used.
+/// A result of data use, shown publicly on the datasets it used (not while one of them is
+/// embargoed, below STEWARD).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[graphql(complex)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     pub id: String,
-    /// Its place in the feed (1 = the first outcome ever registered).
+    /// Its place in the feed (1 = the first outcome ever registered): STEWARD, as the number of
+    /// outcomes is (the feed shows each caller the outcomes it may see).
+    #[graphql(skip)]
     pub sequence: i64,
     pub kind: OutcomeKind,
     pub title: String,
@@ -277,8 +281,23 @@ pub struct Outcome {
     pub identifier: Option<String>,
     pub datasets: Vec<String>,
     pub registered_at: String,
-    /// Who registered it.
+    /// Who registered it (a subject or an API key's id: STEWARD).
+    #[graphql(skip)]
     pub registered_by: String,
+}
+
+#[async_graphql::ComplexObject]
+impl Outcome {
+    /// Its place in the feed (1 = the first outcome ever registered).
+    #[graphql(name = "sequence")]
+    async fn sequence_number(&self) -> Option<i64> {
+        Some(self.sequence)
+    }
+    /// Who registered it: the credential's subject (a token's `sub`, an API key's id).
+    #[graphql(name = "registeredBy")]
+    async fn registrant(&self) -> Option<&str> {
+        Some(&self.registered_by)
+    }
 }
 
 /// Why a process step was refused.
@@ -365,6 +384,19 @@ fn now_string() -> String {
     musubi_ontology::now().to_string()
 }
 
+/// A new record id: `prefix` and 12 random hex digits, unused in `taken`. Not a count: a
+/// sequential id would tell its holder how many requests, grants or outcomes it may not see.
+fn new_id(prefix: &str, taken: impl Fn(&str) -> bool) -> String {
+    loop {
+        let mut bytes = [0u8; 6];
+        aws_lc_rs::rand::fill(&mut bytes).expect("the system's random source");
+        let id = format!("{prefix}-{}", bytes.iter().map(|b| format!("{b:02X}")).collect::<String>());
+        if !taken(&id) {
+            return id;
+        }
+    }
+}
+
 impl Process {
     /// Process state in memory only (tests, tools).
     pub fn in_memory() -> Process {
@@ -443,7 +475,7 @@ impl Process {
     /// Stores a new request (already validated, verdicts given) and logs its submission.
     pub fn submit(&self, mut request: AccessRequest, by: &Principal, audit: &AuditLog) -> Result<AccessRequest, ProcessError> {
         let mut state = self.lock();
-        request.id = format!("AR-{:06}", state.requests.len() + 1);
+        request.id = new_id("AR", |id| state.requests.contains_key(id));
         request.state = RequestState::Submitted;
         request.submitted_at = now_string();
         let t = Process::transition("accessRequest.submit", &request.id, 1, None, "SUBMITTED", by, None);
@@ -468,8 +500,14 @@ impl Process {
         audit: &AuditLog,
     ) -> Result<AccessRequest, ProcessError> {
         let mut state = self.lock();
-        let mut request = state.requests.get(id).cloned().ok_or_else(|| ProcessError::NotFound { kind: "access request", id: id.to_owned() })?;
+        let not_found = || ProcessError::NotFound { kind: "access request", id: id.to_owned() };
+        let mut request = state.requests.get(id).cloned().ok_or_else(not_found)?;
         if step == Step::Withdraw && Party::of(by).as_ref() != Some(&request.requester) {
+            // Below STEWARD, another researcher's request answers as a missing one: whether an
+            // id is taken is not the caller's to learn (`accessRequest(id:)` says null for both).
+            if by.tier < Tier::Steward {
+                return Err(not_found());
+            }
             return Err(ProcessError::Forbidden(format!("only the researcher who submitted {id} may withdraw it")));
         }
         let to = request.state.check(id, step)?;
@@ -479,7 +517,7 @@ impl Process {
         request.transitions.push(t.clone());
         let mut entries = vec![t.audit_entry(id)];
         let grant = if step == Step::Approve {
-            let gid = format!("GR-{:06}", state.grants.len() + 1);
+            let gid = new_id("GR", |id| state.grants.contains_key(id));
             let issue = Process::transition("grant.issue", &gid, 1, None, "ACTIVE", by, t.comment.clone());
             entries.push(issue.audit_entry(&gid));
             request.grant = Some(gid.clone());
@@ -546,7 +584,7 @@ impl Process {
     pub fn register_outcome(&self, mut outcome: Outcome) -> Result<Outcome, ProcessError> {
         let mut state = self.lock();
         outcome.sequence = state.outcomes.len() as i64 + 1;
-        outcome.id = format!("OUT-{:06}", outcome.sequence);
+        outcome.id = new_id("OUT", |id| state.outcomes.iter().any(|o| o.id == id));
         outcome.registered_at = now_string();
         let g = graph("outcome", &outcome.id);
         self.store.replace(&[Replacement { graph: g.as_ref(), triples: &outcome_triples(&outcome) }])?;
@@ -646,9 +684,12 @@ mod tests {
         let b = process.submit(request(), &researcher, &audit).unwrap();
         process.decide(&b.id, Step::Withdraw, &researcher, Some("changed plans".into()), None, &audit).unwrap();
         let err = process.decide(&b.id, Step::Approve, &steward, None, Some("2999-01-01T00:00:00Z".into()), &audit).unwrap_err();
-        assert_eq!(err.to_string(), "AR-000002 is WITHDRAWN; it cannot approve");
+        assert_eq!(err.to_string(), format!("{} is WITHDRAWN; it cannot approve", b.id));
         let err = process.decide(&a.id, Step::Withdraw, &principal(Tier::Registered, "someone-else"), None, None, &audit).unwrap_err();
-        assert!(matches!(err, ProcessError::Forbidden(_)), "{err}");
+        let missing = process.decide("AR-000000000000", Step::Withdraw, &principal(Tier::Registered, "someone-else"), None, None, &audit).unwrap_err();
+        assert_eq!(err.to_string().replace(&a.id, "X"), missing.to_string().replace("AR-000000000000", "X"), "another's request answers as a missing one");
+        assert!(matches!(err, ProcessError::NotFound { .. }), "{err}");
+        assert!(a.id.starts_with("AR-") && a.id.len() == 15 && a.id != b.id, "{} {}", a.id, b.id);
         let approved = process.decide(&a.id, Step::Approve, &steward, Some("ok".into()), Some("2027-06-01T00:00:00Z".into()), &audit).unwrap();
         let grant = process.grant(approved.grant.as_deref().unwrap()).unwrap();
         let before: musubi_ontology::xsd::DateTime = "2027-05-31T23:59:59Z".parse().unwrap();
@@ -658,7 +699,7 @@ mod tests {
         assert!(process.active_grants("r-1", "https://other.example", &before).is_empty(), "subject and issuer both count");
         assert_eq!(grant.state(&after), GrantState::Expired);
         let err = process.decide(&a.id, Step::Reject, &steward, Some("no".into()), None, &audit).unwrap_err();
-        assert_eq!(err.to_string(), "AR-000001 is APPROVED; it cannot reject");
+        assert_eq!(err.to_string(), format!("{} is APPROVED; it cannot reject", a.id));
 
         // A fresh audit log (as if the lines were lost after their commits) is refilled from the store.
         let fresh = AuditLog::in_memory();
