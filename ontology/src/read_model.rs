@@ -642,6 +642,29 @@ impl ReadModel {
         &self.merged.samples
     }
 
+    /// Every name (accession, IRI) of a record — dataset, study or sample — that states an
+    /// embargo, past or not, with what its nodes state: where a link to one may not be shown
+    /// (while the embargo holds), and what search leaves out of other records' text. A name two
+    /// records share gets both's facts (it hides while either is embargoed). Few records state
+    /// an embargo: the map is small, and empty in most hubs.
+    pub fn embargo_names(&self) -> HashMap<String, PolicyFacts> {
+        let mut names: HashMap<String, PolicyFacts> = HashMap::new();
+        let records = self.merged.datasets.iter().chain(&self.merged.studies).chain(&self.merged.samples);
+        for record in records.filter(|r| r.policy.states_embargo()) {
+            let ids = record.members.iter().flat_map(|m| {
+                let iri = match &m.id {
+                    NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
+                    NamedOrBlankNode::BlankNode(_) => None,
+                };
+                std::iter::once(m.accession.clone()).chain(iri)
+            });
+            for name in ids.chain(record.iris.iter().map(|i| i.as_str().to_owned())).filter(|n| !n.is_empty()) {
+                names.entry(name).or_default().add(&record.policy);
+            }
+        }
+        names
+    }
+
     /// The policies that name the dataset `accession` among the datasets they govern.
     pub fn policies_naming(&self, accession: &str) -> impl Iterator<Item = Node> + '_ {
         self.merged.policies_by_dataset.get(accession).into_iter().flatten().filter_map(|k| self.node(k))

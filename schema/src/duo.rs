@@ -92,6 +92,11 @@ impl From<&DataUse> for DataUseInfo {
     }
 }
 
+/// What a dataset's data use reads: its own conditions, its policies' (linked from it, or naming
+/// it by accession, as EGA's do), the links themselves.
+pub(crate) const DATA_USE_READS: [musubi_ontology::rdf::NamedNodeRef<'static>; 3] =
+    [v::MUSUBI_DATA_USE_CONDITION, v::ODRL_HAS_POLICY, v::MUSUBI_DATASET_ACCESSION];
+
 /// The data use of `record` as the caller may read it — the dataset's own conditions and its
 /// policies', both tier-checked on the record (and audited like any read) — or the tier reading
 /// them needs (what `dataUse` would deny). Verdicts judge only what the caller may read.
@@ -100,7 +105,7 @@ pub(crate) fn readable_data_use(ctx: &Context<'_>, model: &ReadModel, record: &M
     let accession = record.key().accession.as_str();
     let policy = RecordPolicy::of(record, today);
     if hub.enforced() {
-        for property in [v::MUSUBI_DATA_USE_CONDITION, v::ODRL_HAS_POLICY] {
+        for property in DATA_USE_READS {
             let tier = crate::access::effective_tier(hub.vocabulary(), property.as_str(), policy);
             guard_tier(ctx, tier, Some(accession)).map_err(|_| tier)?;
         }
@@ -115,8 +120,9 @@ pub(crate) fn unreadable_conditions(tier: Tier) -> String {
 
 /// Reads the data use of a dataset the caller is looking at (its tiers checked).
 pub(crate) fn dataset_data_use(ctx: &Context<'_>, scope: &Scope) -> Result<DataUseInfo> {
-    guard(ctx, v::MUSUBI_DATA_USE_CONDITION, scope)?;
-    guard(ctx, v::ODRL_HAS_POLICY, scope)?;
+    for property in DATA_USE_READS {
+        guard(ctx, property, scope)?;
+    }
     let model = hub(ctx).model();
     let record = scope.dataset.as_deref().and_then(|a| model.dataset(a));
     Ok(record.map(|r| DataUseInfo::from(&data_use_of(&model, r))).unwrap_or(DataUseInfo { terms: vec![], diseases: vec![], unknown_terms: vec![] }))

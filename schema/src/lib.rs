@@ -84,27 +84,26 @@ pub struct Snapshot {
     /// sample — with its policy facts: a link to one is not shown while it is embargoed
     /// ([`access::Hidden`]). Few records state one; the map is empty in most hubs.
     pub(crate) embargo_names: std::collections::HashMap<String, access::PolicyFacts>,
+    /// The sources and policy of each record (dataset, study, sample) that states an embargo: a
+    /// source's record count below STEWARD leaves out those embargoed today.
+    pub(crate) embargo_sources: Vec<(Vec<String>, access::PolicyFacts)>,
 }
 
 impl Snapshot {
     fn new(vocabulary: &Vocabulary, model: ReadModel, index_on_disk: Option<&Path>) -> (Snapshot, Option<OnDisk>) {
         let (index, policies, outcome) = search::build_index(vocabulary, &model, index_on_disk);
         let embargo_stated = policies.iter().enumerate().filter(|(_, p)| p.states_embargo()).map(|(o, _)| o as u32).collect();
-        let mut embargo_names: std::collections::HashMap<String, access::PolicyFacts> = Default::default();
-        for record in model.datasets().iter().chain(model.studies()).chain(model.samples()).filter(|r| r.policy.states_embargo()) {
-            let names = record.members.iter().flat_map(|m| {
-                let id = match &m.id {
-                    musubi_ontology::rdf::NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
-                    musubi_ontology::rdf::NamedOrBlankNode::BlankNode(_) => None,
-                };
-                std::iter::once(m.accession.clone()).chain(id)
-            });
-            for name in names.chain(record.iris.iter().map(|i| i.as_str().to_owned())).filter(|n| !n.is_empty()) {
-                // A name two records share hides while either is embargoed (fail closed).
-                embargo_names.entry(name).or_default().add(&record.policy);
-            }
-        }
-        (Snapshot { model: Arc::new(model), index: Arc::new(index), policies, embargo_stated, embargo_names }, outcome)
+        let embargo_sources = model
+            .datasets()
+            .iter()
+            .chain(model.studies())
+            .chain(model.samples())
+            .filter(|r| r.policy.states_embargo())
+            .map(|r| (r.sources().into_iter().map(str::to_owned).collect(), r.policy))
+            .collect();
+        let embargo_names = model.embargo_names();
+        let snapshot = Snapshot { model: Arc::new(model), index: Arc::new(index), policies, embargo_stated, embargo_names, embargo_sources };
+        (snapshot, outcome)
     }
 }
 

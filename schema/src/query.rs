@@ -236,19 +236,20 @@ impl Query {
         Ok(Some(crate::search::search(ctx, query, filter, facets, sort, order, first, after)?))
     }
 
-    /// One study (research project) by accession (e.g. "hum0001").
+    /// One study (research project) by accession (e.g. "hum0001"). An embargoed study shows only
+    /// its accession, title and release date below STEWARD.
     async fn study(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Study>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let model = hub(ctx).model();
         Ok(model.study(id.as_str()).map(|record| Study::new(&model, record, &today())))
     }
 
-    /// One sample (e.g. a BioSample, "SAMD00000001") by accession.
+    /// One sample (e.g. a BioSample, "SAMD00000001") by accession. An embargoed sample, like an
+    /// embargoed dataset or study, shows only its accession, title and release date below STEWARD.
     async fn sample(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Sample>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let model = hub(ctx).model();
-        let today = today();
-        Ok(model.sample(id.as_str()).filter(|r| listed(ctx, RecordPolicy::of(r, &today))).map(|r| Sample::new(&model, r, &today)))
+        Ok(model.sample(id.as_str()).map(|r| Sample::new(&model, r, &today())))
     }
 
     /// Every study, ordered by accession (up to the page-size limit; embargoed ones for stewards only).
@@ -268,24 +269,25 @@ impl Query {
     }
 
     /// The registered partner sources and the health of their harvests. Below STEWARD, a
-    /// source's record count leaves out its embargoed records.
+    /// source's record count leaves out its embargoed records (datasets, studies and samples).
     async fn sources(&self, ctx: &Context<'_>) -> Result<Option<Vec<SourceInfo>>> {
         for p in [v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR] {
             guard(ctx, p, &Scope::default())?;
         }
-        let mut sources = hub(ctx).sources().as_ref().clone();
-        let model = hub(ctx).model();
+        let hub = hub(ctx);
+        let snapshot = hub.snapshot();
         let today = today();
-        let mut hidden: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-        for record in model.datasets().iter().chain(model.studies()) {
-            if !listed(ctx, RecordPolicy::of(record, &today)) {
-                for source in record.sources() {
-                    *hidden.entry(source.to_owned()).or_default() += 1;
+        let mut hidden: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+        for (sources, policy) in &snapshot.embargo_sources {
+            if !listed(ctx, RecordPolicy::on(policy, &today)) {
+                for source in sources {
+                    *hidden.entry(source.as_str()).or_default() += 1;
                 }
             }
         }
+        let mut sources = hub.sources().as_ref().clone();
         for s in &mut sources {
-            if let (Some(count), Some(h)) = (s.record_count.as_mut(), hidden.get(&s.id)) {
+            if let (Some(count), Some(h)) = (s.record_count.as_mut(), hidden.get(s.id.as_str())) {
                 *count = (*count - h).max(0);
             }
         }

@@ -82,8 +82,8 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
         ("Mutation", "approveAccessRequest" | "rejectAccessRequest" | "revokeGrant") => Fixed(Tier::Steward),
         // DUO: a dataset's data use and the verdicts show its (public) DUO codes; suggestions
         // from free text await a steward's confirmation.
-        ("Dataset", "dataUse") => props(&[v::MUSUBI_DATA_USE_CONDITION, v::ODRL_HAS_POLICY]),
-        ("Query", "matchDataUse") => props(&[v::MUSUBI_DATA_USE_CONDITION]),
+        ("Dataset", "dataUse") => props(&crate::duo::DATA_USE_READS),
+        ("Query", "matchDataUse") => props(&crate::duo::DATA_USE_READS),
         ("DataUseInfo" | "DuoCode" | "DataUseVerdict" | "DuoSuggestion", _) => Structural,
         ("Policy", "duoSuggestions") => Fixed(Tier::Steward),
         // The DMP catalog: each field shows the property it names (below, by graphqlField);

@@ -387,6 +387,11 @@ impl Record {
     async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
         Ok(Some(self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())?))
     }
+    /// Embargo end date: until then the record shows only its accession, title and release date
+    /// below STEWARD, and is not listed, counted or found.
+    async fn embargo_until(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.0.first(ctx, v::MUSUBI_EMBARGO_UNTIL)
+    }
     /// Provider contact e-mail (REGISTERED).
     async fn contact_email(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
         Ok(Some(self.0.strings(ctx, v::MUSUBI_CONTACT_EMAIL)?))
@@ -725,11 +730,6 @@ impl DatasetFields {
     async fn draft(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
         Ok(self.0.first(ctx, v::MUSUBI_DRAFT)?.map(|s| s == "true" || s == "1"))
     }
-    /// Embargo end date: until then the record shows only its accession, title and release date
-    /// below STEWARD, and is not listed, counted or found.
-    async fn embargo_until(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::MUSUBI_EMBARGO_UNTIL)
-    }
     /// Whether the record is sensitive: its REGISTERED fields need a grant for it.
     async fn sensitive(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
         Ok(self.0.first(ctx, v::MUSUBI_SENSITIVE)?.map(|s| matches!(s.trim(), "true" | "1")))
@@ -806,7 +806,11 @@ impl StudyFields {
     /// Releases of the study, oldest first.
     async fn versions(&self, ctx: &Context<'_>) -> Result<Option<Vec<StudyVersion>>> {
         let mut versions: Vec<StudyVersion> = self.0.links(ctx, v::DCAT_HAS_VERSION)?.into_iter().map(StudyVersion).collect();
-        versions.sort_by_key(|sv| sv.0.node().first(v::DCAT_VERSION).unwrap_or_default().trim_start_matches('v').parse::<u32>().unwrap_or(0));
+        // Ordered by their version numbers where the caller may read them (an order is a read:
+        // one it may not make stays in the sources' order).
+        if guard(ctx, v::DCAT_VERSION, &self.0.scope).is_ok() {
+            versions.sort_by_key(|sv| sv.0.node().first(v::DCAT_VERSION).unwrap_or_default().trim_start_matches('v').parse::<u32>().unwrap_or(0));
+        }
         Ok(Some(versions))
     }
     /// Samples taken for this study (its BioSamples), from every source.
@@ -816,10 +820,13 @@ impl StudyFields {
         let model = hub(ctx).model();
         let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Some(Vec::new())) };
         let today = today();
+        // A sample's link to the study is its own value: shown only where the caller may read it
+        // on the sample (a sensitive one raises it).
         Ok(Some(model
             .samples_of_study(record)
-            .filter(|s| listed(ctx, RecordPolicy::of(s, &today)))
-            .map(|s| Sample::new(&model, s, &today))
+            .map(|s| (s, Scope { dataset: None, policy: RecordPolicy::of(s, &today) }))
+            .filter(|(_, scope)| listed(ctx, scope.policy) && guard(ctx, v::DCT_IS_PART_OF, scope).is_ok())
+            .map(|(s, _)| Sample::new(&model, s, &today))
             .collect()))
     }
     /// Datasets that belong to this study, from every source (embargoed ones only for stewards).
@@ -829,10 +836,13 @@ impl StudyFields {
         let model = hub(ctx).model();
         let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Some(Vec::new())) };
         let today = today();
+        // A dataset's link to the study is the dataset's value: shown only where the caller may
+        // read it on the dataset (a sensitive one raises it; a CONTROLLED one needs its grant).
         Ok(Some(model
             .datasets_of_study(record)
-            .filter(|d| listed(ctx, RecordPolicy::of(d, &today)))
-            .map(|d| Dataset::new(&model, d, &today))
+            .map(|d| (d, Scope { dataset: Some(d.key().accession.clone()), policy: RecordPolicy::of(d, &today) }))
+            .filter(|(_, scope)| listed(ctx, scope.policy) && guard(ctx, v::DCT_IS_PART_OF, scope).is_ok())
+            .map(|(d, _)| Dataset::new(&model, d, &today))
             .collect()))
     }
 }
@@ -1324,7 +1334,8 @@ pub struct SourceInfo {
     pub last_harvest: Option<String>,
     /// When a harvest was last tried.
     pub last_attempt: Option<String>,
-    /// Records in the graph from the last successful harvest.
+    /// Records in the graph from the last successful harvest (below STEWARD, without its embargoed
+    /// datasets, studies and samples).
     pub record_count: Option<i64>,
     /// Why the last attempt failed; null after a success.
     pub last_error: Option<String>,

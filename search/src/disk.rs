@@ -23,7 +23,7 @@ use crate::{Column, Dictionary, Doc, FIELDS, Fields, Kind, SearchError, SearchIn
 
 /// Raised whenever what is indexed, or how, changes: an index built by another format is not
 /// opened but built again.
-const FORMAT: u64 = 1;
+const FORMAT: u64 = 2;
 const RECORDS: &str = "records.bin";
 const MAGIC: &[u8] = b"musubi index records\n";
 const END: &[u8] = b"end\n";

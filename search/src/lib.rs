@@ -509,6 +509,10 @@ impl SearchIndex {
         let mut docs = Vec::new();
         let mut dictionaries: Vec<Dictionary> = FIELDS.iter().map(|_| Dictionary::default()).collect();
         let mut columns: Vec<Column> = FIELDS.iter().map(|_| Column::default()).collect();
+        // A value naming a record under an embargo (a policy's list of datasets, a relation) is
+        // a link to it: not searchable text of another record (an embargoed record's own text is
+        // found by stewards only anyway).
+        let embargoed = model.embargo_names();
         for (kind, records) in [(Kind::Dataset, model.datasets()), (Kind::Study, model.studies())] {
             for (position, record) in records.iter().enumerate() {
                 let n = docs.len() as u64;
@@ -517,7 +521,7 @@ impl SearchIndex {
                 if kind == Kind::Dataset {
                     document.add_text(accession, &record.key().accession);
                 }
-                for (tier, value) in texts(model, vocabulary, record, &tiers(record)) {
+                for (tier, value) in texts(model, vocabulary, record, &tiers(record)).into_iter().filter(|(_, v)| !embargoed.contains_key(v.as_str())) {
                     document.add_text(text[tier as usize], &value);
                 }
                 let (doc, values) = extract(model, kind, position, record, &mut dictionaries);

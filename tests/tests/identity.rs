@@ -421,6 +421,29 @@ async fn api_keys_stand_for_service_accounts_until_revoked() {
     assert_eq!(seen_by(hub.addr, Credential::ApiKey(&key)).await, sees("CONTROLLED for A"));
     refused(hub.addr, Credential::ApiKey(&format!("{key}0")), "invalid API key").await;
     refused(hub.addr, Credential::ApiKey("musubi_nope_nope"), "invalid API key").await;
+    // A wrong secret for a real key id and a key id that does not exist get one answer: key ids
+    // cannot be found by trying them.
+    let id = key.split('_').nth(1).expect("musubi_<id>_<secret>");
+    let challenge = |r: reqwest::Response| r.headers().get("www-authenticate").map(|v| v.to_str().expect("ascii").to_owned());
+    let wrong_secret = challenge(ask(hub.addr, Credential::ApiKey(&format!("musubi_{id}_wrong"))).await);
+    let no_such_id = challenge(ask(hub.addr, Credential::ApiKey("musubi_nosuchid_wrong")).await);
+    assert!(wrong_secret.is_some() && wrong_secret == no_such_id, "{wrong_secret:?} / {no_such_id:?}");
+    // Two API keys (the same twice, or a good and a bad one): ambiguous, refused like a key and a
+    // token together; the first no longer wins.
+    for second in [key.as_str(), "musubi_nope_nope"] {
+        let r = reqwest::Client::new()
+            .post(format!("http://{}/graphql", hub.addr))
+            .header("content-type", "application/json")
+            .header("x-api-key", &key)
+            .header("x-api-key", second)
+            .body(json!({ "query": QUERY }).to_string())
+            .send()
+            .await
+            .expect("musubi answers");
+        assert_eq!(r.status(), 401);
+        let body: Value = r.json().await.expect("json");
+        assert!(body["errors"][0]["message"].as_str().expect("message").contains("more than once"), "{body}");
+    }
     // Revoked (as `musubi apikey revoke` does, on the running hub's data folder): refused at once.
     keys.revoke(&record.id).expect("revoked");
     refused(hub.addr, Credential::Bearer(&key), "revoked API key").await;

@@ -14,7 +14,15 @@
 //!
 //! Data: the real fixtures harvested from loopback partners, plus a small stewardship source that
 //! marks JGAD000001 (dataset A) sensitive, gives A and B (JGAD000002) CONTROLLED and REGISTERED
-//! values (also nested: a distribution's download URL), and embargoes DRA000908.
+//! values (also nested: a distribution's download URL), and embargoes DRA000908; and records
+//! linked to embargoed ones from visible ones, each way: a visible dataset and sample of an
+//! embargoed study, an embargoed dataset and sample of a visible study (and in its version), a
+//! policy naming an embargoed dataset and a sensitive one. Outcomes, DMP items and access
+//! requests are linked to them in `links_to_embargoed_records_leave_no_trace`.
+//!
+//! `worlds_that_differ_only_in_what_a_caller_may_not_see_answer_it_alike` is the property test:
+//! random tiers and embargoes over the same fixtures, and for each caller a second world that
+//! differs only in what that caller may not read.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -27,12 +35,24 @@ use musubi_schema::Principal;
 use musubi_tests::{Partner, manifests, write_manifests};
 use serde_json::{Value, json};
 
+#[path = "tiers/worlds.rs"]
+mod worlds;
+
 const A: &str = "JGAD000001";
 const B: &str = "JGAD000002";
 const EMBARGOED: &str = "DRA000908";
+/// Embargoed records linked from visible ones.
+const EMBARGOED_STUDY: &str = "hum9901";
+const EMBARGOED_DATASET: &str = "JGAD990002";
+const EMBARGOED_SAMPLE: &str = "SAMD99000002";
+/// Visible records linked to embargoed ones (the dataset and the study are CONTROLLED).
+const OF_EMBARGOED_STUDY: &str = "JGAD990001";
+const VISIBLE_STUDY: &str = "hum9902";
+const SENSITIVE_OF_VISIBLE_STUDY: &str = "JGAD990003";
 
 /// What a partner stewardship feed would state about three harvested datasets.
 const STEWARDSHIP: &str = r#"@prefix m: <https://w3id.org/musubi/vocab#> .
+@prefix odrl: <http://www.w3.org/ns/odrl/2/> .
 @prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix dct: <http://purl.org/dc/terms/> .
@@ -50,6 +70,30 @@ const STEWARDSHIP: &str = r#"@prefix m: <https://w3id.org/musubi/vocab#> .
     dcat:downloadURL <https://files.example.org/JGAD000002/vcf/gallowglass.vcf.gz> .
 <https://w3id.org/musubi/dataset/DRA000908> a dcat:Dataset ; dct:identifier "DRA000908" ; m:embargoUntil "2999-12-31"^^xsd:date ;
     m:internalId "embargo-ticket-nimbostratus" .
+
+<https://w3id.org/musubi/study/hum9901> a m:Study ; dct:identifier "hum9901" ; dct:title "Quasar cohort study (unreleased)"@en ;
+    dct:description "marigoldine cohort of an unreleased study"@en ; m:embargoUntil "2999-12-31"^^xsd:date .
+<https://w3id.org/musubi/dataset/JGAD990001> a dcat:Dataset ; dct:identifier "JGAD990001" ; dct:title "Released exomes of a cohort"@en ;
+    m:sourceAccessLevel "Controlled-access" ; dct:isPartOf <https://w3id.org/musubi/study/hum9901> ;
+    m:dataUseCondition <http://purl.obolibrary.org/obo/DUO_0000042> .
+<https://w3id.org/musubi/sample/SAMD99000001> a m:Sample ; dct:identifier "SAMD99000001" ; dct:title "A released sample of the cohort"@en ;
+    dct:isPartOf <https://w3id.org/musubi/study/hum9901> .
+<https://w3id.org/musubi/study/hum9902> a m:Study ; dct:identifier "hum9902" ; dct:title "Released cohort study"@en ;
+    dcat:hasVersion <https://w3id.org/musubi/study/hum9902-v1> .
+<https://w3id.org/musubi/study/hum9902-v1> a m:StudyVersion ; dct:identifier "hum9902-v1" ; dcat:version "v1" ;
+    dct:hasPart <https://w3id.org/musubi/dataset/JGAD990002> , <https://w3id.org/musubi/dataset/JGAD990003> .
+<https://w3id.org/musubi/dataset/JGAD990002> a dcat:Dataset ; dct:identifier "JGAD990002" ; dct:title "Unreleased genomes of a cohort"@en ;
+    dct:description "tarragonite genomes, unreleased"@en ; m:sourceAccessLevel "Controlled-access" ;
+    dct:isPartOf <https://w3id.org/musubi/study/hum9902> ; m:embargoUntil "2999-12-31"^^xsd:date ;
+    m:dataUseCondition <http://purl.obolibrary.org/obo/DUO_0000007> , <http://purl.obolibrary.org/obo/DUO_0000046> ;
+    m:internalId "embargo-ticket-cirrocumulus" .
+<https://w3id.org/musubi/dataset/JGAD990003> a dcat:Dataset ; dct:identifier "JGAD990003" ; dct:title "Released genomes of a cohort"@en ;
+    m:sourceAccessLevel "Controlled-access" ; dct:isPartOf <https://w3id.org/musubi/study/hum9902> ; m:sensitive true ;
+    m:contactEmail "ptarmigan-desk@example.org" ; odrl:hasPolicy <https://w3id.org/musubi/policy/JGAP990001> .
+<https://w3id.org/musubi/policy/JGAP990001> a odrl:Policy ; dct:identifier "JGAP990001" ; dct:title "Cohort data use policy"@en ;
+    m:datasetAccession "JGAD990002" , "JGAD990003" ; m:dataUseCondition <http://purl.obolibrary.org/obo/DUO_0000042> .
+<https://w3id.org/musubi/sample/SAMD99000002> a m:Sample ; dct:identifier "SAMD99000002" ; dct:title "An unreleased sample"@en ;
+    dct:isPartOf <https://w3id.org/musubi/study/hum9902> ; m:embargoUntil "2999-12-31"^^xsd:date .
 "#;
 
 struct Caller {
@@ -241,6 +285,7 @@ fn selection(types: &HashMap<String, Vec<FieldInfo>>, ty: &str, depth: usize) ->
 /// The hub, harvested from loopback partners plus the stewardship source.
 struct Setup {
     app: App,
+    store: Arc<EmbeddedStore>,
     _partners: (Partner, Partner),
     _dir: tempfile::TempDir,
 }
@@ -266,11 +311,12 @@ async fn harvested_hub() -> Setup {
     sources.push(("stewardship.toml", format!("id = \"stewardship\"\nkind = \"rdf-dump\"\nendpoint = \"{}\"\n", stewardship.display())));
     let folder = write_manifests(&dir.path().join("sources"), &sources);
     let manifests = load_manifests(&folder).expect("manifests are valid");
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts");
+    let store = Arc::new(EmbeddedStore::in_memory());
+    let app = App::with_store(store.clone(), manifests, Vocabulary::builtin()).expect("hub starts");
     for (source, outcome) in app.harvest(&[]).await {
         outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
     }
-    Setup { app, _partners: (humandbs, dcat), _dir: dir }
+    Setup { app, store, _partners: (humandbs, dcat), _dir: dir }
 }
 
 async fn ask(app: &App, principal: &Principal, query: &str) -> Value {
@@ -319,6 +365,8 @@ struct Walk<'a> {
     /// FORBIDDEN errors of the caller's response: path → required tier.
     denials: HashMap<String, String>,
     embargoed: &'a BTreeSet<String>,
+    /// The names of the record walked from (its own accession is no link to it).
+    own: BTreeSet<String>,
     seen: &'a mut Seen,
 }
 
@@ -328,9 +376,8 @@ impl Walk<'_> {
     fn object(&mut self, ty: &str, want: &Value, got: &Value, path: &mut Vec<Value>, scope: &Scope, depth: usize) {
         let scope = match ty {
             "Dataset" => Scope { dataset: want["accession"].as_str().map(str::to_owned), policy: policy_of(want) },
-            "Study" => Scope::default(),
-            // A sample is its own record, with no dataset a grant could name.
-            "Sample" => Scope { dataset: None, policy: policy_of(want) },
+            // A study or a sample is its own record, with no dataset a grant could name.
+            "Study" | "Sample" => Scope { dataset: None, policy: policy_of(want) },
             _ => scope.clone(),
         };
         let (dataset, policy) = (scope.dataset.clone(), scope.policy);
@@ -352,10 +399,11 @@ impl Walk<'_> {
                 if f.is_object {
                     self.list_or_object(&f.named_type, w, g, path, &scope, depth - 1);
                 } else {
-                    assert_eq!(g, &self.without_embargoed(w, dataset.as_deref()), "{who} reads {ty}.{} at {key}", f.name);
+                    assert_eq!(g, &self.without_embargoed(w), "{who} reads {ty}.{} at {key}", f.name);
                 }
             } else {
                 assert!(g.is_null(), "{who} must not read {ty}.{} ({tier}) at {key}: {g}", f.name);
+                assert!(got.as_object().is_some_and(|o| o.contains_key(&f.name)), "{who}: the denied {ty}.{} at {key} is null in place, not left out: {got}", f.name);
                 assert_eq!(self.denials.get(&key).map(String::as_str), Some(tier.name()), "{who}: {ty}.{} at {key} needs a FORBIDDEN error naming {tier}", f.name);
                 *self.seen.denied.entry((who.to_owned(), tier)).or_default() += 1;
             }
@@ -363,14 +411,17 @@ impl Walk<'_> {
         }
     }
 
+    /// Whether a record linked as `want` (of type `ty`) is hidden from the caller: an embargoed
+    /// dataset, study or sample, below STEWARD.
+    fn hidden_link(&self, ty: &str, want: &Value) -> bool {
+        self.caller.principal.tier < Tier::Steward && matches!(ty, "Dataset" | "Study" | "Sample") && policy_of(want).embargoed
+    }
+
     fn list_or_object(&mut self, ty: &str, want: &Value, got: &Value, path: &mut Vec<Value>, scope: &Scope, depth: usize) {
         match want {
             Value::Array(items) => {
                 // Embargoed records are not listed below STEWARD.
-                let expected: Vec<&Value> = items
-                    .iter()
-                    .filter(|i| self.caller.principal.tier == Tier::Steward || !(ty == "Dataset" && policy_of(i).embargoed))
-                    .collect();
+                let expected: Vec<&Value> = items.iter().filter(|i| !self.hidden_link(ty, i)).collect();
                 let got = got.as_array().unwrap_or_else(|| panic!("{} at {}: a list, got {got}", self.caller.name, path_key(path)));
                 assert_eq!(got.len(), expected.len(), "{} at {}", self.caller.name, path_key(path));
                 for (i, (w, g)) in expected.into_iter().zip(got).enumerate() {
@@ -380,18 +431,58 @@ impl Walk<'_> {
                 }
             }
             Value::Null => assert!(got.is_null(), "{} at {}", self.caller.name, path_key(path)),
+            // A link to an embargoed record (a dataset's study) is not shown.
+            _ if self.hidden_link(ty, want) => assert!(got.is_null(), "{} at {}: a link to an embargoed record: {got}", self.caller.name, path_key(path)),
             _ => self.object(ty, want, got, path, scope, depth),
         }
     }
 
     /// A list of accessions leaves out other embargoed records below STEWARD.
-    fn without_embargoed(&self, v: &Value, own: Option<&str>) -> Value {
+    fn without_embargoed(&self, v: &Value) -> Value {
         match v {
             Value::Array(items) if self.caller.principal.tier < Tier::Steward => Value::Array(
-                items.iter().filter(|i| !i.as_str().is_some_and(|s| self.embargoed.contains(s) && Some(s) != own)).cloned().collect(),
+                items.iter().filter(|i| !i.as_str().is_some_and(|s| self.embargoed.contains(s) && !self.own.contains(s))).cloned().collect(),
             ),
             _ => v.clone(),
         }
+    }
+}
+
+/// Every embargoed record (dataset, study, sample) as the steward sees it: its names and sources.
+async fn embargoed_records(app: &App, steward: &Principal) -> Vec<Value> {
+    const FIELDS: &str = "identifiers iri embargoUntil sources";
+    let r = ask(app, steward, &format!("{{ datasets(first: 100) {{ nodes {{ {FIELDS} }} }} studies(first: 100) {{ {FIELDS} }} }}")).await;
+    let mut records: Vec<Value> = r["data"]["datasets"]["nodes"].as_array().expect("datasets").clone();
+    records.extend(r["data"]["studies"].as_array().expect("studies").iter().cloned());
+    for sample in ["SAMD99000001", EMBARGOED_SAMPLE] {
+        let s = ask(app, steward, &format!(r#"{{ sample(id: "{sample}") {{ {FIELDS} }} }}"#)).await;
+        records.push(s["data"]["sample"].clone());
+    }
+    records.retain(|r| policy_of(r).embargoed);
+    records
+}
+
+/// A record's own names: its identifiers and IRI.
+fn names_of(record: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for v in record["identifiers"].as_array().into_iter().flatten().chain([&record["iri"], &record["accession"]]) {
+        if let Some(s) = v.as_str() {
+            out.insert(s.to_owned());
+        }
+    }
+    out
+}
+
+/// Below STEWARD, no value of a response names an embargoed record (but the record asked for,
+/// `own`): not a link, not an accession in a list, not an error.
+fn assert_no_trace(caller: &Caller, response: &Value, embargoed: &BTreeSet<String>, own: &BTreeSet<String>) {
+    if caller.principal.tier == Tier::Steward {
+        return;
+    }
+    let mut found = Vec::new();
+    strings(response, &mut found);
+    for s in found {
+        assert!(!embargoed.contains(&s) || own.contains(&s), "{}: {s:?} names an embargoed record: {response}", caller.name);
     }
 }
 
@@ -443,25 +534,35 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
         assert!(r.get("errors").is_none(), "the steward reads everything: {r}");
         full.insert(accession.clone(), r["data"]["dataset"].clone());
     }
-    let embargoed: BTreeSet<String> = full.iter().filter(|(_, d)| policy_of(d).embargoed).map(|(a, _)| a.clone()).collect();
-    assert_eq!(embargoed, BTreeSet::from([EMBARGOED.to_owned()]));
+    let embargoed_datasets: BTreeSet<String> = full.iter().filter(|(_, d)| policy_of(d).embargoed).map(|(a, _)| a.clone()).collect();
+    assert_eq!(embargoed_datasets, BTreeSet::from([EMBARGOED.to_owned(), EMBARGOED_DATASET.to_owned()]));
     assert!(policy_of(&full[A]).sensitive);
+    // Every name (accession, IRI) of an embargoed record of any kind: below STEWARD no response
+    // shows one, but for the record itself asked by its accession.
+    let embargoed_records = embargoed_records(app, &steward.principal).await;
+    let embargoed: BTreeSet<String> = embargoed_records.iter().flat_map(names_of).collect();
+    for name in [EMBARGOED, EMBARGOED_DATASET, EMBARGOED_STUDY, EMBARGOED_SAMPLE, "https://w3id.org/musubi/study/hum9901"] {
+        assert!(embargoed.contains(name), "{name} in {embargoed:?}");
+    }
 
     // 1. Every field of every type reachable from a dataset, for every caller and dataset.
     let mut seen = Seen::default();
     for caller in &callers {
         for (accession, want) in &full {
             let r = ask(app, &caller.principal, &format!(r#"{{ dataset(id: "{accession}") {{ {dataset_selection} }} }}"#)).await;
-            let mut walk = Walk { types: &types, declared: &declared, caller, denials: denials(&r), embargoed: &embargoed, seen: &mut seen };
+            let mut walk = Walk { types: &types, declared: &declared, caller, denials: denials(&r), embargoed: &embargoed, own: names_of(want), seen: &mut seen };
             walk.object("Dataset", want, &r["data"]["dataset"], &mut vec![json!("dataset")], &Scope::default(), DEPTH);
             assert_no_echo(caller.name, &r, want);
+            assert_no_trace(caller, &r, &embargoed, &names_of(want));
         }
     }
     // Every sample, from the root, the same way: its own record (no dataset scope).
     let sample_selection = selection(&types, "Sample", DEPTH);
     let samples: Vec<String> = {
         let text = std::fs::read_to_string(musubi_tests::fixtures().join("ddbj/biosample/ddbj_biosample_set.xml")).expect("fixture");
-        text.split("is_primary=\"1\">").skip(1).map(|s| s[..s.find('<').expect("id")].to_owned()).collect()
+        let mut samples: Vec<String> = text.split("is_primary=\"1\">").skip(1).map(|s| s[..s.find('<').expect("id")].to_owned()).collect();
+        samples.extend(["SAMD99000001".to_owned(), EMBARGOED_SAMPLE.to_owned()]);
+        samples
     };
     let mut sensitive_samples = 0;
     for accession in &samples {
@@ -472,9 +573,10 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
         sensitive_samples += usize::from(want["sensitive"] == true);
         for caller in &callers {
             let r = ask(app, &caller.principal, &query).await;
-            let mut walk = Walk { types: &types, declared: &declared, caller, denials: denials(&r), embargoed: &embargoed, seen: &mut seen };
+            let mut walk = Walk { types: &types, declared: &declared, caller, denials: denials(&r), embargoed: &embargoed, own: names_of(want), seen: &mut seen };
             walk.object("Sample", want, &r["data"]["sample"], &mut vec![json!("sample")], &Scope::default(), DEPTH);
             assert_no_echo(caller.name, &r, want);
+            assert_no_trace(caller, &r, &embargoed, &names_of(want));
         }
     }
     assert!(sensitive_samples > 0 && sensitive_samples < samples.len(), "both kinds of sample are covered");
@@ -542,7 +644,14 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
             accessions.iter().filter(|a| caller.principal.tier == Tier::Steward || !embargoed.contains(*a)).cloned().collect();
         assert_eq!(listed, expected, "{}", caller.name);
         assert_eq!(r["data"]["datasets"]["totalCount"], json!(expected.len()), "{}", caller.name);
-        let hidden_in_source = |id: &str| full.iter().filter(|(a, d)| embargoed.contains(*a) && caller.principal.tier < Tier::Steward && d["sources"].as_array().expect("sources").contains(&json!(id))).count() as i64;
+        let studies: Vec<&str> = r["data"]["studies"].as_array().expect("studies").iter().map(|s| s["accession"].as_str().expect("acc")).collect();
+        assert_eq!(studies.contains(&EMBARGOED_STUDY), caller.principal.tier == Tier::Steward, "{}: {studies:?}", caller.name);
+        assert!(studies.contains(&VISIBLE_STUDY), "{}", caller.name);
+        // Every embargoed record of the source (datasets, studies, samples) is left out of its count.
+        let hidden_in_source = |id: &str| {
+            let of_source = embargoed_records.iter().filter(|r| r["sources"].as_array().expect("sources").contains(&json!(id))).count() as i64;
+            if caller.principal.tier < Tier::Steward { of_source } else { 0 }
+        };
         for (mine, theirs) in r["data"]["sources"].as_array().expect("sources").iter().zip(steward_sources["data"]["sources"].as_array().expect("sources")) {
             let id = theirs["id"].as_str().expect("id");
             assert_eq!(mine["recordCount"].as_i64(), theirs["recordCount"].as_i64().map(|n| n - hidden_in_source(id)), "{}: {id}", caller.name);
@@ -707,4 +816,141 @@ async fn controlled_reads_and_the_grants_used_are_audited() {
     );
     let everyone = ask(&setup.app, &steward.principal, "{ auditLog(first: 100) { totalCount edges { node { subject } } } }").await;
     assert!(!everyone.to_string().contains("\"subject\":null"), "anonymous PUBLIC reads are not logged: {everyone}");
+}
+
+/// The facts around an embargoed record's values, for every caller below STEWARD: no link to it
+/// from a visible record, no outcome that used it, no DMP deposit naming it, no search statistic
+/// counting it; and asked about directly (an access request, a DUO verdict), it answers as an
+/// accession no record has. Scores and cursors carry only the caller's own statistics; CONTROLLED
+/// highlights are audited; who registered an outcome, and how many came before, are STEWARD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_to_embargoed_records_leave_no_trace() {
+    let setup = harvested_hub().await;
+    let app = &setup.app;
+    let callers = callers();
+    let steward = &callers[3].principal;
+    let embargoed_records = embargoed_records(app, steward).await;
+    let embargoed: BTreeSet<String> = embargoed_records.iter().flat_map(names_of).collect();
+
+    // Outcomes: one that used an embargoed dataset (and A), one on the sensitive dataset, one on B.
+    let register = |datasets: &[&str], title: &str| {
+        let datasets = datasets.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>().join(", ");
+        format!(r#"mutation {{ registerOutcome(input: {{ kind: PUBLICATION, title: "{title}", doi: "10.1234/{}", datasets: [{datasets}] }}) {{ id }} }}"#, title.len())
+    };
+    for (datasets, title) in [(&[EMBARGOED_DATASET, A][..], "Findings from tarragonite genomes"), (&[SENSITIVE_OF_VISIBLE_STUDY][..], "A cohort paper"), (&[B][..], "A germline paper")] {
+        let r = ask(app, steward, &register(datasets, title)).await;
+        assert!(r["data"]["registerOutcome"]["id"].is_string(), "{r}");
+    }
+    // A DMP item a steward linked to the embargoed dataset and the embargoed sample.
+    let plan = std::fs::read_to_string(musubi_tests::fixtures().join("amed-dmp/dmp-example.jsonld")).expect("fixture");
+    let r = app.execute(async_graphql::Request::new("mutation($c: String!) { ingestDmp(content: $c, fileName: \"dmp-example.jsonld\") { items } }").variables(async_graphql::Variables::from_json(json!({ "c": plan }))), steward.clone()).await.expect("audit");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let items = ask(app, steward, "{ dmpItems { id } }").await;
+    let item = items["data"]["dmpItems"][0]["id"].as_str().expect("an item").to_owned();
+    for accession in [EMBARGOED_DATASET, EMBARGOED_SAMPLE, OF_EMBARGOED_STUDY] {
+        let r = ask(app, steward, &format!(r#"mutation {{ confirmDmpLink(item: "{item}", accession: "{accession}") }}"#)).await;
+        assert!(r.get("errors").is_none(), "{r}");
+    }
+
+    const FEED: &str = "{ outcomes(first: 10) { nodes { id title datasets registeredBy sequence } hasNextPage endCursor } }";
+    let steward_feed = ask(app, steward, FEED).await;
+    assert_eq!(steward_feed["data"]["outcomes"]["nodes"].as_array().expect("feed").len(), 3, "{steward_feed}");
+    assert_eq!(steward_feed["data"]["outcomes"]["nodes"][2]["registeredBy"], "dac-member");
+    assert_eq!(steward_feed["data"]["outcomes"]["nodes"][0]["sequence"], 3);
+    let unknown = "JGAD999999";
+    for caller in &callers[..3] {
+        let who = caller.name;
+        let p = &caller.principal;
+        let trace = |r: &Value| assert_no_trace(caller, r, &embargoed, &BTreeSet::new());
+
+        // Links, from each side (the matrix walks every field; here the links themselves).
+        let r = ask(app, p, &format!(r#"{{ dataset(id: "{OF_EMBARGOED_STUDY}") {{ study {{ accession }} claims(field: "study") {{ value }} }} }}"#)).await;
+        assert_eq!(r["data"]["dataset"]["study"], Value::Null, "{who}: {r}");
+        trace(&r);
+        let r = ask(app, p, &format!(r#"{{ study(id: "{VISIBLE_STUDY}") {{ datasets {{ accession }} samples {{ accession }} versions {{ datasetAccessions }} }} }}"#)).await;
+        assert_eq!(r["data"]["study"]["versions"][0]["datasetAccessions"], json!([SENSITIVE_OF_VISIBLE_STUDY]), "{who}: {r}");
+        trace(&r);
+        let r = ask(app, p, r#"{ sample(id: "SAMD99000001") { studies { accession } studyAccessions } }"#).await;
+        assert_eq!(r["data"]["sample"]["studies"], json!([]), "{who}: {r}");
+        trace(&r);
+        let r = ask(app, p, &format!(r#"{{ dataset(id: "{SENSITIVE_OF_VISIBLE_STUDY}") {{ policies {{ datasetAccessions }} dataUse {{ terms {{ code }} }} }} }}"#)).await;
+        assert_eq!(r["data"]["dataset"]["policies"][0]["datasetAccessions"], json!([SENSITIVE_OF_VISIBLE_STUDY]), "{who}: {r}");
+        trace(&r);
+
+        // Outcomes: not one that used the embargoed dataset, in the feed or on A; who registered
+        // them and their place in the count are STEWARD; the feed pages by opaque cursors.
+        let feed = ask(app, p, FEED).await;
+        let titles: Vec<&str> = feed["data"]["outcomes"]["nodes"].as_array().expect("feed").iter().map(|o| o["title"].as_str().expect("title")).collect();
+        assert_eq!(titles, ["A germline paper", "A cohort paper"], "{who}: {feed}");
+        for field in ["registeredBy", "sequence"] {
+            assert!(feed["data"]["outcomes"]["nodes"][0].as_object().expect("node").get(field) == Some(&Value::Null), "{who}: {field}: {feed}");
+            assert!(feed["errors"].as_array().expect("denied").iter().any(|e| e["path"][3] == field && e["extensions"]["requiredTier"] == "STEWARD"), "{who}: {feed}");
+        }
+        let first = ask(app, p, "{ outcomes(first: 1) { nodes { title } hasNextPage endCursor } }").await;
+        let cursor = first["data"]["outcomes"]["endCursor"].as_str().expect("cursor").to_owned();
+        assert_eq!(cursor, feed["data"]["outcomes"]["nodes"][0]["id"].as_str().expect("id"), "the cursor is the outcome's id");
+        let next = ask(app, p, &format!(r#"{{ outcomes(first: 5, after: "{cursor}") {{ nodes {{ title }} hasNextPage }} }}"#)).await;
+        assert_eq!(next["data"]["outcomes"], json!({ "nodes": [{ "title": "A cohort paper" }], "hasNextPage": false }), "{who}: {next}");
+        let on_a = ask(app, p, &format!(r#"{{ dataset(id: "{A}") {{ outcomes {{ title }} }} }}"#)).await;
+        assert_eq!(on_a["data"]["dataset"]["outcomes"], json!([]), "{who}: {on_a}");
+
+        // DMP deposits.
+        let r = ask(app, p, "{ dmpItems { depositAccessions depositedRecords { accession kind } } }").await;
+        assert!(r.to_string().contains(OF_EMBARGOED_STUDY), "{who}: the visible deposit shows: {r}");
+        trace(&r);
+
+        // Asked directly, an embargoed record answers as an accession no record has: a DUO verdict,
+        // an access request (and one on the sensitive CONTROLLED dataset judges its public codes).
+        let verdicts = ask(app, p, &format!(r#"{{ matchDataUse(purpose: {{ healthMedical: true, commercial: false }}, datasets: ["{EMBARGOED_DATASET}", "{unknown}"]) {{ found outcome rule dataUse {{ terms {{ code }} }} }} }}"#)).await;
+        let v = verdicts["data"]["matchDataUse"].as_array().unwrap_or_else(|| panic!("{verdicts}"));
+        assert_eq!(v[0], v[1], "{who}: {verdicts}");
+        if p.tier >= Tier::Registered {
+            let submit = |datasets: &[&str]| {
+                let input = json!({ "datasets": datasets, "purpose": "Cohort comparison", "researchUse": { "healthMedicalBiomedical": true, "commercial": false },
+                    "institution": "Kyoto University", "period": { "start": "2026-12-01", "end": "2027-11-30" }, "members": ["Hanako Yamada"], "userClass": "ACADEMIC" });
+                let request = async_graphql::Request::new("mutation($input: AccessRequestInput!) { submitAccessRequest(input: $input) { id datasets { dataset verdict rule conditions } } }")
+                    .variables(async_graphql::Variables::from_json(json!({ "input": input })));
+                let p = p.clone();
+                async move { serde_json::to_value(app.execute(request, p).await.expect("audit")).expect("json") }
+            };
+            for hidden in [EMBARGOED_DATASET, EMBARGOED] {
+                let (a, b) = (submit(&[hidden]).await, submit(&[unknown]).await);
+                assert!(a["data"]["submitAccessRequest"].is_null(), "{who}: {a}");
+                assert_eq!(a.to_string().replace(hidden, "X"), b.to_string().replace(unknown, "X"), "{who}: {hidden} answers as {unknown}");
+            }
+            let r = submit(&[OF_EMBARGOED_STUDY]).await;
+            assert_eq!(r["data"]["submitAccessRequest"]["datasets"][0]["conditions"], json!(["http://purl.obolibrary.org/obo/DUO_0000042"]), "{who}: {r}");
+            trace(&r);
+        }
+
+        // Search: nothing found, counted or scored from the embargoed records.
+        let r = ask(app, p, r#"{ search(query: "marigoldine tarragonite") { totalCount } a: search(query: "marigoldine") { totalCount } b: search(query: "tarragonite") { totalCount } }"#).await;
+        assert_eq!((r["data"]["a"]["totalCount"].as_i64(), r["data"]["b"]["totalCount"].as_i64()), (Some(0), Some(0)), "{who}: {r}");
+        let all = ask(app, p, "{ search(first: 1) { totalCount } }").await["data"]["search"]["totalCount"].as_u64().expect("count");
+        let r = ask(app, p, r#"{ search(query: "cohort", first: 1) { totalCount edges { cursor score } } }"#).await;
+        let edges = r["data"]["search"]["edges"].as_array().unwrap_or_else(|| panic!("{r}"));
+        trace(&r);
+        // The cursor's statistics: the documents the caller may see, and only its tiers' text.
+        let cursor = String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, edges[0]["cursor"].as_str().expect("cursor")).expect("base64")).expect("utf8");
+        let stats = cursor.rsplit('\u{0}').next().expect("stats");
+        let mut parts = stats.splitn(3, ';');
+        assert_eq!(parts.next().and_then(|d| d.parse::<u64>().ok()), Some(all), "{who}: {cursor:?}");
+        let tokens: Vec<u64> = parts.next().expect("tokens").split(',').map(|t| t.parse().expect("n")).collect();
+        let readable = |t: usize| t <= p.tier.min(Tier::Registered) as usize || (t == Tier::Controlled as usize && !p.grants.is_empty());
+        for (t, n) in tokens.iter().enumerate() {
+            assert!(readable(t) || *n == 0, "{who}: tokens of tier {t} in {cursor:?}");
+        }
+        for entry in parts.next().expect("terms").split('|').filter(|e| !e.is_empty()) {
+            let t: usize = entry.split(':').next().expect("tier").parse().expect("n");
+            assert!(readable(t), "{who}: term counts of tier {t} in {cursor:?}");
+        }
+    }
+
+    // CONTROLLED highlights are reads: audited with the grant used.
+    let controlled = &callers[2].principal;
+    let r = ask(app, controlled, r#"{ search(query: "zephyrine") { edges { highlights node { ... on Dataset { accession } } } } }"#).await;
+    assert!(r["data"]["search"]["edges"][0]["highlights"][0].as_str().is_some_and(|h| h.contains("<em>zephyrine</em>")), "{r}");
+    let log = ask(app, steward, r#"{ auditLog(first: 100, filter: { subject: "researcher-c" }) { edges { node { dataset fields grantUsed } } } }"#).await;
+    let entries = log["data"]["auditLog"]["edges"].as_array().unwrap_or_else(|| panic!("{log}"));
+    assert!(entries.iter().any(|e| e["node"] == json!({ "dataset": A, "fields": ["highlights"], "grantUsed": true })), "{log}");
 }

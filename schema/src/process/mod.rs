@@ -596,16 +596,22 @@ impl Process {
         self.lock().requests.get(id).cloned()
     }
 
+    /// Every request, oldest first (ids are random: they order nothing).
     pub fn requests(&self) -> Vec<AccessRequest> {
-        self.lock().requests.values().cloned().collect()
+        let mut requests: Vec<AccessRequest> = self.lock().requests.values().cloned().collect();
+        requests.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at).then_with(|| a.id.cmp(&b.id)));
+        requests
     }
 
     pub fn grant(&self, id: &str) -> Option<Grant> {
         self.lock().grants.get(id).cloned()
     }
 
+    /// Every grant, oldest first.
     pub fn grants(&self) -> Vec<Grant> {
-        self.lock().grants.values().cloned().collect()
+        let mut grants: Vec<Grant> = self.lock().grants.values().cloned().collect();
+        grants.sort_by(|a, b| a.issued.cmp(&b.issued).then_with(|| a.id.cmp(&b.id)));
+        grants
     }
 
     /// The datasets hub-issued grants give `subject` (vouched for by `issuer`) now: active ones
