@@ -946,6 +946,19 @@ async fn links_to_embargoed_records_leave_no_trace() {
         }
     }
 
+    // The export (the datasets connection, streamed over HTTP) shows no link to them either.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = musubi_gateway::http::router(app.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    let export = reqwest::get(format!("http://{addr}/export/datasets.ndjson")).await.expect("export").text().await.expect("body");
+    let lines: Vec<Value> = export.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let linked = lines.iter().find(|l| l["accession"] == OF_EMBARGOED_STUDY).expect("the visible dataset is exported");
+    assert!(linked.get("study").is_none_or(Value::is_null), "{linked}");
+    for line in &lines {
+        assert_no_trace(&callers[0], line, &embargoed, &BTreeSet::new());
+    }
+
     // CONTROLLED highlights are reads: audited with the grant used.
     let controlled = &callers[2].principal;
     let r = ask(app, controlled, r#"{ search(query: "zephyrine") { edges { highlights node { ... on Dataset { accession } } } } }"#).await;
