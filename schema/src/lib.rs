@@ -384,9 +384,19 @@ mod tests {
         assert!(sdl.contains("contactEmail: [String!] @tier(requires: REGISTERED, sensitive: CONTROLLED, embargoed: STEWARD)"), "{sdl}");
         assert!(sdl.contains("Tier: REGISTERED. CONTROLLED on a sensitive record. STEWARD on an embargoed record."), "{sdl}");
         assert!(sdl.contains("accessLevel: [AccessLevel!] @tier(requires: PUBLIC)"), "the filter says its tier: {sdl}");
-        let mut undeclared = Vec::new();
-        let mut in_type = None;
-        let mut in_description = false;
+        // A field line without @tier is a field the classification missed.
+        let undeclared: Vec<String> =
+            object_fields(&sdl).into_iter().filter(|(_, _, l)| l.contains("(no tier is declared") || !l.contains("@tier(")).map(|(ty, _, l)| format!("{ty}: {l}")).collect();
+        assert!(undeclared.is_empty(), "fields without a declared tier: {undeclared:#?}");
+        for (ty, field) in [("Dataset", "noSuchField"), ("Query", "somethingNew")] {
+            assert_eq!(tiers::classify(&vocabulary, ty, field).requires, musubi_ontology::tier::Tier::Steward, "fail closed");
+        }
+    }
+
+    /// The fields of the SDL's object types: (type, field, the line that holds its type and
+    /// directives — for a field with arguments on lines of their own, the closing one).
+    fn object_fields(sdl: &str) -> Vec<(String, String, String)> {
+        let (mut out, mut current, mut pending, mut in_description) = (Vec::new(), None::<String>, None::<String>, false);
         for line in sdl.lines() {
             if line.matches("\"\"\"").count() == 1 {
                 in_description = !in_description;
@@ -396,30 +406,26 @@ mod tests {
                 continue;
             }
             if let Some(rest) = line.strip_prefix("type ") {
-                in_type = rest.split_whitespace().next().map(str::to_owned);
-            } else if line == "}" {
-                in_type = None;
-            } else if let Some(ty) = &in_type {
-                // Multi-line arguments: the directive follows the closing parenthesis.
-                if line.starts_with("\t\t") || line.trim_end().ends_with('(') {
-                    continue;
-                }
-                let l = line.trim();
-                if l.starts_with("\"\"\"") || l.is_empty() || !l.contains(':') || l.starts_with("Tier:") {
-                    continue;
-                }
-                if l.contains("(no tier is declared") || !l.contains("@tier(") {
-                    undeclared.push(format!("{ty}: {l}"));
-                }
+                current = rest.split_whitespace().next().map(str::to_owned);
+                continue;
             }
+            if line == "}" {
+                current = None;
+                continue;
+            }
+            let (Some(ty), false) = (&current, line.starts_with("\t\t")) else { continue };
+            let trimmed = line.trim();
+            if trimmed.ends_with('(') {
+                pending = trimmed.split('(').next().map(str::to_owned);
+                continue;
+            }
+            if trimmed.is_empty() || !trimmed.contains(':') || trimmed.starts_with("Tier:") {
+                continue;
+            }
+            let name = if trimmed.starts_with(')') { pending.take().unwrap_or_default() } else { trimmed.split([':', '(']).next().unwrap_or_default().to_owned() };
+            out.push((ty.clone(), name, trimmed.to_owned()));
         }
-        // Descriptions sit on lines of their own; a field line without @tier is a field the
-        // classification missed.
-        undeclared.retain(|l| !l.contains("\"\"\""));
-        assert!(undeclared.is_empty(), "fields without a declared tier: {undeclared:#?}");
-        for (ty, field) in [("Dataset", "noSuchField"), ("Query", "somethingNew")] {
-            assert_eq!(tiers::classify(&vocabulary, ty, field).requires, musubi_ontology::tier::Tier::Steward, "fail closed");
-        }
+        out
     }
 
     /// A new filter must state what it reads; one that does not is steward-only.
@@ -544,35 +550,12 @@ mod tests {
             tier: tiers::FieldTier,
         }
         let mut types: std::collections::HashMap<String, Vec<F>> = Default::default();
-        let (mut current, mut pending, mut in_description) = (None::<String>, None::<String>, false);
-        for line in schema.sdl().lines() {
-            if line.matches("\"\"\"").count() == 1 {
-                in_description = !in_description;
-                continue;
-            }
-            if in_description || line.contains("\"\"\"") {
-                continue;
-            }
-            if let Some(rest) = line.strip_prefix("type ") {
-                current = rest.split_whitespace().next().map(str::to_owned);
-                continue;
-            }
-            if line == "}" {
-                current = None;
-                continue;
-            }
-            let (Some(ty), false) = (&current, line.starts_with("\t\t")) else { continue };
-            let trimmed = line.trim();
-            if trimmed.ends_with('(') {
-                pending = trimmed.split('(').next().map(str::to_owned);
-                continue;
-            }
-            let Some((left, _)) = trimmed.split_once(" @tier(") else { continue };
-            let name = if trimmed.starts_with(')') { pending.take().expect("a field") } else { trimmed.split([':', '(']).next().expect("name").to_owned() };
+        for (ty, name, line) in object_fields(&schema.sdl()) {
+            let Some((left, _)) = line.split_once(" @tier(") else { continue };
             let field_type = left.rsplit(": ").next().expect("type");
             let named = field_type.trim_matches(|c| c == '[' || c == ']' || c == '!').to_owned();
-            let tier = tiers::classify(&vocabulary, ty, &name);
-            types.entry(ty.clone()).or_default().push(F { name, named, non_null: field_type.ends_with('!'), tier });
+            let tier = tiers::classify(&vocabulary, &ty, &name);
+            types.entry(ty).or_default().push(F { name, named, non_null: field_type.ends_with('!'), tier });
         }
         assert!(types["Dataset"].len() > 100, "the SDL was read");
         let mut offenders = Vec::new();

@@ -1170,20 +1170,20 @@ impl Publication {
     async fn pmid(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         match self {
             Publication::Node(e) => e.first(ctx, v::BIBO_PMID),
-            Publication::Iri(..) => Ok(None),
+            Publication::Iri(_, scope) => guard(ctx, v::BIBO_PMID, scope).map(|()| None),
         }
     }
     /// Journal, year, volume and pages.
     async fn citation(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         match self {
             Publication::Node(e) => e.first(ctx, v::DCT_BIBLIOGRAPHIC_CITATION),
-            Publication::Iri(..) => Ok(None),
+            Publication::Iri(_, scope) => guard(ctx, v::DCT_BIBLIOGRAPHIC_CITATION, scope).map(|()| None),
         }
     }
     async fn creators(&self, ctx: &Context<'_>) -> Result<Option<Vec<Agent>>> {
         Ok(Some(match self {
             Publication::Node(e) => agents(e, ctx, v::DCT_CREATOR),
-            Publication::Iri(..) => Ok(Vec::new()),
+            Publication::Iri(_, scope) => guard(ctx, v::DCT_CREATOR, scope).map(|()| Vec::new()),
         }?))
     }
     async fn doi(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -1199,7 +1199,8 @@ impl Publication {
     async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
         Ok(Some(match self {
             Publication::Node(e) => e.strings(ctx, v::MUSUBI_DATASET_ACCESSION),
-            Publication::Iri(..) => Ok(Vec::new()),
+            // The same tier whether or not the source describes the publication.
+            Publication::Iri(_, scope) => guard(ctx, v::MUSUBI_DATASET_ACCESSION, scope).map(|()| Vec::new()),
         }?))
     }
 }

@@ -17,7 +17,9 @@
 //! the nodes a record links to along links it may read, at the same scope; a dataset's data use
 //! (its conditions and its policies', those that name it too) where it may read them — and every
 //! other value is dropped, replaced (by other text, heavy in words the queries search for, or by
-//! another node's IRI) or kept, at random; embargoed records keep only what shows under an
+//! another node's IRI) or kept, at random (a node keeps one value, changed, where all would go:
+//! whether a source describes a linked node shows, as a link to an undescribed one is not
+//! shown); embargoed records keep only what shows under an
 //! embargo, and gain hidden text; links to them are dropped; visible records gain values in
 //! fields the caller may not read; outcomes that used a hidden dataset, and other researchers'
 //! requests, exist in A only. Both worlds then answer the same queries from that caller —
@@ -230,6 +232,14 @@ fn twin(graphs: &Graphs, vocabulary: &Vocabulary, caller: &Principal, rng: &mut 
                     }
                     _ => kept.push(t.clone()),
                 }
+            }
+        }
+        // Whether a source describes a linked node at all shows (a link to a node no source
+        // describes is not shown): a node keeps one value, changed, where all would go.
+        let mut described: HashSet<NamedOrBlankNode> = kept.iter().map(|t| t.subject.clone()).collect();
+        for t in triples {
+            if described.insert(t.subject.clone()) {
+                kept.push(Triple::new(t.subject.clone(), t.predicate.clone(), Literal::new_simple_literal(rng.words())));
             }
         }
         out.insert(source.clone(), kept);
