@@ -476,6 +476,11 @@ pub(crate) fn search(
             }
             highlights.push(h.html.clone());
         }
+        // A hit found through CONTROLLED or STEWARD text says something of that text: a read.
+        if let Some(tier) = hit.matched.iter().max() {
+            let Some(collector) = collector else { return Err(async_graphql::Error::new("the audit log is not available; a search through CONTROLLED or STEWARD text cannot be answered")) };
+            collector.note(dataset, "search", *tier == Tier::Controlled && principal.tier < Tier::Steward);
+        }
         edges.push(SearchEdge { cursor: encode_cursor(&sort_key, &hit.sort, &doc.record_key, page.stats.as_ref()), node, score: f64::from(hit.score), highlights });
     }
     let diseases = hub.diseases();
@@ -614,10 +619,11 @@ mod tests {
         assert_ne!(ask(&a, steward.clone(), q).await, ask(&b, steward, q).await);
     }
 
-    /// A highlight of CONTROLLED text is a CONTROLLED read: audited with the grant it used; a
-    /// highlight of public text is not; without the request's audit collector it is not served.
+    /// A highlight of CONTROLLED text is a CONTROLLED read, and so is a hit found through it:
+    /// both audited with the grant used; public text is not; without the request's audit
+    /// collector such a search is not answered (fail closed).
     #[tokio::test]
-    async fn highlights_of_controlled_text_are_audited() {
+    async fn highlights_and_hits_through_controlled_text_are_audited() {
         let hub = hub();
         let schema = build(hub.clone());
         let granted = Principal {
@@ -626,20 +632,27 @@ mod tests {
             subject: Some("r".into()),
             issuer: Some("i".into()),
         };
-        let q = r#"{ search(query: "quillwort") { edges { highlights } } }"#;
-        let collector = AuditCollector::new();
-        let r = schema.execute(async_graphql::Request::new(q).data(granted.clone()).data(collector.clone())).await;
-        let body = serde_json::to_value(&r).expect("json");
+        let reads = |q: &'static str| {
+            let (schema, granted) = (schema.clone(), granted.clone());
+            async move {
+                let collector = AuditCollector::new();
+                let r = schema.execute(async_graphql::Request::new(q).data(granted).data(collector.clone())).await;
+                let body = serde_json::to_value(&r).expect("json");
+                let mut reads: Vec<(Option<String>, String, bool)> = collector.take().into_iter().map(|r| (r.dataset, r.field, r.grant_used)).collect();
+                reads.sort();
+                (body, reads)
+            }
+        };
+        let (body, seen) = reads(r#"{ search(query: "quillwort") { edges { highlights } } }"#).await;
         assert!(body["data"]["search"]["edges"][0]["highlights"][0].as_str().expect("highlight").contains("<em>quillwort</em>"), "{body}");
-        let reads = collector.take();
-        assert_eq!(reads.len(), 1, "{reads:?}");
-        assert_eq!((reads[0].dataset.as_deref(), reads[0].field.as_str(), reads[0].grant_used), (Some("D1"), "highlights", true));
-        let collector = AuditCollector::new();
-        schema.execute(async_graphql::Request::new(r#"{ search(query: "肺がん") { edges { highlights } } }"#).data(granted.clone()).data(collector.clone())).await;
-        assert!(collector.take().is_empty(), "public text is not audited");
-        let r = schema.execute(async_graphql::Request::new(q).data(granted)).await;
+        assert_eq!(seen, [(Some("D1".to_owned()), "highlights".to_owned(), true), (Some("D1".to_owned()), "search".to_owned(), true)]);
+        let (_, seen) = reads(r#"{ search(query: "quillwort") { totalCount edges { node { ... on Dataset { accession } } } } }"#).await;
+        assert_eq!(seen, [(Some("D1".to_owned()), "search".to_owned(), true)], "a hit through CONTROLLED text, no highlight asked");
+        let (_, seen) = reads(r#"{ search(query: "肺がん") { edges { highlights } } }"#).await;
+        assert!(seen.is_empty(), "public text is not audited: {seen:?}");
+        let r = schema.execute(async_graphql::Request::new(r#"{ search(query: "quillwort") { edges { highlights } } }"#).data(granted)).await;
         let body = serde_json::to_value(&r).expect("json");
-        assert_eq!(body["data"]["search"]["edges"][0]["highlights"], serde_json::json!([]), "no collector, no CONTROLLED fragment: {body}");
+        assert!(body["data"]["search"].is_null() && body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("audit log")), "{body}");
     }
 
     /// A forged cursor (statistics that cannot be) neither panics nor scores from the live index.

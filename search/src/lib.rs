@@ -335,6 +335,10 @@ pub struct Hit {
     pub sort: SortValue,
     /// Fragments of the text the caller may read where the query matched.
     pub highlights: Vec<Highlight>,
+    /// The tiers above REGISTERED whose text on this record holds a word of the query: a hit
+    /// found through CONTROLLED or STEWARD text tells the caller something of that text (the
+    /// schema audits it as a read).
+    pub matched: Vec<Tier>,
 }
 
 /// A fragment of a record's text, matched terms in `<em>`, and the tier of the text it is from
@@ -753,13 +757,18 @@ impl SearchIndex {
                 .collect(),
             _ => Vec::new(),
         };
+        let terms: Vec<String> = request.text.map(tokenizer::terms).unwrap_or_default();
         let mut page = Vec::new();
         for (sort, _, o, score, address) in rest {
             let highlights = match address {
                 Some(a) if !generators.is_empty() => self.highlights(&searcher, a, &generators, &request.access, &self.docs[o])?,
                 _ => Vec::new(),
             };
-            page.push(Hit { doc: o, score, sort: sort.owned(), highlights });
+            let matched = match address {
+                Some(a) if query.is_some() => self.matched(&searcher, a, &terms, &request.access, &self.docs[o])?,
+                _ => Vec::new(),
+            };
+            page.push(Hit { doc: o, score, sort: sort.owned(), highlights, matched });
         }
         Ok(Page { hits: page, total: hits.len(), has_next, facets, stats })
     }
@@ -895,6 +904,29 @@ impl SearchIndex {
             norms[t] += docs.iter().map(|d| u64::from(reader.fieldnorm(*d))).sum::<u64>();
         }
         Ok(())
+    }
+
+    /// The tiers above REGISTERED the caller searches on `doc` whose text holds one of `terms`.
+    fn matched(&self, searcher: &Searcher, address: DocAddress, terms: &[String], access: &TextAccess<'_>, doc: &Doc) -> Result<Vec<Tier>, SearchError> {
+        let mut out = Vec::new();
+        for tier in [Tier::Controlled, Tier::Steward] {
+            let searched = match Reads::of(tier, access) {
+                Reads::All => true,
+                Reads::Granted => doc.kind == Kind::Dataset && access.grants.contains(doc.accession()),
+                Reads::Nothing => false,
+            };
+            if !searched {
+                continue;
+            }
+            let one = Excluded { by_segment: BTreeMap::from([(address.segment_ord, vec![address.doc_id])]), ..Excluded::default() };
+            for term in terms {
+                if containing(searcher, &one, &tantivy::Term::from_field_text(self.text[tier as usize], term))? > 0 {
+                    out.push(tier);
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn highlights(

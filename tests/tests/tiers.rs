@@ -965,5 +965,5 @@ async fn links_to_embargoed_records_leave_no_trace() {
     assert!(r["data"]["search"]["edges"][0]["highlights"][0].as_str().is_some_and(|h| h.contains("<em>zephyrine</em>")), "{r}");
     let log = ask(app, steward, r#"{ auditLog(first: 100, filter: { subject: "researcher-c" }) { edges { node { dataset fields grantUsed } } } }"#).await;
     let entries = log["data"]["auditLog"]["edges"].as_array().unwrap_or_else(|| panic!("{log}"));
-    assert!(entries.iter().any(|e| e["node"] == json!({ "dataset": A, "fields": ["highlights"], "grantUsed": true })), "{log}");
+    assert!(entries.iter().any(|e| e["node"] == json!({ "dataset": A, "fields": ["highlights", "search"], "grantUsed": true })), "{log}");
 }
