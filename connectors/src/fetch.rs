@@ -106,8 +106,26 @@ pub struct FetchStats {
 /// all requests of the source, and by its harvests in one running hub.
 pub struct Session {
     credentials: Option<Credentials>,
+    /// Where the credentials may go: the origins (scheme, host, port) of the manifest's
+    /// endpoints. A request to any other origin — a redirect's target, a next link to another
+    /// host — goes without them.
+    origins: Vec<url::Origin>,
+    /// For a source with credentials: a client that follows no redirect, so that each hop is
+    /// decided here (reqwest strips `Authorization` on a redirect to another host, but not an
+    /// API key's header, nor a token request's form body).
+    client: Option<reqwest::Client>,
     limiter: RateLimiter,
     token: tokio::sync::Mutex<Option<Token>>,
+}
+
+/// Redirects followed at most, by hand, for a source with credentials.
+const MAX_REDIRECTS: usize = 10;
+
+impl Session {
+    /// Whether the credentials may go to `url`.
+    fn trusts(&self, url: &Url) -> bool {
+        self.origins.contains(&url.origin())
+    }
 }
 
 /// Every source's [`Session`], by source id. Cheap to clone; clones share the sessions.
@@ -126,12 +144,34 @@ impl Sessions {
     pub fn for_manifest(&self, manifest: &Manifest) -> Result<Arc<Session>, String> {
         let credentials = credentials(manifest)?;
         let interval = Duration::from_secs_f64(1.0 / manifest.rate_limit);
+        let origins: Vec<url::Origin> = manifest
+            .endpoints
+            .iter()
+            .filter_map(|l| match l {
+                Location::Http(url) => Some(url.origin()),
+                Location::File(_) => None,
+            })
+            .collect();
         let mut sessions = self.0.lock().expect("sessions lock");
-        if let Some(session) = sessions.get(&manifest.id).filter(|s| s.credentials == credentials && s.limiter.interval == interval) {
+        if let Some(session) =
+            sessions.get(&manifest.id).filter(|s| s.credentials == credentials && s.limiter.interval == interval && s.origins == origins)
+        {
             return Ok(session.clone());
         }
+        let client = match &credentials {
+            None => None,
+            Some(_) => Some(
+                reqwest::Client::builder()
+                    .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| format!("source {}: cannot set up its HTTP client: {}", manifest.id, error_chain(&e)))?,
+            ),
+        };
         let session = Arc::new(Session {
             credentials,
+            origins,
+            client,
             limiter: RateLimiter { interval, next: std::sync::Mutex::new(Instant::now()) },
             token: tokio::sync::Mutex::new(None),
         });
@@ -395,45 +435,77 @@ async fn get_once(
             Attempt { error: FetchError::Connect { url: url.to_string(), message: error_chain(&e) }, retry_after: retry, stale_token: None }
         }
     };
-    let mut request = match body {
-        None => client.get(url.clone()),
-        Some(Body::Json(body)) => {
-            client.post(url.clone()).header(reqwest::header::ACCEPT, "application/graphql-response+json, application/json").json(body)
-        }
-        Some(Body::Sparql { query, accept }) => client
-            .post(url.clone())
-            .header(reqwest::header::ACCEPT, accept)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(url::form_urlencoded::Serializer::new(String::new()).append_pair("query", query).finish()),
-    }
-    .timeout(limits.timeout);
-    let mut bearer = None;
-    match &limits.session.credentials {
-        Some(Credentials::Header { name, value }) => request = request.header(name, value),
-        Some(Credentials::Basic { username, password }) => request = request.basic_auth(username, Some(password)),
-        Some(Credentials::OAuth2 { grant, client_secret }) => {
-            let token = limits.bearer(client, grant, client_secret).await?;
-            request = request.bearer_auth(&token);
-            bearer = Some(token);
-        }
-        None => {}
-    }
     // Only a harvest's GETs are conditional (a dry run has no cache; GraphQL is a POST).
     let cached = match (&limits.cache, body) {
         (Some(cache), None) if conditional => cache.lookup(url.as_str()),
         _ => None,
     };
-    if let Some(entry) = &cached {
-        if let Some(etag) = &entry.etag {
-            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+    // A source with credentials follows redirects here, hop by hop: its credentials go only to
+    // the origins its manifest names (and, once a hop has left them, to none after it).
+    let session = &limits.session;
+    let (client, by_hand) = match &session.client {
+        Some(own) => (own, true),
+        None => (client, false),
+    };
+    let mut current = url.clone();
+    let mut body = body;
+    let mut trusted = true;
+    let mut bearer;
+    let mut hops = 0;
+    let mut response = loop {
+        trusted &= session.trusts(&current);
+        let mut request = match body {
+            None => client.get(current.clone()),
+            Some(Body::Json(body)) => {
+                client.post(current.clone()).header(reqwest::header::ACCEPT, "application/graphql-response+json, application/json").json(body)
+            }
+            Some(Body::Sparql { query, accept }) => client
+                .post(current.clone())
+                .header(reqwest::header::ACCEPT, accept)
+                .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(url::form_urlencoded::Serializer::new(String::new()).append_pair("query", query).finish()),
         }
-        if let Some(date) = &entry.last_modified {
-            request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
+        .timeout(limits.timeout);
+        bearer = None;
+        match &session.credentials {
+            Some(_) if !trusted => {}
+            Some(Credentials::Header { name, value }) => request = request.header(name, value),
+            Some(Credentials::Basic { username, password }) => request = request.basic_auth(username, Some(password)),
+            Some(Credentials::OAuth2 { grant, client_secret }) => {
+                let token = limits.bearer(client, grant, client_secret).await?;
+                request = request.bearer_auth(&token);
+                bearer = Some(token);
+            }
+            None => {}
         }
-    }
-    limits.session.limiter.wait().await;
-    limits.stats.requests.fetch_add(1, Ordering::Relaxed);
-    let mut response = request.send().await.map_err(classify)?;
+        if let Some(entry) = cached.as_ref().filter(|_| hops == 0) {
+            if let Some(etag) = &entry.etag {
+                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+            }
+            if let Some(date) = &entry.last_modified {
+                request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
+            }
+        }
+        session.limiter.wait().await;
+        limits.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let response = request.send().await.map_err(classify)?;
+        let status = response.status();
+        let location = header(&response, reqwest::header::LOCATION);
+        let (true, true, Some(location)) = (by_hand, status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED, location) else {
+            break response;
+        };
+        if hops == MAX_REDIRECTS {
+            return Err(FetchError::Connect { url: url.to_string(), message: format!("more than {MAX_REDIRECTS} redirects") }.into());
+        }
+        let next = current.join(&location).map_err(|e| FetchError::Connect { url: current.to_string(), message: format!("redirect to {location:?}, not a URL: {e}") })?;
+        // 303, and 301/302 after a POST, continue as a GET (as browsers and reqwest do).
+        if status == reqwest::StatusCode::SEE_OTHER || (body.is_some() && matches!(status.as_u16(), 301 | 302)) {
+            body = None;
+        }
+        tracing::debug!(from = %current, to = %next, credentials = trusted && session.trusts(&next), "following a redirect");
+        current = next;
+        hops += 1;
+    };
     let status = response.status();
     if let (reqwest::StatusCode::NOT_MODIFIED, Some(entry), Some(cache)) = (status, &cached, &limits.cache) {
         let Some(bytes) = cache.body(entry) else { return Ok(None) };
@@ -513,6 +585,12 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp<'_> {
             let status = response.status();
             if status.as_u16() == 429 || status.is_server_error() {
                 return Err(failed(format!("the token endpoint answered HTTP {status}"), retry_after(&response)));
+            }
+            // (The session's client follows no redirect: the client secret goes to the token
+            // endpoint the manifest names, and nowhere it points on to.)
+            if status.is_redirection() {
+                let to = header(&response, reqwest::header::LOCATION).unwrap_or_default();
+                return Err(failed(format!("the token endpoint answered HTTP {status}, a redirect to {to:?}: the client secret is not sent on; name the endpoint it redirects to as token_url"), None));
             }
             let mut answer = HttpResponse::new(Vec::new());
             *answer.status_mut() = status;

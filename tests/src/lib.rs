@@ -181,6 +181,10 @@ pub struct Seen {
     pub status: u16,
     /// When it arrived.
     pub at: Instant,
+    /// The credentials it carried: its `Authorization` and `X-API-Key` headers, and whether its
+    /// body named a client secret (a token request's form).
+    pub authorization: Option<String>,
+    pub api_key: Option<String>,
 }
 
 /// The `Last-Modified` of every answer: the fixtures do not change while a partner runs.
@@ -209,6 +213,7 @@ impl Partner {
             .route("/files/{*path}", get(file))
             .route("/secure/files/{*path}", get(secure_file))
             .route("/sparql-ignoring-offset", axum::routing::post(sparql_ignoring_offset))
+            .route("/redirect", axum::routing::any(redirect))
             .with_state(behaviour.clone());
         let protected = api.clone().layer(middleware::from_fn_with_state(oauth.clone(), require_bearer));
         let app = api
@@ -381,6 +386,14 @@ async fn sparql_ignoring_offset() -> Response {
 pub const API_KEY: &str = "partner-secret-7f3a";
 
 /// Fixture files behind an API key: 401 without the right `X-API-Key`.
+/// `/redirect?to=URL[&status=307]`: a redirect (302 unless said) to anywhere, another partner's
+/// files included, as a partner moving its data to a CDN would answer.
+async fn redirect(axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>) -> Response {
+    let to = query.get("to").cloned().unwrap_or_default();
+    let status = query.get("status").and_then(|s| s.parse::<u16>().ok()).and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::FOUND);
+    (status, [(header::LOCATION, to)]).into_response()
+}
+
 async fn secure_file(State(state): State<Arc<Mutex<Behaviour>>>, headers: axum::http::HeaderMap, path: Path<String>) -> Response {
     if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some(API_KEY) {
         return (StatusCode::UNAUTHORIZED, "missing or wrong API key").into_response();
@@ -471,6 +484,8 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> 
 async fn count(State(traffic): State<Arc<Traffic>>, request: Request, next: Next) -> Response {
     let at = Instant::now();
     let uri = request.uri().to_string();
+    let authorization = header_text(request.headers(), header::AUTHORIZATION);
+    let api_key = request.headers().get("x-api-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let now = traffic.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     traffic.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let later_page = request.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("offset=") && p != "offset=0"));
@@ -496,7 +511,7 @@ async fn count(State(traffic): State<Arc<Traffic>>, request: Request, next: Next
     }
     let response = next.run(request).await;
     traffic.in_flight.fetch_sub(1, Ordering::SeqCst);
-    traffic.seen.lock().expect("lock").push(Seen { uri, status: response.status().as_u16(), at });
+    traffic.seen.lock().expect("lock").push(Seen { uri, status: response.status().as_u16(), at, authorization, api_key });
     response
 }
 

@@ -218,3 +218,54 @@ async fn every_request_token_included_waits_for_the_rate_limit() {
         assert!(*at >= started + Duration::from_millis(50) * i as u32, "request {i} came {:?} after the start", *at - started);
     }
 }
+
+/// Every kind of credential stays with the origins its manifest names: a redirect to another
+/// host (a partner moving its files to a CDN) is followed without it — the API key's header
+/// included, which reqwest's own redirects kept — and a redirect within the origin keeps it; a
+/// token endpoint that redirects gets no client secret sent on. Each partner logs what it saw.
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_stay_with_their_origin_across_redirects() {
+    let origin = Partner::start().await;
+    let elsewhere = Partner::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("api.secret"), format!("{}\n", musubi_tests::API_KEY)).expect("write");
+    let vocabulary = Vocabulary::builtin();
+    let dump = "/files/fair-data-point/disgenet.ttl";
+    let away = |status: u16| origin.url(&format!("/redirect?status={status}&to={}", elsewhere.url(dump)));
+    let kinds = [
+        ("api-key", "[auth]\nkind = \"api-key\"\nsecret_file = \"api.secret\"\n".to_owned()),
+        ("basic", "[auth]\nkind = \"basic\"\nusername = \"hub\"\nsecret_file = \"api.secret\"\n".to_owned()),
+        ("oauth2", oauth(&origin, "right.secret", "")),
+    ];
+    for (kind, auth) in &kinds {
+        for status in [302, 307] {
+            elsewhere.forget_seen();
+            origin.forget_seen();
+            let source = manifest(dir.path(), &format!("id = \"moved\"\nkind = \"rdf-dump\"\nendpoint = \"{}\"\n{auth}", away(status)));
+            let store = EmbeddedStore::in_memory();
+            let report = Harvester::new(reqwest::Client::new()).harvest(&source, &store, &vocabulary).await.unwrap_or_else(|e| panic!("{kind} {status}: {e}"));
+            assert!(report.records > 0, "{kind}: the redirected dump landed");
+            let asked = origin.seen().into_iter().find(|s| s.uri.starts_with("/redirect")).expect("the origin was asked");
+            assert!(asked.authorization.is_some() || asked.api_key.is_some(), "{kind}: the origin got the credential: {asked:?}");
+            let there = elsewhere.seen();
+            assert!(!there.is_empty(), "{kind}: the redirect was followed");
+            for seen in there {
+                assert!(seen.authorization.is_none() && seen.api_key.is_none(), "{kind} {status}: a credential went to another origin: {seen:?}");
+            }
+        }
+    }
+    // Within the origin, the credential goes on: the secured file wants it.
+    let within = origin.url(&format!("/redirect?to={}", origin.url("/secure/files/fair-data-point/disgenet.ttl")));
+    let source = manifest(dir.path(), &format!("id = \"moved\"\nkind = \"rdf-dump\"\nendpoint = \"{within}\"\n{}", kinds[0].1));
+    Harvester::new(reqwest::Client::new()).harvest(&source, &EmbeddedStore::in_memory(), &vocabulary).await.expect("same-origin redirect keeps the key");
+    // A token endpoint that redirects: refused, naming it; the secret goes nowhere else.
+    elsewhere.forget_seen();
+    let moved_token = origin.url(&format!("/redirect?status=307&to={}", elsewhere.url("/oauth/token")));
+    let auth = format!(
+        "[auth]\nkind = \"oauth2-client-credentials\"\ntoken_url = \"{moved_token}\"\nclient_id = \"{OAUTH_CLIENT_ID}\"\nsecret_file = \"right.secret\"\nclient_auth = \"post\"\n"
+    );
+    let source = manifest(dir.path(), &format!("id = \"moved\"\nkind = \"rdf-dump\"\nendpoint = \"{}\"\n{auth}", origin.url(dump)));
+    let err = Harvester::new(reqwest::Client::new()).harvest(&source, &EmbeddedStore::in_memory(), &vocabulary).await.expect_err("no token").to_string();
+    assert!(err.contains("redirect") && err.contains("token_url"), "{err}");
+    assert!(elsewhere.seen().is_empty() && elsewhere.tokens_issued().is_empty(), "nothing reached the other host");
+}
