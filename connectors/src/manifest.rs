@@ -592,6 +592,16 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
     };
     let max_bytes = raw.max_bytes.map_or(256 * 1024 * 1024, |m| *m.get_ref());
 
+    // The mapping is read now, whole: every reference, template and iterator parsed, so that a
+    // broken one stops the manifest where it is loaded (serve, harvest, connector check), not a
+    // harvest hours later. Its errors point into the mapping file: line, column, term.
+    if let Some((span, path)) = &mapping {
+        let text = std::fs::read_to_string(path).map_err(|e| at(Some(span.clone()), Some("mapping"), format!("cannot read {}: {e}", path.display())))?;
+        if let Err(e) = musubi_ontology::mapping::Mapping::from_turtle(&text, &path.display().to_string()) {
+            let (line, column) = e.position.unwrap_or((1, 1));
+            return Err(ManifestError { file: path.clone(), line, column, field: None, message: e.message });
+        }
+    }
     Ok(Manifest {
         file: file.to_owned(),
         name: raw.name.unwrap_or_else(|| id.clone()),
@@ -836,6 +846,34 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("mapping"), "{err}");
     }
 
+    /// A mapping is read when its manifest is: a broken reference or a misspelt RML term stops the
+    /// manifest with the mapping file's line, column and the term (both were found only by a
+    /// harvest, or not at all: a JSONPath with a stray bracket was read as a key, and every value
+    /// of it silently vanished).
+    #[test]
+    fn a_broken_mapping_stops_its_manifest_at_the_term() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mapping = |object_map: &str| {
+            format!(
+                "@prefix rml: <http://w3id.org/rml/> .\n@prefix dct: <http://purl.org/dc/terms/> .\n\n<#Map> rml:logicalSource [ rml:iterator \"$\" ] ;\n  \
+                 rml:subjectMap [ rml:template \"https://e.org/{{id}}\" ] ;\n  rml:predicateObjectMap [ rml:predicate dct:title ;\n    rml:objectMap [ {object_map} ] ] .\n"
+            )
+        };
+        let load = |object_map: &str| {
+            std::fs::write(dir.path().join("m.rml.ttl"), mapping(object_map)).expect("write");
+            parse_manifest("id = \"x\"\nkind = \"json-api\"\nendpoint = \"https://e.org\"\nmapping = \"m.rml.ttl\"\n", &dir.path().join("x.toml"))
+        };
+        assert!(load("rml:reference \"title\"").is_ok());
+        let err = load("rml:reference \"experiments[*.foo\"").unwrap_err();
+        assert_eq!((err.file.file_name().and_then(|f| f.to_str()), err.line, err.column), (Some("m.rml.ttl"), 7, 36), "{err}");
+        assert!(err.message.contains("experiments[*.foo") && err.message.contains("not a valid JSONPath"), "{err}");
+        let err = load("rml:refrence \"title\"").unwrap_err();
+        assert_eq!((err.line, err.column), (7, 25), "{err}");
+        assert!(err.message.contains("rml:refrence is not an RML term; did you mean rml:reference?"), "{err}");
+        // A plain key with a space is still a key.
+        assert!(load("rml:reference \"Country Code\"").is_ok());
+    }
+
     #[test]
     fn schedules_are_intervals() {
         let m = parse("id = \"x\"\nkind = \"rdf-dump\"\nendpoint = \"https://e.org\"\nschedule = \"6h\"\n").unwrap();
@@ -848,7 +886,7 @@ mod tests {
     fn sparql(query: &str, rest: &str) -> Result<Manifest, ManifestError> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("q.rq"), query).unwrap();
-        std::fs::write(dir.path().join("rows.rml.ttl"), "").unwrap();
+        std::fs::write(dir.path().join("rows.rml.ttl"), "<#M> <http://w3id.org/rml/logicalSource> [] ; <http://w3id.org/rml/subjectMap> [ <http://w3id.org/rml/reference> \"d\" ] .").unwrap();
         let text = format!("id = \"s\"\nkind = \"sparql\"\nendpoint = \"https://e.org/sparql\"\nquery = \"q.rq\"\n{rest}");
         parse_manifest(&text, &dir.path().join("s.toml"))
     }
@@ -945,7 +983,7 @@ mod tests {
 
     #[test]
     fn xml_sources_split_by_xpath_and_bad_xpath_is_named_where_it_stands() {
-        let base = "id = \"jga\"\nkind = \"xml\"\nendpoint = \"https://e.org/study.xml\"\nmapping = \"lib.rs\"\n";
+        let base = "id = \"jga\"\nkind = \"xml\"\nendpoint = \"https://e.org/study.xml\"\nmapping = \"../mappings/ega-study-xml.rml.ttl\"\n";
         let m = parse_manifest(&format!("{base}[paging]\nrecords = \"/STUDY_SET/STUDY\"\n[record]\nid = \"@accession\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap();
         assert_eq!((m.kind, m.paging.records.as_deref(), m.record.id.as_slice()), (SourceKind::Xml, Some("/STUDY_SET/STUDY"), ["@accession".to_owned()].as_slice()));
         let err = parse_manifest(&format!("{base}[paging]\nrecords = \"/STUDY_SET/STUDY[\"\n"), Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.rs"))).unwrap_err();

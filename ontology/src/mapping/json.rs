@@ -22,7 +22,9 @@ impl Reference {
         };
         JsonPath::parse(&absolute)
             .or_else(|e| {
-                if expression.starts_with('$') {
+                // Only a plain key falls back to a quoted one: an expression with JSONPath's own
+                // characters (`experiments[*.foo`) is a broken path, not a key, and is refused.
+                if expression.contains(|c: char| "$[]*.?@()'\"\\".contains(c)) {
                     return Err(e);
                 }
                 // A bare key that JSONPath's dotted form cannot hold ("Country Code").

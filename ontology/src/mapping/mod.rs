@@ -46,12 +46,31 @@ use record::Reference;
 use template::Template;
 pub use xpath::{XPath, XmlNode};
 
-/// A mapping file that cannot be used: names the file and the triples map.
+/// A mapping file that cannot be used: names the file, where in it (line and column, in
+/// characters, where the offending term can be placed), and the triples map.
 #[derive(Debug, thiserror::Error)]
-#[error("{origin}: {message}")]
 pub struct MappingError {
     pub origin: String,
     pub message: String,
+    /// The offending term as the file writes it (a reference, a template, a misspelt RML term).
+    pub term: Option<String>,
+    /// 1-based line and column of `term` (or of a Turtle syntax error) in the file.
+    pub position: Option<(usize, usize)>,
+}
+
+impl MappingError {
+    pub(crate) fn new(origin: &str, message: impl Into<String>) -> MappingError {
+        MappingError { origin: origin.to_owned(), message: message.into(), term: None, position: None }
+    }
+}
+
+impl std::fmt::Display for MappingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some((line, column)) => write!(f, "{}:{line}:{column}: {}", self.origin, self.message),
+            None => write!(f, "{}: {}", self.origin, self.message),
+        }
+    }
 }
 
 /// A record the mapping could not turn into RDF: names the triples map and the value.
@@ -153,7 +172,7 @@ impl Mapping {
     /// by templates and references are resolved against it.
     pub fn with_base(mut self, base: &str) -> Result<Mapping, MappingError> {
         let base = Iri::parse(base.to_owned())
-            .map_err(|e| MappingError { origin: "base IRI".to_owned(), message: format!("{base:?}: {e}") })?;
+            .map_err(|e| MappingError::new("base IRI", format!("{base:?}: {e}")))?;
         for map in &mut self.maps {
             map.base.get_or_insert_with(|| base.clone());
         }
@@ -634,7 +653,7 @@ fn fnv1a(s: &str) -> u64 {
 pub fn construct(triples: &[Triple], query: &str, origin: &str) -> Result<Vec<Triple>, MappingError> {
     use oxigraph::model::GraphNameRef;
     use oxigraph::sparql::{QueryResults, SparqlEvaluator};
-    let err = |message: String| MappingError { origin: origin.to_owned(), message };
+    let err = |message: String| MappingError::new(origin, message);
     let store = oxigraph::store::Store::new().map_err(|e| err(e.to_string()))?;
     store
         .extend(triples.iter().map(|t| t.as_ref().in_graph(GraphNameRef::DefaultGraph).into_owned()))

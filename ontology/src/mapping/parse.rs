@@ -24,7 +24,23 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn err(&self, node: &NamedOrBlankNode, message: impl std::fmt::Display) -> MappingError {
-        MappingError { origin: self.origin.to_owned(), message: format!("{}: {message}", display(node)) }
+        MappingError::new(self.origin, format!("{}: {message}", display(node)))
+    }
+
+    /// An error about `term` as the file writes it (placed at its line and column by [`parse`]).
+    fn err_at(&self, node: &NamedOrBlankNode, term: &str, message: impl std::fmt::Display) -> MappingError {
+        MappingError { term: Some(term.to_owned()), ..self.err(node, message) }
+    }
+
+    /// A term map with none of constant, reference, template: a misspelt one (`rml:refrence`)
+    /// is named, with the term it was likely meant to be.
+    fn misspelt(&self, node: &NamedOrBlankNode) -> Option<MappingError> {
+        let known = ["constant", "reference", "template"];
+        self.graph.triples_for_subject(node).find_map(|t| {
+            let local = NAMESPACES.iter().find_map(|ns| t.predicate.as_str().strip_prefix(ns))?;
+            let meant = known.iter().find(|k| local != **k && edit_distance(local, k) <= 2)?;
+            Some(self.err_at(node, local, format!("rml:{local} is not an RML term; did you mean rml:{meant}?")))
+        })
     }
 
     /// All objects of `node`'s property `local` in any RML namespace.
@@ -73,10 +89,10 @@ impl Reader<'_> {
         let template = self.string(node, "template")?;
         let value = match (constant, reference, template) {
             (Some(c), None, None) => TermValue::Constant(c),
-            (None, Some(r), None) => TermValue::Reference(Reference::parse(&r, self.formulation.get()).map_err(|e| self.err(node, e))?),
-            (None, None, Some(t)) => TermValue::Template(Template::parse(&t, self.formulation.get()).map_err(|e| self.err(node, e))?),
+            (None, Some(r), None) => TermValue::Reference(Reference::parse(&r, self.formulation.get()).map_err(|e| self.err_at(node, &r, e))?),
+            (None, None, Some(t)) => TermValue::Template(Template::parse(&t, self.formulation.get()).map_err(|e| self.err_at(node, &t, e))?),
             (None, None, None) if role == Role::Subject && self.is_blank_typed(node)? => TermValue::Fresh,
-            (None, None, None) => return Err(self.err(node, "needs one of rml:constant, rml:reference, rml:template")),
+            (None, None, None) => return Err(self.misspelt(node).unwrap_or_else(|| self.err(node, "needs one of rml:constant, rml:reference, rml:template"))),
             _ => return Err(self.err(node, "has more than one of rml:constant, rml:reference, rml:template")),
         };
         let language = match (self.string(node, "language")?, self.one(node, "languageMap")?) {
@@ -199,7 +215,10 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
         parser = with_base;
     }
     for triple in parser.for_slice(text.as_bytes()) {
-        let triple = triple.map_err(|e| MappingError { origin: origin.to_owned(), message: format!("not valid Turtle: {e}") })?;
+        let triple = triple.map_err(|e| {
+            let position = e.location().map(|l| (l.start.line as usize + 1, l.start.column as usize + 1));
+            MappingError { position, ..MappingError::new(origin, format!("not valid Turtle: {e}")) }
+        })?;
         graph.insert(&Triple::from(triple));
     }
     let reader = Reader { graph, origin, formulation: std::cell::Cell::new(Formulation::JsonPath) };
@@ -215,7 +234,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
     names.sort_by_key(|n| n.to_string());
     names.dedup();
     if names.is_empty() {
-        return Err(MappingError { origin: origin.to_owned(), message: "declares no triples map".to_owned() });
+        return Err(MappingError::new(origin, "declares no triples map"));
     }
     let index: HashMap<NamedOrBlankNode, usize> = names.iter().cloned().enumerate().map(|(i, n)| (n, i)).collect();
 
@@ -227,9 +246,10 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
             if e.message.starts_with(&prefix) {
                 e
             } else {
-                MappingError { origin: e.origin, message: format!("{prefix}: {}", e.message) }
+                MappingError { message: format!("{prefix}: {}", e.message), ..e }
             }
-        })?;
+        })
+        .map_err(|e| MappingError { position: e.position.or_else(|| e.term.as_deref().and_then(|t| locate(text, t))), ..e })?;
         maps.push(map);
     }
     Ok(Mapping { maps })
@@ -288,7 +308,7 @@ fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<Nam
                         let side = |short: &str, map: &str, formulation: Formulation| -> Result<TermMap, MappingError> {
                             reader.formulation.set(formulation);
                             if let Some(r) = reader.string(&jc, short)? {
-                                let r = Reference::parse(&r, formulation).map_err(|e| reader.err(name, e))?;
+                                let r = Reference::parse(&r, formulation).map_err(|e| reader.err_at(name, &r, e))?;
                                 return Ok(TermMap { value: TermValue::Reference(r), term_type: TermType::Literal, language: None, datatype: None });
                             }
                             let m = reader.one(&jc, map)?.ok_or_else(|| reader.err(name, format!("a join condition has no rml:{short}")))?;
@@ -337,7 +357,7 @@ fn logical_source(reader: &Reader<'_>, name: &NamedOrBlankNode) -> Result<(Optio
     let iterator = match reader.string(&ls, "iterator")? {
         None => None,
         Some(it) if it.trim() == "$" && formulation != Formulation::XPath => None,
-        Some(it) => Some(Reference::parse(&it, formulation).map_err(|e| reader.err(name, e))?),
+        Some(it) => Some(Reference::parse(&it, formulation).map_err(|e| reader.err_at(name, &it, e))?),
     };
     let source = match reader.one(&ls, "source")? {
         None => None,
@@ -348,4 +368,30 @@ fn logical_source(reader: &Reader<'_>, name: &NamedOrBlankNode) -> Result<(Optio
         }
     };
     Ok((iterator, source, formulation))
+}
+
+/// Where `term` first stands in `text`, as a quoted string or a name (1-based line and column,
+/// in characters).
+fn locate(text: &str, term: &str) -> Option<(usize, usize)> {
+    let at = [format!("\"{term}\""), format!("'{term}'"), format!(":{term}")].iter().find_map(|needle| text.find(needle.as_str()).map(|i| i + 1))?;
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..].chars().count() + 1;
+    Some((line, column))
+}
+
+/// Levenshtein distance, for naming the term a misspelt one was meant to be.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
 }

@@ -98,9 +98,12 @@ fn mapping_errors_name_the_file_and_the_map() {
     .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("partner.rml.ttl") && msg.contains("<http://example.org/Broken>") && msg.contains("unclosed"), "{msg}");
+    assert_eq!(err.term.as_deref(), Some("http://e/{id"), "the template as written");
+    let line = PREFIXES.matches('\n').count() + 1;
+    assert!(msg.starts_with(&format!("partner.rml.ttl:{line}:")), "placed where the template stands: {msg}");
 
     let err = Mapping::from_turtle("not turtle at all", "x.ttl").unwrap_err();
-    assert!(err.to_string().starts_with("x.ttl: not valid Turtle"), "{err}");
+    assert!(err.to_string().starts_with("x.ttl:1:1: not valid Turtle"), "{err}");
 }
 
 #[test]
