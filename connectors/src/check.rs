@@ -23,7 +23,7 @@ pub struct Violation {
 }
 
 /// What a harvest of the source would do now.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CheckReport {
     pub records: usize,
     /// Record ids (sorted) new to the graph, changed, no longer present, and unchanged.
@@ -41,6 +41,9 @@ pub struct CheckReport {
     /// `[check] ignore` entries that matched no field of these records: stale, misspelt, or for
     /// fields these records happen to lack.
     pub unused_ignores: Vec<String>,
+    /// What the harvest guards say of these records against the source's last landed harvest:
+    /// why a harvest now would not land, or what it would land with even so.
+    pub guards: Result<Vec<String>, String>,
 }
 
 /// A field left unmapped on purpose.
@@ -77,7 +80,24 @@ pub async fn check(
     // xsd:integer): compare what would be stored, not what the partner wrote.
     let new = records(&as_stored(&staged.triples, &manifest.id)?);
     let old = records(&current);
-    let mut report = CheckReport { records: staged.records, ..CheckReport::default() };
+    // The guards, as a harvest would judge it (with `invalid_values = "drop"`, what it would drop).
+    let mut in_memory = std::mem::take(&mut staged.triples);
+    staged.census.observe(&mut in_memory, manifest.guards.invalid_values);
+    staged.triples = in_memory;
+    let before = crate::harvest::source_status(store, &manifest.id)?;
+    let guards = crate::guards::judge(&manifest.guards, &before, staged.records, &staged.census, false);
+    let mut report = CheckReport {
+        records: staged.records,
+        added: Vec::new(),
+        changed: Vec::new(),
+        removed: Vec::new(),
+        unchanged: 0,
+        violations: Vec::new(),
+        unmapped: Vec::new(),
+        ignored: Vec::new(),
+        unused_ignores: Vec::new(),
+        guards,
+    };
     for (id, facts) in &new {
         match old.get(id) {
             None => report.added.push(id.clone()),

@@ -34,6 +34,9 @@ pub enum HarvestError {
     Config(String),
     #[error("the source returned no records; keeping the last good graph")]
     Empty,
+    /// A harvest guard tripped (see [`crate::guards`]): what it saw.
+    #[error("harvest guard: {0}")]
+    Guard(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -42,6 +45,8 @@ pub enum HarvestError {
 #[derive(Debug)]
 pub struct HarvestReport {
     pub source: String,
+    /// What it landed with even so (a shrink that was accepted).
+    pub warnings: Vec<String>,
     pub records: usize,
     pub triples: usize,
     /// HTTP requests sent (pages, files, tokens, retries).
@@ -66,6 +71,10 @@ pub struct SourceStatus {
     pub record_count: Option<u64>,
     /// Why the last attempt failed; `None` once a harvest succeeds.
     pub last_error: Option<String>,
+    /// What the last landed harvest warned of (a shrink an operator accepted).
+    pub warnings: Vec<String>,
+    /// The properties the last landed harvest stated (what the next is judged against).
+    pub properties: std::collections::BTreeSet<String>,
 }
 
 /// The named graph that holds source `id`'s data.
@@ -100,6 +109,8 @@ pub struct Harvester {
     /// Where large harvests spool their staged triples, and after how many.
     staging: Option<(PathBuf, usize)>,
     views: bool,
+    /// Sources whose shrink (and lost properties) an operator accepted for this run.
+    accept_shrink: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Harvester {
@@ -110,7 +121,22 @@ impl std::fmt::Debug for Harvester {
 
 impl Harvester {
     pub fn new(client: reqwest::Client) -> Harvester {
-        Harvester { client, sessions: Sessions::default(), cache: None, progress: Arc::new(NoProgress), staging: None, views: true }
+        Harvester {
+            client,
+            sessions: Sessions::default(),
+            cache: None,
+            progress: Arc::new(NoProgress),
+            staging: None,
+            views: true,
+            accept_shrink: Default::default(),
+        }
+    }
+
+    /// Lands these sources' harvests even where they remove more records than their guard
+    /// allows, or state no more a property they stated (`musubi harvest --accept-shrink ID`).
+    pub fn accepting_shrink(mut self, sources: impl IntoIterator<Item = String>) -> Harvester {
+        self.accept_shrink.extend(sources);
+        self
     }
 
     /// Spools each harvest's staged triples to a file in `dir` whenever `every` of them are in
@@ -158,25 +184,40 @@ impl Harvester {
                 .staging
                 .as_ref()
                 .filter(|_| manifest.construct.is_empty())
-                .map(|(dir, every)| kinds::Spooling { dir, every: *every, vocabulary }),
+                .map(|(dir, every)| kinds::Spooling { dir, every: *every, vocabulary, invalid: manifest.guards.invalid_values }),
         };
-        let result = stage(manifest, &cx, vocabulary).await.and_then(|staged| {
-            if staged.records == 0 { Err(HarvestError::Empty) } else { Ok(staged) }
+        let previous = source_status(store, &manifest.id)?;
+        let accept = self.accept_shrink.contains(&manifest.id);
+        let result = stage(manifest, &cx, vocabulary).await.and_then(|mut staged| {
+            if staged.records == 0 {
+                return Err(HarvestError::Empty);
+            }
+            // The guards judge it against the last landed harvest before anything is swapped.
+            let mut in_memory = std::mem::take(&mut staged.triples);
+            staged.census.observe(&mut in_memory, manifest.guards.invalid_values);
+            staged.triples = in_memory;
+            let warnings = crate::guards::judge(&manifest.guards, &previous, staged.records, &staged.census, accept).map_err(HarvestError::Guard)?;
+            Ok((staged, warnings))
         });
         let requests = cx.stats.requests.load(Ordering::Relaxed);
         let not_modified = cx.stats.not_modified.load(Ordering::Relaxed);
 
-        let previous = source_status(store, &manifest.id)?;
         match result {
-            Ok(mut staged) => {
+            Ok((mut staged, warnings)) => {
+                for w in &warnings {
+                    tracing::warn!(source = %manifest.id, warning = %w, "harvest landed with a warning");
+                }
                 let status = SourceStatus {
                     last_harvest: Some(now.value().to_owned()),
                     last_attempt: Some(now.value().to_owned()),
                     record_count: Some(staged.records as u64),
                     last_error: None,
+                    warnings,
+                    properties: std::mem::take(&mut staged.census.properties),
                 };
                 let graph = source_graph(&manifest.id);
                 let status_triples = status_triples(&manifest.id, &status);
+                let status_warnings = status.warnings.clone();
                 let status_graph = status_graph(&manifest.id);
                 let status = Replacement { graph: status_graph.as_ref(), triples: &status_triples };
                 let triples = staged.len();
@@ -203,6 +244,7 @@ impl Harvester {
                 };
                 Ok(HarvestReport {
                     source: manifest.id.clone(),
+                    warnings: status_warnings,
                     records: staged.records,
                     triples,
                     requests,
@@ -257,6 +299,14 @@ fn status_triples(id: &str, status: &SourceStatus) -> Vec<Triple> {
     if let Some(e) = &status.last_error {
         put(vocab::MUSUBI_LAST_ERROR, Literal::new_simple_literal(e));
     }
+    for w in &status.warnings {
+        put(vocab::MUSUBI_LAST_WARNING, Literal::new_simple_literal(w));
+    }
+    for p in &status.properties {
+        if let Ok(p) = NamedNode::new(p) {
+            triples.push(Triple::new(subject.clone(), vocab::MUSUBI_HARVESTED_PROPERTY, p));
+        }
+    }
     triples
 }
 
@@ -264,6 +314,11 @@ fn status_triples(id: &str, status: &SourceStatus) -> Vec<Triple> {
 pub fn source_status(store: &dyn GraphStore, id: &str) -> Result<SourceStatus, StoreError> {
     let mut status = SourceStatus::default();
     for t in store.graph(status_graph(id).as_ref())? {
+        if t.predicate.as_ref() == vocab::MUSUBI_HARVESTED_PROPERTY
+            && let Term::NamedNode(p) = &t.object
+        {
+            status.properties.insert(p.as_str().to_owned());
+        }
         let Term::Literal(l) = &t.object else { continue };
         let value = Some(l.value().to_owned());
         match t.predicate.as_ref() {
@@ -271,6 +326,7 @@ pub fn source_status(store: &dyn GraphStore, id: &str) -> Result<SourceStatus, S
             p if p == vocab::MUSUBI_LAST_ATTEMPT => status.last_attempt = value,
             p if p == vocab::MUSUBI_LAST_ERROR => status.last_error = value,
             p if p == vocab::MUSUBI_RECORD_COUNT => status.record_count = l.value().parse().ok(),
+            p if p == vocab::MUSUBI_LAST_WARNING => status.warnings.push(l.value().to_owned()),
             _ => {}
         }
     }

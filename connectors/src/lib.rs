@@ -6,6 +6,8 @@
 //! - [`fetch`]: HTTP and file reads with timeouts and size caps, per-source rate limits and
 //!   credentials (API key, basic, OAuth2 client credentials), conditional requests;
 //! - [`harvest`]: the runner that fetches, maps, checks and swaps a source's named graph;
+//! - [`guards`]: what a harvest must not do without being told to (shrink, lose a property,
+//!   records without ids, values that fail their datatype);
 //! - [`check`]: the dry run a partner uses before going live (`musubi connector check`).
 //!
 //! Architecture invariant: imports `musubi-ontology` only; knows nothing of GraphQL or the
@@ -13,6 +15,7 @@
 
 mod cache;
 pub mod check;
+pub mod guards;
 pub mod fetch;
 pub mod harvest;
 pub mod kinds;

@@ -259,6 +259,43 @@ pub struct Manifest {
     /// Source fields left out of the mapping on purpose (`[check] ignore`): `connector check`
     /// reports them as ignored, with the reason, instead of as unmapped.
     pub ignore: Vec<Ignore>,
+    /// What a harvest of the source must not do without being told to (`[guards]`).
+    pub guards: Guards,
+}
+
+/// A source's harvest guards (`[guards]`), on by default: a harvest that trips one does not
+/// land; it says what it saw (see `crate::guards`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Guards {
+    /// The share of the source's records one harvest may remove (0.2: a fifth); more does not
+    /// land unless accepted (`musubi harvest --accept-shrink ID`). 1 turns it off.
+    pub max_shrink: f64,
+    /// A property the last landed harvest stated that no record states now: does not land
+    /// unless accepted (a mapping reference gone astray drops a field from every record).
+    pub keep_properties: bool,
+    /// Every record has an id (where the manifest names one, `record.id`), no two the same, and
+    /// no entity an empty identifier.
+    pub ids: bool,
+    /// What becomes of a typed value that is not valid for its datatype (a date that is not a
+    /// date): the harvest does not land (`refuse`), the value is left out and said (`drop`), or
+    /// it is kept as the partner wrote it (`keep`).
+    pub invalid_values: InvalidValues,
+}
+
+/// See [`Guards::invalid_values`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvalidValues {
+    Refuse,
+    Drop,
+    Keep,
+}
+
+
+impl Default for Guards {
+    fn default() -> Guards {
+        Guards { max_shrink: 0.2, keep_properties: true, ids: true, invalid_values: InvalidValues::Refuse }
+    }
 }
 
 /// A source field (or, for RDF dumps, a property IRI) deliberately left unmapped, and why.
@@ -325,6 +362,17 @@ struct Raw {
     rate_limit: Option<Spanned<f64>>,
     concurrency: Option<Spanned<usize>>,
     check: Option<RawCheck>,
+    guards: Option<RawGuards>,
+}
+
+/// `[guards]`: what a harvest must not do without being told to.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuards {
+    max_shrink: Option<Spanned<f64>>,
+    keep_properties: Option<bool>,
+    ids: Option<bool>,
+    invalid_values: Option<InvalidValues>,
 }
 
 /// `[check]`: how `connector check` judges the source.
@@ -592,6 +640,26 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
     };
     let max_bytes = raw.max_bytes.map_or(256 * 1024 * 1024, |m| *m.get_ref());
 
+    let guards = match raw.guards {
+        None => Guards::default(),
+        Some(g) => {
+            let defaults = Guards::default();
+            let max_shrink = match g.max_shrink {
+                Some(m) if !(0.0..=1.0).contains(m.get_ref()) => {
+                    return Err(at(Some(m.span()), Some("guards.max_shrink"), format!("{} is not a share between 0 and 1 (0.2: a fifth of the records)", m.get_ref())));
+                }
+                Some(m) => *m.get_ref(),
+                None => defaults.max_shrink,
+            };
+            Guards {
+                max_shrink,
+                keep_properties: g.keep_properties.unwrap_or(defaults.keep_properties),
+                ids: g.ids.unwrap_or(defaults.ids),
+                invalid_values: g.invalid_values.unwrap_or(defaults.invalid_values),
+            }
+        }
+    };
+
     // The mapping is read now, whole: every reference, template and iterator parsed, so that a
     // broken one stops the manifest where it is loaded (serve, harvest, connector check), not a
     // harvest hours later. Its errors point into the mapping file: line, column, term.
@@ -667,6 +735,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         },
         query: query.map(|(_, p)| p),
         ignore,
+        guards,
         schedule: match raw.schedule {
             None => None,
             Some(s) => Some(parse_interval(s.get_ref()).map_err(|m| at(Some(s.span()), Some("schedule"), m))?),

@@ -320,6 +320,13 @@ impl App {
         self
     }
 
+    /// The same hub, landing these sources' harvests even where they shrink past their guard
+    /// (`musubi harvest --accept-shrink ID`).
+    pub fn accepting_shrink(mut self, sources: Vec<String>) -> App {
+        self.harvester = self.harvester.accepting_shrink(sources);
+        self
+    }
+
     /// The same hub, keeping each source's pages in `dir` for conditional requests (`open` uses
     /// `<data>/cache`).
     pub fn with_cache(mut self, dir: PathBuf) -> App {
@@ -610,6 +617,7 @@ impl App {
                 last_attempt: status.last_attempt,
                 record_count: status.record_count.map(|n| n as i64),
                 last_error: status.last_error,
+                warnings: Some(status.warnings),
             });
         }
         self.hub.set_sources(infos);

@@ -53,6 +53,10 @@ pub enum Command {
         /// Source ids to harvest; all when none is given.
         #[arg(value_name = "SOURCE")]
         ids: Vec<String>,
+        /// Land this source's harvest even if it removes more records than its guard allows, or
+        /// no record states a property the last harvest stated (repeat for several sources).
+        #[arg(long = "accept-shrink", value_name = "SOURCE")]
+        accept_shrink: Vec<String>,
     },
     /// Rebuild the read model and the search index from the graph, and say what they hold. A
     /// running hub builds both at start and after each harvest; this checks that the graph
@@ -203,13 +207,13 @@ pub async fn run(cli: Cli) -> ExitCode {
         Err(e) => return fail(&e),
     };
     match cli.command {
-        Command::Harvest { ids } => {
+        Command::Harvest { ids, accept_shrink } => {
             let progress = std::sync::Arc::new(HarvestProgress::new());
             let app = match App::open_for_harvest(&config) {
-                Ok(app) => app.with_progress(progress.clone()),
+                Ok(app) => app.with_progress(progress.clone()).accepting_shrink(accept_shrink.clone()),
                 Err(e) => return fail(&e),
             };
-            let unknown: Vec<&String> = ids.iter().filter(|s| !app.manifests().iter().any(|m| &m.id == *s)).collect();
+            let unknown: Vec<&String> = ids.iter().chain(&accept_shrink).filter(|s| !app.manifests().iter().any(|m| &m.id == *s)).collect();
             if !unknown.is_empty() {
                 let known: Vec<&str> = app.manifests().iter().map(|m| m.id.as_str()).collect();
                 eprintln!("error: no source named {unknown:?}; registered sources: {known:?} (in {})", config.sources.display());
@@ -449,9 +453,21 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
             println!("  {field}");
         }
     }
+    let guarded = match &report.guards {
+        Ok(warnings) => {
+            for w in warnings {
+                println!("a harvest now would land with a warning: {w}");
+            }
+            true
+        }
+        Err(why) => {
+            println!("a harvest now would NOT land (harvest guard): {why}");
+            false
+        }
+    };
     if report.violations.is_empty() {
         println!("no vocabulary violations");
-        ExitCode::SUCCESS
+        if guarded { ExitCode::SUCCESS } else { ExitCode::from(1) }
     } else {
         // One line per field and problem, with the records it concerns.
         let mut grouped: std::collections::BTreeMap<(&str, &str), Vec<&str>> = std::collections::BTreeMap::new();
@@ -572,6 +588,9 @@ fn print_outcomes(outcomes: &[(String, Result<musubi_connectors::HarvestReport, 
                     r.elapsed.as_secs_f64(),
                     r.requests
                 );
+                for w in &r.warnings {
+                    println!("       warning: {w}");
+                }
             }
             Err(e) => {
                 ok = false;

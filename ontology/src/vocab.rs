@@ -255,6 +255,8 @@ iris! {
     MUSUBI_LAST_ATTEMPT = "https://w3id.org/musubi/vocab#lastAttempt";
     MUSUBI_LAST_ERROR = "https://w3id.org/musubi/vocab#lastError";
     MUSUBI_RECORD_COUNT = "https://w3id.org/musubi/vocab#recordCount";
+    MUSUBI_LAST_WARNING = "https://w3id.org/musubi/vocab#lastWarning";
+    MUSUBI_HARVESTED_PROPERTY = "https://w3id.org/musubi/vocab#harvestedProperty";
 }
 
 /// The normalised access level of a dataset, whatever words its source used. Ordered from the
@@ -469,6 +471,34 @@ impl Vocabulary {
     }
 }
 
+/// Whether a literal's lexical form is valid for its datatype, for the XSD datatypes the hub
+/// reads (dates and times, numbers, booleans); a literal of any other datatype is taken as it is.
+/// A partner's "not a date" typed `xsd:date` is not.
+pub fn valid_lexical_form(literal: oxigraph::model::LiteralRef<'_>) -> bool {
+    use std::str::FromStr;
+    const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+    let Some(local) = literal.datatype().as_str().strip_prefix(XSD) else { return true };
+    let value = literal.value();
+    match local {
+        "date" => oxsdatatypes::Date::from_str(value).is_ok(),
+        "dateTime" | "dateTimeStamp" => oxsdatatypes::DateTime::from_str(value).is_ok(),
+        "time" => oxsdatatypes::Time::from_str(value).is_ok(),
+        "gYear" => oxsdatatypes::GYear::from_str(value).is_ok(),
+        "gYearMonth" => oxsdatatypes::GYearMonth::from_str(value).is_ok(),
+        "duration" => oxsdatatypes::Duration::from_str(value).is_ok(),
+        "decimal" => oxsdatatypes::Decimal::from_str(value).is_ok(),
+        "double" => oxsdatatypes::Double::from_str(value).is_ok(),
+        "float" => oxsdatatypes::Float::from_str(value).is_ok(),
+        "boolean" => oxsdatatypes::Boolean::from_str(value).is_ok(),
+        "integer" | "long" | "int" | "short" | "byte" => oxsdatatypes::Integer::from_str(value).is_ok(),
+        "nonNegativeInteger" | "unsignedLong" | "unsignedInt" | "unsignedShort" | "unsignedByte" => {
+            oxsdatatypes::Integer::from_str(value).is_ok_and(|i| i >= oxsdatatypes::Integer::from(0))
+        }
+        "positiveInteger" => oxsdatatypes::Integer::from_str(value).is_ok_and(|i| i > oxsdatatypes::Integer::from(0)),
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,6 +529,26 @@ mod tests {
     fn undeclared_property_is_steward_only() {
         let v = Vocabulary::builtin();
         assert_eq!(v.tier_of("http://example.org/never-declared"), Tier::Steward);
+    }
+
+    #[test]
+    fn lexical_forms_are_checked_for_the_datatypes_the_hub_reads() {
+        use oxigraph::model::{Literal, NamedNode};
+        let typed = |v: &str, t: &str| Literal::new_typed_literal(v, NamedNode::new_unchecked(format!("http://www.w3.org/2001/XMLSchema#{t}")));
+        for (v, t, ok) in [
+            ("2024-03-31", "date", true),
+            ("not a date", "date", false),
+            ("2024-02-30", "date", false),
+            ("2024-03-31T10:00:00Z", "dateTime", true),
+            ("42", "integer", true),
+            ("4.2", "integer", false),
+            ("-1", "nonNegativeInteger", false),
+            ("true", "boolean", true),
+            ("yes", "boolean", false),
+            ("anything", "string", true),
+        ] {
+            assert_eq!(valid_lexical_form(typed(v, t).as_ref()), ok, "{v:?} as xsd:{t}");
+        }
     }
 
     #[test]

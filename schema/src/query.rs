@@ -271,7 +271,7 @@ impl Query {
     /// The registered partner sources and the health of their harvests. Below STEWARD, a
     /// source's record count leaves out its embargoed records (datasets, studies and samples).
     async fn sources(&self, ctx: &Context<'_>) -> Result<Option<Vec<SourceInfo>>> {
-        for p in [v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR] {
+        for p in [v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR, v::MUSUBI_LAST_WARNING] {
             guard(ctx, p, &Scope::default())?;
         }
         let hub = hub(ctx);

@@ -101,7 +101,7 @@ fn declared_rule(ty: &str, field: &str) -> Option<FieldRule> {
         // One entry per source: as much a value as `sources`.
         (_, "provenance") => props(&[v::MUSUBI_SOURCE]),
         ("Query", "dataset" | "datasets" | "study" | "studies" | "sample" | "search") => props(&[v::DCT_IDENTIFIER]),
-        ("Query", "sources") => props(&[v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR]),
+        ("Query", "sources") => props(&[v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR, v::MUSUBI_LAST_WARNING]),
         // A source's registration (its manifest), not graph data.
         ("SourceInfo", "id" | "name" | "kind" | "endpoint") => Fixed(Tier::Public),
         (_, "id" | "identifiers") => props(&[v::DCT_IDENTIFIER]),

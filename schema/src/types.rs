@@ -1340,4 +1340,6 @@ pub struct SourceInfo {
     pub record_count: Option<i64>,
     /// Why the last attempt failed; null after a success.
     pub last_error: Option<String>,
+    /// What the last landed harvest warned of: a shrink an operator accepted, values left out.
+    pub warnings: Option<Vec<String>>,
 }

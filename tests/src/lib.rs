@@ -42,8 +42,9 @@ pub fn mappings() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../connectors/mappings"))
 }
 
-/// The `[check]` section (the fields left unmapped on purpose) of a shipped demo manifest, so
-/// that the tests' manifests judge the shipped mappings as the demo does.
+/// The `[check]` section (the fields left unmapped on purpose) of a shipped demo manifest, and
+/// what follows it (its `[guards]`), so that the tests' manifests judge the shipped mappings as
+/// the demo does.
 pub fn shipped_check(demo_manifest: &str) -> String {
     let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../gateway/demo")).join(demo_manifest);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

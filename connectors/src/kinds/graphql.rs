@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::json_api::{Cursors, map_page};
-use super::{Connector, Context, RecordMapper, Staged, json_path};
+use super::{Connector, Context, RecordMapper, Staged};
 use crate::fetch;
 use crate::harvest::HarvestError;
 use crate::manifest::{Location, Manifest};
@@ -22,7 +22,7 @@ impl Connector for Graphql {
         let query = std::fs::read_to_string(query_file)
             .map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
         let mapper = RecordMapper::new(manifest)?;
-        let records = json_path(manifest, "paging.records", manifest.paging.records.as_deref())?;
+        let records = super::RecordsPath::of(manifest)?;
         let cursors = Cursors::new(manifest)?;
         let options = cx.fetch_options(manifest)?;
         let mut staged = Staged::default();

@@ -11,7 +11,7 @@ use serde_json::Value;
 use serde_json_path::JsonPath;
 use url::Url;
 
-use super::{Connector, Context, RecordMapper, Staged, json_path};
+use super::{Connector, Context, RecordMapper, RecordsPath, Staged, json_path};
 use crate::fetch::{self, Document, FetchOptions};
 use crate::harvest::HarvestError;
 use crate::manifest::{Location, Manifest, PagingStyle};
@@ -25,7 +25,7 @@ pub struct JsonApi;
 struct Plan<'a> {
     manifest: &'a Manifest,
     mapper: RecordMapper,
-    records: Option<JsonPath>,
+    records: Option<RecordsPath>,
     limits: FetchOptions,
 }
 
@@ -33,7 +33,7 @@ impl Connector for JsonApi {
     async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
         let plan = Plan {
             manifest,
-            records: json_path(manifest, "paging.records", manifest.paging.records.as_deref())?,
+            records: RecordsPath::of(manifest)?,
             mapper: RecordMapper::new(manifest)?,
             limits: cx.fetch_options(manifest)?,
         };
@@ -209,10 +209,13 @@ impl Cursors {
     }
 }
 
-/// Maps every record of one JSON page; returns how many records it held, and the page.
+/// Maps every record of one JSON page; returns how many records it held, and the page. A page
+/// without the records' container (`$.data` of `$.data[*]`) is an error, not an empty page: a
+/// partner whose later pages change shape would otherwise end the harvest early, and the
+/// records after it would be removed.
 pub(crate) fn map_page(
     doc: &Document,
-    records_path: Option<&JsonPath>,
+    records_path: Option<&RecordsPath>,
     mapper: &RecordMapper,
     cx: &Context<'_>,
     staged: &mut Staged,
@@ -221,8 +224,11 @@ pub(crate) fn map_page(
         url: doc.url.clone(),
         message: format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()),
     })?;
+    if let Some(path) = records_path {
+        path.check_shape(&page, &doc.url)?;
+    }
     let records: Vec<&Value> = match records_path {
-        Some(path) => path.query(&page).all(),
+        Some(path) => path.path.query(&page).all(),
         None => match &page {
             Value::Array(items) => items.iter().collect(),
             other => vec![other],

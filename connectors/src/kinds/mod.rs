@@ -39,6 +39,8 @@ pub struct Staged {
     pub expected: Option<usize>,
     /// Source fields no mapping reference reads, and in how many records (when asked for).
     pub unmapped: std::collections::BTreeMap<String, usize>,
+    /// What the harvest guards judge: record ids, properties, values (see [`crate::guards`]).
+    pub census: crate::guards::Census,
 }
 
 impl Staged {
@@ -61,12 +63,15 @@ pub struct Spooling<'a> {
     /// Spool once this many triples are staged in memory.
     pub every: usize,
     pub vocabulary: &'a Vocabulary,
+    /// The source's guard on invalid values (noted, or dropped before they are written).
+    pub invalid: crate::manifest::InvalidValues,
 }
 
 impl Spooling<'_> {
     /// Prepares the in-memory triples and moves them to the spool file.
     pub(crate) fn spool(&self, staged: &mut Staged) -> Result<(), HarvestError> {
         self.vocabulary.prepare_staged(&mut staged.triples);
+        staged.census.observe(&mut staged.triples, self.invalid);
         let spool = match &mut staged.spool {
             Some(spool) => spool,
             None => staged.spool.insert(GraphSpool::new(self.dir)?),
@@ -176,6 +181,9 @@ pub(crate) struct RecordMapper {
     mapping: Mapping,
     record_id: Vec<RecordPath>,
     record_url: Option<String>,
+    /// Whether each record is an entity of its own (JSON, XML), so that two may not share an id;
+    /// rows (CSV, SPARQL SELECT) may, several describing one entity.
+    unique_ids: bool,
 }
 
 /// Where a record keeps a value (its id, a field of its URL): JSONPath, or XPath in XML records.
@@ -214,7 +222,8 @@ impl RecordMapper {
             .map_err(|e| HarvestError::Config(format!("{}: cannot read the mapping: {e}", mapping_path.display())))?;
         let mapping = Mapping::from_turtle(&text, &mapping_path.display().to_string()).map_err(|e| HarvestError::Config(e.to_string()))?;
         let record_id = manifest.record.id.iter().map(|p| RecordPath::parse(manifest, "record.id", p)).collect::<Result<_, _>>()?;
-        Ok(RecordMapper { mapping, record_id, record_url: manifest.record.url.clone() })
+        let unique_ids = !matches!(manifest.kind, SourceKind::Csv | SourceKind::Sparql);
+        Ok(RecordMapper { mapping, record_id, record_url: manifest.record.url.clone(), unique_ids })
     }
 
     pub(crate) fn map(&self, records: &[Record<'_>], url: &str, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
@@ -225,6 +234,10 @@ impl RecordMapper {
                 record: id.clone().unwrap_or_else(|| format!("#{index}")),
                 message: e.to_string(),
             })?;
+            // Each record's id, for the guards (where the manifest names one: `record.id`).
+            if !self.record_id.is_empty() {
+                staged.census.record(id.as_deref(), format!("{url} record #{index}"), self.unique_ids);
+            }
             let record_url = self.record_url.as_deref().and_then(|t| expand_url(t, record)).unwrap_or_else(|| url.to_owned());
             for root in &roots {
                 provenance(root, id.as_deref(), &record_url, cx, &mut staged.triples);
@@ -237,6 +250,47 @@ impl RecordMapper {
             staged.records += 1;
         }
         cx.report(staged)
+    }
+}
+
+/// Where a JSON page keeps its records (`paging.records`), and the container they sit in (`$.data`
+/// of `$.data[*]`), which every page must have.
+pub(crate) struct RecordsPath {
+    pub(crate) path: JsonPath,
+    text: String,
+    container: Option<(JsonPath, String)>,
+}
+
+impl RecordsPath {
+    pub(crate) fn of(manifest: &Manifest) -> Result<Option<RecordsPath>, HarvestError> {
+        let Some(text) = manifest.paging.records.as_deref() else { return Ok(None) };
+        let path = json_path(manifest, "paging.records", Some(text))?.expect("given");
+        let text = if text.starts_with('$') { text.to_owned() } else { format!("$.{text}") };
+        let container = text
+            .strip_suffix("[*]")
+            .filter(|c| *c != "$" && !c.contains(".."))
+            .and_then(|c| Some((JsonPath::parse(c).ok()?, c.to_owned())));
+        Ok(Some(RecordsPath { path, text, container }))
+    }
+
+    /// A page without the container is a page of another shape: an error naming what it has.
+    pub(crate) fn check_shape(&self, page: &Value, url: &str) -> Result<(), HarvestError> {
+        let Some((container, name)) = &self.container else { return Ok(()) };
+        if !container.query(page).is_empty() {
+            return Ok(());
+        }
+        let keys = match page {
+            Value::Object(o) => format!("its keys are {}", o.keys().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")),
+            other => format!("it is {}", match other {
+                Value::Array(_) => "an array",
+                Value::Null => "null",
+                _ => "a single value",
+            }),
+        };
+        Err(HarvestError::Parse {
+            url: url.to_owned(),
+            message: format!("the page has no {name}, where paging.records ({}) looks for the records ({keys}): its shape differs from the pages before; the harvest stops rather than end early", self.text),
+        })
     }
 }
 

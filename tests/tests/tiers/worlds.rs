@@ -434,6 +434,7 @@ async fn worlds_that_differ_only_in_what_a_caller_may_not_see_answer_it_alike() 
                 last_attempt: s["lastAttempt"].as_str().map(str::to_owned),
                 record_count: s["recordCount"].as_i64(),
                 last_error: s["lastError"].as_str().map(str::to_owned),
+                warnings: None,
             })
             .collect()
     };
