@@ -31,6 +31,9 @@ pub enum FetchError {
     Timeout { url: String, seconds: u64 },
     #[error("{url}: cannot connect: {message}")]
     Connect { url: String, message: String },
+    /// The connection closed before the body its `Content-Length` announced was read.
+    #[error("{url}: the answer ended after {got} of the {announced} bytes its Content-Length announced")]
+    Truncated { url: String, got: u64, announced: u64 },
     #[error("{url}: the answer is larger than the cap of {cap} bytes")]
     TooLarge { url: String, cap: u64 },
     #[error("{url}: this harvest has read more than its cap of {cap} bytes in all (max_harvest_bytes)")]
@@ -413,8 +416,19 @@ fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Op
 /// Whether to wait and try again after this status, and how long the partner asked for.
 fn retry_after(response: &reqwest::Response) -> Option<Option<Duration>> {
     let status = response.status();
-    (status.as_u16() == 429 || status.is_server_error())
-        .then(|| header(response, reqwest::header::RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs))
+    (status.as_u16() == 429 || status.is_server_error()).then(|| header(response, reqwest::header::RETRY_AFTER).and_then(|v| wait_for(&v)))
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date (the wait until then; none if it is past).
+fn wait_for(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    match value.parse::<u64>() {
+        Ok(seconds) => Some(Duration::from_secs(seconds)),
+        Err(_) => {
+            let at = httpdate::parse_http_date(value).ok()?;
+            Some(at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+        }
+    }
 }
 
 /// One HTTP request, streamed so that the size cap holds without buffering more than the cap.
@@ -535,7 +549,18 @@ async fn get_once(
     let etag = header(&response, reqwest::header::ETAG);
     let last_modified = header(&response, reqwest::header::LAST_MODIFIED);
     let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+    let announced = response.content_length();
+    // A body cut short of its Content-Length is said as such (reqwest calls it a body error,
+    // which read as "cannot connect"); it may be the network: worth a retry.
+    let cut = |e: reqwest::Error, got: usize| match announced {
+        Some(announced) if (got as u64) < announced && !e.is_timeout() => Attempt {
+            error: FetchError::Truncated { url: url.to_string(), got: got as u64, announced },
+            retry_after: Some(None),
+            stale_token: None,
+        },
+        _ => classify(e),
+    };
+    while let Some(chunk) = response.chunk().await.map_err(|e| cut(e, bytes.len()))? {
         if bytes.len() as u64 + chunk.len() as u64 > limits.max_bytes {
             return Err(FetchError::TooLarge { url: url.to_string(), cap: limits.max_bytes }.into());
         }
@@ -671,5 +696,49 @@ mod tests {
         // A short-lived token is used for half its life rather than not at all.
         assert_eq!(fresh_until(now, Some(Duration::from_secs(10))), Some(now + Duration::from_secs(5)));
         assert_eq!(fresh_until(now, None), None, "no expiry stated: used until a 401");
+    }
+
+    /// `Retry-After` in seconds or as an HTTP date (it was read as seconds only: a date was
+    /// ignored, and the partner asked again after a quarter of a second).
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        assert_eq!(wait_for("120"), Some(Duration::from_secs(120)));
+        let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(90));
+        let wait = wait_for(&later).expect("a date");
+        assert!(wait > Duration::from_secs(85) && wait <= Duration::from_secs(90), "{wait:?} for {later}");
+        assert_eq!(wait_for("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO), "a date past: no wait");
+        assert_eq!(wait_for("soon"), None);
+    }
+
+    /// A partner that closes the connection before the body its Content-Length announced is
+    /// said to have cut its answer short (it read as "cannot connect"), and is retried.
+    #[tokio::test]
+    async fn a_body_cut_short_of_its_content_length_is_named() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let served = Arc::new(AtomicUsize::new(0));
+        let count = served.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: application/json\r\n\r\n{\"data\": [").await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        let dir = std::env::temp_dir();
+        let manifest = crate::manifest::parse_manifest(
+            &format!("id = \"cut\"\nkind = \"rdf-dump\"\nendpoint = \"http://{addr}/dump.ttl\"\nretries = 1\nrate_limit = 1000\n"),
+            &dir.join("cut.toml"),
+        )
+        .expect("manifest");
+        let session = Sessions::default().for_manifest(&manifest).expect("session");
+        let options = FetchOptions::new(&manifest, session, None, Arc::default());
+        let url = Url::parse(&format!("http://{addr}/dump.ttl")).expect("url");
+        let err = get(&reqwest::Client::new(), &url, &options).await.expect_err("cut short").to_string();
+        assert!(err.contains("the answer ended after 10 of the 100 bytes its Content-Length announced"), "{err}");
+        assert_eq!(served.load(Ordering::SeqCst), 2, "retried once");
     }
 }

@@ -416,7 +416,7 @@ struct RawAuth {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a string (a URL or path; for record.id a JSONPath), or a list of them")]
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
@@ -941,6 +941,15 @@ mod tests {
         assert!(err.message.contains("rml:refrence is not an RML term; did you mean rml:reference?"), "{err}");
         // A plain key with a space is still a key.
         assert!(load("rml:reference \"Country Code\"").is_ok());
+    }
+
+    /// A value of the wrong kind is named for what was expected (it said "untagged enum
+    /// OneOrMany").
+    #[test]
+    fn an_endpoint_that_is_no_string_says_what_it_should_be() {
+        let err = parse("id = \"x\"\nkind = \"rdf-dump\"\nendpoint = 5\n").unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (3, Some("endpoint")), "{err}");
+        assert!(err.message.contains("a string (a URL or path") && !err.message.contains("OneOrMany"), "{err}");
     }
 
     #[test]

@@ -63,7 +63,25 @@ impl Settings {
     pub fn load(path: &Path) -> Result<Settings, StartError> {
         let file = |message: String| StartError::File { path: path.display().to_string(), message };
         let text = std::fs::read_to_string(path).map_err(|e| file(e.to_string()))?;
-        toml::from_str(&text).map_err(|e| file(e.to_string().trim_end().to_owned()))
+        let settings: Settings = toml::from_str(&text).map_err(|e| file(e.to_string().trim_end().to_owned()))?;
+        // A limit of 0 would refuse every query (or page): refused here, where it is written.
+        let l = &settings.limits;
+        for (key, value, default) in [
+            ("depth", l.depth, Limits::default().depth),
+            ("cost", l.cost, Limits::default().cost),
+            ("page-size", l.page_size, Limits::default().page_size),
+            ("query-bytes", l.query_bytes, Limits::default().query_bytes),
+            ("tokens", l.tokens, Limits::default().tokens),
+        ] {
+            if value == 0 {
+                let line = text.lines().position(|line| line.trim_start().starts_with(key) && line[line.find(key).unwrap_or(0) + key.len()..].trim_start().starts_with('=')).map_or(1, |i| i + 1);
+                return Err(StartError::File {
+                    path: format!("{}:{line}", path.display()),
+                    message: format!("[limits] {key} = 0 would refuse every query; give 1 or more (the default is {default})"),
+                });
+            }
+        }
+        Ok(settings)
     }
 }
 
@@ -760,5 +778,18 @@ mod tests {
         let just_now = musubi_ontology::now().to_string();
         let wait = first_wait(Some(&just_now), hour);
         assert!(wait > Duration::from_secs(3500) && wait <= hour, "{wait:?}");
+    }
+
+    /// A limit of 0 would refuse every query: refused at start, where it is written (it was
+    /// accepted, and then every query failed).
+    #[test]
+    fn a_zero_limit_is_refused_at_its_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("musubi.toml");
+        std::fs::write(&path, "[cache]\nbytes = 0\n[limits]\ncost = 100\ndepth = 0\n").expect("write");
+        let err = Settings::load(&path).expect_err("depth 0").to_string();
+        assert!(err.contains("musubi.toml:5") && err.contains("[limits] depth = 0 would refuse every query; give 1 or more (the default is 12)"), "{err}");
+        std::fs::write(&path, "[limits]\ndepth = 3\naliases = 0\n").expect("write");
+        assert_eq!(Settings::load(&path).expect("fine").limits.depth, 3, "no aliases at all is a choice");
     }
 }

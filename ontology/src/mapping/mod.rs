@@ -481,6 +481,21 @@ fn iterations<'a>(map: &TriplesMap, record: Record<'a>) -> Result<Vec<Record<'a>
 /// `columns`, when given, names the columns of a file without a header row; otherwise the first
 /// row names them.
 pub fn csv_rows(bytes: &[u8], delimiter: u8, columns: Option<&[String]>) -> Result<Value, String> {
+    // Not UTF-8: said where, with the likely cause (a Japanese file from Excel is Shift_JIS).
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let at = e.valid_up_to();
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        return Err(format!(
+            "the file is not UTF-8 (line {line}, byte {at}): musubi reads CSV as UTF-8; a file saved by Japanese Excel is often \
+             Shift_JIS or CP932: convert it first (e.g. iconv -f CP932 -t UTF-8)"
+        ));
+    }
+    // A quote opened and never closed reads the rest of the file as one cell, silently at the
+    // end of a file, or as a short row before: say so, where the quote opens.
+    if let Some(open) = unclosed_quote(bytes, delimiter) {
+        let line = bytes[..open].iter().filter(|b| **b == b'\n').count() + 1;
+        return Err(format!("a quoted cell opened on line {line} is never closed (the rest of the file would read as one cell)"));
+    }
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(columns.is_none()).from_reader(bytes);
     let headers = match columns {
         Some(columns) => csv::StringRecord::from(columns.to_vec()),
@@ -499,6 +514,36 @@ pub fn csv_rows(bytes: &[u8], delimiter: u8, columns: Option<&[String]>) -> Resu
         rows.push(Value::Object(row));
     }
     Ok(Value::Array(rows))
+}
+
+/// Where a quoted cell opens that no quote closes (a quote opens a cell only at its start;
+/// `""` inside one is a quote).
+fn unclosed_quote(bytes: &[u8], delimiter: u8) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum State {
+        CellStart,
+        Plain,
+        Quoted(usize),
+        QuoteInQuoted(usize),
+    }
+    let mut state = State::CellStart;
+    for (i, &b) in bytes.iter().enumerate() {
+        let ends_cell = b == delimiter || b == b'\n' || b == b'\r';
+        state = match state {
+            State::CellStart if b == b'"' => State::Quoted(i),
+            State::CellStart | State::Plain if ends_cell => State::CellStart,
+            State::CellStart | State::Plain => State::Plain,
+            State::Quoted(open) if b == b'"' => State::QuoteInQuoted(open),
+            State::Quoted(open) => State::Quoted(open),
+            State::QuoteInQuoted(open) if b == b'"' => State::Quoted(open),
+            State::QuoteInQuoted(_) if ends_cell => State::CellStart,
+            State::QuoteInQuoted(_) => State::Plain,
+        };
+    }
+    match state {
+        State::Quoted(open) => Some(open),
+        _ => None,
+    }
 }
 
 fn subjects(map: &TriplesMap, item: Record<'_>) -> Result<Vec<NamedOrBlankNode>, RecordError> {

@@ -243,3 +243,17 @@ fn a_map_that_names_its_file_reads_only_that_file() {
     assert_eq!(subjects("https://partner.example/files/a.csv"), ["<http://example.org/a/1>", "<http://example.org/any/1>"]);
     assert_eq!(subjects("file:///data/b.csv"), ["<http://example.org/any/1>"]);
 }
+
+/// Two CSV mistakes a partner makes, each named for what it is: a quote never closed (it read as
+/// a short row, "found record with 1 fields"), and a file in Shift_JIS (it read as "invalid
+/// UTF-8" with no hint).
+#[test]
+fn an_unclosed_quote_and_a_shift_jis_file_are_named() {
+    let err = csv_rows(b"id,title\nJGAD1,\"Exomes\nJGAD2,Genomes\n", b',', None).unwrap_err();
+    assert!(err.contains("a quoted cell opened on line 2 is never closed"), "{err}");
+    // "肺がん" in Shift_JIS.
+    let shift_jis = [b"id,title\nJGAD1,".as_slice(), &[0x94, 0x78, 0x82, 0xaa, 0x82, 0xf1], b"\n"].concat();
+    let err = csv_rows(&shift_jis, b',', None).unwrap_err();
+    assert!(err.contains("not UTF-8 (line 2, byte 15)") && err.contains("Shift_JIS"), "{err}");
+    assert!(csv_rows("id,title\nJGAD1,\"肺がん, \"\"quoted\"\"\"\n".as_bytes(), b',', None).is_ok(), "quotes closed and doubled read fine");
+}
