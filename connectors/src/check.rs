@@ -41,6 +41,10 @@ pub struct CheckReport {
     /// `[check] ignore` entries that matched no field of these records: stale, misspelt, or for
     /// fields these records happen to lack.
     pub unused_ignores: Vec<String>,
+    /// The mapping's references that found no value in any of these records (`<triples map>
+    /// reference`): misspelt, or for fields these records happen to lack. A harvest warns only of
+    /// those that read a name near one the records use.
+    pub unmatched_references: Vec<String>,
     /// What the harvest guards say of these records against the source's last landed harvest:
     /// why a harvest now would not land, or what it would land with even so.
     pub guards: Result<Vec<String>, String>,
@@ -96,6 +100,7 @@ pub async fn check(
         unmapped: Vec::new(),
         ignored: Vec::new(),
         unused_ignores: Vec::new(),
+        unmatched_references: staged.census.unmatched_references(),
         guards,
     };
     for (id, facts) in &new {

@@ -67,9 +67,35 @@ pub struct Census {
     dropped_values: Offences,
     /// The properties the staged graph states.
     pub properties: BTreeSet<String>,
+    /// The mapping's references that no record so far found a value for (`None`: the source is
+    /// not mapped by RML, or no record was mapped yet); and how many records were mapped.
+    pub(crate) unmatched: Option<BTreeSet<String>>,
+    pub(crate) mapped: usize,
+    /// The names the records use (keys, elements, attributes), gathered while some reference is
+    /// unmatched: a misspelt reference is told by a name near its own.
+    pub(crate) names: BTreeSet<String>,
 }
 
+/// Names gathered from records at most, for telling misspelt references.
+pub(crate) const NAMES: usize = 20_000;
+
 impl Census {
+    /// The mapping's references that found no value in any record and read a name near one the
+    /// records use: `(reference, its name, the records' name)`.
+    pub fn misspelt_references(&self) -> Vec<(String, String, String)> {
+        let Some(unmatched) = &self.unmatched else { return Vec::new() };
+        unmatched
+            .iter()
+            .filter_map(|r| musubi_ontology::mapping::Mapping::misspelt(r, &self.names).map(|(name, near)| (r.clone(), name, near)))
+            .collect()
+    }
+
+    /// The mapping's references that found no value in any record (`connector check` lists
+    /// them: misspelt, or for fields these records lack).
+    pub fn unmatched_references(&self) -> Vec<String> {
+        self.unmatched.iter().flatten().cloned().collect()
+    }
+
     /// A record mapped: its id (`None`: it has none) and where it stood (`URL record #i`).
     /// `unique`: whether two records may not share it (not so for rows of a relation table or a
     /// SELECT, several of which describe one entity).
@@ -183,6 +209,9 @@ pub(crate) fn judge(guards: &Guards, before: &SourceStatus, records: usize, cens
         tripped.extend(census.duplicates.say("id(s) given to more than one record"));
     }
     tripped.extend(census.bad_values.say("value(s) not valid for their datatype"));
+    said.extend(census.misspelt_references().into_iter().map(|(reference, name, near)| {
+        format!("mapping reference {reference} found no value in any of the {} records: the records have {near:?}, not {name:?} (misspelt?)", census.mapped)
+    }));
     said.extend(census.dropped_values.say("value(s) not valid for their datatype, left out"));
     if tripped.is_empty() {
         Ok(said)

@@ -453,6 +453,15 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
             println!("  {field}");
         }
     }
+    if !report.unmatched_references.is_empty() {
+        println!(
+            "{} mapping reference(s) found no value in any of these records (misspelt, or for fields these records lack):",
+            report.unmatched_references.len()
+        );
+        for reference in &report.unmatched_references {
+            println!("  {reference}");
+        }
+    }
     let guarded = match &report.guards {
         Ok(warnings) => {
             for w in warnings {

@@ -234,6 +234,15 @@ impl RecordMapper {
                 record: id.clone().unwrap_or_else(|| format!("#{index}")),
                 message: e.to_string(),
             })?;
+            // Which of the mapping's references found a value (those none finds are said).
+            let pending = staged.census.unmatched.get_or_insert_with(|| self.mapping.references());
+            if !pending.is_empty() {
+                self.mapping.matched_references(record, Some(url), pending);
+                if !pending.is_empty() {
+                    record.names(&mut staged.census.names, crate::guards::NAMES);
+                }
+            }
+            staged.census.mapped += 1;
             // Each record's id, for the guards (where the manifest names one: `record.id`).
             if !self.record_id.is_empty() {
                 staged.census.record(id.as_deref(), format!("{url} record #{index}"), self.unique_ids);

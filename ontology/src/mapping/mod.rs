@@ -257,6 +257,94 @@ impl Mapping {
         unmapped
     }
 
+    /// For a reference (as [`Mapping::references`] names it) that found no value: a name it reads
+    /// that no record uses, and a name the records do use that it was likely meant to be
+    /// (`TITEL`, `TITLE`). `None` when every name it reads is used, or none is near one: an
+    /// optional field these records lack, not a misspelt one.
+    pub fn misspelt(reference: &str, names: &BTreeSet<String>) -> Option<(String, String)> {
+        let expression = reference.split_once("> ").map_or(reference, |(_, e)| e);
+        reference_names(expression).into_iter().filter(|n| !names.contains(n)).find_map(|name| {
+            let folded = name.to_lowercase();
+            // An attribute is compared with attributes, an element or key with elements and keys.
+            let kin = names.iter().filter(|k| k.starts_with('@') == name.starts_with('@'));
+            let near = kin.clone().find(|k| k.to_lowercase() == folded).or_else(|| {
+                // Short names are too near each other to tell (`date`, `data`).
+                let letters = folded.trim_start_matches('@').chars().count();
+                (letters >= 5).then(|| kin.clone().find(|k| k.chars().count() >= 5 && transpositions_distance(&folded, &k.to_lowercase()) <= 1 + letters / 8)).flatten()
+            })?;
+            Some((name, near.clone()))
+        })
+    }
+
+    /// Every reference of the mapping (templates' too), as `<triples map> reference`: what
+    /// [`Mapping::matched_references`] takes off as records show each finds a value.
+    pub fn references(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for map in &self.maps {
+            self.map_references(map, &mut |r| {
+                out.insert(format!("{} {r}", map.name));
+            });
+        }
+        out
+    }
+
+    /// Takes off `pending` (see [`Mapping::references`]) each reference that finds a value in
+    /// `record` (read from `document`, as [`Mapping::map_record_in`] reads it): what is left after
+    /// every record of a harvest matched nothing — a misspelt field, most likely.
+    pub fn matched_references<'a>(&self, record: impl Into<Record<'a>>, document: Option<&str>, pending: &mut BTreeSet<String>) {
+        let record = record.into();
+        let file_name = |path: &str| path.split(['?', '#']).next().unwrap_or(path).rsplit('/').next().unwrap_or(path).to_owned();
+        let document = document.map(file_name);
+        for map in &self.maps {
+            if pending.is_empty() {
+                return;
+            }
+            if let (Some(source), Some(document)) = (&map.source, &document)
+                && file_name(source) != *document
+            {
+                continue;
+            }
+            let items = iterations(map, record).unwrap_or_default();
+            let mut found = Vec::new();
+            self.map_references(map, &mut |r| {
+                let key = format!("{} {r}", map.name);
+                if pending.contains(&key) && items.iter().any(|item| r.finds(*item)) {
+                    found.push(key);
+                }
+            });
+            for key in found {
+                pending.remove(&key);
+            }
+        }
+    }
+
+    /// Calls `f` with every reference of one triples map's term maps.
+    fn map_references(&self, map: &TriplesMap, f: &mut dyn FnMut(&Reference)) {
+        let mut mark = |term_map: &TermMap| {
+            let mut maps = vec![term_map];
+            while let Some(m) = maps.pop() {
+                match &m.value {
+                    TermValue::Reference(r) => f(r),
+                    TermValue::Template(t) => t.references().for_each(&mut *f),
+                    TermValue::Constant(_) | TermValue::Fresh => {}
+                }
+                maps.extend(m.language.as_deref());
+                maps.extend(m.datatype.as_deref());
+            }
+        };
+        mark(&map.subject);
+        map.graphs.iter().for_each(&mut mark);
+        for pom in &map.predicate_objects {
+            pom.predicates.iter().chain(&pom.graphs).for_each(&mut mark);
+            for object in &pom.objects {
+                match object {
+                    ObjectMap::Term(t) => mark(t),
+                    ObjectMap::Parent { joins, .. } => joins.iter().for_each(|(child, _)| mark(child)),
+                }
+            }
+        }
+    }
+
     /// Calls `f` with every reference of the mapping and each iteration item it reads in
     /// `record`.
     fn each_reference<'a>(&self, record: Record<'a>, f: &mut dyn FnMut(&Reference, Record<'a>)) {
@@ -710,5 +798,81 @@ pub fn construct(triples: &[Triple], query: &str, origin: &str) -> Result<Vec<Tr
     }
 }
 
+/// The names a JSONPath or XPath expression reads: its quoted names (`['Cell Lines']`) and bare
+/// ones (`.title`, `Project/Title`, `@accession`), without XPath's functions and axes.
+fn reference_names(expression: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut chars = expression.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' || c == '"' {
+            let end = expression[i + 1..].find(c).map_or(expression.len(), |e| i + 1 + e);
+            names.push(expression[i + 1..end].to_owned());
+            while chars.peek().is_some_and(|(j, _)| *j <= end) {
+                chars.next();
+            }
+        } else if c.is_alphabetic() || c == '_' || c == '@' && expression[i + 1..].starts_with(|d: char| d.is_alphabetic()) {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if d.is_alphanumeric() || d == '_' || d == '-' {
+                    end = j + d.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            let name = &expression[i..end];
+            // A function call or an axis (`text()`, `child::`) is no name of the record's.
+            let rest = expression[end..].trim_start();
+            if !rest.starts_with('(') && !rest.starts_with("::") {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// Edit distance where swapping two neighbours counts one (optimal string alignment): `TITEL` is
+/// one from `TITLE`.
+fn transpositions_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod reference_names_tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_name_is_told_from_an_optional_one() {
+        assert_eq!(reference_names("$.experiments[*].data['Cell Lines'].en.text"), ["experiments", "data", "Cell Lines", "en", "text"]);
+        assert_eq!(reference_names("Project/ProjectID/ArchiveID/@accession"), ["Project", "ProjectID", "ArchiveID", "@accession"]);
+        assert_eq!(reference_names("normalize-space(Title/text())"), ["Title"]);
+        let names: BTreeSet<String> = ["TITLE", "experiments", "accession"].map(str::to_owned).into();
+        assert_eq!(Mapping::misspelt("<m> $.TITEL", &names), Some(("TITEL".to_owned(), "TITLE".to_owned())));
+        assert_eq!(Mapping::misspelt("<m> $.title", &names), Some(("title".to_owned(), "TITLE".to_owned())));
+        assert_eq!(Mapping::misspelt("<m> $.experiments[*].ageGroup", &names), None, "an optional field none of these records has");
+        assert_eq!(Mapping::misspelt("<m> $.TITLE", &names), None);
+        // Short names are too near to tell; an attribute is not an element.
+        let names: BTreeSet<String> = ["Data", "@accession", "Title"].map(str::to_owned).into();
+        assert_eq!(Mapping::misspelt("<m> @date", &names), None);
+        assert_eq!(Mapping::misspelt("<m> @acession", &names), Some(("@acession".to_owned(), "@accession".to_owned())));
+        assert_eq!(Mapping::misspelt("<m> Accession", &names), None, "an element named like an attribute");
+    }
+}

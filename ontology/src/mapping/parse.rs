@@ -381,7 +381,7 @@ fn locate(text: &str, term: &str) -> Option<(usize, usize)> {
 }
 
 /// Levenshtein distance, for naming the term a misspelt one was meant to be.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

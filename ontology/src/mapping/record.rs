@@ -30,6 +30,46 @@ impl Record<'_> {
         }
     }
 
+    /// Adds the names the record uses (JSON object keys, XML element and attribute names) to
+    /// `names`, while it holds fewer than `cap`: what a misspelt reference is compared with.
+    pub fn names(&self, names: &mut std::collections::BTreeSet<String>, cap: usize) {
+        match self {
+            Record::Json(v) => {
+                let mut stack = vec![*v];
+                while let Some(v) = stack.pop() {
+                    match v {
+                        Value::Object(o) => {
+                            for (k, v) in o {
+                                if names.len() >= cap {
+                                    return;
+                                }
+                                if !names.contains(k) {
+                                    names.insert(k.clone());
+                                }
+                                stack.push(v);
+                            }
+                        }
+                        Value::Array(a) => stack.extend(a),
+                        _ => {}
+                    }
+                }
+            }
+            Record::Xml(n) => {
+                for node in n.subtree().into_iter().flat_map(|e| std::iter::once(e).chain(e.attributes())) {
+                    if names.len() >= cap {
+                        return;
+                    }
+                    if node.is_element() || node.is_attribute() {
+                        let name = if node.is_attribute() { format!("@{}", node.name()) } else { node.name() };
+                        if !names.contains(&name) {
+                            names.insert(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     pub(crate) fn same(&self, other: &Record<'_>) -> bool {
         match (self, other) {
             (Record::Json(a), Record::Json(b)) => std::ptr::eq(*a, *b),
@@ -108,11 +148,29 @@ pub(crate) enum Reference {
     XPath(XPath),
 }
 
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reference::Json(r) => r.fmt(f),
+            Reference::XPath(x) => x.fmt(f),
+        }
+    }
+}
+
 impl Reference {
     pub(crate) fn parse(expression: &str, formulation: Formulation) -> Result<Reference, String> {
         match formulation {
             Formulation::XPath => XPath::parse(expression).map(Reference::XPath),
             Formulation::JsonPath | Formulation::Csv => JsonReference::parse(expression).map(Reference::Json),
+        }
+    }
+
+    /// Whether the reference finds a value (not null) in the item.
+    pub(crate) fn finds(&self, item: Record<'_>) -> bool {
+        match (self, item) {
+            (Reference::Json(r), Record::Json(v)) => r.nodes(v).iter().any(|n| !n.is_null()),
+            (Reference::XPath(x), Record::Xml(n)) => x.strings(n).is_ok_and(|s| !s.is_empty()),
+            _ => false,
         }
     }
 
