@@ -16,6 +16,8 @@
 //!
 //! [`SparqlServer`] is a real SPARQL 1.1 endpoint: the `oxigraph` server, loaded with fixtures.
 
+pub mod processes;
+
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,0 +1,389 @@
+//! `musubi-soak`: the hub served for minutes on end, under a steady mixed load, while its sources
+//! are harvested on schedule — errors, latency and memory over time, every part a real process.
+//!
+//! ```sh
+//! cargo build --release -p musubi-gateway -p musubi-tests
+//! target/release/musubi-soak --datasets 10000 --minutes 10 --idle-minutes 30
+//! ```
+//!
+//! 1. `musubi gen` writes a catalogue of three sources (NBDC JSON, JGA XML, DCAT Turtle), which
+//!    `musubi harvest` loads into a data folder once;
+//! 2. **steady**: `musubi serve` on it, manifests without a schedule, and the mixed load for
+//!    `--minutes`;
+//! 3. **harvests**: the same folder served again, each source harvested every `--every` seconds
+//!    (60), the same load for `--minutes`;
+//! 4. **idle**: served again with no load, each source harvested every `--idle-every` seconds
+//!    (15), for `--idle-minutes`: resident memory after each harvest interval.
+//!
+//! The load is open-loop: `--rate` requests a second (40) sent on a fixed clock whatever the
+//! answers do, each timed from when it was due — a stall shows as the latency of every request
+//! due during it (no coordinated omission). A request's mix: searches with varied keywords,
+//! filters and facets (40 %), dataset pages of many fields (25 %), dataset lists by filter
+//! (15 %), audited reads of CONTROLLED fields by a steward's API key (10 %) and the sources'
+//! status (10 %). An error is any answer but 200 with data and no `errors`.
+//!
+//! Printed: per phase requests, errors, p50/p99/p99.9/max, harvests landed, resident memory after
+//! the first minute, at the end and at most; per minute the p99 and the memory. Nothing here
+//! asserts a time.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use musubi_tests::processes::{Server, cpu_model, memory_mib, musubi, run, serve_sources};
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+struct Options {
+    datasets: u64,
+    seed: u64,
+    work: PathBuf,
+    minutes: f64,
+    every: u64,
+    idle_minutes: f64,
+    idle_every: u64,
+    rate: f64,
+    phases: Vec<String>,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut o = Options {
+        datasets: 10_000,
+        seed: 1,
+        work: std::env::temp_dir().join("musubi-soak"),
+        minutes: 10.0,
+        every: 60,
+        idle_minutes: 30.0,
+        idle_every: 15,
+        rate: 40.0,
+        phases: vec!["steady".into(), "harvests".into(), "idle".into()],
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        fn number<T: std::str::FromStr>(arg: &str, v: String) -> Result<T, String> {
+            v.parse().map_err(|_| format!("{arg}: {v:?} is not a number"))
+        }
+        match arg.as_str() {
+            "--datasets" => o.datasets = number(&arg, value()?)?,
+            "--seed" => o.seed = number(&arg, value()?)?,
+            "--work" => o.work = PathBuf::from(value()?),
+            "--minutes" => o.minutes = number(&arg, value()?)?,
+            "--every" => o.every = number(&arg, value()?)?,
+            "--idle-minutes" => o.idle_minutes = number(&arg, value()?)?,
+            "--idle-every" => o.idle_every = number(&arg, value()?)?,
+            "--rate" => o.rate = number(&arg, value()?)?,
+            "--phases" => o.phases = value()?.split(',').map(|p| p.trim().to_owned()).collect(),
+            "--help" | "-h" => {
+                return Err("usage: musubi-soak [--datasets N] [--seed S] [--work DIR] [--minutes M] [--every SECONDS] \
+                            [--idle-minutes M] [--idle-every SECONDS] [--rate REQUESTS_PER_SECOND] [--phases steady,harvests,idle]"
+                    .into());
+            }
+            other => return Err(format!("unknown argument {other} (try --help)")),
+        }
+    }
+    if let Some(p) = o.phases.iter().find(|p| !["steady", "harvests", "idle"].contains(&p.as_str())) {
+        return Err(format!("--phases: no phase {p:?} (steady, harvests, idle)"));
+    }
+    Ok(o)
+}
+
+fn main() -> std::process::ExitCode {
+    match soak() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("musubi-soak: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn soak() -> Result<(), String> {
+    let options = parse_args()?;
+    let musubi = musubi()?;
+    std::fs::create_dir_all(&options.work).map_err(|e| e.to_string())?;
+    println!("musubi-soak: {} datasets (seed {}), work folder {}", options.datasets, options.seed, options.work.display());
+    println!("machine: {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), cpu_model());
+
+    // 1. The catalogue, harvested once.
+    let catalogue = options.work.join(format!("gen-{}-{}", options.datasets, options.seed));
+    if !catalogue.join("sources").exists() {
+        run(
+            Command::new(&musubi).args(["gen", "--datasets", &options.datasets.to_string(), "--seed", &options.seed.to_string(), "--out"]).arg(&catalogue),
+            "musubi gen",
+        )?;
+    }
+    let data = options.work.join("data");
+    let _ = std::fs::remove_dir_all(&data);
+    let t = Instant::now();
+    run(Command::new(&musubi).arg("--data").arg(&data).arg("--sources").arg(catalogue.join("sources")).arg("harvest"), "musubi harvest")?;
+    println!("first harvest: {:.1} s", t.elapsed().as_secs_f64());
+    let key = run(Command::new(&musubi).arg("--data").arg(&data).args(["apikey", "create", "--name", "soak", "--tier", "STEWARD"]), "musubi apikey")?;
+    let key = key.lines().nth(1).ok_or("musubi apikey printed no key")?.trim().to_owned();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for phase in &options.phases {
+        let (every, minutes, load) = match phase.as_str() {
+            "steady" => (None, options.minutes, true),
+            "harvests" => (Some(options.every), options.minutes, true),
+            _ => (Some(options.idle_every), options.idle_minutes, false),
+        };
+        let sources = scheduled_manifests(&catalogue, &options.work.join(format!("sources-{phase}")), every)?;
+        let (server, _) = serve_sources(&musubi, &data, Some(&sources))?;
+        let figures = runtime.block_on(run_phase(&server, &key, minutes, load.then_some(options.rate)))?;
+        let landed = std::fs::read_to_string(data.join("serve.err")).unwrap_or_default().matches("scheduled harvest landed").count();
+        let failed = std::fs::read_to_string(data.join("serve.err")).unwrap_or_default().matches("scheduled harvest failed").count();
+        drop(server);
+        println!("\n## {phase}: {minutes} min, {}", every.map_or("no scheduled harvests".to_owned(), |e| format!("3 sources harvested every {e} s")));
+        figures.print_minutes();
+        rows.push((phase.clone(), figures, landed, failed));
+    }
+    println!("\n| phase | requests | errors | p50 ms | p99 ms | p99.9 ms | max ms | harvests landed (failed) | RSS after 1 min | RSS at end | RSS max |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (phase, f, landed, failed) in &rows {
+        println!("{}", f.row(phase, *landed, *failed));
+    }
+    Ok(())
+}
+
+/// The catalogue's manifests, each with `schedule` set (or none), in `dir`; mappings and data
+/// are the catalogue's own (its relative paths kept by writing beside its `sources/`).
+fn scheduled_manifests(catalogue: &Path, dir: &Path, every: Option<u64>) -> Result<PathBuf, String> {
+    let dir = catalogue.join(dir.file_name().ok_or("no folder name")?);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(catalogue.join("sources")).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Top-level keys come before the first table.
+        let (head, tables) = text.split_at(text.find("\n[").map_or(text.len(), |i| i + 1));
+        let schedule = every.map_or(String::new(), |s| format!("schedule = \"{s}s\"\n"));
+        std::fs::write(dir.join(path.file_name().ok_or("no file name")?), format!("{head}{schedule}\n{tables}")).map_err(|e| e.to_string())?;
+    }
+    Ok(dir)
+}
+
+/// One request's outcome: seconds since the phase began (when it was due), latency from when it
+/// was due, and whether it was answered well.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    due: f64,
+    latency_ms: f64,
+    ok: bool,
+}
+
+#[derive(Debug, Default)]
+struct Figures {
+    samples: Vec<Sample>,
+    /// (seconds since the phase began, resident MiB)
+    memory: Vec<(f64, f64)>,
+    first_error: Option<String>,
+}
+
+impl Figures {
+    fn percentile(latencies: &[f64], p: f64) -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        latencies[((latencies.len() as f64 - 1.0) * p).round() as usize]
+    }
+
+    fn latencies(&self, from: f64, to: f64) -> Vec<f64> {
+        let mut l: Vec<f64> = self.samples.iter().filter(|s| s.due >= from && s.due < to).map(|s| s.latency_ms).collect();
+        l.sort_by(f64::total_cmp);
+        l
+    }
+
+    fn rss_at(&self, t: f64) -> f64 {
+        self.memory.iter().find(|(at, _)| *at >= t).or(self.memory.last()).map_or(0.0, |m| m.1)
+    }
+
+    fn print_minutes(&self) {
+        let end = self.memory.last().map_or(0.0, |m| m.0);
+        let mut minute = 0.0;
+        while minute < end {
+            let l = self.latencies(minute, minute + 60.0);
+            let errors = self.samples.iter().filter(|s| s.due >= minute && s.due < minute + 60.0 && !s.ok).count();
+            let load = if l.is_empty() {
+                String::new()
+            } else {
+                format!("{} requests, {errors} errors, p99 {:.1} ms, max {:.1} ms; ", l.len(), Self::percentile(&l, 0.99), l[l.len() - 1])
+            };
+            println!("minute {:>2}: {load}RSS {:.0} MiB", (minute / 60.0) as u64 + 1, self.rss_at(minute + 60.0));
+            minute += 60.0;
+        }
+        if let Some(e) = &self.first_error {
+            println!("first error: {e}");
+        }
+    }
+
+    fn row(&self, phase: &str, landed: usize, failed: usize) -> String {
+        let l = self.latencies(0.0, f64::MAX);
+        let errors = self.samples.iter().filter(|s| !s.ok).count();
+        let max_rss = self.memory.iter().map(|m| m.1).fold(0.0, f64::max);
+        let end = self.memory.last().map_or(0.0, |m| m.1);
+        format!(
+            "| {phase} | {} | {errors} | {:.1} | {:.1} | {:.1} | {:.1} | {landed} ({failed}) | {:.0} MiB | {end:.0} MiB | {max_rss:.0} MiB |",
+            l.len(),
+            Self::percentile(&l, 0.5),
+            Self::percentile(&l, 0.99),
+            Self::percentile(&l, 0.999),
+            l.last().copied().unwrap_or(0.0),
+            self.rss_at(60.0),
+        )
+    }
+}
+
+/// The requests of the mix, drawn from the catalogue's own accessions and words.
+struct Mix {
+    accessions: Vec<String>,
+    key: String,
+}
+
+const WORDS: &[&str] = &[
+    "cancer", "genome", "cohort", "diabetes", "sequencing", "japanese", "tumor", "rna", "exome", "brain", "liver", "blood", "immune",
+    "protein", "variant", "がん", "ゲノム", "疾患", "患者", "解析", "症例", "遺伝子", "肝臓", "免疫", "study", "clinical", "methylation",
+];
+const ASSAYS: &[&str] = &["WGS", "WES", "RNA-seq", "ChIP-seq", "SNP array"];
+
+const DATASET_PAGE: &str = "query Page($id: String!) { dataset(id: $id) { id accession title { value lang } description { value lang } \
+    accessLevel releaseDate subjectCount assays platforms referenceGenomes keywords sources versionReleaseDate \
+    study { accession title { value lang } } } }";
+const SEARCH: &str = "query Search($q: String, $filter: SearchFilter) { search(query: $q, filter: $filter, facets: [ASSAYS, REFERENCE_GENOMES], first: 20) { \
+    totalCount facets { field values { value count } } nodes { ... on Dataset { accession title { value lang } accessLevel assays } \
+    ... on Study { accession title { value lang } } } } }";
+const LIST: &str = "query List($filter: DatasetFilter) { datasets(first: 20, filter: $filter) { totalCount nodes { accession title { value lang } accessLevel releaseDate } } }";
+const AUDITED: &str = "query Audited($id: String!) { dataset(id: $id) { accession dataRecords downloadUrls } }";
+const SOURCES: &str = "{ sources { id recordCount lastHarvest lastError warnings } }";
+
+impl Mix {
+    /// The `i`th request: its body and whether it carries the steward's key.
+    fn request(&self, i: u64) -> (Value, bool) {
+        let r = splitmix(i);
+        let pick = |n: usize, salt: u64| (splitmix(r ^ salt) % n as u64) as usize;
+        let accession = &self.accessions[pick(self.accessions.len(), 1)];
+        match r % 100 {
+            0..40 => {
+                let mut filter = serde_json::Map::new();
+                if pick(2, 2) == 0 {
+                    filter.insert("assays".into(), json!([ASSAYS[pick(ASSAYS.len(), 3)]]));
+                }
+                if pick(3, 4) == 0 {
+                    filter.insert("kind".into(), json!(["DATASET"]));
+                }
+                (json!({ "query": SEARCH, "variables": { "q": WORDS[pick(WORDS.len(), 5)], "filter": filter } }), false)
+            }
+            40..65 => (json!({ "query": DATASET_PAGE, "variables": { "id": accession } }), false),
+            65..80 => {
+                let filter = match pick(3, 6) {
+                    0 => json!({ "text": WORDS[pick(WORDS.len(), 7)] }),
+                    1 => json!({ "accessLevel": ["CONTROLLED"] }),
+                    _ => json!({}),
+                };
+                (json!({ "query": LIST, "variables": { "filter": filter } }), false)
+            }
+            80..90 => (json!({ "query": AUDITED, "variables": { "id": accession } }), true),
+            _ => (json!({ "query": SOURCES }), false),
+        }
+    }
+}
+
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Up to 2,000 dataset accessions, paged from the hub.
+async fn accessions(client: &reqwest::Client, url: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut after = Value::Null;
+    while out.len() < 2_000 {
+        let body = json!({ "query": "query($after: String) { datasets(first: 100, after: $after) { edges { cursor node { accession } } pageInfo { hasNextPage } } }", "variables": { "after": after } });
+        let answer: Value = client.post(url).json(&body).send().await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
+        let edges = answer["data"]["datasets"]["edges"].as_array().ok_or_else(|| format!("no datasets: {answer}"))?;
+        out.extend(edges.iter().filter_map(|e| e["node"]["accession"].as_str().map(str::to_owned)));
+        match edges.last() {
+            Some(last) if answer["data"]["datasets"]["pageInfo"]["hasNextPage"] == true => after = last["cursor"].clone(),
+            _ => break,
+        }
+    }
+    if out.is_empty() {
+        return Err("the hub has no datasets".into());
+    }
+    Ok(out)
+}
+
+/// Sends the mix at `rate` requests a second (none: no load) for `minutes`, sampling the
+/// server's memory every 5 s.
+async fn run_phase(server: &Server, key: &str, minutes: f64, rate: Option<f64>) -> Result<Figures, String> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| e.to_string())?;
+    let url = server.url.clone();
+    let mix = Arc::new(Mix { accessions: accessions(&client, &url).await?, key: key.to_owned() });
+    let figures = Arc::new(Mutex::new(Figures::default()));
+    let pid = server.child.id();
+    let started = tokio::time::Instant::now();
+    let end = started + Duration::from_secs_f64(minutes * 60.0);
+
+    let memory = {
+        let figures = figures.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                if let Some((_, rss)) = memory_mib(pid) {
+                    figures.lock().expect("figures").memory.push((started.elapsed().as_secs_f64(), rss));
+                }
+            }
+        })
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some(rate) = rate {
+        let period = Duration::from_secs_f64(1.0 / rate);
+        let mut i = 0u64;
+        loop {
+            let due = started + period.mul_f64(i as f64);
+            if due >= end {
+                break;
+            }
+            tokio::time::sleep_until(due).await;
+            let (body, steward) = mix.request(i);
+            let (client, url, mix, figures) = (client.clone(), url.clone(), mix.clone(), figures.clone());
+            tasks.spawn(async move {
+                let mut request = client.post(&url).json(&body);
+                if steward {
+                    request = request.header("x-api-key", &mix.key);
+                }
+                let outcome = match request.send().await {
+                    Ok(r) if r.status().is_success() => match r.json::<Value>().await {
+                        Ok(v) if v.get("errors").is_none() && v.get("data").is_some() => Ok(()),
+                        Ok(v) => Err(format!("{body}: {v}")),
+                        Err(e) => Err(format!("{body}: {e}")),
+                    },
+                    Ok(r) => Err(format!("{body}: HTTP {}", r.status())),
+                    Err(e) => Err(format!("{body}: {e}")),
+                };
+                let sample = Sample { due: (due - started).as_secs_f64(), latency_ms: due.elapsed().as_secs_f64() * 1e3, ok: outcome.is_ok() };
+                let mut f = figures.lock().expect("figures");
+                f.samples.push(sample);
+                if let Err(e) = outcome {
+                    f.first_error.get_or_insert(e);
+                }
+            });
+            // Answers already in are collected as the load goes.
+            while tasks.try_join_next().is_some() {}
+            i += 1;
+        }
+    } else {
+        tokio::time::sleep_until(end).await;
+    }
+    while tasks.join_next().await.is_some() {}
+    if let Some((_, rss)) = memory_mib(pid) {
+        figures.lock().expect("figures").memory.push((started.elapsed().as_secs_f64(), rss));
+    }
+    memory.abort();
+    let figures = std::mem::take(&mut *figures.lock().expect("figures"));
+    Ok(figures)
+}
