@@ -319,13 +319,8 @@ impl Query {
         };
         let since = time("filter.since", &filter.since)?;
         let until = time("filter.until", &filter.until)?;
-        let (entries, total, has_next) = hub(ctx).audit_log().page(after, first, |e| {
-            let at: Option<musubi_ontology::xsd::DateTime> = e.at.parse().ok();
-            filter.subject.as_ref().is_none_or(|s| e.subject.as_ref() == Some(s))
-                && filter.dataset.as_ref().is_none_or(|d| e.dataset.as_ref() == Some(d))
-                && since.is_none_or(|s| at.is_some_and(|a| a >= s))
-                && until.is_none_or(|u| at.is_some_and(|a| a < u))
-        });
+        let filter = crate::audit::EntryFilter { subject: filter.subject, dataset: filter.dataset, since, until };
+        let (entries, total, has_next) = hub(ctx).audit_log().page(after, first, &filter).map_err(|e| async_graphql::Error::new(e.to_string()))?;
         let edges: Vec<AuditEdge> =
             entries.into_iter().map(|e| AuditEdge { cursor: encode_audit_cursor(e.position), node: e }).collect();
         Ok(Some(AuditConnection {

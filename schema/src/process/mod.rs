@@ -712,8 +712,9 @@ mod tests {
         let reopened = Process::open(store, &fresh).unwrap();
         assert_eq!(reopened.request(&a.id).unwrap(), approved);
         assert_eq!(reopened.grant(&grant.id).unwrap(), grant);
-        let (entries, total, _) = fresh.page(0, 100, |_| true);
-        assert_eq!(total, audit.page(0, 100, |_| true).1);
+        let all = crate::audit::EntryFilter::default();
+        let (entries, total, _) = fresh.page(0, 100, &all).unwrap();
+        assert_eq!(total, audit.page(0, 100, &all).unwrap().1);
         let actions: Vec<&str> = entries.iter().filter_map(|e| e.action.as_deref()).collect();
         assert!(actions.contains(&"accessRequest.approve") && actions.contains(&"grant.issue") && actions.contains(&"accessRequest.withdraw"), "{actions:?}");
     }
