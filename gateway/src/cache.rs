@@ -8,8 +8,11 @@
 //! - **Audit**: an entry keeps the CONTROLLED and STEWARD reads its first run made; every hit
 //!   appends them again for the caller it serves, as a run would. No audited value leaves
 //!   unaudited because it came from the cache.
-//! - **Bounds**: total size in bytes (each entry weighs its JSON) and time to live, both
-//!   configurable ([`CacheSettings`]).
+//! - **Bounds**: total size in bytes and time to live, both configurable ([`CacheSettings`]).
+//!   An entry keeps its answer's data as JSON bytes, parsed again on a hit: held as a tree of
+//!   GraphQL values it took about ten times its JSON, so a bound counted in JSON held ten times
+//!   the memory it said. Its weight is what it holds: the JSON, its key, its errors and reads,
+//!   and the cache's own overhead per entry.
 //! - **Invalidation**: every harvest that ends (landed or failed: source status changes either
 //!   way) starts a new generation and drops the entries of the old one. Per-source invalidation
 //!   would keep little: lists, counts, filters and misses (`dataset(id:)` answering null) depend
@@ -61,24 +64,43 @@ pub(crate) struct Key {
 /// A cached response and the audited reads its run made.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    response: Response,
+    /// The response's `data`, as JSON.
+    data: Box<[u8]>,
+    /// The rest of the response (its data left null).
+    rest: Response,
     pub(crate) reads: Vec<Read>,
 }
 
 impl Entry {
-    pub(crate) fn response(&self) -> Response {
-        copy(&self.response)
+    fn new(response: &Response, reads: Vec<Read>) -> Entry {
+        let mut rest = Response::new(async_graphql::Value::Null);
+        rest.extensions = response.extensions.clone();
+        rest.cache_control = response.cache_control;
+        rest.errors = response.errors.clone();
+        rest.http_headers = response.http_headers.clone();
+        let data = serde_json::to_vec(&response.data).expect("GraphQL values serialise").into_boxed_slice();
+        Entry { data, rest, reads }
     }
-}
 
-/// A copy of a response (async-graphql's is not `Clone`).
-fn copy(r: &Response) -> Response {
-    let mut copy = Response::new(r.data.clone());
-    copy.extensions = r.extensions.clone();
-    copy.cache_control = r.cache_control;
-    copy.errors = r.errors.clone();
-    copy.http_headers = r.http_headers.clone();
-    copy
+    pub(crate) fn response(&self) -> Response {
+        let data: async_graphql::Value = serde_json::from_slice(&self.data).expect("the JSON this entry wrote parses");
+        let mut copy = Response::new(data);
+        copy.extensions = self.rest.extensions.clone();
+        copy.cache_control = self.rest.cache_control;
+        copy.errors = self.rest.errors.clone();
+        copy.http_headers = self.rest.http_headers.clone();
+        copy
+    }
+
+    /// The bytes it holds, about: its JSON, its key, its errors and reads, and moka's and the
+    /// allocator's overhead per entry.
+    fn weight(&self, key: &Key) -> usize {
+        const PER_ENTRY: usize = 512;
+        let strings = key.query.len() + key.variables.len() + key.grants.iter().map(|g| g.len() + 24).sum::<usize>();
+        let errors = if self.rest.errors.is_empty() { 0 } else { serde_json::to_vec(&self.rest.errors).map_or(0, |e| 4 * e.len()) };
+        let reads = self.reads.iter().map(|r| 64 + r.field.len() + r.dataset.as_ref().map_or(0, String::len)).sum::<usize>();
+        PER_ENTRY + self.data.len() + strings + errors + reads
+    }
 }
 
 /// The cache shared by every request of one hub.
@@ -99,10 +121,7 @@ impl ResponseCache {
         let entries = (settings.bytes > 0).then(|| {
             Cache::builder()
                 .max_capacity(settings.bytes)
-                .weigher(|key: &Key, entry: &Arc<Entry>| {
-                    let size = key.query.len() + key.variables.len() + serde_json::to_vec(&entry.response).map_or(0, |b| b.len());
-                    u32::try_from(size).unwrap_or(u32::MAX)
-                })
+                .weigher(|key: &Key, entry: &Arc<Entry>| u32::try_from(entry.weight(key)).unwrap_or(u32::MAX))
                 .time_to_live(Duration::from_secs(settings.ttl_seconds))
                 .build()
         });
@@ -143,11 +162,7 @@ impl ResponseCache {
         if !repeatable || key.generation != self.generation.load(Ordering::SeqCst) {
             return;
         }
-        let entry = Entry {
-            response: copy(response),
-            reads,
-        };
-        entries.insert(key, Arc::new(entry));
+        entries.insert(key, Arc::new(Entry::new(response, reads)));
     }
 
     /// Drops every entry: the graph changed (a harvest landed, a mutation ran).
@@ -188,5 +203,39 @@ pub(crate) fn is_mutation(request: &async_graphql::Request) -> bool {
             Some(name) => ops.get(name.as_str()).is_some_and(|op| is(op.node.ty)),
             None => ops.values().any(|op| is(op.node.ty)),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::{Name, Value};
+
+    #[test]
+    fn a_hit_answers_what_the_run_answered_and_an_entry_weighs_what_it_holds() {
+        let mut hit = async_graphql::indexmap::IndexMap::new();
+        hit.insert(Name::new("accession"), Value::from("JGAD000001"));
+        hit.insert(Name::new("accessLevel"), Value::Enum(Name::new("CONTROLLED")));
+        hit.insert(Name::new("subjectCount"), Value::from(1_200));
+        hit.insert(Name::new("title"), Value::List(vec![Value::from("がんゲノム"), Value::Null]));
+        let mut data = async_graphql::indexmap::IndexMap::new();
+        data.insert(Name::new("dataset"), Value::Object(hit));
+        let response = Response::new(Value::Object(data));
+        let entry = Entry::new(&response, Vec::new());
+        let json = |r: &Response| serde_json::to_string(r).expect("serialises");
+        assert_eq!(json(&entry.response()), json(&response), "the same bytes reach the caller");
+        let key = Key {
+            generation: 0,
+            query: "{ dataset(id: \"JGAD000001\") { accession } }".to_owned(),
+            operation: None,
+            variables: "{}".to_owned(),
+            tier: "PUBLIC".to_owned(),
+            grants: Vec::new(),
+            subject: None,
+            issuer: None,
+            affiliation: None,
+        };
+        let weight = entry.weight(&key);
+        assert!(weight >= entry.data.len() + key.query.len() + 512, "{weight}");
     }
 }
