@@ -123,6 +123,70 @@ pub struct App {
     views: Option<ViewFiles>,
     /// How the read model was made at start (with view files only).
     start: Option<Arc<StartReport>>,
+    /// Where harvests run: not on the runtime that answers queries.
+    harvests: HarvestThread,
+    /// The data folder's store, whose replaced generations are dropped after each harvest lands
+    /// (none: a store given by the caller, which drops them itself).
+    embedded: Option<EmbeddedStore>,
+}
+
+/// A harvest's work (fetching, mapping, storing, the new view and search index) runs on a thread
+/// of its own, with its own single-threaded tokio runtime, at a lower CPU priority than the
+/// threads that answer queries. Mapping, bulk loads and index builds are seconds of CPU and disk
+/// work; on the query runtime they held one of its workers meanwhile, and every request queued
+/// behind that worker waited for the landing (0.5–2.5 s stalls). Here a harvest takes at most one
+/// core, yields it to queries when they need it, and lands by swapping one pointer.
+#[derive(Clone)]
+struct HarvestThread {
+    jobs: tokio::sync::mpsc::UnboundedSender<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl HarvestThread {
+    fn start() -> HarvestThread {
+        let (jobs, mut queue) = tokio::sync::mpsc::unbounded_channel::<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>();
+        std::thread::Builder::new()
+            .name("musubi-harvest".to_owned())
+            .spawn(move || {
+                lower_priority();
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime for harvests");
+                // Ends when every App (and every job, which holds one) is gone.
+                runtime.block_on(async move {
+                    while let Some(job) = queue.recv().await {
+                        tokio::spawn(job);
+                    }
+                });
+            })
+            .expect("a thread for harvests");
+        HarvestThread { jobs }
+    }
+
+    /// Runs `job` on the harvest thread, not waiting for it.
+    fn detach(&self, job: impl Future<Output = ()> + Send + 'static) {
+        if self.jobs.send(Box::pin(job)).is_err() {
+            panic!("the harvest thread runs as long as the hub does");
+        }
+    }
+
+    /// Runs `job` on the harvest thread and waits for its outcome.
+    async fn run<T: Send + 'static>(&self, job: impl Future<Output = T> + Send + 'static) -> T {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job = Box::pin(async move {
+            let _ = tx.send(job.await);
+        });
+        if self.jobs.send(job).is_err() {
+            panic!("the harvest thread runs as long as the hub does");
+        }
+        rx.await.expect("a harvest runs to its end (a panic in one is a bug)")
+    }
+}
+
+/// Lowers the calling thread's CPU priority (nice 10; threads it starts inherit it), so that
+/// queries come first when the cores are busy. Where it cannot, harvests run at normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
+        tracing::debug!("harvests run at normal priority: {e}");
+    }
 }
 
 /// How a hub on a data folder made its read model at start, for the operator.
@@ -193,7 +257,16 @@ impl App {
         };
         let identity = Identity::new(identity_config, Some(&config.data), vocabulary.identifier_schemes().clone());
         let manifests = load_manifests(&config.sources)?;
-        let store = open_store(config)?;
+        // Generations a replace leaves unreferenced are dropped after the harvest lands, not in it.
+        let store = open_store(config)?.deferring_drops();
+        // A harvest stopped mid-replace left generations no graph points at: dropped with those
+        // (it can take minutes; nothing reads them meanwhile).
+        let orphans = store.unreferenced_generations()?;
+        if !orphans.is_empty() {
+            tracing::warn!("{} unfinished generation(s) a stopped harvest left in the graph store are dropped in the background", orphans.len());
+        }
+        store.defer_drop(orphans);
+        let embedded = store.clone();
         // The store's lock is ours: no other process harvests into this folder.
         let freed = GraphSpool::remove_stale(&config.data.join("staging"))?;
         if freed > 0 {
@@ -218,6 +291,11 @@ impl App {
             .with_limits(config.limits)
             .with_response_cache(config.cache);
         app.hub.set_fee_schedule(fees);
+        let app = App { embedded: Some(embedded), ..app };
+        // `musubi harvest` drops them at its end (`drop_replaced`); a serving hub in the background.
+        if app.views.is_some() {
+            app.drop_replaced_later();
+        }
         Ok(app)
     }
 
@@ -327,6 +405,8 @@ impl App {
             cache: ResponseCache::new(CacheSettings::default()),
             views,
             start,
+            harvests: HarvestThread::start(),
+            embedded: None,
         };
         app.refresh_sources()?;
         Ok(app)
@@ -549,7 +629,46 @@ impl App {
     /// Harvests the named sources (all when `only` is empty), one after another. Each source
     /// that lands is swapped into the read model at once; each that fails keeps its last good
     /// graph. Returns every source's outcome.
+    /// They run on the harvest thread ([`HarvestThread`]), never on the caller's.
     pub async fn harvest(&self, only: &[String]) -> Vec<(String, Result<HarvestReport, HarvestError>)> {
+        let (app, only) = (self.clone(), only.to_vec());
+        let outcomes = self.harvests.run(async move { app.harvest_here(&only).await }).await;
+        // A hub that answers queries drops what the harvests replaced once they are served.
+        if self.views.is_some() {
+            self.drop_replaced_later();
+        }
+        outcomes
+    }
+
+    /// Drops the generations replaced by harvests (and left by stopped ones), on the harvest
+    /// thread, waiting for it: how many, and how long it took. `musubi harvest` calls it last.
+    pub async fn drop_replaced(&self) -> Result<(usize, std::time::Duration), StoreError> {
+        let Some(store) = self.embedded.clone() else { return Ok((0, std::time::Duration::ZERO)) };
+        self.harvests
+            .run(async move {
+                let started = std::time::Instant::now();
+                let replaced = store.take_replaced();
+                store.drop_generations_now(&replaced).map(|()| (replaced.len(), started.elapsed()))
+            })
+            .await
+    }
+
+    fn drop_replaced_later(&self) {
+        let Some(store) = self.embedded.clone() else { return };
+        self.harvests.detach(async move {
+            let replaced = store.take_replaced();
+            if replaced.is_empty() {
+                return;
+            }
+            let started = std::time::Instant::now();
+            match store.drop_generations_now(&replaced) {
+                Ok(()) => tracing::info!("dropped {} replaced generation(s) in {:.1} s", replaced.len(), started.elapsed().as_secs_f64()),
+                Err(e) => tracing::warn!("cannot drop {} replaced generation(s) ({e}); the next start drops them", replaced.len()),
+            }
+        });
+    }
+
+    async fn harvest_here(&self, only: &[String]) -> Vec<(String, Result<HarvestReport, HarvestError>)> {
         let mut outcomes = Vec::new();
         for manifest in self.manifests.iter().filter(|m| only.is_empty() || only.contains(&m.id)) {
             let outcome = self.harvester.harvest(manifest, self.store.as_ref(), &self.vocabulary).await;

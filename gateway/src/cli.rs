@@ -225,7 +225,15 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
             let outcomes = app.harvest(&ids).await;
             progress.finish();
-            if print_outcomes(&outcomes) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            let landed = print_outcomes(&outcomes);
+            // What the harvests replaced (and stopped ones left) leaves the store last: the new
+            // graphs have landed already; an interrupted drop is finished by the next start.
+            match app.drop_replaced().await {
+                Ok((0, _)) => {}
+                Ok((n, took)) => println!("dropped {n} replaced generation(s) from the graph store in {:.1} s", took.as_secs_f64()),
+                Err(e) => eprintln!("warning: cannot drop the replaced generations ({e}); the next start drops them"),
+            }
+            if landed { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Command::Reindex => {
             let app = match App::open_for_reindex(&config) {

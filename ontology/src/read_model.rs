@@ -483,6 +483,9 @@ impl Opened {
                 Err(e) => warnings.push(format!("{e}; projecting the view from the graph")),
             }
         }
+        if files.is_some() {
+            tracing::info!(source, "projecting the source's view from the graph (no view file holds its current generation) …");
+        }
         let mut view = SourceView::load(store, graph, source)?;
         if let (Some((files, _)), Some(g)) = (files, &generation)
             && let Err(e) = files.keep(&mut view, g)

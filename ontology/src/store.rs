@@ -163,6 +163,9 @@ pub struct EmbeddedStore {
     store: Store,
     /// Graphs with this many triples or more are bulk-loaded as a generation (tests lower it).
     bulk_threshold: std::sync::Arc<AtomicUsize>,
+    /// Generations a replace left unreferenced, kept for the caller to drop when it suits
+    /// ([`Self::deferring_drops`]); `None`: each replace drops them before it returns.
+    replaced: std::sync::Arc<std::sync::Mutex<Option<Vec<NamedNode>>>>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -178,7 +181,29 @@ impl EmbeddedStore {
     }
 
     fn wrap(store: Store) -> EmbeddedStore {
-        EmbeddedStore { store, bulk_threshold: std::sync::Arc::new(AtomicUsize::new(BULK_THRESHOLD)) }
+        EmbeddedStore { store, bulk_threshold: std::sync::Arc::new(AtomicUsize::new(BULK_THRESHOLD)), replaced: Default::default() }
+    }
+
+    /// A replace no longer drops the generation it replaced: that is as much work as loading one
+    /// (a deletion per index of every triple) and nothing reads it once the pointer moved, so the
+    /// harvest lands without it and the caller drops it later ([`Self::take_replaced`],
+    /// [`Self::drop_generations_now`]). Clones share the list.
+    pub fn deferring_drops(self) -> EmbeddedStore {
+        *self.replaced.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Vec::new());
+        self
+    }
+
+    /// Adds generations to drop later (e.g. those [`Self::unreferenced_generations`] names).
+    pub fn defer_drop(&self, generations: Vec<NamedNode>) {
+        match self.replaced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_mut() {
+            Some(later) => later.extend(generations),
+            None => self.drop_generations(&generations.into_iter().map(Some).collect::<Vec<_>>()),
+        }
+    }
+
+    /// The generations replaces left to drop, leaving the list empty.
+    pub fn take_replaced(&self) -> Vec<NamedNode> {
+        self.replaced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Bulk-loads graphs of `triples` or more as generations (default 50,000).
@@ -252,6 +277,10 @@ impl EmbeddedStore {
                 return Err(e);
             }
         };
+        if let Some(later) = self.replaced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_mut() {
+            later.extend(old);
+            return Ok(());
+        }
         // The replace has landed: a failure here only leaves an unreferenced generation, which
         // the next open drops.
         for g in old {
@@ -282,8 +311,9 @@ impl EmbeddedStore {
         Ok(old)
     }
 
-    /// Drops generations no graph points at (left by a crash mid-replace); run at open.
-    pub fn drop_unreferenced_generations(&self) -> Result<(), StoreError> {
+    /// The generations no graph points at: left by a harvest stopped mid-replace (a kill, a
+    /// crash). No reader names them; [`Self::drop_generations_now`] removes them.
+    pub fn unreferenced_generations(&self) -> Result<Vec<NamedNode>, StoreError> {
         let current: std::collections::HashSet<Term> = self
             .store
             .quads_for_pattern(None, Some(GENERATION), None, Some(GraphNameRef::NamedNode(GENERATIONS)))
@@ -299,13 +329,26 @@ impl EmbeddedStore {
                 orphans.push(n);
             }
         }
-        for orphan in orphans {
-            self.drop_graph(orphan.as_ref())?;
+        Ok(orphans)
+    }
+
+    /// Removes unreferenced generations (see [`Self::unreferenced_generations`]), a batch of
+    /// triples per transaction.
+    pub fn drop_generations_now(&self, generations: &[NamedNode]) -> Result<(), StoreError> {
+        for g in generations {
+            self.drop_graph(g.as_ref())?;
         }
         Ok(())
     }
 
-    /// Opens (or creates) the store in `path`. Only one process may hold it open.
+    /// Drops every generation no graph points at.
+    pub fn drop_unreferenced_generations(&self) -> Result<(), StoreError> {
+        self.drop_generations_now(&self.unreferenced_generations()?)
+    }
+
+    /// Opens (or creates) the store in `path`. Only one process may hold it open. Generations a
+    /// stopped harvest left are not dropped here (that can take minutes for a large source):
+    /// [`Self::unreferenced_generations`] names them, for the caller to drop when it suits.
     #[cfg(feature = "rocksdb")]
     pub fn open(path: &Path) -> Result<EmbeddedStore, StoreError> {
         std::fs::create_dir_all(path)
@@ -318,7 +361,6 @@ impl EmbeddedStore {
                 StoreError::Open { path: path.display().to_string(), message }
             }
         })?;
-        store.drop_unreferenced_generations()?;
         Ok(store)
     }
 
@@ -531,6 +573,24 @@ mod tests {
     }
 
     #[test]
+    fn a_replaced_generation_is_left_to_drop_later_and_never_read() {
+        let store = EmbeddedStore::in_memory().with_bulk_threshold(2).deferring_drops();
+        let a = NamedNode::new_unchecked("http://e/a");
+        let big = |tag: &str| (0..5).map(|i| t(&format!("http://e/{i}"), tag)).collect::<Vec<_>>();
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &big("v1") }]).unwrap();
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &big("v2") }]).unwrap();
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(big("v2")), "only the current generation is read");
+        assert_eq!(store.graph_names().unwrap(), vec![a.clone()]);
+        let replaced = store.take_replaced();
+        assert_eq!(replaced.len(), 1);
+        assert_eq!(store.store.len().unwrap(), 5 + 5 + 1, "the replaced generation is still there");
+        assert_eq!(store.unreferenced_generations().unwrap(), replaced, "and would be found at the next open");
+        store.drop_generations_now(&replaced).unwrap();
+        assert_eq!(store.store.len().unwrap(), 5 + 1);
+        assert!(store.take_replaced().is_empty());
+    }
+
+    #[test]
     fn a_generation_left_by_a_crash_is_dropped_and_never_read() {
         let store = EmbeddedStore::in_memory().with_bulk_threshold(2);
         let a = NamedNode::new_unchecked("http://e/a");
@@ -540,6 +600,7 @@ mod tests {
         store.store.insert(QuadRef::new(NamedNodeRef::new_unchecked("http://e/9"), NamedNodeRef::new_unchecked("http://e/p"), NamedNodeRef::new_unchecked("http://e/x"), orphan.as_ref())).unwrap();
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), vec![t("http://e/1", "kept"), t("http://e/2", "kept")]);
         assert_eq!(store.graph_names().unwrap(), vec![a.clone()]);
+        assert_eq!(store.unreferenced_generations().unwrap(), vec![orphan.clone()], "named for the hub to drop once it is up");
         store.drop_unreferenced_generations().unwrap();
         assert!(!store.store.named_graphs().map(Result::unwrap).any(|g| g == NamedOrBlankNode::NamedNode(orphan.clone())));
         assert_eq!(store.graph(a.as_ref()).unwrap().len(), 2, "the current generation stays");
