@@ -264,6 +264,8 @@ pub async fn run(cli: Cli) -> ExitCode {
                     }
                 }
             }
+            // Said first: after a stop mid-harvest, a start projects what the view files lack.
+            println!("opening {} …", config.data.display());
             let app = match App::open(&config) {
                 Ok(app) => app,
                 Err(e) => return fail(&e),
