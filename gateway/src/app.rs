@@ -648,7 +648,9 @@ impl App {
             .run(async move {
                 let started = std::time::Instant::now();
                 let replaced = store.take_replaced();
-                store.drop_generations_now(&replaced).map(|()| (replaced.len(), started.elapsed()))
+                store.drop_generations_now(&replaced)?;
+                store.flush()?;
+                Ok((replaced.len(), started.elapsed()))
             })
             .await
     }
@@ -657,13 +659,16 @@ impl App {
         let Some(store) = self.embedded.clone() else { return };
         self.harvests.detach(async move {
             let replaced = store.take_replaced();
-            if replaced.is_empty() {
-                return;
+            if !replaced.is_empty() {
+                let started = std::time::Instant::now();
+                match store.drop_generations_now(&replaced) {
+                    Ok(()) => tracing::info!("dropped {} replaced generation(s) in {:.1} s", replaced.len(), started.elapsed().as_secs_f64()),
+                    Err(e) => tracing::warn!("cannot drop {} replaced generation(s) ({e}); the next start drops them", replaced.len()),
+                }
             }
-            let started = std::time::Instant::now();
-            match store.drop_generations_now(&replaced) {
-                Ok(()) => tracing::info!("dropped {} replaced generation(s) in {:.1} s", replaced.len(), started.elapsed().as_secs_f64()),
-                Err(e) => tracing::warn!("cannot drop {} replaced generation(s) ({e}); the next start drops them", replaced.len()),
+            // The harvest's writes and those deletions leave the memtables for the store's files.
+            if let Err(e) = store.flush() {
+                tracing::warn!("cannot flush the graph store: {e}");
             }
         });
     }

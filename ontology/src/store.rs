@@ -341,6 +341,14 @@ impl EmbeddedStore {
         Ok(())
     }
 
+    /// Writes what RocksDB holds in its memtables to its files, and frees them. Each replace's
+    /// writes and each dropped generation's deletions (one per index of every triple) fill the
+    /// memtables (64 MiB per column family, a dozen families), which otherwise stay in memory
+    /// until full: a hub that re-harvests on a schedule grew by them.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.store.flush().map_err(storage)
+    }
+
     /// Drops every generation no graph points at.
     pub fn drop_unreferenced_generations(&self) -> Result<(), StoreError> {
         self.drop_generations_now(&self.unreferenced_generations()?)
