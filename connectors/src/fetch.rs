@@ -103,6 +103,29 @@ pub struct FetchStats {
     pub requests: AtomicUsize,
     /// Pages the partner said were unchanged (304), reused from the cache.
     pub not_modified: AtomicUsize,
+    /// A SHA-256 of every document read (its URL and bytes), in no particular order: what the
+    /// harvest's content digest is made of (see [`crate::harvest`]).
+    documents: std::sync::Mutex<Vec<[u8; 32]>>,
+}
+
+impl FetchStats {
+    fn read(&self, doc: &Document) {
+        let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        digest.update(doc.url.as_bytes());
+        digest.update(&[0]);
+        digest.update(&doc.bytes);
+        let mut sum = [0u8; 32];
+        sum.copy_from_slice(digest.finish().as_ref());
+        self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(sum);
+    }
+
+    /// The digests of the documents read so far, sorted (pages read concurrently arrive in any
+    /// order).
+    pub(crate) fn documents(&self) -> Vec<[u8; 32]> {
+        let mut documents = self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        documents.sort_unstable();
+        documents
+    }
 }
 
 /// A source's state that outlives one harvest: its rate limiter and OAuth2 token. Shared by
@@ -389,7 +412,10 @@ async fn send(client: &reqwest::Client, url: &Url, limits: &FetchOptions, body: 
             Err(Attempt { error, .. }) => return Err(error),
             // 304, but the stored page went missing meanwhile: ask again without validators.
             Ok(None) => conditional = false,
-            Ok(Some(doc)) => return Ok(doc),
+            Ok(Some(doc)) => {
+                limits.stats.read(&doc);
+                return Ok(doc);
+            }
         }
     }
 }
@@ -680,7 +706,9 @@ fn read_path(path: &Path, limits: &FetchOptions) -> Result<Vec<Document>, FetchE
             }
             let bytes = std::fs::read(&f).map_err(|e| file_err(&f, e))?;
             limits.count(&format!("file://{}", f.display()), bytes.len())?;
-            Ok(Document { url: format!("file://{}", f.display()), content_type: None, bytes })
+            let doc = Document { url: format!("file://{}", f.display()), content_type: None, bytes };
+            limits.stats.read(&doc);
+            Ok(doc)
         })
         .collect()
 }

@@ -58,8 +58,11 @@ pub struct HarvestReport {
     /// [`Harvester::with_staging`]).
     pub spooled: bool,
     /// The source's new projection, for the read model (none from a harvester
-    /// [`Harvester::without_views`]).
+    /// [`Harvester::without_views`], or when nothing landed).
     pub view: Option<SourceView>,
+    /// The partner's documents, the manifest, its mapping and the vocabulary were those of the
+    /// graph that stands (see [`content_digest`]): nothing landed, the source's graph and view stay.
+    pub unchanged: bool,
 }
 
 /// What the hub knows about a source's harvests.
@@ -75,6 +78,10 @@ pub struct SourceStatus {
     pub warnings: Vec<String>,
     /// The properties the last landed harvest stated (what the next is judged against).
     pub properties: std::collections::BTreeSet<String>,
+    /// When the source's graph last changed: the last harvest that landed new content.
+    pub last_change: Option<String>,
+    /// What the graph that stands was harvested from (see [`content_digest`]).
+    pub content_digest: Option<String>,
 }
 
 /// The named graph that holds source `id`'s data.
@@ -188,7 +195,16 @@ impl Harvester {
         };
         let previous = source_status(store, &manifest.id)?;
         let accept = self.accept_shrink.contains(&manifest.id);
-        let result = stage(manifest, &cx, vocabulary).await.and_then(|mut staged| {
+        let staged = stage(manifest, &cx, vocabulary).await;
+        let digest = content_digest(manifest, vocabulary, &cx.stats.documents());
+        if let Ok(staged) = &staged
+            && staged.records > 0
+            && digest.is_some()
+            && digest == previous.content_digest
+        {
+            return self.unchanged(manifest, store, previous, staged, cx, started, now.value());
+        }
+        let result = staged.and_then(|mut staged| {
             if staged.records == 0 {
                 return Err(HarvestError::Empty);
             }
@@ -214,6 +230,8 @@ impl Harvester {
                     last_error: None,
                     warnings,
                     properties: std::mem::take(&mut staged.census.properties),
+                    last_change: Some(now.value().to_owned()),
+                    content_digest: digest,
                 };
                 let graph = source_graph(&manifest.id);
                 let status_triples = status_triples(&manifest.id, &status);
@@ -252,6 +270,7 @@ impl Harvester {
                     elapsed: started.elapsed(),
                     spooled,
                     view,
+                    unchanged: false,
                 })
             }
             Err(error) => {
@@ -267,6 +286,72 @@ impl Harvester {
             }
         }
     }
+}
+
+impl Harvester {
+    /// A harvest whose content digest is the standing graph's: only the source's status
+    /// changes (a successful harvest now, any last error cleared). What was staged is let go.
+    #[allow(clippy::too_many_arguments)]
+    fn unchanged(
+        &self,
+        manifest: &Manifest,
+        store: &dyn GraphStore,
+        previous: SourceStatus,
+        staged: &kinds::Staged,
+        cx: Context<'_>,
+        started: Instant,
+        now: &str,
+    ) -> Result<HarvestReport, HarvestError> {
+        let status = SourceStatus {
+            last_harvest: Some(now.to_owned()),
+            last_attempt: Some(now.to_owned()),
+            last_error: None,
+            ..previous
+        };
+        let status_triples = status_triples(&manifest.id, &status);
+        store.replace(&[Replacement { graph: status_graph(&manifest.id).as_ref(), triples: &status_triples }])?;
+        if let Some(cache) = cx.cache.and_then(Arc::into_inner) {
+            cache.commit();
+        }
+        let (requests, not_modified) = (cx.stats.requests.load(Ordering::Relaxed), cx.stats.not_modified.load(Ordering::Relaxed));
+        tracing::info!(source = %manifest.id, records = staged.records, requests, not_modified, "harvested: unchanged since the last harvest that landed");
+        Ok(HarvestReport {
+            source: manifest.id.clone(),
+            warnings: status.warnings,
+            records: staged.records,
+            triples: staged.len(),
+            requests,
+            not_modified,
+            elapsed: started.elapsed(),
+            spooled: staged.spool.is_some(),
+            view: None,
+            unchanged: true,
+        })
+    }
+}
+
+/// What a harvest's graph follows from, as a SHA-256 (hex): this build of musubi, the
+/// vocabulary, the manifest (its parsed settings; secrets are only named there) and the files it
+/// names (mapping, CONSTRUCT queries), and every document the harvest read (URL and bytes, in
+/// any order). Two harvests with one digest stage the same graph but for blank node labels and
+/// harvest times, so the second need not land. `None` when a named file cannot be read (then
+/// the harvest lands, or fails, as it would without the digest).
+pub fn content_digest(manifest: &Manifest, vocabulary: &Vocabulary, documents: &[[u8; 32]]) -> Option<String> {
+    use aws_lc_rs::digest::{Context, SHA256};
+    let mut digest = Context::new(&SHA256);
+    digest.update(concat!("musubi ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
+    digest.update(&vocabulary.fingerprint().to_le_bytes());
+    digest.update(format!("{manifest:?}").as_bytes());
+    for file in manifest.mapping.iter().chain(&manifest.construct) {
+        let bytes = std::fs::read(file).ok()?;
+        digest.update(&(bytes.len() as u64).to_le_bytes());
+        digest.update(&bytes);
+    }
+    digest.update(&(documents.len() as u64).to_le_bytes());
+    for d in documents {
+        digest.update(d);
+    }
+    Some(digest.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The source's graph as a harvest would store it: fetched, mapped, identifier IRIs and access
@@ -302,6 +387,12 @@ fn status_triples(id: &str, status: &SourceStatus) -> Vec<Triple> {
     for w in &status.warnings {
         put(vocab::MUSUBI_LAST_WARNING, Literal::new_simple_literal(w));
     }
+    if let Some(t) = &status.last_change {
+        put(vocab::MUSUBI_LAST_CHANGE, Literal::new_typed_literal(t, vocab::XSD_DATE_TIME));
+    }
+    if let Some(d) = &status.content_digest {
+        put(vocab::MUSUBI_CONTENT_DIGEST, Literal::new_simple_literal(d));
+    }
     for p in &status.properties {
         if let Ok(p) = NamedNode::new(p) {
             triples.push(Triple::new(subject.clone(), vocab::MUSUBI_HARVESTED_PROPERTY, p));
@@ -327,6 +418,8 @@ pub fn source_status(store: &dyn GraphStore, id: &str) -> Result<SourceStatus, S
             p if p == vocab::MUSUBI_LAST_ERROR => status.last_error = value,
             p if p == vocab::MUSUBI_RECORD_COUNT => status.record_count = l.value().parse().ok(),
             p if p == vocab::MUSUBI_LAST_WARNING => status.warnings.push(l.value().to_owned()),
+            p if p == vocab::MUSUBI_LAST_CHANGE => status.last_change = value,
+            p if p == vocab::MUSUBI_CONTENT_DIGEST => status.content_digest = value,
             _ => {}
         }
     }

@@ -757,6 +757,7 @@ impl App {
                 endpoint: m.endpoint_display(),
                 last_harvest: status.last_harvest,
                 last_attempt: status.last_attempt,
+                last_change: status.last_change,
                 record_count: status.record_count.map(|n| n as i64),
                 last_error: status.last_error,
                 warnings: Some(status.warnings),

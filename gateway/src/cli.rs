@@ -600,8 +600,10 @@ fn print_outcomes(outcomes: &[(String, Result<musubi_connectors::HarvestReport, 
             Ok(r) => {
                 // How cheap the harvest was for the partner: pages it said were unchanged.
                 let unchanged = if r.not_modified > 0 { format!(", {} unchanged (304)", r.not_modified) } else { String::new() };
+                // The same documents as the graph that stands: nothing was stored.
+                let landed = if r.unchanged { "; unchanged since the last harvest, nothing landed" } else { "" };
                 println!(
-                    "ok     {source}: {} records, {} triples in {:.2} s; {} requests{unchanged}",
+                    "ok     {source}: {} records, {} triples in {:.2} s; {} requests{unchanged}{landed}",
                     r.records,
                     r.triples,
                     r.elapsed.as_secs_f64(),

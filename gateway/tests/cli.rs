@@ -40,9 +40,12 @@ async fn a_second_harvest_of_unchanged_sources_is_answered_with_304s_and_says_so
     assert!(pages > 2 && humandbs.seen().iter().chain(&dcat.seen()).all(|s| s.status == 304), "nothing re-downloaded");
     let said: usize = second
         .lines()
-        .filter_map(|l| l.split(", ").last()?.strip_suffix(" unchanged (304)")?.parse::<usize>().ok())
+        .filter_map(|l| l[..l.find(" unchanged (304)")?].rsplit(' ').next()?.parse::<usize>().ok())
         .sum();
     assert_eq!(said, pages, "{second}");
+    // The same documents make the same graph: nothing is stored again.
+    let lines: Vec<&str> = second.lines().filter(|l| l.starts_with("ok")).collect();
+    assert!(lines.len() == 2 && lines.iter().all(|l| l.ends_with("unchanged since the last harvest, nothing landed")), "{second}");
     assert!(data.path().join("cache/fair-data-point").is_dir());
 }
 

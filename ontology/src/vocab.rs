@@ -257,6 +257,8 @@ iris! {
     MUSUBI_RECORD_COUNT = "https://w3id.org/musubi/vocab#recordCount";
     MUSUBI_LAST_WARNING = "https://w3id.org/musubi/vocab#lastWarning";
     MUSUBI_HARVESTED_PROPERTY = "https://w3id.org/musubi/vocab#harvestedProperty";
+    MUSUBI_LAST_CHANGE = "https://w3id.org/musubi/vocab#lastChange";
+    MUSUBI_CONTENT_DIGEST = "https://w3id.org/musubi/vocab#contentDigest";
 }
 
 /// The normalised access level of a dataset, whatever words its source used. Ordered from the
@@ -320,6 +322,8 @@ pub struct Vocabulary {
     /// Lower-cased source wording or IRI → normalised level.
     access_levels: HashMap<String, AccessLevel>,
     identifiers: IdentifierSchemes,
+    /// A hash of the Turtle it was read from (see [`Self::fingerprint`]).
+    fingerprint: u64,
 }
 
 impl Vocabulary {
@@ -410,7 +414,14 @@ impl Vocabulary {
         }
 
         let identifiers = IdentifierSchemes::from_graph(&graph, origin).map_err(VocabularyError::IdentifierScheme)?;
-        Ok(Vocabulary { properties, access_levels, identifiers })
+        let fingerprint = text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        Ok(Vocabulary { properties, access_levels, identifiers, fingerprint })
+    }
+
+    /// A hash (FNV-1a) of the Turtle this vocabulary was read from: a harvest mapped under
+    /// another vocabulary is not the same content even from the same pages.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// The tier needed to read `property`. Undeclared properties are steward-only.

@@ -1335,6 +1335,9 @@ pub struct SourceInfo {
     pub last_harvest: Option<String>,
     /// When a harvest was last tried.
     pub last_attempt: Option<String>,
+    /// When the source's graph last changed (xsd:dateTime): a harvest that read what the standing
+    /// graph was made from lands nothing, and moves lastHarvest only.
+    pub last_change: Option<String>,
     /// Records in the graph from the last successful harvest (below STEWARD, without its embargoed
     /// datasets, studies and samples).
     pub record_count: Option<i64>,

@@ -179,3 +179,75 @@ async fn a_harvest_that_would_lose_data_does_not_land_and_says_what_it_saw() {
     .unwrap_err();
     assert_eq!((err.line, err.field.as_deref()), (6, Some("guards.max_shrink")), "{err}");
 }
+
+/// A scheduled harvest mostly finds what it found before. Reading the same documents under the
+/// same manifest, mapping and vocabulary stages the same graph, so nothing is stored again: the
+/// graph's generation stays, `lastHarvest` moves and `lastChange` does not. Any change (a
+/// record at the partner, the mapping) lands as usual.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_harvest_of_what_the_standing_graph_was_made_from_lands_nothing() {
+    let feed: Shared = Arc::default();
+    feed.lock().expect("feed").records = nbdc_records();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new().route("/api/datasets", get(page)).with_state(feed.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    let endpoint = format!("http://{addr}/api/datasets");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = musubi_tests::mappings().join("humandbs-dataset.rml.ttl");
+    let source = manifest(dir.path(), &endpoint, &mapping, "");
+    // Spooled and bulk-loaded as a generation, as a national database's graph is.
+    let store = EmbeddedStore::in_memory().with_bulk_threshold(10);
+    let vocabulary = Vocabulary::builtin();
+    let harvester = Harvester::new(reqwest::Client::new()).with_staging(dir.path().join("staging"), 10);
+    let graph = source_graph("nbdc-datasets");
+    let harvest = |source: Manifest| {
+        let (store, vocabulary, harvester) = (&store, &vocabulary, harvester.clone());
+        async move { harvester.harvest(&source, store, vocabulary).await }
+    };
+    let generation = || store.generation(graph.as_ref()).expect("generation").expect("stored as a generation");
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(5)); // harvest times differ
+
+    let first = harvest(source.clone()).await.expect("the first harvest lands");
+    assert!(!first.unchanged && first.spooled);
+    let (landed, status) = (generation(), source_status(&store, "nbdc-datasets").expect("status"));
+    assert_eq!(status.last_change, status.last_harvest);
+    let triples = store.graph(graph.as_ref()).expect("graph");
+
+    pause();
+    let again = harvest(source.clone()).await.expect("lands");
+    assert!(again.unchanged && again.view.is_none() && again.records == 3, "{again:?}");
+    assert_eq!(generation(), landed, "nothing was stored again");
+    assert_eq!(store.graph(graph.as_ref()).expect("graph"), triples);
+    let now = source_status(&store, "nbdc-datasets").expect("status");
+    assert!(now.last_harvest > status.last_harvest && now.last_change == status.last_change, "{now:?}");
+    assert_eq!(std::fs::read_dir(dir.path().join("staging")).expect("staging").count(), 0, "its spool is gone");
+
+    // A failed attempt between two alike: the same content clears its error, landing nothing.
+    feed.lock().expect("feed").moved_after_first = true;
+    assert!(harvest(source.clone()).await.is_err());
+    assert!(source_status(&store, "nbdc-datasets").expect("status").last_error.is_some());
+    feed.lock().expect("feed").moved_after_first = false;
+    assert!(harvest(source.clone()).await.expect("lands").unchanged);
+    assert_eq!((source_status(&store, "nbdc-datasets").expect("status").last_error, generation()), (None, landed.clone()));
+
+    // One record changed at the partner: it lands.
+    feed.lock().expect("feed").records[2]["version"] = json!("v-corrected");
+    pause();
+    let changed = harvest(source.clone()).await.expect("lands");
+    assert!(!changed.unchanged && changed.view.is_some(), "a new view for the read model");
+    let moved = generation();
+    assert_ne!(moved, landed);
+    let graph_now = store.graph(graph.as_ref()).expect("graph");
+    assert!(graph_now.iter().any(|t| matches!(&t.object, Term::Literal(l) if l.value() == "v-corrected")));
+    let after = source_status(&store, "nbdc-datasets").expect("status");
+    assert!(after.last_change > status.last_change && after.last_change == after.last_harvest, "{after:?}");
+
+    // The same documents under another mapping (or manifest) make another graph: it lands.
+    let edited = dir.path().join("edited.rml.ttl");
+    std::fs::write(&edited, std::fs::read_to_string(&mapping).expect("mapping") + "\n# edited\n").expect("write");
+    assert!(!harvest(manifest(dir.path(), &endpoint, &edited, "")).await.expect("lands").unchanged);
+    assert_ne!(generation(), moved);
+    assert!(!harvest(manifest(dir.path(), &endpoint, &edited, "[guards]\nmax_shrink = 0.5\n")).await.expect("lands").unchanged);
+    assert!(harvest(manifest(dir.path(), &endpoint, &edited, "[guards]\nmax_shrink = 0.5\n")).await.expect("lands").unchanged);
+}

@@ -421,7 +421,7 @@ async fn worlds_that_differ_only_in_what_a_caller_may_not_see_answer_it_alike() 
         base.insert(view.source.clone(), triples);
     }
     let sources: Vec<SourceInfo> = {
-        let r = ask(&setup.app, &steward, "{ sources { id name kind endpoint lastHarvest lastAttempt recordCount lastError } }").await;
+        let r = ask(&setup.app, &steward, "{ sources { id name kind endpoint lastHarvest lastAttempt lastChange recordCount lastError } }").await;
         serde_json::from_value::<Vec<Value>>(r["data"]["sources"].clone())
             .expect("sources")
             .into_iter()
@@ -432,6 +432,7 @@ async fn worlds_that_differ_only_in_what_a_caller_may_not_see_answer_it_alike() 
                 endpoint: s["endpoint"].as_str().unwrap_or("").to_owned(),
                 last_harvest: s["lastHarvest"].as_str().map(str::to_owned),
                 last_attempt: s["lastAttempt"].as_str().map(str::to_owned),
+                last_change: s["lastChange"].as_str().map(str::to_owned),
                 record_count: s["recordCount"].as_i64(),
                 last_error: s["lastError"].as_str().map(str::to_owned),
                 warnings: None,
