@@ -717,6 +717,7 @@ impl App {
                         tokio::time::sleep(wait).await;
                         for (source, outcome) in app.harvest(std::slice::from_ref(&id)).await {
                             match outcome {
+                                Ok(r) if r.unchanged => tracing::info!(%source, records = r.records, "scheduled harvest: unchanged, nothing landed"),
                                 Ok(r) => tracing::info!(%source, records = r.records, "scheduled harvest landed"),
                                 Err(e) => tracing::warn!(%source, error = %e, "scheduled harvest failed; the last good graph stays"),
                             }

@@ -15,6 +15,10 @@
 //! 4. **idle**: served again with no load, each source harvested every `--idle-every` seconds
 //!    (15), for `--idle-minutes`: resident memory after each harvest interval.
 //!
+//! A harvest that reads what the standing graph was made from lands nothing. With `--changing`,
+//! each source's first file gains a byte (a newline) every harvest interval, so that every harvest
+//! lands its whole graph again, as one after a change at the partner does.
+//!
 //! The load is open-loop: `--rate` requests a second (40) sent on a fixed clock whatever the
 //! answers do, each timed from when it was due — a stall shows as the latency of every request
 //! due during it (no coordinated omission). A request's mix: searches with varied keywords,
@@ -45,6 +49,7 @@ struct Options {
     idle_every: u64,
     rate: f64,
     phases: Vec<String>,
+    changing: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -58,6 +63,7 @@ fn parse_args() -> Result<Options, String> {
         idle_every: 15,
         rate: 40.0,
         phases: vec!["steady".into(), "harvests".into(), "idle".into()],
+        changing: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -75,9 +81,10 @@ fn parse_args() -> Result<Options, String> {
             "--idle-every" => o.idle_every = number(&arg, value()?)?,
             "--rate" => o.rate = number(&arg, value()?)?,
             "--phases" => o.phases = value()?.split(',').map(|p| p.trim().to_owned()).collect(),
+            "--changing" => o.changing = true,
             "--help" | "-h" => {
                 return Err("usage: musubi-soak [--datasets N] [--seed S] [--work DIR] [--minutes M] [--every SECONDS] \
-                            [--idle-minutes M] [--idle-every SECONDS] [--rate REQUESTS_PER_SECOND] [--phases steady,harvests,idle]"
+                            [--idle-minutes M] [--idle-every SECONDS] [--rate REQUESTS_PER_SECOND] [--phases steady,harvests,idle] [--changing]"
                     .into());
             }
             other => return Err(format!("unknown argument {other} (try --help)")),
@@ -132,20 +139,74 @@ fn soak() -> Result<(), String> {
         };
         let sources = scheduled_manifests(&catalogue, &options.work.join(format!("sources-{phase}")), every)?;
         let (server, _) = serve_sources(&musubi, &data, Some(&sources))?;
+        let changes = every.filter(|_| options.changing).map(|every| Changes::start(&catalogue, every));
+        let changing = if changes.is_some() { ", each changed before every harvest" } else { "" };
         let figures = runtime.block_on(run_phase(&server, &key, minutes, load.then_some(options.rate)))?;
-        let landed = std::fs::read_to_string(data.join("serve.err")).unwrap_or_default().matches("scheduled harvest landed").count();
-        let failed = std::fs::read_to_string(data.join("serve.err")).unwrap_or_default().matches("scheduled harvest failed").count();
+        drop(changes);
+        let log = std::fs::read_to_string(data.join("serve.err")).unwrap_or_default();
+        let landed = log.matches("scheduled harvest landed").count();
+        let failed = log.matches("scheduled harvest failed").count();
+        let unchanged = log.matches("scheduled harvest: unchanged").count();
         drop(server);
-        println!("\n## {phase}: {minutes} min, {}", every.map_or("no scheduled harvests".to_owned(), |e| format!("3 sources harvested every {e} s")));
+        println!("\n## {phase}: {minutes} min, {}{changing}", every.map_or("no scheduled harvests".to_owned(), |e| format!("3 sources harvested every {e} s")));
         figures.print_minutes();
-        rows.push((phase.clone(), figures, landed, failed));
+        rows.push((phase.clone(), figures, landed, failed, unchanged));
     }
-    println!("\n| phase | requests | errors | p50 ms | p99 ms | p99.9 ms | max ms | harvests landed (failed) | RSS after 1 min | RSS at end | RSS max |");
+    println!("\n| phase | requests | errors | p50 ms | p99 ms | p99.9 ms | max ms | harvests landed (failed, unchanged) | RSS after 1 min | RSS at end | RSS max |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for (phase, f, landed, failed) in &rows {
-        println!("{}", f.row(phase, *landed, *failed));
+    for (phase, f, landed, failed, unchanged) in &rows {
+        println!("{}", f.row(phase, *landed, *failed, *unchanged));
     }
     Ok(())
+}
+
+/// A thread that appends a newline to each source's first file every `every` seconds (half an
+/// interval out of step with the schedule), until dropped: every harvest then reads new bytes.
+struct Changes {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Changes {
+    fn start(catalogue: &Path, every: u64) -> Changes {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let files: Vec<PathBuf> = ["humandbs", "jga", "dcat"]
+            .iter()
+            .filter_map(|dir| {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(catalogue.join(dir)).ok()?.filter_map(|e| Some(e.ok()?.path())).collect();
+                files.sort();
+                files.into_iter().next()
+            })
+            .collect();
+        let thread = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut next = Instant::now() + Duration::from_secs(every) / 2;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if Instant::now() >= next {
+                        for f in &files {
+                            let appended = std::fs::OpenOptions::new().append(true).open(f).and_then(|mut f| std::io::Write::write_all(&mut f, b"\n"));
+                            if let Err(e) = appended {
+                                eprintln!("musubi-soak: cannot change {}: {e}", f.display());
+                            }
+                        }
+                        next += Duration::from_secs(every);
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            })
+        };
+        Changes { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Changes {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// The catalogue's manifests, each with `schedule` set (or none), in `dir`; mappings and data
@@ -218,13 +279,13 @@ impl Figures {
         }
     }
 
-    fn row(&self, phase: &str, landed: usize, failed: usize) -> String {
+    fn row(&self, phase: &str, landed: usize, failed: usize, unchanged: usize) -> String {
         let l = self.latencies(0.0, f64::MAX);
         let errors = self.samples.iter().filter(|s| !s.ok).count();
         let max_rss = self.memory.iter().map(|m| m.1).fold(0.0, f64::max);
         let end = self.memory.last().map_or(0.0, |m| m.1);
         format!(
-            "| {phase} | {} | {errors} | {:.1} | {:.1} | {:.1} | {:.1} | {landed} ({failed}) | {:.0} MiB | {end:.0} MiB | {max_rss:.0} MiB |",
+            "| {phase} | {} | {errors} | {:.1} | {:.1} | {:.1} | {:.1} | {landed} ({failed}, {unchanged}) | {:.0} MiB | {end:.0} MiB | {max_rss:.0} MiB |",
             l.len(),
             Self::percentile(&l, 0.5),
             Self::percentile(&l, 0.99),
