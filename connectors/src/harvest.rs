@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use musubi_ontology::rdf::{Literal, NamedNode, Term, Triple};
-use musubi_ontology::read_model::SourceView;
+use musubi_ontology::rdf::{Literal, NamedNode, NamedNodeRef, Term, Triple};
+use musubi_ontology::read_model::{SourceView, ViewFiles};
 use musubi_ontology::store::{GraphStore, Replacement, StoreError};
 use musubi_ontology::vocab::{self, Vocabulary};
 
@@ -116,6 +116,9 @@ pub struct Harvester {
     /// Where large harvests spool their staged triples, and after how many.
     staging: Option<(PathBuf, usize)>,
     views: bool,
+    /// Where a spooled harvest's view is written before its graph lands (see
+    /// [`Harvester::with_view_files`]).
+    view_files: Option<ViewFiles>,
     /// Sources whose shrink (and lost properties) an operator accepted for this run.
     accept_shrink: std::collections::HashSet<String>,
 }
@@ -135,8 +138,17 @@ impl Harvester {
             progress: Arc::new(NoProgress),
             staging: None,
             views: true,
+            view_files: None,
             accept_shrink: Default::default(),
         }
+    }
+
+    /// Writes the view of each spooled harvest to `files` before its graph is swapped in
+    /// ([`ViewFiles::write_next`]), for the hub to keep once the harvest lands, or, if the hub
+    /// stops in between, to read at its next start instead of projecting the graph again.
+    pub fn with_view_files(mut self, files: ViewFiles) -> Harvester {
+        self.view_files = Some(files);
+        self
     }
 
     /// Lands these sources' harvests even where they remove more records than their guard
@@ -239,14 +251,42 @@ impl Harvester {
                 let status_graph = status_graph(&manifest.id);
                 let status = Replacement { graph: status_graph.as_ref(), triples: &status_triples };
                 let triples = staged.len();
+                // The view is made before the graph points at its new generation, and kept on disk
+                // first when there are files (see `with_view_files`): spooled, projected from the
+                // generation; in memory, from the staged triples.
+                let mut landed_view = None;
+                let write_next = |view: &mut SourceView, generation: NamedNodeRef<'_>| {
+                    view.set_generation(generation.as_str().to_owned());
+                    if let Some(files) = &self.view_files
+                        && let Err(e) = files.write_next(view, generation.as_str())
+                    {
+                        tracing::warn!(source = %manifest.id, "cannot write the view before the harvest lands: {e}");
+                    }
+                };
                 let spooled = match staged.spool.take() {
                     Some(mut spool) => {
                         spool.append(&std::mem::take(&mut staged.triples))?;
-                        store.replace_from_spool(graph.as_ref(), spool, &[status], &mut |done| self.progress.stored(&manifest.id, done, triples))?;
+                        let mut before_swap = |_: NamedNodeRef<'_>, generation: NamedNodeRef<'_>| {
+                            if self.views {
+                                let mut view = SourceView::load(store, generation, &manifest.id)?;
+                                write_next(&mut view, generation);
+                                landed_view = Some(view);
+                            }
+                            Ok(())
+                        };
+                        let mut progress = |done| self.progress.stored(&manifest.id, done, triples);
+                        store.replace_from_spool(graph.as_ref(), spool, &[status], &mut progress, &mut before_swap)?;
                         true
                     }
                     None => {
-                        store.replace(&[Replacement { graph: graph.as_ref(), triples: &staged.triples }, status])?;
+                        landed_view = self.views.then(|| SourceView::from_triples(&manifest.id, staged.triples.iter().cloned()));
+                        let mut before_swap = |g: NamedNodeRef<'_>, generation: NamedNodeRef<'_>| {
+                            if let Some(view) = landed_view.as_mut().filter(|_| g == graph.as_ref()) {
+                                write_next(view, generation);
+                            }
+                            Ok(())
+                        };
+                        store.replace_with(&[Replacement { graph: graph.as_ref(), triples: &staged.triples }, status], &mut before_swap)?;
                         false
                     }
                 };
@@ -254,11 +294,12 @@ impl Harvester {
                     cache.commit();
                 }
                 tracing::info!(source = %manifest.id, records = staged.records, triples, spooled, requests, not_modified, "harvested");
-                let view = match (self.views, spooled) {
+                drop(std::mem::take(&mut staged.triples));
+                let view = match (self.views, landed_view) {
                     (false, _) => None,
-                    (true, false) => Some(SourceView::from_triples(&manifest.id, staged.triples)),
-                    // What was spooled is read back from the store, where it now is.
-                    (true, true) => Some(SourceView::load(store, graph.as_ref(), &manifest.id)?),
+                    (true, Some(view)) => Some(view),
+                    // A store that said nothing before the swap: read back from where it now is.
+                    (true, None) => Some(SourceView::load(store, graph.as_ref(), &manifest.id)?),
                 };
                 Ok(HarvestReport {
                     source: manifest.id.clone(),

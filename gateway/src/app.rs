@@ -128,6 +128,8 @@ pub struct App {
     /// The data folder's store, whose replaced generations are dropped after each harvest lands
     /// (none: a store given by the caller, which drops them itself).
     embedded: Option<EmbeddedStore>,
+    /// Test-only: where a harvest stops for good (see [`pause_hook`]).
+    pause: Option<PauseHook>,
 }
 
 /// A harvest's work (fetching, mapping, storing, the new view and search index) runs on a thread
@@ -281,7 +283,7 @@ impl App {
         let fees = load_fee_schedule(&config.data.join("fees.toml"))?;
         let store: Arc<dyn GraphStore> = Arc::new(store);
         let mut process = Process::open(store.clone(), &audit)?;
-        if let Some(hook) = pause_hook(&config.data) {
+        if let Some(hook) = pause_hook(&config.data, "MUSUBI_TEST_PAUSE_APPROVAL") {
             process = process.with_pause(hook);
         }
         let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, process, projection)?
@@ -291,7 +293,7 @@ impl App {
             .with_limits(config.limits)
             .with_response_cache(config.cache);
         app.hub.set_fee_schedule(fees);
-        let app = App { embedded: Some(embedded), ..app };
+        let app = App { embedded: Some(embedded), pause: pause_hook(&config.data, "MUSUBI_TEST_PAUSE_HARVEST"), ..app };
         // `musubi harvest` drops them at its end (`drop_replaced`); a serving hub in the background.
         if app.views.is_some() {
             app.drop_replaced_later();
@@ -399,7 +401,13 @@ impl App {
             schema: musubi_schema::build(hub.clone()),
             hub,
             // A hub that answers no queries needs no projection of what it harvests.
-            harvester: if queries { Harvester::new(client) } else { Harvester::new(client).without_views() },
+            harvester: match (queries, &views) {
+                // A large source's view is written before its graph lands: a hub stopped in between
+                // reads it at its next start.
+                (true, Some(files)) => Harvester::new(client).with_view_files(files.clone()),
+                (true, None) => Harvester::new(client),
+                (false, _) => Harvester::new(client).without_views(),
+            },
             identity,
             audit,
             cache: ResponseCache::new(CacheSettings::default()),
@@ -407,6 +415,7 @@ impl App {
             start,
             harvests: HarvestThread::start(),
             embedded: None,
+            pause: None,
         };
         app.refresh_sources()?;
         Ok(app)
@@ -678,6 +687,9 @@ impl App {
         for manifest in self.manifests.iter().filter(|m| only.is_empty() || only.contains(&m.id)) {
             let outcome = self.harvester.harvest(manifest, self.store.as_ref(), &self.vocabulary).await;
             let outcome = outcome.map(|mut report| {
+                if let (Some(pause), Some(_)) = (&self.pause, &report.view) {
+                    pause("after-swap");
+                }
                 if let Some(mut view) = report.view.take() {
                     self.keep_view(&mut view);
                     self.hub.replace_source(view);
@@ -793,9 +805,11 @@ pub fn load_fee_schedule(path: &Path) -> Result<FeeSchedule, StartError> {
 
 /// Test-only: with `MUSUBI_TEST_PAUSE_APPROVAL=before-commit` (or `after-commit`) an approval
 /// stops at that point for good, after creating `<data>/paused-at-<point>`, so that a crash test
-/// can kill the server there (`gateway/tests/crash.rs`). Unset in every real deployment.
-fn pause_hook(data: &Path) -> Option<PauseHook> {
-    let point = std::env::var("MUSUBI_TEST_PAUSE_APPROVAL").ok()?;
+/// can kill the server there (`gateway/tests/crash.rs`); with `MUSUBI_TEST_PAUSE_HARVEST=after-swap`
+/// a harvest that landed a view stops after its graph is swapped in and before the hub keeps the
+/// view. Unset in every real deployment.
+fn pause_hook(data: &Path, variable: &str) -> Option<PauseHook> {
+    let point = std::env::var(variable).ok()?;
     let data = data.to_owned();
     Some(Arc::new(move |at: &str| {
         if at == point {

@@ -369,3 +369,67 @@ async fn a_restart_reads_large_source_views_and_the_search_index_from_disk_and_n
     assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("; merged records read; search index opened;"), "{said}");
     assert_eq!(graphql(addr, query).await, after);
 }
+
+/// A hub killed just after a harvest swapped a large source's graph in, before it kept the
+/// source's view: the harvest wrote that view first, so the next start reads it instead of
+/// projecting the graph again, and serves exactly what the graph holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_killed_as_a_harvest_lands_starts_from_the_view_the_harvest_wrote() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    harvest_generated(work.path(), &data, 1500, 1);
+    let start = |data: &Path| {
+        let mut command = musubi(data);
+        command.args(["serve", "--listen", "127.0.0.1:0"]);
+        let (server, addr, said) = listening_saying(command);
+        let line = said.into_iter().find(|l| l.starts_with("read model:")).expect("serve says how it made its read model");
+        (server, addr, line)
+    };
+    let query = r#"{ datasets(first: 40) { totalCount nodes { accession title { value lang } releaseDate sources } }
+                    search(query: "cancer", first: 5) { totalCount } }"#;
+    let (server, addr, _) = start(&data);
+    let before = graphql(addr, query).await;
+    drop(server);
+
+    // Another NBDC catalogue, harvested by the serving hub on schedule; it stops for good once
+    // the graph is swapped in, and is killed there.
+    let catalogue = work.path().join("gen-2");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musubi"))
+        .args(["gen", "--datasets", "1600", "--seed", "2", "--out"])
+        .arg(&catalogue)
+        .output()
+        .expect("gen runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scheduled = catalogue.join("scheduled");
+    std::fs::create_dir_all(&scheduled).expect("mkdir");
+    let manifest = std::fs::read_to_string(catalogue.join("sources/gen-nbdc-datasets.toml")).expect("manifest");
+    std::fs::write(scheduled.join("gen-nbdc-datasets.toml"), format!("schedule = \"1s\"\n{manifest}")).expect("write");
+    let mut command = musubi(&data);
+    command.arg("--sources").arg(&scheduled).args(["serve", "--listen", "127.0.0.1:0"]).env("MUSUBI_TEST_PAUSE_HARVEST", "after-swap");
+    let (mut server, _) = listening(command);
+    let marker = data.join("paused-at-after-swap");
+    for _ in 0..1200 {
+        if marker.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(marker.exists(), "the scheduled harvest never landed");
+    server.0.kill().expect("SIGKILL");
+    server.0.wait().expect("reaped");
+    let views = data.join("views");
+    assert!(views.join("gen-nbdc-datasets.view.next").exists(), "the harvest wrote the view before it landed");
+
+    let (server, addr, said) = start(&data);
+    assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("2 projected"), "not projected again: {said}");
+    assert!(views.join("gen-nbdc-datasets.view").exists() && !views.join("gen-nbdc-datasets.view.next").exists());
+    let after = graphql(addr, query).await;
+    assert_ne!(after, before, "the new catalogue's records");
+    drop(server);
+
+    // What it served is what the graph holds: the same as after a reindex.
+    let out = musubi(&data).arg("reindex").output().expect("reindex runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_server, addr, _) = start(&data);
+    assert_eq!(graphql(addr, query).await, after);
+}

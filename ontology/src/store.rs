@@ -130,15 +130,34 @@ impl GraphSpool {
     }
 }
 
+/// Told `(graph, generation)` once a replace's new triples for `graph` are all in under the
+/// generation's name, before any reader sees them: readable by that name
+/// ([`GraphStore::for_each_triple`]), and what [`GraphStore::generation`] says after the swap. For
+/// writing what is derived from them first (a source's view); an error there leaves the old
+/// graphs. Not told of graphs replaced in place (small ones).
+pub type BeforeSwap<'a> = &'a mut dyn FnMut(NamedNodeRef<'_>, NamedNodeRef<'_>) -> Result<(), StoreError>;
+
 /// A store of named graphs.
 pub trait GraphStore: Send + Sync {
     /// Replaces each given graph with its new triples, all in one transaction.
-    fn replace(&self, replacements: &[Replacement<'_>]) -> Result<(), StoreError>;
+    fn replace(&self, replacements: &[Replacement<'_>]) -> Result<(), StoreError> {
+        self.replace_with(replacements, &mut |_, _| Ok(()))
+    }
+    /// [`GraphStore::replace`], telling `before_swap` of each graph whose new triples are held
+    /// under a name of their own (a generation; see [`BeforeSwap`]).
+    fn replace_with(&self, replacements: &[Replacement<'_>], before_swap: BeforeSwap<'_>) -> Result<(), StoreError>;
     /// Replaces `graph` with the spool's triples and each of `also` with its triples, all in one
     /// transaction as far as readers can tell: they see the old graphs or the new ones.
     /// `progress` is told how many triples are loaded, every million (a national source takes
-    /// minutes).
-    fn replace_from_spool(&self, graph: NamedNodeRef<'_>, spool: GraphSpool, also: &[Replacement<'_>], progress: &mut dyn FnMut(usize)) -> Result<(), StoreError>;
+    /// minutes). `before_swap`: see [`BeforeSwap`].
+    fn replace_from_spool(
+        &self,
+        graph: NamedNodeRef<'_>,
+        spool: GraphSpool,
+        also: &[Replacement<'_>],
+        progress: &mut dyn FnMut(usize),
+        before_swap: BeforeSwap<'_>,
+    ) -> Result<(), StoreError>;
     /// Every triple of one named graph.
     fn graph(&self, graph: NamedNodeRef<'_>) -> Result<Vec<Triple>, StoreError>;
     /// Every triple of one named graph, handed to `each` one at a time: a reader that keeps
@@ -412,7 +431,7 @@ fn storage(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl GraphStore for EmbeddedStore {
-    fn replace(&self, replacements: &[Replacement<'_>]) -> Result<(), StoreError> {
+    fn replace_with(&self, replacements: &[Replacement<'_>], before_swap: BeforeSwap<'_>) -> Result<(), StoreError> {
         // 1. Large graphs into fresh generations, out of every reader's sight.
         let threshold = self.bulk_threshold.load(Ordering::Relaxed);
         let mut generations: Vec<Option<NamedNode>> = Vec::new();
@@ -433,10 +452,25 @@ impl GraphStore for EmbeddedStore {
                 }
             }
         }
+        for (r, g) in replacements.iter().zip(&generations) {
+            if let Some(g) = g
+                && let Err(e) = before_swap(r.graph, g.as_ref())
+            {
+                self.drop_generations(&generations);
+                return Err(e);
+            }
+        }
         self.swap_in(replacements, generations)
     }
 
-    fn replace_from_spool(&self, graph: NamedNodeRef<'_>, mut spool: GraphSpool, also: &[Replacement<'_>], progress: &mut dyn FnMut(usize)) -> Result<(), StoreError> {
+    fn replace_from_spool(
+        &self,
+        graph: NamedNodeRef<'_>,
+        mut spool: GraphSpool,
+        also: &[Replacement<'_>],
+        progress: &mut dyn FnMut(usize),
+        before_swap: BeforeSwap<'_>,
+    ) -> Result<(), StoreError> {
         let reader = spool.reader()?;
         let generation = self.load_generation(graph, |loader, generation| {
             // Parsed here rather than by the loader's own reader, which renames blank nodes:
@@ -453,6 +487,10 @@ impl GraphStore for EmbeddedStore {
             loader.load_quads(quads).map_err(storage)?;
             unreadable.map_or(Ok(()), |e| Err(spool.error(&e)))
         })?;
+        if let Err(e) = before_swap(graph, generation.as_ref()) {
+            self.drop_generations(&[Some(generation)]);
+            return Err(e);
+        }
         let mut replacements = vec![Replacement { graph, triples: &[] }];
         replacements.extend_from_slice(also);
         let mut generations = vec![Some(generation)];
@@ -571,9 +609,25 @@ mod tests {
         spool.append(&[t("http://e/1", "new")]).unwrap();
         spool.append(&[tricky.clone(), blank.clone(), t("http://e/1", "new")]).unwrap();
         assert_eq!(spool.len(), 4, "duplicates counted as appended");
-        store.replace_from_spool(a.as_ref(), spool, &[Replacement { graph: status.as_ref(), triples: &[t("http://e/s", "1")] }], &mut |_| ()).unwrap();
+        // Refused before the swap: the old graph stays, and the loaded generation goes.
+        let mut refused = GraphSpool::new(&dir.path().join("staging")).unwrap();
+        refused.append(&[t("http://e/9", "never")]).unwrap();
+        let refuse = &mut |_: NamedNodeRef<'_>, _: NamedNodeRef<'_>| Err(StoreError::Spool { path: "view".into(), message: "cannot write".into() });
+        assert!(store.replace_from_spool(a.as_ref(), refused, &[], &mut |_| (), refuse).is_err());
+        assert_eq!(store.graph(a.as_ref()).unwrap(), vec![t("http://e/0", "old")]);
+        assert!(store.store.named_graphs().map(Result::unwrap).all(|g| !g.to_string().contains(GENERATION_MARK)));
+        let mut seen = None;
+        let mut before_swap = |_: NamedNodeRef<'_>, generation: NamedNodeRef<'_>| {
+            // The new triples are in, by the generation's name, while the graph is still the old one.
+            seen = Some((generation.into_owned(), sorted(store.graph(generation)?), store.graph(a.as_ref())?.len()));
+            Ok(())
+        };
+        store.replace_from_spool(a.as_ref(), spool, &[Replacement { graph: status.as_ref(), triples: &[t("http://e/s", "1")] }], &mut |_| (), &mut before_swap).unwrap();
         let mut expected = vec![t("http://e/1", "new"), tricky, blank];
         expected.sort_by_key(ToString::to_string);
+        let (generation, new, old) = seen.expect("told before the swap");
+        assert_eq!((new, old), (expected.clone(), 1));
+        assert_eq!(store.generation(a.as_ref()).unwrap().as_deref(), Some(generation.as_str()), "the graph now points at it");
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), expected, "the old triples go, each new one is there once");
         assert_eq!(store.graph(status.as_ref()).unwrap(), vec![t("http://e/s", "1")]);
         assert_eq!(std::fs::read_dir(dir.path().join("staging")).unwrap().count(), 0, "the spool file is removed");

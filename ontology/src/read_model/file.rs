@@ -15,6 +15,12 @@
 //! harvest replaces it (files are replaced by renaming), so a view reads the file it was made
 //! from until it is swapped out.
 //!
+//! A harvest writes its view beside the source's file (`<source>.view.next`, [`ViewFiles::write_next`])
+//! before the graph is pointed at its new generation, and the file takes the old one's place once
+//! the harvest lands. A hub stopped between the two (a kill) finds the view of the graph's current
+//! generation in the `.next` file at its next start, and moves it into place instead of projecting
+//! the graph again; a `.next` file of a harvest that never landed is removed.
+//!
 //! The format, in order: a header (magic, version, source, generation), the names the nodes refer
 //! to by number (predicates, datatypes, language tags), the keys of the id hashes, the node count,
 //! the positions of each class's nodes, each node's length, each node's id hash (8 bytes, little
@@ -81,11 +87,40 @@ impl ViewFiles {
         self.dir.join(name)
     }
 
+    /// Where a harvest writes `source`'s view before its graph lands (see the module's notes).
+    pub fn next_path(&self, source: &str) -> PathBuf {
+        let mut path = self.path(source).into_os_string();
+        path.push(".next");
+        PathBuf::from(path)
+    }
+
     /// `source`'s view as projected from the graph's `generation`, if a file holds exactly that;
     /// `Ok(None)` for no file, or a file of another generation or format version. The view reads
-    /// its nodes from the file as they are asked for.
+    /// its nodes from the file as they are asked for. A view a harvest wrote before its graph
+    /// landed ([`ViewFiles::write_next`]) is moved into place when it is of `generation`, and
+    /// removed when it is not (that harvest never landed).
     pub fn read(&self, source: &str, generation: &str) -> Result<Option<SourceView>, ViewFileError> {
-        let path = self.path(source);
+        let (path, next) = (self.path(source), self.next_path(source));
+        let current = self.read_at(&path, source, generation);
+        if let Ok(Some(view)) = current {
+            let _ = std::fs::remove_file(&next);
+            return Ok(Some(view));
+        }
+        match self.read_at(&next, source, generation) {
+            Ok(Some(_)) => {
+                std::fs::rename(&next, &path).map_err(|e| ViewFileError { path: next.display().to_string(), message: e.to_string() })?;
+                tracing::info!(source, "the view a harvest wrote before it landed is in place (the hub stopped in between)");
+                self.read_at(&path, source, generation)
+            }
+            _ => {
+                let _ = std::fs::remove_file(&next);
+                current
+            }
+        }
+    }
+
+    fn read_at(&self, path: &Path, source: &str, generation: &str) -> Result<Option<SourceView>, ViewFileError> {
+        let path = path.to_owned();
         let file = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -117,21 +152,36 @@ impl ViewFiles {
     /// Writes `view`, projected from the graph's `generation`, replacing the source's file as a
     /// whole (a reader sees the old file or the new one).
     pub fn write(&self, view: &SourceView, generation: &str) -> Result<(), ViewFileError> {
-        let path = self.path(&view.source);
+        self.write_at(&self.path(&view.source), view, generation)
+    }
+
+    /// Writes `view` of the graph's new `generation` beside the source's file, before the graph
+    /// is pointed at it: [`ViewFiles::keep`] (the harvest landed) or [`ViewFiles::read`] (at the
+    /// next start, if the hub stopped first) moves it into place.
+    pub fn write_next(&self, view: &SourceView, generation: &str) -> Result<(), ViewFileError> {
+        self.write_at(&self.next_path(&view.source), view, generation)
+    }
+
+    fn write_at(&self, path: &Path, view: &SourceView, generation: &str) -> Result<(), ViewFileError> {
         let failed = |e: &dyn std::fmt::Display| ViewFileError { path: path.display().to_string(), message: e.to_string() };
         std::fs::create_dir_all(&self.dir).map_err(|e| failed(&e))?;
         let file = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| failed(&e))?;
         let mut output = Writer::new(BufWriter::with_capacity(1 << 20, file));
         encode(&mut output, view, generation).map_err(|e| failed(&e))?;
         let file = output.output.into_inner().map_err(|e| failed(&e.error()))?;
-        file.persist(&path).map_err(|e| failed(&e.error))?;
+        file.persist(path).map_err(|e| failed(&e.error))?;
         Ok(())
     }
 
     /// Writes `view` (see [`ViewFiles::write`]) and makes it the view read back from its file:
-    /// its nodes leave memory, and it is marked as projected from `generation`. On an error the
-    /// view is as it was.
+    /// its nodes leave memory, and it is marked as projected from `generation`. A file of that
+    /// generation already written (by the harvest, [`ViewFiles::write_next`]) is moved into place
+    /// instead. On an error the view is as it was.
     pub fn keep(&self, view: &mut SourceView, generation: &str) -> Result<(), ViewFileError> {
+        if let Ok(Some(kept)) = self.read(&view.source, generation) {
+            *view = kept;
+            return Ok(());
+        }
         self.write(view, generation)?;
         match self.read(&view.source, generation)? {
             Some(kept) => *view = kept,
@@ -152,10 +202,11 @@ impl ViewFiles {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(failed(e)),
         };
-        let kept: Vec<PathBuf> = keep.iter().map(|s| self.path(s)).collect();
+        let kept: Vec<PathBuf> = keep.iter().flat_map(|s| [self.path(s), self.next_path(s)]).collect();
         for entry in entries {
             let path = entry.map_err(failed)?.path();
-            if path.extension().is_some_and(|e| e == "view") && !kept.contains(&path) {
+            let view_file = path.extension().is_some_and(|e| e == "view") || path.to_string_lossy().ends_with(".view.next");
+            if view_file && !kept.contains(&path) {
                 std::fs::remove_file(&path).map_err(failed)?;
             }
         }
