@@ -69,7 +69,7 @@ pub struct Census {
     pub properties: BTreeSet<String>,
     /// The mapping's references that no record so far found a value for (`None`: the source is
     /// not mapped by RML, or no record was mapped yet); and how many records were mapped.
-    pub(crate) unmatched: Option<BTreeSet<String>>,
+    pub(crate) unmatched: Option<musubi_ontology::mapping::Unmatched>,
     pub(crate) mapped: usize,
     /// The names the records use (keys, elements, attributes), gathered while some reference is
     /// unmatched: a misspelt reference is told by a name near its own.
@@ -85,7 +85,7 @@ impl Census {
     pub fn misspelt_references(&self) -> Vec<(String, String, String)> {
         let Some(unmatched) = &self.unmatched else { return Vec::new() };
         unmatched
-            .iter()
+            .references()
             .filter_map(|r| musubi_ontology::mapping::Mapping::misspelt(r, &self.names).map(|(name, near)| (r.clone(), name, near)))
             .collect()
     }
@@ -93,7 +93,7 @@ impl Census {
     /// The mapping's references that found no value in any record (`connector check` lists
     /// them: misspelt, or for fields these records lack).
     pub fn unmatched_references(&self) -> Vec<String> {
-        self.unmatched.iter().flatten().cloned().collect()
+        self.unmatched.iter().flat_map(|u| u.references()).cloned().collect()
     }
 
     /// A record mapped: its id (`None`: it has none) and where it stood (`URL record #i`).

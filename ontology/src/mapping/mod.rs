@@ -278,20 +278,22 @@ impl Mapping {
 
     /// Every reference of the mapping (templates' too), as `<triples map> reference`: what
     /// [`Mapping::matched_references`] takes off as records show each finds a value.
-    pub fn references(&self) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
+    pub fn references(&self) -> Unmatched {
+        let mut out = Unmatched::default();
         for map in &self.maps {
             self.map_references(map, &mut |r| {
-                out.insert(format!("{} {r}", map.name));
+                out.references.insert(format!("{} {r}", map.name));
+                out.idle.insert(map.name.clone());
             });
         }
         out
     }
 
     /// Takes off `pending` (see [`Mapping::references`]) each reference that finds a value in
-    /// `record` (read from `document`, as [`Mapping::map_record_in`] reads it): what is left after
-    /// every record of a harvest matched nothing — a misspelt field, most likely.
-    pub fn matched_references<'a>(&self, record: impl Into<Record<'a>>, document: Option<&str>, pending: &mut BTreeSet<String>) {
+    /// `record` (read from `document`, as [`Mapping::map_record_in`] reads it), and each triples
+    /// map that iterates something there: what is left after every record of a harvest matched
+    /// nothing — a misspelt field, most likely.
+    pub fn matched_references<'a>(&self, record: impl Into<Record<'a>>, document: Option<&str>, pending: &mut Unmatched) {
         let record = record.into();
         let file_name = |path: &str| path.split(['?', '#']).next().unwrap_or(path).rsplit('/').next().unwrap_or(path).to_owned();
         let document = document.map(file_name);
@@ -305,15 +307,19 @@ impl Mapping {
                 continue;
             }
             let items = iterations(map, record).unwrap_or_default();
+            if items.is_empty() {
+                continue;
+            }
+            pending.idle.remove(&map.name);
             let mut found = Vec::new();
             self.map_references(map, &mut |r| {
                 let key = format!("{} {r}", map.name);
-                if pending.contains(&key) && items.iter().any(|item| r.finds(*item)) {
+                if pending.references.contains(&key) && items.iter().any(|item| r.finds(*item)) {
                     found.push(key);
                 }
             });
             for key in found {
-                pending.remove(&key);
+                pending.references.remove(&key);
             }
         }
     }
@@ -671,6 +677,28 @@ fn graphs(maps: &[TermMap], item: Record<'_>, map: &TriplesMap) -> Result<Vec<Gr
         }
     }
     Ok(out)
+}
+
+/// What a harvest's records have not shown of a mapping yet (see [`Mapping::references`]): the
+/// references that found no value, and the triples maps that iterated nothing (a map for records
+/// this source does not have, such as studies in an export of datasets: its references say nothing
+/// about the records).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unmatched {
+    references: BTreeSet<String>,
+    idle: BTreeSet<String>,
+}
+
+impl Unmatched {
+    /// The references that found no value though their triples map iterated records.
+    pub fn references(&self) -> impl Iterator<Item = &String> {
+        self.references.iter().filter(|r| !r.split_once(' ').is_some_and(|(map, _)| self.idle.contains(map)))
+    }
+
+    /// Whether every reference found a value: nothing is left to look for in later records.
+    pub fn is_empty(&self) -> bool {
+        self.references.is_empty()
+    }
 }
 
 /// Evaluates a term map against one iteration item. A reference to a missing or null value

@@ -257,3 +257,35 @@ fn an_unclosed_quote_and_a_shift_jis_file_are_named() {
     assert!(err.contains("not UTF-8 (line 2, byte 15)") && err.contains("Shift_JIS"), "{err}");
     assert!(csv_rows("id,title\nJGAD1,\"肺がん, \"\"quoted\"\"\"\n".as_bytes(), b',', None).is_ok(), "quotes closed and doubled read fine");
 }
+
+/// A reference that finds no value is said only where its triples map iterated something: a map
+/// for records this source does not have (studies, in an export of datasets) is no misspelling.
+#[test]
+fn references_of_a_map_that_iterates_nothing_are_not_unmatched() {
+    let m = Mapping::from_turtle(
+        &format!(
+            "{PREFIXES}{}",
+            r#"
+        ex:Dataset rml:logicalSource [ rml:iterator "$" ] ;
+          rml:subjectMap [ rml:template "http://example.org/d/{id}" ] ;
+          rml:predicateObjectMap [ rml:predicate ex:title ; rml:objectMap [ rml:reference "TITEL" ] ] ,
+            [ rml:predicate ex:size ; rml:objectMap [ rml:reference "size" ] ] .
+        ex:Study rml:logicalSource [ rml:iterator "$.studies[*]" ] ;
+          rml:subjectMap [ rml:template "http://example.org/s/{accession}" ] ;
+          rml:predicateObjectMap [ rml:predicate ex:title ; rml:objectMap [ rml:reference "DESCRIPTOR.TITLE" ] ] .
+        "#
+        ),
+        "test.rml.ttl",
+    )
+    .unwrap();
+    let mut pending = m.references();
+    let dataset = json!({"id": "JGAD1", "TITLE": "t", "size": 3});
+    m.matched_references(&dataset, None, &mut pending);
+    let unmatched: Vec<&String> = pending.references().collect();
+    assert_eq!(unmatched, ["<http://example.org/Dataset> $.TITEL"], "the misspelt one only");
+    assert!(!pending.is_empty(), "later records are still looked at");
+    // A later record with a study: its map's references count from then on.
+    m.matched_references(&json!({"id": "JGAD2", "studies": [{"accession": "S1", "DESCRIPTION": {"TITLE": "x"}}]}), None, &mut pending);
+    let unmatched: Vec<&String> = pending.references().collect();
+    assert_eq!(unmatched, ["<http://example.org/Dataset> $.TITEL", "<http://example.org/Study> $.DESCRIPTOR.TITLE"]);
+}
