@@ -700,7 +700,10 @@ impl App {
                         tracing::warn!("cannot keep the merged records on disk: {e}");
                     }
                 }
-                self.cache.invalidate();
+                // Records changed; a harvest that found its source unchanged changed its status only.
+                if !report.unchanged {
+                    self.cache.invalidate();
+                }
                 report
             });
             outcomes.push((manifest.id.clone(), outcome));
@@ -709,7 +712,7 @@ impl App {
             tracing::error!(%e, "cannot read source status");
         }
         // Source status (last attempt, last error) changed even where nothing landed.
-        self.cache.invalidate();
+        self.cache.invalidate_sources();
         outcomes
     }
 

@@ -51,6 +51,9 @@ impl Default for CacheSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
     generation: u64,
+    /// For a query that names `sources`: the sources' generation (see
+    /// [`ResponseCache::invalidate_sources`]); 0 for any other.
+    sources: u64,
     query: String,
     operation: Option<String>,
     variables: String,
@@ -108,6 +111,7 @@ impl Entry {
 pub struct ResponseCache {
     entries: Option<Cache<Key, Arc<Entry>>>,
     generation: Arc<AtomicU64>,
+    sources: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -125,7 +129,7 @@ impl ResponseCache {
                 .time_to_live(Duration::from_secs(settings.ttl_seconds))
                 .build()
         });
-        ResponseCache { entries, generation: Arc::new(AtomicU64::new(0)) }
+        ResponseCache { entries, generation: Arc::new(AtomicU64::new(0)), sources: Arc::new(AtomicU64::new(1)) }
     }
 
     /// The key of a request, or none when its answer must not be cached (mutations, `auditLog`).
@@ -138,6 +142,7 @@ impl ResponseCache {
         grants.sort();
         Some(Key {
             generation: self.generation.load(Ordering::SeqCst),
+            sources: if names_sources(&request.query) { self.sources.load(Ordering::SeqCst) } else { 0 },
             query: request.query.clone(),
             operation: request.operation_name.clone(),
             variables: serde_json::to_string(&request.variables).unwrap_or_default(),
@@ -159,7 +164,8 @@ impl ResponseCache {
         let repeatable = response.errors.iter().all(|e| {
             e.extensions.as_ref().and_then(|x| x.get("code")).is_some_and(|c| *c == async_graphql::Value::from("FORBIDDEN"))
         });
-        if !repeatable || key.generation != self.generation.load(Ordering::SeqCst) {
+        let sources_changed = key.sources != 0 && key.sources != self.sources.load(Ordering::SeqCst);
+        if !repeatable || key.generation != self.generation.load(Ordering::SeqCst) || sources_changed {
             return;
         }
         entries.insert(key, Arc::new(Entry::new(response, reads)));
@@ -170,6 +176,20 @@ impl ResponseCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
         if let Some(entries) = &self.entries {
             entries.invalidate_all();
+        }
+    }
+
+    /// Drops the entries of queries that name `sources`: only the sources' status changed (a
+    /// harvest found its source unchanged, or failed), every record is as it was. A query that
+    /// could read the status names the field (an alias or a fragment still spells it).
+    pub fn invalidate_sources(&self) {
+        self.sources.fetch_add(1, Ordering::SeqCst);
+        if let Some(entries) = &self.entries {
+            for (key, _) in entries.iter() {
+                if key.sources != 0 {
+                    entries.invalidate(&*key);
+                }
+            }
         }
     }
 
@@ -184,6 +204,11 @@ impl ResponseCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Whether a query may read the sources' status (`sources { lastHarvest … }`).
+fn names_sources(query: &str) -> bool {
+    query.contains("sources")
 }
 
 /// Whether the request runs a mutation: its answer is never cached, and once it has run the
@@ -226,6 +251,7 @@ mod tests {
         assert_eq!(json(&entry.response()), json(&response), "the same bytes reach the caller");
         let key = Key {
             generation: 0,
+            sources: 0,
             query: "{ dataset(id: \"JGAD000001\") { accession } }".to_owned(),
             operation: None,
             variables: "{}".to_owned(),
@@ -237,5 +263,28 @@ mod tests {
         };
         let weight = entry.weight(&key);
         assert!(weight >= entry.data.len() + key.query.len() + 512, "{weight}");
+    }
+
+    /// A harvest that landed nothing changes the sources' status only: the answers that name
+    /// `sources` go, every other stays; and an answer to one that ran meanwhile is not kept.
+    #[test]
+    fn a_change_of_the_sources_status_drops_only_what_names_sources() {
+        let cache = ResponseCache::new(CacheSettings::default());
+        let anonymous = musubi_schema::Principal::anonymous();
+        let ok = Response::new(Value::from("answer"));
+        let request = |q: &str| async_graphql::Request::new(q);
+        let (records, status) = ("{ datasets { totalCount } }", "{ s: sources { lastHarvest } }");
+        for q in [records, status] {
+            let key = cache.key(&request(q), &anonymous, None).expect("cached");
+            cache.insert(key, &ok, Vec::new());
+        }
+        let during = cache.key(&request(status), &anonymous, None).expect("cached");
+        cache.invalidate_sources();
+        let hit = |q: &str| cache.key(&request(q), &anonymous, None).and_then(|k| cache.get(&k)).is_some();
+        assert!(hit(records) && !hit(status));
+        cache.insert(during, &ok, Vec::new());
+        assert!(!hit(status), "an answer read before the status changed is not kept");
+        cache.invalidate();
+        assert!(!hit(records));
     }
 }
