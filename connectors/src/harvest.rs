@@ -104,6 +104,9 @@ pub async fn harvest(
     Harvester::new(client.clone()).harvest(manifest, store, vocabulary).await
 }
 
+/// See [`Harvester::before_landing`].
+pub type BeforeLanding = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 /// What a running hub's harvests share: the HTTP client, each source's session (rate limiter,
 /// OAuth2 token) and, with a cache folder, the pages of each source's last successful harvest
 /// for conditional requests. Cheap to clone; clones share all of it.
@@ -119,6 +122,8 @@ pub struct Harvester {
     /// Where a spooled harvest's view is written before its graph lands (see
     /// [`Harvester::with_view_files`]).
     view_files: Option<ViewFiles>,
+    /// Told of each view written before its graph lands (see [`Harvester::before_landing`]).
+    before_landing: Option<BeforeLanding>,
     /// Sources whose shrink (and lost properties) an operator accepted for this run.
     accept_shrink: std::collections::HashSet<String>,
 }
@@ -139,6 +144,7 @@ impl Harvester {
             staging: None,
             views: true,
             view_files: None,
+            before_landing: None,
             accept_shrink: Default::default(),
         }
     }
@@ -148,6 +154,14 @@ impl Harvester {
     /// stops in between, to read at its next start instead of projecting the graph again.
     pub fn with_view_files(mut self, files: ViewFiles) -> Harvester {
         self.view_files = Some(files);
+        self
+    }
+
+    /// Calls `hook` with `(source, generation)` once a harvest's view is written to its files
+    /// ([`Harvester::with_view_files`]) and before the graph points at the generation: what the
+    /// hub derives from the view (merged records, the search index) can be made and kept first.
+    pub fn before_landing(mut self, hook: BeforeLanding) -> Harvester {
+        self.before_landing = Some(hook);
         self
     }
 
@@ -257,10 +271,15 @@ impl Harvester {
                 let mut landed_view = None;
                 let write_next = |view: &mut SourceView, generation: NamedNodeRef<'_>| {
                     view.set_generation(generation.as_str().to_owned());
-                    if let Some(files) = &self.view_files
-                        && let Err(e) = files.write_next(view, generation.as_str())
-                    {
-                        tracing::warn!(source = %manifest.id, "cannot write the view before the harvest lands: {e}");
+                    if let Some(files) = &self.view_files {
+                        match files.write_next(view, generation.as_str()) {
+                            Ok(()) => {
+                                if let Some(hook) = &self.before_landing {
+                                    hook(&manifest.id, generation.as_str());
+                                }
+                            }
+                            Err(e) => tracing::warn!(source = %manifest.id, "cannot write the view before the harvest lands: {e}"),
+                        }
                     }
                 };
                 let spooled = match staged.spool.take() {

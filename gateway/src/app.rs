@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use musubi_connectors::harvest::BeforeLanding;
 use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest, ManifestError};
 use musubi_ontology::disease::DiseaseHierarchy;
 use musubi_ontology::dmp::SharingPolicy;
@@ -11,7 +12,7 @@ use musubi_ontology::store::{EmbeddedStore, GraphSpool, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_schema::audit::AuditError;
 use musubi_schema::process::{Affiliation, FeeSchedule, MeteredUse, PauseHook, Process, ProcessError};
-use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Limits, Principal, SourceInfo};
+use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Limits, Prepared, Principal, SourceInfo};
 use musubi_search::OnDisk;
 
 use crate::cache::{CacheSettings, ResponseCache};
@@ -130,7 +131,13 @@ pub struct App {
     embedded: Option<EmbeddedStore>,
     /// Test-only: where a harvest stops for good (see [`pause_hook`]).
     pause: Option<PauseHook>,
+    /// The snapshot a harvest made before its graph landed, with its source and generation:
+    /// swapped in once it has (see [`App::prepare_landing`]).
+    prepared: PreparedLanding,
 }
+
+/// The snapshot a harvest made before its graph landed: (source, generation, snapshot).
+type PreparedLanding = Arc<std::sync::Mutex<Option<(String, String, Prepared)>>>;
 
 /// A harvest's work (fetching, mapping, storing, the new view and search index) runs on a thread
 /// of its own, with its own single-threaded tokio runtime, at a lower CPU priority than the
@@ -394,20 +401,22 @@ impl App {
             .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
             .build()
             .expect("the HTTP client's TLS set-up is built in");
+        let prepared = PreparedLanding::default();
+        // A hub that answers no queries needs no projection of what it harvests.
+        let harvester = match (queries, &views) {
+            // A large source's view, and what derives from it, are written before its graph
+            // lands: a hub stopped in between reads them at its next start.
+            (true, Some(files)) => Harvester::new(client).with_view_files(files.clone()).before_landing(App::prepare_landing(&hub, files, &prepared)),
+            (true, None) => Harvester::new(client),
+            (false, _) => Harvester::new(client).without_views(),
+        };
         let app = App {
             store,
             vocabulary,
             manifests: Arc::new(manifests),
             schema: musubi_schema::build(hub.clone()),
             hub,
-            // A hub that answers no queries needs no projection of what it harvests.
-            harvester: match (queries, &views) {
-                // A large source's view is written before its graph lands: a hub stopped in between
-                // reads it at its next start.
-                (true, Some(files)) => Harvester::new(client).with_view_files(files.clone()),
-                (true, None) => Harvester::new(client),
-                (false, _) => Harvester::new(client).without_views(),
-            },
+            harvester,
             identity,
             audit,
             cache: ResponseCache::new(CacheSettings::default()),
@@ -416,6 +425,7 @@ impl App {
             harvests: HarvestThread::start(),
             embedded: None,
             pause: None,
+            prepared,
         };
         app.refresh_sources()?;
         Ok(app)
@@ -692,12 +702,20 @@ impl App {
                 }
                 if let Some(mut view) = report.view.take() {
                     self.keep_view(&mut view);
-                    self.hub.replace_source(view);
-                    // The records merged with the new view, for the next start to read.
-                    if let Some(files) = &self.views
-                        && let Err(e) = self.hub.model().keep_records(files)
-                    {
-                        tracing::warn!("cannot keep the merged records on disk: {e}");
+                    let prepared = self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+                    // Made and kept before the graph landed, from this harvest's view.
+                    let prepared = prepared.filter(|(source, generation, _)| *source == view.source && Some(generation.as_str()) == view.generation());
+                    match prepared.map(|(_, _, prepared)| self.hub.install(prepared)) {
+                        Some(true) => {}
+                        _ => {
+                            self.hub.replace_source(view);
+                            // The records merged with the new view, for the next start to read.
+                            if let Some(files) = &self.views
+                                && let Err(e) = self.hub.model().keep_records(files)
+                            {
+                                tracing::warn!("cannot keep the merged records on disk: {e}");
+                            }
+                        }
                     }
                 }
                 // Records changed; a harvest that found its source unchanged changed its status only.
@@ -742,6 +760,26 @@ impl App {
                 })
             })
             .collect()
+    }
+
+    /// What a harvest does once its view is on disk and before its graph lands: the snapshot with
+    /// that view (records merged, the search index built and kept), and the merged records kept,
+    /// so that a hub stopped right after the graph lands starts from files, as one stopped at
+    /// any other time does. Swapped in when the harvest lands ([`Hub::install`]).
+    fn prepare_landing(hub: &Arc<Hub>, files: &ViewFiles, prepared: &PreparedLanding) -> BeforeLanding {
+        let (hub, files, prepared) = (hub.clone(), files.clone(), prepared.clone());
+        Arc::new(move |source: &str, generation: &str| {
+            let view = match files.read_next(source, generation) {
+                Ok(Some(view)) => view,
+                Ok(None) => return,
+                Err(e) => return tracing::warn!(source, "cannot read the view the harvest wrote: {e}"),
+            };
+            let next = hub.prepare_source(view);
+            if let Err(e) = next.model().keep_records(&files) {
+                tracing::warn!("cannot keep the merged records on disk: {e}");
+            }
+            *prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((source.to_owned(), generation.to_owned(), next));
+        })
     }
 
     /// Writes a landed harvest's view to its file, so that the next start reads it (and can use

@@ -371,8 +371,9 @@ async fn a_restart_reads_large_source_views_and_the_search_index_from_disk_and_n
 }
 
 /// A hub killed just after a harvest swapped a large source's graph in, before it kept the
-/// source's view: the harvest wrote that view first, so the next start reads it instead of
-/// projecting the graph again, and serves exactly what the graph holds.
+/// source's view: the harvest wrote that view, the merged records and the search index first,
+/// so the next start reads them instead of projecting the graph and indexing again, and serves
+/// exactly what the graph holds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_killed_as_a_harvest_lands_starts_from_the_view_the_harvest_wrote() {
     let work = tempfile::tempdir().expect("tempdir");
@@ -422,6 +423,8 @@ async fn a_hub_killed_as_a_harvest_lands_starts_from_the_view_the_harvest_wrote(
 
     let (server, addr, said) = start(&data);
     assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("2 projected"), "not projected again: {said}");
+    // The merged records and the search index were made before the graph landed too.
+    assert!(said.contains("; merged records read; search index opened;"), "{said}");
     assert!(views.join("gen-nbdc-datasets.view").exists() && !views.join("gen-nbdc-datasets.view.next").exists());
     let after = graphql(addr, query).await;
     assert_ne!(after, before, "the new catalogue's records");

@@ -89,6 +89,20 @@ pub struct Snapshot {
     pub(crate) embargo_sources: Vec<(Vec<String>, access::PolicyFacts)>,
 }
 
+/// A snapshot made ahead of its swap ([`Hub::prepare_source`]), and the one it was made from.
+#[derive(Debug)]
+pub struct Prepared {
+    base: Arc<Snapshot>,
+    snapshot: Snapshot,
+}
+
+impl Prepared {
+    /// The read model it holds (to keep its merged records on disk before it is swapped in).
+    pub fn model(&self) -> &ReadModel {
+        &self.snapshot.model
+    }
+}
+
 impl Snapshot {
     fn new(vocabulary: &Vocabulary, model: ReadModel, index_on_disk: Option<&Path>) -> (Snapshot, Option<OnDisk>) {
         let (index, policies, outcome) = search::build_index(vocabulary, &model, index_on_disk);
@@ -309,6 +323,31 @@ impl Hub {
         let _updating = self.updating.lock().expect("update lock");
         let model = self.model().with_source(view);
         self.swap(model);
+    }
+
+    /// The snapshot with one source's view replaced, made (records merged, the search index
+    /// built, and kept on disk where the hub keeps it) but not swapped in: a harvest makes it
+    /// before its graph lands, so that all it derives is on disk first. [`Hub::install`] swaps it
+    /// in.
+    pub fn prepare_source(&self, view: SourceView) -> Prepared {
+        let _updating = self.updating.lock().expect("update lock");
+        let base = self.snapshot();
+        let model = base.model.with_source(view);
+        let (snapshot, _) = Snapshot::new(&self.vocabulary, model, self.index_on_disk.as_deref());
+        Prepared { base, snapshot }
+    }
+
+    /// Swaps in `prepared`, unless another update (a DMP ingested meanwhile) changed the snapshot
+    /// it was made from: then nothing changes and it says so (the caller replaces the source
+    /// again).
+    pub fn install(&self, prepared: Prepared) -> bool {
+        let _updating = self.updating.lock().expect("update lock");
+        let mut state = self.state.write().expect("snapshot lock");
+        if !Arc::ptr_eq(&state, &prepared.base) {
+            return false;
+        }
+        *state = Arc::new(prepared.snapshot);
+        true
     }
 
     /// Swaps in a whole new read model (e.g. reloaded from the graph) and its index.

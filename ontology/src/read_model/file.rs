@@ -119,6 +119,12 @@ impl ViewFiles {
         }
     }
 
+    /// The view a harvest wrote before its graph lands ([`ViewFiles::write_next`]), if it is of
+    /// `generation`.
+    pub fn read_next(&self, source: &str, generation: &str) -> Result<Option<SourceView>, ViewFileError> {
+        self.read_at(&self.next_path(source), source, generation)
+    }
+
     fn read_at(&self, path: &Path, source: &str, generation: &str) -> Result<Option<SourceView>, ViewFileError> {
         let path = path.to_owned();
         let file = match File::open(&path) {
