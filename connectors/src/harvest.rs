@@ -274,6 +274,11 @@ impl Harvester {
                     if let Some(files) = &self.view_files {
                         match files.write_next(view, generation.as_str()) {
                             Ok(()) => {
+                                // Read from its file from now on: its nodes leave memory before the
+                                // hub merges and indexes it.
+                                if let Ok(Some(kept)) = files.read_next(&manifest.id, generation.as_str()) {
+                                    *view = kept;
+                                }
                                 if let Some(hook) = &self.before_landing {
                                     hook(&manifest.id, generation.as_str());
                                 }
