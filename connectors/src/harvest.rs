@@ -396,7 +396,7 @@ impl Harvester {
 }
 
 /// What a harvest's graph follows from, as a SHA-256 (hex): this build of musubi, the
-/// vocabulary, the manifest (its parsed settings; secrets are only named there) and the files it
+/// vocabulary, the manifest (its parsed settings but its schedule; secrets are only named there) and the files it
 /// names (mapping, CONSTRUCT queries), and every document the harvest read (URL and bytes, in
 /// any order). Two harvests with one digest stage the same graph but for blank node labels and
 /// harvest times, so the second need not land. `None` when a named file cannot be read (then
@@ -406,7 +406,9 @@ pub fn content_digest(manifest: &Manifest, vocabulary: &Vocabulary, documents: &
     let mut digest = Context::new(&SHA256);
     digest.update(concat!("musubi ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
     digest.update(&vocabulary.fingerprint().to_le_bytes());
-    digest.update(format!("{manifest:?}").as_bytes());
+    // When it is harvested changes nothing it stages.
+    let staged_by = Manifest { schedule: None, ..manifest.clone() };
+    digest.update(format!("{staged_by:?}").as_bytes());
     for file in manifest.mapping.iter().chain(&manifest.construct) {
         let bytes = std::fs::read(file).ok()?;
         digest.update(&(bytes.len() as u64).to_le_bytes());

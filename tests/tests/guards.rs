@@ -250,4 +250,7 @@ async fn a_harvest_of_what_the_standing_graph_was_made_from_lands_nothing() {
     assert_ne!(generation(), moved);
     assert!(!harvest(manifest(dir.path(), &endpoint, &edited, "[guards]\nmax_shrink = 0.5\n")).await.expect("lands").unchanged);
     assert!(harvest(manifest(dir.path(), &endpoint, &edited, "[guards]\nmax_shrink = 0.5\n")).await.expect("lands").unchanged);
+    let mut scheduled = manifest(dir.path(), &endpoint, &edited, "[guards]\nmax_shrink = 0.5\n");
+    scheduled.schedule = Some(std::time::Duration::from_secs(3600));
+    assert!(harvest(scheduled).await.expect("lands").unchanged, "a schedule says when, not what");
 }
