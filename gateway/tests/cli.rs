@@ -303,9 +303,8 @@ async fn reindex_says_what_the_graph_holds_and_serve_searches_it() {
     assert_eq!(r["data"]["search"]["nodes"][0]["accession"], "hum0001", "{r}");
 }
 
-/// A generated catalogue of `datasets` (its NBDC graph of 60,000 triples or more is bulk-loaded
-/// as a generation, as a national source's is), harvested into `data` by `musubi harvest`.
-fn harvest_generated(work: &Path, data: &Path, datasets: usize, seed: u64) {
+/// `musubi gen` of `datasets` into `<work>/gen-<seed>`, returned.
+fn generate(work: &Path, datasets: usize, seed: u64) -> std::path::PathBuf {
     let catalogue = work.join(format!("gen-{seed}"));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_musubi"))
         .args(["gen", "--datasets", &datasets.to_string(), "--seed", &seed.to_string(), "--out"])
@@ -313,6 +312,26 @@ fn harvest_generated(work: &Path, data: &Path, datasets: usize, seed: u64) {
         .output()
         .expect("gen runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    catalogue
+}
+
+/// `musubi serve` on `data`, with the line that says how it made its read model.
+fn start_saying_read_model(data: &Path) -> (Killed, SocketAddr, String) {
+    let mut command = musubi(data);
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let (server, addr, said) = listening_saying(command);
+    let line = said.into_iter().find(|l| l.starts_with("read model:")).expect("serve says how it made its read model");
+    (server, addr, line)
+}
+
+/// Records and search of a generated catalogue, to compare what starts serve.
+const KEPT_QUERY: &str = r#"{ datasets(first: 40) { totalCount nodes { accession title { value lang } releaseDate sources } }
+                    search(query: "cancer", first: 5) { totalCount } }"#;
+
+/// A generated catalogue of `datasets` (its NBDC graph of 60,000 triples or more is bulk-loaded
+/// as a generation, as a national source's is), harvested into `data` by `musubi harvest`.
+fn harvest_generated(work: &Path, data: &Path, datasets: usize, seed: u64) {
+    let catalogue = generate(work, datasets, seed);
     let out = musubi(data).arg("--sources").arg(catalogue.join("sources")).arg("harvest").output().expect("harvest runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
@@ -322,39 +341,30 @@ async fn a_restart_reads_large_source_views_and_the_search_index_from_disk_and_n
     let work = tempfile::tempdir().expect("tempdir");
     let data = work.path().join("data");
     harvest_generated(work.path(), &data, 1500, 1);
-    let start = |data: &Path| {
-        let mut command = musubi(data);
-        command.args(["serve", "--listen", "127.0.0.1:0"]);
-        let (server, addr, said) = listening_saying(command);
-        let line = said.into_iter().find(|l| l.starts_with("read model:")).expect("serve says how it made its read model");
-        (server, addr, line)
-    };
-    let query = r#"{ datasets(first: 40) { totalCount nodes { accession title { value lang } releaseDate sources } }
-                    search(query: "cancer", first: 5) { totalCount } }"#;
 
     // First start: every view projected from the graph (the NBDC one kept on disk), the search
     // index built (and kept).
-    let (server, addr, said) = start(&data);
+    let (server, addr, said) = start_saying_read_model(&data);
     assert!(said.starts_with("read model: 0 source view(s) read from") && said.contains("3 projected"), "{said}");
     assert!(said.contains("; records merged; search index built;"), "{said}");
     assert!(data.join("views/gen-nbdc-datasets.view").exists(), "{said}");
-    let first = graphql(addr, query).await;
+    let first = graphql(addr, KEPT_QUERY).await;
     assert_eq!(first["data"]["datasets"]["totalCount"], 1500, "{first}");
     drop(server);
 
     // A restart reads it and the merged records, opens the index, and answers the same.
-    let (server, addr, said) = start(&data);
+    let (server, addr, said) = start_saying_read_model(&data);
     assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("2 projected"), "{said}");
     assert!(said.contains("; merged records read; search index opened;"), "{said}");
-    assert_eq!(graphql(addr, query).await, first);
+    assert_eq!(graphql(addr, KEPT_QUERY).await, first);
     drop(server);
 
     // Another catalogue harvested by `musubi harvest` (no server running): the file is of the
     // graph's old generation, so the next start projects the new graph and serves it.
     harvest_generated(work.path(), &data, 1600, 2);
-    let (server, addr, said) = start(&data);
+    let (server, addr, said) = start_saying_read_model(&data);
     assert!(said.starts_with("read model: 0 source view(s) read from") && said.contains("; records merged; search index built;"), "{said}");
-    let after = graphql(addr, query).await;
+    let after = graphql(addr, KEPT_QUERY).await;
     assert_eq!(after["data"]["datasets"]["totalCount"], 1600, "{after}");
     assert_ne!(after["data"]["datasets"]["nodes"], first["data"]["datasets"]["nodes"], "the new catalogue's records, not the old file's");
     drop(server);
@@ -365,9 +375,9 @@ async fn a_restart_reads_large_source_views_and_the_search_index_from_disk_and_n
     let out = musubi(&data).arg("reindex").output().expect("reindex runs");
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && said.starts_with("indexed 1600 datasets"), "{said}{}", String::from_utf8_lossy(&out.stderr));
-    let (_server, addr, said) = start(&data);
+    let (_server, addr, said) = start_saying_read_model(&data);
     assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("; merged records read; search index opened;"), "{said}");
-    assert_eq!(graphql(addr, query).await, after);
+    assert_eq!(graphql(addr, KEPT_QUERY).await, after);
 }
 
 /// A hub killed just after a harvest swapped a large source's graph in, before it kept the
@@ -379,28 +389,13 @@ async fn a_hub_killed_as_a_harvest_lands_starts_from_the_view_the_harvest_wrote(
     let work = tempfile::tempdir().expect("tempdir");
     let data = work.path().join("data");
     harvest_generated(work.path(), &data, 1500, 1);
-    let start = |data: &Path| {
-        let mut command = musubi(data);
-        command.args(["serve", "--listen", "127.0.0.1:0"]);
-        let (server, addr, said) = listening_saying(command);
-        let line = said.into_iter().find(|l| l.starts_with("read model:")).expect("serve says how it made its read model");
-        (server, addr, line)
-    };
-    let query = r#"{ datasets(first: 40) { totalCount nodes { accession title { value lang } releaseDate sources } }
-                    search(query: "cancer", first: 5) { totalCount } }"#;
-    let (server, addr, _) = start(&data);
-    let before = graphql(addr, query).await;
+    let (server, addr, _) = start_saying_read_model(&data);
+    let before = graphql(addr, KEPT_QUERY).await;
     drop(server);
 
     // Another NBDC catalogue, harvested by the serving hub on schedule; it stops for good once
     // the graph is swapped in, and is killed there.
-    let catalogue = work.path().join("gen-2");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musubi"))
-        .args(["gen", "--datasets", "1600", "--seed", "2", "--out"])
-        .arg(&catalogue)
-        .output()
-        .expect("gen runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let catalogue = generate(work.path(), 1600, 2);
     let scheduled = catalogue.join("scheduled");
     std::fs::create_dir_all(&scheduled).expect("mkdir");
     let manifest = std::fs::read_to_string(catalogue.join("sources/gen-nbdc-datasets.toml")).expect("manifest");
@@ -421,18 +416,18 @@ async fn a_hub_killed_as_a_harvest_lands_starts_from_the_view_the_harvest_wrote(
     let views = data.join("views");
     assert!(views.join("gen-nbdc-datasets.view.next").exists(), "the harvest wrote the view before it landed");
 
-    let (server, addr, said) = start(&data);
+    let (server, addr, said) = start_saying_read_model(&data);
     assert!(said.starts_with("read model: 1 source view(s) read from") && said.contains("2 projected"), "not projected again: {said}");
     // The merged records and the search index were made before the graph landed too.
     assert!(said.contains("; merged records read; search index opened;"), "{said}");
     assert!(views.join("gen-nbdc-datasets.view").exists() && !views.join("gen-nbdc-datasets.view.next").exists());
-    let after = graphql(addr, query).await;
+    let after = graphql(addr, KEPT_QUERY).await;
     assert_ne!(after, before, "the new catalogue's records");
     drop(server);
 
     // What it served is what the graph holds: the same as after a reindex.
     let out = musubi(&data).arg("reindex").output().expect("reindex runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (_server, addr, _) = start(&data);
-    assert_eq!(graphql(addr, query).await, after);
+    let (_server, addr, _) = start_saying_read_model(&data);
+    assert_eq!(graphql(addr, KEPT_QUERY).await, after);
 }

@@ -35,6 +35,17 @@ async fn page(State(feed): State<Shared>, Query(q): Query<std::collections::Hash
     axum::Json(json!({ key: items, "total": feed.records.len() }))
 }
 
+/// A loopback partner serving the NBDC records, and its endpoint.
+async fn partner() -> (Shared, String) {
+    let feed: Shared = Arc::default();
+    feed.lock().expect("feed").records = nbdc_records();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new().route("/api/datasets", get(page)).with_state(feed.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    (feed, format!("http://{addr}/api/datasets"))
+}
+
 /// The NBDC dataset fixtures (real records), in file order.
 fn nbdc_records() -> Vec<Value> {
     musubi_tests::json_records("humandbs/dataset")
@@ -72,13 +83,7 @@ fn accessions(store: &dyn GraphStore) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_harvest_that_would_lose_data_does_not_land_and_says_what_it_saw() {
-    let feed: Shared = Arc::default();
-    feed.lock().expect("feed").records = nbdc_records();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new().route("/api/datasets", get(page)).with_state(feed.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    let endpoint = format!("http://{addr}/api/datasets");
+    let (feed, endpoint) = partner().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mapping = musubi_tests::mappings().join("humandbs-dataset.rml.ttl");
     let source = manifest(dir.path(), &endpoint, &mapping, "");
@@ -186,13 +191,7 @@ async fn a_harvest_that_would_lose_data_does_not_land_and_says_what_it_saw() {
 /// record at the partner, the mapping) lands as usual.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_harvest_of_what_the_standing_graph_was_made_from_lands_nothing() {
-    let feed: Shared = Arc::default();
-    feed.lock().expect("feed").records = nbdc_records();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new().route("/api/datasets", get(page)).with_state(feed.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    let endpoint = format!("http://{addr}/api/datasets");
+    let (feed, endpoint) = partner().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mapping = musubi_tests::mappings().join("humandbs-dataset.rml.ttl");
     let source = manifest(dir.path(), &endpoint, &mapping, "");
