@@ -69,7 +69,7 @@ pub struct Census {
     pub properties: BTreeSet<String>,
     /// The mapping's references that no record so far found a value for (`None`: the source is
     /// not mapped by RML, or no record was mapped yet); and how many records were mapped.
-    pub(crate) unmatched: Option<musubi_ontology::mapping::Unmatched>,
+    pub(crate) unmatched: Option<musubi_rml::Unmatched>,
     pub(crate) mapped: usize,
     /// The names the records use (keys, elements, attributes), gathered while some reference is
     /// unmatched: a misspelt reference is told by a name near its own.
@@ -86,7 +86,7 @@ impl Census {
         let Some(unmatched) = &self.unmatched else { return Vec::new() };
         unmatched
             .references()
-            .filter_map(|r| musubi_ontology::mapping::Mapping::misspelt(r, &self.names).map(|(name, near)| (r.clone(), name, near)))
+            .filter_map(|r| musubi_rml::Mapping::misspelt(r, &self.names).map(|(name, near)| (r.clone(), name, near)))
             .collect()
     }
 

@@ -41,7 +41,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use musubi_ontology::sparql::QueryForm;
+use musubi_rml::sparql::QueryForm;
 
 /// Requests per second when the manifest does not say: polite to a partner's API, and still
 /// quick for the page sizes partners use.
@@ -594,7 +594,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
     }
     // XPath is checked now, so that a mistake is reported here rather than at the first harvest.
     let xpath = |span: std::ops::Range<usize>, field: &str, path: &str| {
-        musubi_ontology::mapping::XPath::parse(path).map(drop).map_err(|e| at(Some(span), Some(field), e))
+        musubi_rml::XPath::parse(path).map(drop).map_err(|e| at(Some(span), Some(field), e))
     };
     if raw.kind == SourceKind::Xml {
         if let Some(r) = &p.records {
@@ -665,7 +665,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
     // harvest hours later. Its errors point into the mapping file: line, column, term.
     if let Some((span, path)) = &mapping {
         let text = std::fs::read_to_string(path).map_err(|e| at(Some(span.clone()), Some("mapping"), format!("cannot read {}: {e}", path.display())))?;
-        if let Err(e) = musubi_ontology::mapping::Mapping::from_turtle(&text, &path.display().to_string()) {
+        if let Err(e) = musubi_rml::Mapping::from_turtle(&text, &path.display().to_string()) {
             let (line, column) = e.position.unwrap_or((1, 1));
             return Err(ManifestError { file: path.clone(), line, column, field: None, message: e.message });
         }

@@ -4,8 +4,6 @@
 //! - [`vocab`]: the hub vocabulary (Turtle, shipped in `vocab/musubi.ttl`) with each property's
 //!   access tier and GraphQL field, and the table that normalises access levels;
 //! - [`tier`]: the access tiers and how they rank;
-//! - [`mapping`]: the RML mapping engine that turns partner records into hub RDF;
-//! - [`sparql`]: what a partner's SPARQL query is, and SELECT answers as rows for RML;
 //! - [`store`]: the graph store (embedded oxigraph, or later a remote SPARQL endpoint);
 //! - [`read_model`]: documents projected from the graph, which the schema answers from;
 //! - [`binary`]: the compact binary form of the files derived from the graph;
@@ -23,9 +21,7 @@ pub mod disease;
 pub mod dmp;
 pub mod duo;
 pub mod identifiers;
-pub mod mapping;
 pub mod read_model;
-pub mod sparql;
 pub mod store;
 pub mod tier;
 pub mod vocab;
@@ -53,14 +49,4 @@ pub fn parse_triples(bytes: &[u8], format: RdfFormat, base_iri: &str) -> Result<
 /// The current time as an `xsd:dateTime` (UTC), for provenance.
 pub fn now() -> oxsdatatypes::DateTime {
     oxsdatatypes::DateTime::now()
-}
-
-/// Parses an RDF document into quads, keeping their graphs. `lenient` accepts IRIs that are not
-/// valid (as some partners, and some test suites' expected outputs, write them).
-pub fn parse_quads(bytes: &[u8], format: RdfFormat, lenient: bool) -> Result<Vec<rdf::Quad>, String> {
-    let mut parser = oxigraph::io::RdfParser::from_format(format);
-    if lenient {
-        parser = parser.lenient();
-    }
-    parser.for_slice(bytes).map(|q| q.map_err(|e| e.to_string())).collect()
 }

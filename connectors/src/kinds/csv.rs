@@ -1,7 +1,7 @@
 //! CSV and TSV files (over HTTP or from files): one record per row, mapped with RML whose logical
 //! source reads CSV (references are column names), e.g. JGA's relation tables.
 
-use musubi_ontology::mapping::{Record, csv_rows};
+use musubi_rml::{Record, csv_rows};
 use serde_json::Value;
 
 use super::{Connector, Context, RecordMapper, Staged};

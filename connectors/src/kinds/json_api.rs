@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use musubi_ontology::mapping::Record;
+use musubi_rml::Record;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 use url::Url;

@@ -13,7 +13,7 @@ pub mod xml;
 use std::future::Future;
 use std::sync::Arc;
 
-use musubi_ontology::mapping::{Mapping, Record, XPath};
+use musubi_rml::{Mapping, Record, XPath};
 use musubi_ontology::rdf::{Literal, NamedNode, NamedOrBlankNode, Triple};
 use musubi_ontology::store::GraphSpool;
 use musubi_ontology::vocab::{self, Vocabulary};
@@ -156,7 +156,7 @@ pub async fn stage(manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, Harv
 pub(crate) fn post_process(manifest: &Manifest, staged: &mut Staged) -> Result<(), HarvestError> {
     for query_file in &manifest.construct {
         let query = std::fs::read_to_string(query_file).map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
-        let built = musubi_ontology::mapping::construct(&staged.triples, &query, &query_file.display().to_string()).map_err(|e| HarvestError::Config(e.to_string()))?;
+        let built = musubi_rml::construct(&staged.triples, &query, &query_file.display().to_string()).map_err(|e| HarvestError::Config(e.to_string()))?;
         staged.triples.extend(built);
     }
     Ok(())

@@ -18,10 +18,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use musubi_ontology::mapping::Record;
+use musubi_rml::Record;
 use musubi_ontology::RdfFormat;
 use musubi_ontology::rdf::{BlankNode, NamedOrBlankNode, Term, Triple};
-use musubi_ontology::sparql::{QueryForm, query_shape, select_rows};
+use musubi_rml::sparql::{QueryForm, query_shape, select_rows};
 use serde_json::Value;
 use url::Url;
 

@@ -7,7 +7,7 @@
 //! their own provenance as JSON records do. A document that is not well-formed fails the
 //! harvest with its URL, line and column, before anything is mapped.
 
-use musubi_ontology::mapping::{XPath, XmlDocument};
+use musubi_rml::{XPath, XmlDocument};
 
 use super::{Connector, Context, RecordMapper, Staged};
 use crate::fetch::{self, Document};

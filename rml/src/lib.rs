@@ -1,5 +1,5 @@
-//! The mapping engine: RML (the W3C KG-Construct mapping language) turns a partner's records into
-//! hub RDF.
+//! musubi-rml, the mapping engine: RML (the W3C KG-Construct mapping language) turns a partner's
+//! records into hub RDF.
 //!
 //! Partners write mappings as RML Turtle files, a standard they can also run in other engines; no
 //! source needs Rust code. This is the subset the first sources need, read in both the current
@@ -28,12 +28,19 @@
 //! All 76 RML-Core conformance cases pass, and 111 of the 117 legacy JSON, CSV and XML cases (the
 //! six left out say why; `tests/rml_conformance.rs`). Legacy-namespace maps keep the R2RML
 //! reading of values (plain strings, base IRIs joined as strings, bad IRIs skipped).
+//!
+//! [`sparql`] reads what a partner's SPARQL query is (form, ORDER BY, own LIMIT) and its SELECT
+//! answers as rows, which map like CSV rows.
+//!
+//! Architecture invariant: imports no musubi crate; knows RDF, JSON, CSV and XML, not the hub's
+//! vocabulary, manifests, stores or HTTP.
 
 mod json;
 mod parse;
 mod record;
 mod template;
 mod xpath;
+pub mod sparql;
 
 use oxigraph::model::{BlankNode, GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple};
 use oxiri::Iri;
@@ -415,7 +422,7 @@ impl Mapping {
                 for subject in &subjects {
                     for class in &map.classes {
                         for g in &subject_graphs {
-                            out.push(Quad::new(subject.clone(), crate::vocab::RDF_TYPE, class.clone(), g.clone()));
+                            out.push(Quad::new(subject.clone(), oxigraph::model::vocab::rdf::TYPE, class.clone(), g.clone()));
                         }
                     }
                     for pom in &map.predicate_objects {
@@ -760,7 +767,7 @@ fn eval(term_map: &TermMap, item: Record<'_>, map: &TriplesMap) -> Result<Vec<Te
                     // JSON numbers and booleans keep their natural datatype (RML-Core).
                     terms.push(match &value {
                         _ if map.legacy => Literal::new_simple_literal(lexical),
-                        Value::Number(n) if n.is_i64() || n.is_u64() => Literal::new_typed_literal(lexical, crate::vocab::XSD_INTEGER),
+                        Value::Number(n) if n.is_i64() || n.is_u64() => Literal::new_typed_literal(lexical, oxigraph::model::vocab::xsd::INTEGER),
                         Value::Number(_) => Literal::new_typed_literal(lexical, XSD_DOUBLE),
                         Value::Bool(_) => Literal::new_typed_literal(lexical, XSD_BOOLEAN),
                         _ => Literal::new_simple_literal(lexical),

@@ -9,7 +9,7 @@ use oxiri::Iri;
 use super::record::Reference;
 use super::template::Template;
 use super::{Formulation, Mapping, MappingError, ObjectMap, PredicateObjectMap, TermMap, TermType, TermValue, TriplesMap};
-use crate::vocab::RDF_TYPE;
+use oxigraph::model::vocab::rdf::TYPE as RDF_TYPE;
 
 /// The namespaces a term is looked up in, current RML first.
 const NAMESPACES: [&str; 3] =

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use spargebra::algebra::GraphPattern;
 use spargebra::{Query, SparqlParser};
 
-use crate::rdf::Term;
+use oxigraph::model::Term;
 
 /// The query forms a harvest can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
