@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use musubi_ontology::rdf::{Literal, NamedOrBlankNode, Term, Triple};
-use musubi_ontology::store::{EmbeddedStore, GraphStore, Replacement};
+use musubi_store::{EmbeddedStore, GraphStore, Replacement};
 use musubi_ontology::vocab::{self, Vocabulary};
 
 use crate::fetch::Sessions;

@@ -10,8 +10,8 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use musubi_ontology::rdf::{Literal, NamedNode, NamedNodeRef, Term, Triple};
-use musubi_ontology::read_model::{SourceView, ViewFiles};
-use musubi_ontology::store::{GraphStore, Replacement, StoreError};
+use musubi_read_model::{SourceView, ViewFiles};
+use musubi_store::{GraphStore, Replacement, StoreError};
 use musubi_ontology::vocab::{self, Vocabulary};
 
 use crate::cache::PageCache;

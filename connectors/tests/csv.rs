@@ -4,7 +4,7 @@ use musubi_connectors::harvest::source_graph;
 use musubi_connectors::harvest;
 use musubi_connectors::manifest::parse_manifest;
 use musubi_ontology::rdf::{NamedNode, Term, Triple};
-use musubi_ontology::store::{EmbeddedStore, GraphStore};
+use musubi_store::{EmbeddedStore, GraphStore};
 use musubi_ontology::vocab::{self, Vocabulary};
 
 fn repo(path: &str) -> std::path::PathBuf {

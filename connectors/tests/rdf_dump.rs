@@ -4,8 +4,8 @@ use std::path::Path;
 
 use musubi_connectors::manifest::parse_manifest;
 use musubi_connectors::{harvest, source_status};
-use musubi_ontology::read_model::SourceView;
-use musubi_ontology::store::{EmbeddedStore, GraphStore};
+use musubi_read_model::SourceView;
+use musubi_store::{EmbeddedStore, GraphStore};
 use musubi_ontology::vocab::{self, AccessLevel, Vocabulary};
 
 const NTRIPLES: &str = r#"<http://example.org/ds/nt> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset> .

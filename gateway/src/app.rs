@@ -6,9 +6,9 @@ use std::sync::Arc;
 use musubi_connectors::harvest::BeforeLanding;
 use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest, ManifestError};
 use musubi_ontology::disease::DiseaseHierarchy;
-use musubi_ontology::dmp::SharingPolicy;
-use musubi_ontology::read_model::{Opening, ReadModel, SourceView, ViewFiles};
-use musubi_ontology::store::{EmbeddedStore, GraphSpool, GraphStore, StoreError};
+use musubi_platform::dmp::SharingPolicy;
+use musubi_read_model::{Opening, ReadModel, SourceView, ViewFiles};
+use musubi_store::{EmbeddedStore, GraphSpool, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_schema::audit::AuditError;
 use musubi_schema::process::{Affiliation, FeeSchedule, MeteredUse, PauseHook, Process, ProcessError};
@@ -609,7 +609,7 @@ impl App {
 
     /// Ingests an AMED DMP file (JSON-LD or CSV) into its own graph and the read model; an invalid
     /// plan is refused whole, with every problem.
-    pub fn ingest_dmp(&self, content: &[u8], file: &str) -> Result<musubi_ontology::dmp::Dmp, musubi_schema::dmp::IngestError> {
+    pub fn ingest_dmp(&self, content: &[u8], file: &str) -> Result<musubi_platform::dmp::Dmp, musubi_schema::dmp::IngestError> {
         musubi_schema::dmp::ingest(&self.hub, content, None, file)
     }
 

@@ -21,7 +21,7 @@ use async_graphql::{Context, EmptyMutation, EmptySubscription, Enum, InputObject
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use musubi_ontology::read_model::MergedRecord;
+use musubi_read_model::MergedRecord;
 use musubi_ontology::rdf::{NamedNode, NamedNodeRef, Term, TermRef};
 use musubi_ontology::vocab::{self as v, AccessLevel as Level};
 use musubi_schema::search::{CallerView, Facet, FacetValue, RecordKind, SearchArgs, SearchFacet, SearchFilter, index_request};

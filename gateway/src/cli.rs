@@ -405,7 +405,7 @@ fn dmp(config: &Config, command: DmpCommand) -> ExitCode {
 }
 
 async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
-    use musubi_ontology::store::{EmbeddedStore, GraphStore};
+    use musubi_store::{EmbeddedStore, GraphStore};
     let manifest = match musubi_connectors::load_manifest(manifest) {
         Ok(m) => m,
         Err(e) => return fail(&e),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use musubi_gateway::app::{App, load_manifests};
 use musubi_gateway::generate::{GenOptions, generate};
-use musubi_ontology::store::EmbeddedStore;
+use musubi_store::EmbeddedStore;
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_schema::Principal;

@@ -4,25 +4,14 @@
 //! - [`vocab`]: the hub vocabulary (Turtle, shipped in `vocab/musubi.ttl`) with each property's
 //!   access tier and GraphQL field, and the table that normalises access levels;
 //! - [`tier`]: the access tiers and how they rank;
-//! - [`store`]: the graph store (embedded oxigraph, or later a remote SPARQL endpoint);
-//! - [`read_model`]: documents projected from the graph, which the schema answers from;
-//! - [`binary`]: the compact binary form of the files derived from the graph;
+//! - [`identifiers`]: identifier schemes (alias IRIs to one canonical IRI), from the vocabulary;
 //! - [`disease`]: the disease hierarchy (MONDO) that search and DUO matching both ask;
-//! - [`dmp`]: AMED Data Management Plans (JSON-LD and CSV) validated whole into catalog entries,
-//!   and the sharing deadlines that run from each data item's generation date;
-//! - [`duo`]: DUO matching (may this research purpose use data under these DUO terms?) and DUO
-//!   codes suggested from free-text policies.
 //!
 //! Architecture invariant: this crate imports no other musubi crate and knows nothing of HTTP,
 //! GraphQL or manifests.
 
-pub mod binary;
 pub mod disease;
-pub mod dmp;
-pub mod duo;
 pub mod identifiers;
-pub mod read_model;
-pub mod store;
 pub mod tier;
 pub mod vocab;
 

@@ -25,8 +25,8 @@ pub const HUB_STUDY_PREFIX: &str = "https://w3id.org/musubi/study/";
 pub const META_GRAPH: &str = "https://w3id.org/musubi/graph/meta";
 
 macro_rules! iris {
-    ($($name:ident = $iri:expr;)*) => {
-        $(pub const $name: NamedNodeRef<'static> = NamedNodeRef::new_unchecked($iri);)*
+    ($($(#[$doc:meta])* $name:ident = $iri:expr;)*) => {
+        $($(#[$doc])* pub const $name: NamedNodeRef<'static> = NamedNodeRef::new_unchecked($iri);)*
     };
 }
 
@@ -73,6 +73,10 @@ iris! {
     ODRL_HAS_POLICY = "http://www.w3.org/ns/odrl/2/hasPolicy";
     ODRL_POLICY = "http://www.w3.org/ns/odrl/2/Policy";
     PROV_GENERATED_AT_TIME = "http://www.w3.org/ns/prov#generatedAtTime";
+
+    /// The store's graph of pointers from each generation-stored graph to its current generation.
+    GENERATIONS_GRAPH = "https://w3id.org/musubi/store/generations";
+    MUSUBI_GENERATION = "https://w3id.org/musubi/vocab#generation";
 
     MUSUBI_STUDY = "https://w3id.org/musubi/vocab#Study";
     MUSUBI_SAMPLE = "https://w3id.org/musubi/vocab#Sample";

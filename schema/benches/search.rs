@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use musubi_ontology::read_model::{ReadModel, SourceView};
+use musubi_read_model::{ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_schema::{AuditCollector, Hub, HubSchema, Principal};

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Error, ErrorExtensions};
 use musubi_ontology::rdf::{NamedNodeRef, TermRef};
-use musubi_ontology::read_model::{MergedRecord, Node};
+use musubi_read_model::{MergedRecord, Node};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 
@@ -66,7 +66,7 @@ pub struct RecordPolicy {
     pub sensitive: bool,
 }
 
-pub use musubi_ontology::read_model::PolicyFacts;
+pub use musubi_read_model::PolicyFacts;
 
 impl RecordPolicy {
     /// The policy of a record from what any of its nodes states: one source's embargo or

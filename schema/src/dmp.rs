@@ -1,7 +1,7 @@
 //! The DMP catalog in the API: plans and their data items (`dmps`, `dmpItems`, `dmpItem`), the
 //! STEWARD-only `ingestDmp` and `confirmDmpLink` mutations, and `sharingDeadlines` (STEWARD).
 //!
-//! Each plan lives in its own graph (`source/dmp-<key>`, see `musubi_ontology::dmp`); links a
+//! Each plan lives in its own graph (`source/dmp-<key>`, see `musubi_platform::dmp`); links a
 //! steward confirms between a data item and a partner record live in the `steward-dmp-links`
 //! graph, so re-ingesting a plan keeps them. A data item is read from every graph that describes
 //! its IRI. Every field is guarded by the tier of the property it shows.
@@ -9,9 +9,9 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ErrorExtensions, Object, Result, SimpleObject};
-use musubi_ontology::dmp::{self, DeadlineStatus, Dmp};
+use musubi_platform::dmp::{self, DeadlineStatus, Dmp};
 use musubi_ontology::rdf::{Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
-use musubi_ontology::read_model::{ReadModel, SourceView};
+use musubi_read_model::{ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
 
@@ -487,7 +487,7 @@ pub enum IngestError {
     #[error("this hub has no graph store to write to")]
     NoStore,
     #[error(transparent)]
-    Store(musubi_ontology::store::StoreError),
+    Store(musubi_store::StoreError),
 }
 
 /// What an ingest did.

@@ -5,14 +5,14 @@
 //! (DUO IRIs, and MONDO terms for DS), whichever source says it: a policy linked by
 //! `odrl:hasPolicy`, a policy that names the dataset by `musubi:datasetAccession` (EGA), and codes
 //! a steward confirmed for a free-text policy (kept in the `steward-duo` graph). The matching
-//! itself is `musubi_ontology::duo`.
+//! itself is `musubi_platform::duo`.
 
 use std::collections::BTreeSet;
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
-use musubi_ontology::duo::{self, DataUse, DuoTerm, Outcome, ResearchPurpose};
+use musubi_platform::duo::{self, DataUse, DuoTerm, Outcome, ResearchPurpose};
 use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef, Triple};
-use musubi_ontology::read_model::{MergedRecord, ReadModel};
+use musubi_read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
 

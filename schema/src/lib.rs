@@ -42,10 +42,10 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use musubi_ontology::disease::DiseaseHierarchy;
-use musubi_ontology::dmp::SharingPolicy;
-use musubi_ontology::read_model::{ReadModel, SourceView};
+use musubi_platform::dmp::SharingPolicy;
+use musubi_read_model::{ReadModel, SourceView};
 use musubi_ontology::rdf::{NamedNode, Triple};
-use musubi_ontology::store::{GraphStore, Replacement, StoreError};
+use musubi_store::{GraphStore, Replacement, StoreError};
 use musubi_ontology::vocab::Vocabulary;
 use musubi_search::{OnDisk, SearchIndex};
 
@@ -517,7 +517,7 @@ mod tests {
 
     fn hub_with(turtle: &str) -> Arc<Hub> {
         let triples = musubi_ontology::parse_triples(turtle.as_bytes(), musubi_ontology::RdfFormat::Turtle, "http://example.org/").expect("turtle");
-        let model = ReadModel::default().with_source(musubi_ontology::read_model::SourceView::from_triples("s", triples));
+        let model = ReadModel::default().with_source(musubi_read_model::SourceView::from_triples("s", triples));
         Arc::new(Hub::new(Arc::new(Vocabulary::builtin()), model, Vec::new()))
     }
 

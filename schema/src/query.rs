@@ -9,7 +9,7 @@ use musubi_ontology::tier::Tier;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, TermRef};
-use musubi_ontology::read_model::{EntityKey, MergedRecord, ReadModel};
+use musubi_read_model::{EntityKey, MergedRecord, ReadModel};
 use musubi_ontology::vocab::{self as v, Vocabulary};
 
 use crate::access::{RecordPolicy, Scope, effective_tier, forbidden_filter, guard, guard_tier, hub, listed, principal, today};

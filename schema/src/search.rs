@@ -16,7 +16,7 @@ use async_graphql::{Context, Enum, InputObject, Result, SimpleObject, Union};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use musubi_ontology::disease::{term_curie, term_iri};
-use musubi_ontology::read_model::{MergedRecord, ReadModel};
+use musubi_read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_search::{After, Doc, FIELDS, Kind, OnDisk, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
@@ -523,7 +523,7 @@ pub(crate) fn search(
 mod tests {
     use std::sync::Arc;
 
-    use musubi_ontology::read_model::SourceView;
+    use musubi_read_model::SourceView;
 
     use crate::{AuditCollector, Hub, Principal, build};
 
@@ -542,7 +542,7 @@ mod tests {
 
     fn hub() -> Arc<Hub> {
         let triples = musubi_ontology::parse_triples(RECORDS.as_bytes(), musubi_ontology::RdfFormat::Turtle, "http://example.org/").expect("turtle");
-        let model = musubi_ontology::read_model::ReadModel::default().with_source(SourceView::from_triples("s", triples));
+        let model = musubi_read_model::ReadModel::default().with_source(SourceView::from_triples("s", triples));
         Arc::new(Hub::new(Arc::new(musubi_ontology::vocab::Vocabulary::builtin()), model, Vec::new()))
     }
 
@@ -593,7 +593,7 @@ mod tests {
         let world = |extra: &str| {
             let turtle = format!("{SHOWN}\n{extra}");
             let triples = musubi_ontology::parse_triples(turtle.as_bytes(), musubi_ontology::RdfFormat::Turtle, "http://example.org/").expect("turtle");
-            let model = musubi_ontology::read_model::ReadModel::default().with_source(SourceView::from_triples("s", triples));
+            let model = musubi_read_model::ReadModel::default().with_source(SourceView::from_triples("s", triples));
             Arc::new(Hub::new(Arc::new(musubi_ontology::vocab::Vocabulary::builtin()), model, Vec::new()))
         };
         let prefixes = "@prefix dct: <http://purl.org/dc/terms/> . @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix m: <https://w3id.org/musubi/vocab#> . @prefix d: <https://w3id.org/musubi/dataset/> .";

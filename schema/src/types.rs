@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, MergedObject, Object, Result, SimpleObject};
 use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef};
-use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
+use musubi_read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::vocab::{self as v, AccessLevel as OntologyAccessLevel};
 
 use crate::access::{Hidden, RecordPolicy, Scope, guard, hub, listed, today};

@@ -13,8 +13,8 @@ use std::hash::{Hash, Hasher};
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
-use musubi_ontology::binary::{Reader, Writer};
-use musubi_ontology::read_model::{MergedRecord, ReadModel};
+use musubi_read_model::binary::{Reader, Writer};
+use musubi_read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 use tantivy::{Index, ReloadPolicy};
@@ -232,7 +232,7 @@ fn remove(path: &Path) -> std::io::Result<()> {
 mod tests {
     use std::collections::HashSet;
 
-    use musubi_ontology::read_model::SourceView;
+    use musubi_read_model::SourceView;
     use musubi_ontology::{RdfFormat, parse_triples};
 
     use super::*;

@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, TermRef};
-use musubi_ontology::read_model::{MergedRecord, Node, ReadModel, SourceView};
+use musubi_read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::{self as v, Vocabulary};
 use tantivy::collector::{Collector, SegmentCollector};

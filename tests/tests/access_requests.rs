@@ -10,7 +10,7 @@ use std::sync::Arc;
 use musubi_gateway::app::{App, load_manifests};
 use musubi_gateway::identity::Identity;
 use musubi_gateway::identity::api_keys::ApiKeys;
-use musubi_ontology::store::EmbeddedStore;
+use musubi_store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_schema::process::FeeSchedule;
 use musubi_tests::{Partner, graphql_as, manifests, write_manifests};

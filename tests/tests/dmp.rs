@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use musubi_gateway::app::{App, load_manifests};
-use musubi_ontology::dmp::SharingPolicy;
-use musubi_ontology::store::{EmbeddedStore, GraphStore};
+use musubi_platform::dmp::SharingPolicy;
+use musubi_store::{EmbeddedStore, GraphStore};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_schema::{AuditLog, Principal};

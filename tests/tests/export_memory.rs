@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use musubi_gateway::app::App;
-use musubi_ontology::store::{EmbeddedStore, GraphStore, Replacement};
+use musubi_store::{EmbeddedStore, GraphStore, Replacement};
 use musubi_ontology::vocab::{SOURCE_GRAPH_PREFIX, Vocabulary};
 use musubi_ontology::{RdfFormat, parse_triples};
 

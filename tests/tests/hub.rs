@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use musubi_gateway::app::{App, load_manifests};
-use musubi_ontology::store::EmbeddedStore;
+use musubi_store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_tests::{Behaviour, Partner, dcat_datasets, graphql, json_records, manifests, write_manifests};
 use serde_json::{Value, json};

@@ -21,7 +21,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use musubi_gateway::app::{App, load_manifests};
 use musubi_gateway::identity::api_keys::ApiKeys;
 use musubi_gateway::identity::{Identity, config};
-use musubi_ontology::store::EmbeddedStore;
+use musubi_store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_tests::{Partner, fixtures, manifests, write_manifests};
 use serde_json::{Value, json};

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use musubi_gateway::app::{App, load_manifests};
 use musubi_gateway::identity::api_keys::ApiKeys;
 use musubi_gateway::identity::{Identity, IdentityConfig};
-use musubi_ontology::store::EmbeddedStore;
+use musubi_store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_tests::write_manifests;
 use serde_json::{Value, json};

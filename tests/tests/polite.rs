@@ -9,7 +9,7 @@ use musubi_connectors::harvest::source_graph;
 use musubi_connectors::manifest::{Manifest, parse_manifest};
 use musubi_connectors::{Harvester, source_status};
 use musubi_ontology::rdf::Term;
-use musubi_ontology::store::{EmbeddedStore, GraphStore};
+use musubi_store::{EmbeddedStore, GraphStore};
 use musubi_ontology::vocab::{self, Vocabulary};
 use musubi_tests::{Behaviour, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, Partner, Validators, mappings};
 

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use musubi_gateway::app::{App, load_manifests};
-use musubi_ontology::store::EmbeddedStore;
+use musubi_store::EmbeddedStore;
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_schema::Principal;
@@ -125,7 +125,7 @@ async fn recall_on_japanese_text_is_complete() {
     let model = app.hub().model();
     let vocabulary = app.hub().vocabulary();
     let shown = |p: &str| vocabulary.property(p).is_some_and(|d| d.graphql_field.is_some());
-    let literals = |node: &musubi_ontology::read_model::Node| -> Vec<String> {
+    let literals = |node: &musubi_read_model::Node| -> Vec<String> {
         node.properties()
             .filter(|(p, _)| shown(p))
             .flat_map(|(_, vs)| vs.filter_map(|v| match v {
@@ -134,7 +134,7 @@ async fn recall_on_japanese_text_is_complete() {
             }))
             .collect()
     };
-    let text_of = |record: &musubi_ontology::read_model::MergedRecord| -> String {
+    let text_of = |record: &musubi_read_model::MergedRecord| -> String {
         let mut text = Vec::new();
         for (view, node) in model.members(record) {
             text.extend(literals(&node));
@@ -341,7 +341,7 @@ async fn tiers_bound_text_facets_filters_and_sort() {
     );
     assert_ne!(text, musubi_ontology::vocab::BUILTIN_TURTLE);
     let vocabulary = Vocabulary::from_turtle(&text, "custom.ttl").expect("valid");
-    let hub = Arc::new(musubi_schema::Hub::new(Arc::new(vocabulary), musubi_ontology::read_model::ReadModel::default(), Vec::new()));
+    let hub = Arc::new(musubi_schema::Hub::new(Arc::new(vocabulary), musubi_read_model::ReadModel::default(), Vec::new()));
     let schema = musubi_schema::build(hub);
     for q in ["{ search(facets: [ASSAYS]) { totalCount } }", r#"{ search(filter: { assays: ["WGS"] }) { totalCount } }"#] {
         let r = schema.execute(async_graphql::Request::new(q).data(Principal::anonymous()).data(musubi_schema::AuditCollector::new())).await;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use musubi_connectors::harvest::source_graph;
 use musubi_gateway::app::{App, load_manifests};
 use musubi_ontology::rdf::{Term, Triple};
-use musubi_ontology::store::{EmbeddedStore, GraphStore};
+use musubi_store::{EmbeddedStore, GraphStore};
 use musubi_ontology::vocab::Vocabulary;
 use musubi_tests::{Partner, file_source_manifests, graphql, jga_manifests, json_records, manifests, write_manifests};
 use serde_json::Value;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use musubi_connectors::harvest::source_graph;
 use musubi_gateway::app::{App, load_manifests};
 use musubi_ontology::rdf::{Literal, NamedOrBlankNode, Term, Triple};
-use musubi_ontology::store::{EmbeddedStore, GraphStore, Replacement};
+use musubi_store::{EmbeddedStore, GraphStore, Replacement};
 use musubi_ontology::vocab::{self, Vocabulary};
 use musubi_tests::{Partner, SparqlServer, dcat_datasets, fixture_files, graphql, mappings, turtle_fixture, write_manifests};
 use serde_json::Value;

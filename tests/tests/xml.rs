@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use musubi_gateway::app::{App, load_manifests};
-use musubi_ontology::store::EmbeddedStore;
+use musubi_store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_tests::{Behaviour, Partner, fixtures, graphql, write_manifests};
 use serde_json::Value;
@@ -206,7 +206,7 @@ async fn gzip_xml_files_in_a_folder_are_read_and_a_broken_one_stores_nothing() {
 
     // A second file in the folder that is not XML at all fails the harvest, named by file, line
     // and column; the graph of the first harvest stays as it was.
-    use musubi_ontology::store::GraphStore;
+    use musubi_store::GraphStore;
     let graph = musubi_connectors::harvest::source_graph("jga-studies");
     let before = store.graph(graph.as_ref()).expect("graph");
     std::fs::write(folder.join("notes.xml"), "<STUDY_SET>\n  <STUDY accession=\"JGAS9\">\n</STUDY_SET>\n").expect("write");

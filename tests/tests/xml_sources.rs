@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use musubi_gateway::app::{App, load_manifests};
-use musubi_ontology::store::{EmbeddedStore, GraphStore};
+use musubi_store::{EmbeddedStore, GraphStore};
 use musubi_ontology::vocab::Vocabulary;
 use musubi_schema::Principal;
 use musubi_tests::{Partner, fixtures, graphql, mappings, shipped_check, write_manifests};

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use musubi_rml::{Mapping, Record, XPath};
 use musubi_ontology::rdf::{Literal, NamedNode, NamedOrBlankNode, Triple};
-use musubi_ontology::store::GraphSpool;
+use musubi_store::GraphSpool;
 use musubi_ontology::vocab::{self, Vocabulary};
 use serde_json::Value;
 use serde_json_path::JsonPath;

@@ -178,7 +178,7 @@ fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput)
             problems.push(input(&field, format!("{accession} is named twice")));
             continue;
         }
-        let listed = |r: &&musubi_ontology::read_model::MergedRecord| crate::access::listed(ctx, crate::access::RecordPolicy::of(r, &today));
+        let listed = |r: &&musubi_read_model::MergedRecord| crate::access::listed(ctx, crate::access::RecordPolicy::of(r, &today));
         let Some(record) = model.dataset(accession).filter(listed) else {
             problems.push(input(&field, format!("no dataset {accession} in the hub")));
             continue;

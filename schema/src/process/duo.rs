@@ -1,9 +1,9 @@
 //! DUO verdicts for access requests: the research use against a dataset's data-use conditions
 //! (`musubi:dataUseCondition`: DUO terms, and the MONDO diseases a DS permission names), decided
-//! by the ontology's matcher ([`musubi_ontology::duo::match_purpose`], DUOS v4 logic).
+//! by the ontology's matcher ([`musubi_platform::duo::match_purpose`], DUOS v4 logic).
 
 use musubi_ontology::disease::DiseaseHierarchy;
-use musubi_ontology::duo::{self, DataUse, ResearchPurpose};
+use musubi_platform::duo::{self, DataUse, ResearchPurpose};
 
 use super::{ResearchUse, VerdictOutcome};
 

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use musubi_ontology::rdf::{Literal, NamedNode, Triple};
-use musubi_ontology::store::{GraphStore, Replacement, StoreError};
+use musubi_store::{GraphStore, Replacement, StoreError};
 use serde::{Deserialize, Serialize};
 
 use super::GRAPH_PREFIX;
@@ -293,7 +293,7 @@ impl FeeStatement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use musubi_ontology::store::EmbeddedStore;
+    use musubi_store::EmbeddedStore;
 
     #[test]
     fn counts_survive_reloading_and_statements_price_them() {

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use musubi_ontology::rdf::{Literal, NamedNode, Triple};
-use musubi_ontology::store::{EmbeddedStore, GraphStore, Replacement, StoreError};
+use musubi_store::{EmbeddedStore, GraphStore, Replacement, StoreError};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
 use serde::{Deserialize, Serialize};

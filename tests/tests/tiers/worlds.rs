@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use musubi_ontology::rdf::{Literal, NamedNode, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple};
-use musubi_ontology::read_model::{MergedRecord, ReadModel, SourceView};
+use musubi_read_model::{MergedRecord, ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::{self as v, Vocabulary};
 use musubi_schema::access::{RecordPolicy, effective_tier};

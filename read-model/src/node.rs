@@ -22,7 +22,7 @@ use std::hash::{BuildHasher, Hasher};
 use oxigraph::model::{BlankNodeRef, LiteralRef, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef};
 
 use crate::binary::{Slice, Writer};
-use crate::vocab::{self, AccessLevel};
+use musubi_ontology::vocab::{self, AccessLevel};
 
 /// What a view's nodes refer to by number.
 #[derive(Debug, Default, PartialEq, Eq, Hash)]

@@ -1,4 +1,4 @@
-//! The graph store: where the truth lives.
+//! musubi-store, the graph store: where the truth lives.
 //!
 //! Callers see [`GraphStore`], so that a remote SPARQL 1.1 endpoint (Virtuoso, QLever, Fuseki, …)
 //! can stand in for the embedded oxigraph without touching them. The embedded store keeps every
@@ -21,8 +21,8 @@ use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Q
 use oxigraph::store::{Store, Transaction};
 
 /// The graph holding `<graph> musubi:generation <physical graph>` for generation-stored graphs.
-pub const GENERATIONS: NamedNodeRef<'static> = NamedNodeRef::new_unchecked("https://w3id.org/musubi/store/generations");
-const GENERATION: NamedNodeRef<'static> = NamedNodeRef::new_unchecked("https://w3id.org/musubi/vocab#generation");
+pub use musubi_ontology::vocab::GENERATIONS_GRAPH as GENERATIONS;
+use musubi_ontology::vocab::MUSUBI_GENERATION as GENERATION;
 const GENERATION_MARK: &str = "#musubi-generation-";
 /// Graphs with at least this many triples are bulk-loaded as a new generation.
 const BULK_THRESHOLD: usize = 50_000;

@@ -2,7 +2,7 @@
 //! sensitive — gathered when records are merged and kept with them: listing or searching records
 //! then needs no read of their nodes (a view on disk reads each node from its file).
 
-use crate::vocab;
+use musubi_ontology::vocab;
 
 use super::Node;
 

@@ -20,9 +20,9 @@ use std::str::FromStr;
 
 use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 
-use crate::read_model::SourceView;
-use crate::store::{GraphStore, Replacement, StoreError};
-use crate::vocab::{self as v, Vocabulary};
+use musubi_read_model::SourceView;
+use musubi_store::{GraphStore, Replacement, StoreError};
+use musubi_ontology::vocab::{self as v, Vocabulary};
 
 /// Data item IRIs and plan IRIs are minted under this prefix.
 pub const DMP_IRI_PREFIX: &str = "https://w3id.org/musubi/dmp/";
@@ -230,7 +230,7 @@ impl Dmp {
 /// Stages a validated plan (its triples, access levels normalised as a harvest does) and swaps
 /// it into its own graph in one transaction. Returns its projection for the read model.
 pub fn ingest(store: &dyn GraphStore, vocabulary: &Vocabulary, dmp: &Dmp) -> Result<SourceView, StoreError> {
-    let mut triples = dmp.triples(&Literal::from(crate::now()));
+    let mut triples = dmp.triples(&Literal::from(musubi_ontology::now()));
     vocabulary.prepare_staged(&mut triples);
     let graph = NamedNode::new_unchecked(format!("{}{}", v::SOURCE_GRAPH_PREFIX, dmp.source_id()));
     store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }])?;
@@ -838,7 +838,7 @@ pub fn items_of(view: &SourceView) -> Vec<NamedOrBlankNode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::EmbeddedStore;
+    use musubi_store::EmbeddedStore;
 
     const JSONLD: &[u8] = include_bytes!("../../tests/fixtures/amed-dmp/dmp-example.jsonld");
     const CSV: &[u8] = include_bytes!("../../tests/fixtures/amed-dmp/dmp-example.csv");

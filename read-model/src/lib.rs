@@ -1,4 +1,4 @@
-//! The read model: documents projected from the graph, which queries are answered from.
+//! musubi-read-model: documents projected from the graph, which queries are answered from.
 //!
 //! The graph is the truth; this is derived from it and rebuilt per source after each harvest (and
 //! from the store at start). A page of results is a lookup here, never a SPARQL query per field.
@@ -13,8 +13,9 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple};
 
-use crate::store::{GraphStore, StoreError};
+use musubi_store::{GraphStore, StoreError};
 
+pub mod binary;
 mod file;
 mod node;
 mod policy;
@@ -22,7 +23,7 @@ mod records_file;
 pub use file::{ViewFileError, ViewFiles};
 pub use node::{Node, Values};
 pub use policy::PolicyFacts;
-use crate::vocab::{self, AccessLevel};
+use musubi_ontology::vocab::{self, AccessLevel};
 
 /// Orders `a` and `b` as their `to_string()`s compare (the order values and keys have always had),
 /// formatting into two reused buffers instead of allocating a string per value.
@@ -918,7 +919,7 @@ impl UnionFind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{RdfFormat, parse_triples};
+    use musubi_ontology::{RdfFormat, parse_triples};
 
     fn view(source: &str, turtle: &str) -> SourceView {
         let prefixes = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . \
@@ -934,8 +935,8 @@ mod tests {
     }
 
     /// Stores `turtle` as `source`'s graph.
-    fn put_graph(store: &crate::store::EmbeddedStore, source: &str, turtle: &str) {
-        use crate::store::{GraphStore, Replacement};
+    fn put_graph(store: &musubi_store::EmbeddedStore, source: &str, turtle: &str) {
+        use musubi_store::{GraphStore, Replacement};
         let prefixes = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . \
                         @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix owl: <http://www.w3.org/2002/07/owl#> . \
                         @prefix odrl: <http://www.w3.org/ns/odrl/2/> . @prefix m: <https://w3id.org/musubi/vocab#> . \
@@ -1023,7 +1024,7 @@ mod tests {
 
     #[test]
     fn views_kept_on_disk_are_read_back_as_projected_until_the_graph_changes() {
-        use crate::store::EmbeddedStore;
+        use musubi_store::EmbeddedStore;
         // Every graph bulk-loaded as a generation, as a national source's is.
         let store = EmbeddedStore::in_memory().with_bulk_threshold(1);
         let dir = tempfile::tempdir().expect("temp dir");
@@ -1078,7 +1079,7 @@ mod tests {
 
     #[test]
     fn merged_records_kept_on_disk_are_read_back_while_the_views_are_the_same() {
-        use crate::store::EmbeddedStore;
+        use musubi_store::EmbeddedStore;
         let store = EmbeddedStore::in_memory().with_bulk_threshold(1);
         let dir = tempfile::tempdir().expect("temp dir");
         let files = ViewFiles::new(dir.path().join("views"));
@@ -1154,7 +1155,7 @@ mod tests {
 
     #[test]
     fn every_source_graph_in_the_store_is_loaded_as_its_view_and_nothing_else() {
-        use crate::store::{EmbeddedStore, Replacement};
+        use musubi_store::{EmbeddedStore, Replacement};
         let store = EmbeddedStore::in_memory();
         let turtle = |n: usize| format!("@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n<https://w3id.org/musubi/dataset/D{n}> a dcat:Dataset ; dct:identifier \"D{n}\" ; dct:title \"t{n}\" .");
         let sources = ["alpha", "beta", "gamma", "delta", "epsilon"];

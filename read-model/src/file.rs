@@ -3,7 +3,7 @@
 //! RocksDB by point lookup was half of the start-up (perf, 100,000 datasets).
 //!
 //! A file is a cache of the graph, never the truth. It names the store generation of the graph it
-//! was projected from ([`GraphStore::generation`](crate::store::GraphStore::generation)); a file
+//! was projected from ([`GraphStore::generation`](musubi_store::GraphStore::generation)); a file
 //! of another generation (a harvest landed since, e.g. by `musubi harvest` in another process), of
 //! another format version, or that does not decode, is not used, and the view is projected from
 //! the graph again. Graphs stored in place (small ones) have no generation and no file.

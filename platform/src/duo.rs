@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::disease::{term_curie, term_iri, DiseaseHierarchy};
+use musubi_ontology::disease::{term_curie, term_iri, DiseaseHierarchy};
 
 /// The OBO PURL prefix of DUO terms.
 pub const DUO_PREFIX: &str = "http://purl.obolibrary.org/obo/DUO_";
@@ -771,7 +771,7 @@ mod tests {
             obo:MONDO_0008903 rdfs:label "lung cancer" .
             obo:MONDO_0011719 rdfs:label "gastrointestinal stromal tumor" ; rdfs:subClassOf obo:MONDO_0005070 ."#;
         let mut h = DiseaseHierarchy::new();
-        h.add_triples(&crate::parse_triples(ttl, crate::RdfFormat::Turtle, "http://example.org/").unwrap());
+        h.add_triples(&musubi_ontology::parse_triples(ttl, musubi_ontology::RdfFormat::Turtle, "http://example.org/").unwrap());
         let by: std::collections::HashMap<String, Vec<Suggestion>> =
             jga_policies().into_iter().map(|(acc, text)| (acc, suggest_from_text_with(&text, &h))).collect();
         assert_eq!(by.len(), 7);
