@@ -10,8 +10,9 @@ use musubi_platform::dmp::SharingPolicy;
 use musubi_read_model::{Opening, ReadModel, SourceView, ViewFiles};
 use musubi_store::{EmbeddedStore, GraphSpool, GraphStore, StoreError};
 use musubi_ontology::vocab::{Vocabulary, VocabularyError};
-use musubi_schema::audit::AuditError;
-use musubi_schema::process::{Affiliation, FeeSchedule, MeteredUse, PauseHook, Process, ProcessError};
+use musubi_platform::audit::AuditError;
+use musubi_platform::fees::{Affiliation, FeeSchedule, MeteredUse};
+use musubi_platform::ledger::{Ledger, LedgerError, PauseHook};
 use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Limits, Prepared, Principal, SourceInfo};
 use musubi_search::OnDisk;
 
@@ -102,7 +103,7 @@ pub enum StartError {
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error("process records: {0}")]
-    Process(#[from] ProcessError),
+    Ledger(#[from] LedgerError),
 }
 
 /// The hub: shared by the HTTP server and the harvest runner.
@@ -289,11 +290,11 @@ impl App {
         let sharing = load_sharing_policy(&config.sharing_policy.clone().unwrap_or_else(|| config.data.join("sharing-policy.toml")))?;
         let fees = load_fee_schedule(&config.data.join("fees.toml"))?;
         let store: Arc<dyn GraphStore> = Arc::new(store);
-        let mut process = Process::open(store.clone(), &audit)?;
+        let mut ledger = Ledger::open(store.clone(), &audit)?;
         if let Some(hook) = pause_hook(&config.data, "MUSUBI_TEST_PAUSE_APPROVAL") {
-            process = process.with_pause(hook);
+            ledger = ledger.with_pause(hook);
         }
-        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, process, projection)?
+        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, ledger, projection)?
             .with_cache(config.data.join("cache"))
             .with_staging(config.data.join("staging"), SPOOL_EVERY)
             .with_identity(identity)
@@ -343,8 +344,8 @@ impl App {
         diseases: Arc<DiseaseHierarchy>,
         sharing: SharingPolicy,
     ) -> Result<App, StartError> {
-        let process = Process::open(store.clone(), &audit)?;
-        App::assemble(store, manifests, vocabulary, audit, diseases, sharing, process, Projection::Store)
+        let ledger = Ledger::open(store.clone(), &audit)?;
+        App::assemble(store, manifests, vocabulary, audit, diseases, sharing, ledger, Projection::Store)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -355,7 +356,7 @@ impl App {
         audit: Arc<AuditLog>,
         diseases: Arc<DiseaseHierarchy>,
         sharing: SharingPolicy,
-        process: Process,
+        ledger: Ledger,
         projection: Projection,
     ) -> Result<App, StartError> {
         let started = std::time::Instant::now();
@@ -381,7 +382,7 @@ impl App {
                 .with_diseases(diseases)
                 .with_store(store.clone())
                 .with_sharing_policy(sharing)
-                .with_process(Arc::new(process)),
+                .with_ledger(Arc::new(ledger)),
         );
         let (views, start) = match views {
             Some((files, None, _)) => (Some(files), None),
@@ -521,7 +522,7 @@ impl App {
         affiliation: Option<Affiliation>,
     ) -> Result<async_graphql::Response, AuditError> {
         if let (Some(subject), Some(issuer)) = (&principal.subject, &principal.issuer) {
-            let granted = self.hub.process().active_grants(subject, issuer, &musubi_ontology::now());
+            let granted = self.hub.ledger().active_grants(subject, issuer, &musubi_ontology::now());
             principal.grants.extend(granted);
         }
         // Metered once answered (a statement does not count the query that reads it).
@@ -550,8 +551,8 @@ impl App {
     /// request: a failure is logged.
     pub(crate) async fn meter(&self, affiliation: Option<&Affiliation>, what: MeteredUse) {
         if let Some(Affiliation { organisation, user_class: Some(class) }) = affiliation.cloned() {
-            let process = self.hub.process().clone();
-            let metered = tokio::task::spawn_blocking(move || process.meter().record(&organisation, class, what)).await;
+            let ledger = self.hub.ledger().clone();
+            let metered = tokio::task::spawn_blocking(move || ledger.meter().record(&organisation, class, what)).await;
             if let Ok(Err(e)) = metered {
                 tracing::error!(%e, ?what, "cannot meter a use; it was served unmetered");
             }
@@ -563,7 +564,7 @@ impl App {
     /// out of the cache.
     pub async fn execute_uncached(&self, request: async_graphql::Request, mut principal: Principal) -> Result<async_graphql::Response, AuditError> {
         if let (Some(subject), Some(issuer)) = (&principal.subject, &principal.issuer) {
-            let granted = self.hub.process().active_grants(subject, issuer, &musubi_ontology::now());
+            let granted = self.hub.ledger().active_grants(subject, issuer, &musubi_ontology::now());
             principal.grants.extend(granted);
         }
         let (response, reads) = self.run(request, principal.clone(), None).await;
@@ -576,7 +577,7 @@ impl App {
         request: async_graphql::Request,
         principal: Principal,
         affiliation: Option<Affiliation>,
-    ) -> (async_graphql::Response, Vec<musubi_schema::audit::Read>) {
+    ) -> (async_graphql::Response, Vec<musubi_platform::audit::Read>) {
         let collector = AuditCollector::new();
         let mut request = request.data(principal).data(collector.clone());
         if let Some(a) = affiliation {
@@ -587,7 +588,7 @@ impl App {
     }
 
     /// Appends `reads` for `principal` to the audit log, synced, off the async threads.
-    async fn audit(&self, principal: Principal, reads: Vec<musubi_schema::audit::Read>) -> Result<(), AuditError> {
+    async fn audit(&self, principal: Principal, reads: Vec<musubi_platform::audit::Read>) -> Result<(), AuditError> {
         if reads.is_empty() {
             return Ok(());
         }
@@ -828,7 +829,7 @@ pub fn open_store(config: &Config) -> Result<EmbeddedStore, StoreError> {
     EmbeddedStore::open(&config.data.join("graph"))
 }
 
-/// The fee schedule in `path` (TOML; see `musubi_schema::process::FeeSchedule`); none: no fees.
+/// The fee schedule in `path` (TOML; see `musubi_platform::fees::FeeSchedule`); none: no fees.
 pub fn load_fee_schedule(path: &Path) -> Result<FeeSchedule, StartError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,

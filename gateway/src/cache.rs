@@ -28,8 +28,8 @@ use std::time::Duration;
 use async_graphql::Response;
 use moka::sync::Cache;
 use musubi_schema::Principal;
-use musubi_schema::process::Affiliation;
-use musubi_schema::audit::Read;
+use musubi_platform::fees::Affiliation;
+use musubi_platform::audit::Read;
 use serde::Deserialize;
 
 /// How big and how old cached responses may get. Deserialises from a `[cache]` table.

@@ -64,7 +64,7 @@ async fn export(app: App, headers: HeaderMap, params: Params, format: Format) ->
         Err((status, message, code)) => return failure(status, &message, code),
     };
     // One export is one metered use (fees), however many pages it streams.
-    app.meter(affiliation.as_ref(), musubi_schema::process::MeteredUse::Export).await;
+    app.meter(affiliation.as_ref(), musubi_platform::fees::MeteredUse::Export).await;
     let context = (format == Format::JsonLd).then(|| context(app.vocabulary()));
     let head = match &context {
         Some(context) => format!("{{\"@context\":{context},\"@graph\":[\n"),

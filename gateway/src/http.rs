@@ -116,7 +116,7 @@ fn read_request(body: &[u8]) -> Result<async_graphql::Request, String> {
 pub(crate) async fn caller(
     app: &App,
     headers: &HeaderMap,
-) -> Result<(musubi_schema::Principal, Option<musubi_schema::process::Affiliation>), Response> {
+) -> Result<(musubi_schema::Principal, Option<musubi_platform::fees::Affiliation>), Response> {
     let accept = header_str(headers, header::ACCEPT);
     match app.identity().caller(headers).await {
         Ok(p) => Ok(p),

@@ -4,7 +4,7 @@
 //! The server is told (test-only `MUSUBI_TEST_PAUSE_APPROVAL`) to stop for good at one point of
 //! the approval and to say so with a file in the data folder; the test kills it there. The two
 //! points are just before and just after the one store transaction that writes the request's
-//! new state and its grant; the audit line comes after it (see `musubi_schema::process`).
+//! new state and its grant; the audit line comes after it (see `musubi_platform::ledger`).
 
 use std::net::SocketAddr;
 use std::path::Path;

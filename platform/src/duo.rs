@@ -325,21 +325,23 @@ impl ResearchPurpose {
     }
 }
 
-/// The three answers a matcher gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
+/// The three answers a matcher gives (stored in access requests as `MATCH`, `NO_MATCH`,
+/// `NEEDS_REVIEW`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Decision {
     Match,
     NoMatch,
     NeedsReview,
 }
 
-impl Outcome {
+impl Decision {
     /// `MATCH`, `NO_MATCH`, `NEEDS_REVIEW`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Match => "MATCH",
-            Outcome::NoMatch => "NO_MATCH",
-            Outcome::NeedsReview => "NEEDS_REVIEW",
+            Decision::Match => "MATCH",
+            Decision::NoMatch => "NO_MATCH",
+            Decision::NeedsReview => "NEEDS_REVIEW",
         }
     }
 }
@@ -347,7 +349,7 @@ impl Outcome {
 /// A verdict and the rule (or rules, `; `-separated) that decided it, in words for a committee.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
-    pub outcome: Outcome,
+    pub outcome: Decision,
     pub rule: String,
 }
 
@@ -445,11 +447,11 @@ pub fn match_purpose(purpose: &ResearchPurpose, data: &DataUse, diseases: &Disea
     }
 
     let (outcome, rules) = if !no.is_empty() {
-        (Outcome::NoMatch, no)
+        (Decision::NoMatch, no)
     } else if !review.is_empty() {
-        (Outcome::NeedsReview, review)
+        (Decision::NeedsReview, review)
     } else {
-        (Outcome::Match, ok)
+        (Decision::Match, ok)
     };
     Verdict { outcome, rule: rules.join("; ") }
 }
@@ -620,7 +622,7 @@ mod tests {
     }
 
     #[track_caller]
-    fn assert_verdict(v: &Verdict, outcome: Outcome, rule_mentions: &str) {
+    fn assert_verdict(v: &Verdict, outcome: Decision, rule_mentions: &str) {
         assert_eq!(v.outcome, outcome, "{v:?}");
         assert!(v.rule.contains(rule_mentions), "rule should mention {rule_mentions:?}: {v:?}");
     }
@@ -654,41 +656,41 @@ mod tests {
     fn general_use_matches_every_purpose() {
         for gru in ["GRU", "NRES"] {
             for p in [ds(CHILD), hmb(), poa(), ResearchPurpose::default()] {
-                assert_verdict(&verdict(&p, &data(&[gru])), Outcome::Match, gru);
+                assert_verdict(&verdict(&p, &data(&[gru])), Decision::Match, gru);
             }
         }
     }
 
     #[test]
     fn ds_purpose_matches_same_disease_and_mondo_ancestor_not_descendant() {
-        assert_verdict(&verdict(&ds(CHILD), &data(&["DS", CHILD])), Outcome::Match, "both for MONDO:0000645");
+        assert_verdict(&verdict(&ds(CHILD), &data(&["DS", CHILD])), Decision::Match, "both for MONDO:0000645");
         let v = verdict(&ds(CHILD), &data(&["DUO:0000007", PARENT]));
-        assert_verdict(&v, Outcome::Match, "MONDO:0000645 (fallopian tube benign neoplasm) is a kind of MONDO:0000624");
+        assert_verdict(&v, Decision::Match, "MONDO:0000645 (fallopian tube benign neoplasm) is a kind of MONDO:0000624");
         // Consent for the narrower disease does not cover research on the broader one.
         let v = verdict(&ds(PARENT), &data(&["DS", CHILD]));
-        assert_verdict(&v, Outcome::NoMatch, "neither the consented disease nor a kind of it");
+        assert_verdict(&v, Decision::NoMatch, "neither the consented disease nor a kind of it");
         // Without the hierarchy the ancestor is unknown, so the same request is refused.
         let v = match_purpose(&ds(CHILD), &data(&["DS", PARENT]), &DiseaseHierarchy::new());
-        assert_eq!(v.outcome, Outcome::NoMatch);
+        assert_eq!(v.outcome, Decision::NoMatch);
     }
 
     #[test]
     fn ds_purpose_matches_hmb_but_hmb_purpose_does_not_match_ds() {
-        assert_verdict(&verdict(&ds(CHILD), &data(&["HMB"])), Outcome::Match, "fits HMB");
-        assert_verdict(&verdict(&hmb(), &data(&["DS", PARENT])), Outcome::NoMatch, "broader than the DS consent");
-        assert_verdict(&verdict(&hmb(), &data(&["HMB"])), Outcome::Match, "HMB");
-        assert_verdict(&verdict(&ds(CHILD), &data(&["DS"])), Outcome::NeedsReview, "names no disease");
+        assert_verdict(&verdict(&ds(CHILD), &data(&["HMB"])), Decision::Match, "fits HMB");
+        assert_verdict(&verdict(&hmb(), &data(&["DS", PARENT])), Decision::NoMatch, "broader than the DS consent");
+        assert_verdict(&verdict(&hmb(), &data(&["HMB"])), Decision::Match, "HMB");
+        assert_verdict(&verdict(&ds(CHILD), &data(&["DS"])), Decision::NeedsReview, "names no disease");
     }
 
     #[test]
     fn population_origins_needs_gru_or_poa() {
-        assert_verdict(&verdict(&poa(), &data(&["POA"])), Outcome::Match, "POA");
-        assert_verdict(&verdict(&poa(), &data(&["HMB"])), Outcome::NoMatch, "POA purpose needs GRU or POA");
-        assert_verdict(&verdict(&ds(CHILD), &data(&["POA"])), Outcome::NoMatch, "POA-only");
-        assert_verdict(&verdict(&hmb(), &data(&["POA"])), Outcome::NoMatch, "POA-only");
-        assert_verdict(&verdict(&poa(), &data(&["GRU", "NPOA"])), Outcome::NoMatch, "NPOA");
+        assert_verdict(&verdict(&poa(), &data(&["POA"])), Decision::Match, "POA");
+        assert_verdict(&verdict(&poa(), &data(&["HMB"])), Decision::NoMatch, "POA purpose needs GRU or POA");
+        assert_verdict(&verdict(&ds(CHILD), &data(&["POA"])), Decision::NoMatch, "POA-only");
+        assert_verdict(&verdict(&hmb(), &data(&["POA"])), Decision::NoMatch, "POA-only");
+        assert_verdict(&verdict(&poa(), &data(&["GRU", "NPOA"])), Decision::NoMatch, "NPOA");
         let general = ResearchPurpose::default();
-        assert_verdict(&verdict(&general, &data(&["HMB"])), Outcome::NoMatch, "needs GRU");
+        assert_verdict(&verdict(&general, &data(&["HMB"])), Decision::NoMatch, "needs GRU");
     }
 
     #[test]
@@ -696,35 +698,35 @@ mod tests {
         let commercial = ResearchPurpose { commercial: true, ..hmb() };
         for code in ["NCU", "NPU", "NPUNCU"] {
             let v = verdict(&commercial, &data(&["GRU", code]));
-            assert_verdict(&v, Outcome::NoMatch, &format!("non-profit use: {code}"));
+            assert_verdict(&v, Decision::NoMatch, &format!("non-profit use: {code}"));
             // The same research done not for profit matches.
-            assert_eq!(verdict(&hmb(), &data(&["GRU", code])).outcome, Outcome::Match);
+            assert_eq!(verdict(&hmb(), &data(&["GRU", code])).outcome, Decision::Match);
         }
-        assert_eq!(verdict(&commercial, &data(&["HMB"])).outcome, Outcome::Match);
+        assert_eq!(verdict(&commercial, &data(&["HMB"])).outcome, Decision::Match);
         // A definite no outranks an abstention.
         let v = verdict(&commercial, &data(&["GRU", "NCU", "COL"]));
-        assert_eq!(v.outcome, Outcome::NoMatch, "{v:?}");
+        assert_eq!(v.outcome, Decision::NoMatch, "{v:?}");
     }
 
     #[test]
     fn methods_development_on_nmds_data_does_not_match() {
         let methods = ResearchPurpose { methods: true, ..hmb() };
-        assert_verdict(&verdict(&methods, &data(&["HMB", "NMDS"])), Outcome::NoMatch, "NMDS");
-        assert_eq!(verdict(&methods, &data(&["HMB"])).outcome, Outcome::Match);
-        assert_eq!(verdict(&hmb(), &data(&["HMB", "NMDS"])).outcome, Outcome::Match);
+        assert_verdict(&verdict(&methods, &data(&["HMB", "NMDS"])), Decision::NoMatch, "NMDS");
+        assert_eq!(verdict(&methods, &data(&["HMB"])).outcome, Decision::Match);
+        assert_eq!(verdict(&hmb(), &data(&["HMB", "NMDS"])).outcome, Decision::Match);
     }
 
     #[test]
     fn conditions_it_cannot_judge_make_it_abstain() {
         for t in ABSTAIN {
             let v = verdict(&hmb(), &data(&["GRU", t.code()]));
-            assert_verdict(&v, Outcome::NeedsReview, &format!("data requires {}", t.code()));
+            assert_verdict(&v, Decision::NeedsReview, &format!("data requires {}", t.code()));
         }
-        assert_eq!(verdict(&hmb(), &data(&["GRU", "CC"])).outcome, Outcome::Match, "CC restricts nothing");
-        assert_verdict(&verdict(&hmb(), &data(&["IRB"])), Outcome::NeedsReview, "no DUO permission");
-        assert_verdict(&verdict(&hmb(), &data(&["GRU", "DUO:0000032"])), Outcome::NeedsReview, "DUO:0000032");
+        assert_eq!(verdict(&hmb(), &data(&["GRU", "CC"])).outcome, Decision::Match, "CC restricts nothing");
+        assert_verdict(&verdict(&hmb(), &data(&["IRB"])), Decision::NeedsReview, "no DUO permission");
+        assert_verdict(&verdict(&hmb(), &data(&["GRU", "DUO:0000032"])), Decision::NeedsReview, "DUO:0000032");
         let other = ResearchPurpose { other: Some("train a chatbot".into()), ..Default::default() };
-        assert_verdict(&verdict(&other, &data(&["GRU"])), Outcome::NeedsReview, "train a chatbot");
+        assert_verdict(&verdict(&other, &data(&["GRU"])), Decision::NeedsReview, "train a chatbot");
     }
 
     #[test]
@@ -741,7 +743,7 @@ mod tests {
             "ethicsApprovalRequired": true, "geographicalRestrictions": ""});
         let d = DataUse::from_duos_json(&doc).unwrap();
         assert_eq!(d.terms, BTreeSet::from([DuoTerm::Ds, DuoTerm::Npu, DuoTerm::Irb]));
-        assert_eq!(verdict(&ds(CHILD), &d).outcome, Outcome::NeedsReview);
+        assert_eq!(verdict(&ds(CHILD), &d).outcome, Decision::NeedsReview);
         let err = DataUse::from_duos_json(&serde_json::json!({"diseaseRestrictions": "MONDO:1"})).unwrap_err();
         assert!(err.contains("diseaseRestrictions must be an array"), "{err}");
     }

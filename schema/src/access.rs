@@ -6,9 +6,8 @@
 //! lists, counts and search), a sensitive one needs CONTROLLED for its REGISTERED properties. A
 //! denied field resolves to `null` with a `FORBIDDEN` error naming the tier it needs; the rest of
 //! the response is served. The error never echoes the value. Every allowed read of a CONTROLLED or
-//! STEWARD field is noted in the request's [`AuditCollector`](crate::audit::AuditCollector).
+//! STEWARD field is noted in the request's [`AuditCollector`](musubi_platform::audit::AuditCollector).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::{Context, Error, ErrorExtensions};
@@ -18,44 +17,9 @@ use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 
 use crate::Hub;
-use crate::audit::AuditCollector;
+use musubi_platform::audit::AuditCollector;
 
-/// The caller as the schema sees it; built by the gateway from the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub tier: Tier,
-    /// Accessions of the datasets the caller holds a grant for (CONTROLLED reads).
-    pub grants: HashSet<String>,
-    /// Who the caller is, for the audit log; `None` for anonymous callers.
-    pub subject: Option<String>,
-    /// Who vouched for the caller (the token issuer, or `api-key`), for the audit log.
-    pub issuer: Option<String>,
-}
-
-impl Principal {
-    pub fn anonymous() -> Principal {
-        Principal { tier: Tier::Public, grants: HashSet::new(), subject: None, issuer: None }
-    }
-
-    /// Whether the caller may read a field of `tier` on the dataset `accession`.
-    pub fn may_read(&self, tier: Tier, accession: Option<&str>) -> bool {
-        match tier {
-            Tier::Controlled if self.tier < Tier::Steward => {
-                self.tier >= Tier::Registered && accession.is_some_and(|a| self.grants.contains(a))
-            }
-            _ => self.tier >= tier,
-        }
-    }
-
-    /// Whether the caller may read a field of `tier` on at least one dataset (a filter on a field
-    /// the caller can read nowhere is refused outright).
-    pub fn may_read_somewhere(&self, tier: Tier) -> bool {
-        match tier {
-            Tier::Controlled if self.tier < Tier::Steward => self.tier >= Tier::Registered && !self.grants.is_empty(),
-            _ => self.tier >= tier,
-        }
-    }
-}
+pub use musubi_platform::Principal;
 
 /// What a record's own data says about how it is shown (the record policies).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -217,21 +181,6 @@ pub(crate) fn forbidden_filter(argument: &str, tier: Tier) -> Error {
 mod tests {
     use super::*;
     use musubi_ontology::vocab as v;
-
-    #[test]
-    fn controlled_needs_a_grant_for_that_dataset() {
-        let mut p = Principal { tier: Tier::Registered, grants: HashSet::from(["JGAD000001".to_owned()]), subject: None, issuer: None };
-        assert!(p.may_read(Tier::Controlled, Some("JGAD000001")));
-        assert!(!p.may_read(Tier::Controlled, Some("JGAD000002")));
-        assert!(!p.may_read(Tier::Controlled, None));
-        assert!(!p.may_read(Tier::Steward, Some("JGAD000001")));
-        assert!(p.may_read_somewhere(Tier::Controlled));
-        p.tier = Tier::Steward;
-        assert!(p.may_read(Tier::Controlled, Some("JGAD000002")));
-        assert!(!Principal::anonymous().may_read(Tier::Registered, None));
-        assert!(!Principal::anonymous().may_read_somewhere(Tier::Controlled));
-    }
-
 
     #[test]
     fn policies_raise_tiers() {

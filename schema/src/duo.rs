@@ -9,8 +9,10 @@
 
 use std::collections::BTreeSet;
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
-use musubi_platform::duo::{self, DataUse, DuoTerm, Outcome, ResearchPurpose};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use musubi_platform::duo::{self, DataUse, DuoTerm, ResearchPurpose};
+
+use crate::ledger::DuoOutcome;
 use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef, Triple};
 use musubi_read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
@@ -164,24 +166,6 @@ impl ResearchPurposeInput {
             commercial: self.commercial,
             other: self.other.clone().filter(|o| !o.trim().is_empty()),
         })
-    }
-}
-
-/// The matcher's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum DuoOutcome {
-    Match,
-    NoMatch,
-    NeedsReview,
-}
-
-impl From<Outcome> for DuoOutcome {
-    fn from(o: Outcome) -> Self {
-        match o {
-            Outcome::Match => DuoOutcome::Match,
-            Outcome::NoMatch => DuoOutcome::NoMatch,
-            Outcome::NeedsReview => DuoOutcome::NeedsReview,
-        }
     }
 }
 

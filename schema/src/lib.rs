@@ -4,14 +4,15 @@
 //!   goes through;
 //! - [`tiers`]: each field's tier, shown in introspection (`@tier`) and enforced for fields that
 //!   show no graph property;
-//! - [`audit`]: the append-only log of CONTROLLED and STEWARD reads and of process steps;
 //! - [`types`]: Dataset, Study and the entities they link to, read from the read model;
 //! - [`query`]: the root queries and their filters and cursors;
 //! - [`search`]: `search` over the search index ([`musubi_search`]), with the tier guard applied
 //!   to its text, filters, facets, sort and highlights;
 //! - [`errors`]: `extensions.code` on every error;
-//! - [`process`]: access requests (with DUO verdicts), review, grants, outcomes and fees; its
-//!   query and mutation fields are REGISTERED or STEWARD by name in `tiers.rs`;
+//! - [`requests`]: access requests (with DUO verdicts), review, grants, outcomes and fee
+//!   statements, kept by the platform's ledger ([`musubi_platform::ledger`]); their query and
+//!   mutation fields are REGISTERED or STEWARD by name in `tiers.rs`; [`ledger`] holds the views
+//!   GraphQL shows of its records and of audit entries;
 //! - [`duo`]: a dataset's data use (DUO), `matchDataUse`, DUO codes suggested from free-text
 //!   policies and `confirmDuoSuggestion`;
 //! - [`dmp`]: the DMP catalog (`dmps`, `dmpItems`, `ingestDmp`, `confirmDmpLink`) and
@@ -26,12 +27,12 @@
 //! the same [`Snapshot`]), never with a SPARQL query per field.
 
 pub mod access;
-pub mod audit;
 pub mod dmp;
 pub mod duo;
 pub mod errors;
 pub mod limits;
-pub mod process;
+pub mod ledger;
+pub mod requests;
 pub mod query;
 pub mod search;
 pub mod tiers;
@@ -50,21 +51,22 @@ use musubi_ontology::vocab::Vocabulary;
 use musubi_search::{OnDisk, SearchIndex};
 
 pub use access::Principal;
-pub use audit::{AuditCollector, AuditLog};
+pub use musubi_platform::audit::{AuditCollector, AuditLog};
 pub use limits::Limits;
-pub use process::{FeeSchedule, Process};
+pub use musubi_platform::fees::FeeSchedule;
+pub use musubi_platform::ledger::Ledger;
 pub use query::Query;
 pub use types::SourceInfo;
 
 /// The root query: one object per concern.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(Query, duo::DuoQuery, dmp::DmpQuery, process::api::ProcessQuery);
+pub struct QueryRoot(Query, duo::DuoQuery, dmp::DmpQuery, requests::RequestQuery);
 
 /// The root mutation: one object per concern; every field is STEWARD unless it says otherwise
-/// (the process mutations say who may send them).
+/// (the access-request mutations say who may send them).
 #[derive(MergedObject, Default)]
-pub struct Mutation(duo::DuoMutation, dmp::DmpMutation, process::api::ProcessMutation);
+pub struct Mutation(duo::DuoMutation, dmp::DmpMutation, requests::RequestMutation);
 
 /// The schema type served by the gateway.
 pub type HubSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
@@ -133,7 +135,7 @@ pub struct Hub {
     /// Which disease is a kind of which (MONDO), for search and DUO matching.
     diseases: Arc<DiseaseHierarchy>,
     /// Access requests, grants, outcomes and the usage meter (in the graph store).
-    process: Arc<Process>,
+    ledger: Arc<Ledger>,
     fees: RwLock<Arc<FeeSchedule>>,
     /// Tiers are enforced; only a benchmark build (feature `bench`) can switch this off.
     enforced: bool,
@@ -191,7 +193,7 @@ impl Hub {
             sources: RwLock::new(Arc::new(sources)),
             audit: Arc::new(AuditLog::in_memory()),
             diseases: Arc::new(DiseaseHierarchy::new()),
-            process: Arc::new(Process::in_memory()),
+            ledger: Arc::new(Ledger::in_memory()),
             fees: RwLock::new(Arc::new(FeeSchedule::default())),
             enforced: true,
             limits: RwLock::new(Limits::default()),
@@ -263,10 +265,10 @@ impl Hub {
         self
     }
 
-    /// The same hub, keeping its process records in `process` (the gateway opens it over the
+    /// The same hub, keeping its process records in `ledger` (the gateway opens it over the
     /// data folder's store).
-    pub fn with_process(mut self, process: Arc<Process>) -> Hub {
-        self.process = process;
+    pub fn with_ledger(mut self, ledger: Arc<Ledger>) -> Hub {
+        self.ledger = ledger;
         self
     }
 
@@ -275,8 +277,9 @@ impl Hub {
         *self.fees.write().expect("fee schedule lock") = Arc::new(fees);
     }
 
-    pub fn process(&self) -> &Arc<Process> {
-        &self.process
+    /// Access requests, grants, outcomes and the usage meter.
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
     }
 
     pub fn fee_schedule(&self) -> Arc<FeeSchedule> {
@@ -650,7 +653,7 @@ mod tests {
         let schema = build(hub.clone());
         let steward = Principal { tier: musubi_ontology::tier::Tier::Steward, subject: Some("s-1".into()), ..Principal::anonymous() };
         for i in 0..3 {
-            let reads = vec![audit::Read { dataset: Some(format!("JGAD00000{i}")), field: "draft".into(), grant_used: false }];
+            let reads = vec![musubi_platform::audit::Read { dataset: Some(format!("JGAD00000{i}")), field: "draft".into(), grant_used: false }];
             hub.audit_log().append(&steward, reads).expect("append");
         }
         let q = |after: &str| format!(r#"{{ auditLog(first: 2{after}, filter: {{subject: "s-1"}}) {{ totalCount edges {{ cursor node {{ position dataset subject }} }} pageInfo {{ hasNextPage endCursor }} }} }}"#);

@@ -13,7 +13,7 @@ use musubi_read_model::{EntityKey, MergedRecord, ReadModel};
 use musubi_ontology::vocab::{self as v, Vocabulary};
 
 use crate::access::{RecordPolicy, Scope, effective_tier, forbidden_filter, guard, guard_tier, hub, listed, principal, today};
-use crate::audit::AuditEntry;
+use crate::ledger::AuditRecord;
 use crate::errors::bad_input;
 use crate::tiers::{DATASET_FILTERS, filter_tier};
 use crate::types::{AccessLevel, Dataset, Sample, SourceInfo, Study};
@@ -109,7 +109,7 @@ pub struct AuditFilter {
 #[derive(Debug, SimpleObject)]
 pub struct AuditEdge {
     pub cursor: String,
-    pub node: AuditEntry,
+    pub node: AuditRecord,
 }
 
 #[derive(Debug, SimpleObject)]
@@ -319,10 +319,10 @@ impl Query {
         };
         let since = time("filter.since", &filter.since)?;
         let until = time("filter.until", &filter.until)?;
-        let filter = crate::audit::EntryFilter { subject: filter.subject, dataset: filter.dataset, since, until };
+        let filter = musubi_platform::audit::EntryFilter { subject: filter.subject, dataset: filter.dataset, since, until };
         let (entries, total, has_next) = hub(ctx).audit_log().page(after, first, &filter).map_err(|e| async_graphql::Error::new(e.to_string()))?;
         let edges: Vec<AuditEdge> =
-            entries.into_iter().map(|e| AuditEdge { cursor: encode_audit_cursor(e.position), node: e }).collect();
+            entries.into_iter().map(|e| AuditEdge { cursor: encode_audit_cursor(e.position), node: AuditRecord(e) }).collect();
         Ok(Some(AuditConnection {
             page_info: PageInfo {
                 has_next_page: has_next,

@@ -22,7 +22,7 @@ use musubi_ontology::vocab::Vocabulary;
 use musubi_search::{After, Doc, FIELDS, Kind, OnDisk, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
 
 use crate::access::{PolicyFacts, RecordPolicy, effective_tier, forbidden_filter, hub, principal, today};
-use crate::audit::AuditCollector;
+use musubi_platform::audit::AuditCollector;
 use crate::errors::bad_input;
 use crate::query::{MAX_PAGE_SIZE, PageInfo};
 use crate::types::{AccessLevel, Dataset, Study};

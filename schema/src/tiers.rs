@@ -23,7 +23,7 @@ use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::{self as v, Vocabulary};
 
 use crate::Principal;
-use crate::audit::AuditCollector;
+use musubi_platform::audit::AuditCollector;
 
 /// The tiers, as GraphQL names them (the `@tier` directive's argument type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]

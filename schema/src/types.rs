@@ -437,7 +437,7 @@ impl DatasetFields {
     }
     /// Outcomes of this dataset's use that researchers registered (publications, patents,
     /// products, derived datasets), oldest first: public, the return to those who gave the data.
-    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Option<Vec<crate::process::Outcome>>> {
+    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Option<Vec<crate::ledger::Outcome>>> {
         outcomes_of(ctx, &self.0.scope).map(Some)
     }
     /// Data use conditions as DUO term IRIs.
@@ -738,12 +738,12 @@ impl DatasetFields {
 
 /// The outcomes registered on the dataset of `scope`, oldest first: none that also used a dataset
 /// hidden from the caller (embargoed), whose title and DOI would describe it.
-fn outcomes_of(ctx: &Context<'_>, scope: &Scope) -> Result<Vec<crate::process::Outcome>> {
+fn outcomes_of(ctx: &Context<'_>, scope: &Scope) -> Result<Vec<crate::ledger::Outcome>> {
     guard(ctx, v::MUSUBI_OUTCOME, scope)?;
     let Some(accession) = &scope.dataset else { return Ok(Vec::new()) };
     let hidden = Hidden::of(ctx);
-    let outcomes = hub(ctx).process().outcomes().into_iter();
-    Ok(outcomes.filter(|o| o.datasets.contains(accession) && !o.datasets.iter().any(|d| hidden.contains(d))).collect())
+    let outcomes = hub(ctx).ledger().outcomes().into_iter();
+    Ok(outcomes.filter(|o| o.datasets.contains(accession) && !o.datasets.iter().any(|d| hidden.contains(d))).map(crate::ledger::Outcome).collect())
 }
 
 fn publications(e: &Entity, ctx: &Context<'_>) -> Result<Vec<Publication>> {
@@ -1225,7 +1225,7 @@ impl Policy {
     }
     /// Outcomes of this dataset's use that researchers registered (publications, patents,
     /// products, derived datasets), oldest first: public, the return to those who gave the data.
-    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Option<Vec<crate::process::Outcome>>> {
+    async fn outcomes(&self, ctx: &Context<'_>) -> Result<Option<Vec<crate::ledger::Outcome>>> {
         outcomes_of(ctx, &self.0.scope).map(Some)
     }
     /// Data use conditions as DUO term IRIs.

@@ -12,7 +12,7 @@ use musubi_gateway::identity::Identity;
 use musubi_gateway::identity::api_keys::ApiKeys;
 use musubi_store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_schema::process::FeeSchedule;
+use musubi_platform::fees::FeeSchedule;
 use musubi_tests::{Partner, graphql_as, manifests, write_manifests};
 use serde_json::{Value, json};
 

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use musubi_ontology::identifiers::IdentifierSchemes;
 use musubi_ontology::tier::Tier;
 use musubi_schema::Principal;
-use musubi_schema::process::{Affiliation, UserClass};
+use musubi_platform::fees::{Affiliation, UserClass};
 use serde::{Deserialize, Serialize};
 
 use super::Rejected;
@@ -78,7 +78,7 @@ impl ApiKeys {
     }
 
     /// Creates a key whose use is metered to `organisation` as `user_class` (see
-    /// `musubi_schema::process::fees`).
+    /// `musubi_platform::fees`).
     pub fn create_for(
         &self,
         name: &str,

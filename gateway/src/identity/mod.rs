@@ -24,7 +24,7 @@ use axum::http::{HeaderMap, header};
 use musubi_ontology::identifiers::IdentifierSchemes;
 use musubi_ontology::tier::Tier;
 use musubi_schema::Principal;
-use musubi_schema::process::{Affiliation, UserClass};
+use musubi_platform::fees::{Affiliation, UserClass};
 use serde_json::{Map, Value};
 
 pub use config::IdentityConfig;

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::Principal;
+use crate::principal::Principal;
 
 /// One read noted during a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl AuditCollector {
         AuditCollector::default()
     }
 
-    pub(crate) fn note(&self, dataset: Option<&str>, field: &str, grant_used: bool) {
+    pub fn note(&self, dataset: Option<&str>, field: &str, grant_used: bool) {
         self.0.lock().expect("audit collector lock").push(Read { dataset: dataset.map(str::to_owned), field: field.to_owned(), grant_used });
     }
 
@@ -45,11 +45,10 @@ impl AuditCollector {
     }
 }
 
-/// One line of the log, and the `AuditRecord` GraphQL shows stewards: a caller's reads of
+/// One line of the log (GraphQL shows it to stewards as `AuditRecord`): a caller's reads of
 /// CONTROLLED or STEWARD fields of one dataset in one request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[graphql(name = "AuditRecord")]
 pub struct AuditEntry {
     /// The line number in the log (1-based): the entry's stable position across restarts. Not
     /// stored.
@@ -69,7 +68,7 @@ pub struct AuditEntry {
     /// Whether a CONTROLLED field was read under a grant for the dataset.
     pub grant_used: bool,
     /// For a process step (not a read): what was done, e.g. `accessRequest.approve` (see
-    /// [`crate::process`]). Absent on reads.
+    /// [`crate::ledger`]). Absent on reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// The access request, grant or outcome the step was on.
@@ -254,7 +253,7 @@ impl AuditLog {
         self.write_batch(&mut state, new_entries)
     }
 
-    /// Appends entries made elsewhere (process steps, see [`crate::process`]), synced to disk
+    /// Appends entries made elsewhere (process steps, see [`crate::ledger`]), synced to disk
     /// before returning. Their positions are assigned here.
     pub fn append_entries(&self, entries: Vec<AuditEntry>) -> Result<(), AuditError> {
         if entries.is_empty() {

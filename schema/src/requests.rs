@@ -1,5 +1,5 @@
-//! The processes in GraphQL: the [`Mutation`] root (submit, withdraw, approve, reject, revoke,
-//! register an outcome) and the process fields of the query root ([`ProcessQuery`]).
+//! Access requests, grants, outcomes and fee statements in GraphQL: the [`Mutation`] root (submit, withdraw, approve, reject, revoke,
+//! register an outcome) and the process fields of the query root ([`RequestQuery`]).
 //!
 //! Each field has a fixed tier (`tiers.rs`: REGISTERED for researchers' fields, STEWARD for the
 //! committee's, PUBLIC for outcomes) enforced before its resolver runs, and each resolver checks
@@ -9,31 +9,31 @@
 use async_graphql::{Context, Error, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject};
 use musubi_ontology::tier::Tier;
 
-use super::fees::{Affiliation, FeeStatement, UsageKind, UserClass};
-use super::{
-    AccessRequest, Grant, GrantState, Outcome, OutcomeKind, Party, ProcessError, RequestState, RequestedDataset, ResearchUse, Step,
-    Transition, input, researcher,
-};
+use musubi_platform::duo::Decision;
+use musubi_platform::fees::{self, Affiliation, UsageKind};
+use musubi_platform::ledger::{self, LedgerError, Party, RequestedDataset, ResearchUse, Step, input, researcher};
+
 use crate::access::{guard_tier, hub, principal};
 use crate::errors::BAD_USER_INPUT;
+use crate::ledger::{AccessGrant, AccessRequest, FeeStatement, Outcome, OutcomeKind, RequestState, UserClass};
 
 const MAX_TEXT: usize = 10_000;
 
-pub(crate) fn to_error(e: ProcessError) -> Error {
+pub(crate) fn to_error(e: LedgerError) -> Error {
     let message = e.to_string();
     match e {
-        ProcessError::Input { field, .. } => Error::new(message).extend_with(|_, x| {
+        LedgerError::Input { field, .. } => Error::new(message).extend_with(|_, x| {
             x.set("code", BAD_USER_INPUT);
             x.set("field", field.as_str());
         }),
-        ProcessError::Transition { state, step, .. } => Error::new(message).extend_with(|_, x| {
+        LedgerError::Transition { state, step, .. } => Error::new(message).extend_with(|_, x| {
             x.set("code", "INVALID_TRANSITION");
             x.set("state", state.as_str());
             x.set("transition", step);
         }),
-        ProcessError::NotFound { .. } => Error::new(message).extend_with(|_, x| x.set("code", "NOT_FOUND")),
-        ProcessError::Forbidden(_) => Error::new(message).extend_with(|_, x| x.set("code", "FORBIDDEN")),
-        ProcessError::Store(_) | ProcessError::Audit(_) => Error::new(message).extend_with(|_, x| x.set("code", "INTERNAL_SERVER_ERROR")),
+        LedgerError::NotFound { .. } => Error::new(message).extend_with(|_, x| x.set("code", "NOT_FOUND")),
+        LedgerError::Forbidden(_) => Error::new(message).extend_with(|_, x| x.set("code", "FORBIDDEN")),
+        LedgerError::Store(_) | LedgerError::Audit(_) => Error::new(message).extend_with(|_, x| x.set("code", "INTERNAL_SERVER_ERROR")),
     }
 }
 
@@ -93,40 +93,7 @@ pub struct OutcomeInput {
     pub datasets: Vec<String>,
 }
 
-/// A grant as GraphQL shows it, with its state now.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct AccessGrant {
-    pub id: String,
-    pub request: String,
-    pub grantee: Party,
-    pub organisation: String,
-    pub user_class: UserClass,
-    pub datasets: Vec<String>,
-    pub issued: String,
-    pub expires: String,
-    pub state: GrantState,
-    pub transitions: Vec<Transition>,
-}
-
-impl From<Grant> for AccessGrant {
-    fn from(g: Grant) -> AccessGrant {
-        let state = g.state(&musubi_ontology::now());
-        AccessGrant {
-            id: g.id,
-            request: g.request,
-            grantee: g.grantee,
-            organisation: g.organisation,
-            user_class: g.user_class,
-            datasets: g.datasets,
-            issued: g.issued,
-            expires: g.expires,
-            state,
-            transitions: g.transitions,
-        }
-    }
-}
-
-fn text(field: &str, value: &str, problems: &mut Vec<ProcessError>) -> String {
+fn text(field: &str, value: &str, problems: &mut Vec<LedgerError>) -> String {
     let t = value.trim();
     if t.is_empty() {
         problems.push(input(field, "is empty"));
@@ -136,7 +103,7 @@ fn text(field: &str, value: &str, problems: &mut Vec<ProcessError>) -> String {
     t.to_owned()
 }
 
-fn date(field: &str, value: &str, problems: &mut Vec<ProcessError>) -> Option<musubi_ontology::xsd::Date> {
+fn date(field: &str, value: &str, problems: &mut Vec<LedgerError>) -> Option<musubi_ontology::xsd::Date> {
     match value.trim().parse() {
         Ok(d) => Some(d),
         Err(_) => {
@@ -148,19 +115,19 @@ fn date(field: &str, value: &str, problems: &mut Vec<ProcessError>) -> Option<mu
 
 /// All problems at once: one problem as itself (its field in `extensions.field`); several as
 /// one error on `input` listing each with its field.
-fn first_or_all(mut problems: Vec<ProcessError>) -> Result<(), ProcessError> {
+fn first_or_all(mut problems: Vec<LedgerError>) -> Result<(), LedgerError> {
     match problems.len() {
         0 => Ok(()),
         1 => Err(problems.remove(0)),
         n => {
             let message = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-            Err(ProcessError::Input { field: "input".to_owned(), message: format!("{n} problems: {message}") })
+            Err(LedgerError::Input { field: "input".to_owned(), message: format!("{n} problems: {message}") })
         }
     }
 }
 
 /// The request's validated record (verdicts given), or every problem with it.
-fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput) -> Result<AccessRequest, ProcessError> {
+fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput) -> Result<ledger::AccessRequest, LedgerError> {
     let hub = hub(ctx);
     let model = hub.model();
     let mut problems = Vec::new();
@@ -198,7 +165,7 @@ fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput)
             Ok(data) => (data.iris(), None),
             Err(tier) => (Vec::new(), Some(tier)),
         };
-        datasets.push((RequestedDataset { dataset: accession.to_owned(), verdict: super::VerdictOutcome::NeedsReview, rule: String::new(), conditions }, unreadable));
+        datasets.push((RequestedDataset { dataset: accession.to_owned(), verdict: Decision::NeedsReview, rule: String::new(), conditions }, unreadable));
     }
     let purpose = text("input.purpose", &input_.purpose, &mut problems);
     let institution = text("input.institution", &input_.institution, &mut problems);
@@ -234,7 +201,7 @@ fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput)
     }
     let affiliation = ctx.data_opt::<Affiliation>();
     let organisation = affiliation.map(|a| a.organisation.clone()).unwrap_or_else(|| institution.clone());
-    let user_class = affiliation.and_then(|a| a.user_class).or(input_.user_class);
+    let user_class = affiliation.and_then(|a| a.user_class).or(input_.user_class.map(Into::into));
     if user_class.is_none() {
         problems.push(input("input.userClass", "your credential states no user class; give ACADEMIC, INDUSTRY or PUBLIC_SECTOR"));
     }
@@ -250,15 +217,15 @@ fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput)
         .into_iter()
         .map(|(mut d, unreadable)| {
             (d.verdict, d.rule) = match unreadable {
-                None => super::duo::verdict(&research_use, &d.conditions, hub.diseases()),
-                Some(tier) => (super::VerdictOutcome::NeedsReview, crate::duo::unreadable_conditions(tier)),
+                None => research_use.verdict(&d.conditions, hub.diseases()),
+                Some(tier) => (Decision::NeedsReview, crate::duo::unreadable_conditions(tier)),
             };
             d
         })
         .collect();
-    Ok(AccessRequest {
+    Ok(ledger::AccessRequest {
         id: String::new(),
-        state: RequestState::Submitted,
+        state: ledger::RequestState::Submitted,
         requester: party,
         organisation,
         user_class: user_class.expect("checked above"),
@@ -275,7 +242,7 @@ fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput)
     })
 }
 
-fn comment(field: &str, value: Option<String>, required: bool) -> Result<Option<String>, ProcessError> {
+fn comment(field: &str, value: Option<String>, required: bool) -> Result<Option<String>, LedgerError> {
     let value = value.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     match value {
         None if required => Err(input(field, "give the reason (it goes to the audit log)")),
@@ -285,17 +252,17 @@ fn comment(field: &str, value: Option<String>, required: bool) -> Result<Option<
 }
 
 /// Whether the caller may see request `r`: its requester, or a steward.
-fn may_see(ctx: &Context<'_>, r: &AccessRequest) -> bool {
+fn may_see(ctx: &Context<'_>, r: &ledger::AccessRequest) -> bool {
     let p = principal(ctx);
     p.tier >= Tier::Steward || Party::of(p).as_ref() == Some(&r.requester)
 }
 
 /// The process mutations (merged into the root `Mutation`).
 #[derive(Debug, Default)]
-pub struct ProcessMutation;
+pub struct RequestMutation;
 
 #[Object]
-impl ProcessMutation {
+impl RequestMutation {
     /// Requests access to CONTROLLED datasets (REGISTERED). Each dataset gets a DUO verdict
     /// against its data-use conditions; the request waits for the committee.
     async fn submit_access_request(&self, ctx: &Context<'_>, input: AccessRequestInput) -> Result<Option<AccessRequest>> {
@@ -304,7 +271,7 @@ impl ProcessMutation {
         let party = researcher(p).map_err(to_error)?;
         let request = validate_request(ctx, party, input).map_err(to_error)?;
         let hub = hub(ctx);
-        Ok(Some(hub.process().submit(request, p, hub.audit_log()).map_err(to_error)?))
+        Ok(Some(AccessRequest(hub.ledger().submit(request, p, hub.audit_log()).map_err(to_error)?)))
     }
 
     /// Withdraws your own submitted request (REGISTERED).
@@ -312,7 +279,7 @@ impl ProcessMutation {
         guard_tier(ctx, Tier::Registered, None)?;
         let c = self::comment("comment", comment, false).map_err(to_error)?;
         let hub = hub(ctx);
-        Ok(Some(hub.process().decide(&id, Step::Withdraw, principal(ctx), c, None, hub.audit_log()).map_err(to_error)?))
+        Ok(Some(AccessRequest(hub.ledger().decide(&id, Step::Withdraw, principal(ctx), c, None, hub.audit_log()).map_err(to_error)?)))
     }
 
     /// Approves a submitted request (STEWARD): issues a grant on its datasets to the requester,
@@ -328,7 +295,7 @@ impl ProcessMutation {
             return Err(to_error(input("expires", format!("{at} is not in the future"))));
         }
         let hub = hub(ctx);
-        Ok(Some(hub.process().decide(&id, Step::Approve, principal(ctx), c, Some(at.to_string()), hub.audit_log()).map_err(to_error)?))
+        Ok(Some(AccessRequest(hub.ledger().decide(&id, Step::Approve, principal(ctx), c, Some(at.to_string()), hub.audit_log()).map_err(to_error)?)))
     }
 
     /// Rejects a submitted request (STEWARD), with the reason.
@@ -336,7 +303,7 @@ impl ProcessMutation {
         guard_tier(ctx, Tier::Steward, None)?;
         let c = self::comment("comment", Some(comment), true).map_err(to_error)?;
         let hub = hub(ctx);
-        Ok(Some(hub.process().decide(&id, Step::Reject, principal(ctx), c, None, hub.audit_log()).map_err(to_error)?))
+        Ok(Some(AccessRequest(hub.ledger().decide(&id, Step::Reject, principal(ctx), c, None, hub.audit_log()).map_err(to_error)?)))
     }
 
     /// Revokes an active grant (STEWARD): CONTROLLED on its datasets ends at the grantee's next request.
@@ -344,7 +311,7 @@ impl ProcessMutation {
         guard_tier(ctx, Tier::Steward, None)?;
         let c = self::comment("comment", Some(comment), true).map_err(to_error)?.expect("required");
         let hub = hub(ctx);
-        Ok(Some(hub.process().revoke(&id, principal(ctx), c, hub.audit_log()).map(AccessGrant::from).map_err(to_error)?))
+        Ok(Some(hub.ledger().revoke(&id, principal(ctx), c, hub.audit_log()).map(AccessGrant).map_err(to_error)?))
     }
 
     /// Registers an outcome of data use (REGISTERED) on datasets you hold or held a grant for;
@@ -385,7 +352,7 @@ impl ProcessMutation {
         let mut datasets = Vec::new();
         for (i, d) in outcome.datasets.iter().enumerate() {
             let d = d.trim().to_owned();
-            let held = p.tier >= Tier::Steward || p.grants.contains(&d) || hub.process().ever_granted(&party, &d);
+            let held = p.tier >= Tier::Steward || p.grants.contains(&d) || hub.ledger().ever_granted(&party, &d);
             if !held {
                 problems.push(input(&format!("input.datasets[{i}]"), format!("you hold and held no grant for {d}")));
             } else if !datasets.contains(&d) {
@@ -393,10 +360,10 @@ impl ProcessMutation {
             }
         }
         first_or_all(problems).map_err(to_error)?;
-        let record = Outcome {
+        let record = ledger::Outcome {
             id: String::new(),
             sequence: 0,
-            kind: outcome.kind,
+            kind: outcome.kind.into(),
             title,
             doi,
             pmid,
@@ -405,7 +372,7 @@ impl ProcessMutation {
             registered_at: String::new(),
             registered_by: party.subject,
         };
-        Ok(Some(hub.process().register_outcome(record).map_err(to_error)?))
+        Ok(Some(Outcome(hub.ledger().register_outcome(record).map_err(to_error)?)))
     }
 }
 
@@ -421,20 +388,20 @@ pub struct OutcomeConnection {
 
 /// The process fields of the query root.
 #[derive(Debug, Default)]
-pub struct ProcessQuery;
+pub struct RequestQuery;
 
 #[Object]
-impl ProcessQuery {
+impl RequestQuery {
     /// One access request: your own, or any for a steward.
     async fn access_request(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AccessRequest>> {
         guard_tier(ctx, Tier::Registered, None)?;
-        Ok(hub(ctx).process().request(&id).filter(|r| may_see(ctx, r)))
+        Ok(hub(ctx).ledger().request(&id).filter(|r| may_see(ctx, r)).map(AccessRequest))
     }
 
     /// Access requests: your own, or all for a steward; optionally in one state.
     async fn access_requests(&self, ctx: &Context<'_>, state: Option<RequestState>) -> Result<Option<Vec<AccessRequest>>> {
         guard_tier(ctx, Tier::Registered, None)?;
-        Ok(Some(hub(ctx).process().requests().into_iter().filter(|r| may_see(ctx, r) && state.is_none_or(|s| r.state == s)).collect()))
+        Ok(Some(hub(ctx).ledger().requests().into_iter().filter(|r| may_see(ctx, r) && state.is_none_or(|s| r.state == s.into())).map(AccessRequest).collect()))
     }
 
     /// Grants: your own, or all for a steward.
@@ -443,11 +410,11 @@ impl ProcessQuery {
         let p = principal(ctx);
         let me = Party::of(p);
         Ok(Some(hub(ctx)
-            .process()
+            .ledger()
             .grants()
             .into_iter()
             .filter(|g| p.tier >= Tier::Steward || me.as_ref() == Some(&g.grantee))
-            .map(AccessGrant::from)
+            .map(AccessGrant)
             .collect()))
     }
 
@@ -464,16 +431,16 @@ impl ProcessQuery {
         }
         // Newest first, only those the caller may see (none on a dataset embargoed for it).
         let hidden = crate::access::Hidden::of(ctx);
-        let mut visible = hub(ctx).process().outcomes().into_iter().rev().filter(|o| !o.datasets.iter().any(|d| hidden.contains(d))).peekable();
+        let mut visible = hub(ctx).ledger().outcomes().into_iter().rev().filter(|o| !o.datasets.iter().any(|d| hidden.contains(d))).peekable();
         // The cursor is the last outcome's id: it says nothing about the outcomes around it.
         if let Some(after) = after
             && !visible.by_ref().any(|o| o.id == after)
         {
             return Err(crate::errors::bad_input("after", "is not a cursor this feed issued (take `endCursor` from a previous page)"));
         }
-        let nodes: Vec<Outcome> = visible.by_ref().take(first as usize).collect();
+        let nodes: Vec<Outcome> = visible.by_ref().take(first as usize).map(Outcome).collect();
         let has_next_page = visible.peek().is_some();
-        let end_cursor = nodes.last().filter(|_| has_next_page).map(|o| o.id.clone());
+        let end_cursor = nodes.last().filter(|_| has_next_page).map(|o| o.0.id.clone());
         Ok(Some(OutcomeConnection { nodes, end_cursor, has_next_page }))
     }
 
@@ -484,18 +451,18 @@ impl ProcessQuery {
         let p = principal(ctx);
         let member = ctx.data_opt::<Affiliation>().is_some_and(|a| a.organisation == organisation);
         if p.tier < Tier::Steward && !member {
-            return Err(to_error(ProcessError::Forbidden(format!("only stewards and members of {organisation} see its statements"))));
+            return Err(to_error(LedgerError::Forbidden(format!("only stewards and members of {organisation} see its statements"))));
         }
-        let month = month.unwrap_or_else(super::fees::this_month);
+        let month = month.unwrap_or_else(fees::this_month);
         let valid = month.len() == 7 && format!("{month}-01").parse::<musubi_ontology::xsd::Date>().is_ok();
         if !valid {
             return Err(crate::errors::bad_input("month", format!("{month:?} is not a month such as 2026-11")));
         }
         let hub = hub(ctx);
-        let mut counts = hub.process().meter().counts(&organisation, &month);
-        for g in hub.process().grants_issued_in(&month).into_iter().filter(|g| g.organisation == organisation) {
+        let mut counts = hub.ledger().meter().counts(&organisation, &month);
+        for g in hub.ledger().grants_issued_in(&month).into_iter().filter(|g| g.organisation == organisation) {
             *counts.entry((g.user_class, UsageKind::Grant)).or_default() += 1;
         }
-        Ok(Some(FeeStatement::new(&organisation, &month, &hub.fee_schedule(), counts)))
+        Ok(Some(FeeStatement(fees::FeeStatement::new(&organisation, &month, &hub.fee_schedule(), counts))))
     }
 }

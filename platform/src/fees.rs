@@ -20,9 +20,9 @@ use musubi_ontology::rdf::{Literal, NamedNode, Triple};
 use musubi_store::{GraphStore, Replacement, StoreError};
 use serde::{Deserialize, Serialize};
 
-use super::GRAPH_PREFIX;
+use crate::ledger::GRAPH_PREFIX;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserClass {
     Academic,
@@ -55,7 +55,7 @@ pub struct Affiliation {
 }
 
 /// What is priced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UsageKind {
     Grant,
@@ -223,7 +223,7 @@ impl FeeSchedule {
 }
 
 /// One line of a statement.
-#[derive(Debug, Clone, PartialEq, Eq, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeeLine {
     pub user_class: UserClass,
     pub kind: UsageKind,
@@ -233,8 +233,7 @@ pub struct FeeLine {
 }
 
 /// An organisation's use in one month, priced.
-#[derive(Debug, Clone, PartialEq, Eq, async_graphql::SimpleObject)]
-#[graphql(complex)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeeStatement {
     pub organisation: String,
     /// `YYYY-MM`.
@@ -242,15 +241,6 @@ pub struct FeeStatement {
     pub currency: String,
     pub lines: Vec<FeeLine>,
     pub total: u64,
-}
-
-#[async_graphql::ComplexObject]
-impl FeeStatement {
-    /// The statement as CSV (organisation, month, user class, kind, count, unit price, amount;
-    /// a last TOTAL row), for accounting.
-    async fn csv(&self) -> String {
-        self.to_csv()
-    }
 }
 
 impl FeeStatement {

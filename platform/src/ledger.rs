@@ -1,5 +1,5 @@
-//! The hub's processes: access requests, their review by the committee, grants, outcomes of
-//! data use ([`fees`] meters and prices use). GraphQL reaches them through [`api`].
+//! The ledger of the platform's process records: access requests, their review by the committee,
+//! access grants, research outcomes of data use ([`crate::fees`] meters and prices use).
 //!
 //! **Lifecycle.** A request is `SUBMITTED`, then `APPROVED`, `REJECTED` or `WITHDRAWN`; nothing
 //! leaves the last three ([`RequestState::check`] names the state and the step refused). An
@@ -17,13 +17,9 @@
 //! writes the request's graph (new state and its transition) and the grant's graph in ONE store
 //! transaction: after a crash the grant exists whole or not at all. Only after the commit is the
 //! step appended (fsynced) to the audit log, carrying the transition id. A crash between the two
-//! leaves a committed transition the log lacks; [`Process::open`] appends every such transition
+//! leaves a committed transition the log lacks; [`Ledger::open`] appends every such transition
 //! before the hub serves, so the log agrees with the store. The converse (a logged step whose
 //! transaction never committed) cannot happen, because nothing is logged before its commit.
-
-pub mod api;
-pub mod duo;
-pub mod fees;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -34,10 +30,11 @@ use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
 use serde::{Deserialize, Serialize};
 
-use crate::access::Principal;
 use crate::audit::{AuditEntry, AuditError, AuditLog};
-
-pub use fees::{Affiliation, FeeSchedule, Meter, MeteredUse, UserClass};
+use crate::duo::{self, DataUse, Decision, ResearchPurpose};
+use crate::fees::{Meter, UserClass};
+use crate::principal::Principal;
+use musubi_ontology::disease::DiseaseHierarchy;
 
 /// Named graphs of process records are `GRAPH_PREFIX` + `request/AR-000001` (or `grant/…`, `outcome/…`).
 pub const GRAPH_PREFIX: &str = "https://w3id.org/musubi/process/";
@@ -46,7 +43,7 @@ const STATE: &str = "https://w3id.org/musubi/vocab#processState";
 const DATASET: &str = "https://w3id.org/musubi/vocab#dataset";
 
 /// Who did something: the subject and the issuer that vouched for it (a grant goes to both).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Party {
     pub subject: String,
     pub issuer: String,
@@ -58,7 +55,7 @@ impl Party {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RequestState {
     Submitted,
@@ -98,17 +95,17 @@ impl RequestState {
     }
 
     /// The state machine: where `step` leads from here, or why it cannot be taken.
-    pub fn check(self, id: &str, step: Step) -> Result<RequestState, ProcessError> {
+    pub fn check(self, id: &str, step: Step) -> Result<RequestState, LedgerError> {
         match (self, step) {
             (RequestState::Submitted, Step::Approve) => Ok(RequestState::Approved),
             (RequestState::Submitted, Step::Reject) => Ok(RequestState::Rejected),
             (RequestState::Submitted, Step::Withdraw) => Ok(RequestState::Withdrawn),
-            (state, step) => Err(ProcessError::Transition { record: id.to_owned(), state: state.name().to_owned(), step: step.name() }),
+            (state, step) => Err(LedgerError::Transition { record: id.to_owned(), state: state.name().to_owned(), step: step.name() }),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum GrantState {
     Active,
@@ -127,7 +124,7 @@ impl GrantState {
 }
 
 /// One step taken, as its record keeps it (and the audit log repeats it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transition {
     /// Unique over the hub: `<record>#<n>`.
     pub id: String,
@@ -163,7 +160,7 @@ impl Transition {
 }
 
 /// What the research is for, in DUO terms (DUOS v4's research purpose).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResearchUse {
     /// Disease-specific research (DUO:0000007): the MONDO diseases (CURIEs, e.g. MONDO:0005148).
@@ -178,27 +175,40 @@ pub struct ResearchUse {
     pub commercial: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum VerdictOutcome {
-    Match,
-    NoMatch,
-    NeedsReview,
+impl ResearchUse {
+    /// The DUO decision on one dataset and the rule that decided it (DUOS v4 logic:
+    /// [`duo::match_purpose`]). A dataset that states no conditions at all is sent to review: its
+    /// source said nothing about consent, which is not consent.
+    pub fn verdict(&self, conditions: &[String], diseases: &DiseaseHierarchy) -> (Decision, String) {
+        if conditions.is_empty() {
+            return (Decision::NeedsReview, "the dataset states no DUO data-use conditions; the committee decides".to_owned());
+        }
+        let purpose = ResearchPurpose {
+            diseases: self.diseases.clone(),
+            health_medical: self.health_medical_biomedical,
+            population_origins: self.population_origins,
+            methods: self.methods,
+            commercial: self.commercial,
+            other: None,
+        };
+        let v = duo::match_purpose(&purpose, &DataUse::from_terms(conditions), diseases);
+        (v.outcome, v.rule)
+    }
 }
 
 /// A requested dataset and what DUO matching said about it at submission.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestedDataset {
     pub dataset: String,
-    pub verdict: VerdictOutcome,
+    pub verdict: Decision,
     /// The rule that decided it.
     pub rule: String,
     /// The data-use conditions (DUO IRIs) the dataset carried when it was judged.
     pub conditions: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessRequest {
     pub id: String,
@@ -223,7 +233,7 @@ pub struct AccessRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Grant {
+pub struct AccessGrant {
     pub id: String,
     pub request: String,
     pub grantee: Party,
@@ -237,7 +247,7 @@ pub struct Grant {
     pub transitions: Vec<Transition>,
 }
 
-impl Grant {
+impl AccessGrant {
     /// The grant's state at `now`.
     pub fn state(&self, now: &musubi_ontology::xsd::DateTime) -> GrantState {
         if self.revoked {
@@ -251,7 +261,7 @@ impl Grant {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OutcomeKind {
     Publication,
@@ -262,14 +272,12 @@ pub enum OutcomeKind {
 
 /// A result of data use, shown publicly on the datasets it used (not while one of them is
 /// embargoed, below STEWARD).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
-#[graphql(complex)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     pub id: String,
     /// Its place in the feed (1 = the first outcome ever registered): STEWARD, as the number of
     /// outcomes is (the feed shows each caller the outcomes it may see).
-    #[graphql(skip)]
     pub sequence: i64,
     pub kind: OutcomeKind,
     pub title: String,
@@ -282,27 +290,12 @@ pub struct Outcome {
     pub datasets: Vec<String>,
     pub registered_at: String,
     /// Who registered it (a subject or an API key's id: STEWARD).
-    #[graphql(skip)]
     pub registered_by: String,
-}
-
-#[async_graphql::ComplexObject]
-impl Outcome {
-    /// Its place in the feed (1 = the first outcome ever registered).
-    #[graphql(name = "sequence")]
-    async fn sequence_number(&self) -> Option<i64> {
-        Some(self.sequence)
-    }
-    /// Who registered it: the credential's subject (a token's `sub`, an API key's id).
-    #[graphql(name = "registeredBy")]
-    async fn registrant(&self) -> Option<&str> {
-        Some(&self.registered_by)
-    }
 }
 
 /// Why a process step was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum ProcessError {
+pub enum LedgerError {
     /// An input field is wrong: the field (GraphQL path) and what is wrong with it.
     #[error("{field}: {message}")]
     Input { field: String, message: String },
@@ -318,22 +311,22 @@ pub enum ProcessError {
     Audit(#[from] AuditError),
 }
 
-pub(crate) fn input(field: &str, message: impl Into<String>) -> ProcessError {
-    ProcessError::Input { field: field.to_owned(), message: message.into() }
+pub fn input(field: &str, message: impl Into<String>) -> LedgerError {
+    LedgerError::Input { field: field.to_owned(), message: message.into() }
 }
 
-/// A point in an approval a crash test can stop at (see [`Process::with_pause`]).
+/// A point in an approval a crash test can stop at (see [`Ledger::with_pause`]).
 pub type PauseHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 #[derive(Debug, Default)]
 struct State {
     requests: BTreeMap<String, AccessRequest>,
-    grants: BTreeMap<String, Grant>,
+    grants: BTreeMap<String, AccessGrant>,
     outcomes: Vec<Outcome>,
 }
 
 /// The process records, in memory and in the store; every change goes to the store first.
-pub struct Process {
+pub struct Ledger {
     store: Arc<dyn GraphStore>,
     state: Mutex<State>,
     /// Test-only: called at `before-commit` and `after-commit` of an approval.
@@ -341,9 +334,9 @@ pub struct Process {
     meter: Meter,
 }
 
-impl std::fmt::Debug for Process {
+impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Process")
+        f.write_str("Ledger")
     }
 }
 
@@ -371,7 +364,7 @@ fn request_triples(r: &AccessRequest) -> Vec<Triple> {
     triples("request", &r.id, "https://w3id.org/musubi/vocab#AccessRequest", r.state.name(), &datasets, r)
 }
 
-fn grant_triples(g: &Grant) -> Vec<Triple> {
+fn grant_triples(g: &AccessGrant) -> Vec<Triple> {
     let state = if g.revoked { "REVOKED" } else { "ISSUED" };
     triples("grant", &g.id, "http://www.w3.org/ns/odrl/2/Agreement", state, &g.datasets, g)
 }
@@ -397,15 +390,15 @@ fn new_id(prefix: &str, taken: impl Fn(&str) -> bool) -> String {
     }
 }
 
-impl Process {
-    /// Process state in memory only (tests, tools).
-    pub fn in_memory() -> Process {
-        Process::open(Arc::new(EmbeddedStore::in_memory()), &AuditLog::in_memory()).expect("an empty store opens")
+impl Ledger {
+    /// Ledger state in memory only (tests, tools).
+    pub fn in_memory() -> Ledger {
+        Ledger::open(Arc::new(EmbeddedStore::in_memory()), &AuditLog::in_memory()).expect("an empty store opens")
     }
 
     /// Reads every process record from `store`, and appends to `audit` each committed transition
     /// it lacks (a crash after a commit, before its audit line: see the module docs).
-    pub fn open(store: Arc<dyn GraphStore>, audit: &AuditLog) -> Result<Process, ProcessError> {
+    pub fn open(store: Arc<dyn GraphStore>, audit: &AuditLog) -> Result<Ledger, LedgerError> {
         let mut state = State::default();
         let meter = Meter::load(store.clone())?;
         for name in store.graph_names()? {
@@ -423,7 +416,7 @@ impl Process {
                     state.requests.insert(r.id.clone(), r);
                 }
                 Some("grant") => {
-                    let g: Grant = serde_json::from_str(&json).map_err(bad)?;
+                    let g: AccessGrant = serde_json::from_str(&json).map_err(bad)?;
                     state.grants.insert(g.id.clone(), g);
                 }
                 Some("outcome") => state.outcomes.push(serde_json::from_str(&json).map_err(bad)?),
@@ -441,12 +434,12 @@ impl Process {
         }
         missing.sort_by(|a, b| a.at.cmp(&b.at));
         audit.append_entries(missing)?;
-        Ok(Process { store, state: Mutex::new(state), pause: None, meter })
+        Ok(Ledger { store, state: Mutex::new(state), pause: None, meter })
     }
 
     /// Test-only: `hook` is called with `before-commit` and `after-commit` during each approval
     /// (the gateway's crash test pauses there and kills the server).
-    pub fn with_pause(mut self, hook: PauseHook) -> Process {
+    pub fn with_pause(mut self, hook: PauseHook) -> Ledger {
         self.pause = Some(hook);
         self
     }
@@ -473,12 +466,12 @@ impl Process {
     }
 
     /// Stores a new request (already validated, verdicts given) and logs its submission.
-    pub fn submit(&self, mut request: AccessRequest, by: &Principal, audit: &AuditLog) -> Result<AccessRequest, ProcessError> {
+    pub fn submit(&self, mut request: AccessRequest, by: &Principal, audit: &AuditLog) -> Result<AccessRequest, LedgerError> {
         let mut state = self.lock();
         request.id = new_id("AR", |id| state.requests.contains_key(id));
         request.state = RequestState::Submitted;
         request.submitted_at = now_string();
-        let t = Process::transition("accessRequest.submit", &request.id, 1, None, "SUBMITTED", by, None);
+        let t = Ledger::transition("accessRequest.submit", &request.id, 1, None, "SUBMITTED", by, None);
         request.transitions = vec![t.clone()];
         let g = graph("request", &request.id);
         self.store.replace(&[Replacement { graph: g.as_ref(), triples: &request_triples(&request) }])?;
@@ -498,9 +491,9 @@ impl Process {
         comment: Option<String>,
         expires: Option<String>,
         audit: &AuditLog,
-    ) -> Result<AccessRequest, ProcessError> {
+    ) -> Result<AccessRequest, LedgerError> {
         let mut state = self.lock();
-        let not_found = || ProcessError::NotFound { kind: "access request", id: id.to_owned() };
+        let not_found = || LedgerError::NotFound { kind: "access request", id: id.to_owned() };
         let mut request = state.requests.get(id).cloned().ok_or_else(not_found)?;
         if step == Step::Withdraw && Party::of(by).as_ref() != Some(&request.requester) {
             // Below STEWARD, another researcher's request answers as a missing one: whether an
@@ -508,20 +501,20 @@ impl Process {
             if by.tier < Tier::Steward {
                 return Err(not_found());
             }
-            return Err(ProcessError::Forbidden(format!("only the researcher who submitted {id} may withdraw it")));
+            return Err(LedgerError::Forbidden(format!("only the researcher who submitted {id} may withdraw it")));
         }
         let to = request.state.check(id, step)?;
         let from = request.state.name();
-        let t = Process::transition(&format!("accessRequest.{}", step.name()), id, request.transitions.len() + 1, Some(from), to.name(), by, comment);
+        let t = Ledger::transition(&format!("accessRequest.{}", step.name()), id, request.transitions.len() + 1, Some(from), to.name(), by, comment);
         request.state = to;
         request.transitions.push(t.clone());
         let mut entries = vec![t.audit_entry(id)];
         let grant = if step == Step::Approve {
             let gid = new_id("GR", |id| state.grants.contains_key(id));
-            let issue = Process::transition("grant.issue", &gid, 1, None, "ACTIVE", by, t.comment.clone());
+            let issue = Ledger::transition("grant.issue", &gid, 1, None, "ACTIVE", by, t.comment.clone());
             entries.push(issue.audit_entry(&gid));
             request.grant = Some(gid.clone());
-            Some(Grant {
+            Some(AccessGrant {
                 id: gid,
                 request: id.to_owned(),
                 grantee: request.requester.clone(),
@@ -561,15 +554,15 @@ impl Process {
     }
 
     /// Revokes grant `id`: CONTROLLED on its datasets ends at once.
-    pub fn revoke(&self, id: &str, by: &Principal, comment: String, audit: &AuditLog) -> Result<Grant, ProcessError> {
+    pub fn revoke(&self, id: &str, by: &Principal, comment: String, audit: &AuditLog) -> Result<AccessGrant, LedgerError> {
         let mut state = self.lock();
-        let mut grant = state.grants.get(id).cloned().ok_or_else(|| ProcessError::NotFound { kind: "grant", id: id.to_owned() })?;
+        let mut grant = state.grants.get(id).cloned().ok_or_else(|| LedgerError::NotFound { kind: "grant", id: id.to_owned() })?;
         let now = musubi_ontology::now();
         let current = grant.state(&now);
         if current != GrantState::Active {
-            return Err(ProcessError::Transition { record: id.to_owned(), state: current.name().to_owned(), step: Step::Revoke.name() });
+            return Err(LedgerError::Transition { record: id.to_owned(), state: current.name().to_owned(), step: Step::Revoke.name() });
         }
-        let t = Process::transition("grant.revoke", id, grant.transitions.len() + 1, Some("ACTIVE"), "REVOKED", by, Some(comment));
+        let t = Ledger::transition("grant.revoke", id, grant.transitions.len() + 1, Some("ACTIVE"), "REVOKED", by, Some(comment));
         grant.revoked = true;
         grant.transitions.push(t.clone());
         let g = graph("grant", id);
@@ -581,7 +574,7 @@ impl Process {
     }
 
     /// Registers an outcome (validated by the caller) at the end of the feed.
-    pub fn register_outcome(&self, mut outcome: Outcome) -> Result<Outcome, ProcessError> {
+    pub fn register_outcome(&self, mut outcome: Outcome) -> Result<Outcome, LedgerError> {
         let mut state = self.lock();
         outcome.sequence = state.outcomes.len() as i64 + 1;
         outcome.id = new_id("OUT", |id| state.outcomes.iter().any(|o| o.id == id));
@@ -603,13 +596,13 @@ impl Process {
         requests
     }
 
-    pub fn grant(&self, id: &str) -> Option<Grant> {
+    pub fn grant(&self, id: &str) -> Option<AccessGrant> {
         self.lock().grants.get(id).cloned()
     }
 
     /// Every grant, oldest first.
-    pub fn grants(&self) -> Vec<Grant> {
-        let mut grants: Vec<Grant> = self.lock().grants.values().cloned().collect();
+    pub fn grants(&self) -> Vec<AccessGrant> {
+        let mut grants: Vec<AccessGrant> = self.lock().grants.values().cloned().collect();
         grants.sort_by(|a, b| a.issued.cmp(&b.issued).then_with(|| a.id.cmp(&b.id)));
         grants
     }
@@ -636,17 +629,17 @@ impl Process {
     }
 
     /// Grants issued in `month` (`YYYY-MM`), for fee statements.
-    pub fn grants_issued_in(&self, month: &str) -> Vec<Grant> {
+    pub fn grants_issued_in(&self, month: &str) -> Vec<AccessGrant> {
         self.lock().grants.values().filter(|g| g.issued.starts_with(month)).cloned().collect()
     }
 }
 
 /// Whether `principal` may act as a researcher (submit, withdraw, report outcomes).
-pub(crate) fn researcher(principal: &Principal) -> Result<Party, ProcessError> {
+pub fn researcher(principal: &Principal) -> Result<Party, LedgerError> {
     if principal.tier < Tier::Registered {
-        return Err(ProcessError::Forbidden("this needs the REGISTERED tier".to_owned()));
+        return Err(LedgerError::Forbidden("this needs the REGISTERED tier".to_owned()));
     }
-    Party::of(principal).ok_or_else(|| ProcessError::Forbidden("the credential names no subject".to_owned()))
+    Party::of(principal).ok_or_else(|| LedgerError::Forbidden("the credential names no subject".to_owned()))
 }
 
 #[cfg(test)]
@@ -670,7 +663,7 @@ mod tests {
             period_start: "2026-01-01".into(),
             period_end: "2027-01-01".into(),
             members: vec!["r-1".into()],
-            datasets: vec![RequestedDataset { dataset: "JGAD000001".into(), verdict: VerdictOutcome::Match, rule: "x".into(), conditions: vec![] }],
+            datasets: vec![RequestedDataset { dataset: "JGAD000001".into(), verdict: Decision::Match, rule: "x".into(), conditions: vec![] }],
             submitted_at: String::new(),
             transitions: Vec::new(),
             grant: None,
@@ -683,7 +676,7 @@ mod tests {
     fn lifecycle_expiry_and_reopening() {
         let store: Arc<dyn GraphStore> = Arc::new(EmbeddedStore::in_memory());
         let audit = AuditLog::in_memory();
-        let process = Process::open(store.clone(), &audit).unwrap();
+        let process = Ledger::open(store.clone(), &audit).unwrap();
         let researcher = principal(Tier::Registered, "r-1");
         let steward = principal(Tier::Steward, "dac-1");
         let a = process.submit(request(), &researcher, &audit).unwrap();
@@ -694,7 +687,7 @@ mod tests {
         let err = process.decide(&a.id, Step::Withdraw, &principal(Tier::Registered, "someone-else"), None, None, &audit).unwrap_err();
         let missing = process.decide("AR-000000000000", Step::Withdraw, &principal(Tier::Registered, "someone-else"), None, None, &audit).unwrap_err();
         assert_eq!(err.to_string().replace(&a.id, "X"), missing.to_string().replace("AR-000000000000", "X"), "another's request answers as a missing one");
-        assert!(matches!(err, ProcessError::NotFound { .. }), "{err}");
+        assert!(matches!(err, LedgerError::NotFound { .. }), "{err}");
         assert!(a.id.starts_with("AR-") && a.id.len() == 15 && a.id != b.id, "{} {}", a.id, b.id);
         let approved = process.decide(&a.id, Step::Approve, &steward, Some("ok".into()), Some("2027-06-01T00:00:00Z".into()), &audit).unwrap();
         let grant = process.grant(approved.grant.as_deref().unwrap()).unwrap();
@@ -709,7 +702,7 @@ mod tests {
 
         // A fresh audit log (as if the lines were lost after their commits) is refilled from the store.
         let fresh = AuditLog::in_memory();
-        let reopened = Process::open(store, &fresh).unwrap();
+        let reopened = Ledger::open(store, &fresh).unwrap();
         assert_eq!(reopened.request(&a.id).unwrap(), approved);
         assert_eq!(reopened.grant(&grant.id).unwrap(), grant);
         let all = crate::audit::EntryFilter::default();
