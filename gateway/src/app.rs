@@ -50,6 +50,23 @@ pub struct Config {
     pub cache: CacheSettings,
 }
 
+impl Config {
+    /// The data folder `data` with everything else as `musubi` defaults it: manifests in
+    /// `<data>/sources`, the built-in vocabulary, no identity file or sharing policy, default
+    /// limits and cache.
+    pub fn of_data(data: PathBuf) -> Config {
+        Config {
+            sources: data.join("sources"),
+            data,
+            vocabulary: None,
+            identity: None,
+            sharing_policy: None,
+            limits: Limits::default(),
+            cache: CacheSettings::default(),
+        }
+    }
+}
+
 /// The hub's settings file (`--config`, default `<data>/musubi.toml` when it exists): a
 /// `[limits]` and a `[cache]` table, each key optional.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -321,7 +338,7 @@ impl App {
         vocabulary: Vocabulary,
         audit: Arc<AuditLog>,
     ) -> Result<App, StartError> {
-        App::with_store_audit_log_and_diseases(store, manifests, vocabulary, audit, Arc::new(builtin_diseases()))
+        App::with_store_audit_log_and_diseases(store, manifests, vocabulary, audit, Arc::new(DiseaseHierarchy::builtin()))
     }
 
     /// A hub over a given store, writing its audit entries to `audit`, knowing `diseases`.
@@ -863,21 +880,11 @@ fn pause_hook(data: &Path, variable: &str) -> Option<PauseHook> {
     }))
 }
 
-/// The disease hierarchy every hub knows without configuration: the MONDO module shipped with the
-/// test fixtures (a real excerpt; a deployment adds the full MONDO in `<data>/ontologies/`).
-pub fn builtin_diseases() -> DiseaseHierarchy {
-    let mut diseases = DiseaseHierarchy::new();
-    diseases
-        .add_obographs(include_bytes!("../../tests/fixtures/ontologies/mondo/mondo_module.json"), "built-in mondo_module.json")
-        .expect("the built-in MONDO module is OBO Graphs JSON");
-    diseases
-}
-
 /// The built-in hierarchy plus every ontology file in `dir` (OBO Graphs `*.json`, or RDF:
 /// `*.ttl`, `*.owl`/`*.rdf` as RDF/XML, `*.nt`), e.g. MONDO's own release. A missing folder is
 /// fine; a file that does not parse stops the start, naming it.
 pub fn load_ontologies(dir: &Path) -> Result<DiseaseHierarchy, StartError> {
-    let mut diseases = builtin_diseases();
+    let mut diseases = DiseaseHierarchy::builtin();
     let Ok(entries) = std::fs::read_dir(dir) else { return Ok(diseases) };
     let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();

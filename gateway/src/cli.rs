@@ -77,52 +77,6 @@ pub enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
-    /// Peers for `musubi-bench` (BENCHMARKS.md) over this data folder's harvested graph; no
-    /// `musubi serve` may hold the folder meanwhile.
-    Bench {
-        #[command(subcommand)]
-        command: BenchCommand,
-    },
-    /// Writes a realistic synthetic catalogue (NBDC JSON, JGA XML, DCAT Turtle) and the manifests
-    /// that harvest it, for benchmarks: `musubi --data D --sources OUT/sources harvest`.
-    Gen {
-        /// How many datasets.
-        #[arg(long)]
-        datasets: u64,
-        /// The folder to write (its humandbs/, jga/, dcat/, mappings/ and sources/ are replaced).
-        #[arg(long)]
-        out: PathBuf,
-        /// The same seed gives the same catalogue.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// The portal query (keyword, datasets with assay WGS and reference genome GRCh38, facets on
-    /// both, 20 results) answered by the search index in this process, as `search` asks it for
-    /// an anonymous caller: requests/s, p50 and p99 per thread count, index only and with the 12
-    /// fields of each hit read from the read model.
-    Index {
-        /// Concurrent threads, one run each.
-        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
-        threads: Vec<usize>,
-        /// How long each run lasts.
-        #[arg(long, default_value_t = 5.0)]
-        seconds: f64,
-        /// The portal query's text.
-        #[arg(long, default_value = "cancer")]
-        keyword: String,
-    },
-    /// A naive GraphQL server over the same graph store: one SPARQL SELECT finds the matches, a
-    /// GROUP BY counts each facet, and every field of every result is a SPARQL query of its own.
-    /// Prints `open <url>` once it listens; POST the portal query to it.
-    NaiveSparql {
-        /// Where to listen.
-        #[arg(long, default_value = "127.0.0.1:8081")]
-        listen: SocketAddr,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,8 +205,6 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Connector { command: ConnectorCommand::Check { manifest } } => check(&config, &manifest).await,
         Command::Apikey { command } => apikey(&config, command),
-        Command::Gen { datasets, out, seed } => generate(datasets, out, seed),
-        Command::Bench { command } => bench(&config, command).await,
         Command::Dmp { command } => dmp(&config, command),
         Command::Serve { listen, demo } => {
             if demo {
@@ -324,44 +276,6 @@ async fn bind(listen: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr
         Err(e) => {
             eprintln!("error: cannot listen on {listen}: {e}");
             Err(ExitCode::from(2))
-        }
-    }
-}
-
-async fn bench(config: &Config, command: BenchCommand) -> ExitCode {
-    match command {
-        BenchCommand::Index { threads, seconds, keyword } => {
-            let app = match App::open(config) {
-                Ok(app) => app,
-                Err(e) => return fail(&e),
-            };
-            match tokio::task::block_in_place(|| crate::bench::index(&app, &keyword, &threads, seconds)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(&format!("bench index: {e}")),
-            }
-        }
-        BenchCommand::NaiveSparql { listen } => {
-            let store = match crate::app::open_store(config) {
-                Ok(s) => s,
-                Err(e) => return fail(&e),
-            };
-            let router = match crate::bench::naive_router(store.oxigraph().clone()) {
-                Ok(r) => r,
-                Err(e) => return fail(&format!("bench naive-sparql: {e}")),
-            };
-            let (listener, addr) = match bind(listen).await {
-                Ok(bound) => bound,
-                Err(code) => return code,
-            };
-            println!("naive SPARQL-per-field peer over {}", config.data.join("graph").display());
-            println!("open http://{addr}/graphql");
-            match axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(1)
-                }
-            }
         }
     }
 }
@@ -559,30 +473,6 @@ fn apikey(config: &Config, command: ApikeyCommand) -> ExitCode {
     }
 }
 
-fn generate(datasets: u64, out: PathBuf, seed: u64) -> ExitCode {
-    let started = std::time::Instant::now();
-    let options = crate::generate::GenOptions { datasets, out: out.clone(), seed };
-    let bar = indicatif::ProgressBar::new(datasets);
-    match crate::generate::generate(&options, |done| bar.set_position(done)) {
-        Ok(summary) => {
-            bar.finish_and_clear();
-            println!(
-                "wrote {datasets} datasets to {} in {:.1} s: {} NBDC records, {} JGA records, {} DCAT records; {} files, {:.1} MB",
-                out.display(),
-                started.elapsed().as_secs_f64(),
-                summary.humandbs_records,
-                summary.jga_records,
-                summary.dcat_records,
-                summary.files,
-                summary.bytes as f64 / 1e6
-            );
-            println!("harvest it with: musubi --data DATA --sources {} harvest", out.join("sources").display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(&format!("cannot write the catalogue in {}: {e}", out.display())),
-    }
-}
-
 fn grants_text(grants: &std::collections::BTreeSet<String>) -> String {
     if grants.is_empty() { String::new() } else { format!(", grants {}", grants.iter().cloned().collect::<Vec<_>>().join(" ")) }
 }
@@ -694,7 +584,8 @@ impl musubi_connectors::Progress for HarvestProgress {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves at Ctrl-C or SIGTERM: the signal servers shut down on.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

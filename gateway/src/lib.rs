@@ -7,18 +7,15 @@
 //! - [`export`]: every dataset a caller may see, streamed as NDJSON or JSON-LD, resumable;
 //! - [`identity`]: trusted token issuers, JWTs, introspection, GA4GH passports, API keys;
 //! - [`demo`]: the bundled demo sources (fixtures, mappings, manifests);
-//! - [`generate`]: `musubi gen`, realistic partner payloads at scale for benchmarks;
-//! - [`bench`]: `musubi bench`, the raw-index and naive SPARQL-per-field peers of `musubi-bench`;
-//! - [`cli`]: the commands (`serve`, `harvest`, `connector check`, `apikey`, `gen`, `bench`).
+//! - [`cli`]: the commands (`serve`, `harvest`, `reindex`, `connector check`, `dmp`, `apikey`).
 //!
-//! Architecture invariant: HTTP, tokens, config files and the CLI live here and nowhere else.
+//! Architecture invariant: HTTP, tokens, config files and the CLI live here and nowhere else;
+//! developers' tools (`gen`, the benchmark peers) live in `bench/`, outside this binary.
 
 pub mod app;
-pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod demo;
-pub mod generate;
 pub mod export;
 pub mod http;
 pub mod identity;

@@ -27,7 +27,7 @@ const LOG: &str = "{ auditLog(first: 10) { totalCount edges { node { position su
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_log_survives_a_restart_and_a_torn_last_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = Config { data: dir.path().join("data"), sources: dir.path().join("sources"), vocabulary: None, identity: None, sharing_policy: None, limits: Default::default(), cache: Default::default() };
+    let config = Config { sources: dir.path().join("sources"), ..Config::of_data(dir.path().join("data")) };
     {
         let app = App::open(&config).expect("hub starts");
         // Reading the audit log is itself a STEWARD read, and is logged.

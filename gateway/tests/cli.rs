@@ -303,15 +303,11 @@ async fn reindex_says_what_the_graph_holds_and_serve_searches_it() {
     assert_eq!(r["data"]["search"]["nodes"][0]["accession"], "hum0001", "{r}");
 }
 
-/// `musubi gen` of `datasets` into `<work>/gen-<seed>`, returned.
+/// A generated catalogue of `datasets` (`musubi-bench gen`) in `<work>/gen-<seed>`, returned.
 fn generate(work: &Path, datasets: usize, seed: u64) -> std::path::PathBuf {
     let catalogue = work.join(format!("gen-{seed}"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musubi"))
-        .args(["gen", "--datasets", &datasets.to_string(), "--seed", &seed.to_string(), "--out"])
-        .arg(&catalogue)
-        .output()
-        .expect("gen runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let options = musubi_bench::generate::GenOptions { datasets: datasets as u64, out: catalogue.clone(), seed };
+    musubi_bench::generate::generate(&options, |_| {}).expect("the catalogue is written");
     catalogue
 }
 

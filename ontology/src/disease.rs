@@ -59,6 +59,17 @@ pub fn term_curie(iri: &str) -> String {
 }
 
 impl DiseaseHierarchy {
+    /// The hierarchy every hub knows without configuration: the MONDO module shipped in
+    /// `vocab/mondo_module.json` (a real excerpt, from phenol's test resources; a deployment adds
+    /// the full MONDO in `<data>/ontologies/`).
+    pub fn builtin() -> DiseaseHierarchy {
+        let mut diseases = DiseaseHierarchy::new();
+        diseases
+            .add_obographs(include_bytes!("../vocab/mondo_module.json"), "built-in mondo_module.json")
+            .expect("the built-in MONDO module is OBO Graphs JSON");
+        diseases
+    }
+
     /// An empty hierarchy: every term is only itself.
     pub fn new() -> DiseaseHierarchy {
         DiseaseHierarchy::default()
@@ -181,7 +192,7 @@ mod tests {
 
     /// The real MONDO module in the shared fixtures: fallopian tube benign neoplasm is_a
     /// MONDO_0000624.
-    const MONDO: &[u8] = include_bytes!("../../tests/fixtures/ontologies/mondo/mondo_module.json");
+    const MONDO: &[u8] = include_bytes!("../vocab/mondo_module.json");
 
     #[test]
     fn mondo_child_is_a_parent_not_the_reverse() {

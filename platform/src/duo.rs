@@ -591,7 +591,7 @@ mod tests {
     use super::*;
 
     /// The real MONDO module: fallopian tube benign neoplasm (MONDO:0000645) is_a MONDO:0000624.
-    const MONDO: &[u8] = include_bytes!("../../tests/fixtures/ontologies/mondo/mondo_module.json");
+    const MONDO: &[u8] = include_bytes!("../../ontology/vocab/mondo_module.json");
     const CHILD: &str = "MONDO:0000645";
     const PARENT: &str = "MONDO:0000624";
 

@@ -7,18 +7,18 @@
 # read model was made. "before" is the same folder without the view the harvest wrote ahead (a
 # start that projects the source from the graph, as every such restart did before).
 #
-#   tests/bench/restart-after-kill.sh [DATASETS] [WORK]     (MUSUBI=path/to/musubi)
+#   tests/bench/restart-after-kill.sh [DATASETS] [WORK]     (MUSUBI=path/to/musubi, MUSUBI_BENCH=path/to/musubi-bench)
 set -euo pipefail
 datasets=${1:-100000}; work=${2:-/tmp/restart-after-kill}
-musubi=${MUSUBI:-target/release/musubi}
+musubi=${MUSUBI:-target/release/musubi}; bench=${MUSUBI_BENCH:-$(dirname "$musubi")/musubi-bench}
 rm -rf "$work"; mkdir -p "$work"
-"$musubi" gen --datasets "$datasets" --seed 1 --out "$work/gen-1" | head -1
+"$bench" gen --datasets "$datasets" --seed 1 --out "$work/gen-1" | head -1
 "$musubi" --data "$work/data" --sources "$work/gen-1/sources" harvest 2>/dev/null | grep '^ok'
 wait_open() { for _ in $(seq 1 6000); do grep -q '^open http' "$1" && return 0; sleep 0.1; done; return 1; }
 "$musubi" --data "$work/data" serve --listen 127.0.0.1:0 >"$work/first.out" 2>"$work/first.err" & pid=$!
 wait_open "$work/first.out"; grep 'read model' "$work/first.out"; kill $pid; wait $pid || true
 
-"$musubi" gen --datasets "$datasets" --seed 2 --out "$work/gen-2" | head -1
+"$bench" gen --datasets "$datasets" --seed 2 --out "$work/gen-2" | head -1
 mkdir -p "$work/gen-2/scheduled"
 { echo 'schedule = "1s"'; cat "$work/gen-2/sources/gen-nbdc-datasets.toml"; } >"$work/gen-2/scheduled/gen-nbdc-datasets.toml"
 MUSUBI_TEST_PAUSE_HARVEST=after-swap "$musubi" --data "$work/data" --sources "$work/gen-2/scheduled" serve --listen 127.0.0.1:0 \

@@ -16,7 +16,6 @@
 //!
 //! [`SparqlServer`] is a real SPARQL 1.1 endpoint: the `oxigraph` server, loaded with fixtures.
 
-pub mod processes;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;

@@ -48,7 +48,7 @@ async fn hub() -> Setup {
         manifests,
         Vocabulary::builtin(),
         Arc::new(AuditLog::in_memory()),
-        Arc::new(musubi_gateway::app::builtin_diseases()),
+        Arc::new(musubi_ontology::disease::DiseaseHierarchy::builtin()),
         policy,
     )
     .expect("hub starts");

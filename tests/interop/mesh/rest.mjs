@@ -1,4 +1,4 @@
-// The Mesh peer's partner: a plain JSON REST server over the NBDC pages `musubi gen` writes, with
+// The Mesh peer's partner: a plain JSON REST server over the NBDC pages `musubi-bench gen` writes, with
 // an inverted index for the portal's keyword and facet filters (so the comparison measures the
 // GraphQL layer, not a linear scan). Usage: node rest.mjs <catalogue>/humandbs <port>
 import { createServer } from 'node:http';

@@ -1,19 +1,16 @@
-//! `musubi bench`: the raw-index and naive SPARQL-per-field peers `musubi-bench` measures the hub
-//! against answer the portal query over a harvested (on-disk) data folder, and agree with the hub.
+//! The raw-index and naive SPARQL-per-field peers (`musubi-bench index`, `naive-sparql`) answer
+//! the portal query over a harvested (on-disk) data folder, and agree with the hub.
 
-use std::net::SocketAddr;
-use std::path::Path;
+use std::process::Command;
 
+use musubi_bench::generate::{GenOptions, generate};
+use musubi_bench::processes::start_peer;
+use musubi_gateway::app::{App, Config};
+use musubi_schema::Principal;
 use musubi_tests::graphql;
 
-mod common;
-use common::{Killed, listening, musubi};
-
-/// Runs `musubi <args>` until it prints `open http://…/graphql`; returns it with the address.
-fn listening_on(data: &Path, args: &[&str]) -> (Killed, SocketAddr) {
-    let mut command = musubi(data);
-    command.args(args);
-    listening(command)
+fn bench() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_musubi-bench"))
 }
 
 /// musubi-bench's portal query, with its keyword.
@@ -43,25 +40,26 @@ fn rows(table: &str) -> Vec<(usize, f64)> {
 async fn both_bench_peers_answer_the_portal_query_as_the_hub_does() {
     let work = tempfile::tempdir().expect("tempdir");
     let (catalogue, data) = (work.path().join("gen"), work.path().join("data"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musubi"))
-        .args(["gen", "--datasets", "300", "--seed", "1", "--out"])
-        .arg(&catalogue)
-        .output()
-        .expect("gen runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = musubi(&data).arg("--sources").arg(catalogue.join("sources")).arg("harvest").output().expect("harvest runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    generate(&GenOptions { datasets: 300, out: catalogue.clone(), seed: 1 }, |_| {}).expect("the catalogue is written");
+    let config = Config { sources: catalogue.join("sources"), ..Config::of_data(data.clone()) };
+    let harvester = App::open_for_harvest(&config).expect("the data folder opens");
+    for (source, outcome) in harvester.harvest(&[]).await {
+        outcome.unwrap_or_else(|e| panic!("{source}: {e}"));
+    }
+    drop(harvester);
 
-    // The hub's own answer (every match on one page).
-    let (server, addr) = listening_on(&data, &["serve", "--listen", "127.0.0.1:0"]);
-    let hub = graphql(addr, &portal(100)).await;
-    drop(server);
+    // The hub's own answer (every match on one page), as an anonymous caller asks it.
+    let app = App::open(&config).expect("the hub opens");
+    let answer = app.execute(async_graphql::Request::new(portal(100)), Principal::anonymous()).await.expect("audited");
+    drop(app);
+    assert!(answer.errors.is_empty(), "{:?}", answer.errors);
+    let hub = serde_json::json!({ "data": answer.data.into_json().expect("json") });
     let hub_total = hub["data"]["search"]["totalCount"].as_u64().unwrap_or_else(|| panic!("{hub}"));
     assert!(hub_total > 0, "the generated catalogue has WGS/GRCh38 datasets about cancer: {hub}");
     let hub_accessions: Vec<&str> = hub["data"]["search"]["nodes"].as_array().expect("nodes").iter().filter_map(|n| n["accession"].as_str()).collect();
 
     // The raw index finds what the hub finds, and measures each thread count twice.
-    let out = musubi(&data).args(["bench", "index", "--threads", "1,2", "--seconds", "0.3", "--keyword", "cancer"]).output().expect("bench runs");
+    let out = bench().arg("index").arg("--data").arg(&data).args(["--threads", "1,2", "--seconds", "0.3", "--keyword", "cancer"]).output().expect("bench runs");
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
     assert!(said.contains(&format!("totalCount {hub_total},")), "{said}");
@@ -70,7 +68,10 @@ async fn both_bench_peers_answer_the_portal_query_as_the_hub_does() {
     assert!(measured.iter().all(|(_, rps)| *rps > 0.0), "{said}");
 
     // The naive peer answers the same query text over the same store, field by field.
-    let (_naive, addr) = listening_on(&data, &["bench", "naive-sparql", "--listen", "127.0.0.1:0"]);
+    let log = work.path().join("naive.log");
+    let _naive = start_peer(bench().arg("naive-sparql").arg("--data").arg(&data).args(["--listen", "127.0.0.1:0"]), &log, "open http://").expect("the naive peer starts");
+    let said = std::fs::read_to_string(&log).expect("its log");
+    let addr = said.lines().find_map(|l| l.strip_prefix("open http://")).expect("its address").trim_end_matches("/graphql").parse().expect("an address");
     let naive = graphql(addr, &portal(20)).await;
     assert!(naive.get("errors").is_none(), "{naive}");
     let search = &naive["data"]["search"];

@@ -77,7 +77,7 @@ impl Corpus {
     pub fn learn() -> Corpus {
         let mut texts = Vec::new();
         for path in SOURCES {
-            let bytes = crate::demo::file(path).expect("corpus fixtures are bundled with the demo");
+            let bytes = musubi_gateway::demo::file(path).expect("corpus fixtures are bundled with the demo");
             if path.ends_with(".json") {
                 if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
                     collect_strings(&value, &mut texts);

@@ -1,13 +1,13 @@
-//! `musubi bench`: the two peers `musubi-bench` measures the hub against, over the data folder
+//! The two peers `musubi-bench run` measures the hub against, over the data folder
 //! the hub harvested (BENCHMARKS.md). They open the graph store, so no `musubi serve` may run on
 //! the same folder meanwhile.
 //!
-//! - [`index`] (`bench index`): the portal query answered by the hub's search index in this
+//! - [`index`] (`musubi-bench index`): the portal query answered by the hub's search index in this
 //!   process, with the very request and caller view `search` builds
 //!   ([`musubi_schema::search::index_request`], [`CallerView`]) for an anonymous (PUBLIC)
 //!   caller: the limit the hub's GraphQL and HTTP layers can approach. Measured twice: the index
 //!   alone, then with the 20 hits' 12 fields read from the read model into the page's JSON.
-//! - [`naive_router`] (`bench naive-sparql`): the strawman the hub's one-lookup-per-page design
+//! - [`naive_router`] (`musubi-bench naive-sparql`): the strawman the hub's one-lookup-per-page design
 //!   is compared with, a GraphQL server over the same on-disk oxigraph store whose `search` finds
 //!   the matching datasets with one SPARQL SELECT, counts facets with one GROUP BY each, and
 //!   resolves every field of every node with a SPARQL query of its own. It accepts the portal
@@ -32,7 +32,7 @@ use oxigraph::sparql::{PreparedSparqlQuery, QueryResults, QuerySolution, SparqlE
 use oxigraph::store::Store;
 use serde_json::{Value, json};
 
-use crate::app::App;
+use musubi_gateway::app::App;
 
 /// The portal query's arguments, as `musubi-bench` sends them to the hub: `keyword`, datasets
 /// only, assay WGS and reference genome GRCh38, facets on both, 20 results.

@@ -1,11 +1,11 @@
-//! `musubi gen`: the generated catalogue harvests through the shipped mappings into the hub as
+//! `musubi-bench gen`: the generated catalogue harvests through the shipped mappings into the hub as
 //! the real fixtures do (the NBDC and JGA records of one dataset merge into one), and the same seed
 //! writes the same files.
 
 use std::sync::Arc;
 
 use musubi_gateway::app::{App, load_manifests};
-use musubi_gateway::generate::{GenOptions, generate};
+use musubi_bench::generate::{GenOptions, generate};
 use musubi_store::EmbeddedStore;
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;

@@ -1,5 +1,5 @@
-//! The hub's binaries run as processes, for the benchmarks (`musubi-bench`, `musubi-soak`):
-//! finding `musubi`, running it, serving a data folder, and reading a process's memory.
+//! The hub's binaries run as processes, for the benchmarks (`musubi-bench run`, `soak`): finding
+//! `musubi`, running it, serving a data folder, and reading a process's memory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -10,6 +10,11 @@ pub fn musubi() -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let path = me.with_file_name("musubi");
     path.exists().then_some(path.clone()).ok_or_else(|| format!("{} not found: cargo build --release -p musubi-gateway", path.display()))
+}
+
+/// This binary, `musubi-bench`, to run its peers (`index`, `naive-sparql`) as processes of their own.
+pub fn musubi_bench() -> Result<PathBuf, String> {
+    std::env::current_exe().map_err(|e| format!("cannot find musubi-bench itself: {e}"))
 }
 
 pub fn dir_size(path: &Path) -> u64 {
@@ -100,3 +105,42 @@ pub fn cpu_model() -> String {
         .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())))
         .unwrap_or_else(|| "unknown CPU".into())
 }
+
+/// A child process killed when dropped, with every process it started: peers run through `npx`,
+/// which starts the gateway under a shell, and killing `npx` alone left the gateway serving.
+pub struct Peer(pub Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        // The peer leads its own process group (see `start_peer`): signal the whole group.
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.0.id())]).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `command` (a peer server) with its output in `log`, and waits until `log` holds a line
+/// containing `ready`. The peer is killed (its whole process group) when dropped.
+pub fn start_peer(command: &mut Command, log: &Path, ready: &str) -> Result<Peer, String> {
+    use std::os::unix::process::CommandExt;
+    let child = command
+        .process_group(0)
+        .stdout(std::fs::File::create(log).map_err(|e| e.to_string())?)
+        .stderr(std::fs::File::create(log.with_extension("err")).map_err(|e| e.to_string())?)
+        .spawn()
+        .map_err(|e| format!("{command:?}: {e}"))?;
+    let mut peer = Peer(child);
+    for _ in 0..START_LIMIT_TICKS {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.lines().any(|l| l.contains(ready)) {
+            return Ok(peer);
+        }
+        if let Ok(Some(status)) = peer.0.try_wait() {
+            let err = std::fs::read_to_string(log.with_extension("err")).unwrap_or_default();
+            return Err(format!("{command:?} exited ({status}): {text}{err}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Err(format!("{command:?} did not say {ready:?} within {} s", START_LIMIT_TICKS / 100))
+}
+

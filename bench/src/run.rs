@@ -1,21 +1,21 @@
-//! `musubi-bench`: the hub measured end to end as its users meet it, every part a real process.
+//! `musubi-bench run`: the hub measured end to end as its users meet it, every part a real process.
 //!
 //! ```sh
-//! cargo build --release -p musubi-gateway -p musubi-tests
-//! target/release/musubi-bench --datasets 100000 --work /tmp/bench
+//! cargo build --release -p musubi-gateway -p musubi-bench
+//! target/release/musubi-bench run --datasets 100000 --work /tmp/bench
 //! ```
 //!
-//! 1. `musubi gen` writes the catalogue (kept and reused for the same size and seed);
+//! 1. `musubi-bench gen` writes the catalogue (kept and reused for the same size and seed);
 //! 2. `musubi harvest` loads it into an on-disk data folder: wall time, size on disk;
 //! 3. `musubi serve` starts on it: time from start to the first answer of the portal query
 //!    (twice: with the response cache off, then on);
 //! 4. `wrk` (Debian's package, a separate process) sends the portal query at 1, 16 and 64
 //!    connections: requests per second, p50, p99;
 //! 5. the server's peak resident memory (VmHWM) over all of it;
-//! 6. the raw index (`musubi bench index`, no `serve` running): the same search answered by the
+//! 6. the raw index (`musubi-bench index`, no `serve` running): the same search answered by the
 //!    hub's search index in that process, at 1, 16 and 64 threads, index only and with the hits'
 //!    fields read from the read model — the limit the hub's layers above the index can approach;
-//! 7. the naive peer (`musubi bench naive-sparql`, skipped with `--no-naive`): a GraphQL server
+//! 7. the naive peer (`musubi-bench naive-sparql`, skipped with `--no-naive`): a GraphQL server
 //!    over the same on-disk store that runs a SPARQL query per field of every result, sent the
 //!    same portal query by `wrk` (timeouts reported, not hidden);
 //! 8. with `--peers`: the same query through GraphQL Mesh + Hive Gateway (npm, in
@@ -25,10 +25,10 @@
 //! Figures are printed as a Markdown table for BENCHMARKS.md. Nothing here asserts a time.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use musubi_tests::processes::{START_LIMIT_TICKS, cpu_model, dir_size, memory_mib, musubi, run, serve};
+use crate::processes::{START_LIMIT_TICKS, cpu_model, dir_size, memory_mib, musubi, musubi_bench, run, serve, start_peer};
 
 /// The portal's query: a keyword, two facet filters (with their counts), 20 results of 12 fields.
 const PORTAL_QUERY: &str = r#"query Portal($q: String!) {
@@ -45,60 +45,49 @@ const PORTAL_QUERY: &str = r#"query Portal($q: String!) {
   }
 }"#;
 
-#[derive(Debug)]
-struct Options {
+/// `musubi-bench run`'s options.
+#[derive(Debug, clap::Args)]
+pub struct Options {
+    /// How many datasets the catalogue holds.
+    #[arg(long, default_value_t = 100_000)]
     datasets: u64,
+    /// The catalogue's seed.
+    #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Where the catalogue and the data folder are kept (reused for the same size and seed).
+    #[arg(long, default_value_os_t = std::env::temp_dir().join("musubi-bench"))]
     work: PathBuf,
+    /// Seconds per wrk run.
+    #[arg(long, default_value_t = 10)]
     duration: u64,
+    /// Connection counts, one wrk run each.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     connections: Vec<u32>,
-    query: String,
+    /// A GraphQL query to send instead of the portal query (its variable `$q` is the keyword).
+    #[arg(long)]
+    query_file: Option<PathBuf>,
+    /// The portal query's keyword.
+    #[arg(long, default_value = "cancer")]
     keyword: String,
+    /// Also measure GraphQL Mesh + Hive Gateway (npm) over a REST server of the same records.
+    #[arg(long)]
     peers: bool,
-    naive: bool,
+    /// Skip the naive SPARQL-per-field peer.
+    #[arg(long)]
+    no_naive: bool,
 }
 
-fn parse_args() -> Result<Options, String> {
-    let mut options = Options {
-        datasets: 100_000,
-        seed: 1,
-        work: std::env::temp_dir().join("musubi-bench"),
-        duration: 10,
-        connections: vec![1, 16, 64],
-        query: PORTAL_QUERY.to_owned(),
-        keyword: "cancer".to_owned(),
-        peers: false,
-        naive: true,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--datasets" => options.datasets = value()?.parse().map_err(|e| format!("--datasets: {e}"))?,
-            "--seed" => options.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--work" => options.work = PathBuf::from(value()?),
-            "--duration" => options.duration = value()?.parse().map_err(|e| format!("--duration: {e}"))?,
-            "--connections" => {
-                options.connections =
-                    value()?.split(',').map(|c| c.trim().parse().map_err(|e| format!("--connections: {e}"))).collect::<Result<_, _>>()?
-            }
-            "--query-file" => options.query = std::fs::read_to_string(value()?).map_err(|e| format!("--query-file: {e}"))?,
-            "--keyword" => options.keyword = value()?,
-            "--peers" => options.peers = true,
-            "--no-naive" => options.naive = false,
-            "--help" | "-h" => {
-                return Err("usage: musubi-bench [--datasets N] [--seed S] [--work DIR] [--duration SECONDS] \
-                            [--connections 1,16,64] [--query-file F] [--keyword WORD] [--peers] [--no-naive]"
-                    .into());
-            }
-            other => return Err(format!("unknown argument {other} (try --help)")),
+impl Options {
+    fn query(&self) -> Result<String, String> {
+        match &self.query_file {
+            Some(file) => std::fs::read_to_string(file).map_err(|e| format!("--query-file {}: {e}", file.display())),
+            None => Ok(PORTAL_QUERY.to_owned()),
         }
     }
-    Ok(options)
 }
 
-fn body(options: &Options) -> String {
-    serde_json::json!({ "query": options.query, "variables": { "q": options.keyword } }).to_string()
+fn body(query: &str, options: &Options) -> String {
+    serde_json::json!({ "query": query, "variables": { "q": options.keyword } }).to_string()
 }
 
 /// Posts the portal query until it is answered; the time since `started` is the time to first
@@ -237,18 +226,9 @@ mod http1 {
         }
 }
 
-fn main() -> std::process::ExitCode {
-    match bench() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("musubi-bench: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
-
-fn bench() -> Result<(), String> {
-    let options = parse_args()?;
+/// Runs the whole benchmark; figures are printed as they come.
+pub fn run_all(options: &Options) -> Result<(), String> {
+    let query = options.query()?;
     let musubi = musubi()?;
     std::fs::create_dir_all(&options.work).map_err(|e| e.to_string())?;
     let catalogue = options.work.join(format!("gen-{}-{}", options.datasets, options.seed));
@@ -259,7 +239,8 @@ fn bench() -> Result<(), String> {
     // 1. The catalogue.
     if !catalogue.join("sources").exists() {
         let t = Instant::now();
-        run(Command::new(&musubi).args(["gen", "--datasets", &options.datasets.to_string(), "--seed", &options.seed.to_string(), "--out"]).arg(&catalogue), "musubi gen")?;
+        crate::generate::generate(&crate::generate::GenOptions { datasets: options.datasets, out: catalogue.clone(), seed: options.seed }, |_| {})
+            .map_err(|e| format!("gen {}: {e}", catalogue.display()))?;
         println!("gen: {:.1} s, {:.1} MB", t.elapsed().as_secs_f64(), dir_size(&catalogue) as f64 / 1e6);
     }
 
@@ -291,7 +272,7 @@ fn bench() -> Result<(), String> {
 
     // 3–5, twice: with the response cache off (every request runs: the engine's own speed),
     // then on (repeated portal queries, as a portal sends them).
-    let body = body(&options);
+    let body = body(&query, options);
     let mut hub_total = serde_json::Value::Null;
     for cache in [false, true] {
         let settings = data.join("musubi.toml");
@@ -324,31 +305,33 @@ fn bench() -> Result<(), String> {
 
     // 6. The raw index, and 7. the naive SPARQL-per-field peer: each opens the data folder's
     // store, so after the last `serve` has stopped.
-    if options.query != PORTAL_QUERY {
+    if query != PORTAL_QUERY {
         println!("\n(the raw-index and naive peers answer the portal query, not the --query-file's)");
     }
-    index_peer(&musubi, &data, &options, &hub_total)?;
-    if options.naive {
-        naive_peer(&musubi, &data, &options, &hub_total)?;
+    let me = musubi_bench()?;
+    index_peer(&me, &data, options, &hub_total)?;
+    if !options.no_naive {
+        naive_peer(&me, &data, options, &hub_total)?;
     }
 
     // 8. The Mesh peer.
     if options.peers {
-        mesh_peer(&options, &catalogue)?;
+        mesh_peer(options, &catalogue)?;
     }
     Ok(())
 }
 
-/// `musubi bench index`: the portal query against the hub's search index in that process, at the
+/// `musubi-bench index`: the portal query against the hub's search index in that process, at the
 /// same concurrency levels (threads, not connections). Its tables are printed as they come.
-fn index_peer(musubi: &Path, data: &Path, options: &Options, hub_total: &serde_json::Value) -> Result<(), String> {
+fn index_peer(me: &Path, data: &Path, options: &Options, hub_total: &serde_json::Value) -> Result<(), String> {
     let threads: Vec<String> = options.connections.iter().map(u32::to_string).collect();
     let out = run(
-        Command::new(musubi)
+        Command::new(me)
+            .arg("index")
             .arg("--data")
             .arg(data)
-            .args(["bench", "index", "--threads", &threads.join(","), "--seconds", &options.duration.to_string(), "--keyword", &options.keyword]),
-        "musubi bench index",
+            .args(["--threads", &threads.join(","), "--seconds", &options.duration.to_string(), "--keyword", &options.keyword]),
+        "musubi-bench index",
     )?;
     let total = out.split("totalCount ").nth(1).and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next()).unwrap_or("?");
     println!("\n{}", out.trim_end());
@@ -356,18 +339,18 @@ fn index_peer(musubi: &Path, data: &Path, options: &Options, hub_total: &serde_j
     Ok(())
 }
 
-/// `musubi bench naive-sparql`: a SPARQL query per field of every result, over the same store,
+/// `musubi-bench naive-sparql`: a SPARQL query per field of every result, over the same store,
 /// sent the hub's own portal query by wrk. A slow peer is reported with its timeouts (10 s).
-fn naive_peer(musubi: &Path, data: &Path, options: &Options, hub_total: &serde_json::Value) -> Result<(), String> {
+fn naive_peer(me: &Path, data: &Path, options: &Options, hub_total: &serde_json::Value) -> Result<(), String> {
     let log = options.work.join("naive.log");
     let _peer = start_peer(
-        Command::new(musubi).arg("--data").arg(data).args(["bench", "naive-sparql", "--listen", "127.0.0.1:0"]),
+        Command::new(me).arg("naive-sparql").arg("--data").arg(data).args(["--listen", "127.0.0.1:0"]),
         &log,
         "open http://",
     )?;
     let text = std::fs::read_to_string(&log).map_err(|e| e.to_string())?;
     let url = text.lines().find_map(|l| l.strip_prefix("open ")).ok_or("the naive peer printed no URL")?.trim().to_owned();
-    let body = body(options);
+    let body = body(PORTAL_QUERY, options);
     let started = Instant::now();
     let (first, answer) = first_answer(&url, &body, started)?;
     if answer.get("errors").is_some() {
@@ -394,43 +377,7 @@ const MESH_QUERY: &str = r#"query Portal($q: String!) {
   }
 }"#;
 
-/// A child process killed when dropped, with every process it started: peers run through `npx`,
-/// which starts the gateway under a shell, and killing `npx` alone left the gateway serving.
-struct Peer(Child);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        // The peer leads its own process group (see `start_peer`): signal the whole group.
-        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.0.id())]).status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts a peer process and waits until `ready` appears in its output file.
-fn start_peer(command: &mut Command, log: &Path, ready: &str) -> Result<Peer, String> {
-    use std::os::unix::process::CommandExt;
-    let child = command
-        .process_group(0)
-        .stdout(std::fs::File::create(log).map_err(|e| e.to_string())?)
-        .stderr(std::fs::File::create(log.with_extension("err")).map_err(|e| e.to_string())?)
-        .spawn()
-        .map_err(|e| format!("{command:?}: {e}"))?;
-    let mut peer = Peer(child);
-    for _ in 0..START_LIMIT_TICKS {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.lines().any(|l| l.contains(ready)) {
-            return Ok(peer);
-        }
-        if let Ok(Some(status)) = peer.0.try_wait() {
-            let err = std::fs::read_to_string(log.with_extension("err")).unwrap_or_default();
-            return Err(format!("{command:?} exited ({status}): {text}{err}"));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Err(format!("{command:?} did not say {ready:?} within {} s", START_LIMIT_TICKS / 100))
-}
-
 fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())

@@ -1,12 +1,12 @@
-//! `musubi-soak`: the hub served for minutes on end, under a steady mixed load, while its sources
+//! `musubi-bench soak`: the hub served for minutes on end, under a steady mixed load, while its sources
 //! are harvested on schedule — errors, latency and memory over time, every part a real process.
 //!
 //! ```sh
-//! cargo build --release -p musubi-gateway -p musubi-tests
-//! target/release/musubi-soak --datasets 10000 --minutes 10 --idle-minutes 30
+//! cargo build --release -p musubi-gateway -p musubi-bench
+//! target/release/musubi-bench soak --datasets 10000 --minutes 10 --idle-minutes 30
 //! ```
 //!
-//! 1. `musubi gen` writes a catalogue of three sources (NBDC JSON, JGA XML, DCAT Turtle), which
+//! 1. `musubi-bench gen` writes a catalogue of three sources (NBDC JSON, JGA XML, DCAT Turtle), which
 //!    `musubi harvest` loads into a data folder once;
 //! 2. **steady**: `musubi serve` on it, manifests without a schedule, and the mixed load for
 //!    `--minutes`;
@@ -35,79 +35,46 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use musubi_tests::processes::{Server, cpu_model, memory_mib, musubi, run, serve_sources};
+use crate::processes::{Server, cpu_model, memory_mib, musubi, run, serve_sources};
 use serde_json::{Value, json};
 
-#[derive(Debug)]
-struct Options {
+/// `musubi-bench soak`'s options.
+#[derive(Debug, clap::Args)]
+pub struct Options {
+    /// How many datasets the catalogue holds.
+    #[arg(long, default_value_t = 10_000)]
     datasets: u64,
+    /// The catalogue's seed.
+    #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Where the catalogue and the data folder are kept.
+    #[arg(long, default_value_os_t = std::env::temp_dir().join("musubi-soak"))]
     work: PathBuf,
+    /// Minutes of load in the steady and harvests phases.
+    #[arg(long, default_value_t = 10.0)]
     minutes: f64,
+    /// Seconds between harvests in the harvests phase.
+    #[arg(long, default_value_t = 60)]
     every: u64,
+    /// Minutes of the idle phase.
+    #[arg(long, default_value_t = 30.0)]
     idle_minutes: f64,
+    /// Seconds between harvests in the idle phase.
+    #[arg(long, default_value_t = 15)]
     idle_every: u64,
+    /// Requests a second, sent on a fixed clock.
+    #[arg(long, default_value_t = 40.0)]
     rate: f64,
+    /// The phases to run, in order.
+    #[arg(long, value_delimiter = ',', default_value = "steady,harvests,idle", value_parser = ["steady", "harvests", "idle"])]
     phases: Vec<String>,
+    /// Each source's first file gains a newline every harvest interval, so every harvest lands.
+    #[arg(long)]
     changing: bool,
 }
 
-fn parse_args() -> Result<Options, String> {
-    let mut o = Options {
-        datasets: 10_000,
-        seed: 1,
-        work: std::env::temp_dir().join("musubi-soak"),
-        minutes: 10.0,
-        every: 60,
-        idle_minutes: 30.0,
-        idle_every: 15,
-        rate: 40.0,
-        phases: vec!["steady".into(), "harvests".into(), "idle".into()],
-        changing: false,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
-        fn number<T: std::str::FromStr>(arg: &str, v: String) -> Result<T, String> {
-            v.parse().map_err(|_| format!("{arg}: {v:?} is not a number"))
-        }
-        match arg.as_str() {
-            "--datasets" => o.datasets = number(&arg, value()?)?,
-            "--seed" => o.seed = number(&arg, value()?)?,
-            "--work" => o.work = PathBuf::from(value()?),
-            "--minutes" => o.minutes = number(&arg, value()?)?,
-            "--every" => o.every = number(&arg, value()?)?,
-            "--idle-minutes" => o.idle_minutes = number(&arg, value()?)?,
-            "--idle-every" => o.idle_every = number(&arg, value()?)?,
-            "--rate" => o.rate = number(&arg, value()?)?,
-            "--phases" => o.phases = value()?.split(',').map(|p| p.trim().to_owned()).collect(),
-            "--changing" => o.changing = true,
-            "--help" | "-h" => {
-                return Err("usage: musubi-soak [--datasets N] [--seed S] [--work DIR] [--minutes M] [--every SECONDS] \
-                            [--idle-minutes M] [--idle-every SECONDS] [--rate REQUESTS_PER_SECOND] [--phases steady,harvests,idle] [--changing]"
-                    .into());
-            }
-            other => return Err(format!("unknown argument {other} (try --help)")),
-        }
-    }
-    if let Some(p) = o.phases.iter().find(|p| !["steady", "harvests", "idle"].contains(&p.as_str())) {
-        return Err(format!("--phases: no phase {p:?} (steady, harvests, idle)"));
-    }
-    Ok(o)
-}
-
-fn main() -> std::process::ExitCode {
-    match soak() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("musubi-soak: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
-
-fn soak() -> Result<(), String> {
-    let options = parse_args()?;
+/// Runs the soak's phases; figures are printed as they come.
+pub fn soak(options: &Options) -> Result<(), String> {
     let musubi = musubi()?;
     std::fs::create_dir_all(&options.work).map_err(|e| e.to_string())?;
     println!("musubi-soak: {} datasets (seed {}), work folder {}", options.datasets, options.seed, options.work.display());
@@ -116,10 +83,8 @@ fn soak() -> Result<(), String> {
     // 1. The catalogue, harvested once.
     let catalogue = options.work.join(format!("gen-{}-{}", options.datasets, options.seed));
     if !catalogue.join("sources").exists() {
-        run(
-            Command::new(&musubi).args(["gen", "--datasets", &options.datasets.to_string(), "--seed", &options.seed.to_string(), "--out"]).arg(&catalogue),
-            "musubi gen",
-        )?;
+        crate::generate::generate(&crate::generate::GenOptions { datasets: options.datasets, out: catalogue.clone(), seed: options.seed }, |_| {})
+            .map_err(|e| format!("gen {}: {e}", catalogue.display()))?;
     }
     let data = options.work.join("data");
     let _ = std::fs::remove_dir_all(&data);

@@ -1,4 +1,4 @@
-//! `musubi gen`: realistic partner payloads at national-database scale, for benchmarks and
+//! `musubi-bench gen`: realistic partner payloads at national-database scale, for benchmarks and
 //! load tests.
 //!
 //! One synthetic catalogue of N datasets is written in the formats real partners publish, so a
@@ -420,7 +420,7 @@ pub fn generate(options: &GenOptions, mut progress: impl FnMut(u64)) -> std::io:
     }
     for mapping in ["humandbs-dataset.rml.ttl", "jga.rml.ttl", "dcat.rq"] {
         let path = format!("mappings/{mapping}");
-        let bytes = crate::demo::file(&path).expect("the generator's mappings are bundled with the demo");
+        let bytes = musubi_gateway::demo::file(&path).expect("the generator's mappings are bundled with the demo");
         write_file(&out.join(path), bytes, &mut summary)?;
     }
     Ok(summary)
