@@ -10,6 +10,37 @@
 //! Architecture invariant: imports the gateway and the schema to measure them; nothing imports
 //! this crate but its own binary and tests. Nothing here asserts a time.
 
+/// Why a benchmark step could not run, in words (printed by `musubi-bench`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed(pub String);
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failed {}
+
+impl From<String> for Failed {
+    fn from(message: String) -> Failed {
+        Failed(message)
+    }
+}
+
+impl From<&str> for Failed {
+    fn from(message: &str) -> Failed {
+        Failed(message.to_owned())
+    }
+}
+
+/// For steps that add their own context to a message.
+impl From<Failed> for String {
+    fn from(f: Failed) -> String {
+        f.0
+    }
+}
+
 pub mod generate;
 pub mod peers;
 pub mod processes;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use musubi_bench::{generate, peers, run, soak};
+use musubi_bench::{Failed, generate, peers, run, soak};
 use musubi_gateway::app::{App, Config};
 
 /// Measures the hub: synthetic catalogues, the end-to-end benchmark, the soak, and the peers the
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         Command::Index { data, threads, seconds, keyword } => runtime().and_then(|rt| {
             // The hub opens in a runtime (as `musubi serve` does); the measured threads are plain.
             let _in = rt.enter();
-            let app = App::open(&Config::of_data(data)).map_err(|e| e.to_string())?;
+            let app = App::open(&Config::of_data(data)).map_err(|e| Failed(e.to_string()))?;
             peers::index(&app, &keyword, &threads, seconds)
         }),
         Command::NaiveSparql { data, listen } => runtime().and_then(|rt| rt.block_on(naive_sparql(data, listen))),
@@ -90,15 +90,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start a tokio runtime: {e}"))
+fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failed(format!("cannot start a tokio runtime: {e}")))
 }
 
-fn write_catalogue(datasets: u64, out: PathBuf, seed: u64) -> Result<(), String> {
+fn write_catalogue(datasets: u64, out: PathBuf, seed: u64) -> Result<(), Failed> {
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new(datasets);
     let summary = generate::generate(&generate::GenOptions { datasets, out: out.clone(), seed }, |done| bar.set_position(done))
-        .map_err(|e| format!("cannot write the catalogue in {}: {e}", out.display()))?;
+        .map_err(|e| Failed(format!("cannot write the catalogue in {}: {e}", out.display())))?;
     bar.finish_and_clear();
     println!(
         "wrote {datasets} datasets to {} in {:.1} s: {} NBDC records, {} JGA records, {} DCAT records; {} files, {:.1} MB",
@@ -114,13 +114,13 @@ fn write_catalogue(datasets: u64, out: PathBuf, seed: u64) -> Result<(), String>
     Ok(())
 }
 
-async fn naive_sparql(data: PathBuf, listen: SocketAddr) -> Result<(), String> {
+async fn naive_sparql(data: PathBuf, listen: SocketAddr) -> Result<(), Failed> {
     let config = Config::of_data(data);
-    let store = musubi_gateway::app::open_store(&config).map_err(|e| e.to_string())?;
+    let store = musubi_gateway::app::open_store(&config).map_err(|e| Failed(e.to_string()))?;
     let router = peers::naive_router(store.oxigraph().clone())?;
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| Failed(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| Failed(e.to_string()))?;
     println!("naive SPARQL-per-field peer over {}", config.data.join("graph").display());
     println!("open http://{addr}/graphql");
-    axum::serve(listener, router).with_graceful_shutdown(musubi_gateway::cli::shutdown_signal()).await.map_err(|e| e.to_string())
+    axum::serve(listener, router).with_graceful_shutdown(musubi_gateway::cli::shutdown_signal()).await.map_err(|e| Failed(e.to_string()))
 }

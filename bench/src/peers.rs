@@ -108,7 +108,7 @@ fn row(threads: usize, f: Figures) -> String {
 
 /// `bench index`: the portal query for `keyword` against the hub's search index in this process,
 /// at each thread count for `seconds`; prints the match count and two Markdown tables.
-pub fn index(app: &App, keyword: &str, threads: &[usize], seconds: f64) -> Result<(), String> {
+pub fn index(app: &App, keyword: &str, threads: &[usize], seconds: f64) -> Result<(), crate::Failed> {
     let hub = app.hub();
     let snapshot = hub.snapshot();
     let principal = Principal::anonymous();
@@ -258,7 +258,7 @@ fn solutions(query: PreparedSparqlQuery, store: &Store) -> async_graphql::Result
 }
 
 impl NaiveStore {
-    pub fn new(store: Store) -> Result<NaiveStore, String> {
+    pub fn new(store: Store) -> Result<NaiveStore, crate::Failed> {
         let fields = FIELD_QUERIES.iter().map(|(name, q)| Ok((*name, prepare(q)?))).collect::<Result<_, String>>()?;
         Ok(NaiveStore { store, fields })
     }
@@ -485,7 +485,7 @@ pub type NaiveSchema = Schema<NaiveQuery, EmptyMutation, EmptySubscription>;
 
 /// The naive peer's routes: `POST /graphql` (a JSON body `{query, variables}`) and `/health`.
 /// Its resolvers run their SPARQL on the async workers, as a naive server would.
-pub fn naive_router(store: Store) -> Result<Router, String> {
+pub fn naive_router(store: Store) -> Result<Router, crate::Failed> {
     let schema = Schema::build(NaiveQuery, EmptyMutation, EmptySubscription).data(Arc::new(NaiveStore::new(store)?)).finish();
     Ok(Router::new()
         .route("/graphql", post(naive_graphql))

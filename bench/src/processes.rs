@@ -6,15 +6,15 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// The `musubi` binary next to this one (same cargo profile).
-pub fn musubi() -> Result<PathBuf, String> {
+pub fn musubi() -> Result<PathBuf, crate::Failed> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let path = me.with_file_name("musubi");
-    path.exists().then_some(path.clone()).ok_or_else(|| format!("{} not found: cargo build --release -p musubi-gateway", path.display()))
+    path.exists().then_some(path.clone()).ok_or_else(|| crate::Failed(format!("{} not found: cargo build --release -p musubi-gateway", path.display())))
 }
 
 /// This binary, `musubi-bench`, to run its peers (`index`, `naive-sparql`) as processes of their own.
-pub fn musubi_bench() -> Result<PathBuf, String> {
-    std::env::current_exe().map_err(|e| format!("cannot find musubi-bench itself: {e}"))
+pub fn musubi_bench() -> Result<PathBuf, crate::Failed> {
+    std::env::current_exe().map_err(|e| crate::Failed(format!("cannot find musubi-bench itself: {e}")))
 }
 
 pub fn dir_size(path: &Path) -> u64 {
@@ -39,10 +39,10 @@ pub fn memory_mib(pid: u32) -> Option<(f64, f64)> {
     Some((field("VmHWM:")?, field("VmRSS:")?))
 }
 
-pub fn run(command: &mut Command, what: &str) -> Result<String, String> {
+pub fn run(command: &mut Command, what: &str) -> Result<String, crate::Failed> {
     let out = command.output().map_err(|e| format!("{what}: cannot run: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{what} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+        return Err(format!("{what} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)).into());
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -60,12 +60,12 @@ impl Drop for Server {
 }
 
 /// Starts `musubi serve` and waits for the line that gives its URL.
-pub fn serve(musubi: &Path, data: &Path) -> Result<(Server, Instant), String> {
+pub fn serve(musubi: &Path, data: &Path) -> Result<(Server, Instant), crate::Failed> {
     serve_sources(musubi, data, None)
 }
 
 /// As [`serve`], with the manifests of another folder than `<data>/sources`.
-pub fn serve_sources(musubi: &Path, data: &Path, sources: Option<&Path>) -> Result<(Server, Instant), String> {
+pub fn serve_sources(musubi: &Path, data: &Path, sources: Option<&Path>) -> Result<(Server, Instant), crate::Failed> {
     let log = data.join("serve.log");
     let started = Instant::now();
     let mut command = Command::new(musubi);
@@ -89,11 +89,11 @@ pub fn serve_sources(musubi: &Path, data: &Path, sources: Option<&Path>) -> Resu
             return Ok((server, started));
         }
         if let Ok(Some(status)) = server.child.try_wait() {
-            return Err(format!("musubi serve exited ({status}): {text}"));
+            return Err(format!("musubi serve exited ({status}): {text}").into());
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Err(format!("musubi serve did not print its URL within {} s", START_LIMIT_TICKS / 100))
+    Err(format!("musubi serve did not print its URL within {} s", START_LIMIT_TICKS / 100).into())
 }
 
 /// How long a server may take to start, in 10 ms ticks (30 min).
@@ -121,7 +121,7 @@ impl Drop for Peer {
 
 /// Starts `command` (a peer server) with its output in `log`, and waits until `log` holds a line
 /// containing `ready`. The peer is killed (its whole process group) when dropped.
-pub fn start_peer(command: &mut Command, log: &Path, ready: &str) -> Result<Peer, String> {
+pub fn start_peer(command: &mut Command, log: &Path, ready: &str) -> Result<Peer, crate::Failed> {
     use std::os::unix::process::CommandExt;
     let child = command
         .process_group(0)
@@ -137,10 +137,10 @@ pub fn start_peer(command: &mut Command, log: &Path, ready: &str) -> Result<Peer
         }
         if let Ok(Some(status)) = peer.0.try_wait() {
             let err = std::fs::read_to_string(log.with_extension("err")).unwrap_or_default();
-            return Err(format!("{command:?} exited ({status}): {text}{err}"));
+            return Err(format!("{command:?} exited ({status}): {text}{err}").into());
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Err(format!("{command:?} did not say {ready:?} within {} s", START_LIMIT_TICKS / 100))
+    Err(format!("{command:?} did not say {ready:?} within {} s", START_LIMIT_TICKS / 100).into())
 }
 

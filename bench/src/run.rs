@@ -198,36 +198,36 @@ fn parse_duration_ms(text: &str) -> Result<f64, String> {
 
 /// A tiny HTTP/1.1 client on std only, for the first answer (no runtime to start).
 mod http1 {
-        use std::io::{Read, Write};
-        use std::net::TcpStream;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
 
-        #[derive(Debug)]
-        pub struct Client;
+    #[derive(Debug)]
+    pub struct Client;
 
-        impl Client {
-            pub fn post(&self, url: &str, body: &str) -> Result<serde_json::Value, String> {
-                let rest = url.strip_prefix("http://").ok_or("http URLs only")?;
-                let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-                let mut stream = TcpStream::connect(host).map_err(|e| e.to_string())?;
-                write!(
-                    stream,
-                    "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-                .map_err(|e| e.to_string())?;
-                let mut response = String::new();
-                stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
-                let (head, payload) = response.split_once("\r\n\r\n").ok_or("no HTTP head")?;
-                if !head.starts_with("HTTP/1.1 200") {
-                    return Err(head.lines().next().unwrap_or("").to_owned());
-                }
-                serde_json::from_str(payload).map_err(|e| format!("{e}: {payload}"))
+    impl Client {
+        pub fn post(&self, url: &str, body: &str) -> Result<serde_json::Value, crate::Failed> {
+            let rest = url.strip_prefix("http://").ok_or("http URLs only")?;
+            let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+            let mut stream = TcpStream::connect(host).map_err(|e| e.to_string())?;
+            write!(
+                stream,
+                "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .map_err(|e| e.to_string())?;
+            let mut response = String::new();
+            stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+            let (head, payload) = response.split_once("\r\n\r\n").ok_or("no HTTP head")?;
+            if !head.starts_with("HTTP/1.1 200") {
+                return Err(crate::Failed(head.lines().next().unwrap_or("").to_owned()));
             }
+            serde_json::from_str(payload).map_err(|e| crate::Failed(format!("{e}: {payload}")))
         }
+    }
 }
 
 /// Runs the whole benchmark; figures are printed as they come.
-pub fn run_all(options: &Options) -> Result<(), String> {
+pub fn run_all(options: &Options) -> Result<(), crate::Failed> {
     let query = options.query()?;
     let musubi = musubi()?;
     std::fs::create_dir_all(&options.work).map_err(|e| e.to_string())?;
@@ -264,7 +264,7 @@ pub fn run_all(options: &Options) -> Result<(), String> {
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     let _ = watcher.join();
     if !out.status.success() {
-        return Err(format!("musubi harvest failed: {}", String::from_utf8_lossy(&out.stdout)));
+        return Err(format!("musubi harvest failed: {}", String::from_utf8_lossy(&out.stdout)).into());
     }
     let harvest_s = t.elapsed().as_secs_f64();
     let on_disk = dir_size(&data);
@@ -285,7 +285,7 @@ pub fn run_all(options: &Options) -> Result<(), String> {
         let url = server.url.clone();
         let (first, answer) = first_answer(&url, &body, started)?;
         if answer.get("errors").is_some() {
-            return Err(format!("the portal query failed: {answer}"));
+            return Err(format!("the portal query failed: {answer}").into());
         }
         let total = answer.pointer("/data/search/totalCount").cloned().unwrap_or_default();
         hub_total = total.clone();

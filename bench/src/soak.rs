@@ -74,7 +74,7 @@ pub struct Options {
 }
 
 /// Runs the soak's phases; figures are printed as they come.
-pub fn soak(options: &Options) -> Result<(), String> {
+pub fn soak(options: &Options) -> Result<(), crate::Failed> {
     let musubi = musubi()?;
     std::fs::create_dir_all(&options.work).map_err(|e| e.to_string())?;
     println!("musubi-soak: {} datasets (seed {}), work folder {}", options.datasets, options.seed, options.work.display());

@@ -20,7 +20,7 @@ use oauth2::{AsyncHttpClient, AuthType, ClientId, ClientSecret, HttpRequest, Htt
 use url::Url;
 
 use crate::cache::{Entry, PageCache};
-use crate::manifest::{Auth, ClientAuth, Location, Manifest, OAuth2};
+use crate::manifest::{Auth, ClientAuth, Location, Manifest, OAuth2, SecretError};
 
 /// What went wrong reading a location; the message names the URL or path.
 #[derive(Debug, thiserror::Error)]
@@ -164,10 +164,19 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
+/// Why a source's session cannot be set up.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("source {source_id}: cannot set up its HTTP client: {message}")]
+    Client { source_id: String, message: String },
+}
+
 impl Sessions {
     /// The source's session, with its secret read now (so a missing one fails before any
     /// request, and a changed one starts a new session: a rotated secret is picked up).
-    pub fn for_manifest(&self, manifest: &Manifest) -> Result<Arc<Session>, String> {
+    pub fn for_manifest(&self, manifest: &Manifest) -> Result<Arc<Session>, SessionError> {
         let credentials = credentials(manifest)?;
         let interval = Duration::from_secs_f64(1.0 / manifest.rate_limit);
         let origins: Vec<url::Origin> = manifest
@@ -191,7 +200,7 @@ impl Sessions {
                     .user_agent(concat!("musubi/", env!("CARGO_PKG_VERSION"), " (metadata harvester)"))
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
-                    .map_err(|e| format!("source {}: cannot set up its HTTP client: {}", manifest.id, error_chain(&e)))?,
+                    .map_err(|e| SessionError::Client { source_id: manifest.id.clone(), message: error_chain(&e) })?,
             ),
         };
         let session = Arc::new(Session {
@@ -206,15 +215,15 @@ impl Sessions {
     }
 }
 
-fn credentials(manifest: &Manifest) -> Result<Option<Credentials>, String> {
+fn credentials(manifest: &Manifest) -> Result<Option<Credentials>, SecretError> {
     Ok(match &manifest.auth {
         None => None,
         Some(Auth::ApiKey { header, secret }) => {
             let value = secret.read()?;
             let name = reqwest::header::HeaderName::from_bytes(header.as_bytes())
-                .map_err(|e| format!("{}: field `auth.header`: {header:?}: {e}", manifest.file.display()))?;
+                .map_err(|e| SecretError { place: format!("{}: field `auth.header`", manifest.file.display()), problem: format!("{header:?}: {e}") })?;
             let mut value = reqwest::header::HeaderValue::from_str(&value)
-                .map_err(|_| format!("{}: the secret is not a valid header value", secret.describe()))?;
+                .map_err(|_| SecretError { place: secret.describe(), problem: "the secret is not a valid header value".to_owned() })?;
             value.set_sensitive(true);
             Some(Credentials::Header { name, value })
         }

@@ -170,13 +170,21 @@ pub enum Secret {
     File(PathBuf),
 }
 
+/// A source's credentials that cannot be used: where they were to come from (never the secret
+/// itself) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{place}: {problem}")]
+pub struct SecretError {
+    pub place: String,
+    pub problem: String,
+}
+
 impl Secret {
-    pub fn read(&self) -> Result<String, String> {
+    pub fn read(&self) -> Result<String, SecretError> {
+        let failed = |problem: String| SecretError { place: self.describe(), problem };
         match self {
-            Secret::Env(var) => std::env::var(var).map_err(|_| format!("{}: it is not set", self.describe())),
-            Secret::File(path) => std::fs::read_to_string(path)
-                .map(|s| s.trim().to_owned())
-                .map_err(|e| format!("{}: {e}", self.describe())),
+            Secret::Env(var) => std::env::var(var).map_err(|_| failed("it is not set".to_owned())),
+            Secret::File(path) => std::fs::read_to_string(path).map(|s| s.trim().to_owned()).map_err(|e| failed(e.to_string())),
         }
     }
 
@@ -594,7 +602,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
     }
     // XPath is checked now, so that a mistake is reported here rather than at the first harvest.
     let xpath = |span: std::ops::Range<usize>, field: &str, path: &str| {
-        musubi_rml::XPath::parse(path).map(drop).map_err(|e| at(Some(span), Some(field), e))
+        musubi_rml::XPath::parse(path).map(drop).map_err(|e| at(Some(span), Some(field), e.into()))
     };
     if raw.kind == SourceKind::Xml {
         if let Some(r) = &p.records {

@@ -904,7 +904,7 @@ pub fn load_ontologies(dir: &Path) -> Result<DiseaseHierarchy, StartError> {
                 .map_err(|e| StartError::File { path: name.clone(), message: e.message })?,
             Some(format) => {
                 let triples = musubi_ontology::parse_triples(&bytes, format, "http://purl.obolibrary.org/obo/")
-                    .map_err(|message| StartError::File { path: name.clone(), message })?;
+                    .map_err(|e| StartError::File { path: name.clone(), message: e.to_string() })?;
                 diseases.add_triples(&triples);
             }
         }

@@ -21,17 +21,19 @@ pub use oxigraph::model as rdf;
 pub use oxsdatatypes as xsd;
 /// RDF serialisation formats the store and the mapping engine understand.
 pub use oxigraph::io::RdfFormat;
+/// Why an RDF document does not parse, with the position (line, column) where it stopped.
+pub use oxigraph::io::RdfSyntaxError;
 
 /// Parses an RDF document into triples (quads lose their graph: a source's data all lands in the
 /// source's own graph). `base_iri` resolves relative IRIs; the error says where parsing stopped.
-pub fn parse_triples(bytes: &[u8], format: RdfFormat, base_iri: &str) -> Result<Vec<rdf::Triple>, String> {
+pub fn parse_triples(bytes: &[u8], format: RdfFormat, base_iri: &str) -> Result<Vec<rdf::Triple>, RdfSyntaxError> {
     let mut parser = oxigraph::io::RdfParser::from_format(format);
     if let Ok(with_base) = parser.clone().with_base_iri(base_iri) {
         parser = with_base;
     }
     parser
         .for_slice(bytes)
-        .map(|q| q.map(rdf::Triple::from).map_err(|e| e.to_string()))
+        .map(|q| q.map(rdf::Triple::from))
         .collect()
 }
 

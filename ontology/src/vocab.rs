@@ -27,6 +27,8 @@ pub const META_GRAPH: &str = "https://w3id.org/musubi/graph/meta";
 macro_rules! iris {
     ($($(#[$doc:meta])* $name:ident = $iri:expr;)*) => {
         $($(#[$doc])* pub const $name: NamedNodeRef<'static> = NamedNodeRef::new_unchecked($iri);)*
+        /// Every IRI named above (a test checks the `musubi:` ones are declared in the Turtle).
+        pub const NAMED_IN_CODE: &[NamedNodeRef<'static>] = &[$($name),*];
     };
 }
 
@@ -263,6 +265,80 @@ iris! {
     MUSUBI_HARVESTED_PROPERTY = "https://w3id.org/musubi/vocab#harvestedProperty";
     MUSUBI_LAST_CHANGE = "https://w3id.org/musubi/vocab#lastChange";
     MUSUBI_CONTENT_DIGEST = "https://w3id.org/musubi/vocab#contentDigest";
+
+    // The platform's process records (`musubi_platform::ledger`, `fees`): access requests, access
+    // grants (ODRL agreements), research outcomes and usage counts, one graph each under
+    // PROCESS_GRAPH_PREFIX. Ordered values (members, datasets, transitions) are RDF lists.
+    RDF_FIRST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first";
+    RDF_REST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest";
+    RDF_NIL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil";
+    RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment";
+    XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean";
+    PROV_AT_TIME = "http://www.w3.org/ns/prov#atTime";
+    ODRL_AGREEMENT = "http://www.w3.org/ns/odrl/2/Agreement";
+    MUSUBI_ACCESS_REQUEST_CLASS = "https://w3id.org/musubi/vocab#AccessRequest";
+    MUSUBI_OUTCOME_CLASS = "https://w3id.org/musubi/vocab#Outcome";
+    MUSUBI_TRANSITION_CLASS = "https://w3id.org/musubi/vocab#Transition";
+    MUSUBI_USAGE_COUNT_CLASS = "https://w3id.org/musubi/vocab#UsageCount";
+    MUSUBI_PROCESS_STATE = "https://w3id.org/musubi/vocab#processState";
+    MUSUBI_REQUESTER = "https://w3id.org/musubi/vocab#requester";
+    MUSUBI_GRANTEE = "https://w3id.org/musubi/vocab#grantee";
+    MUSUBI_AGENT_SUBJECT = "https://w3id.org/musubi/vocab#agentSubject";
+    MUSUBI_AGENT_ISSUER = "https://w3id.org/musubi/vocab#agentIssuer";
+    MUSUBI_ORGANISATION = "https://w3id.org/musubi/vocab#organisation";
+    MUSUBI_USER_CLASS = "https://w3id.org/musubi/vocab#userClass";
+    MUSUBI_PURPOSE = "https://w3id.org/musubi/vocab#purpose";
+    MUSUBI_RESEARCH_DISEASE = "https://w3id.org/musubi/vocab#researchDisease";
+    MUSUBI_HEALTH_MEDICAL_BIOMEDICAL = "https://w3id.org/musubi/vocab#healthMedicalBiomedical";
+    MUSUBI_POPULATION_ORIGINS = "https://w3id.org/musubi/vocab#populationOrigins";
+    MUSUBI_METHODS_DEVELOPMENT = "https://w3id.org/musubi/vocab#methodsDevelopment";
+    MUSUBI_COMMERCIAL_USE = "https://w3id.org/musubi/vocab#commercialUse";
+    MUSUBI_INSTITUTION = "https://w3id.org/musubi/vocab#institution";
+    MUSUBI_PERIOD_START = "https://w3id.org/musubi/vocab#periodStart";
+    MUSUBI_PERIOD_END = "https://w3id.org/musubi/vocab#periodEnd";
+    MUSUBI_MEMBERS = "https://w3id.org/musubi/vocab#members";
+    MUSUBI_REQUESTED_DATASETS = "https://w3id.org/musubi/vocab#requestedDatasets";
+    /// A dataset a process record concerns, by accession (unordered, for queries).
+    MUSUBI_DATASET = "https://w3id.org/musubi/vocab#dataset";
+    /// The same accessions in their order.
+    MUSUBI_DATASET_LIST = "https://w3id.org/musubi/vocab#datasetList";
+    MUSUBI_DUO_DECISION = "https://w3id.org/musubi/vocab#duoDecision";
+    MUSUBI_CONDITION_LIST = "https://w3id.org/musubi/vocab#conditionList";
+    MUSUBI_DUO_RULE = "https://w3id.org/musubi/vocab#duoRule";
+    MUSUBI_SUBMITTED_AT = "https://w3id.org/musubi/vocab#submittedAt";
+    MUSUBI_TRANSITIONS = "https://w3id.org/musubi/vocab#transitions";
+    MUSUBI_ACTION = "https://w3id.org/musubi/vocab#action";
+    MUSUBI_FROM_STATE = "https://w3id.org/musubi/vocab#fromState";
+    MUSUBI_TO_STATE = "https://w3id.org/musubi/vocab#toState";
+    MUSUBI_ACTOR = "https://w3id.org/musubi/vocab#actor";
+    MUSUBI_CALLER_TIER = "https://w3id.org/musubi/vocab#callerTier";
+    MUSUBI_ISSUED_GRANT = "https://w3id.org/musubi/vocab#issuedGrant";
+    MUSUBI_GRANTED_REQUEST = "https://w3id.org/musubi/vocab#grantedRequest";
+    MUSUBI_EXPIRES = "https://w3id.org/musubi/vocab#expires";
+    MUSUBI_REVOKED = "https://w3id.org/musubi/vocab#revoked";
+    MUSUBI_SEQUENCE = "https://w3id.org/musubi/vocab#sequence";
+    MUSUBI_OUTCOME_KIND = "https://w3id.org/musubi/vocab#outcomeKind";
+    MUSUBI_OUTCOME_IDENTIFIER = "https://w3id.org/musubi/vocab#outcomeIdentifier";
+    MUSUBI_REGISTERED_AT = "https://w3id.org/musubi/vocab#registeredAt";
+    MUSUBI_REGISTERED_BY = "https://w3id.org/musubi/vocab#registeredBy";
+    MUSUBI_USAGE = "https://w3id.org/musubi/vocab#usage";
+    MUSUBI_USAGE_KIND = "https://w3id.org/musubi/vocab#usageKind";
+    MUSUBI_USE_COUNT = "https://w3id.org/musubi/vocab#useCount";
+    /// Format 1 of the process records (before the crate split): the whole record as one JSON
+    /// literal. Read once, to migrate a data folder written then; never written.
+    MUSUBI_PROCESS_RECORD_V1 = "https://w3id.org/musubi/vocab#processRecord";
+    /// Format 1 of a month's usage counts: one JSON literal. Read once, to migrate; never written.
+    MUSUBI_USAGE_COUNTS_V1 = "https://w3id.org/musubi/vocab#usageCounts";
+}
+
+/// Named graphs of process records: `PROCESS_GRAPH_PREFIX` + `request/AR-…` (or `grant/GR-…`,
+/// `outcome/OUT-…`, `usage/2026-12`).
+pub const PROCESS_GRAPH_PREFIX: &str = "https://w3id.org/musubi/process/";
+
+/// The graph (and the subject) of process record `id` of `kind` (`request`, `grant`, `outcome`,
+/// `usage`).
+pub fn process_graph(kind: &str, id: &str) -> oxigraph::model::NamedNode {
+    oxigraph::model::NamedNode::new_unchecked(format!("{PROCESS_GRAPH_PREFIX}{kind}/{id}"))
 }
 
 /// The normalised access level of a dataset, whatever words its source used. Ordered from the
@@ -564,6 +640,20 @@ mod tests {
         ] {
             assert_eq!(valid_lexical_form(typed(v, t).as_ref()), ok, "{v:?} as xsd:{t}");
         }
+    }
+
+    #[test]
+    fn every_musubi_term_the_code_names_is_declared_in_the_turtle() {
+        // A term the code writes but the file does not declare is a term no one can look up.
+        let mut declared = std::collections::HashSet::new();
+        for t in RdfParser::from_format(RdfFormat::Turtle).for_slice(BUILTIN_TURTLE.as_bytes()) {
+            if let oxigraph::model::NamedOrBlankNode::NamedNode(s) = t.unwrap().subject {
+                declared.insert(s.into_string());
+            }
+        }
+        let undeclared: Vec<&str> =
+            NAMED_IN_CODE.iter().map(|n| n.as_str()).filter(|n| n.starts_with(MUSUBI) && !declared.contains(*n)).collect();
+        assert!(undeclared.is_empty(), "named in vocab.rs, not declared in musubi.ttl: {undeclared:?}");
     }
 
     #[test]

@@ -218,7 +218,11 @@ impl DataUse {
 
     /// Reads a DUOS v4 data-use document (`data-use-v4.json`'s consent side). Fields the hub has
     /// no DUO term for (`other`, `secondaryOther`) are kept in `unknown` so matching abstains.
-    pub fn from_duos_json(doc: &serde_json::Value) -> Result<DataUse, String> {
+    pub fn from_duos_json(doc: &serde_json::Value) -> Result<DataUse, DuoError> {
+        DataUse::read_duos_json(doc).map_err(DuoError)
+    }
+
+    fn read_duos_json(doc: &serde_json::Value) -> Result<DataUse, String> {
         let obj = doc.as_object().ok_or("a DUOS data use must be a JSON object")?;
         let mut data = DataUse::default();
         let flag = |name: &str| obj.get(name).and_then(|v| v.as_bool()).unwrap_or(false);
@@ -297,7 +301,7 @@ impl ResearchPurpose {
     /// MONDO term given), HMB (`DUO:0000006` or biomedical research `DUO:0000037`), POA
     /// (`DUO:0000011` or ancestry research `DUO:0000033`), method development (`DUO:0000031`), and
     /// disease terms. Anything else is refused, naming it.
-    pub fn from_terms<S: AsRef<str>>(terms: impl IntoIterator<Item = S>, commercial: bool) -> Result<ResearchPurpose, String> {
+    pub fn from_terms<S: AsRef<str>>(terms: impl IntoIterator<Item = S>, commercial: bool) -> Result<ResearchPurpose, DuoError> {
         let mut purpose = ResearchPurpose { commercial, ..ResearchPurpose::default() };
         let mut ds = false;
         for term in terms {
@@ -311,23 +315,28 @@ impl ResearchPurpose {
                 (Some(DuoTerm::Gru | DuoTerm::Nres), _) => {}
                 (None, None) if iri.starts_with("http://purl.obolibrary.org/obo/") => purpose.diseases.push(iri),
                 _ => {
-                    return Err(format!(
+                    return Err(DuoError(format!(
                         "`{term}` is not a research purpose term: give DS with MONDO diseases, HMB, POA, \
                          DUO:0000031 (method development) or GRU"
-                    ))
+                    )))
                 }
             }
         }
         if ds && purpose.diseases.is_empty() {
-            return Err("a disease-specific purpose (DS) must name its disease (a MONDO term)".into());
+            return Err(DuoError("a disease-specific purpose (DS) must name its disease (a MONDO term)".into()));
         }
         Ok(purpose)
     }
 }
 
+/// A data use or research purpose that cannot be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DuoError(pub String);
+
 /// The three answers a matcher gives (stored in access requests as `MATCH`, `NO_MATCH`,
 /// `NEEDS_REVIEW`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Decision {
     Match,
@@ -336,6 +345,10 @@ pub enum Decision {
 }
 
 impl Decision {
+    pub fn parse(name: &str) -> Option<Decision> {
+        [Decision::Match, Decision::NoMatch, Decision::NeedsReview].into_iter().find(|d| d.as_str() == name)
+    }
+
     /// `MATCH`, `NO_MATCH`, `NEEDS_REVIEW`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -735,9 +748,9 @@ mod tests {
         assert_eq!(p.diseases, vec!["http://purl.obolibrary.org/obo/MONDO_0000645".to_owned()]);
         assert!(p.methods && p.commercial && !p.health_medical);
         let err = ResearchPurpose::from_terms(["DS"], false).unwrap_err();
-        assert!(err.contains("must name its disease"), "{err}");
+        assert!(err.0.contains("must name its disease"), "{err}");
         let err = ResearchPurpose::from_terms(["NCU"], false).unwrap_err();
-        assert!(err.starts_with("`NCU` is not a research purpose term"), "{err}");
+        assert!(err.0.starts_with("`NCU` is not a research purpose term"), "{err}");
 
         let doc = serde_json::json!({"diseaseRestrictions": ["MONDO:0000624"], "nonProfitUse": true,
             "ethicsApprovalRequired": true, "geographicalRestrictions": ""});
@@ -745,7 +758,7 @@ mod tests {
         assert_eq!(d.terms, BTreeSet::from([DuoTerm::Ds, DuoTerm::Npu, DuoTerm::Irb]));
         assert_eq!(verdict(&ds(CHILD), &d).outcome, Decision::NeedsReview);
         let err = DataUse::from_duos_json(&serde_json::json!({"diseaseRestrictions": "MONDO:1"})).unwrap_err();
-        assert!(err.contains("diseaseRestrictions must be an array"), "{err}");
+        assert!(err.0.contains("diseaseRestrictions must be an array"), "{err}");
     }
 
     /// The JGA policy texts of the fixture, by accession.

@@ -16,13 +16,14 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use musubi_ontology::rdf::{Literal, NamedNode, Triple};
+use musubi_ontology::rdf::{BlankNode, NamedNode, NamedOrBlankNode, Term, Triple};
+use musubi_ontology::vocab as v;
 use musubi_store::{GraphStore, Replacement, StoreError};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::ledger::GRAPH_PREFIX;
+use crate::triples::{Malformed, Reader, Writer};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserClass {
     Academic,
@@ -55,12 +56,29 @@ pub struct Affiliation {
 }
 
 /// What is priced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UsageKind {
     Grant,
     Export,
     LiveQuery,
+}
+
+impl UsageKind {
+    pub const ALL: [UsageKind; 3] = [UsageKind::Grant, UsageKind::Export, UsageKind::LiveQuery];
+
+    /// The name in statements and the store: `grant`, `export`, `live_query`.
+    pub fn name(self) -> &'static str {
+        match self {
+            UsageKind::Grant => "grant",
+            UsageKind::Export => "export",
+            UsageKind::LiveQuery => "live_query",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<UsageKind> {
+        UsageKind::ALL.into_iter().find(|k| k.name() == name)
+    }
 }
 
 /// What the [`Meter`] counts (grants are counted from the grants).
@@ -82,15 +100,14 @@ impl From<MeteredUse> for UsageKind {
 /// Counts per (organisation, class, kind) of one month.
 type MonthCounts = BTreeMap<(String, UserClass, UsageKind), u64>;
 
-#[derive(Serialize, Deserialize)]
+/// Format 1 of a month's counts (one JSON literal, `musubi:usageCounts`): read to migrate.
+#[derive(Deserialize)]
 struct StoredCount {
     organisation: String,
     class: UserClass,
     kind: UsageKind,
     count: u64,
 }
-
-const COUNTS: &str = "https://w3id.org/musubi/vocab#usageCounts";
 
 /// Usage counts, per month, written through to the store.
 pub struct Meter {
@@ -105,7 +122,57 @@ impl std::fmt::Debug for Meter {
 }
 
 fn month_graph(month: &str) -> NamedNode {
-    NamedNode::new_unchecked(format!("{GRAPH_PREFIX}usage/{month}"))
+    v::process_graph("usage", month)
+}
+
+/// A month's counts as triples: `<month graph> musubi:usage [ a musubi:UsageCount ;
+/// musubi:organisation …; musubi:userClass …; musubi:usageKind …; musubi:useCount n ]`.
+fn month_triples(month: &str, counts: &MonthCounts) -> Vec<Triple> {
+    let mut w = Writer::default();
+    let s: NamedOrBlankNode = month_graph(month).into();
+    for ((organisation, class, kind), count) in counts {
+        let node: NamedOrBlankNode = BlankNode::default().into();
+        w.add(s.clone(), v::MUSUBI_USAGE, Term::from(node.clone()));
+        w.add(node.clone(), v::RDF_TYPE, v::MUSUBI_USAGE_COUNT_CLASS.into_owned());
+        w.string(&node, v::MUSUBI_ORGANISATION, organisation);
+        w.string(&node, v::MUSUBI_USER_CLASS, class.name());
+        w.string(&node, v::MUSUBI_USAGE_KIND, kind.name());
+        w.integer(&node, v::MUSUBI_USE_COUNT, *count as i64);
+    }
+    w.triples
+}
+
+/// A month's counts read back, and whether they were format 1 (to rewrite as triples).
+fn read_month(name: &NamedNode, triples: Vec<Triple>) -> Result<(MonthCounts, bool), Malformed> {
+    let mut counts = MonthCounts::new();
+    if let Some(json) = triples.iter().find(|t| t.predicate.as_ref() == v::MUSUBI_USAGE_COUNTS_V1).and_then(|t| match &t.object {
+        Term::Literal(l) => Some(l.value().to_owned()),
+        _ => None,
+    }) {
+        let stored: Vec<StoredCount> =
+            serde_json::from_str(&json).map_err(|e| Malformed { graph: name.as_str().to_owned(), problem: format!("its format-1 JSON: {e}") })?;
+        counts.extend(stored.into_iter().map(|c| ((c.organisation, c.class, c.kind), c.count)));
+        return Ok((counts, true));
+    }
+    let r = Reader::new(name, triples);
+    let s: NamedOrBlankNode = name.clone().into();
+    for usage in r.terms(&s, v::MUSUBI_USAGE) {
+        let node: NamedOrBlankNode = match usage {
+            Term::BlankNode(b) => b.clone().into(),
+            Term::NamedNode(n) => n.clone().into(),
+            other => return Err(r.malformed(format!("{other} is not a usage count"))),
+        };
+        let class = r.string(&node, v::MUSUBI_USER_CLASS)?;
+        let kind = r.string(&node, v::MUSUBI_USAGE_KIND)?;
+        let key = (
+            r.string(&node, v::MUSUBI_ORGANISATION)?,
+            UserClass::parse(&class).ok_or_else(|| r.malformed(format!("{class:?} is not a user class")))?,
+            UsageKind::parse(&kind).ok_or_else(|| r.malformed(format!("{kind:?} is not a usage kind")))?,
+        );
+        let count = r.integer(&node, v::MUSUBI_USE_COUNT)?;
+        counts.insert(key, u64::try_from(count).map_err(|_| r.malformed(format!("a count of {count}")))?);
+    }
+    Ok((counts, false))
 }
 
 /// The current month, `YYYY-MM` (UTC).
@@ -114,18 +181,16 @@ pub fn this_month() -> String {
 }
 
 impl Meter {
-    pub(crate) fn load(store: Arc<dyn GraphStore>) -> Result<Meter, StoreError> {
+    /// The counts kept in `store`; a month still in format 1 (one JSON literal) is rewritten as
+    /// triples.
+    pub(crate) fn load(store: Arc<dyn GraphStore>) -> Result<Meter, crate::ledger::LedgerError> {
         let mut months = BTreeMap::new();
-        let prefix = format!("{GRAPH_PREFIX}usage/");
+        let prefix = format!("{}usage/", v::PROCESS_GRAPH_PREFIX);
         for name in store.graph_names()? {
             let Some(month) = name.as_str().strip_prefix(&prefix) else { continue };
-            let mut counts = MonthCounts::new();
-            for t in store.graph(name.as_ref())? {
-                if let (COUNTS, musubi_ontology::rdf::Term::Literal(l)) = (t.predicate.as_str(), &t.object) {
-                    let stored: Vec<StoredCount> =
-                        serde_json::from_str(l.value()).map_err(|e| StoreError::Storage(format!("usage counts {name}: {e}")))?;
-                    counts.extend(stored.into_iter().map(|c| ((c.organisation, c.class, c.kind), c.count)));
-                }
+            let (counts, format_1) = read_month(&name, store.graph(name.as_ref())?)?;
+            if format_1 {
+                store.replace(&[Replacement { graph: name.as_ref(), triples: &month_triples(month, &counts) }])?;
             }
             months.insert(month.to_owned(), counts);
         }
@@ -138,17 +203,8 @@ impl Meter {
         let mut months = self.months.lock().expect("meter lock");
         let mut counts = months.get(&month).cloned().unwrap_or_default();
         *counts.entry((organisation.to_owned(), class, usage.into())).or_default() += 1;
-        let stored: Vec<StoredCount> = counts
-            .iter()
-            .map(|((organisation, class, kind), count)| StoredCount { organisation: organisation.clone(), class: *class, kind: *kind, count: *count })
-            .collect();
         let g = month_graph(&month);
-        let triple = Triple::new(
-            g.clone(),
-            NamedNode::new_unchecked(COUNTS),
-            Literal::new_simple_literal(serde_json::to_string(&stored).expect("counts serialise")),
-        );
-        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &[triple] }])?;
+        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &month_triples(&month, &counts) }])?;
         months.insert(month, counts);
         Ok(())
     }
@@ -268,11 +324,7 @@ impl FeeStatement {
         let mut out = "organisation,month,user_class,kind,count,unit_price,amount,currency\n".to_owned();
         let org = quote(&self.organisation);
         for l in &self.lines {
-            let kind = match l.kind {
-                UsageKind::Grant => "grant",
-                UsageKind::Export => "export",
-                UsageKind::LiveQuery => "live_query",
-            };
+            let kind = l.kind.name();
             out.push_str(&format!("{org},{},{},{kind},{},{},{},{}\n", self.month, l.user_class.name(), l.count, l.unit_price, l.amount, self.currency));
         }
         out.push_str(&format!("{org},{},TOTAL,,,,{},{}\n", self.month, self.total, self.currency));

@@ -19,5 +19,7 @@ pub mod duo;
 pub mod fees;
 pub mod ledger;
 pub mod principal;
+mod triples;
 
 pub use principal::Principal;
+pub use triples::Malformed;

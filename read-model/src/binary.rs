@@ -50,6 +50,30 @@ impl<W: Write> Writer<W> {
     }
 }
 
+/// What is wrong with a damaged file, in words ([`Reader::offset`] says where).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Damaged(pub String);
+
+impl From<String> for Damaged {
+    fn from(message: String) -> Damaged {
+        Damaged(message)
+    }
+}
+
+/// For the decoders that build their message up from several reads.
+impl From<Damaged> for String {
+    fn from(damaged: Damaged) -> String {
+        damaged.0
+    }
+}
+
+impl From<&str> for Damaged {
+    fn from(message: &str) -> Damaged {
+        Damaged(message.to_owned())
+    }
+}
+
 /// Reads what a [`Writer`] wrote; errors say what was wrong ([`Reader::offset`] says where).
 pub struct Reader<R> {
     input: R,
@@ -63,7 +87,7 @@ impl<R: BufRead> Reader<R> {
     }
 
     /// Exactly `into.len()` bytes.
-    pub fn exact(&mut self, into: &mut [u8]) -> Result<(), String> {
+    pub fn exact(&mut self, into: &mut [u8]) -> Result<(), Damaged> {
         self.input.read_exact(into).map_err(|e| match e.kind() {
             std::io::ErrorKind::UnexpectedEof => "the file ends early".to_owned(),
             _ => e.to_string(),
@@ -72,33 +96,33 @@ impl<R: BufRead> Reader<R> {
         Ok(())
     }
 
-    pub fn byte(&mut self) -> Result<u8, String> {
+    pub fn byte(&mut self) -> Result<u8, Damaged> {
         // From the buffer where it can (a start reads millions of numbers a byte at a time).
         if let Some(&b) = self.input.fill_buf().map_err(|e| e.to_string())?.first() {
             self.input.consume(1);
             self.offset += 1;
             return Ok(b);
         }
-        Err("the file ends early".to_owned())
+        Err("the file ends early".into())
     }
 
-    pub fn number(&mut self) -> Result<u64, String> {
+    pub fn number(&mut self) -> Result<u64, Damaged> {
         leb128(|| self.byte())?.ok_or_else(|| "a number longer than 64 bits".into())
     }
 
-    pub fn signed(&mut self) -> Result<i64, String> {
+    pub fn signed(&mut self) -> Result<i64, Damaged> {
         let n = self.number()?;
         Ok(((n >> 1) as i64) ^ -((n & 1) as i64))
     }
 
     /// A count of things that follow, each at least a byte: no larger than a file can hold (a
     /// damaged count must not reserve memory for billions).
-    pub fn count(&mut self) -> Result<usize, String> {
+    pub fn count(&mut self) -> Result<usize, Damaged> {
         let n = self.number()?;
-        usize::try_from(n).ok().filter(|&n| n < (1 << 40)).ok_or_else(|| format!("a count of {n}"))
+        usize::try_from(n).ok().filter(|&n| n < (1 << 40)).ok_or_else(|| format!("a count of {n}").into())
     }
 
-    pub fn string(&mut self) -> Result<String, String> {
+    pub fn string(&mut self) -> Result<String, Damaged> {
         let len = self.count()?;
         // Most strings are short and wholly in the buffer: copied from it at once.
         let buffered = self.input.fill_buf().map_err(|e| e.to_string())?;
@@ -115,15 +139,15 @@ impl<R: BufRead> Reader<R> {
         if read < len {
             return Err("the file ends inside a string".into());
         }
-        String::from_utf8(bytes).map_err(|_| "a string that is not UTF-8".to_owned())
+        String::from_utf8(bytes).map_err(|_| "a string that is not UTF-8".into())
     }
 
     /// The bytes `expected`, or an error saying what they are not.
-    pub fn mark(&mut self, expected: &[u8], what: &str) -> Result<(), String> {
+    pub fn mark(&mut self, expected: &[u8], what: &str) -> Result<(), Damaged> {
         let mut found = vec![0u8; expected.len()];
         self.exact(&mut found)?;
         if found != expected {
-            return Err(format!("no {what}"));
+            return Err(format!("no {what}").into());
         }
         Ok(())
     }
@@ -210,7 +234,7 @@ mod tests {
         }
         assert_eq!(r.string().unwrap(), "肺がん");
         assert_eq!(r.offset, bytes.len() as u64);
-        assert_eq!(r.byte().unwrap_err(), "the file ends early");
+        assert_eq!(r.byte().unwrap_err().0, "the file ends early");
 
         // The borrowed reader reads the same bytes, and says where they end early.
         let mut s = Slice::new(&bytes);

@@ -80,6 +80,26 @@ impl std::fmt::Display for MappingError {
     }
 }
 
+/// What a partner sent, or a manifest wrote, that the engine cannot read: an XPath that is not
+/// valid or selects no nodes, CSV that is not UTF-8, a SPARQL query or answer of the wrong kind.
+/// The message says what and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(pub String);
+
+impl From<String> for SourceError {
+    fn from(message: String) -> SourceError {
+        SourceError(message)
+    }
+}
+
+/// For callers that add their own context to the message.
+impl From<SourceError> for String {
+    fn from(e: SourceError) -> String {
+        e.0
+    }
+}
+
 /// A record the mapping could not turn into RDF: names the triples map and the value.
 #[derive(Debug, thiserror::Error)]
 #[error("triples map {triples_map}: {message}")]
@@ -581,7 +601,11 @@ fn iterations<'a>(map: &TriplesMap, record: Record<'a>) -> Result<Vec<Record<'a>
 ///
 /// `columns`, when given, names the columns of a file without a header row; otherwise the first
 /// row names them.
-pub fn csv_rows(bytes: &[u8], delimiter: u8, columns: Option<&[String]>) -> Result<Value, String> {
+pub fn csv_rows(bytes: &[u8], delimiter: u8, columns: Option<&[String]>) -> Result<Value, SourceError> {
+    read_csv(bytes, delimiter, columns).map_err(SourceError)
+}
+
+fn read_csv(bytes: &[u8], delimiter: u8, columns: Option<&[String]>) -> Result<Value, String> {
     // Not UTF-8: said where, with the likely cause (a Japanese file from Excel is Shift_JIS).
     if let Err(e) = std::str::from_utf8(bytes) {
         let at = e.valid_up_to();

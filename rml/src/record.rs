@@ -125,7 +125,7 @@ impl<'t> XmlDocument<'t> {
     }
 
     /// The nodes an XPath selects from the document: e.g. its records (`/STUDY_SET/STUDY`).
-    pub fn select(&self, path: &XPath) -> Result<Vec<Record<'_>>, String> {
+    pub fn select(&self, path: &XPath) -> Result<Vec<Record<'_>>, crate::SourceError> {
         Ok(path.select(XmlNode::new(self.doc.root()), None)?.into_iter().map(Record::Xml).collect())
     }
 }
@@ -133,10 +133,10 @@ impl<'t> XmlDocument<'t> {
 impl XPath {
     /// The values the XPath finds in an XML record (e.g. its id, `@accession`); a JSON record
     /// has none.
-    pub fn values(&self, record: Record<'_>) -> Result<Vec<String>, String> {
+    pub fn values(&self, record: Record<'_>) -> Result<Vec<String>, crate::SourceError> {
         match record {
-            Record::Xml(node) => self.strings(node),
-            Record::Json(_) => Err(format!("XPath {self} cannot read a JSON record")),
+            Record::Xml(node) => Ok(self.strings(node)?),
+            Record::Json(_) => Err(format!("XPath {self} cannot read a JSON record").into()),
         }
     }
 }
@@ -160,7 +160,7 @@ impl std::fmt::Display for Reference {
 impl Reference {
     pub(crate) fn parse(expression: &str, formulation: Formulation) -> Result<Reference, String> {
         match formulation {
-            Formulation::XPath => XPath::parse(expression).map(Reference::XPath),
+            Formulation::XPath => XPath::parse(expression).map(Reference::XPath).map_err(|e| e.0),
             Formulation::JsonPath | Formulation::Csv => JsonReference::parse(expression).map(Reference::Json),
         }
     }

@@ -30,14 +30,14 @@ pub struct QueryShape {
 
 /// Parses a query and says what it is. ASK and DESCRIBE are refused: an ASK gives no data and a
 /// DESCRIBE's answer is up to the endpoint.
-pub fn query_shape(query: &str) -> Result<QueryShape, String> {
+pub fn query_shape(query: &str) -> Result<QueryShape, crate::SourceError> {
     let parsed = SparqlParser::new().parse_query(query).map_err(|e| format!("not a valid SPARQL query: {e}"))?;
     let (form, pattern) = match &parsed {
         Query::Construct { pattern, .. } => (QueryForm::Construct, pattern),
         Query::Select { pattern, .. } => (QueryForm::Select, pattern),
-        Query::Ask { .. } => return Err("an ASK query gives no data: write a CONSTRUCT or a SELECT".to_owned()),
+        Query::Ask { .. } => return Err("an ASK query gives no data: write a CONSTRUCT or a SELECT".to_owned().into()),
         Query::Describe { .. } => {
-            return Err("a DESCRIBE query's answer is up to the endpoint: write a CONSTRUCT or a SELECT".to_owned());
+            return Err("a DESCRIBE query's answer is up to the endpoint: write a CONSTRUCT or a SELECT".to_owned().into());
         }
     };
     // The solution modifiers wrap the pattern in this order, outermost first; each at most once
@@ -61,11 +61,11 @@ pub fn query_shape(query: &str) -> Result<QueryShape, String> {
 /// the literal's lexical form, or the blank node's label). Unbound variables and empty values
 /// are left out, so a query that wants a literal's language selects it,
 /// `(LANG(?title) AS ?titleLang)`, and a title without one gets no language tag.
-pub fn select_rows(bytes: &[u8], media_type: Option<&str>) -> Result<Value, String> {
+pub fn select_rows(bytes: &[u8], media_type: Option<&str>) -> Result<Value, crate::SourceError> {
     let format = media_type.and_then(QueryResultsFormat::from_media_type).unwrap_or(QueryResultsFormat::Json);
     let solutions = match QueryResultsParser::from_format(format).for_slice(bytes).map_err(|e| e.to_string())? {
         SliceQueryResultsParserOutput::Solutions(s) => s,
-        SliceQueryResultsParserOutput::Boolean(_) => return Err("a boolean (ASK) answer, not SELECT results".to_owned()),
+        SliceQueryResultsParserOutput::Boolean(_) => return Err("a boolean (ASK) answer, not SELECT results".to_owned().into()),
     };
     let mut rows = Vec::new();
     for solution in solutions {
@@ -103,9 +103,9 @@ mod tests {
         assert_eq!(s, QueryShape { form: QueryForm::Select, ordered: true, sliced: true });
         let s = query_shape(&format!("{DCAT}SELECT ?d WHERE {{ {{ SELECT ?d WHERE {{ ?d a dcat:Dataset }} ORDER BY ?d }} }}")).unwrap();
         assert!(!s.ordered, "an ORDER BY inside a sub-select does not order the answer");
-        assert!(query_shape("ASK { ?s ?p ?o }").unwrap_err().contains("ASK"));
+        assert!(query_shape("ASK { ?s ?p ?o }").unwrap_err().0.contains("ASK"));
         let err = query_shape("SELECT ?s WHERE { ?s ?p ?o } ORDER ?s").unwrap_err();
-        assert!(err.contains("not a valid SPARQL query") && err.contains("1:"), "{err}");
+        assert!(err.0.contains("not a valid SPARQL query") && err.0.contains("1:"), "{err}");
     }
 
     #[test]
@@ -119,6 +119,6 @@ mod tests {
             serde_json::json!([{ "d": "http://e.org/d1", "title": "GoNL" }, { "d": "b0", "n": "3" }])
         );
         let err = select_rows(b"{\"head\": {\"vars\": [\"d\"]}, \"results\": {\"bindings\": [ <html>", None).unwrap_err();
-        assert!(!err.is_empty());
+        assert!(!err.0.is_empty());
     }
 }

@@ -220,7 +220,7 @@ fn header_less_csv_rows_take_the_named_columns_and_refuse_rows_of_another_width(
     assert_eq!(rows, json!([{ "jga_study": "JGAS000001", "nbdc_human_db": "hum0004" }, { "jga_study": "JGAS000004", "nbdc_human_db": "hum0006" }]));
     // A wider first row would otherwise lose its last cell without a word.
     let err = csv_rows(b"JGAS000001\thum0004\textra\n", b'\t', Some(&columns)).unwrap_err();
-    assert!(err.contains("row 1") && err.contains("3 cells") && err.contains("2 columns"), "{err}");
+    assert!(err.0.contains("row 1") && err.0.contains("3 cells") && err.0.contains("2 columns"), "{err}");
 }
 
 /// Triples maps that name a file map only the records of that file; others map every record.
@@ -250,11 +250,11 @@ fn a_map_that_names_its_file_reads_only_that_file() {
 #[test]
 fn an_unclosed_quote_and_a_shift_jis_file_are_named() {
     let err = csv_rows(b"id,title\nJGAD1,\"Exomes\nJGAD2,Genomes\n", b',', None).unwrap_err();
-    assert!(err.contains("a quoted cell opened on line 2 is never closed"), "{err}");
+    assert!(err.0.contains("a quoted cell opened on line 2 is never closed"), "{err}");
     // "肺がん" in Shift_JIS.
     let shift_jis = [b"id,title\nJGAD1,".as_slice(), &[0x94, 0x78, 0x82, 0xaa, 0x82, 0xf1], b"\n"].concat();
     let err = csv_rows(&shift_jis, b',', None).unwrap_err();
-    assert!(err.contains("not UTF-8 (line 2, byte 15)") && err.contains("Shift_JIS"), "{err}");
+    assert!(err.0.contains("not UTF-8 (line 2, byte 15)") && err.0.contains("Shift_JIS"), "{err}");
     assert!(csv_rows("id,title\nJGAD1,\"肺がん, \"\"quoted\"\"\"\n".as_bytes(), b',', None).is_ok(), "quotes closed and doubled read fine");
 }
 

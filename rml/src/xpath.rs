@@ -153,12 +153,12 @@ struct Eval<'a> {
 }
 
 impl XPath {
-    pub fn parse(text: &str) -> Result<XPath, String> {
+    pub fn parse(text: &str) -> Result<XPath, crate::SourceError> {
         let tokens = tokenize(text).map_err(|e| format!("{text:?} is not a valid XPath: {e}"))?;
         let mut p = Parser { tokens, at: 0 };
         let expr = p.expr().map_err(|e| format!("{text:?} is not a valid XPath: {e}"))?;
         if p.at < p.tokens.len() {
-            return Err(format!("{text:?} is not a valid XPath: unexpected {} after the expression", p.tokens[p.at]));
+            return Err(format!("{text:?} is not a valid XPath: unexpected {} after the expression", p.tokens[p.at]).into());
         }
         Ok(XPath { expr, text: text.trim().to_owned() })
     }
@@ -1358,7 +1358,7 @@ mod tests {
     fn bad_expressions_say_what_is_wrong() {
         for (bad, says) in [("STUDY[", "ends too early"), ("foo(1)", "unknown function"), ("$x", "variables"), ("a::b", "unknown axis"), ("'open", "not closed")] {
             let e = XPath::parse(bad).unwrap_err();
-            assert!(e.contains(says), "{bad}: {e}");
+            assert!(e.0.contains(says), "{bad}: {e}");
         }
     }
 }

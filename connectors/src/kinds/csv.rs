@@ -21,7 +21,7 @@ impl Connector for Csv {
             for doc in fetch::fetch_all(cx.client, location, &limits).await? {
                 // The manifest's delimiter, else a tab for .tsv files, else a comma.
                 let delimiter = manifest.delimiter.unwrap_or(if doc.url.ends_with(".tsv") { b'\t' } else { b',' });
-                let rows = csv_rows(&doc.bytes, delimiter, (!manifest.columns.is_empty()).then_some(manifest.columns.as_slice())).map_err(|message| HarvestError::Parse { url: doc.url.clone(), message })?;
+                let rows = csv_rows(&doc.bytes, delimiter, (!manifest.columns.is_empty()).then_some(manifest.columns.as_slice())).map_err(|e| HarvestError::Parse { url: doc.url.clone(), message: e.into() })?;
                 let Value::Array(rows) = rows else { unreachable!("csv_rows gives an array") };
                 let records: Vec<Record<'_>> = rows.iter().map(Record::Json).collect();
                 mapper.map(&records, &doc.url, cx, &mut staged)?;

@@ -119,7 +119,7 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// How this harvest reads the source: its session, its page cache, its counts.
     pub(crate) fn fetch_options(&self, manifest: &Manifest) -> Result<FetchOptions, HarvestError> {
-        let session = self.sessions.for_manifest(manifest).map_err(HarvestError::Config)?;
+        let session = self.sessions.for_manifest(manifest).map_err(|e| HarvestError::Config(e.to_string()))?;
         Ok(FetchOptions::new(manifest, session, self.cache.clone(), self.stats.clone()))
     }
 

@@ -63,6 +63,11 @@ pub struct ApiKeys {
     cache: Mutex<Option<(FileStamp, Vec<ApiKey>)>>,
 }
 
+/// An API key that cannot be created, listed or revoked: the option or the file, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ApiKeyError(pub String);
+
 impl ApiKeys {
     pub fn new(data: &Path) -> ApiKeys {
         ApiKeys { path: data.join("api-keys.json"), cache: Mutex::new(None) }
@@ -73,13 +78,25 @@ impl ApiKeys {
     }
 
     /// Creates a key; returns it (the only time it is shown) and its record.
-    pub fn create(&self, name: &str, tier: &str, grants: &[String], schemes: &IdentifierSchemes) -> Result<(String, ApiKey), String> {
+    pub fn create(&self, name: &str, tier: &str, grants: &[String], schemes: &IdentifierSchemes) -> Result<(String, ApiKey), ApiKeyError> {
         self.create_for(name, tier, grants, None, None, schemes)
     }
 
     /// Creates a key whose use is metered to `organisation` as `user_class` (see
     /// `musubi_platform::fees`).
     pub fn create_for(
+        &self,
+        name: &str,
+        tier: &str,
+        grants: &[String],
+        organisation: Option<&str>,
+        user_class: Option<&str>,
+        schemes: &IdentifierSchemes,
+    ) -> Result<(String, ApiKey), ApiKeyError> {
+        self.created(name, tier, grants, organisation, user_class, schemes).map_err(ApiKeyError)
+    }
+
+    fn created(
         &self,
         name: &str,
         tier: &str,
@@ -139,12 +156,16 @@ impl ApiKeys {
         Ok((format!("{PREFIX}{id}_{secret}"), record))
     }
 
-    pub fn list(&self) -> Result<Vec<ApiKey>, String> {
-        Ok(self.read_file()?.keys)
+    pub fn list(&self) -> Result<Vec<ApiKey>, ApiKeyError> {
+        Ok(self.read_file().map_err(ApiKeyError)?.keys)
     }
 
     /// Marks a key revoked (kept in the file, so the list shows when).
-    pub fn revoke(&self, id: &str) -> Result<ApiKey, String> {
+    pub fn revoke(&self, id: &str) -> Result<ApiKey, ApiKeyError> {
+        self.revoked(id).map_err(ApiKeyError)
+    }
+
+    fn revoked(&self, id: &str) -> Result<ApiKey, String> {
         let mut file = self.read_file()?;
         let Some(key) = file.keys.iter_mut().find(|k| k.id == id) else {
             return Err(format!("no API key {id:?} in {}", self.path.display()));
@@ -269,9 +290,9 @@ mod tests {
         assert_eq!(keys.authenticate(&format!("{key}x")).unwrap_err().reason, "invalid API key");
         keys.revoke(&record.id).unwrap();
         assert_eq!(keys.authenticate(&key).unwrap_err().reason, "revoked API key");
-        assert!(keys.create("x", "ADMIN", &[], vocabulary.identifier_schemes()).unwrap_err().contains("--tier"));
-        assert!(keys.create("x", "REGISTERED", &["JGAS000001".to_owned()], vocabulary.identifier_schemes()).unwrap_err().contains("--grant"));
-        assert!(keys.create("x", "PUBLIC", &["JGAD000001".to_owned()], vocabulary.identifier_schemes()).unwrap_err().contains("REGISTERED or above"));
-        assert!(keys.create("x", "CONTROLLED", &[], vocabulary.identifier_schemes()).unwrap_err().contains("at least one --grant"));
+        assert!(keys.create("x", "ADMIN", &[], vocabulary.identifier_schemes()).unwrap_err().0.contains("--tier"));
+        assert!(keys.create("x", "REGISTERED", &["JGAS000001".to_owned()], vocabulary.identifier_schemes()).unwrap_err().0.contains("--grant"));
+        assert!(keys.create("x", "PUBLIC", &["JGAD000001".to_owned()], vocabulary.identifier_schemes()).unwrap_err().0.contains("REGISTERED or above"));
+        assert!(keys.create("x", "CONTROLLED", &[], vocabulary.identifier_schemes()).unwrap_err().0.contains("at least one --grant"));
     }
 }

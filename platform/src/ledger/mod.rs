@@ -7,11 +7,10 @@
 //! `REVOKED`. Every step is a [`Transition`] (id, who, when, why) kept in its record.
 //!
 //! **Storage.** Everything lives in the graph store, one named graph per request, grant and
-//! outcome under [`GRAPH_PREFIX`] (the read model ignores them, so RocksDB persists them like the
-//! sources' graphs). Each graph states what it is in RDF (type, identifier, state, datasets, for
-//! SPARQL and inspection) and carries the whole record as one JSON literal (`musubi:processRecord`),
-//! which is what the hub reads back at start: one parser for nested records instead of a bespoke
-//! RDF mapping per field.
+//! outcome under [`v::PROCESS_GRAPH_PREFIX`] (the read model ignores them, so RocksDB persists them
+//! like the sources' graphs), each record as triples in the hub vocabulary ([`rdf`]), read back at
+//! start. A data folder whose records are still JSON literals (format 1, before the crate split)
+//! is migrated when the ledger opens it: every such graph rewritten in one store transaction.
 //!
 //! **Crash safety: the store first, the audit log second, reconciled at start.** An approval
 //! writes the request's graph (new state and its transition) and the grant's graph in ONE store
@@ -24,11 +23,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use musubi_ontology::rdf::{Literal, NamedNode, Triple};
 use musubi_store::{EmbeddedStore, GraphStore, Replacement, StoreError};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+mod rdf;
 
 use crate::audit::{AuditEntry, AuditError, AuditLog};
 use crate::duo::{self, DataUse, Decision, ResearchPurpose};
@@ -36,14 +36,9 @@ use crate::fees::{Meter, UserClass};
 use crate::principal::Principal;
 use musubi_ontology::disease::DiseaseHierarchy;
 
-/// Named graphs of process records are `GRAPH_PREFIX` + `request/AR-000001` (or `grant/…`, `outcome/…`).
-pub const GRAPH_PREFIX: &str = "https://w3id.org/musubi/process/";
-const RECORD: &str = "https://w3id.org/musubi/vocab#processRecord";
-const STATE: &str = "https://w3id.org/musubi/vocab#processState";
-const DATASET: &str = "https://w3id.org/musubi/vocab#dataset";
 
 /// Who did something: the subject and the issuer that vouched for it (a grant goes to both).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 pub struct Party {
     pub subject: String,
     pub issuer: String,
@@ -55,7 +50,7 @@ impl Party {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RequestState {
     Submitted,
@@ -94,6 +89,10 @@ impl RequestState {
         }
     }
 
+    pub fn parse(name: &str) -> Option<RequestState> {
+        [RequestState::Submitted, RequestState::Approved, RequestState::Rejected, RequestState::Withdrawn].into_iter().find(|s| s.name() == name)
+    }
+
     /// The state machine: where `step` leads from here, or why it cannot be taken.
     pub fn check(self, id: &str, step: Step) -> Result<RequestState, LedgerError> {
         match (self, step) {
@@ -105,8 +104,7 @@ impl RequestState {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantState {
     Active,
     Expired,
@@ -124,7 +122,7 @@ impl GrantState {
 }
 
 /// One step taken, as its record keeps it (and the audit log repeats it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Transition {
     /// Unique over the hub: `<record>#<n>`.
     pub id: String,
@@ -160,7 +158,7 @@ impl Transition {
 }
 
 /// What the research is for, in DUO terms (DUOS v4's research purpose).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResearchUse {
     /// Disease-specific research (DUO:0000007): the MONDO diseases (CURIEs, e.g. MONDO:0005148).
@@ -197,7 +195,7 @@ impl ResearchUse {
 }
 
 /// A requested dataset and what DUO matching said about it at submission.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestedDataset {
     pub dataset: String,
@@ -208,7 +206,7 @@ pub struct RequestedDataset {
     pub conditions: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessRequest {
     pub id: String,
@@ -231,7 +229,7 @@ pub struct AccessRequest {
     pub grant: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessGrant {
     pub id: String,
@@ -261,7 +259,7 @@ impl AccessGrant {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OutcomeKind {
     Publication,
@@ -270,9 +268,27 @@ pub enum OutcomeKind {
     DerivedDataset,
 }
 
+impl OutcomeKind {
+    pub const ALL: [OutcomeKind; 4] = [OutcomeKind::Publication, OutcomeKind::Patent, OutcomeKind::Product, OutcomeKind::DerivedDataset];
+
+    /// `PUBLICATION`, `PATENT`, `PRODUCT`, `DERIVED_DATASET`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeKind::Publication => "PUBLICATION",
+            OutcomeKind::Patent => "PATENT",
+            OutcomeKind::Product => "PRODUCT",
+            OutcomeKind::DerivedDataset => "DERIVED_DATASET",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<OutcomeKind> {
+        OutcomeKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
 /// A result of data use, shown publicly on the datasets it used (not while one of them is
 /// embargoed, below STEWARD).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     pub id: String,
@@ -309,6 +325,8 @@ pub enum LedgerError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Audit(#[from] AuditError),
+    #[error(transparent)]
+    Malformed(#[from] crate::triples::Malformed),
 }
 
 pub fn input(field: &str, message: impl Into<String>) -> LedgerError {
@@ -340,39 +358,6 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
-fn graph(kind: &str, id: &str) -> NamedNode {
-    NamedNode::new_unchecked(format!("{GRAPH_PREFIX}{kind}/{id}"))
-}
-
-fn triples<T: Serialize>(kind: &str, id: &str, class: &str, state: &str, datasets: &[String], record: &T) -> Vec<Triple> {
-    let s = graph(kind, id);
-    let p = |iri: &str| NamedNode::new_unchecked(iri);
-    let mut t = vec![
-        Triple::new(s.clone(), p(v::RDF_TYPE.as_str()), p(class)),
-        Triple::new(s.clone(), p(v::DCT_IDENTIFIER.as_str()), Literal::new_simple_literal(id)),
-        Triple::new(s.clone(), p(STATE), Literal::new_simple_literal(state)),
-        Triple::new(s.clone(), p(RECORD), Literal::new_simple_literal(serde_json::to_string(record).expect("records serialise"))),
-    ];
-    for d in datasets {
-        t.push(Triple::new(s.clone(), p(DATASET), Literal::new_simple_literal(d)));
-    }
-    t
-}
-
-fn request_triples(r: &AccessRequest) -> Vec<Triple> {
-    let datasets: Vec<String> = r.datasets.iter().map(|d| d.dataset.clone()).collect();
-    triples("request", &r.id, "https://w3id.org/musubi/vocab#AccessRequest", r.state.name(), &datasets, r)
-}
-
-fn grant_triples(g: &AccessGrant) -> Vec<Triple> {
-    let state = if g.revoked { "REVOKED" } else { "ISSUED" };
-    triples("grant", &g.id, "http://www.w3.org/ns/odrl/2/Agreement", state, &g.datasets, g)
-}
-
-fn outcome_triples(o: &Outcome) -> Vec<Triple> {
-    triples("outcome", &o.id, "https://w3id.org/musubi/vocab#Outcome", "REGISTERED", &o.datasets, o)
-}
-
 fn now_string() -> String {
     musubi_ontology::now().to_string()
 }
@@ -401,27 +386,38 @@ impl Ledger {
     pub fn open(store: Arc<dyn GraphStore>, audit: &AuditLog) -> Result<Ledger, LedgerError> {
         let mut state = State::default();
         let meter = Meter::load(store.clone())?;
+        // Format-1 records (one JSON literal per graph) are rewritten as triples, all at once.
+        let mut migrated: Vec<(musubi_ontology::rdf::NamedNode, Vec<musubi_ontology::rdf::Triple>)> = Vec::new();
         for name in store.graph_names()? {
-            let Some(rest) = name.as_str().strip_prefix(GRAPH_PREFIX) else { continue };
-            let Some(json) = store.graph(name.as_ref())?.into_iter().find(|t| t.predicate.as_str() == RECORD).and_then(|t| match t.object {
-                musubi_ontology::rdf::Term::Literal(l) => Some(l.value().to_owned()),
-                _ => None,
-            }) else {
+            if rdf::kind_of(name.as_str()).is_none() {
                 continue;
-            };
-            let bad = |e: serde_json::Error| StoreError::Storage(format!("process record {name}: {e}"));
-            match rest.split_once('/').map(|(k, _)| k) {
-                Some("request") => {
-                    let r: AccessRequest = serde_json::from_str(&json).map_err(bad)?;
-                    state.requests.insert(r.id.clone(), r);
-                }
-                Some("grant") => {
-                    let g: AccessGrant = serde_json::from_str(&json).map_err(bad)?;
-                    state.grants.insert(g.id.clone(), g);
-                }
-                Some("outcome") => state.outcomes.push(serde_json::from_str(&json).map_err(bad)?),
-                _ => {}
             }
+            let Some((record, format_1)) = rdf::from_graph(&name, store.graph(name.as_ref())?)? else { continue };
+            let triples = match record {
+                rdf::Record::Request(r) => {
+                    let t = format_1.then(|| rdf::request_triples(&r));
+                    state.requests.insert(r.id.clone(), r);
+                    t
+                }
+                rdf::Record::Grant(g) => {
+                    let t = format_1.then(|| rdf::grant_triples(&g));
+                    state.grants.insert(g.id.clone(), g);
+                    t
+                }
+                rdf::Record::Outcome(o) => {
+                    let t = format_1.then(|| rdf::outcome_triples(&o));
+                    state.outcomes.push(o);
+                    t
+                }
+            };
+            if let Some(triples) = triples {
+                migrated.push((name, triples));
+            }
+        }
+        if !migrated.is_empty() {
+            let replacements: Vec<Replacement<'_>> = migrated.iter().map(|(g, t)| Replacement { graph: g.as_ref(), triples: t }).collect();
+            store.replace(&replacements)?;
+            tracing::info!(records = migrated.len(), "process records migrated from JSON literals to triples");
         }
         state.outcomes.sort_by_key(|o| o.sequence);
         let logged = audit.transitions();
@@ -473,8 +469,8 @@ impl Ledger {
         request.submitted_at = now_string();
         let t = Ledger::transition("accessRequest.submit", &request.id, 1, None, "SUBMITTED", by, None);
         request.transitions = vec![t.clone()];
-        let g = graph("request", &request.id);
-        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &request_triples(&request) }])?;
+        let g = v::process_graph("request", &request.id);
+        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &rdf::request_triples(&request) }])?;
         state.requests.insert(request.id.clone(), request.clone());
         drop(state);
         audit.append_entries(vec![t.audit_entry(&request.id)])?;
@@ -529,10 +525,10 @@ impl Ledger {
         } else {
             None
         };
-        let rg = graph("request", id);
-        let request_graph = request_triples(&request);
+        let rg = v::process_graph("request", id);
+        let request_graph = rdf::request_triples(&request);
         let mut replacements = vec![Replacement { graph: rg.as_ref(), triples: &request_graph }];
-        let grant_graph = grant.as_ref().map(|g| (graph("grant", &g.id), grant_triples(g)));
+        let grant_graph = grant.as_ref().map(|g| (v::process_graph("grant", &g.id), rdf::grant_triples(g)));
         if let Some((name, triples)) = &grant_graph {
             replacements.push(Replacement { graph: name.as_ref(), triples });
         }
@@ -565,8 +561,8 @@ impl Ledger {
         let t = Ledger::transition("grant.revoke", id, grant.transitions.len() + 1, Some("ACTIVE"), "REVOKED", by, Some(comment));
         grant.revoked = true;
         grant.transitions.push(t.clone());
-        let g = graph("grant", id);
-        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &grant_triples(&grant) }])?;
+        let g = v::process_graph("grant", id);
+        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &rdf::grant_triples(&grant) }])?;
         state.grants.insert(id.to_owned(), grant.clone());
         drop(state);
         audit.append_entries(vec![t.audit_entry(id)])?;
@@ -579,8 +575,8 @@ impl Ledger {
         outcome.sequence = state.outcomes.len() as i64 + 1;
         outcome.id = new_id("OUT", |id| state.outcomes.iter().any(|o| o.id == id));
         outcome.registered_at = now_string();
-        let g = graph("outcome", &outcome.id);
-        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &outcome_triples(&outcome) }])?;
+        let g = v::process_graph("outcome", &outcome.id);
+        self.store.replace(&[Replacement { graph: g.as_ref(), triples: &rdf::outcome_triples(&outcome) }])?;
         state.outcomes.push(outcome.clone());
         Ok(outcome)
     }
