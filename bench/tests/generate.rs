@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_bench::generate::{GenOptions, generate};
 use musubi_store::EmbeddedStore;
 use musubi_ontology::tier::Tier;
@@ -23,7 +23,7 @@ async fn a_generated_catalogue_harvests_into_one_record_per_dataset() {
 
     let manifests = load_manifests(&out.path().join("sources")).expect("generated manifests load");
     assert_eq!(manifests.len(), 3);
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub");
+    let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin())).expect("hub");
     for (source, outcome) in app.harvest(&[]).await {
         outcome.unwrap_or_else(|e| panic!("{source}: {e}"));
     }

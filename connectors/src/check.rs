@@ -89,7 +89,7 @@ pub async fn check(
     staged.census.observe(&mut in_memory, manifest.guards.invalid_values);
     staged.triples = in_memory;
     let before = crate::harvest::source_status(store, &manifest.id)?;
-    let guards = crate::guards::judge(&manifest.guards, &before, staged.records, &staged.census, false);
+    let guards = crate::guards::judge(&manifest.guards, &before, staged.records, &staged.census, crate::guards::Shrink::Refuse);
     let mut report = CheckReport {
         records: staged.records,
         added: Vec::new(),

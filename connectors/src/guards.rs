@@ -175,10 +175,19 @@ fn short(iri: &str) -> String {
     iri.strip_prefix("http://www.w3.org/2001/XMLSchema#").map_or_else(|| format!("<{iri}>"), |l| format!("xsd:{l}"))
 }
 
+/// What a harvest that trips the shrink guards does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shrink {
+    /// Stops: the last landed harvest stays.
+    Refuse,
+    /// Lands, saying what it removed (`musubi harvest --accept-shrink ID`).
+    Accept,
+}
+
 /// Whether a harvest of `records` records, whose census is `census`, may replace the source's
 /// last landed harvest (`before`): `Ok` with what to say even so (a shrink that was accepted),
 /// or `Err` with every guard it trips.
-pub(crate) fn judge(guards: &Guards, before: &SourceStatus, records: usize, census: &Census, accept_shrink: bool) -> Result<Vec<String>, String> {
+pub(crate) fn judge(guards: &Guards, before: &SourceStatus, records: usize, census: &Census, shrink: Shrink) -> Result<Vec<String>, String> {
     let mut tripped = Vec::new();
     let mut said = Vec::new();
     if let Some(previous) = before.record_count.filter(|n| *n > 0) {
@@ -191,7 +200,7 @@ pub(crate) fn judge(guards: &Guards, before: &SourceStatus, records: usize, cens
                 share * 100.0,
                 guards.max_shrink * 100.0
             );
-            if accept_shrink { said.push(format!("accepted: {what}")) } else { tripped.push(what) }
+            if shrink == Shrink::Accept { said.push(format!("accepted: {what}")) } else { tripped.push(what) }
         }
     }
     if guards.keep_properties && !before.properties.is_empty() {
@@ -201,7 +210,7 @@ pub(crate) fn judge(guards: &Guards, before: &SourceStatus, records: usize, cens
                 "no record states {} now, which the last harvest stated (a mapping reference that matches nothing?)",
                 lost.iter().map(|p| format!("<{p}>")).collect::<Vec<_>>().join(", ")
             );
-            if accept_shrink { said.push(format!("accepted: {what}")) } else { tripped.push(what) }
+            if shrink == Shrink::Accept { said.push(format!("accepted: {what}")) } else { tripped.push(what) }
         }
     }
     if guards.ids {
@@ -251,7 +260,7 @@ mod tests {
             Triple::new(s, NamedNode::new_unchecked("https://w3id.org/musubi/vocab#sourceRecordUrl"), NamedNode::new_unchecked("https://p.org/page/2")),
         ];
         census.observe(&mut batch.clone(), InvalidValues::Refuse);
-        let err = judge(&guards, &status(10, &["http://purl.org/dc/terms/title"]), 2, &census, false).unwrap_err();
+        let err = judge(&guards, &status(10, &["http://purl.org/dc/terms/title"]), 2, &census, Shrink::Refuse).unwrap_err();
         for part in [
             "it would remove 8 of the source's 10 records (80 %; the guard allows 20 %)",
             "no record states <http://purl.org/dc/terms/title> now",
@@ -263,19 +272,19 @@ mod tests {
             assert!(err.contains(part), "{part:?} in {err}");
         }
         // Accepted, the shrink and the lost property land with a word; bad ids never do.
-        let said = judge(&guards, &status(10, &["http://purl.org/dc/terms/title"]), 2, &Census::default(), true).unwrap();
+        let said = judge(&guards, &status(10, &["http://purl.org/dc/terms/title"]), 2, &Census::default(), Shrink::Accept).unwrap();
         assert_eq!(said.len(), 2, "{said:?}");
-        assert!(judge(&guards, &status(10, &[]), 8, &Census::default(), false).is_ok(), "a fifth may go");
-        assert!(judge(&guards, &SourceStatus::default(), 1, &Census::default(), false).is_ok(), "the first harvest has nothing to lose");
+        assert!(judge(&guards, &status(10, &[]), 8, &Census::default(), Shrink::Refuse).is_ok(), "a fifth may go");
+        assert!(judge(&guards, &SourceStatus::default(), 1, &Census::default(), Shrink::Refuse).is_ok(), "the first harvest has nothing to lose");
         let off = Guards { ids: false, ..guards };
         let mut kept = Census::default();
         kept.observe(&mut batch.clone(), InvalidValues::Keep);
-        assert!(judge(&off, &status(2, &[]), 2, &kept, false).is_ok(), "guards turned off per source");
+        assert!(judge(&off, &status(2, &[]), 2, &kept, Shrink::Refuse).is_ok(), "guards turned off per source");
         // Dropped: the value leaves the graph, and the harvest lands saying so.
         let (mut dropped, mut triples) = (Census::default(), batch.clone());
         dropped.observe(&mut triples, InvalidValues::Drop);
         assert_eq!(triples.len(), 1, "the invalid value is left out");
-        let said = judge(&guards, &status(2, &[]), 2, &dropped, false).unwrap();
+        let said = judge(&guards, &status(2, &[]), 2, &dropped, Shrink::Refuse).unwrap();
         assert!(said[0].contains("1 value(s) not valid for their datatype, left out") && said[0].contains("not a date"), "{said:?}");
     }
 }

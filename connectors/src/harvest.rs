@@ -220,7 +220,7 @@ impl Harvester {
                 .map(|(dir, every)| kinds::Spooling { dir, every: *every, vocabulary, invalid: manifest.guards.invalid_values }),
         };
         let previous = source_status(store, &manifest.id)?;
-        let accept = self.accept_shrink.contains(&manifest.id);
+        let shrink = if self.accept_shrink.contains(&manifest.id) { crate::guards::Shrink::Accept } else { crate::guards::Shrink::Refuse };
         let staged = stage(manifest, &cx, vocabulary).await;
         let digest = content_digest(manifest, vocabulary, &cx.stats.documents());
         if let Ok(staged) = &staged
@@ -238,7 +238,7 @@ impl Harvester {
             let mut in_memory = std::mem::take(&mut staged.triples);
             staged.census.observe(&mut in_memory, manifest.guards.invalid_values);
             staged.triples = in_memory;
-            let warnings = crate::guards::judge(&manifest.guards, &previous, staged.records, &staged.census, accept).map_err(HarvestError::Guard)?;
+            let warnings = crate::guards::judge(&manifest.guards, &previous, staged.records, &staged.census, shrink).map_err(HarvestError::Guard)?;
             Ok((staged, warnings))
         });
         let requests = cx.stats.requests.load(Ordering::Relaxed);

@@ -23,4 +23,4 @@ pub mod manifest;
 
 pub use harvest::{HarvestError, HarvestReport, SourceStatus, Harvester, harvest, source_status};
 pub use kinds::{NoProgress, Progress};
-pub use manifest::{Manifest, ManifestError, SourceKind, load_manifest, load_manifests};
+pub use manifest::{FileError, Manifest, SourceKind, load_manifest, load_manifests};

@@ -51,16 +51,8 @@ pub const DEFAULT_CONCURRENCY: usize = 2;
 /// More pages in flight than this is no longer polite.
 const MAX_CONCURRENCY: usize = 16;
 
-/// A manifest that cannot be used, and exactly where.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{column}: {}{message}", file.display(), field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
-pub struct ManifestError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub field: Option<String>,
-    pub message: String,
-}
+/// A manifest that cannot be used, and exactly where: the hub's one located file error.
+pub use musubi_ontology::located::FileError;
 
 /// The kinds of source musubi can harvest today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -453,36 +445,14 @@ struct RawRecord {
 }
 
 /// Reads and validates one manifest file.
-pub fn load_manifest(file: &Path) -> Result<Manifest, ManifestError> {
-    let text = std::fs::read_to_string(file).map_err(|e| ManifestError {
-        file: file.to_owned(),
-        line: 0,
-        column: 0,
-        field: None,
-        message: format!("cannot read: {e}"),
-    })?;
-    parse_manifest(&text, file)
+pub fn load_manifest(file: &Path) -> Result<Manifest, FileError> {
+    parse_manifest(&musubi_ontology::located::read(file)?, file)
 }
 
 /// Validates manifest text; `file` is where it came from (for errors and relative paths).
-pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError> {
-    let at = |span: Option<std::ops::Range<usize>>, field: Option<&str>, message: String| {
-        let (line, column) = line_column(text, span.map_or(0, |s| s.start));
-        ManifestError { file: file.to_owned(), line, column, field: field.map(str::to_owned), message }
-    };
-    let raw: Raw = toml::from_str(text).map_err(|e| {
-        let message = e.message().to_owned();
-        // serde names the field in its message: "missing field `endpoint`", "unknown variant …".
-        let field = message.split('`').nth(1).filter(|_| message.contains("field")).map(str::to_owned);
-        // Otherwise the key on the line the error points at ("kind = …").
-        let field = field.or_else(|| {
-            let start = e.span()?.start.min(text.len());
-            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-            let line = text[line_start..].lines().next()?;
-            line.split_once('=').map(|(k, _)| k.trim().to_owned())
-        });
-        at(e.span(), field.as_deref(), message)
-    })?;
+pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, FileError> {
+    let at = |span: Option<std::ops::Range<usize>>, field: Option<&str>, message: String| FileError::spanning(file, text, span, field, message);
+    let raw: Raw = musubi_ontology::located::parse_toml(file, text)?;
 
     let id = raw.id.get_ref().clone();
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
@@ -675,7 +645,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, ManifestError
         let text = std::fs::read_to_string(path).map_err(|e| at(Some(span.clone()), Some("mapping"), format!("cannot read {}: {e}", path.display())))?;
         if let Err(e) = musubi_rml::Mapping::from_turtle(&text, &path.display().to_string()) {
             let (line, column) = e.position.unwrap_or((1, 1));
-            return Err(ManifestError { file: path.clone(), line, column, field: None, message: e.message });
+            return Err(FileError { file: path.clone(), line, column, field: None, message: e.message });
         }
     }
     Ok(Manifest {
@@ -806,27 +776,12 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.chars().count(), |i| before[i + 1..].chars().count()) + 1;
-    (line, column)
-}
-
 /// Loads every `*.toml` in `dir`, sorted by file name. All problems are returned, not only the
 /// first; two manifests with the same id are a problem too.
-pub fn load_manifests(dir: &Path) -> Result<Vec<Manifest>, Vec<ManifestError>> {
+pub fn load_manifests(dir: &Path) -> Result<Vec<Manifest>, Vec<FileError>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
-        Err(e) => {
-            return Err(vec![ManifestError {
-                file: dir.to_owned(),
-                line: 0,
-                column: 0,
-                field: None,
-                message: format!("cannot read the manifest folder: {e}"),
-            }]);
-        }
+        Err(e) => return Err(vec![FileError::unreadable(dir, &e)]),
     };
     let mut files: Vec<PathBuf> =
         entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
@@ -837,7 +792,7 @@ pub fn load_manifests(dir: &Path) -> Result<Vec<Manifest>, Vec<ManifestError>> {
         match load_manifest(&file) {
             Ok(m) => {
                 if let Some(other) = manifests.iter().find(|o| o.id == m.id) {
-                    errors.push(ManifestError {
+                    errors.push(FileError {
                         file: m.file.clone(),
                         line: 1,
                         column: 1,
@@ -858,7 +813,7 @@ pub fn load_manifests(dir: &Path) -> Result<Vec<Manifest>, Vec<ManifestError>> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Manifest, ManifestError> {
+    fn parse(text: &str) -> Result<Manifest, FileError> {
         parse_manifest(text, Path::new("/srv/sources/partner.toml"))
     }
 
@@ -969,7 +924,7 @@ mod tests {
     }
 
     /// A SPARQL source's manifest in a folder with its query (and a mapping), checked.
-    fn sparql(query: &str, rest: &str) -> Result<Manifest, ManifestError> {
+    fn sparql(query: &str, rest: &str) -> Result<Manifest, FileError> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("q.rq"), query).unwrap();
         std::fs::write(dir.path().join("rows.rml.ttl"), "<#M> <http://w3id.org/rml/logicalSource> [] ; <http://w3id.org/rml/subjectMap> [ <http://w3id.org/rml/reference> \"d\" ] .").unwrap();

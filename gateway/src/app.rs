@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use musubi_connectors::harvest::BeforeLanding;
-use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest, ManifestError};
+use musubi_connectors::{HarvestError, HarvestReport, Harvester, Manifest};
+use musubi_ontology::located::{self, FileError};
 use musubi_ontology::disease::DiseaseHierarchy;
 use musubi_platform::dmp::SharingPolicy;
 use musubi_read_model::{Opening, ReadModel, SourceView, ViewFiles};
@@ -79,10 +80,9 @@ pub struct Settings {
 impl Settings {
     /// Reads a settings file; an unknown key or a wrong value is an error naming the file, line
     /// and column.
-    pub fn load(path: &Path) -> Result<Settings, StartError> {
-        let file = |message: String| StartError::File { path: path.display().to_string(), message };
-        let text = std::fs::read_to_string(path).map_err(|e| file(e.to_string()))?;
-        let settings: Settings = toml::from_str(&text).map_err(|e| file(e.to_string().trim_end().to_owned()))?;
+    pub fn load(path: &Path) -> Result<Settings, FileError> {
+        let text = located::read(path)?;
+        let settings: Settings = located::parse_toml(path, &text)?;
         // A limit of 0 would refuse every query (or page): refused here, where it is written.
         let l = &settings.limits;
         for (key, value, default) in [
@@ -93,30 +93,44 @@ impl Settings {
             ("tokens", l.tokens, Limits::default().tokens),
         ] {
             if value == 0 {
-                let line = text.lines().position(|line| line.trim_start().starts_with(key) && line[line.find(key).unwrap_or(0) + key.len()..].trim_start().starts_with('=')).map_or(1, |i| i + 1);
-                return Err(StartError::File {
-                    path: format!("{}:{line}", path.display()),
-                    message: format!("[limits] {key} = 0 would refuse every query; give 1 or more (the default is {default})"),
-                });
+                return Err(FileError::at(
+                    path,
+                    &text,
+                    key_offset(&text, key),
+                    Some(key),
+                    format!("[limits] {key} = 0 would refuse every query; give 1 or more (the default is {default})"),
+                ));
             }
         }
         Ok(settings)
     }
 }
 
+/// Where `key = …` starts in a TOML `text` (the first line that assigns it).
+fn key_offset(text: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')) {
+            return Some(offset + line.len() - trimmed.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// Why the hub cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("{} problem(s) in the source manifests:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
-    Manifests(Vec<ManifestError>),
+    Manifests(Vec<FileError>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Vocabulary(#[from] VocabularyError),
-    #[error("{path}: {message}")]
-    File { path: String, message: String },
+    /// A file the hub reads (settings, identity, fees, sharing policy, vocabulary, ontologies).
     #[error(transparent)]
-    Identity(#[from] crate::identity::config::ConfigError),
+    File(#[from] FileError),
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error("process records: {0}")]
@@ -216,6 +230,67 @@ fn lower_priority() {
     }
 }
 
+/// The scheduled harvests' loops, one per source with a `schedule`.
+pub struct Scheduler {
+    stop: tokio::sync::watch::Sender<bool>,
+    loops: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Scheduler {
+    /// How many sources harvest on schedule.
+    pub fn len(&self) -> usize {
+        self.loops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.loops.is_empty()
+    }
+
+    /// Stops every loop: none starts another harvest; a harvest under way gets `grace` to land
+    /// (or fail) and is then abandoned, which leaves the graph it would replace as it was.
+    /// Returns how many harvests were abandoned.
+    pub async fn stop(self, grace: std::time::Duration) -> usize {
+        let _ = self.stop.send(true);
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut abandoned = 0;
+        for mut running in self.loops {
+            if tokio::time::timeout_at(deadline, &mut running).await.is_err() {
+                running.abort();
+                abandoned += 1;
+            }
+        }
+        abandoned
+    }
+}
+
+/// What a hub is made of. [`Parts::new`] gives a store's hub the defaults a test or a tool wants
+/// (an audit log in memory, the built-in MONDO module, no sharing periods, no fees); change a
+/// field to give another (`Parts { sharing, ..Parts::new(store, manifests, vocabulary) }`).
+/// [`App::open`] fills every part from a data folder.
+pub struct Parts {
+    pub store: Arc<dyn GraphStore>,
+    pub manifests: Vec<Manifest>,
+    pub vocabulary: Vocabulary,
+    pub audit: Arc<AuditLog>,
+    pub diseases: Arc<DiseaseHierarchy>,
+    pub sharing: SharingPolicy,
+    pub fees: FeeSchedule,
+}
+
+impl Parts {
+    pub fn new(store: Arc<dyn GraphStore>, manifests: Vec<Manifest>, vocabulary: Vocabulary) -> Parts {
+        Parts {
+            store,
+            manifests,
+            vocabulary,
+            audit: Arc::new(AuditLog::in_memory()),
+            diseases: Arc::new(DiseaseHierarchy::builtin()),
+            sharing: SharingPolicy::default(),
+            fees: FeeSchedule::default(),
+        }
+    }
+}
+
 /// How a hub on a data folder made its read model at start, for the operator.
 #[derive(Debug)]
 pub struct StartReport {
@@ -269,14 +344,7 @@ impl App {
     }
 
     fn open_with(config: &Config, projection: Projection) -> Result<App, StartError> {
-        let vocabulary = match &config.vocabulary {
-            None => Vocabulary::builtin(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| StartError::File { path: path.display().to_string(), message: e.to_string() })?;
-                Vocabulary::from_turtle(&text, &path.display().to_string())?
-            }
-        };
+        let vocabulary = load_vocabulary(config)?;
         let identity_file = config.identity.clone().or_else(|| Some(config.data.join("identity.toml")).filter(|f| f.exists()));
         let identity_config = match identity_file {
             Some(file) => crate::identity::config::load(&file)?,
@@ -311,13 +379,13 @@ impl App {
         if let Some(hook) = pause_hook(&config.data, "MUSUBI_TEST_PAUSE_APPROVAL") {
             ledger = ledger.with_pause(hook);
         }
-        let app = App::assemble(store, manifests, vocabulary, Arc::new(audit), Arc::new(diseases), sharing, ledger, projection)?
+        let parts = Parts { store, manifests, vocabulary, audit: Arc::new(audit), diseases: Arc::new(diseases), sharing, fees };
+        let app = App::assemble(parts, ledger, projection)?
             .with_cache(config.data.join("cache"))
             .with_staging(config.data.join("staging"), SPOOL_EVERY)
             .with_identity(identity)
             .with_limits(config.limits)
             .with_response_cache(config.cache);
-        app.hub.set_fee_schedule(fees);
         let app = App { embedded: Some(embedded), pause: pause_hook(&config.data, "MUSUBI_TEST_PAUSE_HARVEST"), ..app };
         // `musubi harvest` drops them at its end (`drop_replaced`); a serving hub in the background.
         if app.views.is_some() {
@@ -326,63 +394,22 @@ impl App {
         Ok(app)
     }
 
-    /// A hub over a given store (e.g. in memory, for tests), with an audit log in memory.
-    pub fn with_store(store: Arc<dyn GraphStore>, manifests: Vec<Manifest>, vocabulary: Vocabulary) -> Result<App, StartError> {
-        App::with_store_and_audit_log(store, manifests, vocabulary, Arc::new(AuditLog::in_memory()))
+    /// A hub made of `parts`, its read model projected from the store's graphs (a store in
+    /// memory, tests and tools); [`App::open`] makes one of a data folder.
+    pub fn new(parts: Parts) -> Result<App, StartError> {
+        let ledger = Ledger::open(parts.store.clone(), &parts.audit)?;
+        App::assemble(parts, ledger, Projection::Store)
     }
 
-    /// A hub over a given store, writing its audit entries to `audit`.
-    pub fn with_store_and_audit_log(
-        store: Arc<dyn GraphStore>,
-        manifests: Vec<Manifest>,
-        vocabulary: Vocabulary,
-        audit: Arc<AuditLog>,
-    ) -> Result<App, StartError> {
-        App::with_store_audit_log_and_diseases(store, manifests, vocabulary, audit, Arc::new(DiseaseHierarchy::builtin()))
-    }
-
-    /// A hub over a given store, writing its audit entries to `audit`, knowing `diseases`.
-    pub fn with_store_audit_log_and_diseases(
-        store: Arc<dyn GraphStore>,
-        manifests: Vec<Manifest>,
-        vocabulary: Vocabulary,
-        audit: Arc<AuditLog>,
-        diseases: Arc<DiseaseHierarchy>,
-    ) -> Result<App, StartError> {
-        App::with_parts(store, manifests, vocabulary, audit, diseases, SharingPolicy::default())
-    }
-
-    /// A hub over a given store, with every part given (what `open` builds from the data folder).
-    pub fn with_parts(
-        store: Arc<dyn GraphStore>,
-        manifests: Vec<Manifest>,
-        vocabulary: Vocabulary,
-        audit: Arc<AuditLog>,
-        diseases: Arc<DiseaseHierarchy>,
-        sharing: SharingPolicy,
-    ) -> Result<App, StartError> {
-        let ledger = Ledger::open(store.clone(), &audit)?;
-        App::assemble(store, manifests, vocabulary, audit, diseases, sharing, ledger, Projection::Store)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn assemble(
-        store: Arc<dyn GraphStore>,
-        manifests: Vec<Manifest>,
-        vocabulary: Vocabulary,
-        audit: Arc<AuditLog>,
-        diseases: Arc<DiseaseHierarchy>,
-        sharing: SharingPolicy,
-        ledger: Ledger,
-        projection: Projection,
-    ) -> Result<App, StartError> {
+    fn assemble(parts: Parts, ledger: Ledger, projection: Projection) -> Result<App, StartError> {
+        let Parts { store, manifests, vocabulary, audit, diseases, sharing, fees } = parts;
         let started = std::time::Instant::now();
         let queries = !matches!(projection, Projection::Skip);
         let (model, views) = match projection {
             Projection::Skip => (ReadModel::default(), None),
             Projection::Store => (ReadModel::load(store.as_ref())?, None),
             Projection::Files { views: files, index, load: true } => {
-                let (model, opening) = ReadModel::open(store.as_ref(), &files, true)?;
+                let (model, opening) = ReadModel::open(store.as_ref(), &files)?;
                 (model, Some((files, Some(opening), index)))
             }
             Projection::Files { views: files, index, load: false } => (ReadModel::default(), Some((files, None, index))),
@@ -401,6 +428,7 @@ impl App {
                 .with_sharing_policy(sharing)
                 .with_ledger(Arc::new(ledger)),
         );
+        hub.set_fee_schedule(fees);
         let (views, start) = match views {
             Some((files, None, _)) => (Some(files), None),
             Some((files, Some(opening), _)) => {
@@ -643,7 +671,7 @@ impl App {
         if let Some(root) = self.hub.index_kept_in() {
             match std::fs::remove_dir_all(root) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(StartError::File { path: root.display().to_string(), message: e.to_string() });
+                    return Err(FileError::whole(root, format!("cannot remove the old index: {e}")).into());
                 }
                 _ => {}
             }
@@ -651,7 +679,7 @@ impl App {
         let model = match &self.views {
             // Every view projected again, and its file rewritten.
             Some(files) => {
-                let (model, opening) = ReadModel::open(self.store.as_ref(), files, false)?;
+                let (model, opening) = ReadModel::rebuild(self.store.as_ref(), files)?;
                 opening.warnings.iter().for_each(|w| tracing::warn!("{w}"));
                 model
             }
@@ -755,17 +783,23 @@ impl App {
     /// Harvests every source that has a schedule, in the background, each when it is due: at
     /// start if its last good harvest is older than its interval (or it has none), then every
     /// interval. Queries go on meanwhile; each landing harvest swaps in its source's view.
-    pub fn start_scheduler(&self) -> Vec<tokio::task::JoinHandle<()>> {
-        self.manifests
+    pub fn start_scheduler(&self) -> Scheduler {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let loops = self
+            .manifests
             .iter()
             .filter_map(|m| m.schedule.map(|every| (m.id.clone(), every)))
             .map(|(id, every)| {
                 let app = self.clone();
+                let mut stopped = stopped.clone();
                 tokio::spawn(async move {
                     let last = musubi_connectors::source_status(app.store.as_ref(), &id).ok().and_then(|s| s.last_harvest);
                     let mut wait = first_wait(last.as_deref(), every);
                     loop {
-                        tokio::time::sleep(wait).await;
+                        tokio::select! {
+                            () = tokio::time::sleep(wait) => {}
+                            _ = stopped.wait_for(|stop| *stop) => return,
+                        }
                         for (source, outcome) in app.harvest(std::slice::from_ref(&id)).await {
                             match outcome {
                                 Ok(r) if r.unchanged => tracing::info!(%source, records = r.records, "scheduled harvest: unchanged, nothing landed"),
@@ -777,7 +811,8 @@ impl App {
                     }
                 })
             })
-            .collect()
+            .collect();
+        Scheduler { stop, loops }
     }
 
     /// What a harvest does once its view is on disk and before its graph lands: the snapshot with
@@ -840,6 +875,14 @@ impl App {
     }
 }
 
+/// The built-in vocabulary, or the `--vocabulary` file.
+pub fn load_vocabulary(config: &Config) -> Result<Vocabulary, StartError> {
+    match &config.vocabulary {
+        None => Ok(Vocabulary::builtin()),
+        Some(path) => Ok(Vocabulary::from_turtle(&located::read(path)?, &path.display().to_string())?),
+    }
+}
+
 /// The data folder's graph store (`<data>/graph`), as `App::open` opens it: only one process may
 /// hold it (a running `musubi serve` does).
 pub fn open_store(config: &Config) -> Result<EmbeddedStore, StoreError> {
@@ -847,19 +890,11 @@ pub fn open_store(config: &Config) -> Result<EmbeddedStore, StoreError> {
 }
 
 /// The fee schedule in `path` (TOML; see `musubi_platform::fees::FeeSchedule`); none: no fees.
-pub fn load_fee_schedule(path: &Path) -> Result<FeeSchedule, StartError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FeeSchedule::default()),
-        Err(e) => return Err(StartError::File { path: path.display().to_string(), message: e.to_string() }),
-    };
-    toml::from_str(&text).map_err(|e| {
-        let (line, column) = e.span().map_or((0, 0), |s| {
-            let before = &text[..s.start.min(text.len())];
-            (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
-        });
-        StartError::File { path: format!("{}:{line}:{column}", path.display()), message: e.message().to_owned() }
-    })
+pub fn load_fee_schedule(path: &Path) -> Result<FeeSchedule, FileError> {
+    match located::read_optional(path)? {
+        None => Ok(FeeSchedule::default()),
+        Some(text) => located::parse_toml(path, &text),
+    }
 }
 
 /// Test-only: with `MUSUBI_TEST_PAUSE_APPROVAL=before-commit` (or `after-commit`) an approval
@@ -897,14 +932,12 @@ pub fn load_ontologies(dir: &Path) -> Result<DiseaseHierarchy, StartError> {
             Some("nt") => Some(musubi_ontology::RdfFormat::NTriples),
             _ => continue,
         };
-        let bytes = std::fs::read(&file).map_err(|e| StartError::File { path: name.clone(), message: e.to_string() })?;
+        let bytes = std::fs::read(&file).map_err(|e| FileError::unreadable(&file, &e))?;
         match format {
-            None => diseases
-                .add_obographs(&bytes, &name)
-                .map_err(|e| StartError::File { path: name.clone(), message: e.message })?,
+            None => diseases.add_obographs(&bytes, &name).map_err(|e| FileError::whole(&file, e.message))?,
             Some(format) => {
                 let triples = musubi_ontology::parse_triples(&bytes, format, "http://purl.obolibrary.org/obo/")
-                    .map_err(|e| StartError::File { path: name.clone(), message: e.to_string() })?;
+                    .map_err(|e| FileError::whole(&file, e.to_string()))?;
                 diseases.add_triples(&triples);
             }
         }
@@ -918,8 +951,9 @@ pub fn load_ontologies(dir: &Path) -> Result<DiseaseHierarchy, StartError> {
 /// [periods]                                  # months from generation, per data category
 /// "Genome data" = 6
 /// ```
-/// A missing file means no periods (no deadlines); a bad one stops the start, naming it.
-pub fn load_sharing_policy(file: &Path) -> Result<SharingPolicy, StartError> {
+/// A missing file means no periods (no deadlines); an unreadable or bad one stops the start,
+/// naming file, line and column.
+pub fn load_sharing_policy(file: &Path) -> Result<SharingPolicy, FileError> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct File {
@@ -928,8 +962,8 @@ pub fn load_sharing_policy(file: &Path) -> Result<SharingPolicy, StartError> {
         #[serde(default)]
         periods: std::collections::BTreeMap<String, u32>,
     }
-    let Ok(text) = std::fs::read_to_string(file) else { return Ok(SharingPolicy::default()) };
-    let parsed: File = toml::from_str(&text).map_err(|e| StartError::File { path: file.display().to_string(), message: e.to_string() })?;
+    let Some(text) = located::read_optional(file)? else { return Ok(SharingPolicy::default()) };
+    let parsed: File = located::parse_toml(file, &text)?;
     Ok(SharingPolicy { periods: parsed.periods.into_iter().collect(), designated: parsed.designated })
 }
 

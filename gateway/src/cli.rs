@@ -255,6 +255,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             println!("musubi is serving {} source(s) from {}", app.manifests().len(), config.data.display());
             println!("open http://{addr}/graphql");
             let served = axum::serve(listener, crate::http::router(app)).with_graceful_shutdown(shutdown_signal()).await;
+            let abandoned = scheduled.stop(HARVEST_GRACE).await;
+            if abandoned > 0 {
+                eprintln!("stopped {abandoned} scheduled harvest(s) under way; their sources keep the graphs they had");
+            }
             match served {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -265,6 +269,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     }
 }
+
+/// How long a scheduled harvest under way at shutdown may take to land.
+const HARVEST_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A listener on `listen` and the address it got (port 0: a free one), or exit code 2 with why.
 async fn bind(listen: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), ExitCode> {
@@ -334,7 +341,7 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
     } else {
         Box::new(EmbeddedStore::in_memory())
     };
-    let vocabulary = match vocabulary(config) {
+    let vocabulary = match crate::app::load_vocabulary(config) {
         Ok(v) => v,
         Err(e) => return fail(&e),
     };
@@ -417,22 +424,12 @@ async fn check(config: &Config, manifest: &std::path::Path) -> ExitCode {
     }
 }
 
-/// The built-in vocabulary, or the `--vocabulary` file.
-fn vocabulary(config: &Config) -> Result<musubi_ontology::vocab::Vocabulary, String> {
-    match &config.vocabulary {
-        None => Ok(musubi_ontology::vocab::Vocabulary::builtin()),
-        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display())).and_then(|t| {
-            musubi_ontology::vocab::Vocabulary::from_turtle(&t, &path.display().to_string()).map_err(|e| e.to_string())
-        }),
-    }
-}
-
 fn apikey(config: &Config, command: ApikeyCommand) -> ExitCode {
     let keys = crate::identity::api_keys::ApiKeys::new(&config.data);
     match command {
         ApikeyCommand::Create { name, tier, grants, organisation, user_class } => {
             // Grants are normalised with the identifier schemes the hub will run with.
-            let vocabulary = match vocabulary(config) {
+            let vocabulary = match crate::app::load_vocabulary(config) {
                 Ok(v) => v,
                 Err(e) => return fail(&e),
             };

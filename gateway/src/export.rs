@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use musubi_ontology::vocab::Vocabulary;
 use musubi_schema::Principal;
@@ -23,6 +23,7 @@ use musubi_schema::limits::Internal;
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
+use crate::caller::Caller;
 
 /// Datasets per internal page.
 const PAGE: usize = 100;
@@ -40,19 +41,15 @@ pub enum Format {
     JsonLd,
 }
 
-pub async fn ndjson(State(app): State<App>, headers: HeaderMap, Query(params): Query<Params>) -> Response {
-    export(app, headers, params, Format::NdJson).await
+pub async fn ndjson(State(app): State<App>, caller: Caller, Query(params): Query<Params>) -> Response {
+    export(app, caller, params, Format::NdJson).await
 }
 
-pub async fn jsonld(State(app): State<App>, headers: HeaderMap, Query(params): Query<Params>) -> Response {
-    export(app, headers, params, Format::JsonLd).await
+pub async fn jsonld(State(app): State<App>, caller: Caller, Query(params): Query<Params>) -> Response {
+    export(app, caller, params, Format::JsonLd).await
 }
 
-async fn export(app: App, headers: HeaderMap, params: Params, format: Format) -> Response {
-    let (principal, affiliation) = match crate::http::caller(&app, &headers).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+async fn export(app: App, Caller { principal, affiliation }: Caller, params: Params, format: Format) -> Response {
     let query = match page_query(&app).await {
         Ok(q) => q,
         Err(message) => return failure(StatusCode::INTERNAL_SERVER_ERROR, &message, "INTERNAL_SERVER_ERROR"),
@@ -114,7 +111,7 @@ async fn next_chunk(mut s: Stream) -> Option<(Result<Bytes, std::io::Error>, Str
             out.extend_from_slice(b",\n");
         }
         if s.format == Format::JsonLd {
-            serde_json::to_writer(&mut out, &linked_data(record.clone(), true)).expect("JSON values serialise");
+            serde_json::to_writer(&mut out, &linked_data_record(record.clone())).expect("JSON values serialise");
         } else {
             serde_json::to_writer(&mut out, record).expect("JSON values serialise");
         }
@@ -193,9 +190,20 @@ fn prune(value: Value) -> Value {
 
 /// A record as a JSON-LD node: typed `dcat:Dataset`, its texts as language-tagged values
 /// (`{"@value", "@language"}`), its IRI as `@id` (through the context).
-fn linked_data(value: Value, top: bool) -> Value {
+fn linked_data_record(record: Value) -> Value {
+    match linked_data(record) {
+        Value::Object(mut node) => {
+            node.insert("@type".to_owned(), json!("http://www.w3.org/ns/dcat#Dataset"));
+            Value::Object(node)
+        }
+        other => other,
+    }
+}
+
+/// A value inside a record as JSON-LD: a `{value, lang}` text as `{"@value", "@language"}`.
+fn linked_data(value: Value) -> Value {
     match value {
-        Value::Object(map) if !top && !map.is_empty() && map.keys().all(|k| k == "value" || k == "lang") => {
+        Value::Object(map) if !map.is_empty() && map.keys().all(|k| k == "value" || k == "lang") => {
             let mut literal = Map::new();
             if let Some(v) = map.get("value") {
                 literal.insert("@value".to_owned(), v.clone());
@@ -205,14 +213,8 @@ fn linked_data(value: Value, top: bool) -> Value {
             }
             Value::Object(literal)
         }
-        Value::Object(map) => {
-            let mut node: Map<String, Value> = map.into_iter().map(|(k, v)| (k, linked_data(v, false))).collect();
-            if top {
-                node.insert("@type".to_owned(), json!("http://www.w3.org/ns/dcat#Dataset"));
-            }
-            Value::Object(node)
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| linked_data(v, false)).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, linked_data(v))).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(linked_data).collect()),
         other => other,
     }
 }
@@ -294,6 +296,5 @@ fn select(types: &HashMap<String, Vec<(String, String, bool)>>, ty: &str, level:
 }
 
 fn failure(status: StatusCode, message: &str, code: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response()
+    crate::caller::error_response("", status, message, code)
 }

@@ -1,9 +1,8 @@
 //! HTTP: GraphQL over HTTP (GET and POST, per the GraphQL-over-HTTP spec), GraphiQL for browsers,
 //! and who the caller is.
 //!
-//! Handlers are thin: read the request, build the [`musubi_schema::Principal`] (see
-//! [`crate::identity`]), run the schema, shape the
-//! response. Cross-cutting concerns (tracing, timeouts, body limits) are tower layers set up in
+//! Handlers are thin: take the [`Caller`] (an extractor, see [`crate::caller`]), read the
+//! request, run the schema, shape the response. Cross-cutting concerns (tracing, timeouts, body limits) are tower layers set up in
 //! [`router`]. A body over the limit (the query-size limit plus [`VARIABLES_ROOM`]) is refused
 //! with 413 and a GraphQL error naming both numbers; the query limits themselves are the
 //! schema's ([`musubi_schema::limits`]). `/export/…` streams datasets ([`crate::export`]).
@@ -23,9 +22,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
-use crate::identity::{AuthError, Rejected};
+use crate::caller::{Caller, GRAPHQL_RESPONSE, error_response, header_str};
 
-const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 /// Room in a request body for variables and the JSON around the query, above the query-size
 /// limit.
 pub const VARIABLES_ROOM: usize = 64 * 1024;
@@ -46,7 +44,7 @@ pub fn router(app: App) -> Router {
 }
 
 /// GET: GraphiQL for a browser, otherwise a query in the URL's parameters.
-async fn graphql_get(State(app): State<App>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+async fn graphql_get(State(app): State<App>, caller: Caller, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let accept = header_str(&headers, header::ACCEPT);
     if query.as_deref().is_none_or(str::is_empty) && accept.contains("text/html") {
         return Html(GraphiQLSource::build().endpoint("/graphql").title("musubi GraphiQL").finish()).into_response();
@@ -60,11 +58,11 @@ async fn graphql_get(State(app): State<App>, headers: HeaderMap, RawQuery(query)
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&app, &headers, request).await
+    execute(&app, &headers, caller, request).await
 }
 
 /// POST: a JSON body `{query, variables, operationName}`.
-async fn graphql_post(State(app): State<App>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn graphql_post(State(app): State<App>, caller: Caller, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
     let accept = header_str(&headers, header::ACCEPT);
     let body = match body {
         Ok(b) => b,
@@ -93,7 +91,7 @@ async fn graphql_post(State(app): State<App>, headers: HeaderMap, body: Result<B
         Ok(r) => r,
         Err(message) => return request_error(&accept, StatusCode::BAD_REQUEST, &message),
     };
-    execute(&app, &headers, request).await
+    execute(&app, &headers, caller, request).await
 }
 
 /// The parameters of a POST body, checked so that a misspelt one is named rather than ignored.
@@ -111,35 +109,9 @@ fn read_request(body: &[u8]) -> Result<async_graphql::Request, String> {
     serde_json::from_value(value).map_err(|e| format!("the body is not a GraphQL request: {e}"))
 }
 
-/// Who the caller is, or the response that refuses them (401 for a failed credential, 503 when
-/// an issuer cannot be reached).
-pub(crate) async fn caller(
-    app: &App,
-    headers: &HeaderMap,
-) -> Result<(musubi_schema::Principal, Option<musubi_platform::fees::Affiliation>), Response> {
+async fn execute(app: &App, headers: &HeaderMap, caller: Caller, request: async_graphql::Request) -> Response {
     let accept = header_str(headers, header::ACCEPT);
-    match app.identity().caller(headers).await {
-        Ok(p) => Ok(p),
-        Err(AuthError::Rejected(rejected)) => Err(unauthorized(&accept, &rejected)),
-        Err(AuthError::Unavailable(why)) => {
-            tracing::warn!(%why, "cannot check a credential");
-            Err(error_response(
-                &accept,
-                StatusCode::SERVICE_UNAVAILABLE,
-                &format!("the credential cannot be checked now: {why}"),
-                "IDENTITY_UNAVAILABLE",
-            ))
-        }
-    }
-}
-
-async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request) -> Response {
-    let accept = header_str(headers, header::ACCEPT);
-    let (principal, affiliation) = match caller(app, headers).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    let response = match app.execute_as(request, principal, affiliation).await {
+    let response = match app.execute_as(request, caller.principal, caller.affiliation).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(%e, "audit log append failed; the response is withheld");
@@ -169,32 +141,8 @@ async fn execute(app: &App, headers: &HeaderMap, request: async_graphql::Request
     (status, [(header::CONTENT_TYPE, format!("{media}; charset=utf-8"))], body).into_response()
 }
 
-/// 401 for a credential that was sent and failed (RFC 6750 §3): the reason in the challenge
-/// and in the body. A failed credential is never downgraded to anonymous.
-fn unauthorized(accept: &str, rejected: &Rejected) -> Response {
-    let message = rejected.to_string();
-    let mut response = error_response(accept, StatusCode::UNAUTHORIZED, &message, "UNAUTHENTICATED");
-    // The description is a quoted-string of visible ASCII (RFC 6750 §3).
-    let description: String = message.chars().map(|c| if c == '"' || c == '\\' || !(' '..='~').contains(&c) { '\'' } else { c }).collect();
-    let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{description}\"");
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    response
-}
-
 fn request_error(accept: &str, status: StatusCode, message: &str) -> Response {
     error_response(accept, status, message, "BAD_REQUEST")
-}
-
-fn error_response(accept: &str, status: StatusCode, message: &str, code: &str) -> Response {
-    let media = if accept.contains(GRAPHQL_RESPONSE) { GRAPHQL_RESPONSE } else { "application/json" };
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, [(header::CONTENT_TYPE, format!("{media}; charset=utf-8"))], body.to_string()).into_response()
-}
-
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> String {
-    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
 }
 
 fn is_mutation(query: &str) -> bool {

@@ -2,7 +2,8 @@
 //!
 //! - [`app`]: opens the data folder, loads manifests and the vocabulary, runs harvests and keeps
 //!   the schema's read model current;
-//! - [`http`]: the axum router: GraphQL over HTTP, GraphiQL, identity → [`musubi_schema::Principal`];
+//! - [`http`]: the axum router: GraphQL over HTTP, GraphiQL, the export's routes;
+//! - [`caller`]: who the caller is, as an axum extractor (identity → [`musubi_schema::Principal`]);
 //! - [`cache`]: the response cache (keyed by query and the caller's rights; audited on every hit);
 //! - [`export`]: every dataset a caller may see, streamed as NDJSON or JSON-LD, resumable;
 //! - [`identity`]: trusted token issuers, JWTs, introspection, GA4GH passports, API keys;
@@ -14,6 +15,7 @@
 
 pub mod app;
 pub mod cache;
+pub mod caller;
 pub mod cli;
 pub mod demo;
 pub mod export;

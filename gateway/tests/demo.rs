@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
 
@@ -40,7 +40,7 @@ async fn every_demo_source_is_installed_and_harvests() {
         assert!(report.unmapped.is_empty(), "{}: fields dropped without a reason: {:?}", manifest.id, report.unmapped);
     }
     let store = Arc::new(EmbeddedStore::in_memory());
-    let app = App::with_store(store.clone(), manifests.clone(), Vocabulary::builtin()).expect("hub starts");
+    let app = App::new(Parts::new(store.clone(), manifests.clone(), Vocabulary::builtin())).expect("hub starts");
     for (source, outcome) in app.harvest(&[]).await {
         let report = outcome.unwrap_or_else(|e| panic!("demo source {source} fails: {e}"));
         assert!(report.records > 0, "{source} harvests records");

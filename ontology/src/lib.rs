@@ -6,12 +6,14 @@
 //! - [`tier`]: the access tiers and how they rank;
 //! - [`identifiers`]: identifier schemes (alias IRIs to one canonical IRI), from the vocabulary;
 //! - [`disease`]: the disease hierarchy (MONDO) that search and DUO matching both ask;
+//! - [`located`]: the one error every file the hub reads reports (file, line, column, field).
 //!
 //! Architecture invariant: this crate imports no other musubi crate and knows nothing of HTTP,
 //! GraphQL or manifests.
 
 pub mod disease;
 pub mod identifiers;
+pub mod located;
 pub mod tier;
 pub mod vocab;
 

@@ -35,8 +35,14 @@ impl AuditCollector {
         AuditCollector::default()
     }
 
+    /// A read of `field` of `dataset`, which a grant opened or not.
     pub fn note(&self, dataset: Option<&str>, field: &str, grant_used: bool) {
         self.0.lock().expect("audit collector lock").push(Read { dataset: dataset.map(str::to_owned), field: field.to_owned(), grant_used });
+    }
+
+    /// A read of a field of no dataset (so no grant opened it): the hub's own, such as `auditLog`.
+    pub fn note_hub_field(&self, field: &str) {
+        self.note(None, field, false);
     }
 
     /// The reads so far, leaving the collector empty.

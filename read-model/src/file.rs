@@ -38,7 +38,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use hashbrown::HashTable;
 
 use super::node::{IdHasher, Names, id_hash};
-use super::{Node, Nodes, SourceView};
+use crate::view::Nodes;
+use crate::{Node, SourceView};
 use crate::binary::{Reader, Writer};
 
 const MAGIC: &[u8; 12] = b"musubi view\n";

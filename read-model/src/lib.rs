@@ -3,445 +3,40 @@
 //! The graph is the truth; this is derived from it and rebuilt per source after each harvest (and
 //! from the store at start). A page of results is a lookup here, never a SPARQL query per field.
 //! Each source keeps its own [`SourceView`]; replacing one source swaps one `Arc`.
+//!
+//! - `view`: one source's view ([`SourceView`]), and `file` its file on disk;
+//! - `merging`: one record per dataset, study or sample across sources ([`MergedRecord`]), and
+//!   `records_file` the merged records on disk;
+//! - here: the [`ReadModel`] — every view and the merged records, opened at start and swapped
+//!   per source after a harvest.
 
-use std::cell::RefCell;
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt::{Display, Write as _};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use hashbrown::HashTable;
-use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple};
+use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode};
 
 use musubi_store::{GraphStore, StoreError};
 
 pub mod binary;
 mod file;
+mod merging;
 mod node;
 mod policy;
 mod records_file;
+mod view;
 pub use file::{ViewFileError, ViewFiles};
+pub use merging::{EntityKey, MergedRecord};
+use merging::Merged;
 pub use node::{Node, Values};
 pub use policy::PolicyFacts;
+pub use view::SourceView;
 use musubi_ontology::vocab::{self, AccessLevel};
-
-/// Orders `a` and `b` as their `to_string()`s compare (the order values and keys have always had),
-/// formatting into two reused buffers instead of allocating a string per value.
-fn cmp_displayed(a: &dyn Display, b: &dyn Display) -> Ordering {
-    thread_local! {
-        static BUFFERS: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
-    }
-    BUFFERS.with_borrow_mut(|(x, y)| {
-        x.clear();
-        y.clear();
-        // Writing to a String cannot fail.
-        let _ = write!(x, "{a}");
-        let _ = write!(y, "{b}");
-        x.as_str().cmp(y.as_str())
-    })
-}
-
-/// Everything one source says, indexed by subject.
-///
-/// A node is handed out owned ([`Node`] shares its bytes): a view kept on disk reads it from its
-/// file when asked, so that a hub of a million datasets does not hold gigabytes of node bytes.
-#[derive(Debug, Default)]
-pub struct SourceView {
-    pub source: String,
-    /// In the order the store gave their first triple.
-    nodes: Nodes,
-    /// The predicates, datatypes and language tags the nodes' bytes refer to by number.
-    names: Arc<node::Names>,
-    /// Positions of nodes, hashed by id (each id is stored once, in its node).
-    index: HashTable<u32>,
-    hasher: node::IdHasher,
-    /// Positions of the nodes of each class (`rdf:type`), by accession.
-    types: BTreeMap<Box<str>, Vec<u32>>,
-    /// The store generation of the graph the view was projected from, where known (views kept
-    /// on disk): it says whether what was derived from the view (the search index on disk) is
-    /// still current.
-    generation: Option<String>,
-}
-
-/// Where a view's nodes are.
-#[derive(Debug)]
-enum Nodes {
-    /// Projected here and not (yet) kept on disk: graphs stored in place, which are small.
-    Memory(Vec<Node>),
-    /// In the view's file, each read when asked.
-    File(file::NodeFile),
-}
-
-impl Default for Nodes {
-    fn default() -> Nodes {
-        Nodes::Memory(Vec::new())
-    }
-}
-
-impl SourceView {
-    pub fn from_triples(source: &str, triples: impl IntoIterator<Item = Triple>) -> SourceView {
-        let mut builder = SourceViewBuilder::default();
-        triples.into_iter().for_each(|t| builder.add(t));
-        builder.finish(source)
-    }
-
-    /// Projects one source graph of `store`, triple by triple (the graph is never held whole).
-    pub fn load(store: &dyn GraphStore, graph: NamedNodeRef<'_>, source: &str) -> Result<SourceView, StoreError> {
-        let mut builder = SourceViewBuilder::default();
-        store.for_each_triple(graph, &mut |t| builder.add(t))?;
-        Ok(builder.finish(source))
-    }
-
-    pub fn generation(&self) -> Option<&str> {
-        self.generation.as_deref()
-    }
-
-    /// Marks the view as projected from the graph's `generation` (see [`GraphStore::generation`]).
-    pub fn set_generation(&mut self, generation: String) {
-        self.generation = Some(generation);
-    }
-
-    /// Whether the view's nodes are read from its file (else held in memory).
-    pub fn on_disk(&self) -> bool {
-        matches!(self.nodes, Nodes::File(_))
-    }
-
-    /// What identifies the view's contents: its source and generation, or where it has none (a
-    /// graph stored in place: small) a hash of every node, property and value.
-    pub fn fingerprint(&self, hasher: &mut impl std::hash::Hasher) {
-        use std::hash::Hash;
-        self.source.hash(hasher);
-        match &self.generation {
-            Some(g) => g.hash(hasher),
-            None => {
-                self.names.hash(hasher);
-                for node in self.nodes() {
-                    node.bytes().hash(hasher);
-                }
-            }
-        }
-    }
-
-    /// How many nodes the view has.
-    pub fn len(&self) -> usize {
-        match &self.nodes {
-            Nodes::Memory(nodes) => nodes.len(),
-            Nodes::File(file) => file.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The node at `position`; `None` past the end, or where the view's file cannot be read
-    /// there (said in the log: the node reads as absent, and the next start projects the view
-    /// again if the file is damaged).
-    fn node_at(&self, position: u32) -> Option<Node> {
-        match &self.nodes {
-            Nodes::Memory(nodes) => nodes.get(position as usize).cloned(),
-            Nodes::File(file) => file.read(position as usize, &self.names),
-        }
-    }
-
-    pub fn node(&self, id: &NamedOrBlankNode) -> Option<Node> {
-        let id = id.as_ref();
-        let hash = node::id_hash(&self.hasher, id);
-        let mut found = None;
-        // Each candidate (the hash's high bits match: nearly always the one) is read once, and
-        // the one whose id is `id` kept.
-        self.index.find(hash, |&i| match self.node_at(i) {
-            Some(node) if node.id() == id => {
-                found = Some(node);
-                true
-            }
-            _ => false,
-        });
-        found
-    }
-
-    pub fn contains(&self, id: &NamedOrBlankNode) -> bool {
-        self.node(id).is_some()
-    }
-
-    /// Every node the source describes (in the order the store gave them; read from the file
-    /// in large blocks for a view on disk).
-    pub fn nodes(&self) -> Box<dyn Iterator<Item = Node> + Send + '_> {
-        match &self.nodes {
-            Nodes::Memory(nodes) => Box::new(nodes.iter().cloned()),
-            Nodes::File(file) => Box::new(file.iter(&self.names)),
-        }
-    }
-
-    /// The nodes typed `class`, by accession.
-    pub fn of_type(&self, class: NamedNodeRef<'_>) -> impl Iterator<Item = Node> + '_ {
-        self.types.get(class.as_str()).into_iter().flatten().filter_map(|&i| self.node_at(i))
-    }
-
-    pub fn datasets(&self) -> impl Iterator<Item = Node> + '_ {
-        self.of_type(vocab::DCAT_DATASET)
-    }
-
-    pub fn studies(&self) -> impl Iterator<Item = Node> + '_ {
-        self.of_type(vocab::MUSUBI_STUDY)
-    }
-
-    pub fn samples(&self) -> impl Iterator<Item = Node> + '_ {
-        self.of_type(vocab::MUSUBI_SAMPLE)
-    }
-}
-
-/// A [`SourceView`] being built, one triple at a time.
-#[derive(Default)]
-struct SourceViewBuilder {
-    #[allow(clippy::type_complexity)]
-    nodes: Vec<(NamedOrBlankNode, Vec<(Arc<str>, Vec<Term>)>)>,
-    index: HashTable<u32>,
-    hasher: node::IdHasher,
-    /// The view's distinct predicates (a few dozen), shared by the nodes.
-    predicates: HashSet<Arc<str>>,
-}
-
-impl SourceViewBuilder {
-    fn add(&mut self, t: Triple) {
-        // A store gives a subject's triples together: the last node is the likely one.
-        let position = match self.nodes.last() {
-            Some((id, _)) if *id == t.subject => self.nodes.len() - 1,
-            _ => {
-                let hash = node::id_hash(&self.hasher, t.subject.as_ref());
-                let nodes = &self.nodes;
-                match self.index.find(hash, |&i| nodes[i as usize].0 == t.subject) {
-                    Some(&i) => i as usize,
-                    None => {
-                        let i = self.nodes.len();
-                        let (nodes, hasher) = (&self.nodes, &self.hasher);
-                        self.index.insert_unique(hash, i as u32, |&j| node::id_hash(hasher, nodes[j as usize].0.as_ref()));
-                        self.nodes.push((t.subject, Vec::new()));
-                        i
-                    }
-                }
-            }
-        };
-        let props = &mut self.nodes[position].1;
-        match props.iter_mut().find(|(p, _)| **p == *t.predicate.as_str()) {
-            Some((_, values)) => values.push(t.object),
-            None => {
-                let predicate = match self.predicates.get(t.predicate.as_str()) {
-                    Some(p) => p.clone(),
-                    None => {
-                        let p: Arc<str> = t.predicate.as_str().into();
-                        self.predicates.insert(p.clone());
-                        p
-                    }
-                };
-                props.push((predicate, vec![t.object]));
-            }
-        }
-    }
-
-    fn finish(self, source: &str) -> SourceView {
-        let mut encoder = node::Encoder::new(self.predicates);
-        let encoded: Vec<Vec<u8>> = self
-            .nodes
-            .into_iter()
-            .map(|(id, mut props)| {
-                for (_, values) in &mut props {
-                    // Stable order of values whatever order the store returned them in.
-                    if values.len() > 1 {
-                        values.sort_by(|a, b| cmp_displayed(a, b));
-                    }
-                }
-                encoder.node(&id, &props)
-            })
-            .collect();
-        let names = Arc::new(encoder.finish());
-        let nodes: Vec<Node> = encoded.into_iter().map(|bytes| Node::encoded(names.clone(), bytes)).collect();
-        let mut types: BTreeMap<Box<str>, Vec<u32>> = BTreeMap::new();
-        for (i, node) in nodes.iter().enumerate() {
-            for class in node.values(vocab::RDF_TYPE) {
-                if let TermRef::NamedNode(class) = class {
-                    types.entry(class.as_str().into()).or_default().push(i as u32);
-                }
-            }
-        }
-        for positions in types.values_mut() {
-            positions.sort_by(|&a, &b| nodes[a as usize].accession_ref().cmp(&nodes[b as usize].accession_ref()));
-        }
-        SourceView { source: source.to_owned(), nodes: Nodes::Memory(nodes), names, index: self.index, hasher: self.hasher, types, generation: None }
-    }
-}
-
-/// Where a dataset lives in the read model: the key queries sort and page by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntityKey {
-    pub accession: String,
-    /// Shared by every key of the source (millions of keys, a few sources).
-    pub source: Arc<str>,
-    pub id: NamedOrBlankNode,
-}
-
-impl Ord for EntityKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        // The ids as written only when accession and source tie, formatted into reused buffers:
-        // sorting a million records must not allocate two strings per comparison.
-        self.accession
-            .cmp(&other.accession)
-            .then_with(|| self.source.cmp(&other.source))
-            .then_with(|| cmp_displayed(&self.id, &other.id))
-    }
-}
-
-impl PartialOrd for EntityKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-/// One record as the hub shows it: the nodes every source has for it, merged.
-///
-/// Sources meet on a record when they name the same IRI (identifier IRIs are normalised at
-/// harvest), state the same accession for the same kind of record, or link the two with
-/// `owl:sameAs` / `skos:exactMatch` (e.g. TogoID's JGA study ↔ NBDC research pairs).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MergedRecord {
-    /// Every node of the record, typed ones first (the key's first), then untyped nodes that
-    /// other sources attach to one of its IRIs (e.g. a policy link from a relation table).
-    /// Never empty.
-    pub members: Vec<EntityKey>,
-    /// The IRIs that name the record besides its nodes' own: those linked to them by
-    /// `owl:sameAs` / `skos:exactMatch` even where no source describes them (e.g. an NBDC research
-    /// a JGA study says it is), so that a link to any of them reaches the record. (Its nodes'
-    /// IRIs are not repeated here: most records have no other, and there are millions.)
-    pub iris: Vec<NamedNode>,
-    /// What its nodes state about its embargo and sensitivity.
-    pub policy: PolicyFacts,
-}
-
-impl MergedRecord {
-    /// The first typed member in the global order: its accession names the record, its position
-    /// orders it.
-    pub fn key(&self) -> &EntityKey {
-        &self.members[0]
-    }
-
-    /// The sources that say something about the record, by id.
-    pub fn sources(&self) -> Vec<&str> {
-        let mut sources: Vec<&str> = self.members.iter().map(|m| &*m.source).collect();
-        sources.sort_unstable();
-        sources.dedup();
-        sources
-    }
-
-    /// Whether the graph node `id` is (or is the same as) the record.
-    pub fn names(&self, id: &NamedOrBlankNode) -> bool {
-        self.members.iter().any(|m| &m.id == id) || matches!(id, NamedOrBlankNode::NamedNode(n) if self.iris.contains(n))
-    }
-}
 
 /// All sources' views, and the global order of merged datasets, studies and samples.
 #[derive(Debug, Default, Clone)]
 pub struct ReadModel {
     views: BTreeMap<String, Arc<SourceView>>,
     merged: Merged,
-}
-
-/// What merging the views gives: records across sources, and how to find them.
-#[derive(Debug, Default, Clone)]
-struct Merged {
-    datasets: Vec<MergedRecord>,
-    studies: Vec<MergedRecord>,
-    /// Biological samples (BioSample records).
-    samples: Vec<MergedRecord>,
-    /// Every member's accession → position in `datasets` / `studies` / `samples`.
-    dataset_by_accession: HashMap<String, usize>,
-    study_by_accession: HashMap<String, usize>,
-    sample_by_accession: HashMap<String, usize>,
-    /// Every member's IRI → position in `studies`.
-    study_by_iri: HashMap<NamedOrBlankNode, usize>,
-    /// Study position → positions in `datasets` of the datasets that are part of it.
-    datasets_by_study: HashMap<usize, Vec<usize>>,
-    /// Study position → positions in `samples` of the samples taken for it.
-    samples_by_study: HashMap<usize, Vec<usize>>,
-    /// Dataset accession → the policies (`odrl:Policy`) that name it by `musubi:datasetAccession`
-    /// (EGA policies list their datasets), for DUO matching.
-    policies_by_dataset: HashMap<String, Vec<EntityKey>>,
-}
-
-impl Merged {
-    /// Merges every view's datasets, studies and samples into records.
-    fn of(views: &BTreeMap<String, Arc<SourceView>>) -> Merged {
-        let links = Links::of(views);
-        // Each member's accession, where its node states one, finds the record.
-        let positions = |records: &[MergedRecord], read: &[ReadOfMembers]| {
-            let mut index = HashMap::new();
-            for (i, (r, read)) in records.iter().zip(read).enumerate() {
-                for (m, &identified) in r.members.iter().zip(&read.identified) {
-                    if identified {
-                        index.entry(m.accession.clone()).or_insert(i);
-                    }
-                }
-            }
-            index
-        };
-        let merged = |class: NamedNodeRef<'static>| {
-            let (records, read) = merge(views, &links, class);
-            let by_accession = positions(&records, &read);
-            (records, by_accession, read)
-        };
-        // Datasets (most of the records) on one thread, studies and samples on this one: merging
-        // is most of a start that reads its views from disk.
-        let (datasets, studies, samples) = std::thread::scope(|scope| {
-            let datasets = scope.spawn(|| merged(vocab::DCAT_DATASET));
-            let studies = merged(vocab::MUSUBI_STUDY);
-            let samples = merged(vocab::MUSUBI_SAMPLE);
-            (datasets.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), studies, samples)
-        });
-        let mut policies_by_dataset: HashMap<String, Vec<EntityKey>> = HashMap::new();
-        for (source, node) in &links.policies {
-            for accession in node.strings(vocab::MUSUBI_DATASET_ACCESSION) {
-                let key = EntityKey { accession: node.accession(), source: Arc::from(*source), id: node.id().into_owned() };
-                policies_by_dataset.entry(accession.to_owned()).or_default().push(key);
-            }
-        }
-        drop(links);
-        let mut merged = Merged { policies_by_dataset, ..Merged::default() };
-        let (dataset_reads, sample_reads);
-        (merged.datasets, merged.dataset_by_accession, dataset_reads) = datasets;
-        (merged.studies, merged.study_by_accession, _) = studies;
-        (merged.samples, merged.sample_by_accession, sample_reads) = samples;
-        merged.index_studies_by_iri();
-        merged.datasets_by_study = merged.by_study(&dataset_reads);
-        merged.samples_by_study = merged.by_study(&sample_reads);
-        merged
-    }
-
-    /// Study position → positions in `records` of the records that are part of it
-    /// (`dct:isPartOf` one of the study's IRIs, in any source).
-    fn by_study(&self, records: &[ReadOfMembers]) -> HashMap<usize, Vec<usize>> {
-        let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, read) in records.iter().enumerate() {
-            let mut studies: Vec<usize> = read.part_of.iter().filter_map(|iri| self.study_by_iri.get(iri).copied()).collect();
-            studies.sort_unstable();
-            studies.dedup();
-            for s in studies {
-                out.entry(s).or_default().push(i);
-            }
-        }
-        out
-    }
-
-
-    fn index_studies_by_iri(&mut self) {
-        self.study_by_iri = HashMap::new();
-        for (i, r) in self.studies.iter().enumerate() {
-            for m in &r.members {
-                self.study_by_iri.entry(m.id.clone()).or_insert(i);
-            }
-            for iri in &r.iris {
-                self.study_by_iri.entry(iri.clone().into()).or_insert(i);
-            }
-        }
-    }
 }
 
 /// Where [`ReadModel::open`] found each source's view.
@@ -505,11 +100,16 @@ impl ReadModel {
     }
 
     /// [`ReadModel::load`], reading each source's view from `files` where one was written from the
-    /// graph's current generation (`reuse`), projecting the others and writing their files.
-    /// `reuse: false` projects every source and rewrites every file (`musubi reindex`). Files of
+    /// graph's current generation, projecting the others and writing their files. Files of
     /// sources the store no longer holds as a generation are removed.
-    pub fn open(store: &dyn GraphStore, files: &ViewFiles, reuse: bool) -> Result<(ReadModel, Opening), StoreError> {
-        ReadModel::load_with(store, Some((files, reuse)))
+    pub fn open(store: &dyn GraphStore, files: &ViewFiles) -> Result<(ReadModel, Opening), StoreError> {
+        ReadModel::load_with(store, Some((files, true)))
+    }
+
+    /// [`ReadModel::open`] reading no file: every source projected from the graph and every file
+    /// written anew (`musubi reindex`).
+    pub fn rebuild(store: &dyn GraphStore, files: &ViewFiles) -> Result<(ReadModel, Opening), StoreError> {
+        ReadModel::load_with(store, Some((files, false)))
     }
 
     fn load_with(store: &dyn GraphStore, files: Option<(&ViewFiles, bool)>) -> Result<(ReadModel, Opening), StoreError> {
@@ -722,200 +322,6 @@ impl ReadModel {
     }
 }
 
-/// What merging reads of every node besides the typed ones, gathered in one pass over the views
-/// (not one per kind of record: three property lookups per node, millions of nodes).
-struct Links<'a> {
-    /// `owl:sameAs` / `skos:exactMatch` links to an IRI: (source, node, linked IRI).
-    same: Vec<(&'a str, NamedOrBlankNode, String)>,
-    /// Named nodes with no `rdf:type`, which sources attach to a record's IRIs.
-    untyped: Vec<(&'a str, Node)>,
-    /// `odrl:Policy` nodes (EGA policies list their datasets).
-    policies: Vec<(&'a str, Node)>,
-}
-
-impl<'a> Links<'a> {
-    fn of(views: &'a BTreeMap<String, Arc<SourceView>>) -> Links<'a> {
-        let mut links = Links { same: Vec::new(), untyped: Vec::new(), policies: Vec::new() };
-        for view in views.values() {
-            for node in view.nodes() {
-                for other in node.values(vocab::OWL_SAME_AS).chain(node.values(vocab::SKOS_EXACT_MATCH)) {
-                    if let TermRef::NamedNode(other) = other {
-                        links.same.push((&view.source, node.id().into_owned(), other.as_str().to_owned()));
-                    }
-                }
-                if node.values(vocab::RDF_TYPE).is_empty() {
-                    if matches!(node.id(), NamedOrBlankNodeRef::NamedNode(_)) {
-                        links.untyped.push((&view.source, node));
-                    }
-                } else if node.has_type(vocab::ODRL_POLICY) {
-                    links.policies.push((&view.source, node));
-                }
-            }
-        }
-        links
-    }
-}
-
-/// Groups the nodes `typed` gives (one class's) across sources into merged records (union-find
-/// over IRIs, accessions and `owl:sameAs` / `skos:exactMatch` links), in the global order.
-fn merge(
-    views: &BTreeMap<String, Arc<SourceView>>,
-    links: &Links<'_>,
-    class: NamedNodeRef<'_>,
-) -> (Vec<MergedRecord>, Vec<ReadOfMembers>) {
-    let mut sets = UnionFind::default();
-    let node_key = |source: &str, id: NamedOrBlankNodeRef<'_>| match id {
-        NamedOrBlankNodeRef::NamedNode(n) => n.as_str().to_owned(),
-        NamedOrBlankNodeRef::BlankNode(b) => format!("_:{source}\u{0}{}", b.as_str()),
-    };
-    let mut typed_keys = Vec::new();
-    for view in views.values() {
-        let source: Arc<str> = Arc::from(view.source.as_str());
-        for node in view.of_type(class) {
-            let key = EntityKey { accession: node.accession(), source: source.clone(), id: node.id().into_owned() };
-            let element = sets.add(node_key(&view.source, node.id()));
-            // The same accession for the same kind of record is the same record.
-            let accession = sets.add(format!("accession\u{0}{}", key.accession));
-            sets.union(element, accession);
-            typed_keys.push((element, Member::of(false, key, &node)));
-        }
-    }
-    for (source, id, other) in &links.same {
-        let a = sets.add(node_key(source, id.as_ref()));
-        let b = sets.add(other.clone());
-        sets.union(a, b);
-    }
-    let mut groups: BTreeMap<usize, Vec<Member>> = BTreeMap::new();
-    for (element, member) in typed_keys {
-        groups.entry(sets.find(element)).or_default().push(member);
-    }
-    // Untyped nodes that sources attach to a record's IRIs (a relation table's policy link)
-    // belong to it too; nodes typed as something else never do.
-    for (source, node) in &links.untyped {
-        let NamedOrBlankNodeRef::NamedNode(n) = node.id() else { continue };
-        if let Some(element) = sets.get(n.as_str())
-            && let Some(group) = groups.get_mut(&sets.find(element))
-        {
-            let key = EntityKey { accession: node.accession(), source: Arc::from(*source), id: node.id().into_owned() };
-            group.push(Member::of(true, key, node));
-        }
-    }
-    let roots: Vec<usize> = groups.keys().copied().collect();
-    let mut records: Vec<(MergedRecord, ReadOfMembers)> = groups
-        .into_values()
-        .map(|mut members| {
-            // Typed members first in key order, then the untyped ones.
-            members.sort_by(|a, b| a.untyped.cmp(&b.untyped).then_with(|| a.key.cmp(&b.key)));
-            let mut policy = PolicyFacts::default();
-            let mut read = ReadOfMembers::default();
-            for m in &members {
-                policy.add(&m.policy);
-                read.identified.push(m.identified);
-                read.part_of.extend(m.part_of.iter().cloned());
-            }
-            let members: Vec<EntityKey> = members.into_iter().map(|m| m.key).collect();
-            (MergedRecord { members, iris: Vec::new(), policy }, read)
-        })
-        .collect();
-    let position: HashMap<usize, usize> = roots.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-    for (key, &element) in &sets.index {
-        if key.starts_with("accession\u{0}") || key.starts_with("_:") {
-            continue;
-        }
-        if let Some(&i) = position.get(&sets.find_const(element)) {
-            // Every other key is an IRI a node or a link named (already valid).
-            let named_by_member = records[i].0.members.iter().any(|m| matches!(&m.id, NamedOrBlankNode::NamedNode(n) if n.as_str() == key));
-            if !named_by_member {
-                records[i].0.iris.push(NamedNode::new_unchecked(key.as_str()));
-            }
-        }
-    }
-    for (r, _) in &mut records {
-        r.iris.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
-    }
-    records.sort_by(|a, b| a.0.key().cmp(b.0.key()));
-    records.into_iter().unzip()
-}
-
-/// One node of a record being merged: its key, and what merging reads of it while it has the
-/// node at hand (a view on disk reads each node from its file: read once, not once per use).
-struct Member {
-    untyped: bool,
-    key: EntityKey,
-    policy: PolicyFacts,
-    /// Whether the node states an accession (`dct:identifier` or the source's record id).
-    identified: bool,
-    /// The IRIs it says it is part of (`dct:isPartOf`): its studies.
-    part_of: Vec<NamedOrBlankNode>,
-}
-
-impl Member {
-    fn of(untyped: bool, key: EntityKey, node: &Node) -> Member {
-        let identified = node.first(vocab::DCT_IDENTIFIER).is_some() || node.first(vocab::MUSUBI_SOURCE_RECORD_ID).is_some();
-        let part_of = node
-            .values(vocab::DCT_IS_PART_OF)
-            .filter_map(|t| match t {
-                TermRef::NamedNode(n) => Some(NamedOrBlankNode::from(n.into_owned())),
-                _ => None,
-            })
-            .collect();
-        Member { untyped, key, policy: PolicyFacts::of_node(node), identified, part_of }
-    }
-}
-
-/// What merging read of a record's members' nodes: which state an accession (in member order),
-/// and every study IRI they are part of.
-#[derive(Default)]
-struct ReadOfMembers {
-    identified: Vec<bool>,
-    part_of: Vec<NamedOrBlankNode>,
-}
-
-/// Disjoint sets over string keys, with path halving.
-#[derive(Debug, Default)]
-struct UnionFind {
-    index: HashMap<String, usize>,
-    parent: Vec<usize>,
-}
-
-impl UnionFind {
-    fn add(&mut self, key: String) -> usize {
-        let next = self.parent.len();
-        let i = *self.index.entry(key).or_insert(next);
-        if i == next {
-            self.parent.push(next);
-        }
-        i
-    }
-
-    fn get(&self, key: &str) -> Option<usize> {
-        self.index.get(key).copied()
-    }
-
-    /// [`UnionFind::find`] without shortening paths.
-    fn find_const(&self, mut i: usize) -> usize {
-        while self.parent[i] != i {
-            i = self.parent[i];
-        }
-        i
-    }
-
-    fn find(&mut self, mut i: usize) -> usize {
-        while self.parent[i] != i {
-            self.parent[i] = self.parent[self.parent[i]];
-            i = self.parent[i];
-        }
-        i
-    }
-
-    fn union(&mut self, a: usize, b: usize) {
-        let (a, b) = (self.find(a), self.find(b));
-        if a != b {
-            self.parent[a.max(b)] = a.min(b);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1039,12 +445,12 @@ mod tests {
         );
         put("beta", r#"<https://w3id.org/musubi/dataset/B1> a dcat:Dataset ; dct:identifier "B1" ; dct:title "genome"@en ."#);
 
-        let (first, opening) = ReadModel::open(&store, &files, true).expect("open");
+        let (first, opening) = ReadModel::open(&store, &files).expect("open");
         assert_eq!((opening.from_files.len(), opening.projected.len()), (0, 2), "{opening:?}");
         assert!(files.path("alpha").exists() && files.path("beta").exists());
         assert!(first.view("beta").expect("view").on_disk(), "a view kept on disk is read from its file");
         let beta_as_projected = dump(first.view("beta").expect("view"));
-        let (second, opening) = ReadModel::open(&store, &files, true).expect("open");
+        let (second, opening) = ReadModel::open(&store, &files).expect("open");
         assert_eq!(opening.from_files, ["alpha", "beta"], "{opening:?}");
         for source in ["alpha", "beta"] {
             assert_eq!(dump(second.view(source).expect("view")), dump(first.view(source).expect("view")), "{source}");
@@ -1055,7 +461,7 @@ mod tests {
 
         // A harvest lands for alpha: its file is of the old generation and is not read.
         put("alpha", r#"<https://w3id.org/musubi/dataset/A9> a dcat:Dataset ; dct:identifier "A9" ."#);
-        let (third, opening) = ReadModel::open(&store, &files, true).expect("open");
+        let (third, opening) = ReadModel::open(&store, &files).expect("open");
         assert_eq!((opening.projected.as_slice(), opening.from_files.as_slice()), (&["alpha".to_owned()][..], &["beta".to_owned()][..]));
         assert_eq!(third.datasets().iter().map(|d| d.key().accession.as_str()).collect::<Vec<_>>(), ["A9", "B1"]);
 
@@ -1064,15 +470,15 @@ mod tests {
         let beta = files.path("beta");
         let bytes = std::fs::read(&beta).expect("read");
         std::fs::write(&beta, &bytes[..bytes.len() - 10]).expect("truncate");
-        let (fourth, opening) = ReadModel::open(&store, &files, true).expect("open");
+        let (fourth, opening) = ReadModel::open(&store, &files).expect("open");
         assert!(opening.projected.contains(&"beta".to_owned()), "{opening:?}");
         assert!(opening.warnings.iter().any(|w| w.contains("beta.view") && w.contains("ends")), "{opening:?}");
         assert_eq!(dump(fourth.view("beta").expect("view")), beta_as_projected);
-        assert_eq!(ReadModel::open(&store, &files, true).expect("open").1.from_files, ["alpha", "beta"]);
+        assert_eq!(ReadModel::open(&store, &files).expect("open").1.from_files, ["alpha", "beta"]);
 
         // `reuse: false` (reindex) projects every source; a file no source graph has is removed.
         std::fs::write(files.path("gone"), b"old").expect("write");
-        let (_, opening) = ReadModel::open(&store, &files, false).expect("open");
+        let (_, opening) = ReadModel::rebuild(&store, &files).expect("open");
         assert_eq!(opening.projected, ["alpha", "beta"]);
         assert!(!files.path("gone").exists());
     }
@@ -1106,9 +512,9 @@ mod tests {
             )
         };
 
-        let (first, opening) = ReadModel::open(&store, &files, true).expect("open");
+        let (first, opening) = ReadModel::open(&store, &files).expect("open");
         assert!(!opening.records_from_file && dir.path().join("views/records.merged").exists(), "{opening:?}");
-        let (second, opening) = ReadModel::open(&store, &files, true).expect("open");
+        let (second, opening) = ReadModel::open(&store, &files).expect("open");
         assert!(opening.records_from_file, "{opening:?}");
         assert_eq!(summary(&second), summary(&first));
         assert_eq!(summary(&second).3, ["JGAD1"]);
@@ -1119,7 +525,7 @@ mod tests {
 
         // A harvest changes a view: the records are merged again, from the new views.
         put("jga", r#"x:jgas1 a m:Study ; dct:identifier "JGAS1" ; owl:sameAs x:hum1 ."#);
-        let (third, opening) = ReadModel::open(&store, &files, true).expect("open");
+        let (third, opening) = ReadModel::open(&store, &files).expect("open");
         assert!(!opening.records_from_file, "{opening:?}");
         assert_eq!(third.dataset("JGAD1").expect("found").sources(), ["nbdc"]);
         assert_eq!(third.policies_naming("JGAD1").count(), 0);
@@ -1134,7 +540,7 @@ mod tests {
         assert!(view.on_disk());
         let running = third.with_source(view);
         running.keep_records(&files).expect("keep the records");
-        let (restarted, opening) = ReadModel::open(&store, &files, true).expect("open");
+        let (restarted, opening) = ReadModel::open(&store, &files).expect("open");
         assert!(opening.records_from_file && opening.projected.is_empty(), "{opening:?}");
         assert_eq!(summary(&restarted), summary(&running));
         assert!(restarted.dataset("JGAD2").is_some());
@@ -1144,13 +550,13 @@ mod tests {
         let path = dir.path().join("views/records.merged");
         let bytes = std::fs::read(&path).expect("read");
         std::fs::write(&path, &bytes[..bytes.len() - 7]).expect("truncate");
-        let (fourth, opening) = ReadModel::open(&store, &files, true).expect("open");
+        let (fourth, opening) = ReadModel::open(&store, &files).expect("open");
         assert!(!opening.records_from_file);
         assert!(opening.warnings.iter().any(|w| w.contains("records.merged") && w.contains("merging the records again")), "{opening:?}");
         assert_eq!(summary(&fourth), summary(&third));
-        assert!(ReadModel::open(&store, &files, true).expect("open").1.records_from_file);
+        assert!(ReadModel::open(&store, &files).expect("open").1.records_from_file);
         // Reindexing merges again whatever the file holds.
-        assert!(!ReadModel::open(&store, &files, false).expect("open").1.records_from_file);
+        assert!(!ReadModel::rebuild(&store, &files).expect("open").1.records_from_file);
     }
 
     #[test]

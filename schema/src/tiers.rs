@@ -389,7 +389,7 @@ impl FieldTierCheck {
         let allowed = principal.is_some_and(|p| p.may_read(tier, None)) && (tier < Tier::Controlled || collector.is_some());
         if allowed {
             if let Some(c) = collector.filter(|_| note && tier >= Tier::Controlled) {
-                c.note(None, info.name, false);
+                c.note_hub_field(info.name);
             }
             return next.run(ctx, info).await;
         }

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_gateway::identity::Identity;
 use musubi_gateway::identity::api_keys::ApiKeys;
 use musubi_store::EmbeddedStore;
@@ -60,7 +60,7 @@ async fn hub() -> Hub {
     let folder = write_manifests(&dir.path().join("sources"), &sources);
     let vocabulary = Vocabulary::builtin();
     let identity = Identity::new(Default::default(), Some(dir.path()), vocabulary.identifier_schemes().clone());
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&folder).expect("manifests"), vocabulary)
+    let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&folder).expect("manifests"), vocabulary))
         .expect("hub starts")
         .with_identity(identity);
     for (source, outcome) in app.harvest(&[]).await {
@@ -350,5 +350,24 @@ fn a_bad_fee_schedule_names_file_line_and_column() {
     let path = dir.path().join("fees.toml");
     std::fs::write(&path, "currency = \"JPY\"\n[industry]\nlive_querry = 20\n").expect("write");
     let e = musubi_gateway::app::load_fee_schedule(&path).unwrap_err().to_string();
-    assert!(e.contains("fees.toml:3:1") && e.contains("live_querry"), "{e}");
+    assert!(e.contains("fees.toml:3:1: field `live_querry`"), "{e}");
+}
+
+/// The sharing policy and the fee schedule are optional files: absent, the hub runs without
+/// periods or fees; present but unreadable, the start is refused (never taken as absent); a
+/// problem after Japanese text is placed at the column an editor shows.
+#[test]
+fn optional_files_absent_are_defaults_and_unreadable_ones_stop_the_start() {
+    use musubi_gateway::app::{load_fee_schedule, load_sharing_policy};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("sharing-policy.toml");
+    assert!(load_sharing_policy(&policy).expect("absent is fine").periods.is_empty());
+    assert_eq!(load_fee_schedule(&dir.path().join("fees.toml")).expect("absent is fine"), FeeSchedule::default());
+    std::fs::create_dir(&policy).expect("a folder where the file should be");
+    let e = load_sharing_policy(&policy).expect_err("unreadable").to_string();
+    assert!(e.starts_with(&format!("{}: cannot read", policy.display())), "{e}");
+    std::fs::remove_dir(&policy).expect("rmdir");
+    std::fs::write(&policy, "[periods]\n\"ゲノムデータ\" = \"六\"\n").expect("write");
+    let e = load_sharing_policy(&policy).expect_err("not a number").to_string();
+    assert!(e.contains("sharing-policy.toml:2:12: field `ゲノムデータ`"), "column 12 in characters, not 24 in bytes: {e}");
 }

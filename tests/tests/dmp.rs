@@ -7,12 +7,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_platform::dmp::SharingPolicy;
 use musubi_store::{EmbeddedStore, GraphStore};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_schema::{AuditLog, Principal};
+use musubi_schema::Principal;
 use musubi_tests::{Partner, jga_manifests, write_manifests};
 use serde_json::{Value, json};
 
@@ -43,15 +43,7 @@ async fn hub() -> Setup {
     let manifests = load_manifests(&folder).expect("manifests are valid");
     let store = Arc::new(EmbeddedStore::in_memory());
     let policy = SharingPolicy { periods: vec![("Genome data".into(), 6), ("Clinical data".into(), 12)], designated: vec!["jga".into()] };
-    let app = App::with_parts(
-        store.clone(),
-        manifests,
-        Vocabulary::builtin(),
-        Arc::new(AuditLog::in_memory()),
-        Arc::new(musubi_ontology::disease::DiseaseHierarchy::builtin()),
-        policy,
-    )
-    .expect("hub starts");
+    let app = App::new(Parts { sharing: policy, ..Parts::new(store.clone(), manifests, Vocabulary::builtin()) }).expect("hub starts");
     Setup { app, store, _partner: partner, _dir: dir }
 }
 

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use musubi_gateway::app::App;
+use musubi_gateway::app::{App, Parts};
 use musubi_store::{EmbeddedStore, GraphStore, Replacement};
 use musubi_ontology::vocab::{SOURCE_GRAPH_PREFIX, Vocabulary};
 use musubi_ontology::{RdfFormat, parse_triples};
@@ -65,7 +65,7 @@ async fn exporting_100k_datasets_keeps_memory_flat() {
         let graph = musubi_ontology::rdf::NamedNode::new(format!("{SOURCE_GRAPH_PREFIX}generated")).expect("IRI");
         store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }]).expect("stored");
     }
-    let app = App::with_store(store, Vec::new(), Vocabulary::builtin()).expect("hub starts");
+    let app = App::new(Parts::new(store, Vec::new(), Vocabulary::builtin())).expect("hub starts");
     let loaded = started.elapsed();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_tests::{Behaviour, Partner, dcat_datasets, graphql, json_records, manifests, write_manifests};
@@ -26,7 +26,7 @@ async fn harvested_hub() -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let sources = write_manifests(&dir.path().join("sources"), &manifests(&humandbs, &dcat));
     let manifests = load_manifests(&sources).expect("manifests are valid");
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts");
+    let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin())).expect("hub starts");
     for (source, outcome) in app.harvest(&[]).await {
         outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
     }
@@ -277,7 +277,7 @@ fn graphs(app: &App) -> std::collections::BTreeMap<String, std::collections::BTr
 async fn a_harvest_spooled_to_disk_lands_and_answers_as_one_held_in_memory() {
     let Setup { humandbs, dcat, app, addr, _dir } = harvested_hub().await;
     let staging = tempfile::tempdir().expect("tempdir");
-    let spooled = App::with_store(Arc::new(EmbeddedStore::in_memory()), app.manifests().to_vec(), Vocabulary::builtin())
+    let spooled = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), app.manifests().to_vec(), Vocabulary::builtin()))
         .expect("hub starts")
         .with_staging(staging.path().join("staging"), 7);
     for (source, outcome) in spooled.harvest(&[]).await {
@@ -459,9 +459,10 @@ async fn serve_harvests_scheduled_sources_in_the_background() {
         musubi_tests::mappings().join("humandbs-dataset.rml.ttl").display()
     );
     let sources = write_manifests(&dir.path().join("sources"), &[("nbdc.toml", manifest)]);
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin())
+    let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin()))
         .expect("hub");
-    let _scheduler = app.start_scheduler();
+    let scheduler = app.start_scheduler();
+    assert_eq!(scheduler.len(), 1);
     let addr = serve(app).await;
 
     // Never harvested: due at once. Then again every second, while queries are answered.
@@ -480,6 +481,13 @@ async fn serve_harvests_scheduled_sources_in_the_background() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert!(harvests.len() >= 2, "expected two scheduled harvests, saw {harvests:?}");
+
+    // Stopped (as `serve` does at shutdown), the loop starts no further harvest.
+    assert_eq!(scheduler.stop(std::time::Duration::from_secs(30)).await, 0, "a one-record harvest lands within the grace");
+    let last = graphql(addr, "{ sources { lastAttempt } }").await["data"]["sources"][0]["lastAttempt"].clone();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let after = graphql(addr, "{ sources { lastAttempt } }").await["data"]["sources"][0]["lastAttempt"].clone();
+    assert_eq!(after, last, "no harvest after the scheduler stopped");
 }
 
 /// Remembers every progress report.
@@ -537,7 +545,7 @@ async fn another_hub_harvests_this_one_over_graphql_with_cursor_paging() {
     );
     let sources = write_manifests(&dir.path().join("sources"), &[("upstream.toml", manifest)]);
     let downstream =
-        App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin())
+        App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin()))
             .expect("hub");
     let report = downstream.harvest(&[]).await.remove(0).1.expect("harvest over GraphQL");
     let addr = serve(downstream).await;
@@ -557,7 +565,7 @@ async fn another_hub_harvests_this_one_over_graphql_with_cursor_paging() {
     // A query the partner refuses fails the harvest with the partner's own message.
     std::fs::write(dir.path().join("datasets.graphql"), "query Page($first: Int, $after: String) { datasets(first: $first, after: $after) { nodes { noSuchField } } }")
         .expect("write");
-    let again = App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin()).expect("hub");
+    let again = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin())).expect("hub");
     let err = again.harvest(&[]).await.remove(0).1.expect_err("refused query").to_string();
     assert!(err.contains("answered with errors") && err.contains("noSuchField"), "{err}");
 }

@@ -18,7 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_gateway::identity::api_keys::ApiKeys;
 use musubi_gateway::identity::{Identity, config};
 use musubi_store::EmbeddedStore;
@@ -145,7 +145,7 @@ async fn hub(identity_toml: &str, env: &[(&str, &str)]) -> Hub {
     })
     .expect("identity config is valid");
     let identity = Identity::new(config, Some(dir.path()), vocabulary.identifier_schemes().clone());
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifests"), vocabulary)
+    let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifests"), vocabulary))
         .expect("hub starts")
         .with_identity(identity);
     for (source, outcome) in app.harvest(&[]).await {

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_gateway::identity::api_keys::ApiKeys;
 use musubi_gateway::identity::{Identity, IdentityConfig};
 use musubi_store::EmbeddedStore;
@@ -46,7 +46,7 @@ async fn hub(datasets: usize) -> Hub {
     let vocabulary = Vocabulary::builtin();
     let schemes = vocabulary.identifier_schemes().clone();
     let (steward_key, _) = ApiKeys::new(dir.path()).create("curator", "STEWARD", &[], &schemes).expect("key");
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifests"), vocabulary)
+    let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifests"), vocabulary))
         .expect("hub starts")
         .with_identity(Identity::new(IdentityConfig::default(), Some(dir.path()), schemes));
     for (source, outcome) in app.harvest(&[]).await {
@@ -177,7 +177,10 @@ fn limits_are_configured_in_the_settings_file() {
     assert_eq!(settings.cache.ttl_seconds, 5);
     std::fs::write(&file, "[limits]\ndepht = 6\n").expect("write");
     let error = musubi_gateway::app::Settings::load(&file).expect_err("misspelt").to_string();
-    assert!(error.contains("musubi.toml") && error.contains("line 2") && error.contains("depht"), "{error}");
+    assert!(error.contains("musubi.toml:2:1: field `depht`: unknown field"), "{error}");
+    std::fs::write(&file, "[limits]\n  depth = 0\n").expect("write");
+    let error = musubi_gateway::app::Settings::load(&file).expect_err("zero").to_string();
+    assert!(error.contains("musubi.toml:2:3: field `depth`: [limits] depth = 0 would refuse every query"), "{error}");
 }
 
 /// Configured limits hold: a smaller page size and cost are enforced by the running hub.

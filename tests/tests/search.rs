@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_store::EmbeddedStore;
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
@@ -53,7 +53,7 @@ async fn harvested_hub() -> Setup {
     ));
     let folder = write_manifests(&dir.path().join("sources"), &sources);
     let manifests = load_manifests(&folder).expect("manifests are valid");
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts");
+    let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin())).expect("hub starts");
     let ids: Vec<String> = app.manifests().iter().map(|m| m.id.clone()).filter(|id| id != "mondo-fixture").collect();
     for (source, outcome) in app.harvest(&ids).await {
         outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use musubi_connectors::harvest::source_graph;
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_ontology::rdf::{Term, Triple};
 use musubi_store::{EmbeddedStore, GraphStore};
 use musubi_ontology::vocab::Vocabulary;
@@ -25,7 +25,7 @@ async fn hub_and_store(manifests: &[(&str, String)]) -> (SocketAddr, tempfile::T
     let sources = write_manifests(&dir.path().join("sources"), manifests);
     let manifests = load_manifests(&sources).expect("manifests are valid");
     let store = Arc::new(EmbeddedStore::in_memory());
-    let app = App::with_store(store.clone(), manifests, Vocabulary::builtin()).expect("hub starts");
+    let app = App::new(Parts::new(store.clone(), manifests, Vocabulary::builtin())).expect("hub starts");
     for (source, outcome) in app.harvest(&[]).await {
         outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
     }

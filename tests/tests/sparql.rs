@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use musubi_connectors::harvest::source_graph;
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_ontology::rdf::{Literal, NamedOrBlankNode, Term, Triple};
 use musubi_store::{EmbeddedStore, GraphStore, Replacement};
 use musubi_ontology::vocab::{self, Vocabulary};
@@ -38,7 +38,7 @@ fn hub(dir: &std::path::Path, files: &[(&str, String)], manifests: &[(&str, Stri
     }
     let sources = write_manifests(&dir.join("sources"), manifests);
     let store = Arc::new(EmbeddedStore::in_memory());
-    let app = App::with_store(store.clone(), load_manifests(&sources).expect("manifests are valid"), Vocabulary::builtin()).expect("hub");
+    let app = App::new(Parts::new(store.clone(), load_manifests(&sources).expect("manifests are valid"), Vocabulary::builtin())).expect("hub");
     (app, store)
 }
 

@@ -27,7 +27,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_store::EmbeddedStore;
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
@@ -312,7 +312,7 @@ async fn harvested_hub() -> Setup {
     let folder = write_manifests(&dir.path().join("sources"), &sources);
     let manifests = load_manifests(&folder).expect("manifests are valid");
     let store = Arc::new(EmbeddedStore::in_memory());
-    let app = App::with_store(store.clone(), manifests, Vocabulary::builtin()).expect("hub starts");
+    let app = App::new(Parts::new(store.clone(), manifests, Vocabulary::builtin())).expect("hub starts");
     for (source, outcome) in app.harvest(&[]).await {
         outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
     }

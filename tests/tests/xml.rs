@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_store::EmbeddedStore;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_tests::{Behaviour, Partner, fixtures, graphql, write_manifests};
@@ -93,7 +93,7 @@ async fn hub() -> Setup {
     let text = manifest(dir.path(), &partner.url("/files/jga/jga-study.xml"));
     let sources = write_manifests(&dir.path().join("sources"), &[("jga-studies.toml", text)]);
     let manifests = load_manifests(&sources).expect("manifest is valid");
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin()).expect("hub starts");
+    let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin())).expect("hub starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let served = app.clone();

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use musubi_gateway::app::{App, load_manifests};
+use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_store::{EmbeddedStore, GraphStore};
 use musubi_ontology::vocab::Vocabulary;
 use musubi_schema::Principal;
@@ -100,7 +100,7 @@ async fn hub() -> Setup {
     let refs: Vec<(&str, String)> = manifests.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
     let folder = write_manifests(&dir.path().join("sources"), &refs);
     let store = Arc::new(EmbeddedStore::in_memory());
-    let app = App::with_store(store.clone(), load_manifests(&folder).expect("manifests"), Vocabulary::builtin()).expect("hub");
+    let app = App::new(Parts::new(store.clone(), load_manifests(&folder).expect("manifests"), Vocabulary::builtin())).expect("hub");
     for (source, outcome) in app.harvest(&[]).await {
         outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
     }
@@ -294,7 +294,7 @@ async fn a_human_sample_in_json_ld_is_sensitive_too() {
     std::fs::write(&file, json.to_string()).expect("write");
     let (name, text) = manifest("ddbj-biosample", "json-api", &[file.display().to_string()], "ddbj-biosample.rml.ttl", &format!("{BIOSAMPLE_RQ}[record]\nid = \"identifier\""), "");
     let folder = write_manifests(&dir.path().join("sources"), &[(name.as_str(), text)]);
-    let app = App::with_store(Arc::new(EmbeddedStore::in_memory()), load_manifests(&folder).expect("manifests"), Vocabulary::builtin()).expect("hub");
+    let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&folder).expect("manifests"), Vocabulary::builtin())).expect("hub");
     for (source, outcome) in app.harvest(&[]).await {
         outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
     }

@@ -5,23 +5,13 @@
 //! Every problem is reported with file, line, column and field, before the hub starts.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
+use musubi_ontology::located::{self, FileError};
 use serde::Deserialize;
 use toml::Spanned;
-
-/// A problem in the identity file.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{}:{line}:{column}: {}{message}", file.display(), field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
-pub struct ConfigError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub field: Option<String>,
-    pub message: String,
-}
 
 /// Every issuer the hub trusts.
 #[derive(Debug, Clone, Default)]
@@ -129,29 +119,16 @@ struct RawVisaIssuer {
 }
 
 /// Reads and validates the identity file.
-pub fn load(file: &Path) -> Result<IdentityConfig, ConfigError> {
-    let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
-        file: file.to_owned(),
-        line: 0,
-        column: 0,
-        field: None,
-        message: format!("cannot read: {e}"),
-    })?;
+pub fn load(file: &Path) -> Result<IdentityConfig, FileError> {
+    let text = located::read(file)?;
     parse(&text, file, &|name| std::env::var(name).ok())
 }
 
 /// Validates identity-file text; `env` looks up environment variables (a parameter so tests
 /// need not change the process environment).
-pub fn parse(text: &str, file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<IdentityConfig, ConfigError> {
-    let at = |span: Option<Range<usize>>, field: Option<&str>, message: String| {
-        let (line, column) = line_column(text, span.map_or(0, |s| s.start));
-        ConfigError { file: file.to_owned(), line, column, field: field.map(str::to_owned), message }
-    };
-    let raw: Raw = toml::from_str(text).map_err(|e| {
-        let message = e.message().to_owned();
-        let field = message.split('`').nth(1).filter(|_| message.contains("field")).map(str::to_owned);
-        at(e.span(), field.as_deref(), message)
-    })?;
+pub fn parse(text: &str, file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<IdentityConfig, FileError> {
+    let at = |span: Option<Range<usize>>, field: Option<&str>, message: String| FileError::spanning(file, text, span, field, message);
+    let raw: Raw = located::parse_toml(file, text)?;
     let mut config = IdentityConfig::default();
     for r in raw.issuer {
         let issuer = http_url(&r.issuer).map_err(|m| at(Some(r.issuer.span()), Some("issuer"), m))?;
@@ -243,18 +220,11 @@ fn http_url(value: &Spanned<String>) -> Result<String, String> {
     Ok(text.clone())
 }
 
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
-    (line, column)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse_text(text: &str) -> Result<IdentityConfig, ConfigError> {
+    fn parse_text(text: &str) -> Result<IdentityConfig, FileError> {
         parse(text, Path::new("identity.toml"), &|name| (name == "IDP_SECRET").then(|| "s3cret".to_owned()))
     }
 
