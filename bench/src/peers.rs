@@ -27,7 +27,7 @@ use musubi_ontology::vocab::{self as v, AccessLevel as Level};
 use musubi_schema::search::{CallerView, Facet, FacetValue, RecordKind, SearchArgs, SearchFacet, SearchFilter, index_request};
 use musubi_schema::types::{AccessLevel, Text};
 use musubi_schema::{Principal, Snapshot};
-use musubi_search::{FIELDS, Kind, Page};
+use musubi_search::{Kind, Page};
 use oxigraph::sparql::{PreparedSparqlQuery, QueryResults, QuerySolution, SparqlEvaluator, Variable};
 use oxigraph::store::Store;
 use serde_json::{Value, json};
@@ -157,7 +157,7 @@ fn page_json(snapshot: &Snapshot, page: &Page) -> Value {
     let facets: Vec<Value> = page
         .facets
         .iter()
-        .map(|(f, counts)| json!({ "field": FIELDS[*f].name, "values": counts.iter().map(|(value, count)| json!({ "value": value, "count": count })).collect::<Vec<_>>() }))
+        .map(|(f, counts)| json!({ "field": f.name(), "values": counts.iter().map(|(value, count)| json!({ "value": value, "count": count })).collect::<Vec<_>>() }))
         .collect();
     json!({ "data": { "search": { "totalCount": page.total, "facets": facets, "nodes": nodes } } })
 }

@@ -8,7 +8,9 @@ use musubi_store::{EmbeddedStore, GraphStore, Replacement};
 use musubi_ontology::vocab::{self, Vocabulary};
 
 use crate::fetch::Sessions;
-use crate::harvest::{HarvestError, source_graph};
+use crate::error::HarvestError;
+use crate::status::source_status;
+use musubi_ontology::vocab::source_graph;
 use crate::kinds::{self, Context};
 use crate::manifest::Manifest;
 
@@ -88,7 +90,7 @@ pub async fn check(
     let mut in_memory = std::mem::take(&mut staged.triples);
     staged.census.observe(&mut in_memory, manifest.guards.invalid_values);
     staged.triples = in_memory;
-    let before = crate::harvest::source_status(store, &manifest.id)?;
+    let before = source_status(store, &manifest.id)?;
     let guards = crate::guards::judge(&manifest.guards, &before, staged.records, &staged.census, crate::guards::Shrink::Refuse);
     let mut report = CheckReport {
         records: staged.records,

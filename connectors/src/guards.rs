@@ -24,7 +24,7 @@ use std::collections::{BTreeSet, HashMap};
 use musubi_ontology::rdf::{Term, Triple};
 use musubi_ontology::vocab::{self, valid_lexical_form};
 
-use crate::harvest::SourceStatus;
+use crate::status::SourceStatus;
 use crate::manifest::{Guards, InvalidValues};
 
 /// How many offending records each guard names.

@@ -548,7 +548,7 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<Manifest, FileError> {
         let (span, path) = query.as_ref().expect("checked above: sparql sources have a query");
         let field = |m: String| at(Some(span.clone()), Some("query"), format!("{}: {m}", path.display()));
         let text = std::fs::read_to_string(path).map_err(|e| field(format!("cannot read: {e}")))?;
-        let form = crate::kinds::sparql::check_query(&text, style == PagingStyle::Offset).map_err(field)?;
+        let form = musubi_rml::sparql::harvestable(&text, style == PagingStyle::Offset).map_err(|e| field(e.to_string()))?;
         match (form, &mapping) {
             (QueryForm::Select, None) => {
                 return Err(at(

@@ -1,6 +1,6 @@
 //! CSV sources: JGA's real relation table, mapped with the shipped RML, row by row.
 
-use musubi_connectors::harvest::source_graph;
+use musubi_connectors::source_graph;
 use musubi_connectors::harvest;
 use musubi_connectors::manifest::parse_manifest;
 use musubi_ontology::rdf::{NamedNode, Term, Triple};

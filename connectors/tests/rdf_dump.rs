@@ -35,7 +35,7 @@ async fn n_triples_and_json_ld_files_are_harvested() {
     let report = harvest(&manifest, &store, &Vocabulary::builtin(), &reqwest::Client::new()).await.expect("harvest");
     assert_eq!(report.records, 2);
 
-    let view = SourceView::from_triples("dump", store.graph(musubi_connectors::harvest::source_graph("dump").as_ref()).expect("graph"));
+    let view = SourceView::from_triples("dump", store.graph(musubi_connectors::source_graph("dump").as_ref()).expect("graph"));
     let accessions: Vec<String> = view.datasets().map(|d| d.accession()).collect();
     assert_eq!(accessions, ["JSONLD-1", "NT-1"]);
     let jsonld = view.datasets().next().expect("dataset");
@@ -54,7 +54,7 @@ async fn an_empty_dump_is_refused_and_changes_nothing() {
     let store = EmbeddedStore::in_memory();
     let err = harvest(&manifest, &store, &Vocabulary::builtin(), &reqwest::Client::new()).await.expect_err("empty");
     assert!(err.to_string().contains("no records"), "{err}");
-    assert!(store.graph(musubi_connectors::harvest::source_graph("e").as_ref()).expect("graph").is_empty());
+    assert!(store.graph(musubi_connectors::source_graph("e").as_ref()).expect("graph").is_empty());
     assert!(source_status(&store, "e").expect("status").last_error.is_some());
 }
 
@@ -78,7 +78,7 @@ async fn size_caps_per_document_and_per_harvest_hold() {
     // Each document fits, both together do not.
     let err = run(&format!("max_harvest_bytes = {}", NTRIPLES.len() + JSONLD.len() - 1)).await.expect_err("harvest cap");
     assert!(err.to_string().contains("max_harvest_bytes"), "{err}");
-    assert!(store.graph(musubi_connectors::harvest::source_graph("dump").as_ref()).expect("graph").is_empty());
+    assert!(store.graph(musubi_connectors::source_graph("dump").as_ref()).expect("graph").is_empty());
     run(&format!("max_harvest_bytes = {}", NTRIPLES.len() + JSONLD.len())).await.expect("both fit");
 }
 
@@ -99,5 +99,5 @@ async fn gzip_dumps_are_read_and_broken_gzip_is_named() {
     std::fs::write(dir.path().join("dump.nt.gz"), &full[..full.len() / 2]).expect("write");
     let err = harvest(&manifest, &store, &Vocabulary::builtin(), &reqwest::Client::new()).await.expect_err("truncated");
     assert!(err.to_string().contains("dump.nt.gz") && err.to_string().contains("gzip"), "{err}");
-    assert!(!store.graph(musubi_connectors::harvest::source_graph("gz").as_ref()).expect("graph").is_empty());
+    assert!(!store.graph(musubi_connectors::source_graph("gz").as_ref()).expect("graph").is_empty());
 }

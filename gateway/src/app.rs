@@ -839,7 +839,7 @@ impl App {
     /// the search index built from it). A failure costs only that start's projection.
     fn keep_view(&self, view: &mut SourceView) {
         let Some(files) = &self.views else { return };
-        let graph = musubi_connectors::harvest::source_graph(&view.source);
+        let graph = musubi_connectors::source_graph(&view.source);
         match self.store.generation(graph.as_ref()) {
             // Kept, the view reads its nodes from the file: they leave memory.
             Ok(Some(generation)) => {

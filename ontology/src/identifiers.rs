@@ -8,7 +8,7 @@
 use oxigraph::model::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef, Triple};
 use regex::Regex;
 
-use crate::vocab;
+use crate::iris;
 
 /// One scheme: `alias + id` becomes `canonical + id` when `id` matches the pattern.
 #[derive(Debug, Clone)]
@@ -21,11 +21,11 @@ pub struct IdentifierScheme {
 
 /// Objects of these properties are web addresses a user follows: kept as the source gave them.
 const WEB_ADDRESSES: [NamedNodeRef<'static>; 5] = [
-    vocab::DCAT_LANDING_PAGE,
-    vocab::DCAT_ACCESS_URL,
-    vocab::DCAT_DOWNLOAD_URL,
-    vocab::MUSUBI_SOURCE_RECORD_URL,
-    vocab::SCHEMA_URL,
+    iris::DCAT_LANDING_PAGE,
+    iris::DCAT_ACCESS_URL,
+    iris::DCAT_DOWNLOAD_URL,
+    iris::MUSUBI_SOURCE_RECORD_URL,
+    iris::SCHEMA_URL,
 ];
 
 /// Every scheme the vocabulary declares.
@@ -47,18 +47,18 @@ impl IdentifierSchemes {
                 .collect()
         };
         let mut schemes = Vec::new();
-        for subject in graph.subjects_for_predicate_object(vocab::RDF_TYPE, vocab::MUSUBI_IDENTIFIER_SCHEME) {
+        for subject in graph.subjects_for_predicate_object(iris::RDF_TYPE, iris::MUSUBI_IDENTIFIER_SCHEME) {
             let subject = subject.into_owned();
             let name = subject.to_string();
-            let canonical = literal(subject.clone(), vocab::MUSUBI_CANONICAL_PREFIX);
+            let canonical = literal(subject.clone(), iris::MUSUBI_CANONICAL_PREFIX);
             let [canonical] = canonical.as_slice() else {
                 return Err(format!("{origin}: identifier scheme {name} declares {} canonical prefixes; declare exactly one", canonical.len()));
             };
-            let id_pattern = match literal(subject.clone(), vocab::MUSUBI_ID_PATTERN).first() {
+            let id_pattern = match literal(subject.clone(), iris::MUSUBI_ID_PATTERN).first() {
                 Some(p) => Some(Regex::new(p).map_err(|e| format!("{origin}: identifier scheme {name}: id pattern {p:?}: {e}"))?),
                 None => None,
             };
-            let aliases = literal(subject, vocab::MUSUBI_ALIAS_PREFIX);
+            let aliases = literal(subject, iris::MUSUBI_ALIAS_PREFIX);
             schemes.push(IdentifierScheme { name, canonical: canonical.clone(), aliases, id_pattern });
         }
         schemes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -140,13 +140,13 @@ mod tests {
         let v = Vocabulary::builtin();
         let page = NamedNode::new("https://ddbj.nig.ac.jp/search/entry/bioproject/PRJDB1234").unwrap();
         let mut triples = vec![
-            Triple::new(page.clone(), crate::vocab::DCAT_LANDING_PAGE, page.clone()),
-            Triple::new(page.clone(), crate::vocab::OWL_SAME_AS, page.clone()),
+            Triple::new(page.clone(), crate::iris::DCAT_LANDING_PAGE, page.clone()),
+            Triple::new(page.clone(), crate::iris::OWL_SAME_AS, page.clone()),
         ];
         assert_eq!(v.identifier_schemes().normalise(&mut triples), 3);
         let canonical = NamedNode::new("https://ddbj.nig.ac.jp/resource/bioproject/PRJDB1234").unwrap();
-        assert_eq!(triples[0], Triple::new(canonical.clone(), crate::vocab::DCAT_LANDING_PAGE, page));
-        assert_eq!(triples[1], Triple::new(canonical.clone(), crate::vocab::OWL_SAME_AS, canonical));
+        assert_eq!(triples[0], Triple::new(canonical.clone(), crate::iris::DCAT_LANDING_PAGE, page));
+        assert_eq!(triples[1], Triple::new(canonical.clone(), crate::iris::OWL_SAME_AS, canonical));
     }
 
     #[test]

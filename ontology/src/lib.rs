@@ -1,6 +1,7 @@
 //! musubi-ontology: the hub's knowledge layer.
 //!
 //! Everything that knows what the data *means* lives here and nowhere else:
+//! - [`iris`]: every IRI the code names, and the hub's own IRIs minted;
 //! - [`vocab`]: the hub vocabulary (Turtle, shipped in `vocab/musubi.ttl`) with each property's
 //!   access tier and GraphQL field, and the table that normalises access levels;
 //! - [`tier`]: the access tiers and how they rank;
@@ -13,6 +14,7 @@
 
 pub mod disease;
 pub mod identifiers;
+pub mod iris;
 pub mod located;
 pub mod tier;
 pub mod vocab;

@@ -232,7 +232,7 @@ impl Dmp {
 pub fn ingest(store: &dyn GraphStore, vocabulary: &Vocabulary, dmp: &Dmp) -> Result<SourceView, StoreError> {
     let mut triples = dmp.triples(&Literal::from(musubi_ontology::now()));
     vocabulary.prepare_staged(&mut triples);
-    let graph = NamedNode::new_unchecked(format!("{}{}", v::SOURCE_GRAPH_PREFIX, dmp.source_id()));
+    let graph = v::source_graph(&dmp.source_id());
     store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }])?;
     Ok(SourceView::from_triples(&dmp.source_id(), triples))
 }
@@ -927,7 +927,7 @@ mod tests {
         smaller.items.truncate(1);
         let view = ingest(&store, &vocabulary, &smaller).unwrap();
         assert_eq!(items_of(&view).len(), 1);
-        let graph = NamedNode::new_unchecked(format!("{}{}", v::SOURCE_GRAPH_PREFIX, dmp.source_id()));
+        let graph = v::source_graph(&dmp.source_id());
         let stored = store.graph(graph.as_ref()).unwrap();
         assert_eq!(stored.iter().filter(|t| t.object == Term::from(v::MUSUBI_DMP_DATA_ITEM)).count(), 1);
         // The access rights are normalised like any source's.

@@ -180,10 +180,19 @@ pub fn this_month() -> String {
     musubi_ontology::now().to_string().chars().take(7).collect()
 }
 
+/// Why the stored counts cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum MeterError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Malformed(#[from] Malformed),
+}
+
 impl Meter {
     /// The counts kept in `store`; a month still in format 1 (one JSON literal) is rewritten as
     /// triples.
-    pub(crate) fn load(store: Arc<dyn GraphStore>) -> Result<Meter, crate::ledger::LedgerError> {
+    pub(crate) fn load(store: Arc<dyn GraphStore>) -> Result<Meter, MeterError> {
         let mut months = BTreeMap::new();
         let prefix = format!("{}usage/", v::PROCESS_GRAPH_PREFIX);
         for name in store.graph_names()? {

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode};
+use oxigraph::model::{NamedNodeRef, NamedOrBlankNode};
 
 use musubi_store::{GraphStore, StoreError};
 
@@ -21,6 +21,7 @@ pub mod binary;
 mod file;
 mod merging;
 mod node;
+mod node_file;
 mod policy;
 mod records_file;
 mod view;
@@ -216,7 +217,7 @@ impl ReadModel {
         if let Some(&i) = self.merged.study_by_accession.get(accession) {
             return Some(&self.merged.studies[i]);
         }
-        let iri = NamedNode::new(format!("{}{accession}", vocab::HUB_STUDY_PREFIX)).ok()?;
+        let iri = vocab::hub_study(&accession)?;
         self.study_of_node(&iri.into())
     }
 
@@ -325,6 +326,7 @@ impl ReadModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oxigraph::model::NamedNode;
     use musubi_ontology::{RdfFormat, parse_triples};
 
     fn view(source: &str, turtle: &str) -> SourceView {
@@ -348,7 +350,7 @@ mod tests {
                         @prefix odrl: <http://www.w3.org/ns/odrl/2/> . @prefix m: <https://w3id.org/musubi/vocab#> . \
                         @prefix x: <http://example.org/> .\n";
         let triples = parse_triples(format!("{prefixes}{turtle}").as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
-        let graph = NamedNode::new_unchecked(format!("{}{source}", vocab::SOURCE_GRAPH_PREFIX));
+        let graph = vocab::source_graph(&source);
         store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }]).expect("store");
     }
 
@@ -533,7 +535,7 @@ mod tests {
         // A harvest landing in a running hub: its view kept (as the gateway does) and the records
         // it merged kept too, so that the next start reads both.
         put("jga", r#"x:jgas1 a m:Study ; dct:identifier "JGAS1" ; owl:sameAs x:hum1 . x:d2 a dcat:Dataset ; dct:identifier "JGAD2" ."#);
-        let graph = NamedNode::new_unchecked(format!("{}jga", vocab::SOURCE_GRAPH_PREFIX));
+        let graph = vocab::source_graph("jga");
         let mut view = SourceView::load(&store, graph.as_ref(), "jga").expect("project");
         let generation = store.generation(graph.as_ref()).expect("generation").expect("stored as a generation");
         files.keep(&mut view, &generation).expect("keep the view");
@@ -567,7 +569,7 @@ mod tests {
         let sources = ["alpha", "beta", "gamma", "delta", "epsilon"];
         for (n, source) in sources.iter().enumerate() {
             let triples = parse_triples(turtle(n).as_bytes(), RdfFormat::Turtle, "http://example.org/").expect("test Turtle");
-            let graph = NamedNode::new_unchecked(format!("{}{source}", vocab::SOURCE_GRAPH_PREFIX));
+            let graph = vocab::source_graph(&source);
             store.replace(&[Replacement { graph: graph.as_ref(), triples: &triples }]).expect("store");
         }
         // Not a source graph: left out of the model.

@@ -14,7 +14,7 @@ use musubi_store::{GraphStore, StoreError};
 
 use std::sync::Arc;
 
-use crate::file;
+use crate::node_file::NodeFile;
 use crate::node::{self, Node};
 
 /// Orders `a` and `b` as their `to_string()`s compare (the order values and keys have always had),
@@ -60,7 +60,7 @@ pub(crate) enum Nodes {
     /// Projected here and not (yet) kept on disk: graphs stored in place, which are small.
     Memory(Vec<Node>),
     /// In the view's file, each read when asked.
-    File(file::NodeFile),
+    File(NodeFile),
 }
 
 impl Default for Nodes {

@@ -56,6 +56,34 @@ pub fn query_shape(query: &str) -> Result<QueryShape, crate::SourceError> {
     Ok(QueryShape { form, ordered: matches!(p, GraphPattern::OrderBy { .. }), sliced })
 }
 
+/// Checks that a query can be harvested (paged with LIMIT/OFFSET when `paged`) and says its form.
+pub fn harvestable(query: &str, paged: bool) -> Result<QueryForm, crate::SourceError> {
+    let shape = query_shape(query)?;
+    if paged {
+        if shape.sliced {
+            return Err("the query has a LIMIT or OFFSET of its own; musubi appends them page by page (paging.page_size): \
+                        remove them, or set paging.style = \"none\" to send the query whole"
+                .to_owned()
+                .into());
+        }
+        if !shape.ordered {
+            return Err("the query has no ORDER BY: without one an endpoint may order the solutions differently on each page, \
+                        so pages overlap or miss records; add one (e.g. ORDER BY ?dataset), or set paging.style = \"none\" \
+                        to send the query whole"
+                .to_owned()
+                .into());
+        }
+        query_shape(&paged_query(query, 1, 0))
+            .map_err(|e| format!("cannot page the query by appending LIMIT and OFFSET (does it end with a VALUES clause?): {e}"))?;
+    }
+    Ok(shape.form)
+}
+
+/// The query with one page's LIMIT and OFFSET (on new lines, so a trailing comment ends first).
+pub fn paged_query(query: &str, limit: usize, offset: usize) -> String {
+    format!("{query}\nLIMIT {limit}\nOFFSET {offset}\n")
+}
+
 /// Reads SELECT results (JSON, XML, TSV or CSV, by media type; JSON when unknown) into what the
 /// RML engine reads: an array with one object per solution, variable → value as text (the IRI,
 /// the literal's lexical form, or the blank node's label). Unbound variables and empty values

@@ -31,6 +31,7 @@ pub mod dmp;
 pub mod duo;
 pub mod errors;
 pub mod limits;
+pub mod paging;
 pub mod ledger;
 pub mod requests;
 pub mod query;
@@ -45,7 +46,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 use musubi_ontology::disease::DiseaseHierarchy;
 use musubi_platform::dmp::SharingPolicy;
 use musubi_read_model::{ReadModel, SourceView};
-use musubi_ontology::rdf::{NamedNode, Triple};
+use musubi_ontology::rdf::Triple;
 use musubi_store::{GraphStore, Replacement, StoreError};
 use musubi_ontology::vocab::Vocabulary;
 use musubi_search::{OnDisk, SearchIndex};
@@ -229,7 +230,7 @@ impl Hub {
     /// is swapped into the read model.
     pub fn add_to_graph(&self, source: &str, triples: Vec<Triple>) -> Result<(), StoreError> {
         let store = self.store.as_ref().ok_or_else(|| StoreError::Storage("this hub has no graph store to write to".into()))?;
-        let graph = NamedNode::new_unchecked(format!("{}{source}", musubi_ontology::vocab::SOURCE_GRAPH_PREFIX));
+        let graph = musubi_ontology::vocab::source_graph(&source);
         let _one_at_a_time = self.graph_writes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut all = store.graph(graph.as_ref())?;
         for t in triples {
@@ -484,7 +485,7 @@ mod tests {
             .collect();
         assert_eq!(filters.len(), 3, "{block}");
         for f in filters {
-            assert!(tiers::DATASET_FILTERS.iter().any(|(n, _)| *n == f), "filter {f} states no property in DATASET_FILTERS");
+            assert!(tiers::argument_reads(f).is_some(), "filter {f} states no property it reads");
         }
     }
 
@@ -499,10 +500,10 @@ mod tests {
         let filters: Vec<&str> = block.lines().map(str::trim).filter(|l| l.contains(": ") && l.contains("@tier")).filter_map(|l| l.split(':').next()).collect();
         assert_eq!(filters.len(), 12, "{block}");
         for f in filters {
-            assert!(f == "kind" || musubi_search::field(f).is_some(), "search filter {f} is not an index field");
+            assert!(f == "kind" || musubi_search::Field::named(f).is_some(), "search filter {f} is not an index field");
             assert!(block.contains(&format!("{f}: ")) && !block.contains("fail closed"), "{block}");
         }
-        assert_eq!(search::field_tier(&vocabulary, "somethingNew"), musubi_ontology::tier::Tier::Steward, "fail closed");
+        assert_eq!(tiers::argument_tier(&vocabulary, "somethingNew"), musubi_ontology::tier::Tier::Steward, "fail closed");
         assert!(sdl.contains("search(") && sdl.contains("): SearchConnection @tier(requires: PUBLIC)"), "{sdl}");
     }
 

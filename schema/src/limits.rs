@@ -48,7 +48,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { depth: 12, cost: 5_000, page_size: crate::query::MAX_PAGE_SIZE as usize, aliases: 128, query_bytes: 32 * 1024, tokens: 4_000 }
+        Limits { depth: 12, cost: 5_000, page_size: crate::paging::MAX_PAGE_SIZE as usize, aliases: 128, query_bytes: 32 * 1024, tokens: 4_000 }
     }
 }
 

@@ -15,11 +15,10 @@ use musubi_ontology::vocab::{self as v, Vocabulary};
 use crate::access::{RecordPolicy, Scope, effective_tier, forbidden_filter, guard, guard_tier, hub, listed, principal, today};
 use crate::ledger::AuditRecord;
 use crate::errors::bad_input;
-use crate::tiers::{DATASET_FILTERS, filter_tier};
+use crate::tiers::{argument_reads, argument_tier};
 use crate::types::{AccessLevel, Dataset, Sample, SourceInfo, Study};
 
-/// The default page-size limit (the configured one is [`crate::Limits::page_size`]).
-pub const MAX_PAGE_SIZE: i32 = 100;
+use crate::paging::PageInfo;
 /// Page size when a caller names none.
 const DEFAULT_PAGE_SIZE: i32 = 20;
 
@@ -39,7 +38,7 @@ fn paged_cost(first: Option<i32>, child: usize) -> usize {
 }
 
 /// Which datasets to list. Conditions combine with AND. Each filter states what it reads in
-/// [`DATASET_FILTERS`]: filtering on a field is reading it, so a filter on a field the caller may
+/// [`argument_reads`]: filtering on a field is reading it, so a filter on a field the caller may
 /// read on no record is refused, and a record whose field the caller may not read never matches.
 #[derive(Debug, Default, InputObject)]
 pub struct DatasetFilter {
@@ -67,14 +66,6 @@ impl DatasetFilter {
         }
         set
     }
-}
-
-#[derive(Debug, SimpleObject)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    pub has_previous_page: bool,
-    pub start_cursor: Option<String>,
-    pub end_cursor: Option<String>,
 }
 
 #[derive(Debug, SimpleObject)]
@@ -155,7 +146,7 @@ impl Query {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         // A filter on a field the caller may read on no record is refused (not answered empty).
         for name in filter.set() {
-            let tier = filter_tier(vocabulary, name);
+            let tier = argument_tier(vocabulary, name);
             if enforced && !principal.may_read_somewhere(tier) {
                 return Err(forbidden_filter(&format!("filter.{name}"), tier));
             }
@@ -165,7 +156,7 @@ impl Query {
         let model = hub.model();
         let today = today();
         let words: Vec<String> = filter.text.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
-        let reads = |name: &str| DATASET_FILTERS.iter().find(|(n, _)| *n == name).map_or(&[][..], |(_, p)| *p);
+        let reads = |name: &str| argument_reads(name).unwrap_or_default();
         let matches = |r: &&MergedRecord| {
             let policy = RecordPolicy::of(r, &today);
             if !listed(ctx, policy) {

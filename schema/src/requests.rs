@@ -33,7 +33,7 @@ pub(crate) fn to_error(e: LedgerError) -> Error {
         }),
         LedgerError::NotFound { .. } => Error::new(message).extend_with(|_, x| x.set("code", "NOT_FOUND")),
         LedgerError::Forbidden(_) => Error::new(message).extend_with(|_, x| x.set("code", "FORBIDDEN")),
-        LedgerError::Store(_) | LedgerError::Audit(_) | LedgerError::Malformed(_) => Error::new(message).extend_with(|_, x| x.set("code", "INTERNAL_SERVER_ERROR")),
+        LedgerError::Store(_) | LedgerError::Audit(_) | LedgerError::Malformed(_) | LedgerError::Meter(_) => Error::new(message).extend_with(|_, x| x.set("code", "INTERNAL_SERVER_ERROR")),
     }
 }
 

@@ -19,12 +19,13 @@ use musubi_ontology::disease::{term_curie, term_iri};
 use musubi_read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_search::{After, Doc, FIELDS, Kind, OnDisk, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
+use musubi_search::{After, Doc, Field, Kind, OnDisk, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
 
 use crate::access::{PolicyFacts, RecordPolicy, effective_tier, forbidden_filter, hub, principal, today};
+use crate::tiers::argument_tier;
 use musubi_platform::audit::AuditCollector;
 use crate::errors::bad_input;
-use crate::query::{MAX_PAGE_SIZE, PageInfo};
+use crate::paging::{MAX_PAGE_SIZE, PageInfo};
 use crate::types::{AccessLevel, Dataset, Study};
 use crate::{Hub, Principal, Snapshot};
 
@@ -136,19 +137,19 @@ pub enum SearchFacet {
 }
 
 impl SearchFacet {
-    fn field(self) -> &'static str {
+    fn field(self) -> Field {
         match self {
-            SearchFacet::Source => "source",
-            SearchFacet::AccessLevel => "accessLevel",
-            SearchFacet::Type => "type",
-            SearchFacet::Assays => "assays",
-            SearchFacet::Platforms => "platforms",
-            SearchFacet::ReferenceGenomes => "referenceGenomes",
-            SearchFacet::Diseases => "diseases",
-            SearchFacet::DuoCodes => "duoCodes",
-            SearchFacet::Organisations => "organisations",
-            SearchFacet::ReleaseYear => "releaseYear",
-            SearchFacet::SubjectCountRange => "subjectCountRange",
+            SearchFacet::Source => Field::Source,
+            SearchFacet::AccessLevel => Field::AccessLevel,
+            SearchFacet::Type => Field::Type,
+            SearchFacet::Assays => Field::Assays,
+            SearchFacet::Platforms => Field::Platforms,
+            SearchFacet::ReferenceGenomes => Field::ReferenceGenomes,
+            SearchFacet::Diseases => Field::Diseases,
+            SearchFacet::DuoCodes => Field::DuoCodes,
+            SearchFacet::Organisations => Field::Organisations,
+            SearchFacet::ReleaseYear => Field::ReleaseYear,
+            SearchFacet::SubjectCountRange => Field::SubjectCountRange,
         }
     }
 }
@@ -212,18 +213,6 @@ pub struct SearchConnection {
     pub facets: Vec<Facet>,
 }
 
-/// The tier needed to filter, count or sort on the search field `name` at all (the strictest of
-/// the properties it reads; `kind` reads none). An unknown field is STEWARD-only.
-pub fn field_tier(vocabulary: &Vocabulary, name: &str) -> Tier {
-    if name == "kind" {
-        return Tier::Public;
-    }
-    match FIELDS.iter().find(|f| f.name == name) {
-        Some(f) => f.reads.iter().map(|p| vocabulary.tier_of(p.as_str())).max().unwrap_or(Tier::Public),
-        None => Tier::Steward,
-    }
-}
-
 /// The caller's view of each record: embargo, and which fields it may read there. The fields a
 /// caller may read depend only on the record's policy and on whether the caller holds a grant for
 /// it, so the masks are computed once per request for each of those cases. Public so that
@@ -247,9 +236,9 @@ impl<'a> CallerView<'a> {
             // A dataset the caller holds a grant for, or one it does not (any other accession).
             let granted = principal.grants.iter().next().map(String::as_str);
             let dataset = if i & 1 != 0 { granted } else { None };
-            for (f, field) in FIELDS.iter().enumerate() {
-                if field.reads.iter().all(|p| principal.may_read(effective_tier(vocabulary, p.as_str(), policy), dataset)) {
-                    *mask |= 1 << f;
+            for field in Field::ALL {
+                if field.reads().iter().all(|p| principal.may_read(effective_tier(vocabulary, p.as_str(), policy), dataset)) {
+                    *mask |= 1 << field.position();
                 }
             }
         }
@@ -348,31 +337,30 @@ pub fn index_request<'a>(hub: &Hub, principal: &'a Principal, args: &'a SearchAr
     let sort = args.sort.unwrap_or_default();
     let descending = args.order.map_or(sort != SearchSort::Relevance, |o| o == SortOrder::Desc);
     // Filters, facets and sort keys on a field the caller may read on no record are refused.
-    let field_of = |name: &str| musubi_search::field(name).expect("search fields are in FIELDS");
     let mut used: Vec<(String, &str)> = Vec::new();
-    let list = |name: &'static str, values: &Option<Vec<String>>, used: &mut Vec<(String, &str)>| {
+    let list = |field: Field, values: &Option<Vec<String>>, used: &mut Vec<(String, &str)>| {
         values.as_ref().map(|v| {
-            used.push((format!("filter.{name}"), name));
-            (field_of(name), v.clone())
+            used.push((format!("filter.{}", field.name()), field.name()));
+            (field, v.clone())
         })
     };
-    let mut filters: Vec<(usize, Vec<String>)> = Vec::new();
-    filters.extend(list("source", &filter.source, &mut used));
+    let mut filters: Vec<(Field, Vec<String>)> = Vec::new();
+    filters.extend(list(Field::Source, &filter.source, &mut used));
     if let Some(levels) = &filter.access_level {
-        used.push(("filter.accessLevel".into(), "accessLevel"));
-        filters.push((field_of("accessLevel"), levels.iter().map(|l| format!("{l:?}").to_uppercase()).collect()));
+        used.push(("filter.accessLevel".into(), Field::AccessLevel.name()));
+        filters.push((Field::AccessLevel, levels.iter().map(|l| format!("{l:?}").to_uppercase()).collect()));
     }
-    filters.extend(list("type", &filter.r#type, &mut used));
-    filters.extend(list("assays", &filter.assays, &mut used));
-    filters.extend(list("platforms", &filter.platforms, &mut used));
-    filters.extend(list("referenceGenomes", &filter.reference_genomes, &mut used));
-    filters.extend(list("duoCodes", &filter.duo_codes, &mut used));
-    filters.extend(list("organisations", &filter.organisations, &mut used));
+    filters.extend(list(Field::Type, &filter.r#type, &mut used));
+    filters.extend(list(Field::Assays, &filter.assays, &mut used));
+    filters.extend(list(Field::Platforms, &filter.platforms, &mut used));
+    filters.extend(list(Field::ReferenceGenomes, &filter.reference_genomes, &mut used));
+    filters.extend(list(Field::DuoCodes, &filter.duo_codes, &mut used));
+    filters.extend(list(Field::Organisations, &filter.organisations, &mut used));
     if let Some(terms) = &filter.diseases {
-        used.push(("filter.diseases".into(), "diseases"));
+        used.push(("filter.diseases".into(), Field::Diseases.name()));
         let diseases = hub.diseases();
         let expanded: Vec<String> = terms.iter().flat_map(|t| diseases.descendants(t)).collect();
-        filters.push((field_of("diseases"), expanded));
+        filters.push((Field::Diseases, expanded));
     }
     if filter.release_date.is_some() {
         used.push(("filter.releaseDate".into(), "releaseDate"));
@@ -381,7 +369,7 @@ pub fn index_request<'a>(hub: &Hub, principal: &'a Principal, args: &'a SearchAr
         used.push(("filter.subjectCount".into(), "subjectCount"));
     }
     for f in facets {
-        used.push((format!("facets.{}", f.field()), f.field()));
+        used.push((format!("facets.{}", f.field().name()), f.field().name()));
     }
     match sort {
         SearchSort::ReleaseDate => used.push(("sort".into(), "releaseDate")),
@@ -390,7 +378,7 @@ pub fn index_request<'a>(hub: &Hub, principal: &'a Principal, args: &'a SearchAr
     }
     if enforced {
         for (argument, name) in &used {
-            let tier = field_tier(vocabulary, name);
+            let tier = argument_tier(vocabulary, name);
             if !principal.may_read_somewhere(tier) {
                 return Err(forbidden_filter(argument, tier));
             }
@@ -419,7 +407,7 @@ pub fn index_request<'a>(hub: &Hub, principal: &'a Principal, args: &'a SearchAr
         filters,
         release_date,
         subject_count,
-        facets: facets.iter().map(|f| field_of(f.field())).collect(),
+        facets: facets.iter().map(|f| f.field()).collect(),
         sort: match sort {
             SearchSort::Relevance => SortBy::Relevance,
             SearchSort::ReleaseDate => SortBy::ReleaseDate,
@@ -488,7 +476,7 @@ pub(crate) fn search(
         .facets
         .into_iter()
         .map(|(f, counts)| {
-            let name = FIELDS[f].name;
+            let name = f.name();
             Facet {
                 field: name.to_owned(),
                 values: counts
@@ -663,14 +651,6 @@ mod tests {
         let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("s1\u{0}Relevance/asc\u{0}s0\u{0}x\u{0}0;0,0,0,0;0:cancer:99|3:cancer:7");
         let body = ask(&hub, Principal::anonymous(), &format!(r#"{{ search(query: "cancer", after: "{forged}") {{ totalCount edges {{ score }} }} }}"#)).await;
         assert!(body.get("errors").is_none(), "{body}");
-    }
-
-    #[test]
-    fn every_facet_is_an_index_field() {
-        use super::SearchFacet::*;
-        for f in [Source, AccessLevel, Type, Assays, Platforms, ReferenceGenomes, Diseases, DuoCodes, Organisations, ReleaseYear, SubjectCountRange] {
-            assert!(musubi_search::field(f.field()).is_some(), "{f:?}");
-        }
     }
 
     #[tokio::test]

@@ -142,16 +142,25 @@ pub fn classify(vocabulary: &Vocabulary, ty: &str, field: &str) -> FieldTier {
     }
 }
 
-/// What each filter argument of `datasets` reads: filtering on a field is reading it. A filter
-/// missing here is STEWARD-only (the schema's tests check that every filter is listed). `text`
-/// reads no field up front: it matches only the fields the caller may read on each record.
-pub const DATASET_FILTERS: &[(&str, &[musubi_ontology::rdf::NamedNodeRef<'static>])] =
-    &[("source", &[v::MUSUBI_SOURCE]), ("accessLevel", &[v::MUSUBI_ACCESS_LEVEL]), ("text", &[])];
+/// Filter, facet and sort names that read no field: `kind` (what a record is) and `text` (it
+/// matches only the fields the caller may read on each record).
+const READS_NOTHING: [&str; 2] = ["kind", "text"];
 
-/// The tier needed to use the `datasets` filter `name` at all.
-pub fn filter_tier(vocabulary: &Vocabulary, name: &str) -> Tier {
-    match DATASET_FILTERS.iter().find(|(n, _)| *n == name) {
-        Some((_, properties)) => properties.iter().map(|p| vocabulary.tier_of(p.as_str())).max().unwrap_or(Tier::Public),
+/// What the filter, facet or sort key `name` (of `datasets` or `search`) reads — filtering on a
+/// field is reading it: a search [`musubi_search::Field`]'s properties; none for `kind` and
+/// `text`; `None` for a name that states nothing (STEWARD-only: fail closed; the schema's tests
+/// check that every filter states what it reads).
+pub fn argument_reads(name: &str) -> Option<&'static [musubi_ontology::rdf::NamedNodeRef<'static>]> {
+    if READS_NOTHING.contains(&name) {
+        return Some(&[]);
+    }
+    musubi_search::Field::named(name).map(musubi_search::Field::reads)
+}
+
+/// The tier needed to filter, count or sort on `name` at all: the strictest of what it reads.
+pub fn argument_tier(vocabulary: &Vocabulary, name: &str) -> Tier {
+    match argument_reads(name) {
+        Some(properties) => properties.iter().map(|p| vocabulary.tier_of(p.as_str())).max().unwrap_or(Tier::Public),
         None => Tier::Steward,
     }
 }
@@ -259,9 +268,9 @@ impl CustomDirectiveFactory for TierDirective {
                 MetaType::InputObject { name, input_fields, .. } if !name.starts_with("__") => {
                     for field in input_fields.values_mut() {
                         let (tier, line) = if name == "DatasetFilter" {
-                            let tier = filter_tier(&self.vocabulary, &field.name);
-                            let line = match DATASET_FILTERS.iter().find(|(n, _)| *n == field.name) {
-                                Some((_, [])) => "Tier: PUBLIC; matches only the fields you may read on each record.".to_owned(),
+                            let tier = argument_tier(&self.vocabulary, &field.name);
+                            let line = match argument_reads(&field.name) {
+                                Some([]) => "Tier: PUBLIC; matches only the fields you may read on each record.".to_owned(),
                                 Some(_) => format!("Tier: {tier} (filtering on a field reads it); records whose field you may not read do not match."),
                                 None => "Tier: STEWARD (the filter states no property: fail closed).".to_owned(),
                             };
@@ -272,8 +281,8 @@ impl CustomDirectiveFactory for TierDirective {
                             // A question about public DUO codes.
                             (Tier::Public, "Tier: PUBLIC.".to_owned())
                         } else if name == "SearchFilter" {
-                            let tier = crate::search::field_tier(&self.vocabulary, &field.name);
-                            let known = field.name == "kind" || musubi_search::field(&field.name).is_some();
+                            let tier = argument_tier(&self.vocabulary, &field.name);
+                            let known = argument_reads(&field.name).is_some();
                             let line = if known {
                                 format!("Tier: {tier} (filtering on a field reads it); records whose field you may not read do not match.")
                             } else {

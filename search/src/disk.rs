@@ -19,7 +19,7 @@ use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 use tantivy::{Index, ReloadPolicy};
 
-use crate::{Column, Dictionary, Doc, FIELDS, Fields, Kind, SearchError, SearchIndex, tokenizer};
+use crate::{Column, Dictionary, Doc, Field, Fields, Kind, SearchError, SearchIndex, tokenizer};
 
 /// Raised whenever what is indexed, or how, changes: an index built by another format is not
 /// opened but built again.
@@ -183,8 +183,8 @@ fn read_records(r: &mut Reader<impl std::io::BufRead>) -> Result<Records, String
         let Some(accession_end) = accession_end else { return Err(format!("a record key {record_key:?} with no accession in it")) };
         docs.push(Doc { kind, position, release_date, subject_count, record_key, accession_end });
     }
-    let mut dictionaries = Vec::with_capacity(FIELDS.len());
-    for _ in FIELDS {
+    let mut dictionaries = Vec::with_capacity(Field::ALL.len());
+    for _ in Field::ALL {
         let count = r.count()?;
         let mut values = Vec::with_capacity(count.min(1 << 20));
         for _ in 0..count {
@@ -192,15 +192,15 @@ fn read_records(r: &mut Reader<impl std::io::BufRead>) -> Result<Records, String
         }
         dictionaries.push(Dictionary { values, ids: HashMap::new() });
     }
-    let mut columns = Vec::with_capacity(FIELDS.len());
-    for (field, dictionary) in FIELDS.iter().zip(&dictionaries) {
+    let mut columns = Vec::with_capacity(Field::ALL.len());
+    for (field, dictionary) in Field::ALL.iter().zip(&dictionaries) {
         let mut numbers = |bound: u64| -> Result<Vec<u32>, String> {
             let count = r.count()?;
             let mut out = Vec::with_capacity(count.min(1 << 24));
             for _ in 0..count {
                 match r.number()? {
                     n if n <= bound => out.push(n as u32),
-                    n => return Err(format!("field {}: {n} is past its values", field.name)),
+                    n => return Err(format!("field {}: {n} is past its values", field.name())),
                 }
             }
             Ok(out)
@@ -210,7 +210,7 @@ fn read_records(r: &mut Reader<impl std::io::BufRead>) -> Result<Records, String
         let consistent = offsets.is_empty() && docs.is_empty()
             || offsets.len() == docs.len() + 1 && offsets.first() == Some(&0) && offsets.windows(2).all(|w| w[0] <= w[1]) && offsets.last() == Some(&(ids.len() as u32));
         if !consistent {
-            return Err(format!("field {}: its column does not fit the records", field.name));
+            return Err(format!("field {}: its column does not fit the records", field.name()));
         }
         columns.push(Column { offsets, ids });
     }
@@ -236,7 +236,7 @@ mod tests {
     use musubi_ontology::{RdfFormat, parse_triples};
 
     use super::*;
-    use crate::{Request, SortBy, TextAccess, Visibility, field};
+    use crate::{Request, SortBy, TextAccess, Visibility};
 
     fn model(turtle: &str) -> ReadModel {
         let prefixes = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . \
@@ -271,7 +271,7 @@ mod tests {
             filters: Vec::new(),
             release_date: (None, None),
             subject_count: (None, None),
-            facets: vec![field("assays").expect("field")],
+            facets: vec![Field::Assays],
             sort: SortBy::Relevance,
             descending: false,
             first: 10,

@@ -12,7 +12,7 @@
 //!   highlights the text the caller may read; CONTROLLED text only on records the caller holds a
 //!   grant for. BM25's statistics are counted over that text and the records the caller may see
 //!   ([`Stats`]), so no score, cursor or highlight changes with what the caller may not read.
-//! - Filters, facets and sort keys ([`FIELDS`]) are kept beside the full text in a table of
+//! - Filters, facets and sort keys ([`Field`]) are kept beside the full text in a table of
 //!   normalised values per document. Which of them the caller may read on a record is the
 //!   caller's [`Visibility`] (the schema's tier guard): a field the caller may not read on a
 //!   record neither matches a filter, nor counts in a facet, nor sorts the record.
@@ -37,7 +37,7 @@ use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::{self as v, Vocabulary};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RegexQuery, TermQuery, TermSetQuery};
-use tantivy::schema::{Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, Value as _};
+use tantivy::schema::{Field as IndexField, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, Value as _};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, DocSet, Index, IndexReader, ReloadPolicy, Searcher, TERMINATED, TantivyDocument, doc};
 
@@ -58,42 +58,92 @@ impl Kind {
     }
 }
 
-/// A filterable, facetable field: its name (as the GraphQL filter names it) and the graph
-/// properties reading it reads (the caller must be able to read all of them on a record).
-#[derive(Debug)]
-pub struct FieldSpec {
-    pub name: &'static str,
-    pub reads: &'static [NamedNodeRef<'static>],
+/// A field search filters, counts and sorts on: its name (as the GraphQL filters and facets
+/// name it) and the graph properties reading it reads (the caller must be able to read all of
+/// them on a record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Source,
+    AccessLevel,
+    Type,
+    Assays,
+    Platforms,
+    ReferenceGenomes,
+    Diseases,
+    DuoCodes,
+    Organisations,
+    ReleaseDate,
+    SubjectCount,
+    /// A facet over release dates: the year.
+    ReleaseYear,
+    /// A facet over subject counts: by order of magnitude.
+    SubjectCountRange,
 }
 
-/// The fields search filters, counts and sorts on. Positions are stable: [`Visibility::mask`]
-/// sets bit `i` for `FIELDS[i]`.
-pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec { name: "source", reads: &[v::MUSUBI_SOURCE] },
-    FieldSpec { name: "accessLevel", reads: &[v::MUSUBI_ACCESS_LEVEL] },
-    FieldSpec { name: "type", reads: &[v::DCT_TYPE] },
-    FieldSpec { name: "assays", reads: &[v::MUSUBI_ASSAY] },
-    FieldSpec { name: "platforms", reads: &[v::MUSUBI_PLATFORM] },
-    FieldSpec { name: "referenceGenomes", reads: &[v::MUSUBI_REFERENCE_GENOME] },
-    FieldSpec { name: "diseases", reads: &[v::MUSUBI_DISEASE, v::MUSUBI_MONDO] },
-    FieldSpec { name: "duoCodes", reads: &[v::MUSUBI_DATA_USE_CONDITION, v::ODRL_HAS_POLICY] },
-    FieldSpec { name: "organisations", reads: &[v::DCT_PUBLISHER, v::FOAF_NAME] },
-    FieldSpec { name: "releaseDate", reads: &[v::DCT_ISSUED] },
-    FieldSpec { name: "subjectCount", reads: &[v::MUSUBI_SUBJECT_COUNT] },
-    // Facets over the two ranges: release year, and subject count by order of magnitude.
-    FieldSpec { name: "releaseYear", reads: &[v::DCT_ISSUED] },
-    FieldSpec { name: "subjectCountRange", reads: &[v::MUSUBI_SUBJECT_COUNT] },
-];
+impl Field {
+    /// Every field, in the order of its bit in [`Visibility::mask`] and of its column in an
+    /// index on disk (stable: append only).
+    pub const ALL: [Field; 13] = [
+        Field::Source,
+        Field::AccessLevel,
+        Field::Type,
+        Field::Assays,
+        Field::Platforms,
+        Field::ReferenceGenomes,
+        Field::Diseases,
+        Field::DuoCodes,
+        Field::Organisations,
+        Field::ReleaseDate,
+        Field::SubjectCount,
+        Field::ReleaseYear,
+        Field::SubjectCountRange,
+    ];
 
-/// The position of a field in [`FIELDS`].
-pub fn field(name: &str) -> Option<usize> {
-    FIELDS.iter().position(|f| f.name == name)
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Source => "source",
+            Field::AccessLevel => "accessLevel",
+            Field::Type => "type",
+            Field::Assays => "assays",
+            Field::Platforms => "platforms",
+            Field::ReferenceGenomes => "referenceGenomes",
+            Field::Diseases => "diseases",
+            Field::DuoCodes => "duoCodes",
+            Field::Organisations => "organisations",
+            Field::ReleaseDate => "releaseDate",
+            Field::SubjectCount => "subjectCount",
+            Field::ReleaseYear => "releaseYear",
+            Field::SubjectCountRange => "subjectCountRange",
+        }
+    }
+
+    /// The graph properties reading the field reads.
+    pub fn reads(self) -> &'static [NamedNodeRef<'static>] {
+        match self {
+            Field::Source => &[v::MUSUBI_SOURCE],
+            Field::AccessLevel => &[v::MUSUBI_ACCESS_LEVEL],
+            Field::Type => &[v::DCT_TYPE],
+            Field::Assays => &[v::MUSUBI_ASSAY],
+            Field::Platforms => &[v::MUSUBI_PLATFORM],
+            Field::ReferenceGenomes => &[v::MUSUBI_REFERENCE_GENOME],
+            Field::Diseases => &[v::MUSUBI_DISEASE, v::MUSUBI_MONDO],
+            Field::DuoCodes => &[v::MUSUBI_DATA_USE_CONDITION, v::ODRL_HAS_POLICY],
+            Field::Organisations => &[v::DCT_PUBLISHER, v::FOAF_NAME],
+            Field::ReleaseDate | Field::ReleaseYear => &[v::DCT_ISSUED],
+            Field::SubjectCount | Field::SubjectCountRange => &[v::MUSUBI_SUBJECT_COUNT],
+        }
+    }
+
+    /// The field a GraphQL filter or facet names.
+    pub fn named(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Its position in [`Field::ALL`]: its bit in a visibility mask, its column.
+    pub fn position(self) -> usize {
+        self as usize
+    }
 }
-
-const RELEASE_DATE: usize = 9;
-const SUBJECT_COUNT: usize = 10;
-const RELEASE_YEAR: usize = 11;
-const SUBJECT_COUNT_RANGE: usize = 12;
 
 /// One record as the index knows it.
 #[derive(Debug, Clone)]
@@ -176,7 +226,7 @@ impl Dictionary {
 /// What the caller may see, per record (the schema's tier guard, applied to the index).
 pub trait Visibility {
     /// `None` when the caller may not see the record at all (embargoed below STEWARD); else a
-    /// bit mask of the [`FIELDS`] the caller may read on it. `ord` is the document's position in
+    /// bit mask of the [`Field`]s the caller may read on it. `ord` is the document's position in
     /// [`SearchIndex::docs`].
     fn mask(&self, ord: usize, doc: &Doc) -> Option<u64>;
 
@@ -253,17 +303,17 @@ impl Stats {
 /// make BM25's idf panic).
 struct Frozen<'a> {
     stats: &'a Stats,
-    text: &'a [Field; 4],
+    text: &'a [IndexField; 4],
 }
 
 impl Frozen<'_> {
-    fn tier(&self, field: Field) -> Option<u8> {
+    fn tier(&self, field: IndexField) -> Option<u8> {
         self.text.iter().position(|f| *f == field).map(|t| t as u8)
     }
 }
 
 impl tantivy::query::Bm25StatisticsProvider for Frozen<'_> {
-    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+    fn total_num_tokens(&self, field: IndexField) -> tantivy::Result<u64> {
         Ok(self.tier(field).map_or(0, |t| self.stats.tokens[t as usize]))
     }
 
@@ -312,11 +362,11 @@ pub struct Request<'a> {
     pub text: Option<&'a str>,
     pub kinds: Option<Vec<Kind>>,
     /// Field → accepted values (any of them). Disease terms must already include descendants.
-    pub filters: Vec<(usize, Vec<String>)>,
+    pub filters: Vec<(Field, Vec<String>)>,
     /// Release dates from..=to (YYYY-MM-DD prefixes compared as text).
     pub release_date: (Option<String>, Option<String>),
     pub subject_count: (Option<i64>, Option<i64>),
-    pub facets: Vec<usize>,
+    pub facets: Vec<Field>,
     pub sort: SortBy,
     pub descending: bool,
     pub first: usize,
@@ -356,7 +406,7 @@ pub struct Page {
     pub total: usize,
     pub has_next: bool,
     /// Field → (value, number of matching records with it), most frequent first.
-    pub facets: Vec<(usize, Vec<(String, usize)>)>,
+    pub facets: Vec<(Field, Vec<(String, usize)>)>,
     /// The statistics the scores were computed with, for the next page's cursor.
     pub stats: Option<Stats>,
 }
@@ -375,11 +425,11 @@ impl From<tantivy::TantivyError> for SearchError {
 /// The index's tantivy fields.
 struct Fields {
     /// The document's position in [`SearchIndex::docs`].
-    ord: Field,
-    accession: Field,
-    kind: Field,
-    values: Vec<Field>,
-    text: [Field; 4],
+    ord: IndexField,
+    accession: IndexField,
+    kind: IndexField,
+    values: Vec<IndexField>,
+    text: [IndexField; 4],
 }
 
 impl Fields {
@@ -388,7 +438,7 @@ impl Fields {
         let ord = builder.add_u64_field("ord", tantivy::schema::FAST);
         let accession = builder.add_text_field("accession", STRING);
         let kind = builder.add_text_field("kind", STRING);
-        let values: Vec<Field> = FIELDS.iter().map(|f| builder.add_text_field(&format!("value_{}", f.name), STRING)).collect();
+        let values: Vec<IndexField> = Field::ALL.iter().map(|f| builder.add_text_field(&format!("value_{}", f.name()), STRING)).collect();
         let options = TextOptions::default()
             .set_indexing_options(
                 TextFieldIndexing::default().set_tokenizer(tokenizer::ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
@@ -405,7 +455,7 @@ impl Fields {
     /// The fields of an index opened from disk, by name.
     fn of(schema: &Schema) -> Result<Fields, SearchError> {
         let field = |name: &str| schema.get_field(name).map_err(|e| SearchError(format!("the index on disk has no field {name}: {e}")));
-        let values = FIELDS.iter().map(|f| field(&format!("value_{}", f.name))).collect::<Result<Vec<_>, _>>()?;
+        let values = Field::ALL.iter().map(|f| field(&format!("value_{}", f.name()))).collect::<Result<Vec<_>, _>>()?;
         let [a, b, c, d] = Tier::ALL.map(|t| field(&Fields::text_name(t)));
         Ok(Fields { ord: field("ord")?, accession: field("accession")?, kind: field("kind")?, values, text: [a?, b?, c?, d?] })
     }
@@ -415,15 +465,15 @@ impl Fields {
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    accession: Field,
-    /// The record's kind and, per [`FIELDS`] entry, its values as terms: filters run in the
+    accession: IndexField,
+    /// The record's kind and, per [`Field`], its values as terms: filters run in the
     /// index (posting lists intersect), so a search visits only the records that pass them.
-    kind: Field,
-    values: Vec<Field>,
+    kind: IndexField,
+    values: Vec<IndexField>,
     /// Text per tier, `Tier as usize`.
-    text: [Field; 4],
+    text: [IndexField; 4],
     docs: Vec<Doc>,
-    /// Per [`FIELDS`] entry, its values and their ids, and each document's values (normalised:
+    /// Per [`Field`], its values and their ids, and each document's values (normalised:
     /// disease terms as OBO PURLs, dates as YYYY-MM-DD).
     dictionaries: Vec<Dictionary>,
     columns: Vec<Column>,
@@ -511,8 +561,8 @@ impl SearchIndex {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let mut writer = index.writer_with_num_threads(threads, threads * 40_000_000)?;
         let mut docs = Vec::new();
-        let mut dictionaries: Vec<Dictionary> = FIELDS.iter().map(|_| Dictionary::default()).collect();
-        let mut columns: Vec<Column> = FIELDS.iter().map(|_| Column::default()).collect();
+        let mut dictionaries: Vec<Dictionary> = Field::ALL.iter().map(|_| Dictionary::default()).collect();
+        let mut columns: Vec<Column> = Field::ALL.iter().map(|_| Column::default()).collect();
         // A value naming a record under an embargo (a policy's list of datasets, a relation) is
         // a link to it: not searchable text of another record (an embargoed record's own text is
         // found by stewards only anyway).
@@ -665,18 +715,18 @@ impl SearchIndex {
             let doc = &self.docs[o];
             // (Kinds and filter values were matched by the restriction, in the index.)
             let Some(mask) = visibility.mask(o, doc) else { continue };
-            let readable = |f: usize| mask & (1 << f) != 0;
+            let readable = |f: Field| mask & (1 << f.position()) != 0;
             let ok = request.filters.iter().all(|(f, _)| readable(*f));
             let date_ok = match &request.release_date {
                 (None, None) => true,
-                (from, to) => readable(RELEASE_DATE)
+                (from, to) => readable(Field::ReleaseDate)
                     && doc.release_date().is_some_and(|d| {
                         from.as_deref().is_none_or(|f| d >= f) && to.as_deref().is_none_or(|t| &d[..t.len().min(d.len())] <= t)
                     }),
             };
             let count_ok = match request.subject_count {
                 (None, None) => true,
-                (min, max) => readable(SUBJECT_COUNT)
+                (min, max) => readable(Field::SubjectCount)
                     && doc.subject_count.is_some_and(|c| min.is_none_or(|m| c >= m) && max.is_none_or(|m| c <= m)),
             };
             if ok && date_ok && count_ok {
@@ -686,7 +736,8 @@ impl SearchIndex {
         let facets = request
             .facets
             .iter()
-            .map(|&f| {
+            .map(|&field| {
+                let f = field.position();
                 let dictionary = &self.dictionaries[f];
                 // A counter per value when the field has few values (most facets); a map when
                 // it has more than the hits could hold.
@@ -706,7 +757,7 @@ impl SearchIndex {
                 let counted = few.iter().enumerate().filter(|(_, c)| **c > 0).map(|(id, c)| (id as u32, *c)).chain(many);
                 let mut counts: Vec<(String, usize)> = counted.map(|(id, c)| (dictionary.value(id).to_owned(), c)).collect();
                 counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                (f, counts)
+                (field, counts)
             })
             .collect();
         // The order, on borrowed keys; only the page's are made owned (cursors).
@@ -714,8 +765,8 @@ impl SearchIndex {
             match request.sort {
                 SortBy::Relevance if query.is_some() => Key::Score(score),
                 SortBy::Relevance => Key::Score(0.0),
-                SortBy::ReleaseDate => Key::Date(self.docs[o].release_date().filter(|_| mask & (1 << RELEASE_DATE) != 0)),
-                SortBy::SubjectCount => Key::Count(self.docs[o].subject_count.filter(|_| mask & (1 << SUBJECT_COUNT) != 0)),
+                SortBy::ReleaseDate => Key::Date(self.docs[o].release_date().filter(|_| mask & (1 << Field::ReleaseDate.position()) != 0)),
+                SortBy::SubjectCount => Key::Count(self.docs[o].subject_count.filter(|_| mask & (1 << Field::SubjectCount.position()) != 0)),
             }
         };
         let descending = request.descending;
@@ -788,7 +839,7 @@ impl SearchIndex {
             clauses.push((Occur::Must, any(kinds.iter().map(|k| tantivy::Term::from_field_text(self.kind, k.term())))));
         }
         for (f, wanted) in &request.filters {
-            clauses.push((Occur::Must, any(wanted.iter().map(|w| tantivy::Term::from_field_text(self.values[*f], w)))));
+            clauses.push((Occur::Must, any(wanted.iter().map(|w| tantivy::Term::from_field_text(self.values[f.position()], w)))));
         }
         if clauses.is_empty() {
             return None;
@@ -1110,8 +1161,9 @@ fn texts(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, tier
 
 /// The filter values of a record, normalised.
 fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord, dictionaries: &mut [Dictionary]) -> (Doc, Vec<Vec<u32>>) {
-    let mut values: Vec<Vec<String>> = vec![Vec::new(); FIELDS.len()];
-    values[0] = record.sources().into_iter().map(str::to_owned).collect();
+    let mut values: Vec<Vec<String>> = vec![Vec::new(); Field::ALL.len()];
+    let at = |f: Field| f.position();
+    values[at(Field::Source)] = record.sources().into_iter().map(str::to_owned).collect();
     if let Some(level) = model.access_level(record) {
         // As GraphQL's AccessLevel enum names it.
         use musubi_ontology::vocab::AccessLevel as L;
@@ -1121,39 +1173,39 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
             L::Controlled => "CONTROLLED",
             L::Closed => "CLOSED",
         };
-        values[1].push(name.to_owned());
+        values[at(Field::AccessLevel)].push(name.to_owned());
     }
     let mut subject_count = None;
     for (view, node) in model.members(record) {
         let strings = |p| node.strings(p).into_iter().map(str::to_owned).collect::<Vec<_>>();
-        values[2].extend(strings(v::DCT_TYPE));
-        values[3].extend(strings(v::MUSUBI_ASSAY));
-        values[4].extend(strings(v::MUSUBI_PLATFORM));
-        values[5].extend(strings(v::MUSUBI_REFERENCE_GENOME));
+        values[at(Field::Type)].extend(strings(v::DCT_TYPE));
+        values[at(Field::Assays)].extend(strings(v::MUSUBI_ASSAY));
+        values[at(Field::Platforms)].extend(strings(v::MUSUBI_PLATFORM));
+        values[at(Field::ReferenceGenomes)].extend(strings(v::MUSUBI_REFERENCE_GENOME));
         for d in node.values(v::MUSUBI_DISEASE) {
             // A disease node with its MONDO term, or the term itself as the link.
             match (d, linked(model, view, d)) {
                 (_, Some(disease)) => {
-                    values[6].extend(disease.strings(v::MUSUBI_MONDO).into_iter().map(musubi_ontology::disease::term_iri));
+                    values[at(Field::Diseases)].extend(disease.strings(v::MUSUBI_MONDO).into_iter().map(musubi_ontology::disease::term_iri));
                 }
-                (TermRef::NamedNode(n), None) if n.as_str().starts_with("http://purl.obolibrary.org/obo/MONDO_") => values[6].push(n.as_str().to_owned()),
+                (TermRef::NamedNode(n), None) if n.as_str().starts_with("http://purl.obolibrary.org/obo/MONDO_") => values[at(Field::Diseases)].push(n.as_str().to_owned()),
                 _ => {}
             }
         }
-        values[7].extend(strings(v::MUSUBI_DATA_USE_CONDITION));
+        values[at(Field::DuoCodes)].extend(strings(v::MUSUBI_DATA_USE_CONDITION));
         for p in node.values(v::ODRL_HAS_POLICY) {
             if let Some(policy) = linked(model, view, p) {
-                values[7].extend(policy.strings(v::MUSUBI_DATA_USE_CONDITION).into_iter().map(str::to_owned));
+                values[at(Field::DuoCodes)].extend(policy.strings(v::MUSUBI_DATA_USE_CONDITION).into_iter().map(str::to_owned));
             }
         }
         for p in node.values(v::DCT_PUBLISHER) {
             match (p, linked(model, view, p)) {
-                (_, Some(agent)) => values[8].extend(agent.strings(v::FOAF_NAME).into_iter().map(str::to_owned)),
-                (TermRef::Literal(l), None) => values[8].push(l.value().to_owned()),
+                (_, Some(agent)) => values[at(Field::Organisations)].extend(agent.strings(v::FOAF_NAME).into_iter().map(str::to_owned)),
+                (TermRef::Literal(l), None) => values[at(Field::Organisations)].push(l.value().to_owned()),
                 _ => {}
             }
         }
-        values[RELEASE_DATE].extend(node.strings(v::DCT_ISSUED).into_iter().filter_map(|d| d.get(..10)).map(str::to_owned));
+        values[at(Field::ReleaseDate)].extend(node.strings(v::DCT_ISSUED).into_iter().filter_map(|d| d.get(..10)).map(str::to_owned));
         for c in node.strings(v::MUSUBI_SUBJECT_COUNT) {
             if let Ok(c) = c.trim().parse::<i64>() {
                 subject_count = Some(subject_count.map_or(c, |s: i64| s.max(c)));
@@ -1165,10 +1217,10 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
         v.dedup();
     }
     // The earliest date any source states is the release.
-    values[RELEASE_DATE].truncate(1);
+    values[at(Field::ReleaseDate)].truncate(1);
     if let Some(c) = subject_count {
-        values[SUBJECT_COUNT].push(c.to_string());
-        values[SUBJECT_COUNT_RANGE].push(
+        values[at(Field::SubjectCount)].push(c.to_string());
+        values[at(Field::SubjectCountRange)].push(
             match c {
                 ..=9 => "1-9",
                 10..=99 => "10-99",
@@ -1179,14 +1231,14 @@ fn extract(model: &ReadModel, kind: Kind, position: usize, record: &MergedRecord
             .to_owned(),
         );
     }
-    values[RELEASE_YEAR] = values[RELEASE_DATE].iter().filter_map(|d| d.get(..4)).map(str::to_owned).collect();
+    values[at(Field::ReleaseYear)] = values[at(Field::ReleaseDate)].iter().filter_map(|d| d.get(..4)).map(str::to_owned).collect();
     let kind_name = match kind {
         Kind::Dataset => "d",
         Kind::Study => "s",
     };
     let record_key = format!("{kind_name}\u{1}{}\u{1}{}\u{1}{}", record.key().accession, record.key().source, record.key().id);
     let accession_end = (kind_name.len() + 1 + record.key().accession.len()) as u32;
-    let release_date = values[RELEASE_DATE].first().cloned();
+    let release_date = values[at(Field::ReleaseDate)].first().cloned();
     let values = values
         .into_iter()
         .zip(dictionaries.iter_mut())
@@ -1207,9 +1259,4 @@ fn linked(model: &ReadModel, view: &SourceView, t: TermRef<'_>) -> Option<Node> 
         _ => return None,
     };
     view.node(&id).or_else(|| model.find(&id, &view.source).and_then(|v| v.node(&id)))
-}
-
-/// How many records of each value a result set holds, by value (for tests and benchmarks).
-pub fn count_values(page: &Page, field: usize) -> BTreeMap<String, usize> {
-    page.facets.iter().filter(|(f, _)| *f == field).flat_map(|(_, c)| c.iter().cloned()).collect()
 }

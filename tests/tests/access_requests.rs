@@ -4,6 +4,8 @@
 //! is in the audit log; impossible steps fail naming the state. Then outcomes, and a month's fee
 //! statement for an organisation with mixed user classes against a hand-computed total.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -63,13 +65,8 @@ async fn hub() -> Hub {
     let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&folder).expect("manifests"), vocabulary))
         .expect("hub starts")
         .with_identity(identity);
-    for (source, outcome) in app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let served = app.clone();
-    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(served)).await.expect("serve") });
+    support::harvest_all(&app).await;
+    let addr = support::serve(app.clone()).await;
     Hub { addr, app, keys: ApiKeys::new(dir.path()), _partners: (humandbs, dcat), _dir: dir }
 }
 

@@ -4,6 +4,8 @@
 //! a steward confirms a link), and DUO verdicts over the JGA datasets' policies, free-text ones
 //! included once a steward confirms a suggested code.
 
+mod support;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -115,9 +117,7 @@ async fn a_dmp_is_ingested_shown_by_tier_and_its_deadlines_are_met_when_the_reco
     assert!(denied["data"]["sharingDeadlines"].is_null() && denied["errors"][0]["extensions"]["code"] == "FORBIDDEN", "{denied}");
 
     // JGAD000001 appears in the designated database: item 1 is met.
-    for (source, outcome) in s.app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
+    support::harvest_all(&s.app).await;
     let after = ask(&s.app, &steward(), DEADLINES, json!({"d": AS_OF})).await;
     assert_eq!(statuses(&after)[0], ("1".into(), "2024-10-01".into(), "MET".into()), "{after}");
     assert_eq!(after["data"]["sharingDeadlines"][0]["sharedAs"], json!(["JGAD000001"]));
@@ -179,9 +179,7 @@ async fn an_invalid_dmp_is_refused_whole_with_every_problem_and_the_graph_is_unc
 #[tokio::test(flavor = "multi_thread")]
 async fn duo_verdicts_use_policy_codes_and_a_confirmed_suggestion_with_the_mondo_ancestor() {
     let s = hub().await;
-    for (source, outcome) in s.app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
+    support::harvest_all(&s.app).await;
     let anonymous = Principal::anonymous();
     const MATCH: &str = "query($p: ResearchPurposeInput!) { matchDataUse(purpose: $p, datasets: [\"JGAD000001\", \"JGAD999999\"]) {
         dataset found outcome rule dataUse { terms { code } diseases } } }";

@@ -9,6 +9,8 @@
 //! debug build (some 30 s instead of 5 min on two cores); `MUSUBI_EXPORT_DATASETS` sets another
 //! count.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -67,9 +69,7 @@ async fn exporting_100k_datasets_keeps_memory_flat() {
     }
     let app = App::new(Parts::new(store, Vec::new(), Vocabulary::builtin())).expect("hub starts");
     let loaded = started.elapsed();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(app)).await.expect("serve") });
+    let addr = support::serve(app).await;
 
     let (rss_before, hwm_before) = (status_kib("VmRSS:"), status_kib("VmHWM:"));
     let exporting = Instant::now();

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::{Query, State};
 use axum::routing::get;
-use musubi_connectors::harvest::{HarvestError, source_graph};
+use musubi_connectors::{HarvestError, source_graph};
 use musubi_connectors::manifest::{Manifest, parse_manifest};
 use musubi_connectors::{Harvester, source_status};
 use musubi_ontology::rdf::Term;

@@ -1,6 +1,8 @@
 //! End to end: partner servers on loopback serving the real fixture files → manifests → harvest
 //! → graph → GraphQL over HTTP. Expected values are read from the fixture files themselves.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -27,18 +29,9 @@ async fn harvested_hub() -> Setup {
     let sources = write_manifests(&dir.path().join("sources"), &manifests(&humandbs, &dcat));
     let manifests = load_manifests(&sources).expect("manifests are valid");
     let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin())).expect("hub starts");
-    for (source, outcome) in app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
-    let addr = serve(app.clone()).await;
+    support::harvest_all(&app).await;
+    let addr = support::serve(app.clone()).await;
     Setup { humandbs, dcat, app, addr, _dir: dir }
-}
-
-async fn serve(app: App) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(app)).await.expect("serve") });
-    addr
 }
 
 const ALL: &str = "{ datasets(first: 100) { totalCount nodes { accession source accessLevel sourceAccessLevel title { value lang } } } }";
@@ -260,7 +253,7 @@ fn graphs(app: &App) -> std::collections::BTreeMap<String, std::collections::BTr
     app.manifests()
         .iter()
         .map(|m| {
-            let graph = store.graph(musubi_connectors::harvest::source_graph(&m.id).as_ref()).expect("graph");
+            let graph = store.graph(musubi_connectors::source_graph(&m.id).as_ref()).expect("graph");
             let triples = graph
                 .iter()
                 .filter(|t| t.predicate.as_ref() != musubi_ontology::vocab::PROV_GENERATED_AT_TIME)
@@ -287,7 +280,7 @@ async fn a_harvest_spooled_to_disk_lands_and_answers_as_one_held_in_memory() {
         assert_eq!(report.spooled, !post_processed, "{source}: {} triples", report.triples);
     }
     assert_eq!(graphs(&spooled), graphs(&app), "the same graph for every source");
-    let spooled_addr = serve(spooled.clone()).await;
+    let spooled_addr = support::serve(spooled.clone()).await;
     let search = r#"{ search(query: "cancer", facets: [ASSAYS]) { totalCount facets { field values { value count } } nodes { ... on Dataset { accession } } } }"#;
     for query in [ALL, search, "{ studies(first: 100) { totalCount nodes { accession datasets { accession } } } }"] {
         assert_eq!(graphql(spooled_addr, query).await, graphql(addr, query).await, "{query}");
@@ -463,7 +456,7 @@ async fn serve_harvests_scheduled_sources_in_the_background() {
         .expect("hub");
     let scheduler = app.start_scheduler();
     assert_eq!(scheduler.len(), 1);
-    let addr = serve(app).await;
+    let addr = support::serve(app).await;
 
     // Never harvested: due at once. Then again every second, while queries are answered.
     let mut harvests = Vec::new();
@@ -548,7 +541,7 @@ async fn another_hub_harvests_this_one_over_graphql_with_cursor_paging() {
         App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifest"), Vocabulary::builtin()))
             .expect("hub");
     let report = downstream.harvest(&[]).await.remove(0).1.expect("harvest over GraphQL");
-    let addr = serve(downstream).await;
+    let addr = support::serve(downstream).await;
 
     let accessions = |r: &Value| -> Vec<String> {
         let mut a: Vec<String> = nodes(r).iter().map(|n| n["accession"].as_str().expect("accession").to_owned()).collect();

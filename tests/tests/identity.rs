@@ -3,6 +3,8 @@
 //! visas, token attacks, API keys. What a caller may read is observed the way a user sees it:
 //! fields served, or `null` with FORBIDDEN; a refused credential is a 401 with its reason.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -148,12 +150,8 @@ async fn hub(identity_toml: &str, env: &[(&str, &str)]) -> Hub {
     let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifests"), vocabulary))
         .expect("hub starts")
         .with_identity(identity);
-    for (source, outcome) in app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(app)).await.expect("serve") });
+    support::harvest_all(&app).await;
+    let addr = support::serve(app).await;
     Hub { addr, _partners: (humandbs, dcat), dir }
 }
 

@@ -3,6 +3,8 @@
 //! The hub harvests a stewardship feed (an RDF dump with CONTROLLED values) through the
 //! `rdf-dump` connector; callers are anonymous (PUBLIC) or hold an API key (STEWARD).
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -49,9 +51,7 @@ async fn hub(datasets: usize) -> Hub {
     let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&sources).expect("manifests"), vocabulary))
         .expect("hub starts")
         .with_identity(Identity::new(IdentityConfig::default(), Some(dir.path()), schemes));
-    for (source, outcome) in app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
+    support::harvest_all(&app).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = musubi_gateway::http::router(app.clone());
@@ -259,9 +259,7 @@ async fn repeated_queries_come_from_the_cache_per_tier_and_are_audited_each_time
 
     // A harvest of the source lands new titles: the cache is dropped, the new data answers.
     std::fs::write(&hub.feed, feed(3, "Genomes")).expect("rewrite the feed");
-    for (source, outcome) in hub.app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
+    support::harvest_all(&hub.app).await;
     assert!(cache.is_empty(), "a landed harvest drops the cached answers");
     let (_, fresh) = post(addr, Some(key), PAGE, json!({ "first": 3 })).await;
     assert_eq!(fresh["data"]["datasets"]["nodes"][0]["title"][0]["value"], "Genomes 1", "{fresh}");

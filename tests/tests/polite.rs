@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use musubi_connectors::harvest::source_graph;
+use musubi_connectors::source_graph;
 use musubi_connectors::manifest::{Manifest, parse_manifest};
 use musubi_connectors::{Harvester, source_status};
 use musubi_ontology::rdf::Term;

@@ -2,10 +2,12 @@
 //! files, the hub harvests them with the shipped mapping, and what a user looks for arrives
 //! through GraphQL. Expected values are read from the fixture files where they are not obvious.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use musubi_connectors::harvest::source_graph;
+use musubi_connectors::source_graph;
 use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_ontology::rdf::{Term, Triple};
 use musubi_store::{EmbeddedStore, GraphStore};
@@ -26,12 +28,8 @@ async fn hub_and_store(manifests: &[(&str, String)]) -> (SocketAddr, tempfile::T
     let manifests = load_manifests(&sources).expect("manifests are valid");
     let store = Arc::new(EmbeddedStore::in_memory());
     let app = App::new(Parts::new(store.clone(), manifests, Vocabulary::builtin())).expect("hub starts");
-    for (source, outcome) in app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(app)).await.expect("serve") });
+    support::harvest_all(&app).await;
+    let addr = support::serve(app).await;
     (addr, dir, store)
 }
 

@@ -2,10 +2,12 @@
 //! loaded with the FAIR Data Point and HealthDCAT-AP fixtures. Harvested page by page with a
 //! CONSTRUCT, and with a SELECT mapped by RML; an endpoint that refuses the query loses nothing.
 
+mod support;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use musubi_connectors::harvest::source_graph;
+use musubi_connectors::source_graph;
 use musubi_gateway::app::{App, Parts, load_manifests};
 use musubi_ontology::rdf::{Literal, NamedOrBlankNode, Term, Triple};
 use musubi_store::{EmbeddedStore, GraphStore, Replacement};
@@ -40,13 +42,6 @@ fn hub(dir: &std::path::Path, files: &[(&str, String)], manifests: &[(&str, Stri
     let store = Arc::new(EmbeddedStore::in_memory());
     let app = App::new(Parts::new(store.clone(), load_manifests(&sources).expect("manifests are valid"), Vocabulary::builtin())).expect("hub");
     (app, store)
-}
-
-async fn serve(app: App) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(app)).await.expect("serve") });
-    addr
 }
 
 /// The datasets a source serves over GraphQL: accession → sorted titles (value, language).
@@ -127,7 +122,7 @@ async fn a_construct_is_harvested_page_by_page_with_provenance() {
     }
 
     // Served over GraphQL like any other source, post-processed by dcat.rq.
-    let addr = serve(app).await;
+    let addr = support::serve(app).await;
     let served = served(addr, "catalog").await;
     let accessions: Vec<(String, Vec<String>)> =
         served.iter().map(|(a, titles)| (a.clone(), titles.iter().map(|t| t.0.clone()).collect())).collect();
@@ -165,7 +160,7 @@ ORDER BY ?accession ?title";
     let titles: usize = expected.iter().map(|(_, t)| t.len()).sum();
     assert!(titles > 2 * 2, "the rows must take several pages");
     assert_eq!(report.records, titles, "a record per row");
-    let addr = serve(app).await;
+    let addr = support::serve(app).await;
     let served = served(addr, "rows").await;
     let plain: Vec<(String, Vec<String>)> = served.iter().map(|(a, t)| (a.clone(), t.iter().map(|t| t.0.clone()).collect())).collect();
     assert_eq!(plain, expected);
@@ -208,7 +203,7 @@ async fn an_endpoint_that_refuses_the_query_is_quoted_and_the_last_good_graph_st
     let error = app.harvest(&["capped".to_owned()]).await.remove(0).1.expect_err("over the cap").to_string();
     assert!(error.contains(&server.url) && error.contains("larger than the cap of 1000 bytes"), "{error}");
 
-    let addr = serve(app).await;
+    let addr = support::serve(app).await;
     let sources = graphql(addr, "{ sources { id lastError recordCount } }").await;
     let catalog = sources["data"]["sources"].as_array().expect("sources").iter().find(|s| s["id"] == "catalog").expect("catalog").clone();
     assert!(catalog["lastError"].as_str().is_some_and(|e| e.contains("is not supported")) && catalog["recordCount"].as_i64() > Some(0), "{catalog}");

@@ -24,6 +24,8 @@
 //! random tiers and embargoes over the same fixtures, and for each caller a second world that
 //! differs only in what that caller may not read.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -313,9 +315,7 @@ async fn harvested_hub() -> Setup {
     let manifests = load_manifests(&folder).expect("manifests are valid");
     let store = Arc::new(EmbeddedStore::in_memory());
     let app = App::new(Parts::new(store.clone(), manifests, Vocabulary::builtin())).expect("hub starts");
-    for (source, outcome) in app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
+    support::harvest_all(&app).await;
     Setup { app, store, _partners: (humandbs, dcat), _dir: dir }
 }
 

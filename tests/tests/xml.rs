@@ -4,6 +4,8 @@
 //! answers over GraphQL. Expected values are read from the fixture with plain string search, not
 //! with the XPath engine under test.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -94,10 +96,7 @@ async fn hub() -> Setup {
     let sources = write_manifests(&dir.path().join("sources"), &[("jga-studies.toml", text)]);
     let manifests = load_manifests(&sources).expect("manifest is valid");
     let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), manifests, Vocabulary::builtin())).expect("hub starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let served = app.clone();
-    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(served)).await.expect("serve") });
+    let addr = support::serve(app.clone()).await;
     Setup { partner, app, addr, _dir: dir }
 }
 
@@ -167,9 +166,7 @@ async fn connector_check_lists_the_xml_the_mapping_leaves_unmapped() {
 #[tokio::test]
 async fn malformed_xml_is_named_with_url_line_and_column_and_the_last_good_graph_stays() {
     let setup = hub().await;
-    for (source, outcome) in setup.app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
+    support::harvest_all(&setup.app).await;
     let before = graphql(setup.addr, STUDIES).await;
     assert!(!studies(&before).is_empty());
 
@@ -207,7 +204,7 @@ async fn gzip_xml_files_in_a_folder_are_read_and_a_broken_one_stores_nothing() {
     // A second file in the folder that is not XML at all fails the harvest, named by file, line
     // and column; the graph of the first harvest stays as it was.
     use musubi_store::GraphStore;
-    let graph = musubi_connectors::harvest::source_graph("jga-studies");
+    let graph = musubi_connectors::source_graph("jga-studies");
     let before = store.graph(graph.as_ref()).expect("graph");
     std::fs::write(folder.join("notes.xml"), "<STUDY_SET>\n  <STUDY accession=\"JGAS9\">\n</STUDY_SET>\n").expect("write");
     let error = musubi_connectors::harvest(&manifest, &store, &Vocabulary::builtin(), &client).await.expect_err("broken XML").to_string();

@@ -4,6 +4,8 @@
 //! study, and `connector check` finds no field dropped without a reason. Expected values are read
 //! from the fixtures with plain string search, not with the XPath engine under test.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -101,13 +103,8 @@ async fn hub() -> Setup {
     let folder = write_manifests(&dir.path().join("sources"), &refs);
     let store = Arc::new(EmbeddedStore::in_memory());
     let app = App::new(Parts::new(store.clone(), load_manifests(&folder).expect("manifests"), Vocabulary::builtin())).expect("hub");
-    for (source, outcome) in app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let served = app.clone();
-    tokio::spawn(async move { axum::serve(listener, musubi_gateway::http::router(served)).await.expect("serve") });
+    support::harvest_all(&app).await;
+    let addr = support::serve(app.clone()).await;
     Setup { app, store, addr, _partner: partner, _dir: dir }
 }
 
@@ -267,7 +264,7 @@ async fn ega_xml_records_arrive_in_the_shape_of_the_json_ones() {
     // The policy's DUO code, as a DUO IRI (ega.rq), as for the JSON policies.
     let policy_xml = fixture("ega/xml/policy.xml");
     let code = between(&policy_xml, "code=\"", "\"").expect("code");
-    let graph = setup.store.graph(musubi_connectors::harvest::source_graph("ega-policies-xml").as_ref()).expect("graph");
+    let graph = setup.store.graph(musubi_connectors::source_graph("ega-policies-xml").as_ref()).expect("graph");
     assert!(graph.iter().any(|t| t.object.to_string() == format!("<http://purl.obolibrary.org/obo/DUO_{code}>")), "{graph:?}");
 }
 
@@ -295,9 +292,7 @@ async fn a_human_sample_in_json_ld_is_sensitive_too() {
     let (name, text) = manifest("ddbj-biosample", "json-api", &[file.display().to_string()], "ddbj-biosample.rml.ttl", &format!("{BIOSAMPLE_RQ}[record]\nid = \"identifier\""), "");
     let folder = write_manifests(&dir.path().join("sources"), &[(name.as_str(), text)]);
     let app = App::new(Parts::new(Arc::new(EmbeddedStore::in_memory()), load_manifests(&folder).expect("manifests"), Vocabulary::builtin())).expect("hub");
-    for (source, outcome) in app.harvest(&[]).await {
-        outcome.unwrap_or_else(|e| panic!("{source} failed: {e}"));
-    }
+    support::harvest_all(&app).await;
     let query = r#"{ sample(id: "SAMN19993849") { organismNames characteristics { label } } }"#;
     let registered = Principal { tier: musubi_ontology::tier::Tier::Registered, ..Principal::anonymous() };
     let answer = ask(&app, &registered, query).await;

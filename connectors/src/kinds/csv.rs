@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Connector, Context, RecordMapper, Staged};
 use crate::fetch;
-use crate::harvest::HarvestError;
+use crate::error::HarvestError;
 use crate::manifest::Manifest;
 
 #[derive(Debug)]

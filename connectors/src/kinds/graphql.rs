@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::json_api::{Cursors, map_page};
 use super::{Connector, Context, RecordMapper, Staged};
 use crate::fetch;
-use crate::harvest::HarvestError;
+use crate::error::HarvestError;
 use crate::manifest::{Location, Manifest};
 
 /// Pages read at most, so that a partner whose cursor never ends cannot hold a harvest forever.

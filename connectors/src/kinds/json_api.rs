@@ -13,7 +13,7 @@ use url::Url;
 
 use super::{Connector, Context, RecordMapper, RecordsPath, Staged, json_path};
 use crate::fetch::{self, Document, FetchOptions};
-use crate::harvest::HarvestError;
+use crate::error::HarvestError;
 use crate::manifest::{Location, Manifest, PagingStyle};
 
 /// Pages followed at most, so that a partner whose next link loops cannot hold a harvest forever.

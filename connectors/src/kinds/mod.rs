@@ -22,7 +22,7 @@ use serde_json_path::JsonPath;
 
 use crate::cache::PageCache;
 use crate::fetch::{FetchOptions, FetchStats, Sessions};
-use crate::harvest::HarvestError;
+use crate::error::HarvestError;
 use crate::manifest::{Manifest, SourceKind};
 
 /// What a harvest gathered before it is checked and swapped in.

@@ -11,7 +11,7 @@ use musubi_ontology::vocab;
 
 use super::{Connector, Context, Staged, provenance};
 use crate::fetch::{self, Document};
-use crate::harvest::HarvestError;
+use crate::error::HarvestError;
 use crate::manifest::Manifest;
 
 #[derive(Debug)]

@@ -21,14 +21,14 @@ use std::collections::{HashMap, HashSet};
 use musubi_rml::Record;
 use musubi_ontology::RdfFormat;
 use musubi_ontology::rdf::{BlankNode, NamedOrBlankNode, Term, Triple};
-use musubi_rml::sparql::{QueryForm, query_shape, select_rows};
+use musubi_rml::sparql::{QueryForm, paged_query, select_rows};
 use serde_json::Value;
 use url::Url;
 
 use super::rdf_dump::rdf_records;
 use super::{Connector, Context, RecordMapper, Staged};
 use crate::fetch::{self, Document};
-use crate::harvest::HarvestError;
+use crate::error::HarvestError;
 use crate::manifest::{Location, Manifest, PagingStyle};
 
 /// Pages read at most, so that an endpoint that ignores OFFSET cannot hold a harvest forever.
@@ -39,39 +39,13 @@ const SELECT_ACCEPT: &str = "application/sparql-results+json, application/sparql
 #[derive(Debug)]
 pub struct Sparql;
 
-/// Checks that a query can be harvested (paged with LIMIT/OFFSET when `paged`) and says its form.
-pub(crate) fn check_query(query: &str, paged: bool) -> Result<QueryForm, String> {
-    let shape = query_shape(query)?;
-    if paged {
-        if shape.sliced {
-            return Err("the query has a LIMIT or OFFSET of its own; musubi appends them page by page (paging.page_size): \
-                        remove them, or set paging.style = \"none\" to send the query whole"
-                .to_owned());
-        }
-        if !shape.ordered {
-            return Err("the query has no ORDER BY: without one an endpoint may order the solutions differently on each page, \
-                        so pages overlap or miss records; add one (e.g. ORDER BY ?dataset), or set paging.style = \"none\" \
-                        to send the query whole"
-                .to_owned());
-        }
-        query_shape(&paged_query(query, 1, 0))
-            .map_err(|e| format!("cannot page the query by appending LIMIT and OFFSET (does it end with a VALUES clause?): {e}"))?;
-    }
-    Ok(shape.form)
-}
-
-/// The query with one page's LIMIT and OFFSET (on new lines, so a trailing comment ends first).
-fn paged_query(query: &str, limit: usize, offset: usize) -> String {
-    format!("{query}\nLIMIT {limit}\nOFFSET {offset}\n")
-}
-
 impl Connector for Sparql {
     async fn stage(&self, manifest: &Manifest, cx: &Context<'_>) -> Result<Staged, HarvestError> {
         let query_file = manifest.query.as_ref().expect("validated: sparql manifests have a query");
         let query = std::fs::read_to_string(query_file)
             .map_err(|e| HarvestError::Config(format!("{}: cannot read: {e}", query_file.display())))?;
         let paged = manifest.paging.style == PagingStyle::Offset;
-        let form = check_query(&query, paged).map_err(|m| HarvestError::Config(format!("{}: {m}", query_file.display())))?;
+        let form = musubi_rml::sparql::harvestable(&query, paged).map_err(|m| HarvestError::Config(format!("{}: {m}", query_file.display())))?;
         let mapper = match form {
             QueryForm::Select => Some(RecordMapper::new(manifest)?),
             QueryForm::Construct => None,

@@ -11,7 +11,7 @@ use musubi_rml::{XPath, XmlDocument};
 
 use super::{Connector, Context, RecordMapper, Staged};
 use crate::fetch::{self, Document};
-use crate::harvest::HarvestError;
+use crate::error::HarvestError;
 use crate::manifest::Manifest;
 
 #[derive(Debug)]

@@ -327,6 +327,8 @@ pub enum LedgerError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Malformed(#[from] crate::triples::Malformed),
+    #[error("fee counts: {0}")]
+    Meter(#[from] crate::fees::MeterError),
 }
 
 pub fn input(field: &str, message: impl Into<String>) -> LedgerError {
