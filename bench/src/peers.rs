@@ -109,7 +109,7 @@ fn row(threads: usize, f: Figures) -> String {
 /// `bench index`: the portal query for `keyword` against the hub's search index in this process,
 /// at each thread count for `seconds`; prints the match count and two Markdown tables.
 pub fn index(app: &App, keyword: &str, threads: &[usize], seconds: f64) -> Result<(), crate::Failed> {
-    let hub = app.hub();
+    let hub = app.api_state();
     let snapshot = hub.snapshot();
     let principal = Principal::anonymous();
     let args = portal_args(keyword);

@@ -19,7 +19,7 @@ use oauth2::basic::BasicClient;
 use oauth2::{AsyncHttpClient, AuthType, ClientId, ClientSecret, HttpRequest, HttpResponse, RequestTokenError, Scope, TokenResponse, TokenUrl};
 use url::Url;
 
-use crate::cache::{Entry, PageCache};
+use crate::page_cache::{Entry, PageCache};
 use crate::manifest::{Auth, ClientAuth, Location, Manifest, OAuth2, SecretError};
 
 /// What went wrong reading a location; the message names the URL or path.

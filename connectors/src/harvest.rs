@@ -14,7 +14,7 @@ use musubi_read_model::{SourceView, ViewFiles};
 use musubi_store::{GraphStore, Replacement};
 use musubi_ontology::vocab::Vocabulary;
 
-use crate::cache::PageCache;
+use crate::page_cache::PageCache;
 use crate::error::HarvestError;
 use crate::fetch::Sessions;
 use crate::kinds::{self, Context, NoProgress, Progress};

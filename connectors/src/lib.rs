@@ -15,7 +15,7 @@
 //! the read model (a harvest writes its source's view) — nothing above them: knows nothing of
 //! search, GraphQL or the gateway's HTTP server.
 
-mod cache;
+mod page_cache;
 pub mod check;
 pub mod error;
 pub mod guards;

@@ -14,10 +14,10 @@ use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_platform::audit::AuditError;
 use musubi_platform::fees::{Affiliation, FeeSchedule, MeteredUse};
 use musubi_platform::ledger::{Ledger, LedgerError, PauseHook};
-use musubi_schema::{AuditCollector, AuditLog, Hub, HubSchema, Limits, Prepared, Principal, SourceInfo};
+use musubi_schema::{AuditCollector, AuditLog, ApiState, HubSchema, Limits, Prepared, Principal, SourceInfo};
 use musubi_search::OnDisk;
 
-use crate::cache::{CacheSettings, ResponseCache};
+use crate::response_cache::{CacheSettings, ResponseCache};
 
 /// A harvest spools its staged triples to `<data>/staging/` each time this many are in memory
 /// (about 60 MB of triples; the bulk loader takes 128,000 per thread per batch).
@@ -143,7 +143,7 @@ pub struct App {
     store: Arc<dyn GraphStore>,
     vocabulary: Arc<Vocabulary>,
     manifests: Arc<Vec<Manifest>>,
-    hub: Arc<Hub>,
+    hub: Arc<ApiState>,
     audit: Arc<AuditLog>,
     schema: HubSchema,
     /// The HTTP client, each source's session (rate limiter, OAuth2 token) and page cache.
@@ -417,9 +417,9 @@ impl App {
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
         let (hub, index) = match &views {
-            Some((_, Some(_), root)) => Hub::with_index_on_disk(vocabulary.clone(), model, Vec::new(), root.clone()),
-            Some((_, None, root)) => (Hub::new(vocabulary.clone(), model, Vec::new()).with_index_kept_in(root.clone()), None),
-            None => (Hub::new(vocabulary.clone(), model, Vec::new()), None),
+            Some((_, Some(_), root)) => ApiState::with_index_on_disk(vocabulary.clone(), model, Vec::new(), root.clone()),
+            Some((_, None, root)) => (ApiState::new(vocabulary.clone(), model, Vec::new()).with_index_kept_in(root.clone()), None),
+            None => (ApiState::new(vocabulary.clone(), model, Vec::new()), None),
         };
         let hub = Arc::new(
             hub.with_audit_log(audit.clone())
@@ -577,7 +577,7 @@ impl App {
             self.meter(affiliation.as_ref(), MeteredUse::LiveQuery).await;
             return Ok(entry.response());
         }
-        let mutation = key.is_none() && crate::cache::is_mutation(&request);
+        let mutation = key.is_none() && crate::response_cache::is_mutation(&request);
         let (response, reads) = self.run(request, principal.clone(), affiliation.clone()).await;
         self.meter(affiliation.as_ref(), MeteredUse::LiveQuery).await;
         if mutation {
@@ -649,7 +649,7 @@ impl App {
     }
 
     /// The schema's hub: the read model and search index as of now.
-    pub fn hub(&self) -> &Arc<Hub> {
+    pub fn api_state(&self) -> &Arc<ApiState> {
         &self.hub
     }
 
@@ -818,8 +818,8 @@ impl App {
     /// What a harvest does once its view is on disk and before its graph lands: the snapshot with
     /// that view (records merged, the search index built and kept), and the merged records kept,
     /// so that a hub stopped right after the graph lands starts from files, as one stopped at
-    /// any other time does. Swapped in when the harvest lands ([`Hub::install`]).
-    fn prepare_landing(hub: &Arc<Hub>, files: &ViewFiles, prepared: &PreparedLanding) -> BeforeLanding {
+    /// any other time does. Swapped in when the harvest lands ([`ApiState::install`]).
+    fn prepare_landing(hub: &Arc<ApiState>, files: &ViewFiles, prepared: &PreparedLanding) -> BeforeLanding {
         let (hub, files, prepared) = (hub.clone(), files.clone(), prepared.clone());
         Arc::new(move |source: &str, generation: &str| {
             let view = match files.read_next(source, generation) {

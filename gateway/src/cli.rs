@@ -314,7 +314,7 @@ fn dmp(config: &Config, command: DmpCommand) -> ExitCode {
         }
         DmpCommand::Deadlines { as_of } => {
             let as_of = as_of.unwrap_or_else(musubi_schema::access::today);
-            let rows = musubi_schema::dmp::deadlines(app.hub(), &as_of);
+            let rows = musubi_schema::dmp::deadlines(app.api_state(), &as_of);
             println!("sharing deadlines as of {as_of}: {} item(s)", rows.len());
             for d in rows {
                 let shared = if d.shared_as.is_empty() { String::new() } else { format!(" as {}", d.shared_as.join(", ")) };

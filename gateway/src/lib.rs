@@ -4,7 +4,7 @@
 //!   the schema's read model current;
 //! - [`http`]: the axum router: GraphQL over HTTP, GraphiQL, the export's routes;
 //! - [`caller`]: who the caller is, as an axum extractor (identity → [`musubi_schema::Principal`]);
-//! - [`cache`]: the response cache (keyed by query and the caller's rights; audited on every hit);
+//! - [`response_cache`]: the response cache (keyed by query and the caller's rights; audited on every hit);
 //! - [`export`]: every dataset a caller may see, streamed as NDJSON or JSON-LD, resumable;
 //! - [`identity`]: trusted token issuers, JWTs, introspection, GA4GH passports, API keys;
 //! - [`demo`]: the bundled demo sources (fixtures, mappings, manifests);
@@ -14,7 +14,7 @@
 //! developers' tools (`gen`, the benchmark peers) live in `bench/`, outside this binary.
 
 pub mod app;
-pub mod cache;
+pub mod response_cache;
 pub mod caller;
 pub mod cli;
 pub mod demo;

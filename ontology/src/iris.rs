@@ -9,7 +9,7 @@ use oxigraph::model::{NamedNode, NamedNodeRef};
 pub const MUSUBI: &str = "https://w3id.org/musubi/vocab#";
 /// Named graph of source `id` is `SOURCE_GRAPH_PREFIX` + `id`.
 pub const SOURCE_GRAPH_PREFIX: &str = "https://w3id.org/musubi/source/";
-/// Hub IRIs of studies are minted from their accessions under this prefix (the identifier
+/// ApiState IRIs of studies are minted from their accessions under this prefix (the identifier
 /// schemes' canonical prefix in `vocab/musubi.ttl`).
 pub const HUB_STUDY_PREFIX: &str = "https://w3id.org/musubi/study/";
 /// The graph where the hub keeps what it knows about its sources (harvest times, errors).

@@ -3,7 +3,7 @@
 //! an anonymous caller (the embargoed documents counted out of the statistics), a researcher with
 //! grants for 50 datasets (CONTROLLED text counted on those only) and a steward (nothing counted
 //! out: the statistics are the index's own, as every caller's were before), and with enforcement
-//! switched off (`Hub::without_enforcement`, only in this `bench` feature build).
+//! switched off (`ApiState::without_enforcement`, only in this `bench` feature build).
 //!
 //! Run: `cargo bench -p musubi-schema --features bench --bench search`. Prints the figures;
 //! asserts nothing about time.
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use musubi_read_model::{ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_schema::{AuditCollector, Hub, HubSchema, Principal};
+use musubi_schema::{AuditCollector, ApiState, HubSchema, Principal};
 
 const RECORDS: usize = 20_000;
 const RUNS: usize = 40;
@@ -93,9 +93,9 @@ fn main() {
     println!("search(query: \"cohort genome\", first: 20) over {RECORDS} datasets, {RUNS} runs, median first page / next page:");
     for (label, every) in [("0 % embargoed", None), ("1 % embargoed", Some(100)), ("10 % embargoed", Some(10))] {
         let model = model(every);
-        let hub = Arc::new(Hub::new(vocabulary.clone(), model.clone(), Vec::new()));
+        let hub = Arc::new(ApiState::new(vocabulary.clone(), model.clone(), Vec::new()));
         let schema = musubi_schema::build(hub);
-        let off = musubi_schema::build(Arc::new(Hub::new(vocabulary.clone(), model, Vec::new()).without_enforcement()));
+        let off = musubi_schema::build(Arc::new(ApiState::new(vocabulary.clone(), model, Vec::new()).without_enforcement()));
         println!("  {label}:");
         for (name, principal) in callers() {
             let (first, next) = runtime.block_on(medians(&schema, &principal));

@@ -1,7 +1,7 @@
 //! What tier enforcement costs: one 100-record page of `datasets` (with a text filter and fields
 //! of every tier, nested distributions included) for a caller holding grants for half the datasets,
 //! with enforcement on (guards, record policies, filter and search checks, the audit collector)
-//! and switched off (`Hub::without_enforcement`, only in this `bench` feature build).
+//! and switched off (`ApiState::without_enforcement`, only in this `bench` feature build).
 //!
 //! Run: `cargo bench -p musubi-schema --features bench --bench tiers`. Prints the figures; asserts
 //! nothing about time.
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use musubi_read_model::{ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_schema::{AuditCollector, Hub, HubSchema, Principal};
+use musubi_schema::{AuditCollector, ApiState, HubSchema, Principal};
 
 const RECORDS: usize = 150;
 const RUNS: usize = 60;
@@ -79,8 +79,8 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let vocabulary = Arc::new(Vocabulary::builtin());
     let model = model();
-    let enforced = musubi_schema::build(Arc::new(Hub::new(vocabulary.clone(), model.clone(), Vec::new())));
-    let unenforced = musubi_schema::build(Arc::new(Hub::new(vocabulary, model, Vec::new()).without_enforcement()));
+    let enforced = musubi_schema::build(Arc::new(ApiState::new(vocabulary.clone(), model.clone(), Vec::new())));
+    let unenforced = musubi_schema::build(Arc::new(ApiState::new(vocabulary, model, Vec::new()).without_enforcement()));
     let (on, off) = runtime.block_on(async { (median(&enforced).await, median(&unenforced).await) });
     println!("100-record page, {RUNS} runs, median:");
     println!("  enforcement on : {on:?}");

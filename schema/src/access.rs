@@ -16,7 +16,7 @@ use musubi_read_model::{MergedRecord, Node};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 
-use crate::Hub;
+use crate::ApiState;
 use musubi_platform::audit::AuditCollector;
 
 pub use musubi_platform::Principal;
@@ -75,8 +75,8 @@ pub fn effective_tier(vocabulary: &Vocabulary, property: &str, policy: RecordPol
     tier
 }
 
-pub(crate) fn hub<'a>(ctx: &Context<'a>) -> &'a Hub {
-    ctx.data_unchecked::<std::sync::Arc<Hub>>()
+pub(crate) fn api<'a>(ctx: &Context<'a>) -> &'a ApiState {
+    ctx.data_unchecked::<std::sync::Arc<ApiState>>()
 }
 
 pub(crate) fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
@@ -85,7 +85,7 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
 
 /// Checks that the caller may read `property` in `scope`.
 pub(crate) fn guard(ctx: &Context<'_>, property: NamedNodeRef<'_>, scope: &Scope) -> Result<(), Error> {
-    let hub = hub(ctx);
+    let hub = api(ctx);
     if !hub.enforced() {
         return Ok(());
     }
@@ -113,7 +113,7 @@ pub(crate) fn guard_tier(ctx: &Context<'_>, tier: Tier, dataset: Option<&str>) -
 
 /// Whether lists, counts and search may include a record with `policy` for this caller.
 pub(crate) fn listed(ctx: &Context<'_>, policy: RecordPolicy) -> bool {
-    !policy.embargoed || !hub(ctx).enforced() || principal(ctx).tier >= Tier::Steward
+    !policy.embargoed || !api(ctx).enforced() || principal(ctx).tier >= Tier::Steward
 }
 
 /// The names (accessions, IRIs) of the records hidden from this caller: embargoed ones, below
@@ -132,7 +132,7 @@ impl Hidden {
     }
 
     pub(crate) fn of(ctx: &Context<'_>) -> Hidden {
-        let hub = hub(ctx);
+        let hub = api(ctx);
         if !hub.enforced() || principal(ctx).tier >= Tier::Steward {
             return Hidden { names: None };
         }

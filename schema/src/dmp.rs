@@ -15,8 +15,8 @@ use musubi_read_model::{ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
 
-use crate::Hub;
-use crate::access::{Hidden, RecordPolicy, Scope, guard, guard_tier, hub, listed, today};
+use crate::ApiState;
+use crate::access::{Hidden, RecordPolicy, Scope, guard, guard_tier, api, listed, today};
 use crate::errors::bad_input;
 use crate::types::AccessLevel;
 
@@ -62,7 +62,7 @@ impl CatalogNode {
     }
 
     fn agents(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<DmpAgent>> {
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         Ok(self
             .values(ctx, property)?
             .into_iter()
@@ -148,7 +148,7 @@ impl DmpPlan {
     /// The plan's data items, by data number.
     async fn items(&self, ctx: &Context<'_>) -> Result<Option<Vec<DmpItem>>> {
         guard(ctx, v::MUSUBI_DMP_ITEM, &Scope::default())?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         Ok(Some(self
             .0
             .views
@@ -266,7 +266,7 @@ impl DmpItem {
     async fn deposited_records(&self, ctx: &Context<'_>) -> Result<Option<Vec<DepositedRecord>>> {
         guard(ctx, v::MUSUBI_SOURCE, &Scope::default())?;
         let accessions = self.0.strings(ctx, v::MUSUBI_DEPOSIT_ACCESSION)?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         Ok(Some(accessions.iter().map(|a| deposited(ctx, &model, a)).collect()))
     }
     /// When the data was generated (sharing deadlines run from it).
@@ -275,7 +275,7 @@ impl DmpItem {
     }
     /// The plan the item belongs to.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Option<DmpPlan>> {
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         Ok(self.0.values(ctx, v::MUSUBI_DMP_PLAN)?.into_iter().find_map(|t| match t {
             Term::NamedNode(n) => Some(DmpPlan(CatalogNode::of(&model, n.into()))),
             _ => None,
@@ -285,7 +285,7 @@ impl DmpItem {
     /// a steward to confirm with `confirmDmpLink` (STEWARD).
     async fn suggested_records(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
         guard_tier(ctx, Tier::Steward, None)?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         let name = self.0.views.iter().find_map(|view| view.node(&self.0.id)?.first(v::DCT_TITLE).map(str::to_owned)).unwrap_or_default();
         let words = significant_words(&name);
         if words.is_empty() {
@@ -348,7 +348,7 @@ pub struct SharingDeadline {
 }
 
 /// Every data item with a generation date and a period for its category, as of `as_of`.
-pub fn deadlines(hub: &Hub, as_of: &str) -> Vec<SharingDeadline> {
+pub fn deadlines(hub: &ApiState, as_of: &str) -> Vec<SharingDeadline> {
     let model = hub.model();
     let policy = hub.sharing_policy();
     let mut out = Vec::new();
@@ -393,7 +393,7 @@ impl DmpQuery {
     /// Every ingested Data Management Plan.
     async fn dmps(&self, ctx: &Context<'_>) -> Result<Option<Vec<DmpPlan>>> {
         guard(ctx, v::MUSUBI_DMP_ITEM, &Scope::default())?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         let mut plans: Vec<DmpPlan> = model
             .views()
             .filter(|view| dmp::is_dmp_source(&view.source))
@@ -410,7 +410,7 @@ impl DmpQuery {
         if category.is_some() {
             guard(ctx, v::MUSUBI_DATA_CATEGORY, &Scope::default())?;
         }
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         let wanted = category.map(|c| c.trim().to_lowercase());
         Ok(Some(model
             .views()
@@ -427,7 +427,7 @@ impl DmpQuery {
     /// One data item by id (`dmp-<key>/<data number>`).
     async fn dmp_item(&self, ctx: &Context<'_>, id: async_graphql::ID) -> Result<Option<DmpItem>> {
         guard(ctx, v::MUSUBI_DMP_ITEM, &Scope::default())?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         Ok(find_item(&model, id.as_str()).map(|id| DmpItem(CatalogNode::of(&model, id))))
     }
 
@@ -444,7 +444,7 @@ impl DmpQuery {
         if dmp::add_months(&as_of, 0).is_none() {
             return Err(bad_input("asOf", format!("{as_of:?} is not a date (YYYY-MM-DD)")));
         }
-        Ok(Some(deadlines(hub(ctx), &as_of).into_iter().filter(|d| status.as_ref().is_none_or(|s| s.contains(&d.status))).collect()))
+        Ok(Some(deadlines(api(ctx), &as_of).into_iter().filter(|d| status.as_ref().is_none_or(|s| s.contains(&d.status))).collect()))
     }
 }
 
@@ -466,7 +466,7 @@ pub enum DmpFormat {
 
 /// Reads, validates and ingests a plan; the error lists every problem (with `problems` in its
 /// extensions) and nothing is stored.
-pub fn ingest(hub: &Hub, content: &[u8], format: Option<DmpFormat>, file: &str) -> Result<Dmp, IngestError> {
+pub fn ingest(hub: &ApiState, content: &[u8], format: Option<DmpFormat>, file: &str) -> Result<Dmp, IngestError> {
     let dmp = match format {
         Some(DmpFormat::Jsonld) => dmp::parse_jsonld(content, file),
         Some(DmpFormat::Csv) => dmp::parse_csv(content, file),
@@ -514,7 +514,7 @@ impl DmpMutation {
         #[graphql(desc = "A name for the file, used in error messages.")] file_name: Option<String>,
     ) -> Result<Option<DmpIngestResult>> {
         guard_tier(ctx, Tier::Steward, None)?;
-        let hub = hub(ctx);
+        let hub = api(ctx);
         let file = file_name.unwrap_or_else(|| "content".to_owned());
         Ok(Some(match ingest(hub, content.as_bytes(), format, &file) {
             Ok(dmp) => Ok(DmpIngestResult { id: dmp.source_id(), project: dmp.project.clone(), items: dmp.items.len() as i32 }),
@@ -535,7 +535,7 @@ impl DmpMutation {
         #[graphql(desc = "The record's accession (e.g. JGAD000001).")] accession: String,
     ) -> Result<Option<Vec<String>>> {
         guard_tier(ctx, Tier::Steward, None)?;
-        let hub = hub(ctx);
+        let hub = api(ctx);
         let model = hub.model();
         let accession = accession.trim().to_owned();
         if accession.is_empty() || accession.chars().any(char::is_whitespace) {

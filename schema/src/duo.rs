@@ -18,7 +18,7 @@ use musubi_read_model::{MergedRecord, ReadModel};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab as v;
 
-use crate::access::{RecordPolicy, Scope, guard, guard_tier, hub, listed, today};
+use crate::access::{RecordPolicy, Scope, guard, guard_tier, api, listed, today};
 use crate::errors::bad_input;
 
 /// The source id of the graph holding steward-confirmed DUO codes.
@@ -103,7 +103,7 @@ pub(crate) const DATA_USE_READS: [musubi_ontology::rdf::NamedNodeRef<'static>; 3
 /// policies', both tier-checked on the record (and audited like any read) — or the tier reading
 /// them needs (what `dataUse` would deny). Verdicts judge only what the caller may read.
 pub(crate) fn readable_data_use(ctx: &Context<'_>, model: &ReadModel, record: &MergedRecord, today: &str) -> Result<DataUse, Tier> {
-    let hub = hub(ctx);
+    let hub = api(ctx);
     let accession = record.key().accession.as_str();
     let policy = RecordPolicy::of(record, today);
     if hub.enforced() {
@@ -125,7 +125,7 @@ pub(crate) fn dataset_data_use(ctx: &Context<'_>, scope: &Scope) -> Result<DataU
     for property in DATA_USE_READS {
         guard(ctx, property, scope)?;
     }
-    let model = hub(ctx).model();
+    let model = api(ctx).model();
     let record = scope.dataset.as_deref().and_then(|a| model.dataset(a));
     Ok(record.map(|r| DataUseInfo::from(&data_use_of(&model, r))).unwrap_or(DataUseInfo { terms: vec![], diseases: vec![], unknown_terms: vec![] }))
 }
@@ -195,7 +195,7 @@ pub struct DuoSuggestion {
 
 /// Suggestions for a policy's texts.
 pub(crate) fn suggestions(ctx: &Context<'_>, texts: &[String]) -> Vec<DuoSuggestion> {
-    let diseases = hub(ctx).diseases().clone();
+    let diseases = api(ctx).diseases().clone();
     let mut out: Vec<DuoSuggestion> = Vec::new();
     for text in texts {
         for s in duo::suggest_from_text_with(text, &diseases) {
@@ -224,7 +224,7 @@ impl DuoQuery {
             return Err(bad_input("datasets", format!("asks about {} datasets; at most 100 at a time", datasets.len())));
         }
         let purpose = purpose.purpose()?;
-        let hub = hub(ctx);
+        let hub = api(ctx);
         let model = hub.model();
         let today = today();
         let mut out = Vec::new();
@@ -269,7 +269,7 @@ impl DuoMutation {
         #[graphql(desc = "MONDO terms, with a DS term.")] diseases: Option<Vec<String>>,
     ) -> Result<Option<Vec<String>>> {
         guard_tier(ctx, Tier::Steward, None)?;
-        let hub = hub(ctx);
+        let hub = api(ctx);
         let term = DuoTerm::parse(&duo).ok_or_else(|| bad_input("duo", format!("{duo:?} is not a DUO data use term (e.g. DUO:0000007, NCU)")))?;
         let model = hub.model();
         let iri = policy_iri(&model, &policy).ok_or_else(|| bad_input("policy", format!("no policy {policy:?} (give its accession or IRI)")))?;

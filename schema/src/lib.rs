@@ -23,7 +23,7 @@
 //! is audited like a read; the root query and mutation types merge one object per concern.
 //!
 //! Architecture invariant: the schema never sees HTTP. The gateway hands it a [`Principal`] and a
-//! [`Hub`]; resolvers answer from the read model (and `search` from the index built from it, in
+//! [`ApiState`]; resolvers answer from the read model (and `search` from the index built from it, in
 //! the same [`Snapshot`]), never with a SPARQL query per field.
 
 pub mod access;
@@ -92,7 +92,7 @@ pub struct Snapshot {
     pub(crate) embargo_sources: Vec<(Vec<String>, access::PolicyFacts)>,
 }
 
-/// A snapshot made ahead of its swap ([`Hub::prepare_source`]), and the one it was made from.
+/// A snapshot made ahead of its swap ([`ApiState::prepare_source`]), and the one it was made from.
 #[derive(Debug)]
 pub struct Prepared {
     base: Arc<Snapshot>,
@@ -126,7 +126,7 @@ impl Snapshot {
 
 /// What the schema answers from: the read model and its search index, the vocabulary (for
 /// tiers) and the sources. Shared by all requests; harvests swap in new snapshots.
-pub struct Hub {
+pub struct ApiState {
     vocabulary: Arc<Vocabulary>,
     state: RwLock<Arc<Snapshot>>,
     /// Serialises snapshot updates (two harvests landing at once both count).
@@ -153,28 +153,28 @@ pub struct Hub {
     index_on_disk: Option<PathBuf>,
 }
 
-impl std::fmt::Debug for Hub {
+impl std::fmt::Debug for ApiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hub").field("store", &self.store.is_some()).field("enforced", &self.enforced).finish_non_exhaustive()
+        f.debug_struct("ApiState").field("store", &self.store.is_some()).field("enforced", &self.enforced).finish_non_exhaustive()
     }
 }
 
-impl Hub {
-    pub fn new(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>) -> Hub {
-        Hub::with_index(vocabulary, model, sources, None).0
+impl ApiState {
+    pub fn new(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>) -> ApiState {
+        ApiState::with_index(vocabulary, model, sources, None).0
     }
 
     /// A hub keeping its search index in `root` (`<data>/index`) whenever it builds one, and
     /// opening the one there if it was built from the same read model (see
     /// `musubi_search::fingerprint`): a restart need not index every record again. Says whether
     /// it opened the index or built it.
-    pub fn with_index_on_disk(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>, root: PathBuf) -> (Hub, Option<OnDisk>) {
-        Hub::with_index(vocabulary, model, sources, Some(root))
+    pub fn with_index_on_disk(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>, root: PathBuf) -> (ApiState, Option<OnDisk>) {
+        ApiState::with_index(vocabulary, model, sources, Some(root))
     }
 
     /// The same hub, keeping each index it builds from now on in `root` (its present one stays
     /// as it was built): for a hub whose first model comes later (`musubi reindex`).
-    pub fn with_index_kept_in(mut self, root: PathBuf) -> Hub {
+    pub fn with_index_kept_in(mut self, root: PathBuf) -> ApiState {
         self.index_on_disk = Some(root);
         self
     }
@@ -184,9 +184,9 @@ impl Hub {
         self.index_on_disk.as_deref()
     }
 
-    fn with_index(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>, index_on_disk: Option<PathBuf>) -> (Hub, Option<OnDisk>) {
+    fn with_index(vocabulary: Arc<Vocabulary>, model: ReadModel, sources: Vec<SourceInfo>, index_on_disk: Option<PathBuf>) -> (ApiState, Option<OnDisk>) {
         let (snapshot, outcome) = Snapshot::new(&vocabulary, model, index_on_disk.as_deref());
-        let hub = Hub {
+        let hub = ApiState {
             index_on_disk,
             vocabulary,
             state: RwLock::new(Arc::new(snapshot)),
@@ -206,7 +206,7 @@ impl Hub {
     }
 
     /// The same hub, writing mutations to `store` (the graph store the read model comes from).
-    pub fn with_store(mut self, store: Arc<dyn GraphStore>) -> Hub {
+    pub fn with_store(mut self, store: Arc<dyn GraphStore>) -> ApiState {
         self.store = Some(store);
         self
     }
@@ -216,7 +216,7 @@ impl Hub {
     }
 
     /// The same hub, judging sharing deadlines by `policy`.
-    pub fn with_sharing_policy(mut self, policy: SharingPolicy) -> Hub {
+    pub fn with_sharing_policy(mut self, policy: SharingPolicy) -> ApiState {
         self.sharing = Arc::new(policy);
         self
     }
@@ -254,21 +254,21 @@ impl Hub {
     }
 
     /// The same hub, writing its audit entries to `log` (e.g. a file in the data folder).
-    pub fn with_audit_log(mut self, log: Arc<AuditLog>) -> Hub {
+    pub fn with_audit_log(mut self, log: Arc<AuditLog>) -> ApiState {
         self.audit = log;
         self
     }
 
     /// The same hub, knowing the disease hierarchy `diseases` (the gateway loads
     /// `<data>/ontologies/`).
-    pub fn with_diseases(mut self, diseases: Arc<DiseaseHierarchy>) -> Hub {
+    pub fn with_diseases(mut self, diseases: Arc<DiseaseHierarchy>) -> ApiState {
         self.diseases = diseases;
         self
     }
 
     /// The same hub, keeping its process records in `ledger` (the gateway opens it over the
     /// data folder's store).
-    pub fn with_ledger(mut self, ledger: Arc<Ledger>) -> Hub {
+    pub fn with_ledger(mut self, ledger: Arc<Ledger>) -> ApiState {
         self.ledger = ledger;
         self
     }
@@ -298,7 +298,7 @@ impl Hub {
     /// Switches tier enforcement off, to measure what it costs. Benchmarks only: the feature is
     /// never enabled by the binary, and nothing a request carries reaches this.
     #[cfg(feature = "bench")]
-    pub fn without_enforcement(mut self) -> Hub {
+    pub fn without_enforcement(mut self) -> ApiState {
         self.enforced = false;
         self
     }
@@ -331,7 +331,7 @@ impl Hub {
 
     /// The snapshot with one source's view replaced, made (records merged, the search index
     /// built, and kept on disk where the hub keeps it) but not swapped in: a harvest makes it
-    /// before its graph lands, so that all it derives is on disk first. [`Hub::install`] swaps it
+    /// before its graph lands, so that all it derives is on disk first. [`ApiState::install`] swaps it
     /// in.
     pub fn prepare_source(&self, view: SourceView) -> Prepared {
         let _updating = self.updating.lock().expect("update lock");
@@ -375,7 +375,7 @@ impl Hub {
 }
 
 /// Builds the schema over a hub. Each request must carry a [`Principal`] in its data.
-pub fn build(hub: Arc<Hub>) -> HubSchema {
+pub fn build(hub: Arc<ApiState>) -> HubSchema {
     let table = Arc::new(OnceLock::new());
     // Codes are stamped outermost, so that errors added on the way out (fields answered null)
     // get theirs too.
@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn every_vocabulary_field_is_in_the_schema() {
         let vocabulary = Arc::new(Vocabulary::builtin());
-        let schema = build(Arc::new(Hub::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
+        let schema = build(Arc::new(ApiState::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
         let sdl = schema.sdl();
         let fields: std::collections::HashSet<&str> = sdl
             .lines()
@@ -420,7 +420,7 @@ mod tests {
     #[test]
     fn every_field_shows_its_tier_and_none_is_undeclared() {
         let vocabulary = Arc::new(Vocabulary::builtin());
-        let schema = build(Arc::new(Hub::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
+        let schema = build(Arc::new(ApiState::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
         let sdl = schema.sdl();
         assert!(sdl.contains("directive @tier(requires: Tier!, sensitive: Tier, embargoed: Tier) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION"), "{sdl}");
         assert!(sdl.contains("sampleAttributes: [String!] @tier(requires: CONTROLLED, embargoed: STEWARD)"), "{sdl}");
@@ -474,7 +474,7 @@ mod tests {
     /// A new filter must state what it reads; one that does not is steward-only.
     #[test]
     fn every_dataset_filter_states_what_it_reads() {
-        let schema = build(Arc::new(Hub::new(Arc::new(Vocabulary::builtin()), ReadModel::default(), Vec::new())));
+        let schema = build(Arc::new(ApiState::new(Arc::new(Vocabulary::builtin()), ReadModel::default(), Vec::new())));
         let sdl = schema.sdl();
         let block = sdl.split("input DatasetFilter {").nth(1).and_then(|b| b.split('}').next()).expect("DatasetFilter in the SDL");
         let filters: Vec<&str> = block
@@ -494,7 +494,7 @@ mod tests {
     #[test]
     fn every_search_filter_and_facet_states_what_it_reads() {
         let vocabulary = Vocabulary::builtin();
-        let schema = build(Arc::new(Hub::new(Arc::new(vocabulary.clone()), ReadModel::default(), Vec::new())));
+        let schema = build(Arc::new(ApiState::new(Arc::new(vocabulary.clone()), ReadModel::default(), Vec::new())));
         let sdl = schema.sdl();
         let block = sdl.split("input SearchFilter {").nth(1).and_then(|b| b.split('}').next()).expect("SearchFilter in the SDL");
         let filters: Vec<&str> = block.lines().map(str::trim).filter(|l| l.contains(": ") && l.contains("@tier")).filter_map(|l| l.split(':').next()).collect();
@@ -515,14 +515,14 @@ mod tests {
             "musubi:tier musubi:Controlled ; musubi:graphqlField \"tissues\"",
         );
         let vocabulary = Vocabulary::from_turtle(&text, "custom.ttl").expect("valid");
-        let schema = build(Arc::new(Hub::new(Arc::new(vocabulary), ReadModel::default(), Vec::new())));
+        let schema = build(Arc::new(ApiState::new(Arc::new(vocabulary), ReadModel::default(), Vec::new())));
         assert!(schema.sdl().contains("tissues: [String!] @tier(requires: CONTROLLED, embargoed: STEWARD)"));
     }
 
-    fn hub_with(turtle: &str) -> Arc<Hub> {
+    fn hub_with(turtle: &str) -> Arc<ApiState> {
         let triples = musubi_ontology::parse_triples(turtle.as_bytes(), musubi_ontology::RdfFormat::Turtle, "http://example.org/").expect("turtle");
         let model = ReadModel::default().with_source(musubi_read_model::SourceView::from_triples("s", triples));
-        Arc::new(Hub::new(Arc::new(Vocabulary::builtin()), model, Vec::new()))
+        Arc::new(ApiState::new(Arc::new(Vocabulary::builtin()), model, Vec::new()))
     }
 
     const ONE_DATASET: &str = r#"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
@@ -584,7 +584,7 @@ mod tests {
     #[test]
     fn every_deniable_field_is_nullable() {
         let vocabulary = Arc::new(Vocabulary::builtin());
-        let schema = build(Arc::new(Hub::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
+        let schema = build(Arc::new(ApiState::new(vocabulary.clone(), ReadModel::default(), Vec::new())));
         use musubi_ontology::tier::Tier;
         struct F {
             name: String,

@@ -83,7 +83,7 @@ pub fn exceeded(limit: &str, what: &str, value: usize, max: usize) -> ServerErro
 
 /// The extension that enforces [`Limits`].
 #[derive(Debug)]
-pub struct QueryLimits(pub Arc<crate::Hub>);
+pub struct QueryLimits(pub Arc<crate::ApiState>);
 
 impl ExtensionFactory for QueryLimits {
     fn create(&self) -> Arc<dyn Extension> {

@@ -12,7 +12,7 @@ use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, TermRef};
 use musubi_read_model::{EntityKey, MergedRecord, ReadModel};
 use musubi_ontology::vocab::{self as v, Vocabulary};
 
-use crate::access::{RecordPolicy, Scope, effective_tier, forbidden_filter, guard, guard_tier, hub, listed, principal, today};
+use crate::access::{RecordPolicy, Scope, effective_tier, forbidden_filter, guard, guard_tier, api, listed, principal, today};
 use crate::ledger::AuditRecord;
 use crate::errors::bad_input;
 use crate::tiers::{argument_reads, argument_tier};
@@ -25,7 +25,7 @@ const DEFAULT_PAGE_SIZE: i32 = 20;
 /// Checks a requested page size against the configured limit ([`crate::Limits::page_size`]).
 fn page_size(ctx: &Context<'_>, first: Option<i32>, what: &str) -> Result<usize> {
     let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-    let max = hub(ctx).limits().page_size;
+    let max = api(ctx).limits().page_size;
     match usize::try_from(first) {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(bad_input("first", format!("asks for {first} {what}; a page holds 1 to {max}"))),
@@ -122,7 +122,7 @@ impl Query {
     /// below STEWARD.
     async fn dataset(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dataset>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         Ok(model.dataset(id.as_str()).map(|record| Dataset::new(&model, record, &today())))
     }
 
@@ -138,7 +138,7 @@ impl Query {
     ) -> Result<Option<DatasetConnection>> {
         let first = page_size(ctx, first, "datasets")?;
         let filter = filter.unwrap_or_default();
-        let hub = hub(ctx);
+        let hub = api(ctx);
         let vocabulary = hub.vocabulary();
         let principal = principal(ctx);
         let enforced = hub.enforced();
@@ -231,7 +231,7 @@ impl Query {
     /// its accession, title and release date below STEWARD.
     async fn study(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Study>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         Ok(model.study(id.as_str()).map(|record| Study::new(&model, record, &today())))
     }
 
@@ -239,7 +239,7 @@ impl Query {
     /// embargoed dataset or study, shows only its accession, title and release date below STEWARD.
     async fn sample(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Sample>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         Ok(model.sample(id.as_str()).map(|r| Sample::new(&model, r, &today())))
     }
 
@@ -248,7 +248,7 @@ impl Query {
     async fn studies(&self, ctx: &Context<'_>, #[graphql(desc = "1 to the page-size limit (100 unless configured; default 20).")] first: Option<i32>) -> Result<Option<Vec<Study>>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let first = page_size(ctx, first, "studies")?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         let today = today();
         Ok(Some(model
             .studies()
@@ -265,7 +265,7 @@ impl Query {
         for p in [v::MUSUBI_LAST_HARVEST, v::MUSUBI_LAST_ATTEMPT, v::MUSUBI_RECORD_COUNT, v::MUSUBI_LAST_ERROR, v::MUSUBI_LAST_WARNING] {
             guard(ctx, p, &Scope::default())?;
         }
-        let hub = hub(ctx);
+        let hub = api(ctx);
         let snapshot = hub.snapshot();
         let today = today();
         let mut hidden: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
@@ -311,7 +311,7 @@ impl Query {
         let since = time("filter.since", &filter.since)?;
         let until = time("filter.until", &filter.until)?;
         let filter = musubi_platform::audit::EntryFilter { subject: filter.subject, dataset: filter.dataset, since, until };
-        let (entries, total, has_next) = hub(ctx).audit_log().page(after, first, &filter).map_err(|e| async_graphql::Error::new(e.to_string()))?;
+        let (entries, total, has_next) = api(ctx).audit_log().page(after, first, &filter).map_err(|e| async_graphql::Error::new(e.to_string()))?;
         let edges: Vec<AuditEdge> =
             entries.into_iter().map(|e| AuditEdge { cursor: encode_audit_cursor(e.position), node: AuditRecord(e) }).collect();
         Ok(Some(AuditConnection {

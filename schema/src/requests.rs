@@ -13,7 +13,7 @@ use musubi_platform::duo::Decision;
 use musubi_platform::fees::{self, Affiliation, UsageKind};
 use musubi_platform::ledger::{self, LedgerError, Party, RequestedDataset, ResearchUse, Step, input, researcher};
 
-use crate::access::{guard_tier, hub, principal};
+use crate::access::{guard_tier, api, principal};
 use crate::errors::BAD_USER_INPUT;
 use crate::ledger::{AccessGrant, AccessRequest, FeeStatement, Outcome, OutcomeKind, RequestState, UserClass};
 
@@ -128,7 +128,7 @@ fn first_or_all(mut problems: Vec<LedgerError>) -> Result<(), LedgerError> {
 
 /// The request's validated record (verdicts given), or every problem with it.
 fn validate_request(ctx: &Context<'_>, party: Party, input_: AccessRequestInput) -> Result<ledger::AccessRequest, LedgerError> {
-    let hub = hub(ctx);
+    let hub = api(ctx);
     let model = hub.model();
     let mut problems = Vec::new();
     if input_.datasets.is_empty() {
@@ -270,7 +270,7 @@ impl RequestMutation {
         let p = principal(ctx);
         let party = researcher(p).map_err(to_error)?;
         let request = validate_request(ctx, party, input).map_err(to_error)?;
-        let hub = hub(ctx);
+        let hub = api(ctx);
         Ok(Some(AccessRequest(hub.ledger().submit(request, p, hub.audit_log()).map_err(to_error)?)))
     }
 
@@ -278,7 +278,7 @@ impl RequestMutation {
     async fn withdraw_access_request(&self, ctx: &Context<'_>, id: ID, comment: Option<String>) -> Result<Option<AccessRequest>> {
         guard_tier(ctx, Tier::Registered, None)?;
         let c = self::comment("comment", comment, false).map_err(to_error)?;
-        let hub = hub(ctx);
+        let hub = api(ctx);
         Ok(Some(AccessRequest(hub.ledger().decide(&id, Step::Withdraw, principal(ctx), c, None, hub.audit_log()).map_err(to_error)?)))
     }
 
@@ -294,7 +294,7 @@ impl RequestMutation {
         if at <= musubi_ontology::now() {
             return Err(to_error(input("expires", format!("{at} is not in the future"))));
         }
-        let hub = hub(ctx);
+        let hub = api(ctx);
         Ok(Some(AccessRequest(hub.ledger().decide(&id, Step::Approve, principal(ctx), c, Some(at.to_string()), hub.audit_log()).map_err(to_error)?)))
     }
 
@@ -302,7 +302,7 @@ impl RequestMutation {
     async fn reject_access_request(&self, ctx: &Context<'_>, id: ID, comment: String) -> Result<Option<AccessRequest>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let c = self::comment("comment", Some(comment), true).map_err(to_error)?;
-        let hub = hub(ctx);
+        let hub = api(ctx);
         Ok(Some(AccessRequest(hub.ledger().decide(&id, Step::Reject, principal(ctx), c, None, hub.audit_log()).map_err(to_error)?)))
     }
 
@@ -310,7 +310,7 @@ impl RequestMutation {
     async fn revoke_grant(&self, ctx: &Context<'_>, id: ID, comment: String) -> Result<Option<AccessGrant>> {
         guard_tier(ctx, Tier::Steward, None)?;
         let c = self::comment("comment", Some(comment), true).map_err(to_error)?.expect("required");
-        let hub = hub(ctx);
+        let hub = api(ctx);
         Ok(Some(hub.ledger().revoke(&id, principal(ctx), c, hub.audit_log()).map(AccessGrant).map_err(to_error)?))
     }
 
@@ -320,7 +320,7 @@ impl RequestMutation {
         guard_tier(ctx, Tier::Registered, None)?;
         let p = principal(ctx);
         let party = researcher(p).map_err(to_error)?;
-        let hub = hub(ctx);
+        let hub = api(ctx);
         let mut problems = Vec::new();
         let title = text("input.title", &outcome.title, &mut problems);
         let doi = outcome.doi.map(|d| d.trim().trim_start_matches("https://doi.org/").trim_start_matches("doi:").to_owned());
@@ -395,13 +395,13 @@ impl RequestQuery {
     /// One access request: your own, or any for a steward.
     async fn access_request(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AccessRequest>> {
         guard_tier(ctx, Tier::Registered, None)?;
-        Ok(hub(ctx).ledger().request(&id).filter(|r| may_see(ctx, r)).map(AccessRequest))
+        Ok(api(ctx).ledger().request(&id).filter(|r| may_see(ctx, r)).map(AccessRequest))
     }
 
     /// Access requests: your own, or all for a steward; optionally in one state.
     async fn access_requests(&self, ctx: &Context<'_>, state: Option<RequestState>) -> Result<Option<Vec<AccessRequest>>> {
         guard_tier(ctx, Tier::Registered, None)?;
-        Ok(Some(hub(ctx).ledger().requests().into_iter().filter(|r| may_see(ctx, r) && state.is_none_or(|s| r.state == s.into())).map(AccessRequest).collect()))
+        Ok(Some(api(ctx).ledger().requests().into_iter().filter(|r| may_see(ctx, r) && state.is_none_or(|s| r.state == s.into())).map(AccessRequest).collect()))
     }
 
     /// Grants: your own, or all for a steward.
@@ -409,7 +409,7 @@ impl RequestQuery {
         guard_tier(ctx, Tier::Registered, None)?;
         let p = principal(ctx);
         let me = Party::of(p);
-        Ok(Some(hub(ctx)
+        Ok(Some(api(ctx)
             .ledger()
             .grants()
             .into_iter()
@@ -431,7 +431,7 @@ impl RequestQuery {
         }
         // Newest first, only those the caller may see (none on a dataset embargoed for it).
         let hidden = crate::access::Hidden::of(ctx);
-        let mut visible = hub(ctx).ledger().outcomes().into_iter().rev().filter(|o| !o.datasets.iter().any(|d| hidden.contains(d))).peekable();
+        let mut visible = api(ctx).ledger().outcomes().into_iter().rev().filter(|o| !o.datasets.iter().any(|d| hidden.contains(d))).peekable();
         // The cursor is the last outcome's id: it says nothing about the outcomes around it.
         if let Some(after) = after
             && !visible.by_ref().any(|o| o.id == after)
@@ -458,7 +458,7 @@ impl RequestQuery {
         if !valid {
             return Err(crate::errors::bad_input("month", format!("{month:?} is not a month such as 2026-11")));
         }
-        let hub = hub(ctx);
+        let hub = api(ctx);
         let mut counts = hub.ledger().meter().counts(&organisation, &month);
         for g in hub.ledger().grants_issued_in(&month).into_iter().filter(|g| g.organisation == organisation) {
             *counts.entry((g.user_class, UsageKind::Grant)).or_default() += 1;

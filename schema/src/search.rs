@@ -21,13 +21,13 @@ use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
 use musubi_search::{After, Doc, Field, Kind, OnDisk, Request, SearchIndex, SortBy, SortValue, Stats, TextAccess, Visibility};
 
-use crate::access::{PolicyFacts, RecordPolicy, effective_tier, forbidden_filter, hub, principal, today};
+use crate::access::{PolicyFacts, RecordPolicy, effective_tier, forbidden_filter, api, principal, today};
 use crate::tiers::argument_tier;
 use musubi_platform::audit::AuditCollector;
 use crate::errors::bad_input;
 use crate::paging::{MAX_PAGE_SIZE, PageInfo};
 use crate::types::{AccessLevel, Dataset, Study};
-use crate::{Hub, Principal, Snapshot};
+use crate::{ApiState, Principal, Snapshot};
 
 /// Builds the index of a read model, text filed under each property's tier on each record
 /// (sensitive records raise REGISTERED text to CONTROLLED; embargoed records are left out of
@@ -253,7 +253,7 @@ impl<'a> CallerView<'a> {
 
     /// What `principal` sees of `snapshot`'s records, with the hub's enforcement (a benchmark
     /// cannot switch it off through this).
-    pub fn of(hub: &Hub, snapshot: &'a Snapshot, principal: &'a Principal) -> CallerView<'a> {
+    pub fn of(hub: &ApiState, snapshot: &'a Snapshot, principal: &'a Principal) -> CallerView<'a> {
         CallerView::new(snapshot, hub.vocabulary(), principal, hub.enforced())
     }
 }
@@ -324,7 +324,7 @@ pub struct SearchArgs {
 /// cursors carry. Filters, facets and sorts on a field the caller may read on no record are
 /// refused here, as are a page size out of range, a bad date and a foreign cursor. Public so that
 /// `musubi bench index` measures the index with exactly the request the resolver sends.
-pub fn index_request<'a>(hub: &Hub, principal: &'a Principal, args: &'a SearchArgs) -> Result<(Request<'a>, String)> {
+pub fn index_request<'a>(hub: &ApiState, principal: &'a Principal, args: &'a SearchArgs) -> Result<(Request<'a>, String)> {
     let first = args.first.unwrap_or(20);
     if !(1..=MAX_PAGE_SIZE).contains(&first) {
         return Err(bad_input("first", format!("asks for {first} records; a page holds 1 to {MAX_PAGE_SIZE}")));
@@ -433,7 +433,7 @@ pub(crate) fn search(
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<SearchConnection> {
-    let hub = hub(ctx);
+    let hub = api(ctx);
     let principal = principal(ctx);
     let highlights = ctx.look_ahead().field("edges").field("highlights").exists();
     let args = SearchArgs { query, filter, facets, sort, order, first, after, highlights };
@@ -513,7 +513,7 @@ mod tests {
 
     use musubi_read_model::SourceView;
 
-    use crate::{AuditCollector, Hub, Principal, build};
+    use crate::{AuditCollector, ApiState, Principal, build};
 
     const RECORDS: &str = r#"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
         @prefix m: <https://w3id.org/musubi/vocab#> . @prefix d: <https://w3id.org/musubi/dataset/> .
@@ -522,16 +522,16 @@ mod tests {
         d:D2 a dcat:Dataset ; dct:identifier "D2" ; dct:title "Lung cancer exomes"@en ; dct:issued "2021-06-01" ; m:assay "WES" .
         d:D3 a dcat:Dataset ; dct:identifier "D3" ; dct:title "胃がんのゲノム"@ja ; m:assay "WGS" ; m:embargoUntil "2999-01-01" ."#;
 
-    async fn ask(hub: &Arc<Hub>, principal: Principal, query: &str) -> serde_json::Value {
+    async fn ask(hub: &Arc<ApiState>, principal: Principal, query: &str) -> serde_json::Value {
         let schema = build(hub.clone());
         let r = schema.execute(async_graphql::Request::new(query).data(principal).data(AuditCollector::new())).await;
         serde_json::to_value(&r).expect("json")
     }
 
-    fn hub() -> Arc<Hub> {
+    fn hub() -> Arc<ApiState> {
         let triples = musubi_ontology::parse_triples(RECORDS.as_bytes(), musubi_ontology::RdfFormat::Turtle, "http://example.org/").expect("turtle");
         let model = musubi_read_model::ReadModel::default().with_source(SourceView::from_triples("s", triples));
-        Arc::new(Hub::new(Arc::new(musubi_ontology::vocab::Vocabulary::builtin()), model, Vec::new()))
+        Arc::new(ApiState::new(Arc::new(musubi_ontology::vocab::Vocabulary::builtin()), model, Vec::new()))
     }
 
     fn accessions(body: &serde_json::Value) -> Vec<String> {
@@ -582,7 +582,7 @@ mod tests {
             let turtle = format!("{SHOWN}\n{extra}");
             let triples = musubi_ontology::parse_triples(turtle.as_bytes(), musubi_ontology::RdfFormat::Turtle, "http://example.org/").expect("turtle");
             let model = musubi_read_model::ReadModel::default().with_source(SourceView::from_triples("s", triples));
-            Arc::new(Hub::new(Arc::new(musubi_ontology::vocab::Vocabulary::builtin()), model, Vec::new()))
+            Arc::new(ApiState::new(Arc::new(musubi_ontology::vocab::Vocabulary::builtin()), model, Vec::new()))
         };
         let prefixes = "@prefix dct: <http://purl.org/dc/terms/> . @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix m: <https://w3id.org/musubi/vocab#> . @prefix d: <https://w3id.org/musubi/dataset/> .";
         let (a, b) = (world(&format!("{prefixes} {}", hidden[0])), world(&format!("{prefixes} {}", hidden[1])));

@@ -320,7 +320,7 @@ impl CustomDirectiveFactory for TierDirective {
 /// Enforces the tiers of fields that show no graph property (fixed or undeclared), per request.
 pub(crate) struct FieldTierGuard {
     pub table: Arc<OnceLock<Table>>,
-    pub hub: Arc<crate::Hub>,
+    pub hub: Arc<crate::ApiState>,
 }
 
 impl ExtensionFactory for FieldTierGuard {
@@ -331,7 +331,7 @@ impl ExtensionFactory for FieldTierGuard {
 
 struct FieldTierCheck {
     table: Arc<OnceLock<Table>>,
-    hub: Arc<crate::Hub>,
+    hub: Arc<crate::ApiState>,
     /// Errors of the fields this request answered null, added to its errors at the end.
     nulled: Mutex<Vec<ServerError>>,
 }

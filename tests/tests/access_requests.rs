@@ -32,7 +32,7 @@ const DATA_USE: &str = r#"@prefix m: <https://w3id.org/musubi/vocab#> .
     m:dataUseCondition obo:DUO_0000007, obo:MONDO_0000624, obo:DUO_0000018 .
 "#;
 
-struct Hub {
+struct Served {
     addr: SocketAddr,
     app: App,
     keys: ApiKeys,
@@ -40,7 +40,7 @@ struct Hub {
     _dir: tempfile::TempDir,
 }
 
-impl Hub {
+impl Served {
     fn key(&self, name: &str, tier: &str, org: Option<&str>, class: Option<&str>) -> String {
         let schemes = Vocabulary::builtin();
         self.keys.create_for(name, tier, &[], org, class, schemes.identifier_schemes()).expect("key").0
@@ -51,7 +51,7 @@ impl Hub {
     }
 }
 
-async fn hub() -> Hub {
+async fn hub() -> Served {
     let humandbs = Partner::start().await;
     let dcat = Partner::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -67,7 +67,7 @@ async fn hub() -> Hub {
         .with_identity(identity);
     support::harvest_all(&app).await;
     let addr = support::serve(app.clone()).await;
-    Hub { addr, app, keys: ApiKeys::new(dir.path()), _partners: (humandbs, dcat), _dir: dir }
+    Served { addr, app, keys: ApiKeys::new(dir.path()), _partners: (humandbs, dcat), _dir: dir }
 }
 
 const SUBMIT: &str = r#"mutation($input: AccessRequestInput!) { submitAccessRequest(input: $input) {
@@ -277,7 +277,7 @@ async fn request_verdicts_approval_controlled_read_expiry_revocation_and_audit()
 #[tokio::test(flavor = "multi_thread")]
 async fn a_months_fee_statement_with_mixed_user_classes_matches_the_hand_computed_total() {
     let hub = hub().await;
-    hub.app.hub().set_fee_schedule(
+    hub.app.api_state().set_fee_schedule(
         toml_schedule("currency = \"JPY\"\n[academic]\ngrant = 5000\nexport = 300\nlive_query = 2\n[industry]\ngrant = 80000\nexport = 3000\nlive_query = 20\n"),
     );
     let industry = hub.key("pharma-analyst", "REGISTERED", Some("Osaka Pharma"), Some("industry"));

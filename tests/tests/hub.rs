@@ -248,7 +248,7 @@ async fn a_failing_source_keeps_its_last_good_graph_and_the_others_land() {
 
 /// Each source's graph as a user would compare it: without harvest times, blank nodes unnamed.
 fn graphs(app: &App) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
-    let store = app.hub().store().expect("a store");
+    let store = app.api_state().store().expect("a store");
     let unnamed = |t: String| if t.starts_with("_:") { "_:".to_owned() } else { t };
     app.manifests()
         .iter()

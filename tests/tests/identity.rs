@@ -129,13 +129,13 @@ fn visa(key: &SigningKey, issuer: &str, exp: i64, kind: &str, value: &str, sourc
 // ---------------------------------------------------------------------------------------------
 // The hub, with the humandbs datasets (JGAD000001, JGAD000002) harvested.
 
-struct Hub {
+struct Served {
     addr: SocketAddr,
     _partners: (Partner, Partner),
     dir: tempfile::TempDir,
 }
 
-async fn hub(identity_toml: &str, env: &[(&str, &str)]) -> Hub {
+async fn hub(identity_toml: &str, env: &[(&str, &str)]) -> Served {
     let humandbs = Partner::start().await;
     let dcat = Partner::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -152,7 +152,7 @@ async fn hub(identity_toml: &str, env: &[(&str, &str)]) -> Hub {
         .with_identity(identity);
     support::harvest_all(&app).await;
     let addr = support::serve(app).await;
-    Hub { addr, _partners: (humandbs, dcat), dir }
+    Served { addr, _partners: (humandbs, dcat), dir }
 }
 
 const QUERY: &str = r#"{ a: dataset(id: "JGAD000001") { accession contactEmail downloadUrls internalIds }

@@ -29,7 +29,7 @@ fn feed(n: usize, title: &str) -> String {
     ttl
 }
 
-struct Hub {
+struct Served {
     app: App,
     addr: SocketAddr,
     steward_key: String,
@@ -37,7 +37,7 @@ struct Hub {
     _dir: tempfile::TempDir,
 }
 
-async fn hub(datasets: usize) -> Hub {
+async fn hub(datasets: usize) -> Served {
     let dir = tempfile::tempdir().expect("tempdir");
     let feed_path = dir.path().join("stewardship.ttl");
     std::fs::write(&feed_path, feed(datasets, "Exomes")).expect("write");
@@ -56,7 +56,7 @@ async fn hub(datasets: usize) -> Hub {
     let addr = listener.local_addr().expect("addr");
     let router = musubi_gateway::http::router(app.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
-    Hub { app, addr, steward_key, feed: feed_path, _dir: dir }
+    Served { app, addr, steward_key, feed: feed_path, _dir: dir }
 }
 
 /// Posts a query (with variables, as a caller with `key` if any); the status and the JSON.

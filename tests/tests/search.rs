@@ -122,8 +122,8 @@ async fn japanese_and_english_queries_find_what_a_person_expects() {
 async fn recall_on_japanese_text_is_complete() {
     let setup = harvested_hub().await;
     let app = &setup.app;
-    let model = app.hub().model();
-    let vocabulary = app.hub().vocabulary();
+    let model = app.api_state().model();
+    let vocabulary = app.api_state().vocabulary();
     let shown = |p: &str| vocabulary.property(p).is_some_and(|d| d.graphql_field.is_some());
     let literals = |node: &musubi_read_model::Node| -> Vec<String> {
         node.properties()
@@ -341,7 +341,7 @@ async fn tiers_bound_text_facets_filters_and_sort() {
     );
     assert_ne!(text, musubi_ontology::vocab::BUILTIN_TURTLE);
     let vocabulary = Vocabulary::from_turtle(&text, "custom.ttl").expect("valid");
-    let hub = Arc::new(musubi_schema::Hub::new(Arc::new(vocabulary), musubi_read_model::ReadModel::default(), Vec::new()));
+    let hub = Arc::new(musubi_schema::ApiState::new(Arc::new(vocabulary), musubi_read_model::ReadModel::default(), Vec::new()));
     let schema = musubi_schema::build(hub);
     for q in ["{ search(facets: [ASSAYS]) { totalCount } }", r#"{ search(filter: { assays: ["WGS"] }) { totalCount } }"#] {
         let r = schema.execute(async_graphql::Request::new(q).data(Principal::anonymous()).data(musubi_schema::AuditCollector::new())).await;

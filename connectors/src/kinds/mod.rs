@@ -20,7 +20,7 @@ use musubi_ontology::vocab::{self, Vocabulary};
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use crate::cache::PageCache;
+use crate::page_cache::PageCache;
 use crate::fetch::{FetchOptions, FetchStats, Sessions};
 use crate::error::HarvestError;
 use crate::manifest::{Manifest, SourceKind};

@@ -66,7 +66,7 @@ impl DatasetFields {
         // NBDC research reaches the JGA study that is the same).
         // (`read` leaves out links to an embargoed study; its policy is checked here too, for a
         // study reached by an IRI only merging knows.)
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         let today = today();
         for t in self.0.read(ctx, v::DCT_IS_PART_OF)? {
             if let TermRef::NamedNode(n) = t
@@ -346,7 +346,7 @@ pub(super) fn outcomes_of(ctx: &Context<'_>, scope: &Scope) -> Result<Vec<crate:
     guard(ctx, v::MUSUBI_OUTCOME, scope)?;
     let Some(accession) = &scope.dataset else { return Ok(Vec::new()) };
     let hidden = Hidden::of(ctx);
-    let outcomes = hub(ctx).ledger().outcomes().into_iter();
+    let outcomes = api(ctx).ledger().outcomes().into_iter();
     Ok(outcomes.filter(|o| o.datasets.contains(accession) && !o.datasets.iter().any(|d| hidden.contains(d))).map(crate::ledger::Outcome).collect())
 }
 

@@ -12,7 +12,7 @@ use musubi_ontology::rdf::{NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, 
 use musubi_read_model::{MergedRecord, Node, ReadModel, SourceView};
 use musubi_ontology::vocab as v;
 
-use crate::access::{Hidden, RecordPolicy, Scope, guard, hub, listed, today};
+use crate::access::{Hidden, RecordPolicy, Scope, guard, api, listed, today};
 use crate::errors::bad_input;
 
 mod agent;
@@ -166,7 +166,7 @@ impl Entity {
     /// The entities a property links to: in the linking source first, else in any source.
     fn links(&self, ctx: &Context<'_>, property: NamedNodeRef<'_>) -> Result<Vec<Entity>> {
         guard(ctx, property, &self.scope)?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         let hidden = self.hidden(ctx);
         let mut out: Vec<Entity> = Vec::new();
         for (view, node) in &self.members {

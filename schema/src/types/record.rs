@@ -52,7 +52,7 @@ impl RecordFields {
     /// that states each: how the merged record's values came together. The field's own tier
     /// applies.
     async fn claims(&self, ctx: &Context<'_>, field: String) -> Result<Option<Vec<Claim>>> {
-        let vocabulary = hub(ctx).vocabulary();
+        let vocabulary = api(ctx).vocabulary();
         let properties: Vec<&str> = vocabulary
             .properties()
             .filter(|p| p.graphql_field.as_deref() == Some(field.as_str()))

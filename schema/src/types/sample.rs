@@ -40,7 +40,7 @@ impl SampleFields {
     /// The studies (BioProjects) the sample was taken for, as records where the hub has them.
     async fn studies(&self, ctx: &Context<'_>) -> Result<Option<Vec<Study>>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         let today = today();
         let mut out: Vec<Study> = Vec::new();
         let mut seen = Vec::new();

@@ -57,7 +57,7 @@ impl StudyFields {
     #[graphql(complexity = "crate::limits::UNPAGED_LIST_WEIGHT.saturating_mul(child_complexity)")]
     async fn samples(&self, ctx: &Context<'_>) -> Result<Option<Vec<Sample>>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Some(Vec::new())) };
         let today = today();
         // A sample's link to the study is its own value: shown only where the caller may read it
@@ -73,7 +73,7 @@ impl StudyFields {
     #[graphql(complexity = "crate::limits::UNPAGED_LIST_WEIGHT.saturating_mul(child_complexity)")]
     async fn datasets(&self, ctx: &Context<'_>) -> Result<Option<Vec<Dataset>>> {
         guard(ctx, v::DCT_IS_PART_OF, &self.0.scope)?;
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         let Some(record) = model.study_of_node(&self.0.id()) else { return Ok(Some(Vec::new())) };
         let today = today();
         // A dataset's link to the study is the dataset's value: shown only where the caller may
@@ -108,7 +108,7 @@ impl StudyVersion {
     /// Accessions of the datasets released in this version (embargoed ones only for stewards).
     async fn dataset_accessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
         // (`read` leaves out links to embargoed datasets.)
-        let model = hub(ctx).model();
+        let model = api(ctx).model();
         Ok(Some(
             self.0
                 .read(ctx, v::DCT_HAS_PART)?

@@ -39,7 +39,7 @@ use musubi_read_model::{MergedRecord, ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::{self as v, Vocabulary};
 use musubi_schema::access::{RecordPolicy, effective_tier};
-use musubi_schema::{AuditCollector, Hub, Principal, SourceInfo};
+use musubi_schema::{AuditCollector, ApiState, Principal, SourceInfo};
 use serde_json::{Value, json};
 
 use super::{INTROSPECTION, ask, fields_by_type, harvested_hub, selection};
@@ -326,7 +326,7 @@ struct Served {
 
 impl Served {
     async fn new(vocabulary: Arc<Vocabulary>, graphs: &Graphs, sources: &[SourceInfo]) -> Served {
-        let hub = Arc::new(Hub::new(vocabulary, model_of(graphs), sources.to_vec()));
+        let hub = Arc::new(ApiState::new(vocabulary, model_of(graphs), sources.to_vec()));
         Served { schema: musubi_schema::build(hub) }
     }
 
