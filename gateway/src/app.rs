@@ -343,6 +343,9 @@ impl App {
         App::open_with(config, Projection::Files { views: ViewFiles::new(config.data.join("views")), index: config.data.join("index"), load: false })
     }
 
+    /// One pass down the layers: every file the hub reads (a bad one stops the start before
+    /// anything is opened), then the store, the audit log, the ledger over both, and the read
+    /// model, search index and schema over all of them.
     fn open_with(config: &Config, projection: Projection) -> Result<App, StartError> {
         let vocabulary = load_vocabulary(config)?;
         let identity_file = config.identity.clone().or_else(|| Some(config.data.join("identity.toml")).filter(|f| f.exists()));
@@ -352,6 +355,9 @@ impl App {
         };
         let identity = Identity::new(identity_config, Some(&config.data), vocabulary.identifier_schemes().clone());
         let manifests = load_manifests(&config.sources)?;
+        let diseases = load_ontologies(&config.data.join("ontologies"))?;
+        let sharing = load_sharing_policy(&config.sharing_policy.clone().unwrap_or_else(|| config.data.join("sharing-policy.toml")))?;
+        let fees = load_fee_schedule(&config.data.join("fees.toml"))?;
         // Generations a replace leaves unreferenced are dropped after the harvest lands, not in it.
         let store = open_store(config)?.deferring_drops();
         // A harvest stopped mid-replace left generations no graph points at: dropped with those
@@ -371,9 +377,6 @@ impl App {
         for warning in warnings {
             tracing::warn!("{warning}");
         }
-        let diseases = load_ontologies(&config.data.join("ontologies"))?;
-        let sharing = load_sharing_policy(&config.sharing_policy.clone().unwrap_or_else(|| config.data.join("sharing-policy.toml")))?;
-        let fees = load_fee_schedule(&config.data.join("fees.toml"))?;
         let store: Arc<dyn GraphStore> = Arc::new(store);
         let mut ledger = Ledger::open(store.clone(), &audit)?;
         if let Some(hook) = pause_hook(&config.data, "MUSUBI_TEST_PAUSE_APPROVAL") {

@@ -659,58 +659,55 @@ impl Parser {
     }
 
     fn equality(&mut self) -> Result<Expr, String> {
-        let mut left = self.relational()?;
-        loop {
-            let op = match self.peek() {
-                Some(Token::Eq) => Cmp::Eq,
-                Some(Token::Ne) => Cmp::Ne,
-                _ => return Ok(left),
-            };
-            self.at += 1;
-            left = Expr::Compare(op, Box::new(left), Box::new(self.relational()?));
-        }
+        self.binary(Self::relational, Expr::Compare, |t| match t {
+            Token::Eq => Some(Cmp::Eq),
+            Token::Ne => Some(Cmp::Ne),
+            _ => None,
+        })
     }
 
     fn relational(&mut self) -> Result<Expr, String> {
-        let mut left = self.additive()?;
-        loop {
-            let op = match self.peek() {
-                Some(Token::Lt) => Cmp::Lt,
-                Some(Token::Le) => Cmp::Le,
-                Some(Token::Gt) => Cmp::Gt,
-                Some(Token::Ge) => Cmp::Ge,
-                _ => return Ok(left),
-            };
-            self.at += 1;
-            left = Expr::Compare(op, Box::new(left), Box::new(self.additive()?));
-        }
+        self.binary(Self::additive, Expr::Compare, |t| match t {
+            Token::Lt => Some(Cmp::Lt),
+            Token::Le => Some(Cmp::Le),
+            Token::Gt => Some(Cmp::Gt),
+            Token::Ge => Some(Cmp::Ge),
+            _ => None,
+        })
     }
 
     fn additive(&mut self) -> Result<Expr, String> {
-        let mut left = self.multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Some(Token::Plus) => Arith::Add,
-                Some(Token::Minus) => Arith::Sub,
-                _ => return Ok(left),
-            };
-            self.at += 1;
-            left = Expr::Arith(op, Box::new(left), Box::new(self.multiplicative()?));
-        }
+        self.binary(Self::multiplicative, Expr::Arith, |t| match t {
+            Token::Plus => Some(Arith::Add),
+            Token::Minus => Some(Arith::Sub),
+            _ => None,
+        })
     }
 
     fn multiplicative(&mut self) -> Result<Expr, String> {
-        let mut left = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Some(Token::Mul) => Arith::Mul,
-                Some(Token::OpName(n)) if n == "div" => Arith::Div,
-                Some(Token::OpName(n)) if n == "mod" => Arith::Mod,
-                _ => return Ok(left),
-            };
+        self.binary(Self::unary, Expr::Arith, |t| match t {
+            Token::Mul => Some(Arith::Mul),
+            Token::OpName(n) if n == "div" => Some(Arith::Div),
+            Token::OpName(n) if n == "mod" => Some(Arith::Mod),
+            _ => None,
+        })
+    }
+
+    /// One level of left-associative binary operators: operands parsed by `operand` (the next
+    /// level down), `operator` saying which operator a token is at this level, `node` making the
+    /// expression of an operator and its two sides.
+    fn binary<O>(
+        &mut self,
+        operand: fn(&mut Self) -> Result<Expr, String>,
+        node: fn(O, Box<Expr>, Box<Expr>) -> Expr,
+        operator: impl Fn(&Token) -> Option<O>,
+    ) -> Result<Expr, String> {
+        let mut left = operand(self)?;
+        while let Some(op) = self.peek().and_then(&operator) {
             self.at += 1;
-            left = Expr::Arith(op, Box::new(left), Box::new(self.unary()?));
+            left = node(op, Box::new(left), Box::new(operand(self)?));
         }
+        Ok(left)
     }
 
     fn unary(&mut self) -> Result<Expr, String> {

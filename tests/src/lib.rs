@@ -711,10 +711,22 @@ pub fn write_manifests(dir: &std::path::Path, manifests: &[(&str, String)]) -> P
 pub const OXIGRAPH_PIP: &str = "pip install oxigraph==0.5.13";
 const OXIGRAPH_VERSION: &str = "0.5.13";
 
+/// A peer program the tests need (a SPARQL server, an npm package) that cannot be had, and why.
+#[derive(Debug, Clone)]
+pub struct PeerUnavailable(pub String);
+
+impl std::fmt::Display for PeerUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PeerUnavailable {}
+
 /// The `oxigraph` server CLI, installed from PyPI on first use when it is missing (so that
 /// `cargo test --workspace` is the whole test set-up): its path, or why it cannot be had.
-pub fn oxigraph_cli() -> Result<PathBuf, String> {
-    static CLI: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+pub fn oxigraph_cli() -> Result<PathBuf, PeerUnavailable> {
+    static CLI: std::sync::OnceLock<Result<PathBuf, PeerUnavailable>> = std::sync::OnceLock::new();
     CLI.get_or_init(|| {
         use std::process::Command;
         let works = |cli: &std::path::Path| {
@@ -734,14 +746,16 @@ pub fn oxigraph_cli() -> Result<PathBuf, String> {
                 return Ok(found.clone());
             }
         }
-        Err(format!("the SPARQL tests need a real SPARQL server, the `oxigraph` CLI {OXIGRAPH_VERSION}, and installing it failed; install it with `{OXIGRAPH_PIP}`"))
+        Err(PeerUnavailable(format!(
+            "the SPARQL tests need a real SPARQL server, the `oxigraph` CLI {OXIGRAPH_VERSION}, and installing it failed; install it with `{OXIGRAPH_PIP}`"
+        )))
     })
     .clone()
 }
 
 /// The folder of an npm peer under `tests/interop/` with its packages installed (`npm ci` from
 /// its lockfile on first use), or why they cannot be.
-pub fn npm_peer(folder: &str, package: &str) -> Result<PathBuf, String> {
+pub fn npm_peer(folder: &str, package: &str) -> Result<PathBuf, PeerUnavailable> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/interop")).join(folder);
@@ -750,9 +764,9 @@ pub fn npm_peer(folder: &str, package: &str) -> Result<PathBuf, String> {
             .current_dir(&dir)
             .args(["ci", "--no-audit", "--no-fund", "--silent"])
             .status()
-            .map_err(|e| format!("cannot run npm to install {package} in {}: {e}", dir.display()))?;
+            .map_err(|e| PeerUnavailable(format!("cannot run npm to install {package} in {}: {e}", dir.display())))?;
         if !status.success() || !dir.join("node_modules").join(package).is_dir() {
-            return Err(format!("`npm ci` in {} did not install {package} ({status})", dir.display()));
+            return Err(PeerUnavailable(format!("`npm ci` in {} did not install {package} ({status})", dir.display())));
         }
     }
     Ok(dir)

@@ -93,67 +93,58 @@ impl ApiKeys {
         user_class: Option<&str>,
         schemes: &IdentifierSchemes,
     ) -> Result<(String, ApiKey), ApiKeyError> {
-        self.created(name, tier, grants, organisation, user_class, schemes).map_err(ApiKeyError)
-    }
-
-    fn created(
-        &self,
-        name: &str,
-        tier: &str,
-        grants: &[String],
-        organisation: Option<&str>,
-        user_class: Option<&str>,
-        schemes: &IdentifierSchemes,
-    ) -> Result<(String, ApiKey), String> {
-        let organisation = organisation.map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned);
-        let user_class = match user_class {
-            Some(c) => Some(UserClass::parse(c).ok_or_else(|| format!("--class {c:?}: use academic, industry or public_sector"))?),
-            None => None,
-        };
-        if user_class.is_some() && organisation.is_none() {
-            return Err("--class needs --org (the organisation the use is metered to)".to_owned());
-        }
-        let tier = parse_tier(tier)?;
-        let grants = grants
-            .iter()
-            .map(|g| dataset_accession(schemes, g).ok_or_else(|| format!("--grant {g:?}: not a dataset accession or IRI the hub knows")))
-            .collect::<Result<BTreeSet<_>, _>>()?;
-        if name.trim().is_empty() {
-            return Err("--name: give the service account a name".to_owned());
-        }
-        // Grants count only for a REGISTERED caller or above; CONTROLLED means "with grants".
-        match tier {
-            Tier::Public if !grants.is_empty() => return Err("--grant needs --tier REGISTERED or above: a PUBLIC caller reads no CONTROLLED field".to_owned()),
-            Tier::Controlled if grants.is_empty() => return Err("--tier CONTROLLED needs at least one --grant (the datasets it may read)".to_owned()),
-            _ => {}
-        }
-        let mut file = self.read_file()?;
-        let rng = aws_lc_rs::rand::SystemRandom::new();
-        let mut id_bytes = [0u8; 4];
-        let id = loop {
-            rng.fill(&mut id_bytes).map_err(|_| "no randomness for a key id".to_owned())?;
-            let id = hex(&id_bytes);
-            if !file.keys.iter().any(|k| k.id == id) {
-                break id;
+        let created = || -> Result<(String, ApiKey), String> {
+            let organisation = organisation.map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned);
+            let user_class = match user_class {
+                Some(c) => Some(UserClass::parse(c).ok_or_else(|| format!("--class {c:?}: use academic, industry or public_sector"))?),
+                None => None,
+            };
+            if user_class.is_some() && organisation.is_none() {
+                return Err("--class needs --org (the organisation the use is metered to)".to_owned());
             }
+            let tier = parse_tier(tier)?;
+            let grants = grants
+                .iter()
+                .map(|g| dataset_accession(schemes, g).ok_or_else(|| format!("--grant {g:?}: not a dataset accession or IRI the hub knows")))
+                .collect::<Result<BTreeSet<_>, _>>()?;
+            if name.trim().is_empty() {
+                return Err("--name: give the service account a name".to_owned());
+            }
+            // Grants count only for a REGISTERED caller or above; CONTROLLED means "with grants".
+            match tier {
+                Tier::Public if !grants.is_empty() => return Err("--grant needs --tier REGISTERED or above: a PUBLIC caller reads no CONTROLLED field".to_owned()),
+                Tier::Controlled if grants.is_empty() => return Err("--tier CONTROLLED needs at least one --grant (the datasets it may read)".to_owned()),
+                _ => {}
+            }
+            let mut file = self.read_file()?;
+            let rng = aws_lc_rs::rand::SystemRandom::new();
+            let mut id_bytes = [0u8; 4];
+            let id = loop {
+                rng.fill(&mut id_bytes).map_err(|_| "no randomness for a key id".to_owned())?;
+                let id = hex(&id_bytes);
+                if !file.keys.iter().any(|k| k.id == id) {
+                    break id;
+                }
+            };
+            let mut secret = [0u8; 32];
+            rng.fill(&mut secret).map_err(|_| "no randomness for a key".to_owned())?;
+            let secret = URL_SAFE_NO_PAD.encode(secret);
+            let record = ApiKey {
+                id: id.clone(),
+                name: name.to_owned(),
+                tier: tier.name().to_owned(),
+                grants,
+                sha256: sha256_hex(&secret),
+                created: musubi_ontology::now().to_string(),
+                revoked: None,
+                organisation,
+                user_class: user_class.map(|c| c.name().to_owned()),
+            };
+            file.keys.push(record.clone());
+            self.write_file(&file)?;
+            Ok((format!("{PREFIX}{id}_{secret}"), record))
         };
-        let mut secret = [0u8; 32];
-        rng.fill(&mut secret).map_err(|_| "no randomness for a key".to_owned())?;
-        let secret = URL_SAFE_NO_PAD.encode(secret);
-        let record = ApiKey {
-            id: id.clone(),
-            name: name.to_owned(),
-            tier: tier.name().to_owned(),
-            grants,
-            sha256: sha256_hex(&secret),
-            created: musubi_ontology::now().to_string(),
-            revoked: None,
-            organisation,
-            user_class: user_class.map(|c| c.name().to_owned()),
-        };
-        file.keys.push(record.clone());
-        self.write_file(&file)?;
-        Ok((format!("{PREFIX}{id}_{secret}"), record))
+        created().map_err(ApiKeyError)
     }
 
     pub fn list(&self) -> Result<Vec<ApiKey>, ApiKeyError> {
