@@ -14,7 +14,7 @@ use musubi_ontology::vocab::{Vocabulary, VocabularyError};
 use musubi_platform::audit::AuditError;
 use musubi_platform::fees::{Affiliation, FeeSchedule, MeteredUse};
 use musubi_platform::ledger::{Ledger, LedgerError, PauseHook};
-use musubi_schema::{AuditCollector, AuditLog, ApiState, HubSchema, Limits, Prepared, Principal, SourceInfo};
+use musubi_schema::{AuditCollector, AuditLog, ApiState, ApiSchema, Limits, Prepared, Principal, SourceInfo};
 use musubi_search::OnDisk;
 
 use crate::response_cache::{CacheSettings, ResponseCache};
@@ -145,7 +145,7 @@ pub struct App {
     manifests: Arc<Vec<Manifest>>,
     hub: Arc<ApiState>,
     audit: Arc<AuditLog>,
-    schema: HubSchema,
+    schema: ApiSchema,
     /// The HTTP client, each source's session (rate limiter, OAuth2 token) and page cache.
     harvester: Harvester,
     identity: Arc<Identity>,
@@ -545,7 +545,7 @@ impl App {
         &self.vocabulary
     }
 
-    pub fn schema(&self) -> &HubSchema {
+    pub fn schema(&self) -> &ApiSchema {
         &self.schema
     }
 

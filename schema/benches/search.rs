@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use musubi_read_model::{ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_schema::{AuditCollector, ApiState, HubSchema, Principal};
+use musubi_schema::{AuditCollector, ApiState, ApiSchema, Principal};
 
 const RECORDS: usize = 20_000;
 const RUNS: usize = 40;
@@ -62,7 +62,7 @@ fn callers() -> Vec<(&'static str, Principal)> {
     ]
 }
 
-async fn ask(schema: &HubSchema, principal: &Principal, query: &str) -> (Duration, serde_json::Value) {
+async fn ask(schema: &ApiSchema, principal: &Principal, query: &str) -> (Duration, serde_json::Value) {
     let start = Instant::now();
     let response = schema.execute(async_graphql::Request::new(query).data(principal.clone()).data(AuditCollector::new())).await;
     let elapsed = start.elapsed();
@@ -71,7 +71,7 @@ async fn ask(schema: &HubSchema, principal: &Principal, query: &str) -> (Duratio
 }
 
 /// Median times of the first page and of the next one by its cursor.
-async fn medians(schema: &HubSchema, principal: &Principal) -> (Duration, Duration) {
+async fn medians(schema: &ApiSchema, principal: &Principal) -> (Duration, Duration) {
     let (mut first, mut next) = (Vec::new(), Vec::new());
     for run in 0..RUNS + 3 {
         let (t, page) = ask(schema, principal, QUERY).await;

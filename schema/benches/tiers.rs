@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use musubi_read_model::{ReadModel, SourceView};
 use musubi_ontology::tier::Tier;
 use musubi_ontology::vocab::Vocabulary;
-use musubi_schema::{AuditCollector, ApiState, HubSchema, Principal};
+use musubi_schema::{AuditCollector, ApiState, ApiSchema, Principal};
 
 const RECORDS: usize = 150;
 const RUNS: usize = 60;
@@ -58,7 +58,7 @@ fn caller() -> Principal {
     }
 }
 
-async fn median(schema: &HubSchema) -> Duration {
+async fn median(schema: &ApiSchema) -> Duration {
     let mut times = Vec::with_capacity(RUNS);
     for run in 0..RUNS + 5 {
         let collector = AuditCollector::new();

@@ -70,7 +70,7 @@ pub struct QueryRoot(Query, duo::DuoQuery, dmp::DmpQuery, requests::RequestQuery
 pub struct Mutation(duo::DuoMutation, dmp::DmpMutation, requests::RequestMutation);
 
 /// The schema type served by the gateway.
-pub type HubSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
+pub type ApiSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
 
 /// The read model and the search index built from it, swapped together so that a search's hits
 /// always name records of the model that resolves them.
@@ -375,7 +375,7 @@ impl ApiState {
 }
 
 /// Builds the schema over a hub. Each request must carry a [`Principal`] in its data.
-pub fn build(hub: Arc<ApiState>) -> HubSchema {
+pub fn build(hub: Arc<ApiState>) -> ApiSchema {
     let table = Arc::new(OnceLock::new());
     // Codes are stamped outermost, so that errors added on the way out (fields answered null)
     // get theirs too.

@@ -321,7 +321,7 @@ fn random_world(base: &Graphs, rng: &mut Rng) -> World {
 }
 
 struct Served {
-    schema: musubi_schema::HubSchema,
+    schema: musubi_schema::ApiSchema,
 }
 
 impl Served {
