@@ -1,8 +1,7 @@
 //! Every IRI the code names, in one place: the vocabulary's terms and those of the standards it
 //! maps to (as constants, [`NAMED_IN_CODE`] listing them all, so a test checks that every
-//! `musubi:` one is declared in `vocab/musubi.ttl`), and the hub's own IRIs — the named graphs
-//! of sources, their status and the process records, and the hub's study IRIs — minted here and
-//! nowhere else.
+//! `musubi:` one is declared in `vocab/musubi.ttl`), and the hub's own named graphs — of sources,
+//! their status and the process records — and study IRIs, minted here and nowhere else.
 
 use oxigraph::model::{NamedNode, NamedNodeRef};
 
