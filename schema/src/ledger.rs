@@ -178,7 +178,7 @@ impl AccessRequest {
     async fn requester(&self) -> Party {
         Party(self.0.requester.clone())
     }
-    /// Who the grant's use is metered to (see [`fees`]).
+    /// Who the grant's use is metered to (see `feeStatement`).
     async fn organisation(&self) -> &str {
         &self.0.organisation
     }

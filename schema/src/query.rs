@@ -37,9 +37,10 @@ fn paged_cost(first: Option<i32>, child: usize) -> usize {
     usize::try_from(first.unwrap_or(DEFAULT_PAGE_SIZE)).unwrap_or(0).max(1).saturating_mul(child)
 }
 
-/// Which datasets to list. Conditions combine with AND. Each filter states what it reads in
-/// [`argument_reads`]: filtering on a field is reading it, so a filter on a field the caller may
-/// read on no record is refused, and a record whose field the caller may not read never matches.
+/// Which datasets to list. Conditions combine with AND. Filtering on a field is reading it: a
+/// filter on a field the caller may read on no record is refused, and a record whose field the
+/// caller may not read never matches (each filter's tier is in its description).
+// What each filter reads: `tiers::argument_reads`.
 #[derive(Debug, Default, InputObject)]
 pub struct DatasetFilter {
     /// Only datasets from these sources (ids as in `sources`).
