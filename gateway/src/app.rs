@@ -143,7 +143,7 @@ pub struct App {
     store: Arc<dyn GraphStore>,
     vocabulary: Arc<Vocabulary>,
     manifests: Arc<Vec<Manifest>>,
-    hub: Arc<ApiState>,
+    api: Arc<ApiState>,
     audit: Arc<AuditLog>,
     schema: ApiSchema,
     /// The HTTP client, each source's session (rate limiter, OAuth2 token) and page cache.
@@ -419,19 +419,19 @@ impl App {
         };
         let identity = Arc::new(Identity::new(IdentityConfig::default(), None, vocabulary.identifier_schemes().clone()));
         let vocabulary = Arc::new(vocabulary);
-        let (hub, index) = match &views {
+        let (api, index) = match &views {
             Some((_, Some(_), root)) => ApiState::with_index_on_disk(vocabulary.clone(), model, Vec::new(), root.clone()),
             Some((_, None, root)) => (ApiState::new(vocabulary.clone(), model, Vec::new()).with_index_kept_in(root.clone()), None),
             None => (ApiState::new(vocabulary.clone(), model, Vec::new()), None),
         };
-        let hub = Arc::new(
-            hub.with_audit_log(audit.clone())
+        let api = Arc::new(
+            api.with_audit_log(audit.clone())
                 .with_diseases(diseases)
                 .with_store(store.clone())
                 .with_sharing_policy(sharing)
                 .with_ledger(Arc::new(ledger)),
         );
-        hub.set_fee_schedule(fees);
+        api.set_fee_schedule(fees);
         let (views, start) = match views {
             Some((files, None, _)) => (Some(files), None),
             Some((files, Some(opening), _)) => {
@@ -455,7 +455,7 @@ impl App {
         let harvester = match (queries, &views) {
             // A large source's view, and what derives from it, are written before its graph
             // lands: a hub stopped in between reads them at its next start.
-            (true, Some(files)) => Harvester::new(client).with_view_files(files.clone()).before_landing(App::prepare_landing(&hub, files, &prepared)),
+            (true, Some(files)) => Harvester::new(client).with_view_files(files.clone()).before_landing(App::prepare_landing(&api, files, &prepared)),
             (true, None) => Harvester::new(client),
             (false, _) => Harvester::new(client).without_views(),
         };
@@ -463,8 +463,8 @@ impl App {
             store,
             vocabulary,
             manifests: Arc::new(manifests),
-            schema: musubi_schema::build(hub.clone()),
-            hub,
+            schema: musubi_schema::build(api.clone()),
+            api,
             harvester,
             identity,
             audit,
@@ -515,12 +515,12 @@ impl App {
 
     /// The same hub, holding queries to `limits`.
     pub fn with_limits(self, limits: Limits) -> App {
-        self.hub.set_limits(limits);
+        self.api.set_limits(limits);
         self
     }
 
     pub fn limits(&self) -> Limits {
-        self.hub.limits()
+        self.api.limits()
     }
 
     /// The same hub, with a response cache bounded by `settings` (a fresh, empty one).
@@ -570,7 +570,7 @@ impl App {
         affiliation: Option<Affiliation>,
     ) -> Result<async_graphql::Response, AuditError> {
         if let (Some(subject), Some(issuer)) = (&principal.subject, &principal.issuer) {
-            let granted = self.hub.ledger().active_grants(subject, issuer, &musubi_ontology::now());
+            let granted = self.api.ledger().active_grants(subject, issuer, &musubi_ontology::now());
             principal.grants.extend(granted);
         }
         // Metered once answered (a statement does not count the query that reads it).
@@ -599,7 +599,7 @@ impl App {
     /// request: a failure is logged.
     pub(crate) async fn meter(&self, affiliation: Option<&Affiliation>, what: MeteredUse) {
         if let Some(Affiliation { organisation, user_class: Some(class) }) = affiliation.cloned() {
-            let ledger = self.hub.ledger().clone();
+            let ledger = self.api.ledger().clone();
             let metered = tokio::task::spawn_blocking(move || ledger.meter().record(&organisation, class, what)).await;
             if let Ok(Err(e)) = metered {
                 tracing::error!(%e, ?what, "cannot meter a use; it was served unmetered");
@@ -612,7 +612,7 @@ impl App {
     /// out of the cache.
     pub async fn execute_uncached(&self, request: async_graphql::Request, mut principal: Principal) -> Result<async_graphql::Response, AuditError> {
         if let (Some(subject), Some(issuer)) = (&principal.subject, &principal.issuer) {
-            let granted = self.hub.ledger().active_grants(subject, issuer, &musubi_ontology::now());
+            let granted = self.api.ledger().active_grants(subject, issuer, &musubi_ontology::now());
             principal.grants.extend(granted);
         }
         let (response, reads) = self.run(request, principal.clone(), None).await;
@@ -653,13 +653,13 @@ impl App {
 
     /// The schema's hub: the read model and search index as of now.
     pub fn api_state(&self) -> &Arc<ApiState> {
-        &self.hub
+        &self.api
     }
 
     /// Ingests an AMED DMP file (JSON-LD or CSV) into its own graph and the read model; an invalid
     /// plan is refused whole, with every problem.
     pub fn ingest_dmp(&self, content: &[u8], file: &str) -> Result<musubi_platform::dmp::Dmp, musubi_schema::dmp::IngestError> {
-        musubi_schema::dmp::ingest(&self.hub, content, None, file)
+        musubi_schema::dmp::ingest(&self.api, content, None, file)
     }
 
     pub fn manifests(&self) -> &[Manifest] {
@@ -671,7 +671,7 @@ impl App {
     /// datasets and studies the index holds.
     pub fn reindex(&self) -> Result<(usize, usize), StartError> {
         // Built again, not opened: the index on disk is what a reindex may be run to replace.
-        if let Some(root) = self.hub.index_kept_in() {
+        if let Some(root) = self.api.index_kept_in() {
             match std::fs::remove_dir_all(root) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     return Err(FileError::whole(root, format!("cannot remove the old index: {e}")).into());
@@ -688,8 +688,8 @@ impl App {
             }
             None => ReadModel::load(self.store.as_ref())?,
         };
-        self.hub.replace_model(model);
-        let snapshot = self.hub.snapshot();
+        self.api.replace_model(model);
+        let snapshot = self.api.snapshot();
         let datasets = snapshot.index.docs().iter().filter(|d| d.kind == musubi_search::Kind::Dataset).count();
         Ok((datasets, snapshot.index.len() - datasets))
     }
@@ -754,13 +754,13 @@ impl App {
                     let prepared = self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
                     // Made and kept before the graph landed, from this harvest's view.
                     let prepared = prepared.filter(|(source, generation, _)| *source == view.source && Some(generation.as_str()) == view.generation());
-                    match prepared.map(|(_, _, prepared)| self.hub.install(prepared)) {
+                    match prepared.map(|(_, _, prepared)| self.api.install(prepared)) {
                         Some(true) => {}
                         _ => {
-                            self.hub.replace_source(view);
+                            self.api.replace_source(view);
                             // The records merged with the new view, for the next start to read.
                             if let Some(files) = &self.views
-                                && let Err(e) = self.hub.model().keep_records(files)
+                                && let Err(e) = self.api.model().keep_records(files)
                             {
                                 tracing::warn!("cannot keep the merged records on disk: {e}");
                             }
@@ -822,15 +822,15 @@ impl App {
     /// that view (records merged, the search index built and kept), and the merged records kept,
     /// so that a hub stopped right after the graph lands starts from files, as one stopped at
     /// any other time does. Swapped in when the harvest lands ([`ApiState::install`]).
-    fn prepare_landing(hub: &Arc<ApiState>, files: &ViewFiles, prepared: &PreparedLanding) -> BeforeLanding {
-        let (hub, files, prepared) = (hub.clone(), files.clone(), prepared.clone());
+    fn prepare_landing(api: &Arc<ApiState>, files: &ViewFiles, prepared: &PreparedLanding) -> BeforeLanding {
+        let (api, files, prepared) = (api.clone(), files.clone(), prepared.clone());
         Arc::new(move |source: &str, generation: &str| {
             let view = match files.read_next(source, generation) {
                 Ok(Some(view)) => view,
                 Ok(None) => return,
                 Err(e) => return tracing::warn!(source, "cannot read the view the harvest wrote: {e}"),
             };
-            let next = hub.prepare_source(view);
+            let next = api.prepare_source(view);
             if let Err(e) = next.model().keep_records(&files) {
                 tracing::warn!("cannot keep the merged records on disk: {e}");
             }
@@ -873,7 +873,7 @@ impl App {
                 warnings: Some(status.warnings),
             });
         }
-        self.hub.set_sources(infos);
+        self.api.set_sources(infos);
         Ok(())
     }
 }

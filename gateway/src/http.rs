@@ -1,5 +1,5 @@
 //! HTTP: GraphQL over HTTP (GET and POST, per the GraphQL-over-HTTP spec), GraphiQL for browsers,
-//! and who the caller is.
+//! and the export's routes.
 //!
 //! Handlers are thin: take the [`Caller`] (an extractor, see [`crate::caller`]), read the
 //! request, run the schema, shape the response. Cross-cutting concerns (tracing, timeouts, body limits) are tower layers set up in

@@ -15,7 +15,8 @@ use musubi_ontology::vocab::{self as v, Vocabulary};
 use crate::access::{RecordPolicy, Scope, effective_tier, forbidden_filter, guard, guard_tier, api, listed, principal, today};
 use crate::ledger::AuditRecord;
 use crate::errors::bad_input;
-use crate::tiers::{argument_reads, argument_tier};
+use crate::tiers::argument_tier;
+use musubi_search::Field;
 use crate::types::{AccessLevel, Dataset, Sample, SourceInfo, Study};
 
 use crate::paging::PageInfo;
@@ -157,7 +158,6 @@ impl Query {
         let model = hub.model();
         let today = today();
         let words: Vec<String> = filter.text.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
-        let reads = |name: &str| argument_reads(name).unwrap_or_default();
         let matches = |r: &&MergedRecord| {
             let policy = RecordPolicy::of(r, &today);
             if !listed(ctx, policy) {
@@ -166,12 +166,12 @@ impl Query {
             // Whether the caller may read `property` on this record.
             let may = |property: &str| !enforced || principal.may_read(effective_tier(vocabulary, property, policy), Some(&r.key().accession));
             if let Some(wanted) = &filter.source
-                && (!reads("source").iter().all(|p| may(p.as_str())) || !r.members.iter().any(|m| wanted.iter().any(|w| **w == *m.source)))
+                && (!Field::Source.reads().iter().all(|p| may(p.as_str())) || !r.members.iter().any(|m| wanted.iter().any(|w| **w == *m.source)))
             {
                 return false;
             }
             if let Some(levels) = &filter.access_level {
-                if !reads("accessLevel").iter().all(|p| may(p.as_str())) {
+                if !Field::AccessLevel.reads().iter().all(|p| may(p.as_str())) {
                     return false;
                 }
                 match model.access_level(r) {

@@ -321,6 +321,17 @@ async fn the_export_follows_tiers_and_resumes_from_a_cursor() {
     assert_eq!(status, 400);
     assert!(body[0]["errors"][0]["message"].as_str().is_some_and(|m| m.contains("parameter `after`")), "{body:?}");
 
+    // A credential that fails is refused before anything streams (never exported as anonymous):
+    // a key the hub never issued, and a bearer token that is no token, on both formats.
+    for path in ["/export/datasets.ndjson", "/export/datasets.jsonld"] {
+        let (status, _, body) = export_lines(addr, path, Some("musubi_not-a-key-the-hub-issued")).await;
+        assert_eq!(status, 401, "{path}: {body:?}");
+        assert_eq!(body[0]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{body:?}");
+        let refused = reqwest::Client::new().get(format!("http://{addr}{path}")).bearer_auth("garbage").send().await.expect("answers");
+        assert_eq!(refused.status().as_u16(), 401, "{path}");
+        assert!(refused.headers().get("www-authenticate").is_some_and(|v| v.to_str().is_ok_and(|v| v.contains("invalid_token"))), "{path}");
+    }
+
     // The Python example (standard library only) writes the same records; run again on its
     // file, it resumes after the last one and adds nothing.
     let out = hub._dir.path().join("python.ndjson");
