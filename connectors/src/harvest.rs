@@ -170,7 +170,13 @@ impl Harvester {
                 .staging
                 .as_ref()
                 .filter(|_| manifest.construct.is_empty())
-                .map(|(dir, every)| kinds::Spooling { dir, every: *every, vocabulary, invalid: manifest.guards.invalid_values }),
+                .map(|(dir, every)| kinds::Spooling {
+                    dir,
+                    every: *every,
+                    vocabulary,
+                    invalid: manifest.guards.invalid_values,
+                    views: self.views && self.view_files.is_some(),
+                }),
         };
         let previous = source_status(store, &manifest.id)?;
         let shrink = if self.accept_shrink.contains(&manifest.id) { crate::guards::Shrink::Accept } else { crate::guards::Shrink::Refuse };
@@ -242,12 +248,34 @@ impl Harvester {
                 };
                 let spooled = match staged.spool.take() {
                     Some(mut spool) => {
+                        let mut view_spool = staged.view.take();
+                        if let Some(view_spool) = &mut view_spool {
+                            view_spool.append(&staged.triples)?;
+                        }
                         spool.append(&std::mem::take(&mut staged.triples))?;
                         let mut before_swap = |_: NamedNodeRef<'_>, generation: NamedNodeRef<'_>| {
-                            if self.views {
-                                let mut view = SourceView::load(store, generation, &manifest.id)?;
-                                write_next(&mut view, generation);
-                                landed_view = Some(view);
+                            if !self.views {
+                                return Ok(());
+                            }
+                            // Made from the staged triples, written to its file as it is made;
+                            // projected from the loaded generation only if that failed.
+                            let spooled = view_spool.take().zip(self.view_files.as_ref()).map(|(view_spool, files)| {
+                                view_spool.write_next(files, &manifest.id, generation.as_str()).inspect_err(|e| {
+                                    tracing::warn!(source = %manifest.id, "cannot make the view from the staged triples ({e}); projecting it from the graph");
+                                })
+                            });
+                            match spooled {
+                                Some(Ok(view)) => {
+                                    if let Some(hook) = &self.before_landing {
+                                        hook(&manifest.id, generation.as_str());
+                                    }
+                                    landed_view = Some(view);
+                                }
+                                _ => {
+                                    let mut view = SourceView::load(store, generation, &manifest.id)?;
+                                    write_next(&mut view, generation);
+                                    landed_view = Some(view);
+                                }
                             }
                             Ok(())
                         };

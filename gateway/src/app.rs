@@ -154,6 +154,9 @@ pub struct App {
     /// Each source's view kept on disk (`<data>/views`), so that the next start reads it rather
     /// than projecting the graph again; none for a store in memory.
     views: Option<ViewFiles>,
+    /// Whether this hub answers queries: `musubi harvest` does not, and only keeps the views of
+    /// what lands for the next `serve` (no read model, no search index).
+    answers: bool,
     /// How the read model was made at start (with view files only).
     start: Option<Arc<StartReport>>,
     /// Where harvests run: not on the runtime that answers queries.
@@ -306,8 +309,9 @@ pub struct StartReport {
 
 /// What the read model is made from when a hub starts.
 enum Projection {
-    /// Nothing: `musubi harvest` answers no queries.
-    Skip,
+    /// Nothing: `musubi harvest` answers no queries. The views of what it lands are written to
+    /// `views` (a large source's made from its staged triples), for `musubi serve` to read.
+    Harvest { views: ViewFiles },
     /// The store's graphs (a store in memory, tests).
     Store,
     /// The store's graphs, each source's view read from its file where it holds the graph's
@@ -334,7 +338,7 @@ impl App {
     /// index is projected (at start or after each source), which would be most of a large
     /// harvest's time and memory; `musubi serve` projects it from the graph when it starts.
     pub fn open_for_harvest(config: &Config) -> Result<App, StartError> {
-        App::open_with(config, Projection::Skip)
+        App::open_with(config, Projection::Harvest { views: ViewFiles::new(config.data.join("views")) })
     }
 
     /// Opens the data folder to rebuild its read model, views and index with [`App::reindex`]
@@ -391,7 +395,7 @@ impl App {
             .with_response_cache(config.cache);
         let app = App { embedded: Some(embedded), pause: pause_hook(&config.data, "MUSUBI_TEST_PAUSE_HARVEST"), ..app };
         // `musubi harvest` drops them at its end (`drop_replaced`); a serving hub in the background.
-        if app.views.is_some() {
+        if app.views.is_some() && app.answers {
             app.drop_replaced_later();
         }
         Ok(app)
@@ -407,9 +411,13 @@ impl App {
     fn assemble(parts: Parts, ledger: Ledger, projection: Projection) -> Result<App, StartError> {
         let Parts { store, manifests, vocabulary, audit, diseases, sharing, fees } = parts;
         let started = std::time::Instant::now();
-        let queries = !matches!(projection, Projection::Skip);
+        let queries = !matches!(projection, Projection::Harvest { .. });
+        let mut harvest_views = None;
         let (model, views) = match projection {
-            Projection::Skip => (ReadModel::default(), None),
+            Projection::Harvest { views } => {
+                harvest_views = Some(views);
+                (ReadModel::default(), None)
+            }
             Projection::Store => (ReadModel::load(store.as_ref())?, None),
             Projection::Files { views: files, index, load: true } => {
                 let (model, opening) = ReadModel::open(store.as_ref(), &files)?;
@@ -457,7 +465,10 @@ impl App {
             // lands: a hub stopped in between reads them at its next start.
             (true, Some(files)) => Harvester::new(client).with_view_files(files.clone()).before_landing(App::prepare_landing(&api, files, &prepared)),
             (true, None) => Harvester::new(client),
-            (false, _) => Harvester::new(client).without_views(),
+            (false, _) => match &harvest_views {
+                Some(files) => Harvester::new(client).with_view_files(files.clone()),
+                None => Harvester::new(client).without_views(),
+            },
         };
         let app = App {
             store,
@@ -469,7 +480,8 @@ impl App {
             identity,
             audit,
             cache: ResponseCache::new(CacheSettings::default()),
-            views,
+            views: views.or(harvest_views),
+            answers: queries,
             start,
             harvests: HarvestThread::start(),
             embedded: None,
@@ -702,7 +714,7 @@ impl App {
         let (app, only) = (self.clone(), only.to_vec());
         let outcomes = self.harvests.run(async move { app.harvest_here(&only).await }).await;
         // A hub that answers queries drops what the harvests replaced once they are served.
-        if self.views.is_some() {
+        if self.views.is_some() && self.answers {
             self.drop_replaced_later();
         }
         outcomes
@@ -751,6 +763,9 @@ impl App {
                 }
                 if let Some(mut view) = report.view.take() {
                     self.keep_view(&mut view);
+                    if !self.answers {
+                        return report;
+                    }
                     let prepared = self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
                     // Made and kept before the graph landed, from this harvest's view.
                     let prepared = prepared.filter(|(source, generation, _)| *source == view.source && Some(generation.as_str()) == view.generation());

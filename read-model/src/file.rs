@@ -167,11 +167,17 @@ impl ViewFiles {
     }
 
     fn write_at(&self, path: &Path, view: &SourceView, generation: &str) -> Result<(), ViewFileError> {
+        self.write_with(path, |out| encode(out, view, generation))
+    }
+
+    /// Writes a file at `path` with `content`, replacing any as a whole (a temporary file in the
+    /// folder, renamed into place).
+    pub(crate) fn write_with(&self, path: &Path, content: impl FnOnce(&mut Writer<BufWriter<tempfile::NamedTempFile>>) -> std::io::Result<()>) -> Result<(), ViewFileError> {
         let failed = |e: &dyn std::fmt::Display| ViewFileError { path: path.display().to_string(), message: e.to_string() };
         std::fs::create_dir_all(&self.dir).map_err(|e| failed(&e))?;
         let file = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| failed(&e))?;
         let mut output = Writer::new(BufWriter::with_capacity(1 << 20, file));
-        encode(&mut output, view, generation).map_err(|e| failed(&e))?;
+        content(&mut output).map_err(|e| failed(&e))?;
         let file = output.output.into_inner().map_err(|e| failed(&e.error()))?;
         file.persist(path).map_err(|e| failed(&e.error))?;
         Ok(())
@@ -223,40 +229,65 @@ impl ViewFiles {
 }
 
 fn encode<W: Write>(out: &mut Writer<W>, view: &SourceView, generation: &str) -> std::io::Result<()> {
-    out.bytes(MAGIC)?;
-    out.number(VERSION)?;
-    out.string(&view.source)?;
-    out.string(generation)?;
-    for names in [&view.names.predicates, &view.names.tags] {
-        out.number(names.len() as u64)?;
-        for name in names {
-            out.string(name)?;
-        }
-    }
-    out.number(view.hasher.keys.0)?;
-    out.number(view.hasher.keys.1)?;
-    out.number(view.len() as u64)?;
-    out.number(view.types.len() as u64)?;
-    for (class, positions) in &view.types {
-        out.string(class)?;
-        out.number(positions.len() as u64)?;
-        for &p in positions {
-            out.number(u64::from(p))?;
-        }
-    }
+    let layout = Layout { source: &view.source, generation, names: &view.names, hasher: &view.hasher, count: view.len(), types: &view.types };
     // Two passes over the nodes (lengths and hashes, then bytes): a view being written may
     // itself be read from a file.
-    for node in view.nodes() {
-        out.number(node.bytes().len() as u64)?;
+    let lengths = view.nodes().map(|node| node.bytes().len() as u64);
+    let hashes = view.nodes().map(|node| id_hash(&view.hasher, node.id()));
+    layout.write(out, lengths, hashes, |out| view.nodes().try_for_each(|node| out.bytes(node.bytes())))
+}
+
+/// What a view's file says before its nodes' bytes.
+pub(crate) struct Layout<'a> {
+    pub(crate) source: &'a str,
+    pub(crate) generation: &'a str,
+    pub(crate) names: &'a Names,
+    pub(crate) hasher: &'a IdHasher,
+    pub(crate) count: usize,
+    pub(crate) types: &'a std::collections::BTreeMap<Box<str>, Vec<u32>>,
+}
+
+impl Layout<'_> {
+    /// The whole file: this, each node's length and id hash (`count` of each), then the nodes'
+    /// bytes as `nodes` writes them, and the end mark.
+    pub(crate) fn write<W: Write>(
+        &self,
+        out: &mut Writer<W>,
+        lengths: impl Iterator<Item = u64>,
+        hashes: impl Iterator<Item = u64>,
+        nodes: impl FnOnce(&mut Writer<W>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        out.bytes(MAGIC)?;
+        out.number(VERSION)?;
+        out.string(self.source)?;
+        out.string(self.generation)?;
+        for names in [&self.names.predicates, &self.names.tags] {
+            out.number(names.len() as u64)?;
+            for name in names {
+                out.string(name)?;
+            }
+        }
+        out.number(self.hasher.keys.0)?;
+        out.number(self.hasher.keys.1)?;
+        out.number(self.count as u64)?;
+        out.number(self.types.len() as u64)?;
+        for (class, positions) in self.types {
+            out.string(class)?;
+            out.number(positions.len() as u64)?;
+            for &p in positions {
+                out.number(u64::from(p))?;
+            }
+        }
+        for length in lengths {
+            out.number(length)?;
+        }
+        for hash in hashes {
+            out.bytes(&hash.to_le_bytes())?;
+        }
+        out.bytes(NODES)?;
+        nodes(out)?;
+        out.bytes(END)
     }
-    for node in view.nodes() {
-        out.bytes(&id_hash(&view.hasher, node.id()).to_le_bytes())?;
-    }
-    out.bytes(NODES)?;
-    for node in view.nodes() {
-        out.bytes(node.bytes())?;
-    }
-    out.bytes(END)
 }
 
 /// What a start reads of a view file: the view without its nodes, and where each node ends.

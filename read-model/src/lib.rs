@@ -4,7 +4,8 @@
 //! from the store at start). A page of results is a lookup here, never a SPARQL query per field.
 //! Each source keeps its own [`SourceView`]; replacing one source swaps one `Arc`.
 //!
-//! - `view`: one source's view ([`SourceView`]), and `file` its file on disk;
+//! - `view`: one source's view ([`SourceView`]), `file` its file on disk, and `view_spool` a
+//!   large harvest's view made from its staged triples ([`ViewSpool`]);
 //! - `merging`: one record per dataset, study or sample across sources ([`MergedRecord`]), and
 //!   `records_file` the merged records on disk;
 //! - here: the [`ReadModel`] — every view and the merged records, opened at start and swapped
@@ -25,12 +26,14 @@ mod node_file;
 mod policy;
 mod records_file;
 mod view;
+mod view_spool;
 pub use file::{ViewFileError, ViewFiles};
 pub use merging::{EntityKey, MergedRecord};
 use merging::Merged;
 pub use node::{Node, Values};
 pub use policy::PolicyFacts;
 pub use view::SourceView;
+pub use view_spool::ViewSpool;
 use musubi_ontology::vocab::{self, AccessLevel};
 
 /// All sources' views, and the global order of merged datasets, studies and samples.

@@ -25,7 +25,7 @@ use crate::binary::{Slice, Writer};
 use musubi_ontology::vocab::{self, AccessLevel};
 
 /// What a view's nodes refer to by number.
-#[derive(Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Names {
     /// The view's predicates, sorted.
     pub(crate) predicates: Vec<Box<str>>,
@@ -327,6 +327,11 @@ impl Encoder {
                 None => tagged(4, Some(l.datatype().as_str()), l.value()),
             },
         }
+    }
+
+    /// The names so far (a tag is added as a node first uses it).
+    pub(crate) fn names(&self) -> &Names {
+        &self.names
     }
 
     pub(crate) fn finish(self) -> Names {

@@ -184,7 +184,7 @@ impl SourceView {
 
 /// A [`SourceView`] being built, one triple at a time.
 #[derive(Default)]
-struct SourceViewBuilder {
+pub(crate) struct SourceViewBuilder {
     #[allow(clippy::type_complexity)]
     nodes: Vec<(NamedOrBlankNode, Vec<(Arc<str>, Vec<Term>)>)>,
     index: HashTable<u32>,
@@ -194,7 +194,7 @@ struct SourceViewBuilder {
 }
 
 impl SourceViewBuilder {
-    fn add(&mut self, t: Triple) {
+    pub(crate) fn add(&mut self, t: Triple) {
         // A store gives a subject's triples together: the last node is the likely one.
         let position = match self.nodes.last() {
             Some((id, _)) if *id == t.subject => self.nodes.len() - 1,
@@ -228,6 +228,19 @@ impl SourceViewBuilder {
                 props.push((predicate, vec![t.object]));
             }
         }
+    }
+
+    /// The nodes as built (in the order their first triple came), each property's values in
+    /// their stable order and each once (a spool may hold a triple twice; a store never does).
+    pub(crate) fn into_nodes(self) -> Vec<(NamedOrBlankNode, Vec<(Arc<str>, Vec<Term>)>)> {
+        let mut nodes = self.nodes;
+        for (_, props) in &mut nodes {
+            for (_, values) in props.iter_mut().filter(|(_, values)| values.len() > 1) {
+                values.sort_by(|a, b| cmp_displayed(a, b));
+                values.dedup();
+            }
+        }
+        nodes
     }
 
     fn finish(self, source: &str) -> SourceView {

@@ -66,13 +66,18 @@ pub struct GraphSpool {
 impl GraphSpool {
     /// A new, empty spool file in `dir` (created if missing).
     pub fn new(dir: &Path) -> Result<GraphSpool, StoreError> {
+        GraphSpool::with_buffer(dir, 1 << 20)
+    }
+
+    /// [`GraphSpool::new`] writing through a buffer of `bytes` (for many spools open at once).
+    pub fn with_buffer(dir: &Path, bytes: usize) -> Result<GraphSpool, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Spool { path: dir.display().to_string(), message: e.to_string() })?;
         let file = tempfile::Builder::new()
             .prefix(SPOOL_PREFIX)
             .suffix(SPOOL_SUFFIX)
             .tempfile_in(dir)
             .map_err(|e| StoreError::Spool { path: dir.display().to_string(), message: e.to_string() })?;
-        Ok(GraphSpool { file: BufWriter::with_capacity(1 << 20, file), triples: 0 })
+        Ok(GraphSpool { file: BufWriter::with_capacity(bytes, file), triples: 0 })
     }
 
     /// Removes spool files left in `dir` by a harvest that was killed (a spool removes its own
@@ -114,6 +119,19 @@ impl GraphSpool {
 
     pub fn is_empty(&self) -> bool {
         self.triples == 0
+    }
+
+    /// The triples appended, read back in order (blank nodes keep their labels); the file is
+    /// removed once the iterator is dropped.
+    pub fn into_triples(mut self) -> Result<impl Iterator<Item = Result<Triple, StoreError>>, StoreError> {
+        let reader = self.reader()?;
+        let path = self.file.get_ref().path().display().to_string();
+        let parsed = RdfParser::from_format(RdfFormat::NTriples).for_reader(reader);
+        // The spool (its file) lives as long as the iterator.
+        Ok(parsed.map(move |quad| {
+            let _file = &self.file;
+            quad.map(Triple::from).map_err(|e| StoreError::Spool { path: path.clone(), message: e.to_string() })
+        }))
     }
 
     /// The file, flushed and rewound for reading.

@@ -5,13 +5,14 @@
 # and the search's second page by cursor. Anonymous caller; the response cache is not involved
 # (each query is asked once).
 #
-#   tests/bench/reference-answers.sh DATA_FOLDER OUT_FOLDER [PORT]     (MUSUBI=path/to/musubi)
+#   tests/bench/reference-answers.sh DATA_FOLDER OUT_FOLDER [PORT]     (MUSUBI=path/to/musubi,
+#                                                                       SOURCES=manifests folder)
 #   diff -r OUT_BEFORE OUT_AFTER
 set -euo pipefail
 data=${1:?usage: reference-answers.sh DATA_FOLDER OUT_FOLDER [PORT]}; out=${2:?OUT_FOLDER}; port=${3:-7879}
 musubi=${MUSUBI:-target/release/musubi}
 mkdir -p "$out"
-"$musubi" --data "$data" serve --listen "127.0.0.1:$port" > "$out/serve.log" 2>&1 &
+"$musubi" --data "$data" ${SOURCES:+--sources "$SOURCES"} serve --listen "127.0.0.1:$port" > "$out/serve.log" 2>&1 &
 pid=$!; trap 'kill $pid 2>/dev/null && wait $pid' EXIT
 ask() { # NAME JSON_BODY
   curl -sf -XPOST -H 'content-type: application/json' --data "$2" "http://127.0.0.1:$port/graphql" -o "$out/$1.json"

@@ -314,6 +314,48 @@ async fn a_harvest_spooled_to_disk_lands_and_answers_as_one_held_in_memory() {
     drop(dcat);
 }
 
+/// A large harvest's view is made from the triples it staged, spread by subject over files and
+/// written to the view's file as it is made, never projected back out of the store: it holds
+/// exactly what a view projected from the stored graph holds (nodes, properties, values, the
+/// order of each class's nodes), and the staging folder is left empty.
+#[tokio::test]
+async fn a_spooled_harvest_makes_its_view_from_what_it_staged_exactly_as_the_graph_projects() {
+    use musubi_ontology::vocab as v;
+    use musubi_read_model::{SourceView, ViewFiles};
+    let Setup { app, humandbs: _humandbs, dcat: _dcat, .. } = harvested_hub().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Every graph bulk-loaded as a generation, every few triples spooled: the national path.
+    let store = EmbeddedStore::in_memory().with_bulk_threshold(1);
+    let files = ViewFiles::new(dir.path().join("views"));
+    let harvester = musubi_connectors::Harvester::new(reqwest::Client::new()).with_staging(dir.path().join("staging"), 7).with_view_files(files);
+    let vocabulary = Vocabulary::builtin();
+    let described = |view: &SourceView| -> std::collections::BTreeMap<String, Vec<(String, Vec<String>)>> {
+        view.nodes()
+            .map(|node| {
+                let properties = node.properties().map(|(p, values)| (p.to_owned(), values.map(|t| t.to_string()).collect())).collect();
+                (node.id().to_string(), properties)
+            })
+            .collect()
+    };
+    let spooled: Vec<_> = app.manifests().iter().filter(|m| m.construct.is_empty()).collect();
+    assert!(spooled.len() >= 3, "JSON, XML and RDF sources are spooled");
+    for manifest in spooled {
+        let report = harvester.harvest(manifest, &store, &vocabulary).await.unwrap_or_else(|e| panic!("{}: {e}", manifest.id));
+        assert!(report.spooled, "{}", manifest.id);
+        let made = report.view.expect("a harvest that answers queries has a view");
+        assert!(made.on_disk(), "{}: written to its file as it was made", manifest.id);
+        let projected = SourceView::load(&store, musubi_connectors::source_graph(&manifest.id).as_ref(), &manifest.id).expect("projected");
+        assert!(projected.len() > 1, "{}", manifest.id);
+        assert_eq!(described(&made), described(&projected), "{}: the same nodes, properties and values", manifest.id);
+        for class in [v::DCAT_DATASET, v::MUSUBI_STUDY, v::MUSUBI_SAMPLE] {
+            let ids = |view: &SourceView| view.of_type(class).map(|n| n.id().to_string()).collect::<Vec<_>>();
+            assert_eq!(ids(&made), ids(&projected), "{}: {class} in the same order", manifest.id);
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("staging")).expect("staging").map(|e| e.expect("entry").file_name()).collect();
+    assert!(left.is_empty(), "nothing is left in the staging folder: {left:?}");
+}
+
 #[tokio::test]
 async fn graphql_over_http_follows_the_spec() {
     let setup = harvested_hub().await;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use musubi_rml::{Mapping, Record, XPath};
 use musubi_ontology::rdf::{Literal, NamedNode, NamedOrBlankNode, Triple};
+use musubi_read_model::ViewSpool;
 use musubi_store::GraphSpool;
 use musubi_ontology::vocab::{self, Vocabulary};
 use serde_json::Value;
@@ -32,6 +33,8 @@ pub struct Staged {
     pub triples: Vec<Triple>,
     /// The triples already written to disk, prepared (see [`Spooling`]).
     pub spool: Option<GraphSpool>,
+    /// The same triples spread by subject, for the source's view (see [`Spooling::views`]).
+    pub view: Option<ViewSpool>,
     /// Records read from the source (JSON or XML records, CSV rows, or RDF entities with
     /// provenance).
     pub records: usize,
@@ -65,6 +68,9 @@ pub struct Spooling<'a> {
     pub vocabulary: &'a Vocabulary,
     /// The source's guard on invalid values (noted, or dropped before they are written).
     pub invalid: crate::manifest::InvalidValues,
+    /// Whether the source's view is made from what is spooled ([`ViewSpool`]): for a harvester
+    /// that keeps views in files.
+    pub views: bool,
 }
 
 impl Spooling<'_> {
@@ -77,6 +83,13 @@ impl Spooling<'_> {
             None => staged.spool.insert(GraphSpool::new(self.dir)?),
         };
         spool.append(&staged.triples)?;
+        if self.views {
+            let view = match &mut staged.view {
+                Some(view) => view,
+                None => staged.view.insert(ViewSpool::new(self.dir)?),
+            };
+            view.append(&staged.triples)?;
+        }
         staged.triples.clear();
         Ok(())
     }
