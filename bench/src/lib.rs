@@ -3,6 +3,8 @@
 //! - [`generate`]: `musubi-bench gen`, realistic partner payloads at national-database scale;
 //! - [`peers`]: `musubi-bench index` (the portal query on the hub's search index in process) and
 //!   `musubi-bench naive-sparql` (a SPARQL query per field), what the hub is measured against;
+//! - [`mapping`]: `musubi-bench mapping`, the RML engine's throughput on JSON, CSV and XML, beside
+//!   morph-kgc's on the same mapping and files (`--morph-kgc`);
 //! - [`run`]: `musubi-bench run`, the end-to-end benchmark (gen, harvest, serve, wrk, the peers);
 //! - [`soak`]: `musubi-bench soak`, minutes of mixed load while sources are harvested on schedule;
 //! - [`processes`]: finding, running and watching the `musubi` processes the two drive.
@@ -42,6 +44,7 @@ impl From<Failed> for String {
 }
 
 pub mod generate;
+pub mod mapping;
 pub mod peers;
 pub mod processes;
 pub mod run;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use musubi_bench::{Failed, generate, peers, run, soak};
+use musubi_bench::{Failed, generate, mapping, peers, run, soak};
 use musubi_gateway::app::{App, Config};
 
 /// Measures the hub: synthetic catalogues, the end-to-end benchmark, the soak, and the peers the
@@ -36,6 +36,9 @@ enum Command {
     Run(run::Options),
     /// Minutes of mixed load on a served hub while its sources are harvested on schedule.
     Soak(soak::Options),
+    /// The RML engine's records/s on JSON, CSV and XML, and morph-kgc's on the same mapping and
+    /// files with `--morph-kgc`.
+    Mapping(mapping::Options),
     /// The portal query (keyword, datasets with assay WGS and reference genome GRCh38, facets on
     /// both, 20 results) answered by the search index in this process, as `search` asks it for
     /// an anonymous caller: requests/s, p50 and p99 per thread count, index only and with the 12
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Gen { datasets, out, seed } => write_catalogue(datasets, out, seed),
         Command::Run(options) => run::run_all(&options),
         Command::Soak(options) => soak::soak(&options),
+        Command::Mapping(options) => mapping::run(&options),
         Command::Index { data, threads, seconds, keyword } => runtime().and_then(|rt| {
             // The hub opens in a runtime (as `musubi serve` does); the measured threads are plain.
             let _in = rt.enter();
