@@ -44,6 +44,7 @@ impl RecordPolicy {
         RecordPolicy::on(&record.policy, today)
     }
 
+    #[inline]
     pub fn on(facts: &PolicyFacts, today: &str) -> RecordPolicy {
         RecordPolicy { embargoed: facts.embargoed_on(today), sensitive: facts.sensitive }
     }

@@ -83,6 +83,11 @@ pub struct Snapshot {
     /// The documents whose records state an embargo (ascending): those hidden from a caller
     /// below STEWARD on a day are found among these, not among every document.
     pub(crate) embargo_stated: Vec<u32>,
+    /// One bit per document: its record states a policy (an embargo, sensitive). A search asks
+    /// for every hit what the caller may read there; for the rest (most records) that follows
+    /// from the caller alone, without reading the record's facts (a million of them are 12 MB,
+    /// read at random: a cache miss a hit).
+    pub(crate) policy_stated: Vec<u64>,
     /// Every name (accession, IRI) of a record that states an embargo — dataset, study or
     /// sample — with its policy facts: a link to one is not shown while it is embargoed
     /// ([`access::Hidden`]). Few records state one; the map is empty in most hubs.
@@ -110,6 +115,10 @@ impl Snapshot {
     fn new(vocabulary: &Vocabulary, model: ReadModel, index_on_disk: Option<&Path>) -> (Snapshot, Option<OnDisk>) {
         let (index, policies, outcome) = search::build_index(vocabulary, &model, index_on_disk);
         let embargo_stated = policies.iter().enumerate().filter(|(_, p)| p.states_embargo()).map(|(o, _)| o as u32).collect();
+        let mut policy_stated = vec![0u64; policies.len().div_ceil(64)];
+        for (o, _) in policies.iter().enumerate().filter(|(_, p)| **p != access::PolicyFacts::default()) {
+            policy_stated[o / 64] |= 1 << (o % 64);
+        }
         let embargo_sources = model
             .datasets()
             .iter()
@@ -119,7 +128,7 @@ impl Snapshot {
             .map(|r| (r.sources().into_iter().map(str::to_owned).collect(), r.policy))
             .collect();
         let embargo_names = model.embargo_names();
-        let snapshot = Snapshot { model: Arc::new(model), index: Arc::new(index), policies, embargo_stated, embargo_names, embargo_sources };
+        let snapshot = Snapshot { model: Arc::new(model), index: Arc::new(index), policies, embargo_stated, policy_stated, embargo_names, embargo_sources };
         (snapshot, outcome)
     }
 }

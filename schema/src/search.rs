@@ -219,6 +219,8 @@ pub struct SearchConnection {
 /// `musubi bench index` measures the index with the view `search` gives it.
 pub struct CallerView<'a> {
     policies: &'a [PolicyFacts],
+    /// Which records state a policy (see `Snapshot::policy_stated`).
+    stated: &'a [u64],
     principal: &'a Principal,
     enforced: bool,
     today: String,
@@ -248,7 +250,7 @@ impl<'a> CallerView<'a> {
         } else {
             Vec::new()
         };
-        CallerView { policies: &snapshot.policies, principal, enforced, today, masks, hidden }
+        CallerView { policies: &snapshot.policies, stated: &snapshot.policy_stated, principal, enforced, today, masks, hidden }
     }
 
     /// What `principal` sees of `snapshot`'s records, with the hub's enforcement (a benchmark
@@ -263,12 +265,20 @@ impl Visibility for CallerView<'_> {
         if !self.enforced {
             return Some(u64::MAX);
         }
-        let policy = RecordPolicy::on(self.policies.get(ord)?, &self.today);
-        if policy.embargoed && self.principal.tier < Tier::Steward {
+        if ord >= self.policies.len() {
             return None;
         }
         // Grants name datasets; a study's CONTROLLED fields are for stewards.
         let granted = !self.principal.grants.is_empty() && doc.kind == Kind::Dataset && self.principal.grants.contains(doc.accession());
+        // A record known to state no policy: neither embargoed nor sensitive (one not in the
+        // bits has its facts read: fail closed).
+        if self.stated.get(ord / 64).is_some_and(|bits| bits >> (ord % 64) & 1 == 0) {
+            return Some(self.masks[usize::from(granted)]);
+        }
+        let policy = RecordPolicy::on(&self.policies[ord], &self.today);
+        if policy.embargoed && self.principal.tier < Tier::Steward {
+            return None;
+        }
         Some(self.masks[usize::from(policy.embargoed) << 2 | usize::from(policy.sensitive) << 1 | usize::from(granted)])
     }
 

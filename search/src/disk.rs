@@ -212,7 +212,7 @@ fn read_records(r: &mut Reader<impl std::io::BufRead>) -> Result<Records, String
         if !consistent {
             return Err(format!("field {}: its column does not fit the records", field.name()));
         }
-        columns.push(Column { offsets, ids });
+        columns.push(Column { offsets, ids, ..Column::default() });
     }
     r.mark(END, "end mark after the columns")?;
     Ok((docs, dictionaries, columns))
