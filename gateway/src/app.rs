@@ -171,6 +171,12 @@ pub struct App {
     prepared: PreparedLanding,
 }
 
+/// What [`App::answer`] gives: a response run now, or a cached one.
+pub(crate) enum Answer {
+    Ran(async_graphql::Response),
+    Cached(Arc<crate::response_cache::Entry>),
+}
+
 /// The snapshot a harvest made before its graph landed: (source, generation, snapshot).
 type PreparedLanding = Arc<std::sync::Mutex<Option<(String, String, Prepared)>>>;
 
@@ -578,9 +584,17 @@ impl App {
     pub async fn execute_as(
         &self,
         request: async_graphql::Request,
-        mut principal: Principal,
+        principal: Principal,
         affiliation: Option<Affiliation>,
     ) -> Result<async_graphql::Response, AuditError> {
+        Ok(match self.answer(request, principal, affiliation).await? {
+            Answer::Ran(response) => response,
+            Answer::Cached(entry) => entry.response(),
+        })
+    }
+
+    /// [`App::execute_as`], a cached answer given as the entry (HTTP sends its bytes as they are).
+    pub(crate) async fn answer(&self, request: async_graphql::Request, mut principal: Principal, affiliation: Option<Affiliation>) -> Result<Answer, AuditError> {
         if let (Some(subject), Some(issuer)) = (&principal.subject, &principal.issuer) {
             let granted = self.api.ledger().active_grants(subject, issuer, &musubi_ontology::now());
             principal.grants.extend(granted);
@@ -590,7 +604,7 @@ impl App {
         if let Some(entry) = key.as_ref().and_then(|k| self.cache.get(k)) {
             self.audit(principal, entry.reads.clone()).await?;
             self.meter(affiliation.as_ref(), MeteredUse::LiveQuery).await;
-            return Ok(entry.response());
+            return Ok(Answer::Cached(entry));
         }
         let mutation = key.is_none() && crate::response_cache::is_mutation(&request);
         let (response, reads) = self.run(request, principal.clone(), affiliation.clone()).await;
@@ -603,7 +617,7 @@ impl App {
         if let Some(key) = key {
             self.cache.insert(key, &response, reads);
         }
-        Ok(response)
+        Ok(Answer::Ran(response))
     }
 
     /// Counts one use for the caller's organisation and user class (fees). A credential with an

@@ -21,7 +21,7 @@ use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::App;
+use crate::app::{Answer, App};
 use crate::caller::{Caller, GRAPHQL_RESPONSE, error_response, header_str};
 
 /// Room in a request body for variables and the JSON around the query, above the query-size
@@ -111,8 +111,11 @@ fn read_request(body: &[u8]) -> Result<async_graphql::Request, String> {
 
 async fn execute(app: &App, headers: &HeaderMap, caller: Caller, request: async_graphql::Request) -> Response {
     let accept = header_str(headers, header::ACCEPT);
-    let response = match app.execute_as(request, caller.principal, caller.affiliation).await {
-        Ok(r) => r,
+    let media = if accept.contains(GRAPHQL_RESPONSE) { GRAPHQL_RESPONSE } else { "application/json" };
+    let response = match app.answer(request, caller.principal, caller.affiliation).await {
+        // Only answers that ran (no request error) are cached: sent as the bytes they were.
+        Ok(Answer::Cached(entry)) => return (StatusCode::OK, [(header::CONTENT_TYPE, format!("{media}; charset=utf-8"))], entry.body.clone()).into_response(),
+        Ok(Answer::Ran(r)) => r,
         Err(e) => {
             tracing::error!(%e, "audit log append failed; the response is withheld");
             return error_response(&accept, StatusCode::INTERNAL_SERVER_ERROR, "the audit log cannot be written; nothing was served", "INTERNAL_SERVER_ERROR");
@@ -133,11 +136,7 @@ async fn execute(app: &App, headers: &HeaderMap, caller: Caller, request: async_
     } else {
         serde_json::to_vec(&response).expect("GraphQL responses serialise")
     };
-    let (media, status) = if accept.contains(GRAPHQL_RESPONSE) {
-        (GRAPHQL_RESPONSE, if request_failed { StatusCode::BAD_REQUEST } else { StatusCode::OK })
-    } else {
-        ("application/json", StatusCode::OK)
-    };
+    let status = if media == GRAPHQL_RESPONSE && request_failed { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     (status, [(header::CONTENT_TYPE, format!("{media}; charset=utf-8"))], body).into_response()
 }
 

@@ -67,11 +67,18 @@ pub(crate) struct Key {
 /// A cached response and the audited reads its run made.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    /// The response's `data`, as JSON.
-    data: Box<[u8]>,
+    /// The whole response as JSON, the body HTTP sends it as (a hit is sent as these bytes: no
+    /// value tree parsed and written again per hit, which was most of a cached answer's work).
+    pub(crate) body: axum::body::Bytes,
     /// The rest of the response (its data left null).
     rest: Response,
     pub(crate) reads: Vec<Read>,
+}
+
+/// The `data` of a response's JSON.
+#[derive(Deserialize)]
+struct Data {
+    data: async_graphql::Value,
 }
 
 impl Entry {
@@ -81,12 +88,13 @@ impl Entry {
         rest.cache_control = response.cache_control;
         rest.errors = response.errors.clone();
         rest.http_headers = response.http_headers.clone();
-        let data = serde_json::to_vec(&response.data).expect("GraphQL values serialise").into_boxed_slice();
-        Entry { data, rest, reads }
+        let body = serde_json::to_vec(response).expect("GraphQL responses serialise").into();
+        Entry { body, rest, reads }
     }
 
+    /// The response, for callers in this process (HTTP sends [`Entry::body`]).
     pub(crate) fn response(&self) -> Response {
-        let data: async_graphql::Value = serde_json::from_slice(&self.data).expect("the JSON this entry wrote parses");
+        let Data { data } = serde_json::from_slice(&self.body).expect("the JSON this entry wrote parses");
         let mut copy = Response::new(data);
         copy.extensions = self.rest.extensions.clone();
         copy.cache_control = self.rest.cache_control;
@@ -102,7 +110,7 @@ impl Entry {
         let strings = key.query.len() + key.variables.len() + key.grants.iter().map(|g| g.len() + 24).sum::<usize>();
         let errors = if self.rest.errors.is_empty() { 0 } else { serde_json::to_vec(&self.rest.errors).map_or(0, |e| 4 * e.len()) };
         let reads = self.reads.iter().map(|r| 64 + r.field.len() + r.dataset.as_ref().map_or(0, String::len)).sum::<usize>();
-        PER_ENTRY + self.data.len() + strings + errors + reads
+        PER_ENTRY + self.body.len() + strings + errors + reads
     }
 }
 
@@ -249,6 +257,7 @@ mod tests {
         let entry = Entry::new(&response, Vec::new());
         let json = |r: &Response| serde_json::to_string(r).expect("serialises");
         assert_eq!(json(&entry.response()), json(&response), "the same bytes reach the caller");
+        assert_eq!(&entry.body[..], json(&response).as_bytes(), "and HTTP sends them as they were");
         let key = Key {
             generation: 0,
             sources: 0,
@@ -262,7 +271,7 @@ mod tests {
             affiliation: None,
         };
         let weight = entry.weight(&key);
-        assert!(weight >= entry.data.len() + key.query.len() + 512, "{weight}");
+        assert!(weight >= entry.body.len() + key.query.len() + 512, "{weight}");
     }
 
     /// A harvest that landed nothing changes the sources' status only: the answers that name

@@ -434,6 +434,21 @@ async fn graphql_over_http_follows_the_spec() {
     let r = client.post(&url).header("content-type", "application/json").bearer_auth("abc").body(r#"{"query":"{ sources { id } }"}"#).send().await.expect("POST");
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
+
+    // An answer repeated from the response cache is sent as the bytes the first run sent, with
+    // its status and media type, under either Accept (FORBIDDEN errors and nulls included).
+    let query = r#"{"query":"{ dataset(id: \"JGAD000001\") { accession title { value lang } internalIds contactEmail } datasets(first: 3) { totalCount nodes { accession } } }"}"#;
+    for accept in ["application/graphql-response+json", "application/json"] {
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            let r = client.post(&url).header("content-type", "application/json").header("accept", accept).body(query).send().await.expect("POST");
+            let media = r.headers()["content-type"].to_str().expect("ct").to_owned();
+            answers.push((r.status(), media, r.bytes().await.expect("body")));
+        }
+        assert!(answers[0].2.windows(10).any(|w| w == b"JGAD000001") && answers[0].2.windows(9).any(|w| w == b"FORBIDDEN"), "{answers:?}");
+        assert!(answers[0].1.starts_with(accept), "{answers:?}");
+        assert!(answers.iter().all(|a| *a == answers[0]), "{accept}: {answers:?}");
+    }
 }
 
 #[tokio::test]
