@@ -62,6 +62,11 @@ impl Format {
         }
     }
 
+    /// The format's mapping file.
+    fn mapping_file(self) -> String {
+        format!("mapping-{}.ttl", self.name().to_lowercase())
+    }
+
     fn file(self) -> &'static str {
         match self {
             Format::Json => "records.json",
@@ -151,8 +156,8 @@ fn write_inputs(dir: &Path, records: usize) -> Result<(), Failed> {
     for i in 0..records {
         let fields = record(i);
         let object: serde_json::Map<String, serde_json::Value> = fields.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(v.as_str()))).collect();
-        let separator = if i + 1 < records { ",\n" } else { "\n" };
-        writeln!(json, "{}{}", serde_json::Value::Object(object), separator.trim_end_matches('\n')).map_err(failed)?;
+        let comma = if i + 1 < records { "," } else { "" };
+        writeln!(json, "{}{comma}", serde_json::Value::Object(object)).map_err(failed)?;
         csv.write_record(fields.iter().map(|(_, v)| v.as_str())).map_err(|e| Failed(e.to_string()))?;
         let mut element = String::from("<record>");
         for (k, v) in &fields {
@@ -168,7 +173,7 @@ fn write_inputs(dir: &Path, records: usize) -> Result<(), Failed> {
     json.flush().map_err(failed)?;
     xml.flush().map_err(failed)?;
     for format in Format::ALL {
-        std::fs::write(dir.join(format!("mapping-{}.ttl", format.name().to_lowercase())), mapping(format)).map_err(failed)?;
+        std::fs::write(dir.join(format.mapping_file()), mapping(format)).map_err(failed)?;
     }
     Ok(())
 }
@@ -176,7 +181,7 @@ fn write_inputs(dir: &Path, records: usize) -> Result<(), Failed> {
 /// musubi's engine on one format: read the file, parse it, map it, write N-Triples.
 fn musubi(dir: &Path, format: Format, out: &Path) -> Result<usize, Failed> {
     let failed = |e: &dyn std::fmt::Display| Failed(format!("musubi ({}): {e}", format.name()));
-    let text = std::fs::read_to_string(dir.join(format!("mapping-{}.ttl", format.name().to_lowercase()))).map_err(|e| failed(&e))?;
+    let text = std::fs::read_to_string(dir.join(format.mapping_file())).map_err(|e| failed(&e))?;
     let mapping = Mapping::from_turtle(&text, "mapping").map_err(|e| failed(&e))?;
     let bytes = std::fs::read(dir.join(format.file())).map_err(|e| failed(&e))?;
     let mut quads = Vec::new();
@@ -209,7 +214,7 @@ fn morph_kgc(options: &Options, dir: &Path, format: Format, out: &Path) -> Resul
     let ini = format!(
         "[CONFIGURATION]\noutput_file={}\noutput_format=N-TRIPLES\n\n[DataSource]\nmappings={}\n",
         out.display(),
-        dir.join(format!("mapping-{}.ttl", format.name().to_lowercase())).display()
+        dir.join(format.mapping_file()).display()
     );
     std::fs::write(&config, ini).map_err(|e| Failed(format!("{}: {e}", config.display())))?;
     crate::processes::run(Command::new(&options.python).args(["-m", "morph_kgc"]).arg(&config).current_dir(dir), "morph-kgc")?;

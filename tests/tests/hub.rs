@@ -354,6 +354,22 @@ async fn a_spooled_harvest_makes_its_view_from_what_it_staged_exactly_as_the_gra
     }
     let left: Vec<_> = std::fs::read_dir(dir.path().join("staging")).expect("staging").map(|e| e.expect("entry").file_name()).collect();
     assert!(left.is_empty(), "nothing is left in the staging folder: {left:?}");
+
+    // A views folder that cannot be written (a file is in the way; a full disk fails alike): the
+    // harvest still lands, its view projected from the graph instead (said in the log), the same.
+    let blocked = dir.path().join("blocked");
+    std::fs::write(&blocked, "not a folder").expect("write");
+    let harvester = musubi_connectors::Harvester::new(reqwest::Client::new())
+        .with_staging(dir.path().join("staging"), 7)
+        .with_view_files(ViewFiles::new(blocked.join("views")));
+    let manifest = app.manifests().iter().find(|m| m.id == "nbdc-datasets").expect("manifest");
+    let store = EmbeddedStore::in_memory().with_bulk_threshold(1);
+    let report = harvester.harvest(manifest, &store, &vocabulary).await.expect("lands without its view file");
+    let made = report.view.expect("a view");
+    assert!(!made.on_disk(), "held in memory: its file could not be written");
+    let projected = SourceView::load(&store, musubi_connectors::source_graph(&manifest.id).as_ref(), &manifest.id).expect("projected");
+    assert_eq!(described(&made), described(&projected));
+    assert_eq!(std::fs::read_dir(dir.path().join("staging")).expect("staging").count(), 0, "the spool is removed");
 }
 
 #[tokio::test]
