@@ -191,6 +191,13 @@ impl Vocabulary {
         self.properties.get(property).is_some_and(|p| p.visible_under_embargo)
     }
 
+    /// Whether an embargoed record asked for by accession answers below STEWARD (with the
+    /// properties marked `musubi:visibleUnderEmbargo`): only where a deployment marks some. The
+    /// built-in vocabulary marks none, so an embargoed record answers as one the hub lacks.
+    pub fn announces_embargoed(&self) -> bool {
+        self.properties.values().any(|p| p.visible_under_embargo)
+    }
+
     pub fn property(&self, iri: &str) -> Option<&PropertyDecl> {
         self.properties.get(iri)
     }
@@ -285,12 +292,20 @@ mod tests {
     }
 
     #[test]
-    fn only_accession_title_and_release_date_show_under_embargo() {
+    fn nothing_shows_under_embargo_unless_a_deployment_announces_it() {
         let v = Vocabulary::builtin();
-        let mut visible: Vec<&str> = v.properties().filter(|p| p.visible_under_embargo).map(|p| p.iri.as_str()).collect();
-        visible.sort_unstable();
-        assert_eq!(visible, [DCT_IDENTIFIER.as_str(), DCT_ISSUED.as_str(), DCT_TITLE.as_str()]);
+        assert_eq!(v.properties().filter(|p| p.visible_under_embargo).count(), 0);
+        assert!(!v.announces_embargoed());
         assert!(!v.visible_under_embargo("http://example.org/never-declared"));
+        // A deployment's copy that marks the title announces embargoed records by their title.
+        let text = BUILTIN_TURTLE.replace(
+            "musubi:tier musubi:Public ; musubi:graphqlField \"title\"",
+            "musubi:tier musubi:Public ; musubi:visibleUnderEmbargo true ; musubi:graphqlField \"title\"",
+        );
+        let announcing = Vocabulary::from_turtle(&text, "announcing.ttl").unwrap();
+        assert!(announcing.announces_embargoed());
+        assert!(announcing.visible_under_embargo(DCT_TITLE.as_str()));
+        assert!(!announcing.visible_under_embargo(DCT_ISSUED.as_str()));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Who the caller is, the record policies, and the guard each field read passes.
 //!
 //! Tiers come from the vocabulary (one declaration per property); a property it does not declare
-//! is steward-only. Record policies raise them per record: an embargoed record shows only the
-//! properties the vocabulary marks `musubi:visibleUnderEmbargo` below STEWARD (and is left out of
-//! lists, counts and search), a sensitive one needs CONTROLLED for its REGISTERED properties. A
+//! is steward-only. Record policies raise them per record: an embargoed record is, below STEWARD,
+//! one the hub does not have (not listed, counted, found, linked or answered by accession; a
+//! vocabulary that marks properties `musubi:visibleUnderEmbargo` announces it by those), a sensitive one needs CONTROLLED for its REGISTERED properties. A
 //! denied field resolves to `null` with a `FORBIDDEN` error naming the tier it needs; the rest of
 //! the response is served. The error never echoes the value. Every allowed read of a CONTROLLED or
 //! STEWARD field is noted in the request's [`AuditCollector`](musubi_platform::audit::AuditCollector).
@@ -117,6 +117,14 @@ pub(crate) fn listed(ctx: &Context<'_>, policy: RecordPolicy) -> bool {
     !policy.embargoed || !api(ctx).enforced() || principal(ctx).tier >= Tier::Steward
 }
 
+/// Whether a record with `policy`, asked for by its accession, answers this caller: an embargoed
+/// record below STEWARD answers as an accession no record has (its existence is what the embargo
+/// protects), unless the vocabulary announces embargoed records
+/// ([`Vocabulary::announces_embargoed`]).
+pub(crate) fn answers(ctx: &Context<'_>, policy: RecordPolicy) -> bool {
+    listed(ctx, policy) || api(ctx).vocabulary().announces_embargoed()
+}
+
 /// The names (accessions, IRIs) of the records hidden from this caller: embargoed ones, below
 /// STEWARD. A link to one — a dataset's study, a version's datasets, a policy's or a
 /// publication's dataset accessions, a DMP item's deposits, a claim, an outcome — is not shown,
@@ -191,6 +199,6 @@ mod tests {
         assert_eq!(effective_tier(&vocabulary, v::MUSUBI_CONTACT_EMAIL.as_str(), sensitive), Tier::Controlled);
         assert_eq!(effective_tier(&vocabulary, v::DCT_DESCRIPTION.as_str(), sensitive), Tier::Public);
         assert_eq!(effective_tier(&vocabulary, v::DCT_DESCRIPTION.as_str(), embargoed), Tier::Steward);
-        assert_eq!(effective_tier(&vocabulary, v::DCT_TITLE.as_str(), embargoed), Tier::Public);
+        assert_eq!(effective_tier(&vocabulary, v::DCT_TITLE.as_str(), embargoed), Tier::Steward);
     }
 }

@@ -12,7 +12,7 @@ use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, TermRef};
 use musubi_read_model::{EntityKey, MergedRecord, ReadModel};
 use musubi_ontology::vocab::{self as v, Vocabulary};
 
-use crate::access::{RecordPolicy, Scope, effective_tier, forbidden_filter, guard, guard_tier, api, listed, principal, today};
+use crate::access::{RecordPolicy, Scope, answers, effective_tier, forbidden_filter, guard, guard_tier, api, listed, principal, today};
 use crate::ledger::AuditRecord;
 use crate::errors::bad_input;
 use crate::tiers::argument_tier;
@@ -120,12 +120,12 @@ pub struct Query;
 #[Object(name = "CatalogQuery")]
 impl Query {
     /// One dataset by accession (e.g. "JGAD000001"). Where several sources hold it, the first
-    /// source by id answers. An embargoed dataset shows only its accession, title and release date
-    /// below STEWARD.
+    /// source by id answers. An embargoed dataset is `null` below STEWARD, as an unknown one is.
     async fn dataset(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dataset>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let model = api(ctx).model();
-        Ok(model.dataset(id.as_str()).map(|record| Dataset::new(&model, record, &today())))
+        let today = today();
+        Ok(model.dataset(id.as_str()).filter(|r| answers(ctx, RecordPolicy::of(r, &today))).map(|record| Dataset::new(&model, record, &today)))
     }
 
     /// Datasets of every source, ordered by accession, a page at a time. Embargoed datasets are
@@ -228,20 +228,22 @@ impl Query {
         Ok(Some(crate::search::search(ctx, query, filter, facets, sort, order, first, after)?))
     }
 
-    /// One study (research project) by accession (e.g. "hum0001"). An embargoed study shows only
-    /// its accession, title and release date below STEWARD.
+    /// One study (research project) by accession (e.g. "hum0001"). An embargoed study is `null`
+    /// below STEWARD, as an unknown one is.
     async fn study(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Study>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let model = api(ctx).model();
-        Ok(model.study(id.as_str()).map(|record| Study::new(&model, record, &today())))
+        let today = today();
+        Ok(model.study(id.as_str()).filter(|r| answers(ctx, RecordPolicy::of(r, &today))).map(|record| Study::new(&model, record, &today)))
     }
 
     /// One sample (e.g. a BioSample, "SAMD00000001") by accession. An embargoed sample, like an
-    /// embargoed dataset or study, shows only its accession, title and release date below STEWARD.
+    /// embargoed dataset or study, is `null` below STEWARD, as an unknown one is.
     async fn sample(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Sample>> {
         guard(ctx, v::DCT_IDENTIFIER, &Scope::default())?;
         let model = api(ctx).model();
-        Ok(model.sample(id.as_str()).map(|r| Sample::new(&model, r, &today())))
+        let today = today();
+        Ok(model.sample(id.as_str()).filter(|r| answers(ctx, RecordPolicy::of(r, &today))).map(|r| Sample::new(&model, r, &today)))
     }
 
     /// Every study, ordered by accession (up to the page-size limit; embargoed ones for stewards only).

@@ -538,7 +538,7 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
     assert_eq!(embargoed_datasets, BTreeSet::from([EMBARGOED.to_owned(), EMBARGOED_DATASET.to_owned()]));
     assert!(policy_of(&full[A]).sensitive);
     // Every name (accession, IRI) of an embargoed record of any kind: below STEWARD no response
-    // shows one, but for the record itself asked by its accession.
+    // shows one (asked for by accession, the record answers as an unknown one).
     let embargoed_records = embargoed_records(app, &steward.principal).await;
     let embargoed: BTreeSet<String> = embargoed_records.iter().flat_map(names_of).collect();
     for name in [EMBARGOED, EMBARGOED_DATASET, EMBARGOED_STUDY, EMBARGOED_SAMPLE, "https://w3id.org/musubi/study/hum9901"] {
@@ -550,6 +550,10 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
     for caller in &callers {
         for (accession, want) in &full {
             let r = ask(app, &caller.principal, &format!(r#"{{ dataset(id: "{accession}") {{ {dataset_selection} }} }}"#)).await;
+            if embargoed.contains(accession.as_str()) && caller.principal.tier < Tier::Steward {
+                assert_eq!(r, json!({ "data": { "dataset": null } }), "{} asked for the embargoed {accession}", caller.name);
+                continue;
+            }
             let mut walk = Walk { types: &types, declared: &declared, caller, denials: denials(&r), embargoed: &embargoed, own: names_of(want), seen: &mut seen };
             walk.object("Dataset", want, &r["data"]["dataset"], &mut vec![json!("dataset")], &Scope::default(), DEPTH);
             assert_no_echo(caller.name, &r, want);
@@ -573,6 +577,10 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
         sensitive_samples += usize::from(want["sensitive"] == true);
         for caller in &callers {
             let r = ask(app, &caller.principal, &query).await;
+            if embargoed.contains(accession.as_str()) && caller.principal.tier < Tier::Steward {
+                assert_eq!(r, json!({ "data": { "sample": null } }), "{} asked for the embargoed {accession}", caller.name);
+                continue;
+            }
             let mut walk = Walk { types: &types, declared: &declared, caller, denials: denials(&r), embargoed: &embargoed, own: names_of(want), seen: &mut seen };
             walk.object("Sample", want, &r["data"]["sample"], &mut vec![json!("sample")], &Scope::default(), DEPTH);
             assert_no_echo(caller.name, &r, want);
@@ -591,22 +599,31 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
     assert!(count(&seen.shown, "registered", Tier::Registered) > 0 && count(&seen.denied, "registered", Tier::Controlled) > 0);
 
     // The record policies as the issue states them, over the declared tiers: a sensitive record
-    // lifts REGISTERED to CONTROLLED; under embargo only accession, title and release date (and
-    // the identifiers they are) show below STEWARD.
-    let under_embargo = ["id", "accession", "identifiers", "title", "releaseDate"];
+    // lifts REGISTERED to CONTROLLED; an embargoed one is STEWARD's alone, every field of it.
     for (field, d) in &declared["Dataset"] {
         if d.requires == Tier::Registered {
             assert_eq!(d.sensitive, Tier::Controlled, "Dataset.{field} on a sensitive record");
         }
         let structural = types["Dataset"].iter().any(|f| &f.name == field && f.description.contains("by construction"));
-        if !under_embargo.contains(&field.as_str()) && !structural {
+        if !structural && field != "id" && field != "identifiers" {
             assert_eq!(d.embargoed, Tier::Steward, "Dataset.{field} on an embargoed record");
         }
     }
-    let r = ask(app, &callers[1].principal, &format!(r#"{{ dataset(id: "{EMBARGOED}") {{ {dataset_selection} }} }}"#)).await;
-    let shown: BTreeSet<&str> = r["data"]["dataset"].as_object().expect("the record answers").iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k.as_str()).collect();
-    assert!(shown.iter().all(|f| under_embargo.contains(f)), "{shown:?}");
-    assert!(shown.contains("title") && shown.contains("accession"), "{shown:?}");
+    // Asked for by accession, an embargoed record answers below STEWARD exactly as an accession no
+    // record has: its existence is what the embargo protects. The steward reads it whole.
+    for caller in &callers {
+        for (kind, embargoed) in [("dataset", EMBARGOED), ("dataset", EMBARGOED_DATASET), ("study", EMBARGOED_STUDY), ("sample", EMBARGOED_SAMPLE)] {
+            let ask_for = |id: &str| format!(r#"{{ {kind}(id: "{id}") {{ accession title {{ value }} }} }}"#);
+            let r = ask(app, &caller.principal, &ask_for(embargoed)).await;
+            if caller.principal.tier >= Tier::Steward {
+                assert_eq!(r["data"][kind]["accession"], json!(embargoed), "{r}");
+            } else {
+                let unknown = ask(app, &caller.principal, &ask_for("NOSUCH000001")).await;
+                assert_eq!(r["data"][kind], Value::Null, "{} asked for {embargoed}: {r}", caller.name);
+                assert_eq!(r.to_string(), unknown.to_string(), "{} asked for {embargoed}", caller.name);
+            }
+        }
+    }
 
     // 2. `claims(field:)` applies the tier of the field it is asked about.
     let claimable: Vec<&FieldInfo> = types["Dataset"].iter().filter(|f| !f.required_args && f.name != "claims").collect();
@@ -617,6 +634,10 @@ async fn the_tier_matrix_holds_on_every_field_filter_count_and_search() {
             let q = format!(r#"{{ dataset(id: "{accession}") {{ {} }} }}"#, aliases.join(" "));
             let r = ask(app, &caller.principal, &q).await;
             let policy = policy_of(want);
+            if policy.embargoed && caller.principal.tier < Tier::Steward {
+                assert_eq!(r, json!({ "data": { "dataset": null } }), "{}: claims on the embargoed {accession}", caller.name);
+                continue;
+            }
             for f in &claimable {
                 let key = path_key(&[json!("dataset"), json!(format!("c_{}", f.name))]);
                 let error = r["errors"].as_array().into_iter().flatten().find(|e| path_key(e["path"].as_array().expect("path")) == key);
@@ -857,6 +878,20 @@ async fn links_to_embargoed_records_leave_no_trace() {
     assert_eq!(steward_feed["data"]["outcomes"]["nodes"].as_array().expect("feed").len(), 3, "{steward_feed}");
     assert_eq!(steward_feed["data"]["outcomes"]["nodes"][2]["registeredBy"], "dac-member");
     assert_eq!(steward_feed["data"]["outcomes"]["nodes"][0]["sequence"], 3);
+    // The steward sees every link the others do not (hiding is not losing them).
+    let r = ask(app, steward, &format!(r#"{{ dataset(id: "{OF_EMBARGOED_STUDY}") {{ study {{ accession }} }} }}"#)).await;
+    assert_eq!(r["data"]["dataset"]["study"]["accession"], EMBARGOED_STUDY, "{r}");
+    let r = ask(app, steward, &format!(r#"{{ study(id: "{VISIBLE_STUDY}") {{ datasets {{ accession }} samples {{ accession }} versions {{ datasetAccessions }} }} }}"#)).await;
+    for name in [EMBARGOED_DATASET, EMBARGOED_SAMPLE] {
+        assert!(r.to_string().contains(&format!("\"{name}\"")), "the steward sees {name}: {r}");
+    }
+    let r = ask(app, steward, r#"{ sample(id: "SAMD99000001") { studyAccessions } }"#).await;
+    assert!(r.to_string().contains(EMBARGOED_STUDY), "{r}");
+    let r = ask(app, steward, &format!(r#"{{ dataset(id: "{A}") {{ outcomes {{ title }} }} }}"#)).await;
+    assert!(r.to_string().contains("tarragonite"), "{r}");
+    let r = ask(app, steward, "{ dmpItems { depositAccessions } }").await;
+    assert!(r.to_string().contains(EMBARGOED_DATASET) && r.to_string().contains(EMBARGOED_SAMPLE), "{r}");
+
     let unknown = "JGAD999999";
     for caller in &callers[..3] {
         let who = caller.name;

@@ -153,8 +153,8 @@ impl RecordFields {
     async fn participants(&self, ctx: &Context<'_>, lang: Option<String>) -> Result<Option<Vec<Text>>> {
         Ok(Some(self.0.texts(ctx, v::MUSUBI_PARTICIPANTS, lang.as_deref())?))
     }
-    /// Embargo end date: until then the record shows only its accession, title and release date
-    /// below STEWARD, and is not listed, counted or found.
+    /// Embargo end date: until then the record is, below STEWARD, one the hub does not have (not
+    /// listed, counted, found or linked; asked for by accession, `null`).
     async fn embargo_until(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::MUSUBI_EMBARGO_UNTIL)
     }
