@@ -305,6 +305,69 @@ async fn reindex_says_what_the_graph_holds_and_serve_searches_it() {
     assert_eq!(r["data"]["search"]["nodes"][0]["accession"], "hum0001", "{r}");
 }
 
+/// A partner's catalogue shrinking by two thirds, as an operator meets it: `musubi harvest`
+/// refuses it (exit 1, what it saw, how to land it), `connector check` says so first, the served
+/// `sources` shows why, and `--accept-shrink` lands it with the warning kept where `sources`
+/// shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shrinking_source_is_refused_until_an_operator_accepts_it() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    let catalogue = generate(work.path(), 40, 3);
+    let sources = catalogue.join("sources");
+    let harvest = |args: &[&str]| musubi(&data).arg("--sources").arg(&sources).arg("harvest").args(args).output().expect("harvest runs");
+    let out = harvest(&[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    const SOURCE: &str = "gen-nbdc-datasets";
+    let served = |query: &'static str| {
+        let mut command = musubi(&data);
+        command.arg("--sources").arg(&sources).args(["serve", "--listen", "127.0.0.1:0"]);
+        async move {
+            let (server, addr) = listening(command);
+            let r = graphql(addr, query).await;
+            drop(server);
+            r
+        }
+    };
+    const QUERY: &str = r#"{ sources { id recordCount lastError warnings } }"#;
+    let status = |r: &serde_json::Value| r["data"]["sources"].as_array().expect("sources").iter().find(|s| s["id"] == SOURCE).expect("the source").clone();
+    let before = status(&served(QUERY).await);
+    let records = before["recordCount"].as_u64().expect("count");
+    assert!(records > 10 && before["lastError"].is_null(), "{before}");
+
+    // The partner now serves a third of its records.
+    let mut removed = 0;
+    for file in std::fs::read_dir(catalogue.join("humandbs")).expect("humandbs").map(|e| e.expect("entry").path()) {
+        let mut list: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
+        let keep = list.len() / 3;
+        removed += list.len() - keep;
+        list.truncate(keep);
+        std::fs::write(&file, serde_json::to_vec(&list).expect("json")).expect("write");
+    }
+    assert!(removed > 0);
+
+    let out = harvest(&[SOURCE]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("FAILED {SOURCE}: ")) && stderr.contains("it would remove") && stderr.contains("--accept-shrink") && stderr.contains("the last good graph is kept"), "{stderr}");
+    let check = musubi(&data).arg("--sources").arg(&sources).args(["connector", "check"]).arg(sources.join(format!("{SOURCE}.toml"))).output().expect("check runs");
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{said}");
+    assert!(said.contains("a harvest now would NOT land (harvest guard): it would remove"), "{said}");
+    let refused = status(&served(QUERY).await);
+    assert_eq!(refused["recordCount"], before["recordCount"], "the last good graph serves: {refused}");
+    assert!(refused["lastError"].as_str().is_some_and(|e| e.contains("it would remove")), "{refused}");
+
+    let out = harvest(&["--accept-shrink", SOURCE, SOURCE]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("ok     {SOURCE}: ")) && stdout.contains("warning: accepted: it would remove"), "{stdout}");
+    let landed = status(&served(QUERY).await);
+    assert_eq!(landed["recordCount"].as_u64(), Some(records - removed as u64), "{landed}");
+    assert!(landed["lastError"].is_null(), "{landed}");
+    assert!(landed["warnings"].as_array().is_some_and(|w| w.iter().any(|w| w.as_str().is_some_and(|w| w.starts_with("accepted: it would remove")))), "{landed}");
+}
+
 /// A generated catalogue of `datasets` (`musubi-bench gen`) in `<work>/gen-<seed>`, returned.
 fn generate(work: &Path, datasets: usize, seed: u64) -> std::path::PathBuf {
     let catalogue = work.join(format!("gen-{seed}"));
