@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use musubi_ontology::rdf::{Literal, NamedNodeRef};
 use musubi_read_model::{SourceView, ViewFiles};
-use musubi_store::{GraphStore, Replacement};
+use musubi_store::{GraphStore, Landing, Replacement};
 use musubi_ontology::vocab::Vocabulary;
 
 use crate::page_cache::PageCache;
@@ -44,6 +44,9 @@ pub struct HarvestReport {
     /// The partner's documents, the manifest, its mapping and the vocabulary were those of the
     /// graph that stands (see [`content_digest`]): nothing landed, the source's graph and view stay.
     pub unchanged: bool,
+    /// The graph landed as only what changed since the last harvest (triples removed, added),
+    /// written into the standing graph; `None`: loaded whole.
+    pub delta: Option<musubi_store::Delta>,
 }
 
 /// Harvests one source into `store`, on its own (no page cache, a fresh session). On failure
@@ -228,18 +231,19 @@ impl Harvester {
                 // first when there are files (see `with_view_files`): spooled, projected from the
                 // generation; in memory, from the staged triples.
                 let mut landed_view = None;
-                let write_next = |view: &mut SourceView, generation: NamedNodeRef<'_>| {
-                    view.set_generation(generation.as_str().to_owned());
+                let mut delta = None;
+                let write_next = |view: &mut SourceView, generation: &str| {
+                    view.set_generation(generation.to_owned());
                     if let Some(files) = &self.view_files {
-                        match files.write_next(view, generation.as_str()) {
+                        match files.write_next(view, generation) {
                             Ok(()) => {
                                 // Read from its file from now on: its nodes leave memory before the
                                 // hub merges and indexes it.
-                                if let Ok(Some(kept)) = files.read_next(&manifest.id, generation.as_str()) {
+                                if let Ok(Some(kept)) = files.read_next(&manifest.id, generation) {
                                     *view = kept;
                                 }
                                 if let Some(hook) = &self.before_landing {
-                                    hook(&manifest.id, generation.as_str());
+                                    hook(&manifest.id, generation);
                                 }
                             }
                             Err(e) => tracing::warn!(source = %manifest.id, "cannot write the view before the harvest lands: {e}"),
@@ -253,45 +257,58 @@ impl Harvester {
                             view_spool.append(&staged.triples)?;
                         }
                         spool.append(&std::mem::take(&mut staged.triples))?;
-                        let mut before_swap = |_: NamedNodeRef<'_>, generation: NamedNodeRef<'_>| {
+                        let mut before_swap = |_: NamedNodeRef<'_>, landing: &Landing<'_>| {
                             if !self.views {
                                 return Ok(());
                             }
                             // Made from the staged triples, written to its file as it is made;
-                            // projected from the loaded generation only if that failed.
+                            // projected from the loaded generation only if that failed (and,
+                            // for a delta not in the graph yet, from the graph once it landed).
                             let spooled = view_spool.take().zip(self.view_files.as_ref()).map(|(view_spool, files)| {
-                                view_spool.write_next(files, &manifest.id, generation.as_str()).inspect_err(|e| {
+                                view_spool.write_next(files, &manifest.id, landing.key).inspect_err(|e| {
                                     tracing::warn!(source = %manifest.id, "cannot make the view from the staged triples ({e}); projecting it from the graph");
                                 })
                             });
                             match spooled {
                                 Some(Ok(view)) => {
                                     if let Some(hook) = &self.before_landing {
-                                        hook(&manifest.id, generation.as_str());
+                                        hook(&manifest.id, landing.key);
                                     }
                                     landed_view = Some(view);
                                 }
-                                _ => {
-                                    let mut view = SourceView::load(store, generation, &manifest.id)?;
-                                    write_next(&mut view, generation);
+                                _ if landing.loaded => {
+                                    let mut view = SourceView::load(store, landing.physical, &manifest.id)?;
+                                    write_next(&mut view, landing.key);
                                     landed_view = Some(view);
                                 }
+                                _ => {}
                             }
                             Ok(())
                         };
                         let mut progress = |done| self.progress.stored(&manifest.id, done, triples);
-                        store.replace_from_spool(graph.as_ref(), spool, &[status], &mut progress, &mut before_swap)?;
+                        delta = store.replace_from_spool(graph.as_ref(), spool, &[status], &mut progress, &mut before_swap)?;
                         true
                     }
                     None => {
                         landed_view = self.views.then(|| SourceView::from_triples(&manifest.id, staged.triples.iter().cloned()));
-                        let mut before_swap = |g: NamedNodeRef<'_>, generation: NamedNodeRef<'_>| {
+                        let mut before_swap = |g: NamedNodeRef<'_>, landing: &Landing<'_>| {
                             if let Some(view) = landed_view.as_mut().filter(|_| g == graph.as_ref()) {
-                                write_next(view, generation);
+                                write_next(view, landing.key);
                             }
                             Ok(())
                         };
-                        store.replace_with(&[Replacement { graph: graph.as_ref(), triples: &staged.triples }, status], &mut before_swap)?;
+                        match self.staging.as_ref().filter(|_| staged.triples.len() >= musubi_store::BULK_THRESHOLD) {
+                            // A graph the store keeps as a generation goes through a spool file,
+                            // which the store keeps as the graph's ledger: the next harvest then
+                            // writes only what changed.
+                            Some((dir, _)) => {
+                                let mut spool = musubi_store::GraphSpool::new(dir)?;
+                                spool.append(&staged.triples)?;
+                                let mut progress = |done| self.progress.stored(&manifest.id, done, triples);
+                                delta = store.replace_from_spool(graph.as_ref(), spool, &[status], &mut progress, &mut before_swap)?;
+                            }
+                            None => store.replace_with(&[Replacement { graph: graph.as_ref(), triples: &staged.triples }, status], &mut before_swap)?,
+                        }
                         false
                     }
                 };
@@ -317,6 +334,7 @@ impl Harvester {
                     spooled,
                     view,
                     unchanged: false,
+                    delta,
                 })
             }
             Err(error) => {
@@ -372,6 +390,7 @@ impl Harvester {
             spooled: staged.spool.is_some(),
             view: None,
             unchanged: true,
+            delta: None,
         })
     }
 }

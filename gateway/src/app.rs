@@ -916,9 +916,10 @@ pub fn load_vocabulary(config: &Config) -> Result<Vocabulary, StartError> {
 }
 
 /// The data folder's graph store (`<data>/graph`), as `App::open` opens it: only one process may
-/// hold it (a running `musubi serve` does).
+/// hold it (a running `musubi serve` does). Each large source's last harvest is kept in
+/// `<data>/ledgers`, for the next to write only what changed.
 pub fn open_store(config: &Config) -> Result<EmbeddedStore, StoreError> {
-    EmbeddedStore::open(&config.data.join("graph"))
+    Ok(EmbeddedStore::open(&config.data.join("graph"))?.with_ledgers(config.data.join("ledgers")))
 }
 
 /// The fee schedule in `path` (TOML; see `musubi_platform::fees::FeeSchedule`); none: no fees.

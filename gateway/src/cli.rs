@@ -488,7 +488,11 @@ fn print_outcomes(outcomes: &[(String, Result<musubi_connectors::HarvestReport, 
                 // How cheap the harvest was for the partner: pages it said were unchanged.
                 let unchanged = if r.not_modified > 0 { format!(", {} unchanged (304)", r.not_modified) } else { String::new() };
                 // The same documents as the graph that stands: nothing was stored.
-                let landed = if r.unchanged { "; unchanged since the last harvest, nothing landed" } else { "" };
+                let landed = match (r.unchanged, r.delta) {
+                    (true, _) => "; unchanged since the last harvest, nothing landed".to_owned(),
+                    (false, Some(d)) => format!("; only what changed landed: {} triples removed, {} added", d.removed, d.added),
+                    (false, None) => String::new(),
+                };
                 println!(
                     "ok     {source}: {} records, {} triples in {:.2} s; {} requests{unchanged}{landed}",
                     r.records,

@@ -494,3 +494,61 @@ async fn a_hub_killed_as_a_harvest_lands_starts_from_the_view_the_harvest_wrote(
     let (_server, addr, _) = start_saying_read_model(&data);
     assert_eq!(graphql(addr, KEPT_QUERY).await, after);
 }
+
+/// A harvest after a partner changed, removed and added a record writes only those into the
+/// standing graph, and leaves the hub answering exactly as a harvest into an empty folder of the
+/// same catalogue would — and as `reindex` rebuilds it from the graph.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_harvest_writes_only_what_changed_and_serves_what_a_full_harvest_would() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let (incremental, full) = (work.path().join("incremental"), work.path().join("full"));
+    let catalogue = generate(work.path(), 2000, 7);
+    let sources = catalogue.join("sources");
+    let harvest = |data: &Path| {
+        let out = musubi(data).arg("--sources").arg(&sources).arg("harvest").output().expect("harvest runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = harvest(&incremental);
+    assert!(!first.contains("only what changed"), "{first}");
+
+    // The partner changes one record's access, removes one, adds one.
+    let file = catalogue.join("humandbs/datasets-00001.json");
+    let mut records: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
+    let changed = records[0]["datasetId"].as_str().expect("id").to_owned();
+    let removed = records[1]["datasetId"].as_str().expect("id").to_owned();
+    records[0]["criteria"] = "Unrestricted-access".into();
+    records.remove(1);
+    let mut added = records[2].clone();
+    added["datasetId"] = "JGAD199999".into();
+    records.push(added);
+    std::fs::write(&file, serde_json::to_vec(&records).expect("json")).expect("write");
+
+    let second = harvest(&incremental);
+    let line = second.lines().find(|l| l.starts_with("ok     gen-nbdc-datasets:")).expect("the source's line");
+    assert!(line.contains("only what changed landed"), "{second}");
+    harvest(&full);
+
+    let query = format!(
+        r#"{{ {KEPT} changed: dataset(id: "{changed}") {{ accessLevel }} removed: dataset(id: "{removed}") {{ sources }} added: dataset(id: "JGAD199999") {{ accession title {{ value }} }} }}"#,
+        KEPT = &KEPT_QUERY[1..KEPT_QUERY.len() - 1]
+    );
+    let answer = |data: &Path| {
+        let mut command = musubi(data);
+        command.arg("--sources").arg(&sources).args(["serve", "--listen", "127.0.0.1:0"]);
+        let query = query.clone();
+        async move {
+            let (server, addr) = listening(command);
+            let r = graphql(addr, &query).await;
+            drop(server);
+            r
+        }
+    };
+    let expected = answer(&full).await;
+    assert_eq!(expected["data"]["changed"]["accessLevel"], "OPEN", "{expected}");
+    assert!(!expected["data"]["removed"].to_string().contains("gen-nbdc-datasets") && expected["data"]["added"]["accession"] == "JGAD199999", "{expected}");
+    assert_eq!(answer(&incremental).await, expected);
+    let out = musubi(&incremental).arg("--sources").arg(&sources).arg("reindex").output().expect("reindex runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(answer(&incremental).await, expected, "the graph holds what the views showed");
+}

@@ -69,6 +69,7 @@ iris! {
     /// The store's graph of pointers from each generation-stored graph to its current generation.
     GENERATIONS_GRAPH = "https://w3id.org/musubi/store/generations";
     MUSUBI_GENERATION = "https://w3id.org/musubi/vocab#generation";
+    MUSUBI_GENERATION_REVISION = "https://w3id.org/musubi/vocab#generationRevision";
 
     MUSUBI_STUDY = "https://w3id.org/musubi/vocab#Study";
     MUSUBI_SAMPLE = "https://w3id.org/musubi/vocab#Sample";

@@ -17,15 +17,18 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
-use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term, Triple};
+use oxigraph::model::{GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term, Triple};
 use oxigraph::store::{Store, Transaction};
 
 /// The graph holding `<graph> musubi:generation <physical graph>` for generation-stored graphs.
 pub use musubi_ontology::vocab::GENERATIONS_GRAPH as GENERATIONS;
 use musubi_ontology::vocab::MUSUBI_GENERATION as GENERATION;
+use musubi_ontology::vocab::MUSUBI_GENERATION_REVISION as REVISION;
+
+mod ledger;
 const GENERATION_MARK: &str = "#musubi-generation-";
 /// Graphs with at least this many triples are bulk-loaded as a new generation.
-const BULK_THRESHOLD: usize = 50_000;
+pub const BULK_THRESHOLD: usize = 50_000;
 /// Triples removed per transaction when an old generation is dropped.
 const DROP_BATCH: usize = 50_000;
 
@@ -135,11 +138,23 @@ impl GraphSpool {
     }
 
     /// The file, flushed and rewound for reading.
+    /// The spool's file, with everything appended written out.
+    fn flushed(&mut self) -> Result<&Path, StoreError> {
+        self.file.flush().map_err(|e| self.error(&e))?;
+        Ok(self.file.get_ref().path())
+    }
+
     fn reader(&mut self) -> Result<BufReader<std::fs::File>, StoreError> {
         self.file.flush().map_err(|e| self.error(&e))?;
         let mut file = self.file.get_ref().reopen().map_err(|e| self.error(&e))?;
         file.rewind().map_err(|e| self.error(&e))?;
         Ok(BufReader::with_capacity(1 << 20, file))
+    }
+
+    /// The spool's file, written out, for keeping (a ledger) rather than removing.
+    fn into_file(self) -> Result<tempfile::NamedTempFile, StoreError> {
+        let path = self.file.get_ref().path().display().to_string();
+        self.file.into_inner().map_err(|e| StoreError::Spool { path, message: e.error().to_string() })
     }
 
     fn error(&self, e: &dyn std::fmt::Display) -> StoreError {
@@ -148,12 +163,32 @@ impl GraphSpool {
     }
 }
 
-/// Told `(graph, generation)` once a replace's new triples for `graph` are all in under the
-/// generation's name, before any reader sees them: readable by that name
-/// ([`GraphStore::for_each_triple`]), and what [`GraphStore::generation`] says after the swap. For
-/// writing what is derived from them first (a source's view); an error there leaves the old
-/// graphs. Not told of graphs replaced in place (small ones).
-pub type BeforeSwap<'a> = &'a mut dyn FnMut(NamedNodeRef<'_>, NamedNodeRef<'_>) -> Result<(), StoreError>;
+/// Told `(graph, landing)` before any reader sees a replace's new triples for `graph`: for writing
+/// what is derived from them first (a source's view); an error there leaves the old graphs. Not
+/// told of graphs replaced in place (small ones).
+pub type BeforeSwap<'a> = &'a mut dyn FnMut(NamedNodeRef<'_>, &Landing<'_>) -> Result<(), StoreError>;
+
+/// What a replace from a spool wrote, where it wrote only what changed (see
+/// [`EmbeddedStore::with_ledgers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delta {
+    pub removed: usize,
+    pub added: usize,
+}
+
+/// Where a replace's new triples for a graph are, as it is about to land (see [`BeforeSwap`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Landing<'a> {
+    /// The physical graph that holds (or, for a delta, will hold) them.
+    pub physical: NamedNodeRef<'a>,
+    /// What [`GraphStore::generation`] says of the graph once they land: the key of what is
+    /// derived from them.
+    pub key: &'a str,
+    /// Whether `physical` holds them all already, readable by that name
+    /// ([`GraphStore::for_each_triple`]): a fresh generation does; a delta is written only as
+    /// the graph lands.
+    pub loaded: bool,
+}
 
 /// A store of named graphs.
 pub trait GraphStore: Send + Sync {
@@ -175,7 +210,7 @@ pub trait GraphStore: Send + Sync {
         also: &[Replacement<'_>],
         progress: &mut dyn FnMut(usize),
         before_swap: BeforeSwap<'_>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Option<Delta>, StoreError>;
     /// Every triple of one named graph.
     fn graph(&self, graph: NamedNodeRef<'_>) -> Result<Vec<Triple>, StoreError>;
     /// Every triple of one named graph, handed to `each` one at a time: a reader that keeps
@@ -203,6 +238,9 @@ pub struct EmbeddedStore {
     /// Generations a replace left unreferenced, kept for the caller to drop when it suits
     /// ([`Self::deferring_drops`]); `None`: each replace drops them before it returns.
     replaced: std::sync::Arc<std::sync::Mutex<Option<Vec<NamedNode>>>>,
+    /// Where each spooled graph's last content is kept, to write only what changed the next time
+    /// (see [`Self::with_ledgers`]).
+    ledgers: Option<ledger::Ledgers>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -218,7 +256,7 @@ impl EmbeddedStore {
     }
 
     fn wrap(store: Store) -> EmbeddedStore {
-        EmbeddedStore { store, bulk_threshold: std::sync::Arc::new(AtomicUsize::new(BULK_THRESHOLD)), replaced: Default::default() }
+        EmbeddedStore { store, bulk_threshold: std::sync::Arc::new(AtomicUsize::new(BULK_THRESHOLD)), replaced: Default::default(), ledgers: None }
     }
 
     /// A replace no longer drops the generation it replaced: that is as much work as loading one
@@ -227,6 +265,16 @@ impl EmbeddedStore {
     /// [`Self::drop_generations_now`]). Clones share the list.
     pub fn deferring_drops(self) -> EmbeddedStore {
         *self.replaced.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Vec::new());
+        self
+    }
+
+    /// Keeps each graph replaced from a spool as a ledger in `dir` (its N-Triples and each line's
+    /// hash), so that the next replace of that graph from a spool writes only the triples that
+    /// changed into its current generation, in one transaction (a *delta*, the generation's
+    /// revision counted up), instead of loading a fresh generation and dropping the old one —
+    /// where the changes are few enough (see [`DELTA_SHARE`]). Costs the disk the N-Triples take.
+    pub fn with_ledgers(mut self, dir: std::path::PathBuf) -> EmbeddedStore {
+        self.ledgers = Some(ledger::Ledgers::new(dir));
         self
     }
 
@@ -257,6 +305,64 @@ impl EmbeddedStore {
             }
         }
         Ok(graph.into_owned())
+    }
+
+    /// How many deltas were applied to `graph`'s current generation (0: none, or not a generation).
+    fn revision(&self, graph: NamedNodeRef<'_>) -> Result<u64, StoreError> {
+        for q in self.store.quads_for_pattern(Some(graph.into()), Some(REVISION), None, Some(GraphNameRef::NamedNode(GENERATIONS))) {
+            if let Term::Literal(l) = q.map_err(storage)?.object {
+                return Ok(l.value().parse().unwrap_or(0));
+            }
+        }
+        Ok(0)
+    }
+
+    /// Writes only what changed between `graph`'s ledger and `spool` into its current
+    /// generation, with `also`, in one transaction — if the ledger describes what the store holds
+    /// and the changes are few enough. `Ok(None)`: nothing was written (the caller loads a
+    /// fresh generation); `Ok(Some(key))`: landed, `key` the graph's new [`GraphStore::generation`].
+    fn replace_by_delta(
+        &self,
+        ledgers: &ledger::Ledgers,
+        graph: NamedNodeRef<'_>,
+        spool: &GraphSpool,
+        lines: &[ledger::Line],
+        also: &[Replacement<'_>],
+        before_swap: BeforeSwap<'_>,
+    ) -> Result<Option<(String, Delta)>, StoreError> {
+        let physical = self.physical(graph)?;
+        if physical.as_ref() == graph {
+            return Ok(None);
+        }
+        let revision = self.revision(graph)?;
+        let Some(old) = ledgers.read(graph, &generation_key(physical.as_ref(), revision))? else { return Ok(None) };
+        let (mut removed, mut added) = ledger::diff(&old.lines, lines);
+        let changes = removed.len() + added.len();
+        if changes as f64 > DELTA_SHARE * (old.lines.len() + lines.len()) as f64 || changes > DELTA_MAX {
+            return Ok(None);
+        }
+        let removed = ledger::triples_at(&old.triples, &mut removed)?;
+        let added = ledger::triples_at(spool.file.get_ref().path(), &mut added)?;
+        let key = generation_key(physical.as_ref(), revision + 1);
+        before_swap(graph, &Landing { physical: physical.as_ref(), key: &key, loaded: false })?;
+        let mut transaction = self.store.start_transaction().map_err(storage)?;
+        for t in &removed {
+            transaction.remove(t.as_ref().in_graph(physical.as_ref()));
+        }
+        for t in &added {
+            transaction.insert(t.as_ref().in_graph(physical.as_ref()));
+        }
+        for q in transaction.quads_for_pattern(Some(graph.into()), Some(REVISION), None, Some(GraphNameRef::NamedNode(GENERATIONS))).collect::<Result<Vec<_>, _>>().map_err(storage)? {
+            transaction.remove(q.as_ref());
+        }
+        let count = Literal::from((revision + 1) as i64);
+        transaction.insert(QuadRef::new(graph, REVISION, count.as_ref(), GENERATIONS));
+        for r in also {
+            transaction.clear_graph(r.graph).map_err(storage)?;
+            transaction.extend(r.triples.iter().map(|t| t.as_ref().in_graph(r.graph)));
+        }
+        transaction.commit().map_err(storage)?;
+        Ok(Some((key, Delta { removed: removed.len(), added: added.len() })))
     }
 
     /// Removes every triple of `graph`, a batch per transaction (for graphs no reader names).
@@ -337,6 +443,11 @@ impl EmbeddedStore {
             for pointer in pointers(&transaction, r.graph)? {
                 transaction.remove(QuadRef::new(r.graph, GENERATION, pointer.as_ref(), GENERATIONS));
                 old.push(pointer);
+            }
+            // A fresh generation starts with no delta applied.
+            let revisions = transaction.quads_for_pattern(Some(r.graph.into()), Some(REVISION), None, Some(GraphNameRef::NamedNode(GENERATIONS)));
+            for q in revisions.collect::<Result<Vec<_>, _>>().map_err(storage)? {
+                transaction.remove(q.as_ref());
             }
             transaction.clear_graph(r.graph).map_err(storage)?;
             match generation {
@@ -425,6 +536,18 @@ impl EmbeddedStore {
 
 }
 
+/// The name of a generation's content after `revision` deltas: the generation's own name at first.
+fn generation_key(physical: NamedNodeRef<'_>, revision: u64) -> String {
+    if revision == 0 { physical.as_str().to_owned() } else { format!("{}@{revision}", physical.as_str()) }
+}
+
+/// A replace writes only what changed (a delta) when the triples removed and added are at most
+/// this share of the old and new graphs' together: past it, loading a fresh generation and
+/// dropping the old one costs less than a transaction of that size.
+pub const DELTA_SHARE: f64 = 0.25;
+/// …and at most this many (one transaction holds them all in memory, each in six indexes).
+pub const DELTA_MAX: usize = 2_000_000;
+
 /// The generations `graph` points at (one, or none), as seen by `transaction`.
 fn pointers(transaction: &Transaction<'_>, graph: NamedNodeRef<'_>) -> Result<Vec<NamedNode>, StoreError> {
     let mut out = Vec::new();
@@ -472,7 +595,7 @@ impl GraphStore for EmbeddedStore {
         }
         for (r, g) in replacements.iter().zip(&generations) {
             if let Some(g) = g
-                && let Err(e) = before_swap(r.graph, g.as_ref())
+                && let Err(e) = before_swap(r.graph, &Landing { physical: g.as_ref(), key: g.as_str(), loaded: true })
             {
                 self.drop_generations(&generations);
                 return Err(e);
@@ -488,7 +611,21 @@ impl GraphStore for EmbeddedStore {
         also: &[Replacement<'_>],
         progress: &mut dyn FnMut(usize),
         before_swap: BeforeSwap<'_>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Delta>, StoreError> {
+        let lines = match &self.ledgers {
+            Some(ledgers) => {
+                let lines = ledger::lines_of(spool.flushed()?)?;
+                if let Some((key, delta)) = self.replace_by_delta(ledgers, graph, &spool, &lines, also, before_swap)? {
+                    // Landed: a ledger that cannot be kept costs the next harvest a delta.
+                    if let Err(e) = spool.into_file().and_then(|file| ledgers.write(graph, &key, file, &lines)) {
+                        eprintln!("warning: {e}; the next harvest of {graph} loads its whole graph again");
+                    }
+                    return Ok(Some(delta));
+                }
+                Some((ledgers, lines))
+            }
+            None => None,
+        };
         let reader = spool.reader()?;
         let generation = self.load_generation(graph, |loader, generation| {
             // Parsed here rather than by the loader's own reader, which renames blank nodes:
@@ -505,15 +642,27 @@ impl GraphStore for EmbeddedStore {
             loader.load_quads(quads).map_err(storage)?;
             unreadable.map_or(Ok(()), |e| Err(spool.error(&e)))
         })?;
-        if let Err(e) = before_swap(graph, generation.as_ref()) {
+        if let Err(e) = before_swap(graph, &Landing { physical: generation.as_ref(), key: generation.as_str(), loaded: true }) {
             self.drop_generations(&[Some(generation)]);
             return Err(e);
         }
+        let key = generation.as_str().to_owned();
         let mut replacements = vec![Replacement { graph, triples: &[] }];
         replacements.extend_from_slice(also);
         let mut generations = vec![Some(generation)];
         generations.extend(also.iter().map(|_| None));
-        self.swap_in(&replacements, generations)
+        if let Some((ledgers, _)) = &lines {
+            // The old ledger never outlives the content it describes.
+            ledgers.forget(graph);
+        }
+        self.swap_in(&replacements, generations)?;
+        if let Some((ledgers, lines)) = lines {
+            // The graph has landed: a ledger that cannot be kept costs the next harvest a delta.
+            if let Err(e) = spool.into_file().and_then(|file| ledgers.write(graph, &key, file, &lines)) {
+                eprintln!("warning: {e}; the next harvest of {graph} loads its whole graph again");
+            }
+        }
+        Ok(None)
     }
 
     fn graph(&self, graph: NamedNodeRef<'_>) -> Result<Vec<Triple>, StoreError> {
@@ -532,7 +681,10 @@ impl GraphStore for EmbeddedStore {
 
     fn generation(&self, graph: NamedNodeRef<'_>) -> Result<Option<String>, StoreError> {
         let physical = self.physical(graph)?;
-        Ok((physical.as_ref() != graph).then(|| physical.into_string()))
+        if physical.as_ref() == graph {
+            return Ok(None);
+        }
+        Ok(Some(generation_key(physical.as_ref(), self.revision(graph)?)))
     }
 
     fn graph_names(&self) -> Result<Vec<NamedNode>, StoreError> {
@@ -630,14 +782,15 @@ mod tests {
         // Refused before the swap: the old graph stays, and the loaded generation goes.
         let mut refused = GraphSpool::new(&dir.path().join("staging")).unwrap();
         refused.append(&[t("http://e/9", "never")]).unwrap();
-        let refuse = &mut |_: NamedNodeRef<'_>, _: NamedNodeRef<'_>| Err(StoreError::Spool { path: "view".into(), message: "cannot write".into() });
+        let refuse = &mut |_: NamedNodeRef<'_>, _: &Landing<'_>| Err(StoreError::Spool { path: "view".into(), message: "cannot write".into() });
         assert!(store.replace_from_spool(a.as_ref(), refused, &[], &mut |_| (), refuse).is_err());
         assert_eq!(store.graph(a.as_ref()).unwrap(), vec![t("http://e/0", "old")]);
         assert!(store.store.named_graphs().map(Result::unwrap).all(|g| !g.to_string().contains(GENERATION_MARK)));
         let mut seen = None;
-        let mut before_swap = |_: NamedNodeRef<'_>, generation: NamedNodeRef<'_>| {
+        let mut before_swap = |_: NamedNodeRef<'_>, landing: &Landing<'_>| {
             // The new triples are in, by the generation's name, while the graph is still the old one.
-            seen = Some((generation.into_owned(), sorted(store.graph(generation)?), store.graph(a.as_ref())?.len()));
+            assert!(landing.loaded && landing.key == landing.physical.as_str());
+            seen = Some((landing.physical.into_owned(), sorted(store.graph(landing.physical)?), store.graph(a.as_ref())?.len()));
             Ok(())
         };
         store.replace_from_spool(a.as_ref(), spool, &[Replacement { graph: status.as_ref(), triples: &[t("http://e/s", "1")] }], &mut |_| (), &mut before_swap).unwrap();
@@ -687,6 +840,78 @@ mod tests {
         store.drop_unreferenced_generations().unwrap();
         assert!(!store.store.named_graphs().map(Result::unwrap).any(|g| g == NamedOrBlankNode::NamedNode(orphan.clone())));
         assert_eq!(store.graph(a.as_ref()).unwrap().len(), 2, "the current generation stays");
+    }
+
+    #[test]
+    fn a_spooled_replace_with_a_ledger_writes_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledgers = dir.path().join("ledgers");
+        let store = EmbeddedStore::in_memory().with_bulk_threshold(2).with_ledgers(ledgers.clone());
+        let a = NamedNode::new_unchecked("http://e/a");
+        let status = NamedNode::new_unchecked("http://e/status");
+        let spool_of = |triples: &[Triple]| {
+            let mut spool = GraphSpool::new(&dir.path().join("staging")).unwrap();
+            spool.append(triples).unwrap();
+            spool
+        };
+        let v1: Vec<Triple> = (0..100).map(|i| t(&format!("http://e/{i}"), "v1")).collect();
+        let replace = |triples: &[Triple], stamp: &str| {
+            let mut told = None;
+            let before = &mut |_: NamedNodeRef<'_>, l: &Landing<'_>| {
+                told = Some((l.key.to_owned(), l.loaded));
+                Ok(())
+            };
+            store.replace_from_spool(a.as_ref(), spool_of(triples), &[Replacement { graph: status.as_ref(), triples: &[t("http://e/s", stamp)] }], &mut |_| (), before).unwrap();
+            told.expect("told before it lands")
+        };
+        // The first: a fresh generation, and its ledger.
+        let landing = replace(&v1, "1");
+        let first = store.generation(a.as_ref()).unwrap().expect("a generation");
+        assert_eq!(landing, (first.clone(), true));
+        assert_eq!(std::fs::read_dir(&ledgers).unwrap().count(), 2, "the N-Triples and their lines");
+        assert_eq!(std::fs::read_dir(dir.path().join("staging")).unwrap().count(), 0, "the spool became the ledger");
+
+        // Three changed, one gone, one new: a delta into the same generation, its revision counted.
+        let mut v2 = v1.clone();
+        for t2 in v2.iter_mut().take(3) {
+            *t2 = t(&t2.subject.to_string().trim_matches(['<', '>']).to_owned(), "v2");
+        }
+        v2.pop();
+        v2.push(t("http://e/100", "v2"));
+        let landing = replace(&v2, "2");
+        let second = store.generation(a.as_ref()).unwrap().expect("a generation");
+        assert_eq!(second, format!("{first}@1"));
+        assert_eq!(landing, (second.clone(), false), "a delta is not readable before it lands");
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v2.clone()));
+        assert_eq!(store.graph(status.as_ref()).unwrap(), vec![t("http://e/s", "2")], "the rest lands with it");
+        assert_eq!(store.store.named_graphs().count(), 3, "one generation, the pointers, the status: nothing to drop");
+
+        // Unchanged: a delta of nothing, still a new revision (what is derived from it is rewritten).
+        replace(&v2, "3");
+        assert_eq!(store.generation(a.as_ref()).unwrap().unwrap(), format!("{first}@2"));
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v2.clone()));
+
+        // A ledger that does not describe what the store holds (a harvest killed after the store's
+        // commit, before the ledger's rename) is not used: a fresh generation, a new ledger.
+        let lines = std::fs::read_dir(&ledgers).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "lines")).unwrap();
+        let bytes = std::fs::read(&lines).unwrap();
+        let header = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0;
+        let stale = String::from_utf8(bytes[..header].to_vec()).unwrap().replace("@2", "@1");
+        std::fs::write(&lines, [stale.as_bytes(), &bytes[header..]].concat()).unwrap();
+        let mut v3 = v2.clone();
+        v3[10] = t("http://e/10", "v3");
+        replace(&v3, "4");
+        let third = store.generation(a.as_ref()).unwrap().unwrap();
+        assert!(!third.contains('@') && third != first, "{third}");
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v3.clone()));
+        // Everything changed: past the delta's share, a fresh generation again.
+        let v4: Vec<Triple> = (0..100).map(|i| t(&format!("http://e/{i}"), "v4")).collect();
+        replace(&v3, "5");
+        replace(&v4, "6");
+        let fourth = store.generation(a.as_ref()).unwrap().unwrap();
+        assert!(!fourth.contains('@') && fourth != third, "{fourth}");
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v4));
+        assert_eq!(store.store.named_graphs().count(), 3, "the replaced generations are dropped");
     }
 
     fn sorted(mut triples: Vec<Triple>) -> Vec<Triple> {
