@@ -20,11 +20,16 @@ use crate::StoreError;
 
 const MAGIC: &[u8] = b"musubi-ledger 1\n";
 
-/// One line of a graph's N-Triples: its hash and where it starts.
+/// One line of a graph's N-Triples: its 128-bit hash (high half first, so that arrays order as
+/// the number does; two `u64`s keep a line at 24 bytes) and where it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Line {
-    pub(crate) hash: u128,
+    pub(crate) hash: [u64; 2],
     pub(crate) offset: u64,
+}
+
+fn split(hash: u128) -> [u64; 2] {
+    [(hash >> 64) as u64, hash as u64]
 }
 
 /// Where the ledgers of a store's graphs are kept (a folder of the data folder).
@@ -33,10 +38,32 @@ pub(crate) struct Ledgers {
     dir: PathBuf,
 }
 
-/// A graph's ledger as read: its lines, and the file they are lines of.
+/// A graph's ledger, its header read: its lines are read from the file as they are compared.
 pub(crate) struct Ledger {
-    pub(crate) lines: Vec<Line>,
+    lines: PathBuf,
+    /// Where the lines start in their file, after the header.
+    body: u64,
+    /// How many lines it holds.
+    pub(crate) count: usize,
+    /// The N-Triples file they are lines of.
     pub(crate) triples: PathBuf,
+}
+
+impl Ledger {
+    /// Its lines, in hash order, read from the file.
+    fn lines(&self) -> Result<impl Iterator<Item = Result<Line, StoreError>> + '_, StoreError> {
+        let mut file = std::fs::File::open(&self.lines).map_err(|e| error(&self.lines, e))?;
+        file.seek(SeekFrom::Start(self.body)).map_err(|e| error(&self.lines, e))?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut record = [0u8; 24];
+        Ok((0..self.count).map(move |_| {
+            reader.read_exact(&mut record).map_err(|e| error(&self.lines, e))?;
+            Ok(Line {
+                hash: split(u128::from_le_bytes(record[..16].try_into().expect("16 bytes"))),
+                offset: u64::from_le_bytes(record[16..].try_into().expect("8 bytes")),
+            })
+        }))
+    }
 }
 
 fn error(path: &Path, e: impl std::fmt::Display) -> StoreError {
@@ -67,7 +94,7 @@ pub(crate) fn lines_of(path: &Path) -> Result<Vec<Line>, StoreError> {
         if !text.is_empty() {
             let mut h = hasher();
             h.write(text);
-            lines.push(Line { hash: h.finish128().as_u128(), offset });
+            lines.push(Line { hash: split(h.finish128().as_u128()), offset });
         }
         offset += read as u64;
     }
@@ -76,54 +103,95 @@ pub(crate) fn lines_of(path: &Path) -> Result<Vec<Line>, StoreError> {
     Ok(lines)
 }
 
-/// What differs between two sorted line lists: the old lines gone (their offsets in the old
-/// file) and the new lines added (their offsets in the new file).
-pub(crate) fn diff(old: &[Line], new: &[Line]) -> (Vec<u64>, Vec<u64>) {
+/// What differs between a ledger's lines and a new sorted line list: the old lines gone (their
+/// offsets in the old file) and the new lines added (their offsets in the new file). `None` as
+/// soon as more than `most` differ. The old lines are read from their file, never held.
+pub(crate) fn diff(old: &Ledger, new: &[Line], most: usize) -> Result<Option<(Vec<u64>, Vec<u64>)>, StoreError> {
     let (mut removed, mut added) = (Vec::new(), Vec::new());
-    let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < new.len() {
-        match (old.get(i), new.get(j)) {
-            (Some(o), Some(n)) if o.hash == n.hash => {
-                i += 1;
+    let mut old_lines = old.lines()?;
+    let mut o = old_lines.next().transpose()?;
+    let mut j = 0;
+    loop {
+        if removed.len() + added.len() > most {
+            return Ok(None);
+        }
+        match (o, new.get(j)) {
+            (Some(a), Some(n)) if a.hash == n.hash => {
+                o = old_lines.next().transpose()?;
                 j += 1;
             }
-            (Some(o), Some(n)) if o.hash < n.hash => {
-                removed.push(o.offset);
-                i += 1;
+            (Some(a), Some(n)) if a.hash < n.hash => {
+                removed.push(a.offset);
+                o = old_lines.next().transpose()?;
             }
             (Some(_), Some(n)) | (None, Some(n)) => {
                 added.push(n.offset);
                 j += 1;
             }
-            (Some(o), None) => {
-                removed.push(o.offset);
-                i += 1;
+            (Some(a), None) => {
+                removed.push(a.offset);
+                o = old_lines.next().transpose()?;
             }
-            (None, None) => unreachable!(),
+            (None, None) => return Ok(Some((removed, added))),
         }
     }
-    (removed, added)
 }
 
-/// The triples on the lines starting at `offsets` of an N-Triples file (read in file order).
+/// The triples on the lines starting at `offsets` of an N-Triples file (read in file order,
+/// forward: the reader's buffer is kept across lines near each other).
 pub(crate) fn triples_at(path: &Path, offsets: &mut [u64]) -> Result<Vec<Triple>, StoreError> {
     offsets.sort_unstable();
     let file = std::fs::File::open(path).map_err(|e| error(path, e))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut out = Vec::with_capacity(offsets.len());
     let mut line = Vec::with_capacity(256);
+    let mut at = 0u64;
     for &offset in offsets.iter() {
-        reader.seek(SeekFrom::Start(offset)).map_err(|e| error(path, e))?;
+        reader.seek_relative((offset - at) as i64).map_err(|e| error(path, e))?;
         line.clear();
-        reader.read_until(b'\n', &mut line).map_err(|e| error(path, e))?;
-        let triple = RdfParser::from_format(RdfFormat::NTriples)
-            .for_reader(line.as_slice())
-            .next()
-            .ok_or_else(|| error(path, format!("no triple at byte {offset}")))?
-            .map_err(|e| error(path, format!("byte {offset}: {e}")))?;
-        out.push(triple.into());
+        let read = reader.read_until(b'\n', &mut line).map_err(|e| error(path, e))?;
+        at = offset + read as u64;
+        out.push(parse(path, offset, &line)?);
     }
     Ok(out)
+}
+
+fn parse(path: &Path, offset: u64, line: &[u8]) -> Result<Triple, StoreError> {
+    let triple = RdfParser::from_format(RdfFormat::NTriples)
+        .for_reader(line)
+        .next()
+        .ok_or_else(|| error(path, format!("no triple at byte {offset}")))?
+        .map_err(|e| error(path, format!("byte {offset}: {e}")))?;
+    Ok(triple.into())
+}
+
+/// The triples of an N-Triples file with the subject and predicate of one of `removed`: the
+/// store keeps a typed literal by its value, so a line that stays ("1.5"^^xsd:decimal) can be
+/// the very triple a removed line ("1.50"^^xsd:decimal) was; these are written again after the
+/// removals.
+pub(crate) fn sharing_subject_and_predicate(path: &Path, removed: &[Triple]) -> Result<Vec<Triple>, StoreError> {
+    if removed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let prefixes: std::collections::HashSet<String> = removed.iter().map(|t| format!("{} {} ", t.subject, t.predicate)).collect();
+    let file = std::fs::File::open(path).map_err(|e| error(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let (mut out, mut line, mut offset) = (Vec::new(), Vec::with_capacity(256), 0u64);
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line).map_err(|e| error(path, e))?;
+        if read == 0 {
+            return Ok(out);
+        }
+        // Subject and predicate hold no space in N-Triples: the prefix ends at the second one.
+        let second = line.iter().enumerate().filter(|(_, b)| **b == b' ').nth(1).map(|(i, _)| i);
+        if let Some(end) = second
+            && std::str::from_utf8(&line[..=end]).is_ok_and(|p| prefixes.contains(p))
+        {
+            out.push(parse(path, offset, &line)?);
+        }
+        offset += read as u64;
+    }
 }
 
 impl Ledgers {
@@ -144,29 +212,27 @@ impl Ledgers {
     /// `graph`'s ledger, if it describes the content named `key` (else `None`: not to be used).
     pub(crate) fn read(&self, graph: NamedNodeRef<'_>, key: &str) -> Result<Option<Ledger>, StoreError> {
         let (triples, lines_path) = self.paths(graph);
-        let mut bytes = Vec::new();
-        match std::fs::File::open(&lines_path) {
-            Ok(mut f) => f.read_to_end(&mut bytes).map_err(|e| error(&lines_path, e))?,
+        let file = match std::fs::File::open(&lines_path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(error(&lines_path, e)),
         };
-        let Some(rest) = bytes.strip_prefix(MAGIC) else { return Ok(None) };
-        let Some(end) = rest.iter().position(|b| *b == b'\n') else { return Ok(None) };
-        if &rest[..end] != key.as_bytes() || !triples.is_file() {
+        let len = file.metadata().map_err(|e| error(&lines_path, e))?.len();
+        let mut header = Vec::new();
+        let mut reader = BufReader::new(file).take(MAGIC.len() as u64 + key.len() as u64 + 32);
+        // Three lines: the format, the key, the N-Triples file's length.
+        for _ in 0..3 {
+            reader.read_until(b'\n', &mut header).map_err(|e| error(&lines_path, e))?;
+        }
+        let body = header.len() as u64;
+        // The key names the content; the N-Triples file's length, that it is the file the lines
+        // were made of (a crash can leave one renamed and not the other).
+        let size = std::fs::metadata(&triples).map(|m| m.len()).ok();
+        let expected = size.map(|size| format!("{}{key}\n{size}\n", std::str::from_utf8(MAGIC).expect("ASCII")));
+        if expected.is_none_or(|e| header != e.as_bytes()) || (len - body) % 24 != 0 {
             return Ok(None);
         }
-        let body = &rest[end + 1..];
-        if body.len() % 24 != 0 {
-            return Ok(None);
-        }
-        let lines = body
-            .chunks_exact(24)
-            .map(|c| Line {
-                hash: u128::from_le_bytes(c[..16].try_into().expect("16 bytes")),
-                offset: u64::from_le_bytes(c[16..].try_into().expect("8 bytes")),
-            })
-            .collect();
-        Ok(Some(Ledger { lines, triples }))
+        Ok(Some(Ledger { lines: lines_path, body, count: ((len - body) / 24) as usize, triples }))
     }
 
     /// Keeps `spool` (the N-Triples file `graph`'s content named `key` was loaded from) and its
@@ -180,15 +246,16 @@ impl Ledgers {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(error(&lines_path, e)),
         }
-        spool.persist(&triples).map_err(|e| error(&triples, e))?;
+        let kept = spool.persist(&triples).map_err(|e| error(&triples, e))?;
+        kept.sync_all().map_err(|e| error(&triples, e))?;
+        let size = kept.metadata().map_err(|e| error(&triples, e))?.len();
         let next = lines_path.with_extension("lines.next");
         let mut out = BufWriter::new(std::fs::File::create(&next).map_err(|e| error(&next, e))?);
         let written = (|| {
             out.write_all(MAGIC)?;
-            out.write_all(key.as_bytes())?;
-            out.write_all(b"\n")?;
+            out.write_all(format!("{key}\n{size}\n").as_bytes())?;
             for l in lines {
-                out.write_all(&l.hash.to_le_bytes())?;
+                out.write_all(&((u128::from(l.hash[0]) << 64) | u128::from(l.hash[1])).to_le_bytes())?;
                 out.write_all(&l.offset.to_le_bytes())?;
             }
             out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()

@@ -307,62 +307,79 @@ impl EmbeddedStore {
         Ok(graph.into_owned())
     }
 
-    /// How many deltas were applied to `graph`'s current generation (0: none, or not a generation).
-    fn revision(&self, graph: NamedNodeRef<'_>) -> Result<u64, StoreError> {
+    /// The token of the last delta applied to `graph`'s current generation (none: none was, or
+    /// it is not a generation).
+    fn revision(&self, graph: NamedNodeRef<'_>) -> Result<Option<String>, StoreError> {
         for q in self.store.quads_for_pattern(Some(graph.into()), Some(REVISION), None, Some(GraphNameRef::NamedNode(GENERATIONS))) {
             if let Term::Literal(l) = q.map_err(storage)?.object {
-                return Ok(l.value().parse().unwrap_or(0));
+                return Ok(Some(l.value().to_owned()));
             }
         }
-        Ok(0)
+        Ok(None)
     }
 
     /// Writes only what changed between `graph`'s ledger and `spool` into its current
     /// generation, with `also`, in one transaction — if the ledger describes what the store holds
-    /// and the changes are few enough. `Ok(None)`: nothing was written (the caller loads a
-    /// fresh generation); `Ok(Some(key))`: landed, `key` the graph's new [`GraphStore::generation`].
+    /// and the changes are few enough. `Ok(None)`: nothing was written (the caller loads a fresh
+    /// generation); else landed, with the graph's new [`GraphStore::generation`] and the new
+    /// spool's lines (its ledger to be).
     fn replace_by_delta(
         &self,
         ledgers: &ledger::Ledgers,
         graph: NamedNodeRef<'_>,
-        spool: &GraphSpool,
-        lines: &[ledger::Line],
+        spool: &mut GraphSpool,
         also: &[Replacement<'_>],
         before_swap: BeforeSwap<'_>,
-    ) -> Result<Option<(String, Delta)>, StoreError> {
+    ) -> Result<Option<(String, Delta, Vec<ledger::Line>)>, StoreError> {
         let physical = self.physical(graph)?;
         if physical.as_ref() == graph {
             return Ok(None);
         }
         let revision = self.revision(graph)?;
-        let Some(old) = ledgers.read(graph, &generation_key(physical.as_ref(), revision))? else { return Ok(None) };
-        let (mut removed, mut added) = ledger::diff(&old.lines, lines);
-        let changes = removed.len() + added.len();
-        if changes as f64 > DELTA_SHARE * (old.lines.len() + lines.len()) as f64 || changes > DELTA_MAX {
-            return Ok(None);
-        }
-        let removed = ledger::triples_at(&old.triples, &mut removed)?;
-        let added = ledger::triples_at(spool.file.get_ref().path(), &mut added)?;
-        let key = generation_key(physical.as_ref(), revision + 1);
+        let Some(old) = ledgers.read(graph, &generation_key(physical.as_ref(), revision.as_deref()))? else { return Ok(None) };
+        let path = spool.flushed()?.to_owned();
+        let planned = (|| {
+            let lines = ledger::lines_of(&path)?;
+            let most = ((DELTA_SHARE * (old.count + lines.len()) as f64) as usize).min(DELTA_MAX);
+            let Some((mut removed, mut added)) = ledger::diff(&old, &lines, most)? else { return Ok(None) };
+            let removed = ledger::triples_at(&old.triples, &mut removed)?;
+            let added = ledger::triples_at(&path, &mut added)?;
+            let restated = ledger::sharing_subject_and_predicate(&path, &removed)?;
+            Ok::<_, StoreError>(Some((lines, removed, added, restated)))
+        })();
+        let (lines, removed, added, restated) = match planned {
+            Ok(Some(plan)) => plan,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                // A ledger that cannot be read as it should is set aside, never a failed harvest.
+                eprintln!("warning: {e}; the ledger of {graph} is set aside and the harvest loads its whole graph");
+                ledgers.forget(graph);
+                return Ok(None);
+            }
+        };
+        // A name no earlier content had: what a failed attempt derived under it is never taken
+        // for what a later one lands.
+        let token = unique();
+        let key = generation_key(physical.as_ref(), Some(&token));
         before_swap(graph, &Landing { physical: physical.as_ref(), key: &key, loaded: false })?;
         let mut transaction = self.store.start_transaction().map_err(storage)?;
         for t in &removed {
             transaction.remove(t.as_ref().in_graph(physical.as_ref()));
         }
-        for t in &added {
+        for t in added.iter().chain(&restated) {
             transaction.insert(t.as_ref().in_graph(physical.as_ref()));
         }
         for q in transaction.quads_for_pattern(Some(graph.into()), Some(REVISION), None, Some(GraphNameRef::NamedNode(GENERATIONS))).collect::<Result<Vec<_>, _>>().map_err(storage)? {
             transaction.remove(q.as_ref());
         }
-        let count = Literal::from((revision + 1) as i64);
-        transaction.insert(QuadRef::new(graph, REVISION, count.as_ref(), GENERATIONS));
+        let token = Literal::new_simple_literal(token);
+        transaction.insert(QuadRef::new(graph, REVISION, token.as_ref(), GENERATIONS));
         for r in also {
             transaction.clear_graph(r.graph).map_err(storage)?;
             transaction.extend(r.triples.iter().map(|t| t.as_ref().in_graph(r.graph)));
         }
         transaction.commit().map_err(storage)?;
-        Ok(Some((key, Delta { removed: removed.len(), added: added.len() })))
+        Ok(Some((key, Delta { removed: removed.len(), added: added.len() }, lines)))
     }
 
     /// Removes every triple of `graph`, a batch per transaction (for graphs no reader names).
@@ -443,6 +460,10 @@ impl EmbeddedStore {
             for pointer in pointers(&transaction, r.graph)? {
                 transaction.remove(QuadRef::new(r.graph, GENERATION, pointer.as_ref(), GENERATIONS));
                 old.push(pointer);
+            }
+            // The old ledger never outlives the content it describes.
+            if let Some(ledgers) = &self.ledgers {
+                ledgers.forget(r.graph);
             }
             // A fresh generation starts with no delta applied.
             let revisions = transaction.quads_for_pattern(Some(r.graph.into()), Some(REVISION), None, Some(GraphNameRef::NamedNode(GENERATIONS)));
@@ -536,9 +557,13 @@ impl EmbeddedStore {
 
 }
 
-/// The name of a generation's content after `revision` deltas: the generation's own name at first.
-fn generation_key(physical: NamedNodeRef<'_>, revision: u64) -> String {
-    if revision == 0 { physical.as_str().to_owned() } else { format!("{}@{revision}", physical.as_str()) }
+/// The name of a generation's content: the generation's own name, then `<generation>@<token>`
+/// after each delta (a token no other content had).
+fn generation_key(physical: NamedNodeRef<'_>, revision: Option<&str>) -> String {
+    match revision {
+        None => physical.as_str().to_owned(),
+        Some(token) => format!("{}@{token}", physical.as_str()),
+    }
 }
 
 /// A replace writes only what changed (a delta) when the triples removed and added are at most
@@ -612,20 +637,15 @@ impl GraphStore for EmbeddedStore {
         progress: &mut dyn FnMut(usize),
         before_swap: BeforeSwap<'_>,
     ) -> Result<Option<Delta>, StoreError> {
-        let lines = match &self.ledgers {
-            Some(ledgers) => {
-                let lines = ledger::lines_of(spool.flushed()?)?;
-                if let Some((key, delta)) = self.replace_by_delta(ledgers, graph, &spool, &lines, also, before_swap)? {
-                    // Landed: a ledger that cannot be kept costs the next harvest a delta.
-                    if let Err(e) = spool.into_file().and_then(|file| ledgers.write(graph, &key, file, &lines)) {
-                        eprintln!("warning: {e}; the next harvest of {graph} loads its whole graph again");
-                    }
-                    return Ok(Some(delta));
-                }
-                Some((ledgers, lines))
+        if let Some(ledgers) = &self.ledgers
+            && let Some((key, delta, lines)) = self.replace_by_delta(ledgers, graph, &mut spool, also, before_swap)?
+        {
+            // Landed: a ledger that cannot be kept costs the next harvest a delta.
+            if let Err(e) = spool.into_file().and_then(|file| ledgers.write(graph, &key, file, &lines)) {
+                eprintln!("warning: {e}; the next harvest of {graph} loads its whole graph again");
             }
-            None => None,
-        };
+            return Ok(Some(delta));
+        }
         let reader = spool.reader()?;
         let generation = self.load_generation(graph, |loader, generation| {
             // Parsed here rather than by the loader's own reader, which renames blank nodes:
@@ -651,14 +671,12 @@ impl GraphStore for EmbeddedStore {
         replacements.extend_from_slice(also);
         let mut generations = vec![Some(generation)];
         generations.extend(also.iter().map(|_| None));
-        if let Some((ledgers, _)) = &lines {
-            // The old ledger never outlives the content it describes.
-            ledgers.forget(graph);
-        }
         self.swap_in(&replacements, generations)?;
-        if let Some((ledgers, lines)) = lines {
+        if let Some(ledgers) = &self.ledgers {
             // The graph has landed: a ledger that cannot be kept costs the next harvest a delta.
-            if let Err(e) = spool.into_file().and_then(|file| ledgers.write(graph, &key, file, &lines)) {
+            // (Its lines are made now, not held through the bulk load.)
+            let kept = spool.flushed().and_then(|path| ledger::lines_of(path)).and_then(|lines| Ok((spool.into_file()?, lines)));
+            if let Err(e) = kept.and_then(|(file, lines)| ledgers.write(graph, &key, file, &lines)) {
                 eprintln!("warning: {e}; the next harvest of {graph} loads its whole graph again");
             }
         }
@@ -684,7 +702,7 @@ impl GraphStore for EmbeddedStore {
         if physical.as_ref() == graph {
             return Ok(None);
         }
-        Ok(Some(generation_key(physical.as_ref(), self.revision(graph)?)))
+        Ok(Some(generation_key(physical.as_ref(), self.revision(graph)?.as_deref())))
     }
 
     fn graph_names(&self) -> Result<Vec<NamedNode>, StoreError> {
@@ -880,15 +898,16 @@ mod tests {
         v2.push(t("http://e/100", "v2"));
         let landing = replace(&v2, "2");
         let second = store.generation(a.as_ref()).unwrap().expect("a generation");
-        assert_eq!(second, format!("{first}@1"));
+        assert!(second.starts_with(&format!("{first}@")), "{second}");
         assert_eq!(landing, (second.clone(), false), "a delta is not readable before it lands");
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v2.clone()));
         assert_eq!(store.graph(status.as_ref()).unwrap(), vec![t("http://e/s", "2")], "the rest lands with it");
         assert_eq!(store.store.named_graphs().count(), 3, "one generation, the pointers, the status: nothing to drop");
 
-        // Unchanged: a delta of nothing, still a new revision (what is derived from it is rewritten).
+        // Unchanged: a delta of nothing, still a new name (what is derived from it is rewritten).
         replace(&v2, "3");
-        assert_eq!(store.generation(a.as_ref()).unwrap().unwrap(), format!("{first}@2"));
+        let third = store.generation(a.as_ref()).unwrap().unwrap();
+        assert!(third.starts_with(&format!("{first}@")) && third != second, "{third}");
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v2.clone()));
 
         // A ledger that does not describe what the store holds (a harvest killed after the store's
@@ -896,22 +915,60 @@ mod tests {
         let lines = std::fs::read_dir(&ledgers).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "lines")).unwrap();
         let bytes = std::fs::read(&lines).unwrap();
         let header = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0;
-        let stale = String::from_utf8(bytes[..header].to_vec()).unwrap().replace("@2", "@1");
+        let token = |key: &str| key.rsplit('@').next().unwrap().to_owned();
+        let stale = String::from_utf8(bytes[..header].to_vec()).unwrap().replace(&token(&third), &token(&second));
         std::fs::write(&lines, [stale.as_bytes(), &bytes[header..]].concat()).unwrap();
         let mut v3 = v2.clone();
         v3[10] = t("http://e/10", "v3");
         replace(&v3, "4");
-        let third = store.generation(a.as_ref()).unwrap().unwrap();
-        assert!(!third.contains('@') && third != first, "{third}");
+        let fresh = store.generation(a.as_ref()).unwrap().unwrap();
+        assert!(!fresh.contains('@') && fresh != first, "{fresh}");
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v3.clone()));
         // Everything changed: past the delta's share, a fresh generation again.
         let v4: Vec<Triple> = (0..100).map(|i| t(&format!("http://e/{i}"), "v4")).collect();
         replace(&v3, "5");
         replace(&v4, "6");
         let fourth = store.generation(a.as_ref()).unwrap().unwrap();
-        assert!(!fourth.contains('@') && fourth != third, "{fourth}");
+        assert!(!fourth.contains('@') && fourth != fresh, "{fourth}");
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v4));
         assert_eq!(store.store.named_graphs().count(), 3, "the replaced generations are dropped");
+    }
+
+    #[test]
+    fn a_delta_keeps_a_value_another_line_still_states_and_a_damaged_ledger_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledgers = dir.path().join("ledgers");
+        let store = EmbeddedStore::in_memory().with_bulk_threshold(2).with_ledgers(ledgers.clone());
+        let a = NamedNode::new_unchecked("http://e/a");
+        let replace = |triples: &[Triple]| {
+            let mut spool = GraphSpool::new(&dir.path().join("staging")).unwrap();
+            spool.append(triples).unwrap();
+            store.replace_from_spool(a.as_ref(), spool, &[], &mut |_| (), &mut |_, _| Ok(())).unwrap()
+        };
+        let decimal = |v: &str| {
+            let datatype = NamedNode::new_unchecked("http://www.w3.org/2001/XMLSchema#decimal");
+            Triple::new(NamedNode::new_unchecked("http://e/x"), NamedNode::new_unchecked("http://e/p"), Literal::new_typed_literal(v, datatype))
+        };
+        let filler: Vec<Triple> = (0..100).map(|i| t(&format!("http://e/{i}"), "v1")).collect();
+        // Two lines, one triple in the store (a decimal is kept by its value).
+        replace(&[filler.clone(), vec![decimal("1.50"), decimal("1.5")]].concat());
+        assert_eq!(store.graph(a.as_ref()).unwrap().len(), 101);
+        // The partner stops stating "1.50": its line goes, and the value "1.5" still states stays.
+        let delta = replace(&[filler.clone(), vec![decimal("1.5")]].concat());
+        assert_eq!(delta, Some(Delta { removed: 1, added: 0 }));
+        assert_eq!(store.graph(a.as_ref()).unwrap().len(), 101, "the value stays");
+
+        // A ledger whose N-Triples were overwritten in place (same length, not triples) is set
+        // aside: the harvest loads whole and lands, and a new ledger is kept.
+        let nt = std::fs::read_dir(&ledgers).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "nt")).unwrap();
+        let len = std::fs::metadata(&nt).unwrap().len() as usize;
+        std::fs::write(&nt, "#".repeat(len)).unwrap();
+        let mut changed = filler.clone();
+        changed[0] = t("http://e/0", "v2");
+        assert_eq!(replace(&changed), None, "loaded whole");
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(changed.clone()));
+        changed[1] = t("http://e/1", "v2");
+        assert_eq!(replace(&changed), Some(Delta { removed: 1, added: 1 }), "the new ledger is used");
     }
 
     fn sorted(mut triples: Vec<Triple>) -> Vec<Triple> {
