@@ -67,10 +67,8 @@ pub async fn check(
     vocabulary: &Vocabulary,
     client: &reqwest::Client,
 ) -> Result<CheckReport, HarvestError> {
-    let now = Literal::from(musubi_ontology::now());
     let cx = Context {
         client,
-        harvested_at: &now,
         source: &manifest.id,
         progress: &kinds::NoProgress,
         list_unmapped: true,

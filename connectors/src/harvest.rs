@@ -162,7 +162,6 @@ impl Harvester {
         let now = Literal::from(musubi_ontology::now());
         let cx = Context {
             client: &self.client,
-            harvested_at: &now,
             source: &manifest.id,
             progress: self.progress.as_ref(),
             list_unmapped: false,

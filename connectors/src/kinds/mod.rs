@@ -114,8 +114,6 @@ impl Progress for NoProgress {
 /// Everything a connector needs besides its manifest.
 pub struct Context<'a> {
     pub client: &'a reqwest::Client,
-    /// When this harvest started, as an `xsd:dateTime` literal.
-    pub harvested_at: &'a Literal,
     pub source: &'a str,
     pub progress: &'a dyn Progress,
     /// Whether to list the source fields the mapping leaves unmapped (`connector check`).
@@ -175,16 +173,16 @@ pub(crate) fn post_process(manifest: &Manifest, staged: &mut Staged) -> Result<(
     Ok(())
 }
 
-/// Provenance of one record's entity: its id and URL at the source, and the harvest time. The
-/// source itself is the named graph the triples land in.
-pub(crate) fn provenance(subject: &NamedOrBlankNode, record_id: Option<&str>, record_url: &str, cx: &Context<'_>, out: &mut Vec<Triple>) {
+/// Provenance of one record's entity: its id and URL at the source. The source itself is the
+/// named graph the triples land in, and when it was harvested the source's status (`lastChange`):
+/// not a triple per record, so that a harvest writes nothing of a record that did not change.
+pub(crate) fn provenance(subject: &NamedOrBlankNode, record_id: Option<&str>, record_url: &str, out: &mut Vec<Triple>) {
     if let Some(id) = record_id {
         out.push(Triple::new(subject.clone(), vocab::MUSUBI_SOURCE_RECORD_ID, Literal::new_simple_literal(id)));
     }
     if let Ok(url) = NamedNode::new(record_url) {
         out.push(Triple::new(subject.clone(), vocab::MUSUBI_SOURCE_RECORD_URL, url));
     }
-    out.push(Triple::new(subject.clone(), vocab::PROV_GENERATED_AT_TIME, cx.harvested_at.clone()));
 }
 
 /// Maps records (JSON objects, CSV rows as objects, or XML elements) with the source's RML
@@ -262,7 +260,7 @@ impl RecordMapper {
             }
             let record_url = self.record_url.as_deref().and_then(|t| expand_url(t, record)).unwrap_or_else(|| url.to_owned());
             for root in &roots {
-                provenance(root, id.as_deref(), &record_url, cx, &mut staged.triples);
+                provenance(root, id.as_deref(), &record_url, &mut staged.triples);
             }
             if cx.list_unmapped {
                 for field in self.mapping.unmapped_fields(record) {

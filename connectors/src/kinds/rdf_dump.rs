@@ -30,7 +30,7 @@ impl Connector for RdfDump {
             }
         }
         for (url, triples) in &documents {
-            staged.records += rdf_records(triples, url, cx, &mut staged.triples);
+            staged.records += rdf_records(triples, url, &mut staged.triples);
             staged.triples.extend(triples.iter().cloned());
             cx.report(&mut staged)?;
         }
@@ -41,7 +41,7 @@ impl Connector for RdfDump {
 /// Gives the records of RDF fetched from `url` (its catalogs, datasets and studies) their
 /// provenance in `out`: the record id is the entity's `dct:identifier`, else its IRI. Returns how
 /// many records there are. Shared with SPARQL CONSTRUCT sources.
-pub(crate) fn rdf_records(triples: &[Triple], url: &str, cx: &Context<'_>, out: &mut Vec<Triple>) -> usize {
+pub(crate) fn rdf_records(triples: &[Triple], url: &str, out: &mut Vec<Triple>) -> usize {
     let mut records: Vec<NamedOrBlankNode> = triples
         .iter()
         .filter(|t| {
@@ -68,7 +68,7 @@ pub(crate) fn rdf_records(triples: &[Triple], url: &str, cx: &Context<'_>, out: 
                 NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
                 NamedOrBlankNode::BlankNode(_) => None,
             });
-        provenance(record, id.as_deref(), url, cx, out);
+        provenance(record, id.as_deref(), url, out);
     }
     records.len()
 }

@@ -97,7 +97,7 @@ impl Connector for Sparql {
                 previous = Some(doc.bytes);
             }
             if mapper.is_none() {
-                staged.records += rdf_records(&graph, url.as_str(), cx, &mut staged.triples);
+                staged.records += rdf_records(&graph, url.as_str(), &mut staged.triples);
                 staged.triples.extend(graph);
                 cx.report(&mut staged)?;
             }

@@ -227,9 +227,15 @@ impl Provenance {
     async fn source_record_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.0.first(ctx, v::MUSUBI_SOURCE_RECORD_URL)
     }
-    /// When the hub harvested it (xsd:dateTime).
+    /// When the hub harvested it (xsd:dateTime): the last harvest of its source that changed the
+    /// source's graph (the source's `lastChange`), or the time its record states (a DMP plan's
+    /// ingest).
     async fn harvested_at(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        self.0.first(ctx, v::PROV_GENERATED_AT_TIME)
+        if let Some(stated) = self.0.first(ctx, v::PROV_GENERATED_AT_TIME)? {
+            return Ok(Some(stated));
+        }
+        let source = &self.0.primary().0.source;
+        Ok(api(ctx).sources().iter().find(|s| &s.id == source).and_then(|s| s.last_change.clone()))
     }
 }
 
