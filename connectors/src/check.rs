@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use musubi_ontology::rdf::{Literal, NamedOrBlankNode, Term, Triple};
+use musubi_ontology::rdf::{NamedOrBlankNode, Term, Triple};
 use musubi_store::{EmbeddedStore, GraphStore, Replacement};
 use musubi_ontology::vocab::{self, Vocabulary};
 
