@@ -3,7 +3,7 @@
 //! and a 128-bit hash of each of its lines, sorted, with the line's place in the file.
 //!
 //! A ledger names the content it describes by the key [`GraphStore::generation`] gives for it
-//! (the generation, and the revision of each delta applied to it since). A ledger whose key is not
+//! (the generation, and the token of the last delta applied to it). A ledger whose key is not
 //! the store's for its graph — a harvest killed between the store's commit and the ledger's
 //! rename, a graph replaced some other way — is not used: the next replace loads a fresh
 //! generation and writes a new ledger.
@@ -169,11 +169,17 @@ fn parse(path: &Path, offset: u64, line: &[u8]) -> Result<Triple, StoreError> {
 /// store keeps a typed literal by its value, so a line that stays ("1.5"^^xsd:decimal) can be
 /// the very triple a removed line ("1.50"^^xsd:decimal) was; these are written again after the
 /// removals.
+/// Only typed literals can be written two ways (IRIs, blank nodes, strings and language-tagged
+/// text are kept as written): without such a removal, the file is not read.
 pub(crate) fn sharing_subject_and_predicate(path: &Path, removed: &[Triple]) -> Result<Vec<Triple>, StoreError> {
-    if removed.is_empty() {
+    let by_value = |t: &&Triple| match &t.object {
+        oxigraph::model::Term::Literal(l) => l.language().is_none() && l.datatype() != oxigraph::model::vocab::xsd::STRING,
+        _ => false,
+    };
+    let prefixes: std::collections::HashSet<String> = removed.iter().filter(by_value).map(|t| format!("{} {} ", t.subject, t.predicate)).collect();
+    if prefixes.is_empty() {
         return Ok(Vec::new());
     }
-    let prefixes: std::collections::HashSet<String> = removed.iter().map(|t| format!("{} {} ", t.subject, t.predicate)).collect();
     let file = std::fs::File::open(path).map_err(|e| error(path, e))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let (mut out, mut line, mut offset) = (Vec::new(), Vec::with_capacity(256), 0u64);

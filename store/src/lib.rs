@@ -137,15 +137,15 @@ impl GraphSpool {
         }))
     }
 
-    /// The file, flushed and rewound for reading.
     /// The spool's file, with everything appended written out.
     fn flushed(&mut self) -> Result<&Path, StoreError> {
         self.file.flush().map_err(|e| self.error(&e))?;
         Ok(self.file.get_ref().path())
     }
 
+    /// The file, flushed and rewound for reading.
     fn reader(&mut self) -> Result<BufReader<std::fs::File>, StoreError> {
-        self.file.flush().map_err(|e| self.error(&e))?;
+        self.flushed()?;
         let mut file = self.file.get_ref().reopen().map_err(|e| self.error(&e))?;
         file.rewind().map_err(|e| self.error(&e))?;
         Ok(BufReader::with_capacity(1 << 20, file))
@@ -270,8 +270,8 @@ impl EmbeddedStore {
 
     /// Keeps each graph replaced from a spool as a ledger in `dir` (its N-Triples and each line's
     /// hash), so that the next replace of that graph from a spool writes only the triples that
-    /// changed into its current generation, in one transaction (a *delta*, the generation's
-    /// revision counted up), instead of loading a fresh generation and dropping the old one —
+    /// changed into its current generation, in one transaction (a *delta*, the content named
+    /// anew: `<generation>@<token>`), instead of loading a fresh generation and dropping the old one —
     /// where the changes are few enough (see [`DELTA_SHARE`]). Costs the disk the N-Triples take.
     pub fn with_ledgers(mut self, dir: std::path::PathBuf) -> EmbeddedStore {
         self.ledgers = Some(ledger::Ledgers::new(dir));
@@ -369,9 +369,7 @@ impl EmbeddedStore {
         for t in added.iter().chain(&restated) {
             transaction.insert(t.as_ref().in_graph(physical.as_ref()));
         }
-        for q in transaction.quads_for_pattern(Some(graph.into()), Some(REVISION), None, Some(GraphNameRef::NamedNode(GENERATIONS))).collect::<Result<Vec<_>, _>>().map_err(storage)? {
-            transaction.remove(q.as_ref());
-        }
+        clear_revision(&mut transaction, graph)?;
         let token = Literal::new_simple_literal(token);
         transaction.insert(QuadRef::new(graph, REVISION, token.as_ref(), GENERATIONS));
         for r in also {
@@ -466,10 +464,7 @@ impl EmbeddedStore {
                 ledgers.forget(r.graph);
             }
             // A fresh generation starts with no delta applied.
-            let revisions = transaction.quads_for_pattern(Some(r.graph.into()), Some(REVISION), None, Some(GraphNameRef::NamedNode(GENERATIONS)));
-            for q in revisions.collect::<Result<Vec<_>, _>>().map_err(storage)? {
-                transaction.remove(q.as_ref());
-            }
+            clear_revision(&mut transaction, r.graph)?;
             transaction.clear_graph(r.graph).map_err(storage)?;
             match generation {
                 Some(g) => transaction.insert(QuadRef::new(r.graph, GENERATION, g.as_ref(), GENERATIONS)),
@@ -572,6 +567,15 @@ fn generation_key(physical: NamedNodeRef<'_>, revision: Option<&str>) -> String 
 pub const DELTA_SHARE: f64 = 0.25;
 /// …and at most this many (one transaction holds them all in memory, each in six indexes).
 pub const DELTA_MAX: usize = 2_000_000;
+
+/// Removes the token of `graph`'s last delta (see [`EmbeddedStore::revision`]).
+fn clear_revision(transaction: &mut Transaction<'_>, graph: NamedNodeRef<'_>) -> Result<(), StoreError> {
+    let tokens = transaction.quads_for_pattern(Some(graph.into()), Some(REVISION), None, Some(GraphNameRef::NamedNode(GENERATIONS)));
+    for q in tokens.collect::<Result<Vec<_>, _>>().map_err(storage)? {
+        transaction.remove(q.as_ref());
+    }
+    Ok(())
+}
 
 /// The generations `graph` points at (one, or none), as seen by `transaction`.
 fn pointers(transaction: &Transaction<'_>, graph: NamedNodeRef<'_>) -> Result<Vec<NamedNode>, StoreError> {
@@ -867,11 +871,7 @@ mod tests {
         let store = EmbeddedStore::in_memory().with_bulk_threshold(2).with_ledgers(ledgers.clone());
         let a = NamedNode::new_unchecked("http://e/a");
         let status = NamedNode::new_unchecked("http://e/status");
-        let spool_of = |triples: &[Triple]| {
-            let mut spool = GraphSpool::new(&dir.path().join("staging")).unwrap();
-            spool.append(triples).unwrap();
-            spool
-        };
+        let spool_of = |triples: &[Triple]| spool_in(dir.path(), triples);
         let v1: Vec<Triple> = (0..100).map(|i| t(&format!("http://e/{i}"), "v1")).collect();
         let replace = |triples: &[Triple], stamp: &str| {
             let mut told = None;
@@ -889,7 +889,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(&ledgers).unwrap().count(), 2, "the N-Triples and their lines");
         assert_eq!(std::fs::read_dir(dir.path().join("staging")).unwrap().count(), 0, "the spool became the ledger");
 
-        // Three changed, one gone, one new: a delta into the same generation, its revision counted.
+        // Three changed, one gone, one new: a delta into the same generation, its content named anew.
         let mut v2 = v1.clone();
         for t2 in v2.iter_mut().take(3) {
             *t2 = t(&t2.subject.to_string().trim_matches(['<', '>']).to_owned(), "v2");
@@ -940,11 +940,7 @@ mod tests {
         let ledgers = dir.path().join("ledgers");
         let store = EmbeddedStore::in_memory().with_bulk_threshold(2).with_ledgers(ledgers.clone());
         let a = NamedNode::new_unchecked("http://e/a");
-        let replace = |triples: &[Triple]| {
-            let mut spool = GraphSpool::new(&dir.path().join("staging")).unwrap();
-            spool.append(triples).unwrap();
-            store.replace_from_spool(a.as_ref(), spool, &[], &mut |_| (), &mut |_, _| Ok(())).unwrap()
-        };
+        let replace = |triples: &[Triple]| store.replace_from_spool(a.as_ref(), spool_in(dir.path(), triples), &[], &mut |_| (), &mut |_, _| Ok(())).unwrap();
         let decimal = |v: &str| {
             let datatype = NamedNode::new_unchecked("http://www.w3.org/2001/XMLSchema#decimal");
             Triple::new(NamedNode::new_unchecked("http://e/x"), NamedNode::new_unchecked("http://e/p"), Literal::new_typed_literal(v, datatype))
@@ -969,6 +965,13 @@ mod tests {
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(changed.clone()));
         changed[1] = t("http://e/1", "v2");
         assert_eq!(replace(&changed), Some(Delta { removed: 1, added: 1 }), "the new ledger is used");
+    }
+
+    /// A spool in `<dir>/staging` holding `triples`.
+    fn spool_in(dir: &Path, triples: &[Triple]) -> GraphSpool {
+        let mut spool = GraphSpool::new(&dir.join("staging")).unwrap();
+        spool.append(triples).unwrap();
+        spool
     }
 
     fn sorted(mut triples: Vec<Triple>) -> Vec<Triple> {
