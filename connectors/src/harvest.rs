@@ -42,7 +42,8 @@ pub struct HarvestReport {
     /// [`Harvester::without_views`], or when nothing landed).
     pub view: Option<SourceView>,
     /// The partner's documents, the manifest, its mapping and the vocabulary were those of the
-    /// graph that stands (see [`content_digest`]): nothing landed, the source's graph and view stay.
+    /// graph that stands (see [`content_digest`]), or the triples they made were: nothing landed,
+    /// the source's graph and view stay.
     pub unchanged: bool,
     /// The graph landed as only what changed since the last harvest (triples removed, added),
     /// written into the standing graph; `None`: loaded whole.
@@ -189,7 +190,13 @@ impl Harvester {
             && digest.is_some()
             && digest == previous.content_digest
         {
-            return self.unchanged(manifest, store, previous, staged, cx, started, now.value());
+            let status = SourceStatus {
+                last_harvest: Some(now.value().to_owned()),
+                last_attempt: Some(now.value().to_owned()),
+                last_error: None,
+                ..previous
+            };
+            return self.unchanged(manifest, store, status, (staged.records, staged.len(), staged.spool.is_some()), cx, started);
         }
         let result = staged.and_then(|mut staged| {
             if staged.records == 0 {
@@ -210,7 +217,7 @@ impl Harvester {
                 for w in &warnings {
                     tracing::warn!(source = %manifest.id, warning = %w, "harvest landed with a warning");
                 }
-                let status = SourceStatus {
+                let landing = SourceStatus {
                     last_harvest: Some(now.value().to_owned()),
                     last_attempt: Some(now.value().to_owned()),
                     record_count: Some(staged.records as u64),
@@ -221,8 +228,8 @@ impl Harvester {
                     content_digest: digest,
                 };
                 let graph = source_graph(&manifest.id);
-                let status_triples = status_triples(&manifest.id, &status);
-                let status_warnings = status.warnings.clone();
+                let status_triples = status_triples(&manifest.id, &landing);
+                let status_warnings = landing.warnings.clone();
                 let status_graph = status_graph(&manifest.id);
                 let status = Replacement { graph: status_graph.as_ref(), triples: &status_triples };
                 let triples = staged.len();
@@ -311,6 +318,12 @@ impl Harvester {
                         false
                     }
                 };
+                if delta.is_some_and(|d| d.removed == 0 && d.added == 0) {
+                    // The graph holds these triples already (new bytes, the same records): nothing
+                    // landed; the source's content keeps its time of change.
+                    let status = SourceStatus { last_change: previous.last_change, ..landing };
+                    return self.unchanged(manifest, store, status, (staged.records, triples, spooled), cx, started);
+                }
                 if let Some(cache) = cx.cache.and_then(Arc::into_inner) {
                     cache.commit();
                 }
@@ -352,41 +365,34 @@ impl Harvester {
 }
 
 impl Harvester {
-    /// A harvest whose content digest is the standing graph's: only the source's status
-    /// changes (a successful harvest now, any last error cleared). What was staged is let go.
-    #[allow(clippy::too_many_arguments)]
+    /// A harvest whose content digest is the standing graph's, or whose triples are: only the
+    /// source's `status` is written (a successful harvest now, any last error cleared); the
+    /// graph, its view and its time of change stay. What was staged is let go.
     fn unchanged(
         &self,
         manifest: &Manifest,
         store: &dyn GraphStore,
-        previous: SourceStatus,
-        staged: &kinds::Staged,
+        status: SourceStatus,
+        (records, triples, spooled): (usize, usize, bool),
         cx: Context<'_>,
         started: Instant,
-        now: &str,
     ) -> Result<HarvestReport, HarvestError> {
-        let status = SourceStatus {
-            last_harvest: Some(now.to_owned()),
-            last_attempt: Some(now.to_owned()),
-            last_error: None,
-            ..previous
-        };
         let status_triples = status_triples(&manifest.id, &status);
         store.replace(&[Replacement { graph: status_graph(&manifest.id).as_ref(), triples: &status_triples }])?;
         if let Some(cache) = cx.cache.and_then(Arc::into_inner) {
             cache.commit();
         }
         let (requests, not_modified) = (cx.stats.requests.load(Ordering::Relaxed), cx.stats.not_modified.load(Ordering::Relaxed));
-        tracing::info!(source = %manifest.id, records = staged.records, requests, not_modified, "harvested: unchanged since the last harvest that landed");
+        tracing::info!(source = %manifest.id, records, requests, not_modified, "harvested: unchanged since the last harvest that landed");
         Ok(HarvestReport {
             source: manifest.id.clone(),
             warnings: status.warnings,
-            records: staged.records,
-            triples: staged.len(),
+            records,
+            triples,
             requests,
             not_modified,
             elapsed: started.elapsed(),
-            spooled: staged.spool.is_some(),
+            spooled,
             view: None,
             unchanged: true,
             delta: None,

@@ -511,9 +511,15 @@ async fn a_harvest_writes_only_what_changed_and_serves_what_a_full_harvest_would
     };
     let first = harvest(&incremental);
     assert!(!first.contains("only what changed"), "{first}");
+    let line = |out: &str| out.lines().find(|l| l.starts_with("ok     gen-nbdc-datasets:")).expect("the source's line").to_owned();
+
+    // New bytes that say what they said: the same triples, so nothing lands.
+    let file = catalogue.join("humandbs/datasets-00001.json");
+    std::fs::OpenOptions::new().append(true).open(&file).and_then(|mut f| std::io::Write::write_all(&mut f, b"\n")).expect("append");
+    let again = harvest(&incremental);
+    assert!(line(&again).contains("unchanged since the last harvest, nothing landed"), "{again}");
 
     // The partner changes one record's access, removes one, adds one.
-    let file = catalogue.join("humandbs/datasets-00001.json");
     let mut records: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
     let changed = records[0]["datasetId"].as_str().expect("id").to_owned();
     let removed = records[1]["datasetId"].as_str().expect("id").to_owned();
@@ -525,8 +531,7 @@ async fn a_harvest_writes_only_what_changed_and_serves_what_a_full_harvest_would
     std::fs::write(&file, serde_json::to_vec(&records).expect("json")).expect("write");
 
     let second = harvest(&incremental);
-    let line = second.lines().find(|l| l.starts_with("ok     gen-nbdc-datasets:")).expect("the source's line");
-    assert!(line.contains("only what changed landed"), "{second}");
+    assert!(line(&second).contains("only what changed landed"), "{second}");
     harvest(&full);
 
     let query = format!(

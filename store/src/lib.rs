@@ -202,7 +202,10 @@ pub trait GraphStore: Send + Sync {
     /// Replaces `graph` with the spool's triples and each of `also` with its triples, all in one
     /// transaction as far as readers can tell: they see the old graphs or the new ones.
     /// `progress` is told how many triples are loaded, every million (a national source takes
-    /// minutes). `before_swap`: see [`BeforeSwap`].
+    /// minutes). `before_swap`: see [`BeforeSwap`]. `Some(delta)`: only what changed was written
+    /// (where the store keeps what the graph last held); a delta of nothing wrote nothing at all —
+    /// not `also` either, nor was `before_swap` told — since the graph holds the spool's triples
+    /// already, and the caller says what it records of that.
     fn replace_from_spool(
         &self,
         graph: NamedNodeRef<'_>,
@@ -322,7 +325,8 @@ impl EmbeddedStore {
     /// generation, with `also`, in one transaction — if the ledger describes what the store holds
     /// and the changes are few enough. `Ok(None)`: nothing was written (the caller loads a fresh
     /// generation); else landed, with the graph's new [`GraphStore::generation`] and the new
-    /// spool's lines (its ledger to be).
+    /// spool's lines (its ledger to be) — or, when nothing changed, with nothing written, its
+    /// generation as it was and no lines (its ledger stands).
     fn replace_by_delta(
         &self,
         ledgers: &ledger::Ledgers,
@@ -330,7 +334,7 @@ impl EmbeddedStore {
         spool: &mut GraphSpool,
         also: &[Replacement<'_>],
         before_swap: BeforeSwap<'_>,
-    ) -> Result<Option<(String, Delta, Vec<ledger::Line>)>, StoreError> {
+    ) -> Result<Option<(String, Delta, Option<Vec<ledger::Line>>)>, StoreError> {
         let physical = self.physical(graph)?;
         if physical.as_ref() == graph {
             return Ok(None);
@@ -357,6 +361,10 @@ impl EmbeddedStore {
                 return Ok(None);
             }
         };
+        if removed.is_empty() && added.is_empty() {
+            // The graph holds these triples already: its content keeps its name, and its ledger stands.
+            return Ok(Some((generation_key(physical.as_ref(), revision.as_deref()), Delta { removed: 0, added: 0 }, None)));
+        }
         // A name no earlier content had: what a failed attempt derived under it is never taken
         // for what a later one lands.
         let token = unique();
@@ -377,7 +385,7 @@ impl EmbeddedStore {
             transaction.extend(r.triples.iter().map(|t| t.as_ref().in_graph(r.graph)));
         }
         transaction.commit().map_err(storage)?;
-        Ok(Some((key, Delta { removed: removed.len(), added: added.len() }, lines)))
+        Ok(Some((key, Delta { removed: removed.len(), added: added.len() }, Some(lines))))
     }
 
     /// Removes every triple of `graph`, a batch per transaction (for graphs no reader names).
@@ -645,7 +653,9 @@ impl GraphStore for EmbeddedStore {
             && let Some((key, delta, lines)) = self.replace_by_delta(ledgers, graph, &mut spool, also, before_swap)?
         {
             // Landed: a ledger that cannot be kept costs the next harvest a delta.
-            if let Err(e) = spool.into_file().and_then(|file| ledgers.write(graph, &key, file, &lines)) {
+            if let Some(lines) = lines
+                && let Err(e) = spool.into_file().and_then(|file| ledgers.write(graph, &key, file, &lines))
+            {
                 eprintln!("warning: {e}; the next harvest of {graph} loads its whole graph again");
             }
             return Ok(Some(delta));
@@ -904,10 +914,18 @@ mod tests {
         assert_eq!(store.graph(status.as_ref()).unwrap(), vec![t("http://e/s", "2")], "the rest lands with it");
         assert_eq!(store.store.named_graphs().count(), 3, "one generation, the pointers, the status: nothing to drop");
 
-        // Unchanged: a delta of nothing, still a new name (what is derived from it is rewritten).
-        replace(&v2, "3");
-        let third = store.generation(a.as_ref()).unwrap().unwrap();
-        assert!(third.starts_with(&format!("{first}@")) && third != second, "{third}");
+        // Unchanged: a delta of nothing writes nothing — not the rest either — and is not told
+        // before it lands; the content keeps its name (what is derived from it stands).
+        let mut told = false;
+        let also = [Replacement { graph: status.as_ref(), triples: &[t("http://e/s", "3")] }];
+        let delta = store.replace_from_spool(a.as_ref(), spool_of(&v2), &also, &mut |_| (), &mut |_, _| {
+            told = true;
+            Ok(())
+        });
+        assert_eq!(delta.unwrap(), Some(Delta { removed: 0, added: 0 }));
+        assert!(!told);
+        assert_eq!(store.generation(a.as_ref()).unwrap().unwrap(), second);
+        assert_eq!(store.graph(status.as_ref()).unwrap(), vec![t("http://e/s", "2")], "the caller says what it records");
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v2.clone()));
 
         // A ledger that does not describe what the store holds (a harvest killed after the store's
@@ -916,7 +934,7 @@ mod tests {
         let bytes = std::fs::read(&lines).unwrap();
         let header = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0;
         let token = |key: &str| key.rsplit('@').next().unwrap().to_owned();
-        let stale = String::from_utf8(bytes[..header].to_vec()).unwrap().replace(&token(&third), &token(&second));
+        let stale = String::from_utf8(bytes[..header].to_vec()).unwrap().replace(&token(&second), "0-0");
         std::fs::write(&lines, [stale.as_bytes(), &bytes[header..]].concat()).unwrap();
         let mut v3 = v2.clone();
         v3[10] = t("http://e/10", "v3");
@@ -926,8 +944,7 @@ mod tests {
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v3.clone()));
         // Everything changed: past the delta's share, a fresh generation again.
         let v4: Vec<Triple> = (0..100).map(|i| t(&format!("http://e/{i}"), "v4")).collect();
-        replace(&v3, "5");
-        replace(&v4, "6");
+        replace(&v4, "5");
         let fourth = store.generation(a.as_ref()).unwrap().unwrap();
         assert!(!fourth.contains('@') && fourth != fresh, "{fourth}");
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(v4));
