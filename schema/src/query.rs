@@ -8,16 +8,17 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use musubi_ontology::tier::Tier;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode, TermRef};
-use musubi_read_model::{EntityKey, MergedRecord, ReadModel};
-use musubi_ontology::vocab::{self as v, Vocabulary};
+use musubi_ontology::rdf::{NamedNode, NamedOrBlankNode};
+use musubi_read_model::{EntityKey, MergedRecord};
+use musubi_ontology::vocab as v;
 
-use crate::access::{RecordPolicy, Scope, answers, effective_tier, forbidden_filter, guard, guard_tier, api, listed, principal, today};
+use crate::access::{RecordPolicy, Scope, answers, forbidden_filter, guard, guard_tier, api, listed, principal, today};
 use crate::ledger::AuditRecord;
 use crate::errors::bad_input;
 use crate::tiers::argument_tier;
-use musubi_search::Field;
+use crate::search::{CallerView, RecordKind, SearchArgs, SearchFilter, index_request};
 use crate::types::{AccessLevel, Dataset, Sample, SourceInfo, Study};
+use musubi_platform::audit::AuditCollector;
 
 use crate::paging::PageInfo;
 /// Page size when a caller names none.
@@ -48,8 +49,9 @@ pub struct DatasetFilter {
     pub source: Option<Vec<String>>,
     /// Only datasets with one of these normalised access levels.
     pub access_level: Option<Vec<AccessLevel>>,
-    /// Words that must all occur (case-insensitively) in the values of the fields you may read
-    /// (accession, title, description, keywords, …).
+    /// Words that must all occur in the text of the fields you may read (accession, title,
+    /// description, keywords, …), matched as `search(query:)` matches them: Japanese and English
+    /// words, case and inflection aside.
     pub text: Option<String>,
 }
 
@@ -155,57 +157,76 @@ impl Query {
         }
         let after = after.map(|c| decode_cursor(&c)).transpose()?;
 
-        let model = hub.model();
+        let snapshot = hub.snapshot();
+        let model = &snapshot.model;
         let today = today();
-        let words: Vec<String> = filter.text.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
-        let matches = |r: &&MergedRecord| {
-            let policy = RecordPolicy::of(r, &today);
-            if !listed(ctx, policy) {
-                return false;
-            }
-            // Whether the caller may read `property` on this record.
-            let may = |property: &str| !enforced || principal.may_read(effective_tier(vocabulary, property, policy), Some(&r.key().accession));
-            if let Some(wanted) = &filter.source
-                && (!Field::Source.reads().iter().all(|p| may(p.as_str())) || !r.members.iter().any(|m| wanted.iter().any(|w| **w == *m.source)))
-            {
-                return false;
-            }
-            if let Some(levels) = &filter.access_level {
-                if !Field::AccessLevel.reads().iter().all(|p| may(p.as_str())) {
-                    return false;
-                }
-                match model.access_level(r) {
-                    Some(l) if levels.contains(&AccessLevel::from(l)) => {}
-                    _ => return false,
-                }
-            }
-            words.is_empty() || text_matches(&model, vocabulary, r, &words, &may)
-        };
+        let datasets = model.datasets();
         // The page is read from the cursor's position on (the read model is in key order), so a
         // page costs its own size, not the whole list: an export pages through 100k datasets in
-        // linear time. The total is counted only when asked for.
-        let datasets = model.datasets();
+        // linear time.
         let start = match &after {
             Some(cursor) => datasets.partition_point(|r| r.key() <= cursor),
             None => 0,
         };
-        let mut rest = datasets[start..].iter().filter(matches);
-        let page: Vec<&MergedRecord> = rest.by_ref().take(first).collect();
-        let has_next_page = rest.next().is_some();
-        let total_count = if ctx.look_ahead().field("totalCount").exists() { datasets.iter().filter(matches).count() } else { 0 };
-        let edges: Vec<DatasetEdge> =
-            page.iter().map(|r| DatasetEdge { cursor: encode_cursor(r.key()), node: Dataset::new(&model, r, &today) }).collect();
-        Ok(Some(DatasetConnection {
-            nodes: edges.iter().map(|e| e.node.clone()).collect(),
-            page_info: PageInfo {
-                has_next_page,
-                has_previous_page: datasets[..start].iter().rev().any(|r| matches(&r)),
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            edges,
-            total_count: total_count as i64,
-        }))
+        let page_of = |page: Vec<&MergedRecord>, has_next_page: bool, has_previous_page: bool, total_count: usize| {
+            let edges: Vec<DatasetEdge> =
+                page.iter().map(|r| DatasetEdge { cursor: encode_cursor(r.key()), node: Dataset::new(model, r, &today) }).collect();
+            DatasetConnection {
+                nodes: edges.iter().map(|e| e.node.clone()).collect(),
+                page_info: PageInfo {
+                    has_next_page,
+                    has_previous_page,
+                    start_cursor: edges.first().map(|e| e.cursor.clone()),
+                    end_cursor: edges.last().map(|e| e.cursor.clone()),
+                },
+                edges,
+                total_count: total_count as i64,
+            }
+        };
+        if filter.set().is_empty() {
+            let listed = |r: &&MergedRecord| listed(ctx, RecordPolicy::of(r, &today));
+            let mut rest = datasets[start..].iter().filter(listed);
+            let page: Vec<&MergedRecord> = rest.by_ref().take(first).collect();
+            let has_next_page = rest.next().is_some();
+            // Counted only when asked for.
+            let total_count = if ctx.look_ahead().field("totalCount").exists() { datasets.iter().filter(listed).count() } else { 0 };
+            let has_previous_page = datasets[..start].iter().rev().any(|r| listed(&r));
+            return Ok(Some(page_of(page, has_next_page, has_previous_page, total_count)));
+        }
+        // Filtered: the records are those `search` finds for the same text and filters (the
+        // index, with the caller's visibility per field and record), listed in key order.
+        let args = SearchArgs {
+            query: filter.text.clone(),
+            filter: Some(SearchFilter {
+                kind: Some(vec![RecordKind::Dataset]),
+                source: filter.source.clone(),
+                access_level: filter.access_level.clone(),
+                ..SearchFilter::default()
+            }),
+            ..SearchArgs::default()
+        };
+        let (request, _) = index_request(hub, principal, &args)?;
+        let view = CallerView::of(hub, &snapshot, principal);
+        let found = snapshot.index.matching(&request, &view).map_err(|e| async_graphql::Error::new(e.to_string()))?;
+        // Datasets come first in the index, at their positions in the model: in key order.
+        let docs = snapshot.index.docs();
+        let at = found.partition_point(|m| docs[m.doc].position < start);
+        let page: Vec<&musubi_search::Match> = found[at..].iter().take(first).collect();
+        // A record found through CONTROLLED or STEWARD text says something of that text: a read.
+        if let Some(text) = filter.text.as_deref() {
+            let collector = ctx.data_opt::<AuditCollector>();
+            for m in &page {
+                let tiers = snapshot.index.matched_tiers(m, text, &request.access).map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                if let Some(tier) = tiers.iter().max() {
+                    let Some(collector) = collector else {
+                        return Err(async_graphql::Error::new("the audit log is not available; a list filtered by CONTROLLED or STEWARD text cannot be answered"));
+                    };
+                    collector.note(Some(docs[m.doc].accession()), "filter.text", *tier == Tier::Controlled && principal.tier < Tier::Steward);
+                }
+            }
+        }
+        let records = page.iter().map(|m| &datasets[docs[m.doc].position]).collect();
+        Ok(Some(page_of(records, found.len() > at + first, at > 0, found.len())))
     }
 
     /// Full-text search over datasets and studies, Japanese and English (titles, descriptions,
@@ -328,27 +349,6 @@ impl Query {
             total_count: total as i64,
         }))
     }
-}
-
-/// Whether every word occurs in the values of the fields the caller may read on the record (any
-/// source's node for it): a word that only a field above the caller's tier holds does not match.
-fn text_matches(model: &ReadModel, vocabulary: &Vocabulary, record: &MergedRecord, words: &[String], may: &dyn Fn(&str) -> bool) -> bool {
-    let mut haystack = String::new();
-    for (_, node) in model.members(record) {
-        for (property, values) in node.properties() {
-            // Only fields the API shows, and only those the caller may read here.
-            if vocabulary.property(property).is_none_or(|p| p.graphql_field.is_none()) || !may(property) {
-                continue;
-            }
-            for value in values {
-                if let TermRef::Literal(l) = value {
-                    haystack.push_str(&l.value().to_lowercase());
-                    haystack.push('\n');
-                }
-            }
-        }
-    }
-    words.iter().all(|w| haystack.contains(w.as_str()))
 }
 
 const AUDIT_CURSOR_VERSION: &str = "a1";

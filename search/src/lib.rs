@@ -472,6 +472,14 @@ pub struct Highlight {
     pub html: String,
 }
 
+/// A record [`SearchIndex::matching`] found.
+#[derive(Debug, Clone, Copy)]
+pub struct Match {
+    /// Its position in [`SearchIndex::docs`].
+    pub doc: usize,
+    address: Option<DocAddress>,
+}
+
 /// A page of results, with totals and facets over every matching record the caller can see.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -771,49 +779,8 @@ impl SearchIndex {
             (Some(_), None) => Some(self.stats(&searcher, request.text.unwrap_or(""), &request.access, visibility.hidden())?),
             (None, _) => None,
         };
-        let matched: Vec<(usize, f32, Option<DocAddress>)> = match (&query, request.text) {
-            (Some(q), _) => {
-                let frozen = Frozen { stats: stats.as_ref().expect("stats with a query"), text: &self.text };
-                let combined: Box<dyn Query> = match restriction {
-                    Some(r) => Box::new(BooleanQuery::new(vec![(Occur::Must, q.box_clone()), (Occur::Must, r)])),
-                    None => q.box_clone(),
-                };
-                searcher
-                    .search_with_statistics_provider(combined.as_ref(), &AllMatches { ord: "ord" }, &frozen)?
-                    .into_iter()
-                    .map(|(o, s, a)| (o, s, Some(a)))
-                    .collect()
-            }
-            // Text with no searchable term (punctuation only) matches nothing.
-            (None, Some(t)) if !t.trim().is_empty() => Vec::new(),
-            (None, _) => match restriction {
-                Some(r) => searcher.search(r.as_ref(), &AllMatches { ord: "ord" })?.into_iter().map(|(o, _, _)| (o, 0.0, None)).collect(),
-                None => (0..self.docs.len()).map(|o| (o, 0.0, None)).collect(),
-            },
-        };
-        let mut hits: Vec<(usize, f32, u64, Option<DocAddress>)> = Vec::new();
-        for (o, score, address) in matched {
-            let doc = &self.docs[o];
-            // (Kinds and filter values were matched by the restriction, in the index.)
-            let Some(mask) = visibility.mask(o, doc) else { continue };
-            let readable = |f: Field| mask & (1 << f.position()) != 0;
-            let ok = request.filters.iter().all(|(f, _)| readable(*f));
-            let date_ok = match &request.release_date {
-                (None, None) => true,
-                (from, to) => readable(Field::ReleaseDate)
-                    && doc.release_date().is_some_and(|d| {
-                        from.as_deref().is_none_or(|f| d >= f) && to.as_deref().is_none_or(|t| &d[..t.len().min(d.len())] <= t)
-                    }),
-            };
-            let count_ok = match request.subject_count {
-                (None, None) => true,
-                (min, max) => readable(Field::SubjectCount)
-                    && doc.subject_count.is_some_and(|c| min.is_none_or(|m| c >= m) && max.is_none_or(|m| c <= m)),
-            };
-            if ok && date_ok && count_ok {
-                hits.push((o, score, mask, address));
-            }
-        }
+        let frozen = stats.as_ref().map(|stats| Frozen { stats, text: &self.text });
+        let hits = self.visible(&searcher, request, visibility, query.as_deref(), restriction, frozen.as_ref())?;
         let facets = request
             .facets
             .iter()
@@ -929,6 +896,91 @@ impl SearchIndex {
             page.push(Hit { doc: o, score, sort: sort.owned(), highlights, matched });
         }
         Ok(Page { hits: page, total: hits.len(), has_next, facets, stats })
+    }
+
+    /// Every record `request` matches that the caller may see — its text, kinds, filters and
+    /// ranges as [`SearchIndex::search`] applies them, as far as `visibility` lets the caller read
+    /// them — by position in [`SearchIndex::docs`], ascending: no scores, order, facets or page,
+    /// for a caller that orders and pages the records itself (`datasets(filter:)`, in record-key
+    /// order).
+    pub fn matching(&self, request: &Request<'_>, visibility: &dyn Visibility) -> Result<Vec<Match>, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = request.text.and_then(|t| self.text_query(t, &request.access));
+        let restriction = self.restriction(request);
+        let mut matches: Vec<Match> =
+            self.visible(&searcher, request, visibility, query.as_deref(), restriction, None)?.into_iter().map(|(doc, _, _, address)| Match { doc, address }).collect();
+        matches.sort_unstable_by_key(|m| m.doc);
+        Ok(matches)
+    }
+
+    /// The tiers above REGISTERED whose text on a record [`SearchIndex::matching`] found holds a
+    /// word of `text`, where `access` reads it (as [`Hit::matched`]): the schema audits a record
+    /// found through CONTROLLED or STEWARD text as a read of it.
+    pub fn matched_tiers(&self, found: &Match, text: &str, access: &TextAccess<'_>) -> Result<Vec<Tier>, SearchError> {
+        let Some(address) = found.address else { return Ok(Vec::new()) };
+        let terms = tokenizer::terms(text);
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.matched(&self.reader.searcher(), address, &terms, access, &self.docs[found.doc])
+    }
+
+    /// The records the text and the restriction match, with their scores (under `frozen`'s
+    /// statistics; none: the index's own, for a caller that ignores scores), that the caller may
+    /// see and whose filtered fields it may read: (position, score, visibility mask, address).
+    fn visible(
+        &self,
+        searcher: &Searcher,
+        request: &Request<'_>,
+        visibility: &dyn Visibility,
+        query: Option<&dyn Query>,
+        restriction: Option<Box<dyn Query>>,
+        frozen: Option<&Frozen<'_>>,
+    ) -> Result<Vec<(usize, f32, u64, Option<DocAddress>)>, SearchError> {
+        let matched: Vec<(usize, f32, Option<DocAddress>)> = match (query, request.text) {
+            (Some(q), _) => {
+                let combined: Box<dyn Query> = match restriction {
+                    Some(r) => Box::new(BooleanQuery::new(vec![(Occur::Must, q.box_clone()), (Occur::Must, r)])),
+                    None => q.box_clone(),
+                };
+                let all = AllMatches { ord: "ord" };
+                let found = match frozen {
+                    Some(frozen) => searcher.search_with_statistics_provider(combined.as_ref(), &all, frozen)?,
+                    None => searcher.search(combined.as_ref(), &all)?,
+                };
+                found.into_iter().map(|(o, s, a)| (o, s, Some(a))).collect()
+            }
+            // Text with no searchable term (punctuation only) matches nothing.
+            (None, Some(t)) if !t.trim().is_empty() => Vec::new(),
+            (None, _) => match restriction {
+                Some(r) => searcher.search(r.as_ref(), &AllMatches { ord: "ord" })?.into_iter().map(|(o, _, _)| (o, 0.0, None)).collect(),
+                None => (0..self.docs.len()).map(|o| (o, 0.0, None)).collect(),
+            },
+        };
+        let mut hits = Vec::new();
+        for (o, score, address) in matched {
+            let doc = &self.docs[o];
+            // (Kinds and filter values were matched by the restriction, in the index.)
+            let Some(mask) = visibility.mask(o, doc) else { continue };
+            let readable = |f: Field| mask & (1 << f.position()) != 0;
+            let ok = request.filters.iter().all(|(f, _)| readable(*f));
+            let date_ok = match &request.release_date {
+                (None, None) => true,
+                (from, to) => readable(Field::ReleaseDate)
+                    && doc.release_date().is_some_and(|d| {
+                        from.as_deref().is_none_or(|f| d >= f) && to.as_deref().is_none_or(|t| &d[..t.len().min(d.len())] <= t)
+                    }),
+            };
+            let count_ok = match request.subject_count {
+                (None, None) => true,
+                (min, max) => readable(Field::SubjectCount)
+                    && doc.subject_count.is_some_and(|c| min.is_none_or(|m| c >= m) && max.is_none_or(|m| c <= m)),
+            };
+            if ok && date_ok && count_ok {
+                hits.push((o, score, mask, address));
+            }
+        }
+        Ok(hits)
     }
 
     /// The kinds and value filters of `request` as one query scoring 0 (so relevance scores are

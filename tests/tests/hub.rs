@@ -194,7 +194,8 @@ async fn cursor_pages_cover_every_dataset_once_and_filters_apply() {
     assert_eq!(filtered["data"]["datasets"]["totalCount"].as_u64(), Some(open_nbdc.len() as u64), "{filtered}");
     assert_eq!(filtered["data"]["datasets"]["nodes"][0]["accession"], open_nbdc[0]["datasetId"]);
 
-    let text = graphql(addr, r#"{ datasets(filter: {text: "lung adenocarcinoma"}) { totalCount nodes { accession } } }"#).await;
+    // Words as `search` matches them (the record writes "lung adenocarcinomapatients").
+    let text = graphql(addr, r#"{ datasets(filter: {text: "Lung adenocarcinomapatients"}) { totalCount nodes { accession } } }"#).await;
     assert_eq!(text["data"]["datasets"]["nodes"][0]["accession"], "JGAD000001", "{text}");
     assert_eq!(text["data"]["datasets"]["totalCount"], 1);
 

@@ -1001,4 +1001,11 @@ async fn links_to_embargoed_records_leave_no_trace() {
     let log = ask(app, steward, r#"{ auditLog(first: 100, filter: { subject: "researcher-c" }) { edges { node { dataset fields grantUsed } } } }"#).await;
     let entries = log["data"]["auditLog"]["edges"].as_array().unwrap_or_else(|| panic!("{log}"));
     assert!(entries.iter().any(|e| e["node"] == json!({ "dataset": A, "fields": ["highlights", "search"], "grantUsed": true })), "{log}");
+
+    // So is a list filtered by words only CONTROLLED text holds: finding A says something of it.
+    let r = ask(app, controlled, r#"{ datasets(filter: { text: "zephyrine" }) { nodes { accession } } }"#).await;
+    assert_eq!(r["data"]["datasets"]["nodes"], json!([{ "accession": A }]), "{r}");
+    let log = ask(app, steward, r#"{ auditLog(first: 100, filter: { subject: "researcher-c" }) { edges { node { dataset fields grantUsed } } } }"#).await;
+    let entries = log["data"]["auditLog"]["edges"].as_array().unwrap_or_else(|| panic!("{log}"));
+    assert!(entries.iter().any(|e| e["node"] == json!({ "dataset": A, "fields": ["filter.text"], "grantUsed": true })), "{log}");
 }
