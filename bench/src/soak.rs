@@ -16,8 +16,8 @@
 //!    (15), for `--idle-minutes`: resident memory after each harvest interval.
 //!
 //! A harvest that reads what the standing graph was made from lands nothing. With `--changing`,
-//! each source's first file gains a byte (a newline) every harvest interval, so that every harvest
-//! lands its whole graph again, as one after a change at the partner does.
+//! one record of each source changes every harvest interval (a word of its description written
+//! `the` / `THE` in turn), so that every harvest lands what a partner's edit makes it land.
 //!
 //! The load is open-loop: `--rate` requests a second (40) sent on a fixed clock whatever the
 //! answers do, each timed from when it was due — a stall shows as the latency of every request
@@ -68,7 +68,7 @@ pub struct Options {
     /// The phases to run, in order.
     #[arg(long, value_delimiter = ',', default_value = "steady,harvests,idle", value_parser = ["steady", "harvests", "idle"])]
     phases: Vec<String>,
-    /// Each source's first file gains a newline every harvest interval, so every harvest lands.
+    /// One record of each source changes every harvest interval, so every harvest lands.
     #[arg(long)]
     changing: bool,
 }
@@ -125,8 +125,9 @@ pub fn soak(options: &Options) -> Result<(), crate::Failed> {
     Ok(())
 }
 
-/// A thread that appends a newline to each source's first file every `every` seconds (half an
-/// interval out of step with the schedule), until dropped: every harvest then reads new bytes.
+/// A thread that changes one record of each source every `every` seconds (half an interval out of
+/// step with the schedule), until dropped: the first ` the ` of each source's first file (a word of
+/// a description) is written ` THE ` and back in turn, so every harvest reads one record changed.
 struct Changes {
     stop: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -135,12 +136,16 @@ struct Changes {
 impl Changes {
     fn start(catalogue: &Path, every: u64) -> Changes {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let files: Vec<PathBuf> = ["humandbs", "jga", "dcat"]
+        // Each file and where its word is (found in its lower case, whichever case it was left in).
+        let words: Vec<(PathBuf, usize)> = ["humandbs", "jga", "dcat"]
             .iter()
             .filter_map(|dir| {
                 let mut files: Vec<PathBuf> = std::fs::read_dir(catalogue.join(dir)).ok()?.filter_map(|e| Some(e.ok()?.path())).collect();
                 files.sort();
-                files.into_iter().next()
+                let file = files.into_iter().next()?;
+                let bytes = std::fs::read(&file).ok()?.to_ascii_lowercase();
+                let at = bytes.windows(5).position(|w| w == b" the ")? + 1;
+                Some((file, at))
             })
             .collect();
         let thread = {
@@ -149,10 +154,9 @@ impl Changes {
                 let mut next = Instant::now() + Duration::from_secs(every) / 2;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     if Instant::now() >= next {
-                        for f in &files {
-                            let appended = std::fs::OpenOptions::new().append(true).open(f).and_then(|mut f| std::io::Write::write_all(&mut f, b"\n"));
-                            if let Err(e) = appended {
-                                eprintln!("musubi-soak: cannot change {}: {e}", f.display());
+                        for (file, at) in &words {
+                            if let Err(e) = toggle_case(file, *at) {
+                                eprintln!("musubi-soak: cannot change {}: {e}", file.display());
                             }
                         }
                         next += Duration::from_secs(every);
@@ -163,6 +167,18 @@ impl Changes {
         };
         Changes { stop, thread: Some(thread) }
     }
+}
+
+/// Writes the three letters at `at` in the other case (`the` ↔ `THE`), in place.
+fn toggle_case(file: &Path, at: usize) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(file)?;
+    let mut word = [0u8; 3];
+    f.seek(SeekFrom::Start(at as u64))?;
+    f.read_exact(&mut word)?;
+    let other = if word[0].is_ascii_lowercase() { word.to_ascii_uppercase() } else { word.to_ascii_lowercase() };
+    f.seek(SeekFrom::Start(at as u64))?;
+    f.write_all(&other)
 }
 
 impl Drop for Changes {
@@ -194,6 +210,8 @@ fn scheduled_manifests(catalogue: &Path, dir: &Path, every: Option<u64>) -> Resu
 /// was due, and whether it was answered well.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
+    /// Which part of the mix it was (see [`Mix::request`]).
+    kind: &'static str,
     due: f64,
     latency_ms: f64,
     ok: bool,
@@ -238,6 +256,14 @@ impl Figures {
             };
             println!("minute {:>2}: {load}RSS {:.0} MiB", (minute / 60.0) as u64 + 1, self.rss_at(minute + 60.0));
             minute += 60.0;
+        }
+        let mut kinds: Vec<&str> = self.samples.iter().map(|s| s.kind).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in kinds {
+            let mut l: Vec<f64> = self.samples.iter().filter(|s| s.kind == kind).map(|s| s.latency_ms).collect();
+            l.sort_by(f64::total_cmp);
+            println!("{kind}: {} requests, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms", l.len(), Self::percentile(&l, 0.5), Self::percentile(&l, 0.99), l[l.len() - 1]);
         }
         if let Some(e) = &self.first_error {
             println!("first error: {e}");
@@ -284,8 +310,8 @@ const AUDITED: &str = "query Audited($id: String!) { dataset(id: $id) { accessio
 const SOURCES: &str = "{ sources { id recordCount lastHarvest lastError warnings } }";
 
 impl Mix {
-    /// The `i`th request: its body and whether it carries the steward's key.
-    fn request(&self, i: u64) -> (Value, bool) {
+    /// The `i`th request: its kind, its body and whether it carries the steward's key.
+    fn request(&self, i: u64) -> (&'static str, Value, bool) {
         let r = splitmix(i);
         let pick = |n: usize, salt: u64| (splitmix(r ^ salt) % n as u64) as usize;
         let accession = &self.accessions[pick(self.accessions.len(), 1)];
@@ -298,19 +324,19 @@ impl Mix {
                 if pick(3, 4) == 0 {
                     filter.insert("kind".into(), json!(["DATASET"]));
                 }
-                (json!({ "query": SEARCH, "variables": { "q": WORDS[pick(WORDS.len(), 5)], "filter": filter } }), false)
+                ("search", json!({ "query": SEARCH, "variables": { "q": WORDS[pick(WORDS.len(), 5)], "filter": filter } }), false)
             }
-            40..65 => (json!({ "query": DATASET_PAGE, "variables": { "id": accession } }), false),
+            40..65 => ("dataset page", json!({ "query": DATASET_PAGE, "variables": { "id": accession } }), false),
             65..80 => {
                 let filter = match pick(3, 6) {
                     0 => json!({ "text": WORDS[pick(WORDS.len(), 7)] }),
                     1 => json!({ "accessLevel": ["CONTROLLED"] }),
                     _ => json!({}),
                 };
-                (json!({ "query": LIST, "variables": { "filter": filter } }), false)
+                ("list", json!({ "query": LIST, "variables": { "filter": filter } }), false)
             }
-            80..90 => (json!({ "query": AUDITED, "variables": { "id": accession } }), true),
-            _ => (json!({ "query": SOURCES }), false),
+            80..90 => ("audited read", json!({ "query": AUDITED, "variables": { "id": accession } }), true),
+            _ => ("sources", json!({ "query": SOURCES }), false),
         }
     }
 }
@@ -375,7 +401,7 @@ async fn run_phase(server: &Server, key: &str, minutes: f64, rate: Option<f64>) 
                 break;
             }
             tokio::time::sleep_until(due).await;
-            let (body, steward) = mix.request(i);
+            let (kind, body, steward) = mix.request(i);
             let (client, url, mix, figures) = (client.clone(), url.clone(), mix.clone(), figures.clone());
             tasks.spawn(async move {
                 let mut request = client.post(&url).json(&body);
@@ -391,7 +417,7 @@ async fn run_phase(server: &Server, key: &str, minutes: f64, rate: Option<f64>) 
                     Ok(r) => Err(format!("{body}: HTTP {}", r.status())),
                     Err(e) => Err(format!("{body}: {e}")),
                 };
-                let sample = Sample { due: (due - started).as_secs_f64(), latency_ms: due.elapsed().as_secs_f64() * 1e3, ok: outcome.is_ok() };
+                let sample = Sample { kind, due: (due - started).as_secs_f64(), latency_ms: due.elapsed().as_secs_f64() * 1e3, ok: outcome.is_ok() };
                 let mut f = figures.lock().expect("figures");
                 f.samples.push(sample);
                 if let Err(e) = outcome {

@@ -107,7 +107,9 @@ impl ViewFiles {
         match self.read_at(&next, source, generation) {
             Ok(Some(_)) => {
                 std::fs::rename(&next, &path).map_err(|e| ViewFileError { path: next.display().to_string(), message: e.to_string() })?;
-                tracing::info!(source, "the view a harvest wrote before it landed is in place (the hub stopped in between)");
+                // Every landing harvest comes here once its graph landed (and a hub stopped in
+                // between, at its next start): the normal course, not news.
+                tracing::debug!(source, "the view the harvest wrote before it landed is in place");
                 self.read_at(&path, source, generation)
             }
             _ => {
