@@ -8,6 +8,12 @@ use clap::{Parser, Subcommand};
 use musubi_bench::{Failed, generate, mapping, peers, run, soak};
 use musubi_gateway::app::{App, Config};
 
+/// The `musubi` binary's allocator (see bench/Cargo.toml): what runs in this process is timed as
+/// the hub runs it.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Measures the hub: synthetic catalogues, the end-to-end benchmark, the soak, and the peers the
 /// hub is compared with. Figures are printed; nothing asserts a time.
 #[derive(Debug, Parser)]
