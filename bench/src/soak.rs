@@ -148,6 +148,9 @@ impl Changes {
                 Some((file, at))
             })
             .collect();
+        if words.len() < 3 {
+            eprintln!("musubi-soak: only {} of the 3 sources have a \" the \" to change in their first file", words.len());
+        }
         let thread = {
             let stop = stop.clone();
             std::thread::spawn(move || {
@@ -234,7 +237,12 @@ impl Figures {
     }
 
     fn latencies(&self, from: f64, to: f64) -> Vec<f64> {
-        let mut l: Vec<f64> = self.samples.iter().filter(|s| s.due >= from && s.due < to).map(|s| s.latency_ms).collect();
+        self.latencies_of(|s| s.due >= from && s.due < to)
+    }
+
+    /// The latencies of the samples `keep` keeps, sorted.
+    fn latencies_of(&self, keep: impl Fn(&Sample) -> bool) -> Vec<f64> {
+        let mut l: Vec<f64> = self.samples.iter().filter(|s| keep(s)).map(|s| s.latency_ms).collect();
         l.sort_by(f64::total_cmp);
         l
     }
@@ -261,8 +269,7 @@ impl Figures {
         kinds.sort_unstable();
         kinds.dedup();
         for kind in kinds {
-            let mut l: Vec<f64> = self.samples.iter().filter(|s| s.kind == kind).map(|s| s.latency_ms).collect();
-            l.sort_by(f64::total_cmp);
+            let l = self.latencies_of(|s| s.kind == kind);
             println!("{kind}: {} requests, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms", l.len(), Self::percentile(&l, 0.5), Self::percentile(&l, 0.99), l[l.len() - 1]);
         }
         if let Some(e) = &self.first_error {

@@ -184,13 +184,13 @@ impl Query {
             }
         };
         if filter.set().is_empty() {
-            let listed = |r: &&MergedRecord| listed(ctx, RecordPolicy::of(r, &today));
-            let mut rest = datasets[start..].iter().filter(listed);
+            let shown = |r: &&MergedRecord| listed(ctx, RecordPolicy::of(r, &today));
+            let mut rest = datasets[start..].iter().filter(shown);
             let page: Vec<&MergedRecord> = rest.by_ref().take(first).collect();
             let has_next_page = rest.next().is_some();
             // Counted only when asked for.
-            let total_count = if ctx.look_ahead().field("totalCount").exists() { datasets.iter().filter(listed).count() } else { 0 };
-            let has_previous_page = datasets[..start].iter().rev().any(|r| listed(&r));
+            let total_count = if ctx.look_ahead().field("totalCount").exists() { datasets.iter().filter(shown).count() } else { 0 };
+            let has_previous_page = datasets[..start].iter().rev().any(|r| shown(&r));
             return Ok(Some(page_of(page, has_next_page, has_previous_page, total_count)));
         }
         // Filtered: the records are those `search` finds for the same text and filters (the
@@ -211,12 +211,12 @@ impl Query {
         // Datasets come first in the index, at their positions in the model: in key order.
         let docs = snapshot.index.docs();
         let at = found.partition_point(|m| docs[m.doc].position < start);
-        let page: Vec<&musubi_search::Match> = found[at..].iter().take(first).collect();
+        let page = &found[at..found.len().min(at + first)];
         // A record found through CONTROLLED or STEWARD text says something of that text: a read.
         if let Some(text) = filter.text.as_deref() {
             let collector = ctx.data_opt::<AuditCollector>();
-            for m in &page {
-                let tiers = snapshot.index.matched_tiers(m, text, &request.access).map_err(|e| async_graphql::Error::new(e.to_string()))?;
+            let matched = snapshot.index.matched_tiers(page, text, &request.access).map_err(|e| async_graphql::Error::new(e.to_string()))?;
+            for (m, tiers) in page.iter().zip(&matched) {
                 if let Some(tier) = tiers.iter().max() {
                     let Some(collector) = collector else {
                         return Err(async_graphql::Error::new("the audit log is not available; a list filtered by CONTROLLED or STEWARD text cannot be answered"));

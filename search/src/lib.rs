@@ -913,16 +913,20 @@ impl SearchIndex {
         Ok(matches)
     }
 
-    /// The tiers above REGISTERED whose text on a record [`SearchIndex::matching`] found holds a
-    /// word of `text`, where `access` reads it (as [`Hit::matched`]): the schema audits a record
-    /// found through CONTROLLED or STEWARD text as a read of it.
-    pub fn matched_tiers(&self, found: &Match, text: &str, access: &TextAccess<'_>) -> Result<Vec<Tier>, SearchError> {
-        let Some(address) = found.address else { return Ok(Vec::new()) };
+    /// For each record of `found` (records [`SearchIndex::matching`] found), the tiers above
+    /// REGISTERED whose text on it holds a word of `text`, where `access` reads it (as
+    /// [`Hit::matched`]): the schema audits a record found through CONTROLLED or STEWARD text as a
+    /// read of it.
+    pub fn matched_tiers(&self, found: &[Match], text: &str, access: &TextAccess<'_>) -> Result<Vec<Vec<Tier>>, SearchError> {
         let terms = tokenizer::terms(text);
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.matched(&self.reader.searcher(), address, &terms, access, &self.docs[found.doc])
+        let searcher = self.reader.searcher();
+        found
+            .iter()
+            .map(|m| match m.address {
+                Some(address) if !terms.is_empty() => self.matched(&searcher, address, &terms, access, &self.docs[m.doc]),
+                _ => Ok(Vec::new()),
+            })
+            .collect()
     }
 
     /// The records the text and the restriction match, with their scores (under `frozen`'s
