@@ -198,6 +198,14 @@ async fn cursor_pages_cover_every_dataset_once_and_filters_apply() {
     let text = graphql(addr, r#"{ datasets(filter: {text: "Lung adenocarcinomapatients"}) { totalCount nodes { accession } } }"#).await;
     assert_eq!(text["data"]["datasets"]["nodes"][0]["accession"], "JGAD000001", "{text}");
     assert_eq!(text["data"]["datasets"]["totalCount"], 1);
+    // Text with no word (punctuation, regex syntax) and a word no record holds list nothing, without an error.
+    let long = "ゲ".repeat(5_000) + &"x".repeat(5_000);
+    for nothing in [r#"(*[.|\\"#, long.as_str()] {
+        let query = json!({ "query": "query($t: String) { datasets(filter: {text: $t}) { totalCount nodes { accession } } }", "variables": { "t": nothing } });
+        let r: Value = reqwest::Client::new().post(format!("http://{addr}/graphql")).json(&query).send().await.expect("answers").json().await.expect("json");
+        assert_eq!(r["data"]["datasets"]["totalCount"], 0, "{nothing:.40}: {r}");
+        assert!(r.get("errors").is_none(), "{r}");
+    }
 
     let bad = graphql(addr, r#"{ datasets(after: "not-a-cursor") { totalCount } }"#).await;
     assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
