@@ -113,6 +113,27 @@ impl Census {
         }
     }
 
+    /// A record's N-Triples lines copied from the last harvest (mapped and checked then, with
+    /// the same mapping): their properties.
+    pub(crate) fn observe_lines(&mut self, lines: &[u8]) {
+        for line in lines.split(|b| *b == b'\n') {
+            // The predicate is the line's first `<…>` after the subject (an IRI or a blank node).
+            let after_subject = match line.first() {
+                Some(b'<') => line.iter().position(|b| *b == b'>').map(|i| &line[i + 1..]),
+                _ => line.iter().position(|b| *b == b' ').map(|i| &line[i..]),
+            };
+            let predicate = after_subject
+                .and_then(|rest| rest.strip_prefix(b" <"))
+                .and_then(|rest| rest.iter().position(|b| *b == b'>').map(|end| &rest[..end]))
+                .and_then(|p| std::str::from_utf8(p).ok());
+            if let Some(p) = predicate
+                && !self.properties.contains(p)
+            {
+                self.properties.insert(p.to_owned());
+            }
+        }
+    }
+
     /// Triples staged: their properties, and their values' lexical forms; an invalid value is
     /// noted, or left out of `triples` (`drop`), or let be (`keep`), as the source's guard says.
     pub(crate) fn observe(&mut self, triples: &mut Vec<Triple>, invalid: InvalidValues) {

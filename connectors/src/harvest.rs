@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use musubi_ontology::rdf::{Literal, NamedNodeRef};
-use musubi_read_model::{SourceView, ViewFiles};
+use musubi_read_model::{SourceView, ViewFiles, ViewSpool};
 use musubi_store::{GraphStore, Landing, Replacement};
 use musubi_ontology::vocab::Vocabulary;
 
@@ -48,6 +48,8 @@ pub struct HarvestReport {
     /// The graph landed as only what changed since the last harvest (triples removed, added),
     /// written into the standing graph; `None`: loaded whole.
     pub delta: Option<musubi_store::Delta>,
+    /// Records whose input was the last harvest's: copied from its memo, not mapped again.
+    pub unchanged_records: usize,
 }
 
 /// Harvests one source into `store`, on its own (no page cache, a fresh session). On failure
@@ -161,6 +163,19 @@ impl Harvester {
     pub async fn harvest(&self, manifest: &Manifest, store: &dyn GraphStore, vocabulary: &Vocabulary) -> Result<HarvestReport, HarvestError> {
         let started = Instant::now();
         let now = Literal::from(musubi_ontology::now());
+        // A spooled source whose records map one at a time (JSON records, rows) keeps where each
+        // record's triples are, by its input's hash: the next harvest copies those of unchanged
+        // records instead of mapping them again. The salt is what else they follow from.
+        let spools = self.staging.is_some() && manifest.construct.is_empty();
+        let salt = (spools && manifest.mapping.is_some() && manifest.kind != crate::manifest::SourceKind::Xml)
+            .then(|| content_digest(manifest, vocabulary, &[]))
+            .flatten()
+            .map(|digest| format!("records {digest}"));
+        let memo = match &salt {
+            Some(salt) => store.record_memo(source_graph(&manifest.id).as_ref(), salt)?.filter(|m| !m.is_empty()),
+            None => None,
+        };
+        let unmatched_before = memo.as_ref().and_then(|m| musubi_rml::Unmatched::from_line(m.note()));
         let cx = Context {
             client: &self.client,
             source: &manifest.id,
@@ -179,11 +194,26 @@ impl Harvester {
                     vocabulary,
                     invalid: manifest.guards.invalid_values,
                     views: self.views && self.view_files.is_some(),
+                    salt,
+                    memo,
                 }),
         };
         let previous = source_status(store, &manifest.id)?;
         let shrink = if self.accept_shrink.contains(&manifest.id) { crate::guards::Shrink::Accept } else { crate::guards::Shrink::Refuse };
-        let staged = stage(manifest, &cx, vocabulary).await;
+        let staged = stage(manifest, &cx, vocabulary).await.map(|mut staged| {
+            // Records copied from the memo were not looked at: they matched what they matched then.
+            if staged.unchanged_records > 0 {
+                match (&mut staged.census.unmatched, &unmatched_before) {
+                    (Some(now), Some(before)) => now.and_before(before),
+                    (now @ None, Some(before)) => *now = Some(before.clone()),
+                    (_, None) => {}
+                }
+            }
+            if let (Some(spool), Some(unmatched)) = (&mut staged.spool, &staged.census.unmatched) {
+                spool.set_note(&unmatched.to_line());
+            }
+            staged
+        });
         let digest = content_digest(manifest, vocabulary, &cx.stats.documents());
         if let Ok(staged) = &staged
             && staged.records > 0
@@ -196,7 +226,7 @@ impl Harvester {
                 last_error: None,
                 ..previous
             };
-            return self.unchanged(manifest, store, status, (staged.records, staged.len(), staged.spool.is_some()), cx, started);
+            return self.unchanged(manifest, store, status, (staged.records, staged.len(), staged.spool.is_some(), staged.unchanged_records), cx, started);
         }
         let result = staged.and_then(|mut staged| {
             if staged.records == 0 {
@@ -233,6 +263,7 @@ impl Harvester {
                 let status_graph = status_graph(&manifest.id);
                 let status = Replacement { graph: status_graph.as_ref(), triples: &status_triples };
                 let triples = staged.len();
+                let unchanged_records = staged.unchanged_records;
                 // The view is made before the graph points at its new generation, and kept on disk
                 // first when there are files (see `with_view_files`): spooled, projected from the
                 // generation; in memory, from the staged triples.
@@ -270,11 +301,34 @@ impl Harvester {
                             // Made from the staged triples, written to its file as it is made;
                             // projected from the loaded generation only if that failed (and,
                             // for a delta not in the graph yet, from the graph once it landed).
-                            let spooled = view_spool.take().zip(self.view_files.as_ref()).map(|(view_spool, files)| {
-                                view_spool.write_next(files, &manifest.id, landing.key).inspect_err(|e| {
-                                    tracing::warn!(source = %manifest.id, "cannot make the view from the staged triples ({e}); projecting it from the graph");
-                                })
+                            // A delta: the last view with the changed nodes made anew, where
+                            // the last view is on disk and names every property the delta adds.
+                            let overlaid = landing.delta.zip(self.view_files.as_ref()).and_then(|(delta, files)| {
+                                let last = files.read_kept(&manifest.id, delta.from).ok().flatten()?;
+                                last.overlay_next(files, landing.key, delta.removed, delta.added)
+                                    .inspect_err(|e| tracing::warn!(source = %manifest.id, "{e}; making the view whole"))
+                                    .ok()
+                                    .flatten()
                             });
+                            // Else made whole: from what the harvest fed its view spool, or,
+                            // where it fed none (it copied records), from the spool's file.
+                            let spooled = match overlaid {
+                                Some(view) => Some(Ok(view)),
+                                None => view_spool
+                                    .take()
+                                    .or_else(|| {
+                                        let (staging, spooled, _) = (self.staging.as_ref()?, landing.spool?, self.view_files.as_ref()?);
+                                        ViewSpool::of_file(&staging.0, spooled)
+                                            .inspect_err(|e| tracing::warn!(source = %manifest.id, "cannot spread the spool for the view ({e})"))
+                                            .ok()
+                                    })
+                                    .zip(self.view_files.as_ref())
+                                    .map(|(view_spool, files)| {
+                                        view_spool.write_next(files, &manifest.id, landing.key).inspect_err(|e| {
+                                            tracing::warn!(source = %manifest.id, "cannot make the view from the staged triples ({e}); projecting it from the graph");
+                                        })
+                                    }),
+                            };
                             match spooled {
                                 Some(Ok(view)) => {
                                     if let Some(hook) = &self.before_landing {
@@ -322,7 +376,7 @@ impl Harvester {
                     // The graph holds these triples already (new bytes, the same records): nothing
                     // landed; the source's content keeps its time of change.
                     let status = SourceStatus { last_change: previous.last_change, ..landing };
-                    return self.unchanged(manifest, store, status, (staged.records, triples, spooled), cx, started);
+                    return self.unchanged(manifest, store, status, (staged.records, triples, spooled, staged.unchanged_records), cx, started);
                 }
                 if let Some(cache) = cx.cache.and_then(Arc::into_inner) {
                     cache.commit();
@@ -347,6 +401,7 @@ impl Harvester {
                     view,
                     unchanged: false,
                     delta,
+                    unchanged_records,
                 })
             }
             Err(error) => {
@@ -373,7 +428,7 @@ impl Harvester {
         manifest: &Manifest,
         store: &dyn GraphStore,
         status: SourceStatus,
-        (records, triples, spooled): (usize, usize, bool),
+        (records, triples, spooled, unchanged_records): (usize, usize, bool, usize),
         cx: Context<'_>,
         started: Instant,
     ) -> Result<HarvestReport, HarvestError> {
@@ -396,6 +451,7 @@ impl Harvester {
             view: None,
             unchanged: true,
             delta: None,
+            unchanged_records,
         })
     }
 }
@@ -431,6 +487,7 @@ pub fn content_digest(manifest: &Manifest, vocabulary: &Vocabulary, documents: &
 /// Shared by the harvest and its dry run (`connector check`).
 pub(crate) async fn stage(manifest: &Manifest, cx: &Context<'_>, vocabulary: &Vocabulary) -> Result<kinds::Staged, HarvestError> {
     let mut staged = kinds::stage(manifest, cx).await?;
+    staged.settle(cx.spooling.as_ref())?;
     // SPARQL CONSTRUCT post-processing, for what the mapping (or the source's RDF) cannot say
     // (such sources are never spooled: this needs the whole graph).
     kinds::post_process(manifest, &mut staged)?;

@@ -19,9 +19,23 @@ use musubi_search::OnDisk;
 
 use crate::response_cache::{CacheSettings, ResponseCache};
 
-/// A harvest spools its staged triples to `<data>/staging/` each time this many are in memory
-/// (about 60 MB of triples; the bulk loader takes 128,000 per thread per batch).
-const SPOOL_EVERY: usize = 200_000;
+/// How a harvest stages what it maps. Deserialises from a `[harvest]` table.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HarvestSettings {
+    /// A harvest spools its staged triples to `<data>/staging/` each time this many are in
+    /// memory (200,000: about 60 MB of triples; the bulk loader takes 128,000 per thread per
+    /// batch). A source that outgrows it is kept as a generation with its ledger and, for
+    /// records mapped one at a time, each record's triples, which the next harvest copies for
+    /// records that did not change instead of mapping them again.
+    pub spool_every: usize,
+}
+
+impl Default for HarvestSettings {
+    fn default() -> HarvestSettings {
+        HarvestSettings { spool_every: 200_000 }
+    }
+}
 
 use crate::identity::{Identity, IdentityConfig};
 
@@ -49,6 +63,8 @@ pub struct Config {
     pub limits: Limits,
     /// The response cache's size and time bounds.
     pub cache: CacheSettings,
+    /// How harvests stage what they map.
+    pub harvest: HarvestSettings,
 }
 
 impl Config {
@@ -64,17 +80,19 @@ impl Config {
             sharing_policy: None,
             limits: Limits::default(),
             cache: CacheSettings::default(),
+            harvest: HarvestSettings::default(),
         }
     }
 }
 
 /// The hub's settings file (`--config`, default `<data>/musubi.toml` when it exists): a
-/// `[limits]` and a `[cache]` table, each key optional.
+/// `[limits]`, a `[cache]` and a `[harvest]` table, each key optional.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub limits: Limits,
     pub cache: CacheSettings,
+    pub harvest: HarvestSettings,
 }
 
 impl Settings {
@@ -101,6 +119,15 @@ impl Settings {
                     format!("[limits] {key} = 0 would refuse every query; give 1 or more (the default is {default})"),
                 ));
             }
+        }
+        if settings.harvest.spool_every == 0 {
+            return Err(FileError::at(
+                path,
+                &text,
+                key_offset(&text, "spool-every"),
+                Some("spool-every"),
+                format!("[harvest] spool-every = 0 would spool every triple alone; give 1 or more (the default is {})", HarvestSettings::default().spool_every),
+            ));
         }
         Ok(settings)
     }
@@ -395,7 +422,7 @@ impl App {
         let parts = Parts { store, manifests, vocabulary, audit: Arc::new(audit), diseases: Arc::new(diseases), sharing, fees };
         let app = App::assemble(parts, ledger, projection)?
             .with_cache(config.data.join("cache"))
-            .with_staging(config.data.join("staging"), SPOOL_EVERY)
+            .with_staging(config.data.join("staging"), config.harvest.spool_every)
             .with_identity(identity)
             .with_limits(config.limits)
             .with_response_cache(config.cache);

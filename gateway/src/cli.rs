@@ -28,7 +28,8 @@ pub struct Cli {
     /// Default: <data>/sharing-policy.toml when it exists.
     #[arg(long, global = true, env = "MUSUBI_SHARING_POLICY")]
     pub sharing_policy: Option<PathBuf>,
-    /// The settings file: `[limits]` on queries and the `[cache]` of responses (see README).
+    /// The settings file: `[limits]` on queries, the `[cache]` of responses, how a `[harvest]`
+    /// stages (see README).
     /// Default: <data>/musubi.toml when it exists; built-in defaults otherwise.
     #[arg(long, global = true, env = "MUSUBI_CONFIG")]
     pub config: Option<PathBuf>,
@@ -149,6 +150,7 @@ impl Cli {
             sharing_policy: self.sharing_policy.clone(),
             limits: settings.limits,
             cache: settings.cache,
+            harvest: settings.harvest,
         })
     }
 }
@@ -488,6 +490,8 @@ fn print_outcomes(outcomes: &[(String, Result<musubi_connectors::HarvestReport, 
                 // How cheap the harvest was for the partner: pages it said were unchanged.
                 let unchanged = if r.not_modified > 0 { format!(", {} unchanged (304)", r.not_modified) } else { String::new() };
                 // The same documents as the graph that stands: nothing was stored.
+                // Records the partner had not changed: copied from the last harvest, not mapped.
+                let unchanged = if r.unchanged_records > 0 { format!("{unchanged}; {} records as they were, not mapped again", r.unchanged_records) } else { unchanged };
                 let landed = match (r.unchanged, r.delta) {
                     (true, _) => "; unchanged since the last harvest, nothing landed".to_owned(),
                     (false, Some(d)) => format!("; only what changed landed: {} triples removed, {} added", d.removed, d.added),

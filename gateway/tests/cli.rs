@@ -504,19 +504,27 @@ async fn a_harvest_writes_only_what_changed_and_serves_what_a_full_harvest_would
     let (incremental, full) = (work.path().join("incremental"), work.path().join("full"));
     let catalogue = generate(work.path(), 2000, 7);
     let sources = catalogue.join("sources");
+    // Spooled (as a national source is, past 200,000 triples), so the NBDC source keeps each
+    // record's triples for the next harvest.
+    for data in [&incremental, &full] {
+        std::fs::create_dir_all(data).expect("mkdir");
+        std::fs::write(data.join("musubi.toml"), "[harvest]\nspool-every = 5000\n").expect("write");
+    }
     let harvest = |data: &Path| {
         let out = musubi(data).arg("--sources").arg(&sources).arg("harvest").output().expect("harvest runs");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let first = harvest(&incremental);
-    assert!(!first.contains("only what changed"), "{first}");
+    assert!(!first.contains("only what changed") && !first.contains("not mapped again"), "{first}");
     let line = |out: &str| out.lines().find(|l| l.starts_with("ok     gen-nbdc-datasets:")).expect("the source's line").to_owned();
+    let count: usize = line(&first).split(": ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).expect("a count");
 
-    // New bytes that say what they said: the same triples, so nothing lands.
+    // New bytes that say what they said: the same records, copied, not mapped; nothing lands.
     let file = catalogue.join("humandbs/datasets-00001.json");
     std::fs::OpenOptions::new().append(true).open(&file).and_then(|mut f| std::io::Write::write_all(&mut f, b"\n")).expect("append");
     let again = harvest(&incremental);
+    assert!(line(&again).contains(&format!("; {count} records as they were, not mapped again")), "{again}");
     assert!(line(&again).contains("unchanged since the last harvest, nothing landed"), "{again}");
 
     // The partner changes one record's access, removes one, adds one.
@@ -524,6 +532,7 @@ async fn a_harvest_writes_only_what_changed_and_serves_what_a_full_harvest_would
     let changed = records[0]["datasetId"].as_str().expect("id").to_owned();
     let removed = records[1]["datasetId"].as_str().expect("id").to_owned();
     records[0]["criteria"] = "Unrestricted-access".into();
+    records[0]["originalMetadata"]["TITLE"] = "A title the partner changed".into();
     records.remove(1);
     let mut added = records[2].clone();
     added["datasetId"] = "JGAD199999".into();
@@ -532,10 +541,12 @@ async fn a_harvest_writes_only_what_changed_and_serves_what_a_full_harvest_would
 
     let second = harvest(&incremental);
     assert!(line(&second).contains("only what changed landed"), "{second}");
+    // Only the changed and the added record were mapped.
+    assert!(line(&second).contains(&format!("; {} records as they were, not mapped again", count - 2)), "{second}");
     harvest(&full);
 
     let query = format!(
-        r#"{{ {KEPT} changed: dataset(id: "{changed}") {{ accessLevel }} removed: dataset(id: "{removed}") {{ sources }} added: dataset(id: "JGAD199999") {{ accession title {{ value }} }} }}"#,
+        r#"{{ {KEPT} changed: dataset(id: "{changed}") {{ accessLevel title {{ value }} }} removed: dataset(id: "{removed}") {{ sources }} added: dataset(id: "JGAD199999") {{ accession title {{ value }} }} }}"#,
         KEPT = &KEPT_QUERY[1..KEPT_QUERY.len() - 1]
     );
     let answer = |data: &Path| {
@@ -551,9 +562,28 @@ async fn a_harvest_writes_only_what_changed_and_serves_what_a_full_harvest_would
     };
     let expected = answer(&full).await;
     assert_eq!(expected["data"]["changed"]["accessLevel"], "OPEN", "{expected}");
+    assert!(expected["data"]["changed"]["title"].to_string().contains("A title the partner changed"), "{expected}");
     assert!(!expected["data"]["removed"].to_string().contains("gen-nbdc-datasets") && expected["data"]["added"]["accession"] == "JGAD199999", "{expected}");
     assert_eq!(answer(&incremental).await, expected);
     let out = musubi(&incremental).arg("--sources").arg(&sources).arg("reindex").output().expect("reindex runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(answer(&incremental).await, expected, "the graph holds what the views showed");
+
+    // A change too large for a delta (every record of the first file renamed and retitled:
+    // half the graph's lines): the graph is loaded whole, the other files' records still copied,
+    // and the hub serves the new records and not the old.
+    for r in &mut records {
+        let id = format!("{}R", r["datasetId"].as_str().expect("id"));
+        r["originalMetadata"]["TITLE"] = format!("Retitled {id}").into();
+        r["datasetId"] = id.into();
+    }
+    std::fs::write(&file, serde_json::to_vec(&records).expect("json")).expect("write");
+    let third = harvest(&incremental);
+    assert!(!line(&third).contains("only what changed") && line(&third).contains(&format!("; {} records as they were", count - records.len())), "{third}");
+    let mut command = musubi(&incremental);
+    command.arg("--sources").arg(&sources).args(["serve", "--listen", "127.0.0.1:0"]);
+    let (_server, addr) = listening(command);
+    let renamed = graphql(addr, &format!(r#"{{ new: dataset(id: "{changed}R") {{ sources title {{ value }} }} old: dataset(id: "{changed}") {{ sources }} }}"#)).await;
+    assert!(renamed["data"]["new"]["title"].to_string().contains(&format!("Retitled {changed}R")), "{renamed}");
+    assert!(!renamed["data"]["old"].to_string().contains("gen-nbdc-datasets"), "{renamed}");
 }

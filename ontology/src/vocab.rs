@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use oxigraph::io::{RdfFormat, RdfParser};
-use oxigraph::model::{Graph, NamedNodeRef, Term, TermRef, Triple};
+use oxigraph::model::{Graph, NamedNodeRef, NamedOrBlankNode, Term, TermRef, Triple};
 
 use crate::identifiers::IdentifierSchemes;
 use crate::tier::Tier;
@@ -241,7 +241,8 @@ impl Vocabulary {
             }
         }
         triples.extend(added);
-        triples.sort_by_cached_key(ToString::to_string);
+        // Each triple once (in an order of their terms' text: cheaper than formatting each).
+        triples.sort_unstable_by(|a, b| triple_key(a).cmp(&triple_key(b)));
         triples.dedup();
     }
 }
@@ -389,4 +390,22 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("custom.ttl") && err.to_string().contains("http://e/Secret"), "{err}");
     }
+}
+
+/// A triple's terms as text, with what tells two apart that share it (kind, datatype, language):
+/// equal keys for equal triples only.
+fn triple_key(t: &Triple) -> (bool, &str, &str, (u8, &str, &str)) {
+    let subject = match &t.subject {
+        NamedOrBlankNode::NamedNode(n) => (false, n.as_str()),
+        NamedOrBlankNode::BlankNode(b) => (true, b.as_str()),
+    };
+    let object = match &t.object {
+        Term::NamedNode(n) => (0, n.as_str(), ""),
+        Term::BlankNode(b) => (1, b.as_str(), ""),
+        Term::Literal(l) => match l.language() {
+            Some(language) => (2, l.value(), language),
+            None => (3, l.value(), l.datatype().as_str()),
+        },
+    };
+    (subject.0, subject.1, t.predicate.as_str(), object)
 }

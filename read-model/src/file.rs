@@ -119,6 +119,12 @@ impl ViewFiles {
         }
     }
 
+    /// `source`'s view in its place, if it is of `generation` (nothing else is looked at or
+    /// moved: for a harvest about to write the next one).
+    pub fn read_kept(&self, source: &str, generation: &str) -> Result<Option<SourceView>, ViewFileError> {
+        self.read_at(&self.path(source), source, generation)
+    }
+
     /// The view a harvest wrote before its graph lands ([`ViewFiles::write_next`]), if it is of
     /// `generation`.
     pub fn read_next(&self, source: &str, generation: &str) -> Result<Option<SourceView>, ViewFileError> {

@@ -23,6 +23,7 @@ mod file;
 mod merging;
 mod node;
 mod node_file;
+mod overlay;
 mod policy;
 mod records_file;
 mod view;

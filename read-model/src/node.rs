@@ -283,6 +283,17 @@ impl Encoder {
         }
     }
 
+    /// An encoder that numbers names as `names` does (its predicates, sorted, and its tags in
+    /// order; a tag met later comes last): a node it encodes reads with the names it finishes
+    /// with, as do the nodes encoded with `names`.
+    pub(crate) fn with_names(names: &Names) -> Encoder {
+        Encoder {
+            predicates: names.predicates.iter().enumerate().map(|(i, p)| (Arc::from(&**p), i as u64)).collect(),
+            tags: names.tags.iter().enumerate().map(|(i, t)| (t.to_string(), i as u64)).collect(),
+            names: names.clone(),
+        }
+    }
+
     /// One node: its id and its properties (each predicate among those the encoder was made
     /// with; values in the order given).
     pub(crate) fn node(&mut self, id: &NamedOrBlankNode, props: &[(Arc<str>, Vec<Term>)]) -> Vec<u8> {

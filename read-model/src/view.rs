@@ -128,7 +128,7 @@ impl SourceView {
     /// The node at `position`; `None` past the end, or where the view's file cannot be read
     /// there (said in the log: the node reads as absent, and the next start projects the view
     /// again if the file is damaged).
-    fn node_at(&self, position: u32) -> Option<Node> {
+    pub(crate) fn node_at(&self, position: u32) -> Option<Node> {
         match &self.nodes {
             Nodes::Memory(nodes) => nodes.get(position as usize).cloned(),
             Nodes::File(file) => file.read(position as usize, &self.names),

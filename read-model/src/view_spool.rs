@@ -19,7 +19,7 @@ use std::io::{BufReader, BufWriter, Seek, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use oxigraph::model::{NamedOrBlankNodeRef, TermRef, Triple};
+use oxigraph::model::{BlankNodeRef, NamedNodeRef, NamedOrBlankNodeRef, TermRef, Triple};
 
 use musubi_ontology::vocab;
 use musubi_store::{GraphSpool, StoreError};
@@ -60,6 +60,43 @@ impl ViewSpool {
             }
             let bucket = (id_hash(&self.spread, t.subject.as_ref()) % BUCKETS as u64) as usize;
             self.buckets[bucket].append(std::slice::from_ref(t))?;
+        }
+        Ok(())
+    }
+
+    /// A spool of every line of the N-Triples file `triples` (a harvest's graph spool, for a
+    /// harvest that fed no view spool as it staged: it copied records from the last one, and
+    /// lands whole after all).
+    pub fn of_file(staging: &Path, triples: &Path) -> Result<ViewSpool, StoreError> {
+        use std::io::BufRead;
+        let failed = |e: std::io::Error| StoreError::Spool { path: triples.display().to_string(), message: e.to_string() };
+        let mut spool = ViewSpool::new(staging)?;
+        let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(triples).map_err(failed)?);
+        let mut line = Vec::with_capacity(256);
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).map_err(failed)? == 0 {
+                return Ok(spool);
+            }
+            if line.last() != Some(&b'\n') {
+                line.push(b'\n');
+            }
+            spool.append_lines(&line)?;
+        }
+    }
+
+    /// Appends staged triples as N-Triples lines (each ending in a newline), as a harvest copies
+    /// an unchanged record's lines from its memo: each line goes to its subject's bucket as is.
+    pub fn append_lines(&mut self, lines: &[u8]) -> Result<(), StoreError> {
+        for line in lines.split_inclusive(|b| *b == b'\n') {
+            let text = std::str::from_utf8(line).map_err(|e| unreadable(line, &e))?;
+            let (subject, rest) = subject_of(text).ok_or_else(|| unreadable(line, &"no subject"))?;
+            let predicate = rest.strip_prefix('<').and_then(|r| r.split_once('>')).map(|(p, _)| p).ok_or_else(|| unreadable(line, &"no predicate"))?;
+            if !self.predicates.contains(predicate) {
+                self.predicates.insert(predicate.into());
+            }
+            let bucket = (id_hash(&self.spread, subject) % BUCKETS as u64) as usize;
+            self.buckets[bucket].append_lines(line)?;
         }
         Ok(())
     }
@@ -141,6 +178,22 @@ impl ViewSpool {
         }
     }
 
+}
+
+/// A line's subject as the N-Triples writer wrote it (an IRI, which holds neither `>` nor a
+/// space, or a blank node's label), and what follows it.
+fn subject_of(line: &str) -> Option<(NamedOrBlankNodeRef<'_>, &str)> {
+    if let Some(rest) = line.strip_prefix('<') {
+        let (iri, rest) = rest.split_once("> ")?;
+        Some((NamedNodeRef::new_unchecked(iri).into(), rest))
+    } else {
+        let (label, rest) = line.strip_prefix("_:")?.split_once(' ')?;
+        Some((BlankNodeRef::new_unchecked(label).into(), rest))
+    }
+}
+
+fn unreadable(line: &[u8], e: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Spool { path: "a record's lines".into(), message: format!("{e}: {:?}", String::from_utf8_lossy(line)) }
 }
 
 /// A node's id as text, to order two nodes of one class with one accession.

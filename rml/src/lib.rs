@@ -730,6 +730,25 @@ impl Unmatched {
     pub fn is_empty(&self) -> bool {
         self.references.is_empty()
     }
+
+    /// Records not looked at again (a harvest copies an unchanged record's triples from the last
+    /// one) found what they found then, when `before` was what was left unmatched: only what
+    /// neither the records looked at nor those before found stays unmatched.
+    pub fn and_before(&mut self, before: &Unmatched) {
+        self.references.retain(|r| before.references.contains(r));
+        self.idle.retain(|m| before.idle.contains(m));
+    }
+
+    /// As one line of JSON, to keep until the next harvest ([`Unmatched::from_line`]).
+    pub fn to_line(&self) -> String {
+        serde_json::json!({ "references": self.references, "idle": self.idle }).to_string()
+    }
+
+    pub fn from_line(line: &str) -> Option<Unmatched> {
+        let value: Value = serde_json::from_str(line).ok()?;
+        let set = |key: &str| -> Option<BTreeSet<String>> { value.get(key)?.as_array()?.iter().map(|v| v.as_str().map(str::to_owned)).collect() };
+        Some(Unmatched { references: set("references")?, idle: set("idle")? })
+    }
 }
 
 /// Evaluates a term map against one iteration item. A reference to a missing or null value

@@ -19,6 +19,108 @@ use oxigraph::model::{NamedNodeRef, Triple};
 use crate::StoreError;
 
 const MAGIC: &[u8] = b"musubi-ledger 1\n";
+const RECORDS_MAGIC: &[u8] = b"musubi-records 1\n";
+/// A record's entry in its file: hash (16 bytes), offset (8), length (4).
+const ENTRY: usize = 28;
+
+/// The 128-bit hash a harvest names a record's input by (fixed keys: the next process, and the
+/// next build, must find it again).
+#[derive(Debug, Clone)]
+pub struct RecordHasher(siphasher::sip128::SipHasher13);
+
+impl Default for RecordHasher {
+    fn default() -> RecordHasher {
+        RecordHasher(siphasher::sip128::SipHasher13::new_with_keys(0x7265_636f_7264_7331, 0x6d75_7375_6269_2d72))
+    }
+}
+
+impl RecordHasher {
+    pub fn finish128(&self) -> u128 {
+        use siphasher::sip128::Hasher128;
+        self.0.finish128().as_u128()
+    }
+}
+
+impl std::hash::Hasher for RecordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        std::hash::Hasher::write(&mut self.0, bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        std::hash::Hasher::finish(&self.0)
+    }
+}
+
+/// Where a spool's records are: each record's hash and its lines' place in the spool.
+#[derive(Debug)]
+pub(crate) struct SpoolRecords {
+    salt: String,
+    pub(crate) note: String,
+    entries: Vec<RecordEntry>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RecordEntry {
+    hash: u128,
+    offset: u64,
+    len: u32,
+}
+
+impl SpoolRecords {
+    pub(crate) fn new(salt: &str) -> SpoolRecords {
+        SpoolRecords { salt: salt.replace(['\n', '\r'], " "), note: String::new(), entries: Vec::new() }
+    }
+
+    /// A record's lines, `len` bytes from `offset` (a record of more than 4 GiB is not noted:
+    /// the next harvest maps it again).
+    pub(crate) fn push(&mut self, hash: u128, offset: u64, len: u64) {
+        if let Ok(len) = u32::try_from(len) {
+            self.entries.push(RecordEntry { hash, offset, len });
+        }
+    }
+}
+
+/// The records of a graph's last harvest, each record's lines by the hash of its input: a
+/// harvest copies an unchanged record's lines from here instead of mapping it again. Read from
+/// the ledger's N-Triples file when asked (the index of hashes is held: 28 bytes a record).
+#[derive(Debug)]
+pub struct RecordMemo {
+    triples: PathBuf,
+    file: std::fs::File,
+    entries: Vec<RecordEntry>,
+    note: String,
+}
+
+impl RecordMemo {
+    /// How many records it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The line of text the harvest kept with its records ([`crate::GraphSpool::set_note`]).
+    pub fn note(&self) -> &str {
+        &self.note
+    }
+
+    /// The lines of the record whose input hashed to `hash`, appended to `out` (N-Triples, each
+    /// line ending in a newline); `false` if no record had that hash.
+    pub fn get(&self, hash: u128, out: &mut Vec<u8>) -> Result<bool, StoreError> {
+        use std::os::unix::fs::FileExt;
+        let Ok(i) = self.entries.binary_search_by_key(&hash, |e| e.hash) else { return Ok(false) };
+        let e = self.entries[i];
+        let start = out.len();
+        out.resize(start + e.len as usize, 0);
+        self.file.read_exact_at(&mut out[start..], e.offset).map_err(|err| error(&self.triples, err))?;
+        if out.last().is_some_and(|b| *b != b'\n') {
+            return Err(error(&self.triples, format!("the record at byte {} does not end a line", e.offset)));
+        }
+        Ok(true)
+    }
+}
 
 /// One line of a graph's N-Triples: its 128-bit hash (high half first, so that arrays order as
 /// the number does; two `u64`s keep a line at 24 bytes) and where it starts.
@@ -205,6 +307,46 @@ impl Ledgers {
         Ledgers { dir }
     }
 
+    /// Where `graph`'s records are kept, beside its ledger.
+    fn records_path(&self, graph: NamedNodeRef<'_>) -> PathBuf {
+        self.paths(graph).1.with_extension("records")
+    }
+
+    /// `graph`'s records, if they describe the content named `key` and were noted with `salt`.
+    pub(crate) fn record_memo(&self, graph: NamedNodeRef<'_>, key: &str, salt: &str) -> Result<Option<RecordMemo>, StoreError> {
+        let (triples, _) = self.paths(graph);
+        let path = self.records_path(graph);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(error(&path, e)),
+        };
+        // Five lines: the format, the key, the N-Triples file's length, the salt, the note.
+        let mut header = bytes.splitn(6, |b| *b == b'\n');
+        let mut line = || header.next().and_then(|l| std::str::from_utf8(l).ok());
+        let (magic, k, size, s, note) = (line(), line(), line(), line(), line().map(str::to_owned));
+        let body = header.next().unwrap_or_default();
+        let file = match std::fs::File::open(&triples) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(error(&triples, e)),
+        };
+        let actual = file.metadata().map_err(|e| error(&triples, e))?.len().to_string();
+        let magic_line = std::str::from_utf8(RECORDS_MAGIC).expect("ASCII").trim_end();
+        if magic != Some(magic_line) || k != Some(key) || size != Some(actual.as_str()) || s != Some(salt) || body.len() % ENTRY != 0 {
+            return Ok(None);
+        }
+        let entries = body
+            .chunks_exact(ENTRY)
+            .map(|c| RecordEntry {
+                hash: u128::from_le_bytes(c[..16].try_into().expect("16 bytes")),
+                offset: u64::from_le_bytes(c[16..24].try_into().expect("8 bytes")),
+                len: u32::from_le_bytes(c[24..].try_into().expect("4 bytes")),
+            })
+            .collect();
+        Ok(Some(RecordMemo { triples, file, entries, note: note.unwrap_or_default() }))
+    }
+
     /// The files of `graph`'s ledger: its triples and its lines.
     fn paths(&self, graph: NamedNodeRef<'_>) -> (PathBuf, PathBuf) {
         use siphasher::sip128::Hasher128;
@@ -243,14 +385,25 @@ impl Ledgers {
 
     /// Keeps `spool` (the N-Triples file `graph`'s content named `key` was loaded from) and its
     /// `lines` as `graph`'s ledger. The lines are written aside and renamed into place last.
-    pub(crate) fn write(&self, graph: NamedNodeRef<'_>, key: &str, spool: tempfile::NamedTempFile, lines: &[Line]) -> Result<(), StoreError> {
+    /// With `records`, the spool's records too (see [`RecordMemo`]).
+    pub(crate) fn write(
+        &self,
+        graph: NamedNodeRef<'_>,
+        key: &str,
+        spool: tempfile::NamedTempFile,
+        lines: &[Line],
+        records: Option<&SpoolRecords>,
+    ) -> Result<(), StoreError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| error(&self.dir, e))?;
         let (triples, lines_path) = self.paths(graph);
-        // The old lines go first: lines that name another file's offsets must never stand.
-        match std::fs::remove_file(&lines_path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(error(&lines_path, e)),
+        let records_path = self.records_path(graph);
+        // The old lines and records go first: what names another file's offsets must never stand.
+        for old in [&lines_path, &records_path] {
+            match std::fs::remove_file(old) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(error(old, e)),
+            }
         }
         let kept = spool.persist(&triples).map_err(|e| error(&triples, e))?;
         kept.sync_all().map_err(|e| error(&triples, e))?;
@@ -267,11 +420,33 @@ impl Ledgers {
             out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()
         })();
         written.map_err(|e| error(&next, e))?;
-        std::fs::rename(&next, &lines_path).map_err(|e| error(&lines_path, e))
+        std::fs::rename(&next, &lines_path).map_err(|e| error(&lines_path, e))?;
+        if let Some(records) = records {
+            let mut entries = records.entries.clone();
+            // One entry a hash: two records with one input have one output.
+            entries.sort_unstable_by_key(|e| e.hash);
+            entries.dedup_by_key(|e| e.hash);
+            let next = records_path.with_extension("records.next");
+            let mut out = BufWriter::new(std::fs::File::create(&next).map_err(|e| error(&next, e))?);
+            let written = (|| {
+                out.write_all(RECORDS_MAGIC)?;
+                out.write_all(format!("{key}\n{size}\n{}\n{}\n", records.salt, records.note).as_bytes())?;
+                for e in &entries {
+                    out.write_all(&e.hash.to_le_bytes())?;
+                    out.write_all(&e.offset.to_le_bytes())?;
+                    out.write_all(&e.len.to_le_bytes())?;
+                }
+                out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()
+            })();
+            written.map_err(|e| error(&next, e))?;
+            std::fs::rename(&next, &records_path).map_err(|e| error(&records_path, e))?;
+        }
+        Ok(())
     }
 
     /// Forgets `graph`'s ledger (its content changed some other way).
     pub(crate) fn forget(&self, graph: NamedNodeRef<'_>) {
+        let _ = std::fs::remove_file(self.records_path(graph));
         let (triples, lines) = self.paths(graph);
         let _ = std::fs::remove_file(lines);
         let _ = std::fs::remove_file(triples);

@@ -26,6 +26,8 @@ use musubi_ontology::vocab::MUSUBI_GENERATION as GENERATION;
 use musubi_ontology::vocab::MUSUBI_GENERATION_REVISION as REVISION;
 
 mod ledger;
+
+pub use ledger::{RecordHasher, RecordMemo};
 const GENERATION_MARK: &str = "#musubi-generation-";
 /// Graphs with at least this many triples are bulk-loaded as a new generation.
 pub const BULK_THRESHOLD: usize = 50_000;
@@ -64,6 +66,12 @@ const SPOOL_SUFFIX: &str = ".nt";
 pub struct GraphSpool {
     file: BufWriter<tempfile::NamedTempFile>,
     triples: usize,
+    /// Bytes written so far: where the next line starts.
+    written: u64,
+    /// Each record's lines, where the spool keeps them (see [`GraphSpool::keeping_records`]).
+    records: Option<ledger::SpoolRecords>,
+    /// Triples as N-Triples, before they are written.
+    scratch: Vec<u8>,
 }
 
 impl GraphSpool {
@@ -80,7 +88,59 @@ impl GraphSpool {
             .suffix(SPOOL_SUFFIX)
             .tempfile_in(dir)
             .map_err(|e| StoreError::Spool { path: dir.display().to_string(), message: e.to_string() })?;
-        Ok(GraphSpool { file: BufWriter::with_capacity(bytes, file), triples: 0 })
+        Ok(GraphSpool { file: BufWriter::with_capacity(bytes, file), triples: 0, written: 0, records: None, scratch: Vec::new() })
+    }
+
+    /// Notes where each record's lines are ([`GraphSpool::append_record`]), for the store to keep
+    /// with the graph's ledger: the next harvest copies an unchanged record's lines instead of
+    /// mapping it again ([`GraphStore::record_memo`]). `salt` names what else the records' lines
+    /// follow from (the mapping, the vocabulary, this build): a memo is used only with its salt.
+    pub fn keeping_records(mut self, salt: &str) -> GraphSpool {
+        self.records = Some(ledger::SpoolRecords::new(salt));
+        self
+    }
+
+    /// Whether this spool notes its records (see [`GraphSpool::keeping_records`]).
+    pub fn keeps_records(&self) -> bool {
+        self.records.is_some()
+    }
+
+    /// A line of text kept with the records (one line: newlines become spaces), read back with
+    /// the memo ([`RecordMemo::note`]).
+    pub fn set_note(&mut self, note: &str) {
+        if let Some(records) = &mut self.records {
+            records.note = note.replace(['\n', '\r'], " ");
+        }
+    }
+
+    /// Appends one record's triples, noting them under `hash` (its input's 128-bit hash) when the
+    /// spool keeps records.
+    pub fn append_record(&mut self, hash: u128, triples: &[Triple]) -> Result<(), StoreError> {
+        let start = self.written;
+        self.append(triples)?;
+        if let Some(records) = &mut self.records {
+            records.push(hash, start, self.written - start);
+        }
+        Ok(())
+    }
+
+    /// Appends one record's lines as a memo gave them ([`RecordMemo::get`]): N-Triples, each line
+    /// ending in a newline, noted under `hash` when the spool keeps records.
+    pub fn append_record_lines(&mut self, hash: u128, lines: &[u8]) -> Result<(), StoreError> {
+        let start = self.written;
+        self.append_lines(lines)?;
+        if let Some(records) = &mut self.records {
+            records.push(hash, start, self.written - start);
+        }
+        Ok(())
+    }
+
+    /// Appends N-Triples lines as they are (each ending in a newline).
+    pub fn append_lines(&mut self, lines: &[u8]) -> Result<(), StoreError> {
+        self.file.write_all(lines).map_err(|e| self.error(&e))?;
+        self.written += lines.len() as u64;
+        self.triples += lines.iter().filter(|b| **b == b'\n').count();
+        Ok(())
     }
 
     /// Removes spool files left in `dir` by a harvest that was killed (a spool removes its own
@@ -108,10 +168,18 @@ impl GraphSpool {
 
     /// Appends triples (duplicates are fine: the store keeps each triple once).
     pub fn append(&mut self, triples: &[Triple]) -> Result<(), StoreError> {
-        let mut serializer = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(&mut self.file);
-        let written = triples.iter().try_for_each(|t| serializer.serialize_triple(t)).and_then(|()| serializer.finish().map(drop));
-        written.map_err(|e| self.error(&e))?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let mut serializer = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(&mut scratch);
+        let serialized = triples.iter().try_for_each(|t| serializer.serialize_triple(t)).and_then(|()| serializer.finish().map(drop));
+        serialized.map_err(|e| self.error(&e))?;
+        self.file.write_all(&scratch).map_err(|e| self.error(&e))?;
+        self.written += scratch.len() as u64;
         self.triples += triples.len();
+        // A large batch's buffer is not kept for the small ones after it.
+        if scratch.capacity() <= 1 << 20 {
+            self.scratch = scratch;
+        }
         Ok(())
     }
 
@@ -151,6 +219,11 @@ impl GraphSpool {
         Ok(BufReader::with_capacity(1 << 20, file))
     }
 
+    /// What the spool noted of its records, for the ledger (taken: the spool forgets them).
+    fn take_records(&mut self) -> Option<ledger::SpoolRecords> {
+        self.records.take()
+    }
+
     /// The spool's file, written out, for keeping (a ledger) rather than removing.
     fn into_file(self) -> Result<tempfile::NamedTempFile, StoreError> {
         let path = self.file.get_ref().path().display().to_string();
@@ -188,6 +261,23 @@ pub struct Landing<'a> {
     /// ([`GraphStore::for_each_triple`]): a fresh generation does; a delta is written only as
     /// the graph lands.
     pub loaded: bool,
+    /// For a delta, what it changes: what was derived from the content it applies to can be
+    /// brought up to date instead of made anew.
+    pub delta: Option<LandingDelta<'a>>,
+    /// For a replace from a spool, the spool's N-Triples file: every triple of the new content
+    /// (a triple may be there twice), readable until the replace returns.
+    pub spool: Option<&'a Path>,
+}
+
+/// What a delta changes in a graph (see [`Landing::delta`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LandingDelta<'a> {
+    /// What [`GraphStore::generation`] said of the graph before: the key of the content the
+    /// delta applies to.
+    pub from: &'a str,
+    /// The triples it removes and adds (as the spools wrote them).
+    pub removed: &'a [Triple],
+    pub added: &'a [Triple],
 }
 
 /// A store of named graphs.
@@ -228,6 +318,12 @@ pub trait GraphStore: Send + Sync {
     /// has one (the embedded store's generation, for a bulk-loaded graph); `None` for a graph
     /// stored in place. What is derived from a graph (persisted source views) is kept by it.
     fn generation(&self, _graph: NamedNodeRef<'_>) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+    /// Where the records of `graph`'s last harvest are (each record's lines by its input's
+    /// hash), when the store keeps them with the graph's ledger and they were noted with `salt`
+    /// ([`GraphSpool::keeping_records`]) for the content the graph holds now; else `None`.
+    fn record_memo(&self, _graph: NamedNodeRef<'_>, _salt: &str) -> Result<Option<RecordMemo>, StoreError> {
         Ok(None)
     }
 }
@@ -369,7 +465,9 @@ impl EmbeddedStore {
         // for what a later one lands.
         let token = unique();
         let key = generation_key(physical.as_ref(), Some(&token));
-        before_swap(graph, &Landing { physical: physical.as_ref(), key: &key, loaded: false })?;
+        let from = generation_key(physical.as_ref(), revision.as_deref());
+        let delta = LandingDelta { from: &from, removed: &removed, added: &added };
+        before_swap(graph, &Landing { physical: physical.as_ref(), key: &key, loaded: false, delta: Some(delta), spool: Some(&path) })?;
         let mut transaction = self.store.start_transaction().map_err(storage)?;
         for t in &removed {
             transaction.remove(t.as_ref().in_graph(physical.as_ref()));
@@ -632,7 +730,7 @@ impl GraphStore for EmbeddedStore {
         }
         for (r, g) in replacements.iter().zip(&generations) {
             if let Some(g) = g
-                && let Err(e) = before_swap(r.graph, &Landing { physical: g.as_ref(), key: g.as_str(), loaded: true })
+                && let Err(e) = before_swap(r.graph, &Landing { physical: g.as_ref(), key: g.as_str(), loaded: true, delta: None, spool: None })
             {
                 self.drop_generations(&generations);
                 return Err(e);
@@ -653,8 +751,9 @@ impl GraphStore for EmbeddedStore {
             && let Some((key, delta, lines)) = self.replace_by_delta(ledgers, graph, &mut spool, also, before_swap)?
         {
             // Landed: a ledger that cannot be kept costs the next harvest a delta.
+            let records = spool.take_records();
             if let Some(lines) = lines
-                && let Err(e) = spool.into_file().and_then(|file| ledgers.write(graph, &key, file, &lines))
+                && let Err(e) = spool.into_file().and_then(|file| ledgers.write(graph, &key, file, &lines, records.as_ref()))
             {
                 eprintln!("warning: {e}; the next harvest of {graph} loads its whole graph again");
             }
@@ -676,7 +775,8 @@ impl GraphStore for EmbeddedStore {
             loader.load_quads(quads).map_err(storage)?;
             unreadable.map_or(Ok(()), |e| Err(spool.error(&e)))
         })?;
-        if let Err(e) = before_swap(graph, &Landing { physical: generation.as_ref(), key: generation.as_str(), loaded: true }) {
+        let spooled = spool.flushed()?.to_owned();
+        if let Err(e) = before_swap(graph, &Landing { physical: generation.as_ref(), key: generation.as_str(), loaded: true, delta: None, spool: Some(&spooled) }) {
             self.drop_generations(&[Some(generation)]);
             return Err(e);
         }
@@ -689,8 +789,9 @@ impl GraphStore for EmbeddedStore {
         if let Some(ledgers) = &self.ledgers {
             // The graph has landed: a ledger that cannot be kept costs the next harvest a delta.
             // (Its lines are made now, not held through the bulk load.)
+            let records = spool.take_records();
             let kept = spool.flushed().and_then(|path| ledger::lines_of(path)).and_then(|lines| Ok((spool.into_file()?, lines)));
-            if let Err(e) = kept.and_then(|(file, lines)| ledgers.write(graph, &key, file, &lines)) {
+            if let Err(e) = kept.and_then(|(file, lines)| ledgers.write(graph, &key, file, &lines, records.as_ref())) {
                 eprintln!("warning: {e}; the next harvest of {graph} loads its whole graph again");
             }
         }
@@ -717,6 +818,18 @@ impl GraphStore for EmbeddedStore {
             return Ok(None);
         }
         Ok(Some(generation_key(physical.as_ref(), self.revision(graph)?.as_deref())))
+    }
+
+    fn record_memo(&self, graph: NamedNodeRef<'_>, salt: &str) -> Result<Option<RecordMemo>, StoreError> {
+        let (Some(ledgers), Some(key)) = (&self.ledgers, self.generation(graph)?) else { return Ok(None) };
+        match ledgers.record_memo(graph, &key, salt) {
+            Ok(memo) => Ok(memo),
+            Err(e) => {
+                // A memo that cannot be read costs this harvest its mapping, never the harvest.
+                eprintln!("warning: {e}; the harvest of {graph} maps every record");
+                Ok(None)
+            }
+        }
     }
 
     fn graph_names(&self) -> Result<Vec<NamedNode>, StoreError> {
@@ -982,6 +1095,58 @@ mod tests {
         assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(changed.clone()));
         changed[1] = t("http://e/1", "v2");
         assert_eq!(replace(&changed), Some(Delta { removed: 1, added: 1 }), "the new ledger is used");
+    }
+
+    /// A spool that keeps its records: the store keeps where each record's lines are with the
+    /// ledger, for the content that landed and the salt it was noted with only; the next spool
+    /// copies a record's lines from there, and its records are kept in turn.
+    #[test]
+    fn a_ledger_keeps_each_records_lines_for_the_next_harvest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::in_memory().with_bulk_threshold(2).with_ledgers(dir.path().join("ledgers"));
+        let a = NamedNode::new_unchecked("http://e/a");
+        let record = |i: u128, tag: &str| vec![t(&format!("http://e/{i}"), tag), t(&format!("http://e/{i}"), &format!("{tag} again"))];
+        let land = |spool: GraphSpool| store.replace_from_spool(a.as_ref(), spool, &[], &mut |_| (), &mut |_, _| Ok(())).unwrap();
+        assert!(store.record_memo(a.as_ref(), "salt 1").unwrap().is_none(), "nothing landed yet");
+
+        let mut spool = GraphSpool::new(&dir.path().join("staging")).unwrap().keeping_records("salt 1");
+        for i in 0..10 {
+            spool.append_record(i, &record(i, "v1")).unwrap();
+        }
+        spool.set_note("what the records left\nunmatched");
+        assert_eq!(land(spool), None, "loaded whole");
+        assert!(store.record_memo(a.as_ref(), "salt 2").unwrap().is_none(), "another mapping: not used");
+        let memo = store.record_memo(a.as_ref(), "salt 1").unwrap().expect("kept");
+        assert_eq!((memo.len(), memo.note()), (10, "what the records left unmatched"));
+        let mut lines = b"before\n".to_vec();
+        assert!(memo.get(3, &mut lines).unwrap());
+        let expected: Vec<u8> = record(3, "v1").iter().flat_map(|t| format!("{t} .\n").into_bytes()).collect();
+        assert_eq!(String::from_utf8_lossy(&lines[7..]), String::from_utf8_lossy(&expected), "appended, as written");
+        assert!(!memo.get(10, &mut Vec::new()).unwrap(), "no such record");
+
+        // The next harvest: records 0..9 copied, record 9 changed, record 10 new.
+        let mut spool = GraphSpool::new(&dir.path().join("staging")).unwrap().keeping_records("salt 1");
+        for i in 0..9 {
+            let mut copied = Vec::new();
+            assert!(memo.get(i, &mut copied).unwrap());
+            spool.append_record_lines(i, &copied).unwrap();
+        }
+        spool.append_record(90, &record(9, "v2")).unwrap();
+        spool.append_record(10, &record(10, "v1")).unwrap();
+        assert_eq!(spool.len(), 22, "lines copied count as triples");
+        assert_eq!(land(spool), Some(Delta { removed: 2, added: 4 }));
+        let mut expected: Vec<Triple> = (0..9).chain([10]).flat_map(|i| record(i, "v1")).collect();
+        expected.extend(record(9, "v2"));
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()), sorted(expected));
+        let memo = store.record_memo(a.as_ref(), "salt 1").unwrap().expect("kept with the delta's ledger");
+        assert_eq!(memo.len(), 11);
+        let mut lines = Vec::new();
+        assert!(memo.get(90, &mut lines).unwrap() && !memo.get(9, &mut Vec::new()).unwrap());
+        assert_eq!(lines, record(9, "v2").iter().flat_map(|t| format!("{t} .\n").into_bytes()).collect::<Vec<u8>>());
+
+        // Replaced some other way: the ledger and its records are forgotten.
+        store.replace(&[Replacement { graph: a.as_ref(), triples: &[t("http://e/x", "in place")] }]).unwrap();
+        assert!(store.record_memo(a.as_ref(), "salt 1").unwrap().is_none());
     }
 
     /// A spool in `<dir>/staging` holding `triples`.

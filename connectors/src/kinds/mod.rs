@@ -44,12 +44,45 @@ pub struct Staged {
     pub unmapped: std::collections::BTreeMap<String, usize>,
     /// What the harvest guards judge: record ids, properties, values (see [`crate::guards`]).
     pub census: crate::guards::Census,
+    /// Records whose input was the last harvest's: their triples copied from its memo, not
+    /// mapped again (see [`Spooling::memo`]).
+    pub unchanged_records: usize,
+    /// With a spool that keeps records: the records staged in memory since the last spooling,
+    /// in order, each with its input's hash and where it ends in `triples` (mapped) or in
+    /// `copied` (its lines from the memo).
+    buffered: Vec<Buffered>,
+    copied: Vec<u8>,
+    copied_triples: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Buffered {
+    Mapped { hash: Option<u128>, end: usize },
+    Copied { hash: u128, end: usize },
 }
 
 impl Staged {
     /// Every triple staged: spooled and in memory.
     pub fn len(&self) -> usize {
-        self.spool.as_ref().map_or(0, GraphSpool::len) + self.triples.len()
+        self.spool.as_ref().map_or(0, GraphSpool::len) + self.triples.len() + self.copied_triples
+    }
+
+    /// Once every record is read: what is still in memory goes to the spool, if there is one;
+    /// else (a source small enough for memory) the records copied from the memo are parsed
+    /// into `triples` beside the mapped ones.
+    pub(crate) fn settle(&mut self, spooling: Option<&Spooling<'_>>) -> Result<(), HarvestError> {
+        match spooling {
+            Some(spooling) if self.spool.is_some() => spooling.spool(self),
+            _ => {
+                let copied = std::mem::take(&mut self.copied);
+                let parsed = musubi_ontology::parse_triples(&copied, musubi_ontology::RdfFormat::NTriples, "")
+                    .map_err(|e| HarvestError::Parse { url: "the last harvest's records (its ledger)".into(), message: e.to_string() })?;
+                self.triples.extend(parsed);
+                self.buffered.clear();
+                self.copied_triples = 0;
+                Ok(())
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -71,27 +104,162 @@ pub struct Spooling<'a> {
     /// Whether the source's view is made from what is spooled ([`ViewSpool`]): for a harvester
     /// that keeps views in files.
     pub views: bool,
+    /// For a source whose records map one at a time (JSON records, rows): what else their triples
+    /// follow from (see [`GraphSpool::keeping_records`]), and the last harvest's records, if the
+    /// store kept them for this salt. A record whose input hashes as one of those is not mapped
+    /// again: its lines are copied.
+    pub salt: Option<String>,
+    pub memo: Option<musubi_store::RecordMemo>,
 }
 
 impl Spooling<'_> {
-    /// Prepares the in-memory triples and moves them to the spool file.
+    /// Prepares the in-memory triples and moves them to the spool file (record by record, with
+    /// their hashes, when the spool keeps records).
     pub(crate) fn spool(&self, staged: &mut Staged) -> Result<(), HarvestError> {
+        if !staged.buffered.is_empty() {
+            let buffered = std::mem::take(&mut staged.buffered);
+            let copied = std::mem::take(&mut staged.copied);
+            let mut triples = std::mem::take(&mut staged.triples).into_iter();
+            let (mut mapped_at, mut copied_at) = (0, 0);
+            let mut record = Vec::new();
+            for b in buffered {
+                match b {
+                    Buffered::Mapped { hash, end } => {
+                        record.clear();
+                        record.extend(triples.by_ref().take(end - mapped_at));
+                        mapped_at = end;
+                        self.spool_record(staged, hash, &mut record)?;
+                    }
+                    Buffered::Copied { hash, end } => {
+                        self.copy_record(staged, hash, &copied[copied_at..end])?;
+                        copied_at = end;
+                    }
+                }
+            }
+            staged.copied_triples = 0;
+            // Triples staged outside any record (none of the kinds that map records stage such):
+            // spooled all the same, never lost.
+            let rest: Vec<Triple> = triples.collect();
+            if !rest.is_empty() {
+                staged.triples = rest;
+                return self.spool(staged);
+            }
+            return Ok(());
+        }
         self.vocabulary.prepare_staged(&mut staged.triples);
         staged.census.observe(&mut staged.triples, self.invalid);
-        let spool = match &mut staged.spool {
-            Some(spool) => spool,
-            None => staged.spool.insert(GraphSpool::new(self.dir)?),
-        };
+        let (spool, view) = self.spools(&mut staged.spool, &mut staged.view)?;
         spool.append(&staged.triples)?;
-        if self.views {
-            let view = match &mut staged.view {
-                Some(view) => view,
-                None => staged.view.insert(ViewSpool::new(self.dir)?),
-            };
+        if let Some(view) = view {
             view.append(&staged.triples)?;
         }
         staged.triples.clear();
         Ok(())
+    }
+
+    /// The staged graph's spool and its view's, made at the first piece.
+    fn spools<'s>(&self, spool: &'s mut Option<GraphSpool>, view: &'s mut Option<ViewSpool>) -> Result<(&'s mut GraphSpool, Option<&'s mut ViewSpool>), HarvestError> {
+        if spool.is_none() {
+            let new = GraphSpool::new(self.dir)?;
+            *spool = Some(match &self.salt {
+                Some(salt) => new.keeping_records(salt),
+                None => new,
+            });
+        }
+        // With the last harvest's records the harvest most likely lands as a delta, whose view
+        // is made from the last view: none is fed as it stages (made from the spool's file if it
+        // lands whole after all).
+        let feeds_view = self.views && self.memo.is_none();
+        if feeds_view && view.is_none() {
+            *view = Some(ViewSpool::new(self.dir)?);
+        }
+        Ok((spool.as_mut().expect("made above"), if feeds_view { view.as_mut() } else { None }))
+    }
+
+    /// One record mapped anew: prepared, its values checked, spooled under its input's `hash`.
+    /// (`None`: a record whose input is not hashed, spooled but not noted.)
+    fn spool_record(&self, staged: &mut Staged, hash: Option<u128>, triples: &mut Vec<Triple>) -> Result<(), HarvestError> {
+        self.vocabulary.prepare_staged(triples);
+        staged.census.observe(triples, self.invalid);
+        let (spool, view) = self.spools(&mut staged.spool, &mut staged.view)?;
+        match hash {
+            Some(hash) => spool.append_record(hash, triples)?,
+            None => spool.append(triples)?,
+        }
+        if let Some(view) = view {
+            view.append(triples)?;
+        }
+        Ok(())
+    }
+
+    /// One record whose input the last harvest had: its lines, as the memo gave them, spooled
+    /// as they are (prepared and checked when they were mapped, with the same mapping and
+    /// vocabulary); the census notes their properties.
+    fn copy_record(&self, staged: &mut Staged, hash: u128, lines: &[u8]) -> Result<(), HarvestError> {
+        staged.census.observe_lines(lines);
+        let (spool, view) = self.spools(&mut staged.spool, &mut staged.view)?;
+        spool.append_record_lines(hash, lines)?;
+        if let Some(view) = view {
+            view.append_lines(lines)?;
+        }
+        Ok(())
+    }
+}
+
+/// The 128-bit hash of a record's input: the document it was read from (a mapping may read
+/// only some files' records, and the document is the record's URL where none is given) and the
+/// record's value. What else its triples follow from is the spool's salt.
+fn record_hash(url: &str, record: Record<'_>) -> Option<u128> {
+    use std::hash::Hasher;
+    let mut h = musubi_store::RecordHasher::default();
+    h.write_u64(url.len() as u64);
+    h.write(url.as_bytes());
+    match record {
+        Record::Json(value) => hash_value(&mut h, value),
+        // An XML record's XPath may read its ancestors and in-scope namespaces: not memoised.
+        Record::Xml(_) => return None,
+    }
+    Some(h.finish128())
+}
+
+/// Feeds a JSON value to `h`, each part tagged and each length said (two values feed two
+/// streams, unless equal).
+fn hash_value(h: &mut musubi_store::RecordHasher, value: &Value) {
+    use std::hash::Hasher;
+    match value {
+        Value::Null => h.write_u8(0),
+        Value::Bool(b) => h.write_u8(if *b { 2 } else { 1 }),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                h.write_u8(3);
+                h.write_u64(u);
+            } else if let Some(i) = n.as_i64() {
+                h.write_u8(4);
+                h.write_i64(i);
+            } else {
+                h.write_u8(5);
+                h.write_u64(n.as_f64().unwrap_or(f64::NAN).to_bits());
+            }
+        }
+        Value::String(s) => {
+            h.write_u8(6);
+            h.write_u64(s.len() as u64);
+            h.write(s.as_bytes());
+        }
+        Value::Array(items) => {
+            h.write_u8(7);
+            h.write_u64(items.len() as u64);
+            items.iter().for_each(|v| hash_value(h, v));
+        }
+        Value::Object(fields) => {
+            h.write_u8(8);
+            h.write_u64(fields.len() as u64);
+            for (k, v) in fields {
+                h.write_u64(k.len() as u64);
+                h.write(k.as_bytes());
+                hash_value(h, v);
+            }
+        }
     }
 }
 
@@ -138,7 +306,7 @@ impl Context<'_> {
     pub(crate) fn report(&self, staged: &mut Staged) -> Result<(), HarvestError> {
         self.progress.records(self.source, staged.records, staged.expected);
         match &self.spooling {
-            Some(spooling) if staged.triples.len() >= spooling.every => spooling.spool(staged),
+            Some(spooling) if staged.triples.len() + staged.copied_triples >= spooling.every => spooling.spool(staged),
             _ => Ok(()),
         }
     }
@@ -238,8 +406,28 @@ impl RecordMapper {
     }
 
     pub(crate) fn map(&self, records: &[Record<'_>], url: &str, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
+        // A spool that keeps its records: each record's triples spooled apart, under its input's
+        // hash; one the last harvest had is copied from its memo instead of mapped.
+        let by_record = cx.spooling.as_ref().filter(|s| s.salt.is_some());
         for (index, &record) in records.iter().enumerate() {
             let id = self.record_id.iter().find_map(|p| p.value(record));
+            let hash = by_record.and_then(|_| record_hash(url, record));
+            if let (Some(spooling), Some(hash)) = (by_record, hash)
+                && let Some(memo) = &spooling.memo
+            {
+                let start = staged.copied.len();
+                if memo.get(hash, &mut staged.copied)? {
+                    staged.copied_triples += staged.copied[start..].iter().filter(|b| **b == b'\n').count();
+                    staged.buffered.push(Buffered::Copied { hash, end: staged.copied.len() });
+                    staged.census.mapped += 1;
+                    if !self.record_id.is_empty() {
+                        staged.census.record(id.as_deref(), format!("{url} record #{index}"), self.unique_ids);
+                    }
+                    staged.unchanged_records += 1;
+                    staged.records += 1;
+                    continue;
+                }
+            }
             let roots = self.mapping.map_record_in(record, Some(url), &mut staged.triples).map_err(|e| HarvestError::Mapping {
                 url: url.to_owned(),
                 record: id.clone().unwrap_or_else(|| format!("#{index}")),
@@ -266,6 +454,9 @@ impl RecordMapper {
                 for field in self.mapping.unmapped_fields(record) {
                     *staged.unmapped.entry(field).or_default() += 1;
                 }
+            }
+            if by_record.is_some() {
+                staged.buffered.push(Buffered::Mapped { hash, end: staged.triples.len() });
             }
             staged.records += 1;
         }
