@@ -217,8 +217,7 @@ impl Harvester {
         let digest = content_digest(manifest, vocabulary, &cx.stats.documents());
         if let Ok(staged) = &staged
             && staged.records > 0
-            && digest.is_some()
-            && digest == previous.content_digest
+            && ((digest.is_some() && digest == previous.content_digest) || staged.same_as_last)
         {
             let status = SourceStatus {
                 last_harvest: Some(now.value().to_owned()),

@@ -19,7 +19,7 @@ use oxigraph::model::{NamedNodeRef, Triple};
 use crate::StoreError;
 
 const MAGIC: &[u8] = b"musubi-ledger 1\n";
-const RECORDS_MAGIC: &[u8] = b"musubi-records 1\n";
+const RECORDS_MAGIC: &[u8] = b"musubi-records 2\n";
 /// A record's entry in its file: hash (16 bytes), offset (8), length (4).
 const ENTRY: usize = 28;
 
@@ -57,6 +57,8 @@ pub(crate) struct SpoolRecords {
     salt: String,
     pub(crate) note: String,
     entries: Vec<RecordEntry>,
+    /// The spool's triples (set as it is kept).
+    pub(crate) triples: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +70,7 @@ struct RecordEntry {
 
 impl SpoolRecords {
     pub(crate) fn new(salt: &str) -> SpoolRecords {
-        SpoolRecords { salt: salt.replace(['\n', '\r'], " "), note: String::new(), entries: Vec::new() }
+        SpoolRecords { salt: salt.replace(['\n', '\r'], " "), note: String::new(), entries: Vec::new(), triples: 0 }
     }
 
     /// A record's lines, `len` bytes from `offset` (a record of more than 4 GiB is not noted:
@@ -89,6 +91,7 @@ pub struct RecordMemo {
     file: std::fs::File,
     entries: Vec<RecordEntry>,
     note: String,
+    triples_count: usize,
 }
 
 impl RecordMemo {
@@ -99,6 +102,16 @@ impl RecordMemo {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// How many triples the spool they were kept from held (counting any twice).
+    pub fn triples(&self) -> usize {
+        self.triples_count
+    }
+
+    /// Whether a record's input hashed to `hash`.
+    pub fn contains(&self, hash: u128) -> bool {
+        self.entries.binary_search_by_key(&hash, |e| e.hash).is_ok()
     }
 
     /// The line of text the harvest kept with its records ([`crate::GraphSpool::set_note`]).
@@ -321,10 +334,12 @@ impl Ledgers {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(error(&path, e)),
         };
-        // Five lines: the format, the key, the N-Triples file's length, the salt, the note.
-        let mut header = bytes.splitn(6, |b| *b == b'\n');
+        // Six lines: the format, the key, the N-Triples file's length, the salt, the note, the
+        // spool's triples.
+        let mut header = bytes.splitn(7, |b| *b == b'\n');
         let mut line = || header.next().and_then(|l| std::str::from_utf8(l).ok());
         let (magic, k, size, s, note) = (line(), line(), line(), line(), line().map(str::to_owned));
+        let Some(triples_count) = line().and_then(|n| n.parse().ok()) else { return Ok(None) };
         let body = header.next().unwrap_or_default();
         let file = match std::fs::File::open(&triples) {
             Ok(f) => f,
@@ -344,7 +359,7 @@ impl Ledgers {
                 len: u32::from_le_bytes(c[24..].try_into().expect("4 bytes")),
             })
             .collect();
-        Ok(Some(RecordMemo { triples, file, entries, note: note.unwrap_or_default() }))
+        Ok(Some(RecordMemo { triples, file, entries, note: note.unwrap_or_default(), triples_count }))
     }
 
     /// The files of `graph`'s ledger: its triples and its lines.
@@ -430,7 +445,7 @@ impl Ledgers {
             let mut out = BufWriter::new(std::fs::File::create(&next).map_err(|e| error(&next, e))?);
             let written = (|| {
                 out.write_all(RECORDS_MAGIC)?;
-                out.write_all(format!("{key}\n{size}\n{}\n{}\n", records.salt, records.note).as_bytes())?;
+                out.write_all(format!("{key}\n{size}\n{}\n{}\n{}\n", records.salt, records.note, records.triples).as_bytes())?;
                 for e in &entries {
                     out.write_all(&e.hash.to_le_bytes())?;
                     out.write_all(&e.offset.to_le_bytes())?;

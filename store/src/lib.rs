@@ -221,7 +221,11 @@ impl GraphSpool {
 
     /// What the spool noted of its records, for the ledger (taken: the spool forgets them).
     fn take_records(&mut self) -> Option<ledger::SpoolRecords> {
-        self.records.take()
+        let triples = self.triples;
+        self.records.take().map(|mut r| {
+            r.triples = triples;
+            r
+        })
     }
 
     /// The spool's file, written out, for keeping (a ledger) rather than removing.

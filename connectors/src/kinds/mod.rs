@@ -47,18 +47,16 @@ pub struct Staged {
     /// Records whose input was the last harvest's: their triples copied from its memo, not
     /// mapped again (see [`Spooling::memo`]).
     pub unchanged_records: usize,
-    /// With a spool that keeps records: the records staged in memory since the last spooling,
-    /// in order, each with its input's hash and where it ends in `triples` (mapped) or in
-    /// `copied` (its lines from the memo).
-    buffered: Vec<Buffered>,
-    copied: Vec<u8>,
+    /// With a spool that keeps records: the records mapped since the last spooling, in order,
+    /// each with its input's hash and where its triples end in `triples`.
+    buffered: Vec<(Option<u128>, usize)>,
+    /// The hashes of the records the memo has, whose lines are copied once every record is
+    /// read (see [`Staged::settle`]).
+    copies: Vec<u128>,
     copied_triples: usize,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Buffered {
-    Mapped { hash: Option<u128>, end: usize },
-    Copied { hash: u128, end: usize },
+    /// Every record was one of the last harvest's, and every one of those came again: the
+    /// staged graph is the one that stands (nothing was spooled).
+    pub same_as_last: bool,
 }
 
 impl Staged {
@@ -67,22 +65,36 @@ impl Staged {
         self.spool.as_ref().map_or(0, GraphSpool::len) + self.triples.len() + self.copied_triples
     }
 
-    /// Once every record is read: what is still in memory goes to the spool, if there is one;
-    /// else (a source small enough for memory) the records copied from the memo are parsed
-    /// into `triples` beside the mapped ones.
+    /// Once every record is read: what is still in memory goes to the spool, if there is one,
+    /// and the lines of the records found in the memo are copied to it — unless the records are
+    /// exactly the memo's (none mapped, every one of the memo's seen): then nothing is written
+    /// and the harvest is [`Staged::same_as_last`].
     pub(crate) fn settle(&mut self, spooling: Option<&Spooling<'_>>) -> Result<(), HarvestError> {
-        match spooling {
-            Some(spooling) if self.spool.is_some() => spooling.spool(self),
-            _ => {
-                let copied = std::mem::take(&mut self.copied);
-                let parsed = musubi_ontology::parse_triples(&copied, musubi_ontology::RdfFormat::NTriples, "")
-                    .map_err(|e| HarvestError::Parse { url: "the last harvest's records (its ledger)".into(), message: e.to_string() })?;
-                self.triples.extend(parsed);
-                self.buffered.clear();
-                self.copied_triples = 0;
-                Ok(())
-            }
+        let Some(spooling) = spooling else { return Ok(()) };
+        let Some(memo) = spooling.memo.as_ref().filter(|_| !self.copies.is_empty()) else {
+            return if self.spool.is_some() { spooling.spool(self) } else { Ok(()) };
+        };
+        let mut distinct = self.copies.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if self.buffered.is_empty() && self.spool.is_none() && distinct.len() == memo.len() {
+            self.same_as_last = true;
+            self.copied_triples = memo.triples();
+            self.copies.clear();
+            return Ok(());
         }
+        // A source with the last harvest's records is spooled (as it was then), however few of
+        // its records were mapped this time.
+        spooling.spool(self)?;
+        let mut lines = Vec::new();
+        for hash in std::mem::take(&mut self.copies) {
+            lines.clear();
+            if !memo.get(hash, &mut lines)? {
+                return Err(HarvestError::Parse { url: "the last harvest's records".into(), message: "a record found there is gone".into() });
+            }
+            spooling.copy_record(self, hash, &lines)?;
+        }
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -118,25 +130,15 @@ impl Spooling<'_> {
     pub(crate) fn spool(&self, staged: &mut Staged) -> Result<(), HarvestError> {
         if !staged.buffered.is_empty() {
             let buffered = std::mem::take(&mut staged.buffered);
-            let copied = std::mem::take(&mut staged.copied);
             let mut triples = std::mem::take(&mut staged.triples).into_iter();
-            let (mut mapped_at, mut copied_at) = (0, 0);
+            let mut mapped_at = 0;
             let mut record = Vec::new();
-            for b in buffered {
-                match b {
-                    Buffered::Mapped { hash, end } => {
-                        record.clear();
-                        record.extend(triples.by_ref().take(end - mapped_at));
-                        mapped_at = end;
-                        self.spool_record(staged, hash, &mut record)?;
-                    }
-                    Buffered::Copied { hash, end } => {
-                        self.copy_record(staged, hash, &copied[copied_at..end])?;
-                        copied_at = end;
-                    }
-                }
+            for (hash, end) in buffered {
+                record.clear();
+                record.extend(triples.by_ref().take(end - mapped_at));
+                mapped_at = end;
+                self.spool_record(staged, hash, &mut record)?;
             }
-            staged.copied_triples = 0;
             // Triples staged outside any record (none of the kinds that map records stage such):
             // spooled all the same, never lost.
             let rest: Vec<Triple> = triples.collect();
@@ -306,7 +308,7 @@ impl Context<'_> {
     pub(crate) fn report(&self, staged: &mut Staged) -> Result<(), HarvestError> {
         self.progress.records(self.source, staged.records, staged.expected);
         match &self.spooling {
-            Some(spooling) if staged.triples.len() + staged.copied_triples >= spooling.every => spooling.spool(staged),
+            Some(spooling) if staged.triples.len() >= spooling.every => spooling.spool(staged),
             _ => Ok(()),
         }
     }
@@ -415,10 +417,8 @@ impl RecordMapper {
             if let (Some(spooling), Some(hash)) = (by_record, hash)
                 && let Some(memo) = &spooling.memo
             {
-                let start = staged.copied.len();
-                if memo.get(hash, &mut staged.copied)? {
-                    staged.copied_triples += staged.copied[start..].iter().filter(|b| **b == b'\n').count();
-                    staged.buffered.push(Buffered::Copied { hash, end: staged.copied.len() });
+                if memo.contains(hash) {
+                    staged.copies.push(hash);
                     staged.census.mapped += 1;
                     if !self.record_id.is_empty() {
                         staged.census.record(id.as_deref(), format!("{url} record #{index}"), self.unique_ids);
@@ -456,7 +456,7 @@ impl RecordMapper {
                 }
             }
             if by_record.is_some() {
-                staged.buffered.push(Buffered::Mapped { hash, end: staged.triples.len() });
+                staged.buffered.push((hash, staged.triples.len()));
             }
             staged.records += 1;
         }
