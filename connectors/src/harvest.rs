@@ -163,11 +163,11 @@ impl Harvester {
     pub async fn harvest(&self, manifest: &Manifest, store: &dyn GraphStore, vocabulary: &Vocabulary) -> Result<HarvestReport, HarvestError> {
         let started = Instant::now();
         let now = Literal::from(musubi_ontology::now());
-        // A spooled source whose records map one at a time (JSON records, rows) keeps where each
-        // record's triples are, by its input's hash: the next harvest copies those of unchanged
-        // records instead of mapping them again. The salt is what else they follow from.
+        // A spooled source mapped by RML keeps where each record's triples are (each XML
+        // document's), by its input's hash: the next harvest copies those of unchanged records
+        // instead of mapping them again. The salt is what else they follow from.
         let spools = self.staging.is_some() && manifest.construct.is_empty();
-        let salt = (spools && manifest.mapping.is_some() && manifest.kind != crate::manifest::SourceKind::Xml)
+        let salt = (spools && manifest.mapping.is_some())
             .then(|| content_digest(manifest, vocabulary, &[]))
             .flatten()
             .map(|digest| format!("records {digest}"));

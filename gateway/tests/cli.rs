@@ -539,14 +539,34 @@ async fn a_harvest_writes_only_what_changed_and_serves_what_a_full_harvest_would
     records.push(added);
     std::fs::write(&file, serde_json::to_vec(&records).expect("json")).expect("write");
 
+    // A second document at the JGA partner (XML: a document is the unit there).
+    let jga_line = |out: &str| out.lines().find(|l| l.starts_with("ok     gen-jga:")).expect("the JGA line").to_owned();
+    let jga_count: usize = jga_line(&first).split(": ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).expect("a count");
+    std::fs::write(
+        catalogue.join("jga/jga-dataset-99999.xml"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<DATASETS>
+<DATASET alias="GEN_JGAD199998" center_name="Individual" accession="JGAD199998">
+  <TITLE>A dataset a second JGA document adds</TITLE>
+  <DATASET_TYPE>Whole genome shotgun sequencing</DATASET_TYPE>
+  <POLICY_REF refname="JGAP000001" refcenter="nbdc" accession="JGAP000001"/>
+</DATASET>
+</DATASETS>
+"#,
+    )
+    .expect("write");
+
     let second = harvest(&incremental);
     assert!(line(&second).contains("only what changed landed"), "{second}");
+    // The first document's records copied, the new one's mapped.
+    assert!(jga_line(&second).contains(&format!("{} records, ", jga_count + 1)), "{second}");
+    assert!(jga_line(&second).contains(&format!("; {jga_count} records as they were, not mapped again; only what changed landed")), "{second}");
     // Only the changed and the added record were mapped.
     assert!(line(&second).contains(&format!("; {} records as they were, not mapped again", count - 2)), "{second}");
     harvest(&full);
 
     let query = format!(
-        r#"{{ {KEPT} changed: dataset(id: "{changed}") {{ accessLevel title {{ value }} }} removed: dataset(id: "{removed}") {{ sources }} added: dataset(id: "JGAD199999") {{ accession title {{ value }} }} }}"#,
+        r#"{{ {KEPT} changed: dataset(id: "{changed}") {{ accessLevel title {{ value }} }} removed: dataset(id: "{removed}") {{ sources }} added: dataset(id: "JGAD199999") {{ accession title {{ value }} }} jga: dataset(id: "JGAD199998") {{ sources title {{ value }} }} }}"#,
         KEPT = &KEPT_QUERY[1..KEPT_QUERY.len() - 1]
     );
     let answer = |data: &Path| {
@@ -564,6 +584,7 @@ async fn a_harvest_writes_only_what_changed_and_serves_what_a_full_harvest_would
     assert_eq!(expected["data"]["changed"]["accessLevel"], "OPEN", "{expected}");
     assert!(expected["data"]["changed"]["title"].to_string().contains("A title the partner changed"), "{expected}");
     assert!(!expected["data"]["removed"].to_string().contains("gen-nbdc-datasets") && expected["data"]["added"]["accession"] == "JGAD199999", "{expected}");
+    assert!(expected["data"]["jga"].to_string().contains("A dataset a second JGA document adds"), "{expected}");
     assert_eq!(answer(&incremental).await, expected);
     let out = musubi(&incremental).arg("--sources").arg(&sources).arg("reindex").output().expect("reindex runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -116,8 +116,8 @@ pub struct Spooling<'a> {
     /// Whether the source's view is made from what is spooled ([`ViewSpool`]): for a harvester
     /// that keeps views in files.
     pub views: bool,
-    /// For a source whose records map one at a time (JSON records, rows): what else their triples
-    /// follow from (see [`GraphSpool::keeping_records`]), and the last harvest's records, if the
+    /// For a source whose records map one at a time (JSON records, rows; XML documents as a
+    /// whole): what else their triples follow from (see [`GraphSpool::keeping_records`]), and the last harvest's records, if the
     /// store kept them for this salt. A record whose input hashes as one of those is not mapped
     /// again: its lines are copied.
     pub salt: Option<String>,
@@ -218,7 +218,8 @@ fn record_hash(url: &str, record: Record<'_>) -> Option<u128> {
     h.write(url.as_bytes());
     match record {
         Record::Json(value) => hash_value(&mut h, value),
-        // An XML record's XPath may read its ancestors and in-scope namespaces: not memoised.
+        // An XML record's XPath may read its ancestors and the namespaces in scope: its
+        // document is the input (`RecordMapper::map_document`).
         Record::Xml(_) => return None,
     }
     Some(h.finish128())
@@ -408,9 +409,47 @@ impl RecordMapper {
     }
 
     pub(crate) fn map(&self, records: &[Record<'_>], url: &str, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
-        // A spool that keeps its records: each record's triples spooled apart, under its input's
-        // hash; one the last harvest had is copied from its memo instead of mapped.
-        let by_record = cx.spooling.as_ref().filter(|s| s.salt.is_some());
+        self.map_noting(records, url, None, cx, staged)
+    }
+
+    /// Maps one document's records as one entry of the spool's records, under the hash of the
+    /// document's URL and bytes: for records that are not their own input (an XML record's
+    /// XPath may read the elements around it, and the namespaces declared there). A document
+    /// the last harvest had byte for byte is not mapped again: its records are counted and their
+    /// ids noted, and its lines copied.
+    pub(crate) fn map_document(&self, records: &[Record<'_>], url: &str, bytes: &[u8], cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
+        let Some(spooling) = cx.spooling.as_ref().filter(|s| s.salt.is_some()) else { return self.map(records, url, cx, staged) };
+        let hash = {
+            use std::hash::Hasher;
+            let mut h = musubi_store::RecordHasher::default();
+            h.write_u64(url.len() as u64);
+            h.write(url.as_bytes());
+            h.write_u8(9);
+            h.write_u64(bytes.len() as u64);
+            h.write(bytes);
+            h.finish128()
+        };
+        if spooling.memo.as_ref().is_some_and(|memo| memo.contains(hash)) {
+            for (index, &record) in records.iter().enumerate() {
+                staged.census.mapped += 1;
+                if !self.record_id.is_empty() {
+                    let id = self.record_id.iter().find_map(|p| p.value(record));
+                    staged.census.record(id.as_deref(), format!("{url} record #{index}"), self.unique_ids);
+                }
+            }
+            staged.copies.push(hash);
+            staged.unchanged_records += records.len();
+            staged.records += records.len();
+            return cx.report(staged);
+        }
+        self.map_noting(records, url, Some(hash), cx, staged)
+    }
+
+    /// With a spool that keeps its records: each record's triples spooled apart under its
+    /// input's hash, and one the last harvest had copied instead of mapped — or, given
+    /// `document`, all the records' triples under that one hash.
+    fn map_noting(&self, records: &[Record<'_>], url: &str, document: Option<u128>, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
+        let by_record = cx.spooling.as_ref().filter(|s| s.salt.is_some() && document.is_none());
         for (index, &record) in records.iter().enumerate() {
             let id = self.record_id.iter().find_map(|p| p.value(record));
             let hash = by_record.and_then(|_| record_hash(url, record));
@@ -459,6 +498,9 @@ impl RecordMapper {
                 staged.buffered.push((hash, staged.triples.len()));
             }
             staged.records += 1;
+        }
+        if document.is_some() && cx.spooling.as_ref().is_some_and(|s| s.salt.is_some()) {
+            staged.buffered.push((document, staged.triples.len()));
         }
         cx.report(staged)
     }

@@ -42,5 +42,5 @@ fn map_document(doc: &Document, records: &XPath, mapper: &RecordMapper, cx: &Con
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let xml = XmlDocument::parse(text).map_err(|e| parse_error(e.to_string()))?;
     let records = xml.select(records).map_err(|e| parse_error(format!("paging.records: {e}")))?;
-    mapper.map(&records, &doc.url, cx, staged)
+    mapper.map_document(&records, &doc.url, &doc.bytes, cx, staged)
 }
