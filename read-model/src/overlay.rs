@@ -121,12 +121,18 @@ impl SourceView {
 
         // Each class's nodes by accession (then id): the old lists where their nodes went, the
         // nodes made anew put in their places.
-        let unchanged: HashMap<u32, u32> = moved.iter().enumerate().filter_map(|(old, new)| Some((new.as_ref().copied()?, old as u32))).collect();
+        // Where each new place's node was in the old view (`u32::MAX`: made anew), 4 bytes a node.
+        let mut old_of = vec![u32::MAX; lengths.len()];
+        for (old, new) in moved.iter().enumerate() {
+            if let Some(new) = new {
+                old_of[*new as usize] = old as u32;
+            }
+        }
         let remade_at: HashMap<u32, &Node> = remade.iter().map(|(p, n)| (*p, n)).collect();
         let node_at = |position: u32| -> Option<Node> {
-            match unchanged.get(&position) {
-                Some(&old) => self.node_at(old),
-                None => remade_at.get(&position).map(|n| (*n).clone()),
+            match old_of[position as usize] {
+                u32::MAX => remade_at.get(&position).map(|n| (*n).clone()),
+                old => self.node_at(old),
             }
         };
         let mut types: BTreeMap<Box<str>, Vec<u32>> = self
