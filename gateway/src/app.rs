@@ -1074,5 +1074,12 @@ mod tests {
         assert!(err.contains("musubi.toml:5") && err.contains("[limits] depth = 0 would refuse every query; give 1 or more (the default is 12)"), "{err}");
         std::fs::write(&path, "[limits]\ndepth = 3\naliases = 0\n").expect("write");
         assert_eq!(Settings::load(&path).expect("fine").limits.depth, 3, "no aliases at all is a choice");
+        std::fs::write(&path, "[harvest]\n\nspool-every = 0\n").expect("write");
+        let err = Settings::load(&path).expect_err("spool-every 0").to_string();
+        assert!(err.contains("musubi.toml:3") && err.contains("[harvest] spool-every = 0 would spool every triple alone"), "{err}");
+        std::fs::write(&path, "[harvest]\nspool-every = \"many\"\n").expect("write");
+        assert!(Settings::load(&path).expect_err("not a number").to_string().contains("musubi.toml:2"));
+        std::fs::write(&path, "[harvest]\nspool-evry = 10\n").expect("write");
+        assert!(Settings::load(&path).expect_err("misspelt").to_string().contains("spool-evry"));
     }
 }

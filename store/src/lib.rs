@@ -100,11 +100,6 @@ impl GraphSpool {
         self
     }
 
-    /// Whether this spool notes its records (see [`GraphSpool::keeping_records`]).
-    pub fn keeps_records(&self) -> bool {
-        self.records.is_some()
-    }
-
     /// A line of text kept with the records (one line: newlines become spaces), read back with
     /// the memo ([`RecordMemo::note`]).
     pub fn set_note(&mut self, note: &str) {
@@ -1147,6 +1142,16 @@ mod tests {
         let mut lines = Vec::new();
         assert!(memo.get(90, &mut lines).unwrap() && !memo.get(9, &mut Vec::new()).unwrap());
         assert_eq!(lines, record(9, "v2").iter().flat_map(|t| format!("{t} .\n").into_bytes()).collect::<Vec<u8>>());
+
+        // A records file cut short (a disk that filled, a copy that stopped) is not used: the
+        // next harvest maps every record, and loses nothing.
+        let records = std::fs::read_dir(dir.path().join("ledgers")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "records")).unwrap();
+        let bytes = std::fs::read(&records).unwrap();
+        std::fs::write(&records, &bytes[..bytes.len() - 5]).unwrap();
+        assert!(store.record_memo(a.as_ref(), "salt 1").unwrap().is_none(), "a damaged memo is not read");
+        std::fs::write(&records, b"not a records file").unwrap();
+        assert!(store.record_memo(a.as_ref(), "salt 1").unwrap().is_none());
+        assert_eq!(sorted(store.graph(a.as_ref()).unwrap()).len(), 22, "the graph stands");
 
         // Replaced some other way: the ledger and its records are forgotten.
         store.replace(&[Replacement { graph: a.as_ref(), triples: &[t("http://e/x", "in place")] }]).unwrap();
