@@ -365,11 +365,32 @@ pub fn gunzip(doc: Document, max_bytes: u64) -> Result<Document, FetchError> {
     Ok(Document { url, content_type: None, bytes: out })
 }
 
-/// Reads a location. A folder gives one document per file, sorted by name.
-pub async fn fetch_all(client: &reqwest::Client, location: &Location, limits: &FetchOptions) -> Result<Vec<Document>, FetchError> {
+/// Reads a location. A folder gives one document per file, sorted by name, each read when the
+/// harvest comes to it: a national database's folder (gigabytes of files) is never held whole
+/// in memory.
+pub async fn fetch_all<'a>(client: &reqwest::Client, location: &Location, limits: &'a FetchOptions) -> Result<Documents<'a>, FetchError> {
     match location {
-        Location::Http(url) => Ok(vec![get(client, url, limits).await?]),
-        Location::File(path) => read_path(path, limits),
+        Location::Http(url) => Ok(Documents { fetched: Some(get(client, url, limits).await?), files: Vec::new().into_iter(), limits }),
+        Location::File(path) => Ok(Documents { fetched: None, files: files_at(path)?.into_iter(), limits }),
+    }
+}
+
+/// The documents of a location ([`fetch_all`]), in order; a file is read as it is asked for.
+pub struct Documents<'a> {
+    fetched: Option<Document>,
+    files: std::vec::IntoIter<PathBuf>,
+    limits: &'a FetchOptions,
+}
+
+impl Iterator for Documents<'_> {
+    type Item = Result<Document, FetchError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(doc) = self.fetched.take() {
+            return Some(Ok(doc));
+        }
+        let file = self.files.next()?;
+        Some(read_file(&file, self.limits))
     }
 }
 
@@ -692,34 +713,35 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     message
 }
 
-fn read_path(path: &Path, limits: &FetchOptions) -> Result<Vec<Document>, FetchError> {
-    let file_err = |p: &Path, e: std::io::Error| FetchError::File { path: p.display().to_string(), message: e.to_string() };
-    let files: Vec<PathBuf> = if path.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| file_err(path, e))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
-            .collect();
-        files.sort();
-        files
-    } else {
-        vec![path.to_owned()]
-    };
-    files
-        .into_iter()
-        .map(|f| {
-            let len = std::fs::metadata(&f).map_err(|e| file_err(&f, e))?.len();
-            if len > limits.max_bytes {
-                return Err(FetchError::TooLarge { url: format!("file://{}", f.display()), cap: limits.max_bytes });
-            }
-            let bytes = std::fs::read(&f).map_err(|e| file_err(&f, e))?;
-            limits.count(&format!("file://{}", f.display()), bytes.len())?;
-            let doc = Document { url: format!("file://{}", f.display()), content_type: None, bytes };
-            limits.stats.read(&doc);
-            Ok(doc)
-        })
-        .collect()
+fn file_error(path: &Path, e: std::io::Error) -> FetchError {
+    FetchError::File { path: path.display().to_string(), message: e.to_string() }
+}
+
+/// The files of a location: a folder's, sorted by name (hidden ones left out), or the file.
+fn files_at(path: &Path) -> Result<Vec<PathBuf>, FetchError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| file_error(path, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn read_file(f: &Path, limits: &FetchOptions) -> Result<Document, FetchError> {
+    let len = std::fs::metadata(f).map_err(|e| file_error(f, e))?.len();
+    if len > limits.max_bytes {
+        return Err(FetchError::TooLarge { url: format!("file://{}", f.display()), cap: limits.max_bytes });
+    }
+    let bytes = std::fs::read(f).map_err(|e| file_error(f, e))?;
+    limits.count(&format!("file://{}", f.display()), bytes.len())?;
+    let doc = Document { url: format!("file://{}", f.display()), content_type: None, bytes };
+    limits.stats.read(&doc);
+    Ok(doc)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ impl Connector for Csv {
         let mut staged = Staged::default();
         for location in &manifest.endpoints {
             for doc in fetch::fetch_all(cx.client, location, &limits).await? {
+                let doc = doc?;
                 // The manifest's delimiter, else a tab for .tsv files, else a comma.
                 let delimiter = manifest.delimiter.unwrap_or(if doc.url.ends_with(".tsv") { b'\t' } else { b',' });
                 let rows = csv_rows(&doc.bytes, delimiter, (!manifest.columns.is_empty()).then_some(manifest.columns.as_slice())).map_err(|e| HarvestError::Parse { url: doc.url.clone(), message: e.into() })?;

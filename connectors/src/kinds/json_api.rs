@@ -42,7 +42,7 @@ impl Connector for JsonApi {
             match (manifest.paging.style, location) {
                 (PagingStyle::None, _) | (_, Location::File(_)) => {
                     for doc in fetch::fetch_all(cx.client, location, &plan.limits).await? {
-                        plan.page(&doc, cx, &mut staged)?;
+                        plan.page(&doc?, cx, &mut staged)?;
                     }
                 }
                 (PagingStyle::Offset, Location::Http(url)) => plan.offset_pages(url, cx, &mut staged).await?,

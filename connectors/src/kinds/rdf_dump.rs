@@ -24,7 +24,7 @@ impl Connector for RdfDump {
         let mut documents: Vec<(String, Vec<Triple>)> = Vec::new();
         for location in &manifest.endpoints {
             for doc in fetch::fetch_all(cx.client, location, &limits).await? {
-                let doc = fetch::gunzip(doc, limits.max_bytes)?;
+                let doc = fetch::gunzip(doc?, limits.max_bytes)?;
                 let triples = parse_document(&doc)?;
                 documents.push((doc.url, triples));
             }

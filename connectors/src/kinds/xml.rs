@@ -26,7 +26,7 @@ impl Connector for Xml {
         let mut staged = Staged::default();
         for location in &manifest.endpoints {
             for doc in fetch::fetch_all(cx.client, location, &limits).await? {
-                let doc = fetch::gunzip(doc, limits.max_bytes)?;
+                let doc = fetch::gunzip(doc?, limits.max_bytes)?;
                 map_document(&doc, &records, &mapper, cx, &mut staged)?;
             }
         }
