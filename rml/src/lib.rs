@@ -112,6 +112,10 @@ pub struct RecordError {
 #[derive(Debug, Clone)]
 pub struct Mapping {
     maps: Vec<TriplesMap>,
+    /// Per triples map, each reference's key in [`Unmatched`] ("map reference"), in the order
+    /// `map_references` calls them: made once, not formatted again for every record a harvest
+    /// looks at.
+    reference_keys: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -307,13 +311,28 @@ impl Mapping {
     /// [`Mapping::matched_references`] takes off as records show each finds a value.
     pub fn references(&self) -> Unmatched {
         let mut out = Unmatched::default();
-        for map in &self.maps {
-            self.map_references(map, &mut |r| {
-                out.references.insert(format!("{} {r}", map.name));
+        for (map, keys) in self.maps.iter().zip(&self.reference_keys) {
+            for key in keys {
+                out.references.insert(key.clone());
                 out.idle.insert(map.name.clone());
-            });
+            }
         }
         out
+    }
+
+    /// The mapping of `maps`, with each reference's key made.
+    pub(crate) fn of(maps: Vec<TriplesMap>) -> Mapping {
+        let mut mapping = Mapping { maps, reference_keys: Vec::new() };
+        mapping.reference_keys = mapping
+            .maps
+            .iter()
+            .map(|map| {
+                let mut keys = Vec::new();
+                mapping.map_references(map, &mut |r| keys.push(format!("{} {r}", map.name)));
+                keys
+            })
+            .collect();
+        mapping
     }
 
     /// Takes off `pending` (see [`Mapping::references`]) each reference that finds a value in
@@ -324,7 +343,7 @@ impl Mapping {
         let record = record.into();
         let file_name = |path: &str| path.split(['?', '#']).next().unwrap_or(path).rsplit('/').next().unwrap_or(path).to_owned();
         let document = document.map(file_name);
-        for map in &self.maps {
+        for (map, keys) in self.maps.iter().zip(&self.reference_keys) {
             if pending.is_empty() {
                 return;
             }
@@ -333,16 +352,21 @@ impl Mapping {
             {
                 continue;
             }
+            // A map none of whose references is still looked for is not iterated.
+            if !keys.iter().any(|k| pending.references.contains(k)) {
+                continue;
+            }
             let items = iterations(map, record).unwrap_or_default();
             if items.is_empty() {
                 continue;
             }
             pending.idle.remove(&map.name);
             let mut found = Vec::new();
+            let mut keys = keys.iter();
             self.map_references(map, &mut |r| {
-                let key = format!("{} {r}", map.name);
-                if pending.references.contains(&key) && items.iter().any(|item| r.finds(*item)) {
-                    found.push(key);
+                let key = keys.next().expect("a key per reference, made by `Mapping::of`");
+                if pending.references.contains(key) && items.iter().any(|item| r.finds(*item)) {
+                    found.push(key.clone());
                 }
             });
             for key in found {

@@ -252,7 +252,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Mapping, MappingError> {
         .map_err(|e| MappingError { position: e.position.or_else(|| e.term.as_deref().and_then(|t| locate(text, t))), ..e })?;
         maps.push(map);
     }
-    Ok(Mapping { maps })
+    Ok(Mapping::of(maps))
 }
 
 fn triples_map(reader: &Reader<'_>, name: &NamedOrBlankNode, index: &HashMap<NamedOrBlankNode, usize>) -> Result<TriplesMap, MappingError> {

@@ -165,9 +165,7 @@ impl GraphSpool {
     pub fn append(&mut self, triples: &[Triple]) -> Result<(), StoreError> {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        let mut serializer = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(&mut scratch);
-        let serialized = triples.iter().try_for_each(|t| serializer.serialize_triple(t)).and_then(|()| serializer.finish().map(drop));
-        serialized.map_err(|e| self.error(&e))?;
+        GraphSpool::write_lines(triples, &mut scratch).map_err(|e| self.error(&e))?;
         self.file.write_all(&scratch).map_err(|e| self.error(&e))?;
         self.written += scratch.len() as u64;
         self.triples += triples.len();
@@ -176,6 +174,15 @@ impl GraphSpool {
             self.scratch = scratch;
         }
         Ok(())
+    }
+
+    /// `triples` as the spool writes them (N-Triples, a line each), after what `out` holds: for a
+    /// harvest that formats records on several threads and appends their lines in order
+    /// ([`GraphSpool::append_lines`]).
+    pub fn write_lines(triples: &[Triple], out: &mut Vec<u8>) -> std::io::Result<()> {
+        let mut serializer = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(out);
+        triples.iter().try_for_each(|t| serializer.serialize_triple(t))?;
+        serializer.finish().map(drop)
     }
 
     /// How many triples were appended (counting any duplicates).
@@ -192,7 +199,9 @@ impl GraphSpool {
     pub fn into_triples(mut self) -> Result<impl Iterator<Item = Result<Triple, StoreError>>, StoreError> {
         let reader = self.reader()?;
         let path = self.file.get_ref().path().display().to_string();
-        let parsed = RdfParser::from_format(RdfFormat::NTriples).for_reader(reader);
+        // Lenient: the spool holds what this process wrote from terms it had (IRIs are not checked
+        // again; re-validating every IRI was 6 % of a large harvest's time).
+        let parsed = RdfParser::from_format(RdfFormat::NTriples).lenient().for_reader(reader);
         // The spool (its file) lives as long as the iterator.
         Ok(parsed.map(move |quad| {
             let _file = &self.file;
@@ -761,10 +770,12 @@ impl GraphStore for EmbeddedStore {
         let reader = spool.reader()?;
         let generation = self.load_generation(graph, |loader, generation| {
             // Parsed here rather than by the loader's own reader, which renames blank nodes:
-            // the graph keeps the labels the mapping gave, as an in-memory replace does.
+            // the graph keeps the labels the mapping gave, as an in-memory replace does. Lenient
+            // (IRIs not validated again): the spool is what this process wrote, and a graph small
+            // enough to be replaced in memory is stored from its terms unchecked too.
             let mut unreadable = None;
             let mut read = 0;
-            let quads = RdfParser::from_format(RdfFormat::NTriples).with_default_graph(generation).for_reader(reader).map_while(|q| {
+            let quads = RdfParser::from_format(RdfFormat::NTriples).lenient().with_default_graph(generation).for_reader(reader).map_while(|q| {
                 read += 1;
                 if read % 1_000_000 == 0 {
                     progress(read);

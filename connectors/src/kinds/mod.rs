@@ -132,12 +132,34 @@ impl Spooling<'_> {
             let buffered = std::mem::take(&mut staged.buffered);
             let mut triples = std::mem::take(&mut staged.triples).into_iter();
             let mut mapped_at = 0;
-            let mut record = Vec::new();
-            for (hash, end) in buffered {
-                record.clear();
-                record.extend(triples.by_ref().take(end - mapped_at));
-                mapped_at = end;
-                self.spool_record(staged, hash, &mut record)?;
+            let mut records: Vec<Vec<Triple>> = buffered
+                .iter()
+                .map(|&(_, end)| {
+                    let record = triples.by_ref().take(end - mapped_at).collect();
+                    mapped_at = end;
+                    record
+                })
+                .collect();
+            // Each record prepared and written as lines on every core; its values checked (and
+            // noted) and its lines spooled in record order here.
+            on_every_core(&mut records, |record| self.vocabulary.prepare_staged(record));
+            for record in &mut records {
+                staged.census.observe(record, self.invalid);
+            }
+            let lines = on_every_core(&mut records, |record| {
+                let mut lines = Vec::new();
+                GraphSpool::write_lines(record, &mut lines).map(|()| lines)
+            });
+            let (spool, mut view) = self.spools(&mut staged.spool, &mut staged.view)?;
+            for ((hash, _), lines) in buffered.into_iter().zip(lines) {
+                let lines = lines.map_err(|e| musubi_store::StoreError::Spool { path: "a record's lines".into(), message: e.to_string() })?;
+                match hash {
+                    Some(hash) => spool.append_record_lines(hash, &lines)?,
+                    None => spool.append_lines(&lines)?,
+                }
+                if let Some(view) = view.as_deref_mut() {
+                    view.append_lines(&lines)?;
+                }
             }
             // Triples staged outside any record (none of the kinds that map records stage such):
             // spooled all the same, never lost.
@@ -176,22 +198,6 @@ impl Spooling<'_> {
             *view = Some(ViewSpool::new(self.dir)?);
         }
         Ok((spool.as_mut().expect("made above"), if feeds_view { view.as_mut() } else { None }))
-    }
-
-    /// One record mapped anew: prepared, its values checked, spooled under its input's `hash`.
-    /// (`None`: a record whose input is not hashed, spooled but not noted.)
-    fn spool_record(&self, staged: &mut Staged, hash: Option<u128>, triples: &mut Vec<Triple>) -> Result<(), HarvestError> {
-        self.vocabulary.prepare_staged(triples);
-        staged.census.observe(triples, self.invalid);
-        let (spool, view) = self.spools(&mut staged.spool, &mut staged.view)?;
-        match hash {
-            Some(hash) => spool.append_record(hash, triples)?,
-            None => spool.append(triples)?,
-        }
-        if let Some(view) = view {
-            view.append(triples)?;
-        }
-        Ok(())
     }
 
     /// One record whose input the last harvest had: its lines, as the memo gave them, spooled
@@ -450,13 +456,12 @@ impl RecordMapper {
     /// `document`, all the records' triples under that one hash.
     fn map_noting(&self, records: &[Record<'_>], url: &str, document: Option<u128>, cx: &Context<'_>, staged: &mut Staged) -> Result<(), HarvestError> {
         let by_record = cx.spooling.as_ref().filter(|s| s.salt.is_some() && document.is_none());
-        for (index, &record) in records.iter().enumerate() {
+        let memo = by_record.and_then(|s| s.memo.as_ref());
+        let mapped = self.map_each(records, url, by_record.is_some(), memo);
+        for (index, (&record, mapped)) in records.iter().zip(mapped).enumerate() {
             let id = self.record_id.iter().find_map(|p| p.value(record));
-            let hash = by_record.and_then(|_| record_hash(url, record));
-            if let (Some(spooling), Some(hash)) = (by_record, hash)
-                && let Some(memo) = &spooling.memo
-            {
-                if memo.contains(hash) {
+            let (hash, mapped) = match mapped {
+                Mapped::Copied(hash) => {
                     staged.copies.push(hash);
                     staged.census.mapped += 1;
                     if !self.record_id.is_empty() {
@@ -466,12 +471,14 @@ impl RecordMapper {
                     staged.records += 1;
                     continue;
                 }
-            }
-            let roots = self.mapping.map_record_in(record, Some(url), &mut staged.triples).map_err(|e| HarvestError::Mapping {
+                Mapped::New { hash, mapped } => (hash, mapped),
+            };
+            let (mut triples, roots) = mapped.map_err(|e| HarvestError::Mapping {
                 url: url.to_owned(),
                 record: id.clone().unwrap_or_else(|| format!("#{index}")),
                 message: e.to_string(),
             })?;
+            staged.triples.append(&mut triples);
             // Which of the mapping's references found a value (those none finds are said).
             let pending = staged.census.unmatched.get_or_insert_with(|| self.mapping.references());
             if !pending.is_empty() {
@@ -504,6 +511,57 @@ impl RecordMapper {
         }
         cx.report(staged)
     }
+
+    /// Each record's input hash (`hashed`) and, unless `memo` has it, its triples and roots —
+    /// on every core for a page of many records: a record's mapping reads only the record and
+    /// the mapping, so the records are split between threads and their results come back in
+    /// order (what follows, the census and provenance, is done in record order by the caller).
+    fn map_each(&self, records: &[Record<'_>], url: &str, hashed: bool, memo: Option<&musubi_store::RecordMemo>) -> Vec<Mapped> {
+        let one = |record: Record<'_>| {
+            let hash = if hashed { record_hash(url, record) } else { None };
+            if let (Some(memo), Some(hash)) = (memo, hash)
+                && memo.contains(hash)
+            {
+                return Mapped::Copied(hash);
+            }
+            let mut triples = Vec::new();
+            let mapped = self.mapping.map_record_in(record, Some(url), &mut triples).map(|roots| (triples, roots));
+            Mapped::New { hash, mapped }
+        };
+        let mut records = records.to_vec();
+        on_every_core(&mut records, |record| one(*record))
+    }
+}
+
+/// `f` of each item, in order — on every core when there are enough items: each thread takes
+/// one run of them (a harvest's records: mapped, prepared, written as lines).
+fn on_every_core<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).min(items.len() / RECORDS_PER_THREAD).max(1);
+    if workers == 1 {
+        return items.iter_mut().map(f).collect();
+    }
+    let size = items.len().div_ceil(workers);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut parts = items.chunks_mut(size);
+        let first = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts.map(|part| scope.spawn(move || part.iter_mut().map(f).collect::<Vec<R>>())).collect();
+        let mut all: Vec<R> = first.iter_mut().map(f).collect();
+        for other in others {
+            all.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        all
+    })
+}
+
+/// Fewer records than this a thread are mapped on the harvest's own thread alone.
+const RECORDS_PER_THREAD: usize = 32;
+
+/// A record as [`RecordMapper::map_each`] leaves it: found in the last harvest's memo (its lines
+/// are copied), or mapped (its triples and the nodes they describe, or why it could not be).
+enum Mapped {
+    Copied(u128),
+    New { hash: Option<u128>, mapped: Result<(Vec<Triple>, Vec<NamedOrBlankNode>), musubi_rml::RecordError> },
 }
 
 /// Where a JSON page keeps its records (`paging.records`), and the container they sit in (`$.data`
