@@ -83,6 +83,13 @@ async fn size_caps_per_document_and_per_harvest_hold() {
     assert!(err.to_string().contains("max_harvest_bytes"), "{err}");
     assert!(store.graph(musubi_connectors::source_graph("dump").as_ref()).expect("graph").is_empty());
     run(&format!("max_harvest_bytes = {}", NTRIPLES.len() + JSONLD.len())).await.expect("both fit");
+    // Files are read as the harvest reaches them: the cap is met at the second, after the first
+    // was read and parsed — the landed graph stays as it was.
+    let landed = store.graph(musubi_connectors::source_graph("dump").as_ref()).expect("graph");
+    assert!(!landed.is_empty());
+    let err = run(&format!("max_harvest_bytes = {}", NTRIPLES.len() + JSONLD.len() - 1)).await.expect_err("harvest cap");
+    assert!(err.to_string().contains("max_harvest_bytes"), "{err}");
+    assert_eq!(store.graph(musubi_connectors::source_graph("dump").as_ref()).expect("graph"), landed);
 }
 
 #[tokio::test]

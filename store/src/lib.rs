@@ -91,7 +91,7 @@ impl GraphSpool {
         Ok(GraphSpool { file: BufWriter::with_capacity(bytes, file), triples: 0, written: 0, records: None, scratch: Vec::new() })
     }
 
-    /// Notes where each record's lines are ([`GraphSpool::append_record`]), for the store to keep
+    /// Notes where each record's lines are ([`GraphSpool::append_record_lines`]), for the store to keep
     /// with the graph's ledger: the next harvest copies an unchanged record's lines instead of
     /// mapping it again ([`GraphStore::record_memo`]). `salt` names what else the records' lines
     /// follow from (the mapping, the vocabulary, this build): a memo is used only with its salt.
@@ -108,19 +108,9 @@ impl GraphSpool {
         }
     }
 
-    /// Appends one record's triples, noting them under `hash` (its input's 128-bit hash) when the
-    /// spool keeps records.
-    pub fn append_record(&mut self, hash: u128, triples: &[Triple]) -> Result<(), StoreError> {
-        let start = self.written;
-        self.append(triples)?;
-        if let Some(records) = &mut self.records {
-            records.push(hash, start, self.written - start);
-        }
-        Ok(())
-    }
-
-    /// Appends one record's lines as a memo gave them ([`RecordMemo::get`]): N-Triples, each line
-    /// ending in a newline, noted under `hash` when the spool keeps records.
+    /// Appends one record's lines — as [`GraphSpool::write_lines`] writes its triples, or as a
+    /// memo gave them ([`RecordMemo::get`]): N-Triples, each line ending in a newline — noted
+    /// under `hash` (its input's 128-bit hash) when the spool keeps records.
     pub fn append_record_lines(&mut self, hash: u128, lines: &[u8]) -> Result<(), StoreError> {
         let start = self.written;
         self.append_lines(lines)?;
@@ -1116,12 +1106,17 @@ mod tests {
         let store = EmbeddedStore::in_memory().with_bulk_threshold(2).with_ledgers(dir.path().join("ledgers"));
         let a = NamedNode::new_unchecked("http://e/a");
         let record = |i: u128, tag: &str| vec![t(&format!("http://e/{i}"), tag), t(&format!("http://e/{i}"), &format!("{tag} again"))];
+        let as_lines = |triples: &[Triple]| {
+            let mut lines = Vec::new();
+            GraphSpool::write_lines(triples, &mut lines).unwrap();
+            lines
+        };
         let land = |spool: GraphSpool| store.replace_from_spool(a.as_ref(), spool, &[], &mut |_| (), &mut |_, _| Ok(())).unwrap();
         assert!(store.record_memo(a.as_ref(), "salt 1").unwrap().is_none(), "nothing landed yet");
 
         let mut spool = GraphSpool::new(&dir.path().join("staging")).unwrap().keeping_records("salt 1");
         for i in 0..10 {
-            spool.append_record(i, &record(i, "v1")).unwrap();
+            spool.append_record_lines(i, &as_lines(&record(i, "v1"))).unwrap();
         }
         spool.set_note("what the records left\nunmatched");
         assert_eq!(land(spool), None, "loaded whole");
@@ -1141,8 +1136,8 @@ mod tests {
             assert!(memo.get(i, &mut copied).unwrap());
             spool.append_record_lines(i, &copied).unwrap();
         }
-        spool.append_record(90, &record(9, "v2")).unwrap();
-        spool.append_record(10, &record(10, "v1")).unwrap();
+        spool.append_record_lines(90, &as_lines(&record(9, "v2"))).unwrap();
+        spool.append_record_lines(10, &as_lines(&record(10, "v1"))).unwrap();
         assert_eq!(spool.len(), 22, "lines copied count as triples");
         assert_eq!(land(spool), Some(Delta { removed: 2, added: 4 }));
         let mut expected: Vec<Triple> = (0..9).chain([10]).flat_map(|i| record(i, "v1")).collect();
